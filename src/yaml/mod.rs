@@ -1,1 +1,29 @@
-//! (work in progress)
+//! A format-preserving YAML editor.
+//!
+//! [`apply`] sets scalars at key paths and returns new text in which only the bytes of
+//! the edited scalars differ: comments, blank lines, indentation, key order, quoting of
+//! other values, flow collections, anchors, document markers, BOM, CRLF and a missing
+//! final newline all stay as they were. The result is re-parsed and compared with the
+//! intended data before it is returned ([`EditError::SafetyNet`] otherwise).
+//!
+//! ```
+//! use tagbump::yaml::{apply, Edit, EditOptions, KeyPath};
+//!
+//! let values = "image:\n  repository: ghcr.io/acme/api   # the API\n  tag: \"1.4.2\"\n";
+//! let edit = Edit::new(KeyPath::parse("image.tag")?, "1.5.0");
+//! let out = apply(values, &[edit], EditOptions::default())?;
+//! assert_eq!(out.text, "image:\n  repository: ghcr.io/acme/api   # the API\n  tag: \"1.5.0\"\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The editor works on text only; [`file`] reads and writes files atomically.
+
+mod edit;
+pub mod file;
+pub mod model;
+mod path;
+pub mod scalar;
+mod verify;
+
+pub use edit::{apply, Change, Edit, EditError, EditOptions, Outcome};
+pub use path::{KeyPath, PathError, Segment};

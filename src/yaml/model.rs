@@ -1,0 +1,752 @@
+//! A read-only model of a YAML stream that remembers where every node stands in the
+//! source text (byte offsets), built from `yaml-rust2`'s event parser.
+//!
+//! `yaml-rust2` reports the *start* of each event as a character index. This module turns
+//! that into byte offsets and works out where each scalar *ends* from its style (plain,
+//! quoted, block), checking the raw text against the parsed value so that a span is only
+//! ever reported when it provably covers the scalar.
+
+use std::ops::Range;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// How a scalar is written in the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarStyle {
+    /// `value`
+    Plain,
+    /// `'value'`
+    SingleQuoted,
+    /// `"value"`
+    DoubleQuoted,
+    /// `|` block
+    Literal,
+    /// `>` block
+    Folded,
+}
+
+/// A scalar node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scalar {
+    /// The parsed value.
+    pub value: String,
+    /// How it is written.
+    pub style: ScalarStyle,
+    /// Byte range of the scalar's text in the source (quotes and block header included;
+    /// a block scalar's trailing blank lines excluded). Empty for an empty plain scalar
+    /// (`key:` with nothing after it).
+    pub span: Range<usize>,
+    /// Position of this scalar among all scalar events of the stream (keys included),
+    /// counting from 0. Identifies the scalar across re-parses of the same text.
+    pub ordinal: usize,
+}
+
+/// One node of a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// What the node is.
+    pub kind: NodeKind,
+    /// Byte offset where the node's content starts (after its anchor and tag).
+    pub start: usize,
+    /// Byte offset just after the node's content.
+    pub end: usize,
+    /// `&name` on this node, if any.
+    pub anchor: Option<String>,
+    /// The node's tag (`!!str`, `!custom`), if any.
+    pub tag: Option<String>,
+}
+
+/// The kinds of node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A scalar.
+    Scalar(Scalar),
+    /// A mapping: entries in source order.
+    Mapping {
+        /// Key/value pairs.
+        entries: Vec<(Node, Node)>,
+        /// `{ … }` rather than block style.
+        flow: bool,
+    },
+    /// A sequence.
+    Sequence {
+        /// Items in order.
+        items: Vec<Node>,
+        /// `[ … ]` rather than block style.
+        flow: bool,
+    },
+    /// `*name`.
+    Alias(String),
+}
+
+impl Node {
+    /// The scalar, when this node is one.
+    pub fn as_scalar(&self) -> Option<&Scalar> {
+        match &self.kind {
+            NodeKind::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value of `key` in this mapping (compared with the key scalar's parsed value).
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key and value nodes of `key` in this mapping.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        match &self.kind {
+            NodeKind::Mapping { entries, .. } => entries
+                .iter()
+                .find(|(k, _)| k.as_scalar().is_some_and(|s| s.value == key))
+                .map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+
+    /// A short word for error messages: "a mapping", "a sequence", …
+    pub fn describe(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Scalar(_) => "a scalar",
+            NodeKind::Mapping { .. } => "a mapping",
+            NodeKind::Sequence { .. } => "a sequence",
+            NodeKind::Alias(_) => "an alias",
+        }
+    }
+}
+
+/// One document of a stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    /// The root node (`None` for an empty document).
+    pub root: Option<Node>,
+}
+
+/// A parse failure with its position (1-based line and column).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What the parser said.
+    pub message: String,
+}
+
+/// Byte offsets ↔ lines.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes the line starts of `text` (after `\n`).
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, byte: usize) -> usize {
+        match self.starts.binary_search(&byte) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+
+    /// Byte offset of the start of the line holding `byte`.
+    pub fn line_start(&self, byte: usize) -> usize {
+        self.starts[self.line(byte) - 1]
+    }
+
+    /// 1-based column (in bytes) of a byte offset.
+    pub fn column(&self, byte: usize) -> usize {
+        byte - self.line_start(byte) + 1
+    }
+}
+
+/// Converts the parser's character indices into byte offsets.
+struct CharToByte {
+    /// `None` when the text is ASCII: indices are the same.
+    table: Option<Vec<usize>>,
+    len: usize,
+}
+
+impl CharToByte {
+    fn new(text: &str) -> Self {
+        let table = if text.is_ascii() {
+            None
+        } else {
+            let mut t: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            t.push(text.len());
+            Some(t)
+        };
+        CharToByte {
+            table,
+            len: text.len(),
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.table {
+            None => char_index.min(self.len),
+            Some(t) => t.get(char_index).copied().unwrap_or(self.len),
+        }
+    }
+}
+
+/// An event with its byte offset.
+#[derive(Clone, Debug)]
+pub(crate) struct RawEvent {
+    pub event: Event,
+    pub byte: usize,
+}
+
+struct Collector {
+    events: Vec<(Event, Marker)>,
+}
+
+impl MarkedEventReceiver for Collector {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        self.events.push((ev, mark));
+    }
+}
+
+/// Runs the event parser over `text`.
+pub(crate) fn events(text: &str) -> Result<Vec<RawEvent>, SyntaxError> {
+    let map = CharToByte::new(text);
+    let mut collector = Collector { events: Vec::new() };
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut collector, true).map_err(|e| {
+        let byte = map.byte(e.marker().index());
+        let lines = LineIndex::new(text);
+        SyntaxError {
+            line: lines.line(byte),
+            column: lines.column(byte),
+            message: e.info().to_string(),
+        }
+    })?;
+    Ok(collector
+        .events
+        .into_iter()
+        .map(|(event, mark)| RawEvent {
+            byte: map.byte(mark.index()),
+            event,
+        })
+        .collect())
+}
+
+/// Parses a YAML stream into documents with source positions.
+pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
+    let events = events(text)?;
+    Builder::new(text).build(&events)
+}
+
+enum Frame {
+    Mapping {
+        node: Node,
+        entries: Vec<(Node, Node)>,
+        pending_key: Option<Node>,
+    },
+    Sequence {
+        node: Node,
+        items: Vec<Node>,
+    },
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    lines: LineIndex,
+}
+
+impl<'a> Builder<'a> {
+    fn new(text: &'a str) -> Self {
+        Builder {
+            text,
+            lines: LineIndex::new(text),
+        }
+    }
+
+    fn error(&self, byte: usize, message: impl Into<String>) -> SyntaxError {
+        SyntaxError {
+            line: self.lines.line(byte),
+            column: self.lines.column(byte),
+            message: message.into(),
+        }
+    }
+
+    fn build(&self, events: &[RawEvent]) -> Result<Vec<Document>, SyntaxError> {
+        let mut docs = Vec::new();
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut root: Option<Node> = None;
+        let mut prev_end = 0usize;
+        let mut ordinal = 0usize;
+        for raw in events {
+            let byte = raw.byte;
+            let finished: Option<Node> = match &raw.event {
+                Event::Nothing | Event::StreamStart | Event::StreamEnd => None,
+                Event::DocumentStart => {
+                    root = None;
+                    None
+                }
+                Event::DocumentEnd => {
+                    docs.push(Document { root: root.take() });
+                    None
+                }
+                Event::Alias(_) => {
+                    let name = alias_name(self.text, byte);
+                    Some(Node {
+                        end: byte + 1 + name.len(),
+                        kind: NodeKind::Alias(name),
+                        start: byte,
+                        anchor: None,
+                        tag: None,
+                    })
+                }
+                Event::Scalar(value, style, anchor_id, tag) => {
+                    ordinal += 1;
+                    let style = convert_style(*style);
+                    let span = if value.is_empty() && style == ScalarStyle::Plain {
+                        // An empty scalar has no text; the parser points at whatever comes next.
+                        let at = prev_end.min(byte);
+                        at..at
+                    } else {
+                        // The parser marks a block scalar at its first content character;
+                        // its text starts at the `|`/`>` header.
+                        let start = match style {
+                            ScalarStyle::Literal | ScalarStyle::Folded => {
+                                block_header_before(self.text, byte)
+                            }
+                            _ => Some(byte),
+                        };
+                        let end = start
+                            .and_then(|start| scalar_end(self.text, start, style, value))
+                            .ok_or_else(|| {
+                                self.error(byte, "could not locate the text of this scalar")
+                            })?;
+                        start.unwrap_or(byte)..end
+                    };
+                    Some(Node {
+                        start: span.start,
+                        end: span.end,
+                        anchor: self.anchor(*anchor_id, byte),
+                        tag: tag.as_ref().map(|t| format!("{}{}", t.handle, t.suffix)),
+                        kind: NodeKind::Scalar(Scalar {
+                            value: value.clone(),
+                            style,
+                            span,
+                            ordinal: ordinal - 1,
+                        }),
+                    })
+                }
+                Event::MappingStart(anchor_id, tag) | Event::SequenceStart(anchor_id, tag) => {
+                    let is_map = matches!(raw.event, Event::MappingStart(..));
+                    let node = Node {
+                        kind: NodeKind::Alias(String::new()),
+                        start: byte,
+                        end: byte,
+                        anchor: self.anchor(*anchor_id, byte),
+                        tag: tag.as_ref().map(|t| format!("{}{}", t.handle, t.suffix)),
+                    };
+                    stack.push(if is_map {
+                        Frame::Mapping {
+                            node,
+                            entries: Vec::new(),
+                            pending_key: None,
+                        }
+                    } else {
+                        Frame::Sequence {
+                            node,
+                            items: Vec::new(),
+                        }
+                    });
+                    None
+                }
+                Event::MappingEnd | Event::SequenceEnd => {
+                    let frame = stack
+                        .pop()
+                        .ok_or_else(|| self.error(byte, "unbalanced collection end"))?;
+                    Some(self.close(frame, byte))
+                }
+            };
+            if let Some(node) = finished {
+                prev_end = node.end;
+                match stack.last_mut() {
+                    None => root = Some(node),
+                    Some(Frame::Sequence { items, .. }) => items.push(node),
+                    Some(Frame::Mapping {
+                        entries,
+                        pending_key,
+                        ..
+                    }) => match pending_key.take() {
+                        None => *pending_key = Some(node),
+                        Some(key) => entries.push((key, node)),
+                    },
+                }
+            }
+        }
+        Ok(docs)
+    }
+
+    fn close(&self, frame: Frame, byte: usize) -> Node {
+        let (mut node, kind, last_end) = match frame {
+            Frame::Mapping { node, entries, .. } => {
+                let last = entries.last().map(|(_, v)| v.end);
+                let flow = self.text.as_bytes().get(node.start) == Some(&b'{');
+                (node, NodeKind::Mapping { entries, flow }, last)
+            }
+            Frame::Sequence { node, items } => {
+                let last = items.last().map(|v| v.end);
+                let flow = self.text.as_bytes().get(node.start) == Some(&b'[');
+                (node, NodeKind::Sequence { items, flow }, last)
+            }
+        };
+        let flow = matches!(
+            kind,
+            NodeKind::Mapping { flow: true, .. } | NodeKind::Sequence { flow: true, .. }
+        );
+        if flow {
+            node.end = (byte + 1).min(self.text.len());
+        } else {
+            // The parser's mark for a block collection is not where it starts: use the
+            // first child's start.
+            let first = match &kind {
+                NodeKind::Mapping { entries, .. } => entries.first().map(|(k, _)| k.start),
+                NodeKind::Sequence { items, .. } => items.first().map(|i| i.start),
+                _ => None,
+            };
+            node.start = first.unwrap_or(node.start);
+            node.end = last_end.unwrap_or(node.start);
+        }
+        node.kind = kind;
+        node
+    }
+
+    /// Recovers the name of the anchor standing before the node at `byte`.
+    fn anchor(&self, anchor_id: usize, byte: usize) -> Option<String> {
+        if anchor_id == 0 {
+            return None;
+        }
+        Some(anchor_name_before(self.text, byte).unwrap_or_else(|| format!("#{anchor_id}")))
+    }
+}
+
+fn convert_style(style: TScalarStyle) -> ScalarStyle {
+    match style {
+        TScalarStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+        TScalarStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+        TScalarStyle::Literal => ScalarStyle::Literal,
+        TScalarStyle::Folded => ScalarStyle::Folded,
+        _ => ScalarStyle::Plain,
+    }
+}
+
+fn is_name_char(c: char) -> bool {
+    !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}')
+}
+
+fn alias_name(text: &str, byte: usize) -> String {
+    text.get(byte + 1..)
+        .unwrap_or("")
+        .chars()
+        .take_while(|c| is_name_char(*c))
+        .collect()
+}
+
+/// Finds `&name` before `byte`, skipping white space and a tag.
+fn anchor_name_before(text: &str, byte: usize) -> Option<String> {
+    let before = text.get(..byte)?;
+    let mut tokens = before.split_whitespace().rev();
+    for _ in 0..2 {
+        let token = tokens.next()?;
+        if let Some(name) = token.strip_prefix('&') {
+            return Some(name.to_string());
+        }
+    }
+    None
+}
+
+/// Finds the `|`/`>` header of the block scalar whose first content character is at
+/// `content`: on the nearest non-blank line above it.
+fn block_header_before(text: &str, content: usize) -> Option<usize> {
+    let mut line_start = text[..content].rfind('\n').map_or(0, |i| i + 1);
+    while line_start > 0 {
+        let prev_start = text[..line_start - 1].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[prev_start..line_start - 1];
+        if !line.trim().is_empty() {
+            return header_in_line(text, prev_start);
+        }
+        line_start = prev_start;
+    }
+    None
+}
+
+/// The position of a block scalar header (`|`, `>-`, `|2+` …) on the line starting at
+/// `line_start`: an indicator preceded by white space (or the line start) and followed
+/// only by indentation/chomping indicators, white space and an optional comment.
+fn header_in_line(text: &str, line_start: usize) -> Option<usize> {
+    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+    let line = text[line_start..line_end].trim_end_matches('\r');
+    let bytes = line.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b != b'|' && *b != b'>' {
+            continue;
+        }
+        if i > 0 && !bytes[i - 1].is_ascii_whitespace() {
+            continue;
+        }
+        let rest = &line[i + 1..];
+        let indicators = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '-' || c == '+'))
+            .unwrap_or(rest.len());
+        let after = &rest[indicators..];
+        let trimmed = after.trim_start();
+        if indicators <= 2
+            && (trimmed.is_empty()
+                || (trimmed.starts_with('#') && after.len() > trimmed.len()))
+        {
+            return Some(line_start + i);
+        }
+    }
+    None
+}
+
+/// Works out where a scalar that starts at `start` ends, and checks that the raw text
+/// there really reads back as `value`.
+pub(crate) fn scalar_end(
+    text: &str,
+    start: usize,
+    style: ScalarStyle,
+    value: &str,
+) -> Option<usize> {
+    let rest = text.get(start..)?;
+    match style {
+        ScalarStyle::Plain => plain_end(rest, value).map(|n| start + n),
+        ScalarStyle::SingleQuoted => {
+            let bytes = rest.as_bytes();
+            if bytes.first() != Some(&b'\'') {
+                return None;
+            }
+            let mut i = 1;
+            while i < bytes.len() {
+                if bytes[i] == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    return Some(start + i + 1);
+                }
+                i += 1;
+            }
+            None
+        }
+        ScalarStyle::DoubleQuoted => {
+            let bytes = rest.as_bytes();
+            if bytes.first() != Some(&b'"') {
+                return None;
+            }
+            let mut i = 1;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'\\' => i += 2,
+                    b'"' => return Some(start + i + 1),
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+        ScalarStyle::Literal | ScalarStyle::Folded => block_end(text, start).map(|b| b.end),
+    }
+}
+
+/// Length of a plain scalar's raw text at the start of `rest`.
+fn plain_end(rest: &str, value: &str) -> Option<usize> {
+    if rest.starts_with(value) {
+        return Some(value.len());
+    }
+    // A multi-line plain scalar: lines are folded into one with single spaces (empty
+    // lines become line breaks). Try each line end as the scalar's end until the folded
+    // text equals the value.
+    let mut offset = 0;
+    for (n, line) in rest.split_inclusive('\n').enumerate() {
+        if n > 1000 {
+            break;
+        }
+        let content = line.trim_end_matches(['\n', '\r']);
+        let end = offset + content.trim_end_matches([' ', '\t']).len();
+        offset += line.len();
+        if n == 0 || content.trim().is_empty() {
+            continue;
+        }
+        if fold_plain(&rest[..end]) == value {
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// Folds a multi-line plain scalar's raw text the way a YAML parser does.
+fn fold_plain(raw: &str) -> String {
+    let mut out = String::new();
+    let mut empties = 0;
+    for (n, line) in raw.lines().enumerate() {
+        let line = if n == 0 { line.trim_end() } else { line.trim() };
+        if line.is_empty() {
+            empties += 1;
+            continue;
+        }
+        if n > 0 {
+            if empties == 0 {
+                out.push(' ');
+            } else {
+                out.extend(std::iter::repeat_n('\n', empties));
+            }
+        }
+        empties = 0;
+        out.push_str(line);
+    }
+    out
+}
+
+/// Where a block scalar's pieces stand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct BlockLayout {
+    /// End of the header's indicators (`|2-`), before any comment.
+    pub header_end: usize,
+    /// Start of the first content line (after the header's line break).
+    pub content_start: usize,
+    /// End of the last non-empty content line (before its line break).
+    pub end: usize,
+    /// Indentation of the content, in spaces.
+    pub indent: usize,
+}
+
+/// Lays out the block scalar whose header (`|` or `>`) is at `start`.
+pub(crate) fn block_layout(text: &str, start: usize) -> Option<BlockLayout> {
+    block_end(text, start)
+}
+
+fn block_end(text: &str, start: usize) -> Option<BlockLayout> {
+    let rest = text.get(start..)?;
+    let first = rest.chars().next()?;
+    if first != '|' && first != '>' {
+        return None;
+    }
+    let header_len = 1 + rest[1..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-' || *c == '+')
+        .count();
+    let explicit: Option<usize> = rest[1..header_len]
+        .chars()
+        .find(|c| c.is_ascii_digit())
+        .and_then(|c| c.to_digit(10))
+        .map(|d| d as usize);
+    let header_end = start + header_len;
+    let newline = text[header_end..].find('\n')? + header_end;
+    let content_start = newline + 1;
+    let parent_indent = {
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        text[line_start..].chars().take_while(|c| *c == ' ').count()
+    };
+    let mut indent: Option<usize> = explicit.map(|d| parent_indent + d);
+    let mut end = content_start;
+    let mut offset = content_start;
+    for line in text[content_start..].split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        let spaces = content.chars().take_while(|c| *c == ' ').count();
+        let blank = content.trim().is_empty();
+        if !blank {
+            let want = *indent.get_or_insert(spaces);
+            if spaces < want || (explicit.is_none() && want <= parent_indent) {
+                break;
+            }
+            end = offset + content.len();
+        }
+        offset += line.len();
+    }
+    Some(BlockLayout {
+        header_end,
+        content_start,
+        end: end.max(content_start),
+        indent: indent.unwrap_or(parent_indent + 2),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scalar_at<'a>(doc: &'a Document, key: &str) -> &'a Scalar {
+        doc.root
+            .as_ref()
+            .and_then(|r| r.get(key))
+            .and_then(|n| n.as_scalar())
+            .expect("scalar")
+    }
+
+    #[test]
+    fn spans_cover_each_style() {
+        let text = "a: plain value # c\nb: 'it''s'\nc: \"x\\\"y\"\nd: |\n  one\n  two\n\ne: end\n";
+        let docs = parse(text).expect("parses");
+        let doc = &docs[0];
+        let span = |k| {
+            let s = scalar_at(doc, k);
+            &text[s.span.clone()]
+        };
+        assert_eq!(span("a"), "plain value");
+        assert_eq!(span("b"), "'it''s'");
+        assert_eq!(span("c"), "\"x\\\"y\"");
+        assert_eq!(span("d"), "|\n  one\n  two");
+        assert_eq!(span("e"), "end");
+    }
+
+    #[test]
+    fn multibyte_text_maps_to_bytes() {
+        let text = "\u{feff}name: héllo wörld\ntag: v1\n";
+        let docs = parse(text).expect("parses");
+        let s = scalar_at(&docs[0], "tag");
+        assert_eq!(&text[s.span.clone()], "v1");
+    }
+
+    #[test]
+    fn multiline_plain_is_located() {
+        let text = "k: one\n  two\n\n  three\nz: 1\n";
+        let docs = parse(text).expect("parses");
+        let s = scalar_at(&docs[0], "k");
+        assert_eq!(s.value, "one two\nthree");
+        assert_eq!(&text[s.span.clone()], "one\n  two\n\n  three");
+    }
+
+    #[test]
+    fn anchors_and_aliases_are_named() {
+        let text = "base: &img\n  tag: v1\nother: *img\nx: &t !!str 5\n";
+        let docs = parse(text).expect("parses");
+        let root = docs[0].root.as_ref().expect("root");
+        assert_eq!(
+            root.get("base").and_then(|n| n.anchor.clone()),
+            Some("img".into())
+        );
+        assert_eq!(
+            root.get("other").map(|n| n.kind.clone()),
+            Some(NodeKind::Alias("img".into()))
+        );
+        assert_eq!(
+            root.get("x").and_then(|n| n.anchor.clone()),
+            Some("t".into())
+        );
+    }
+
+    #[test]
+    fn syntax_errors_carry_position() {
+        let err = parse("a: [1, 2\nb: 3\n").expect_err("malformed");
+        assert!(err.line >= 1);
+        assert!(!err.message.is_empty());
+    }
+}

@@ -1,0 +1,263 @@
+//! The safety net: after splicing, the result is parsed again and compared with what the
+//! edit was meant to produce. Any difference — a formatting bug, a value that reads back
+//! as a number, a broken document — refuses the edit before anything is written.
+//!
+//! Two independent parsers check the result:
+//! 1. `yaml-rust2`: the whole data tree of every document must equal the original's with
+//!    only the edited scalars replaced (aliases of an edited anchor follow it, as YAML says).
+//! 2. `serde_norway` (libyaml): each edited path must read back as exactly the requested
+//!    string. This catches disagreements between parsers on the quoting we chose.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::Event;
+use yaml_rust2::scanner::TScalarStyle;
+use yaml_rust2::Yaml;
+
+use super::model::{events, RawEvent};
+use super::path::{KeyPath, Segment};
+
+/// A node's data, without formatting.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Data {
+    Null,
+    Scalar {
+        value: String,
+        /// Whether the scalar reads as a string (quoted, block, or a plain text that no
+        /// schema resolves to another type).
+        string: bool,
+        tag: Option<String>,
+    },
+    Seq(Vec<Data>),
+    Map(Vec<(Data, Data)>),
+}
+
+impl Data {
+    pub(crate) fn string(value: &str) -> Data {
+        Data::Scalar {
+            value: value.to_string(),
+            string: true,
+            tag: None,
+        }
+    }
+}
+
+/// Scalar events to substitute, by their index among the stream's scalar events, with the
+/// tag they keep.
+pub(crate) type Substitutions = HashMap<usize, String>;
+
+/// Builds the data of every document, replacing the given scalars.
+pub(crate) fn data(text: &str, subst: &Substitutions) -> Result<Vec<Data>, String> {
+    let evs = events(text).map_err(|e| format!("line {}: {}", e.line, e.message))?;
+    Ok(build(&evs, subst))
+}
+
+enum Frame {
+    Seq(Vec<Data>, usize),
+    Map(Vec<(Data, Data)>, Option<Data>, usize),
+}
+
+fn build(evs: &[RawEvent], subst: &Substitutions) -> Vec<Data> {
+    let mut docs = Vec::new();
+    let mut anchors: HashMap<usize, Data> = HashMap::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root = None;
+    let mut scalar_index = 0usize;
+    for raw in evs {
+        let done = match &raw.event {
+            Event::DocumentEnd => {
+                docs.push(root.take().unwrap_or(Data::Null));
+                None
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let index = scalar_index;
+                scalar_index += 1;
+                let tag = tag.as_ref().map(|t| format!("{}{}", t.handle, t.suffix));
+                let d = match subst.get(&index) {
+                    Some(new) => Data::Scalar {
+                        value: new.clone(),
+                        string: true,
+                        tag,
+                    },
+                    None => {
+                        let plain = *style == TScalarStyle::Plain;
+                        Data::Scalar {
+                            value: value.clone(),
+                            string: !plain
+                                || tag.as_deref().is_some_and(is_str_tag)
+                                || plain_reads_as_string(value),
+                            tag,
+                        }
+                    }
+                };
+                if *anchor > 0 {
+                    anchors.insert(*anchor, d.clone());
+                }
+                Some(d)
+            }
+            Event::Alias(id) => Some(anchors.get(id).cloned().unwrap_or(Data::Null)),
+            Event::SequenceStart(anchor, _) => {
+                stack.push(Frame::Seq(Vec::new(), *anchor));
+                None
+            }
+            Event::MappingStart(anchor, _) => {
+                stack.push(Frame::Map(Vec::new(), None, *anchor));
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some(Frame::Seq(items, anchor)) => {
+                    let d = Data::Seq(items);
+                    if anchor > 0 {
+                        anchors.insert(anchor, d.clone());
+                    }
+                    Some(d)
+                }
+                Some(Frame::Map(entries, _, anchor)) => {
+                    let d = Data::Map(entries);
+                    if anchor > 0 {
+                        anchors.insert(anchor, d.clone());
+                    }
+                    Some(d)
+                }
+                None => None,
+            },
+            _ => None,
+        };
+        if let Some(d) = done {
+            match stack.last_mut() {
+                None => root = Some(d),
+                Some(Frame::Seq(items, _)) => items.push(d),
+                Some(Frame::Map(entries, key, _)) => match key.take() {
+                    None => *key = Some(d),
+                    Some(k) => entries.push((k, d)),
+                },
+            }
+        }
+    }
+    docs
+}
+
+/// `!!str` (resolved or not).
+pub(crate) fn is_str_tag(tag: &str) -> bool {
+    tag == "!!str" || tag == "tag:yaml.org,2002:str"
+}
+
+/// Whether a plain scalar is a string for YAML 1.2 (`yaml-rust2`'s resolution) and the
+/// YAML 1.1 rules Helm's Go YAML follows.
+fn plain_reads_as_string(value: &str) -> bool {
+    matches!(Yaml::from_str(value), Yaml::String(_))
+        && !super::scalar::resolves_to_non_string(value)
+}
+
+/// Adds `keys…: value` at the end of the mapping at `at` (created keys are appended).
+pub(crate) fn insert(doc: &mut Data, at: &KeyPath, keys: &[String], value: &str) -> bool {
+    let mut node = doc;
+    for seg in at.segments() {
+        node = match (node, seg) {
+            (Data::Map(entries), Segment::Key(k)) => {
+                match entries.iter_mut().find(|(key, _)| is_key(key, k)) {
+                    Some((_, v)) => v,
+                    None => return false,
+                }
+            }
+            (Data::Seq(items), Segment::Index(i)) => match items.get_mut(*i) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    let Data::Map(entries) = node else {
+        return false;
+    };
+    let mut new = Data::string(value);
+    for key in keys.iter().skip(1).rev() {
+        new = Data::Map(vec![(Data::string(key), new)]);
+    }
+    match keys.first() {
+        Some(first) => {
+            entries.push((Data::string(first), new));
+            true
+        }
+        None => false,
+    }
+}
+
+fn is_key(d: &Data, k: &str) -> bool {
+    matches!(d, Data::Scalar { value, .. } if value == k)
+}
+
+/// The second, independent check: with libyaml (through `serde_norway`), every edited path
+/// of the new text reads back as the requested string. Skipped (returns `Ok`) when
+/// libyaml cannot read the original either, since then it has nothing to compare.
+pub(crate) fn cross_check(
+    original: &str,
+    new: &str,
+    expected: &[(usize, KeyPath, String)],
+) -> Result<(), String> {
+    let Ok(before) = serde_docs(original) else {
+        return Ok(());
+    };
+    let after = serde_docs(new).map_err(|e| format!("libyaml cannot read the result: {e}"))?;
+    if before.len() != after.len() {
+        return Err(format!(
+            "libyaml reads {} documents in the result, {} in the original",
+            after.len(),
+            before.len()
+        ));
+    }
+    for (doc, path, value) in expected {
+        let Some(d) = after.get(*doc) else {
+            continue;
+        };
+        match lookup(d, path) {
+            Some(serde_norway::Value::String(s)) if s == value => {}
+            Some(other) => {
+                return Err(format!(
+                    "libyaml reads {path} as {other:?}, not the string {value:?}"
+                ))
+            }
+            None => {
+                if before
+                    .get(*doc)
+                    .and_then(|b| lookup(b, &path.prefix(path.len() - 1)))
+                    .is_some()
+                {
+                    return Err(format!("libyaml does not find {path} in the result"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn serde_docs(text: &str) -> Result<Vec<serde_norway::Value>, serde_norway::Error> {
+    use serde::Deserialize;
+    serde_norway::Deserializer::from_str(text)
+        .map(serde_norway::Value::deserialize)
+        .collect()
+}
+
+fn lookup<'a>(mut v: &'a serde_norway::Value, path: &KeyPath) -> Option<&'a serde_norway::Value> {
+    for seg in path.segments() {
+        while let serde_norway::Value::Tagged(t) = v {
+            v = &t.value;
+        }
+        v = match seg {
+            Segment::Key(k) => v.as_mapping()?.iter().find_map(|(key, val)| {
+                let matches = match key {
+                    serde_norway::Value::String(s) => s == k,
+                    serde_norway::Value::Number(n) => n.to_string() == *k,
+                    serde_norway::Value::Bool(b) => b.to_string() == *k,
+                    _ => false,
+                };
+                matches.then_some(val)
+            })?,
+            Segment::Index(i) => v.as_sequence()?.get(*i)?,
+        };
+    }
+    while let serde_norway::Value::Tagged(t) = v {
+        v = &t.value;
+    }
+    Some(v)
+}
