@@ -1,1 +1,7 @@
-fn main() {}
+//! The `tagbump` binary: a thin layer over the `tagbump` library.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -40,10 +40,10 @@ impl FileEdit {
         if !self.changed() {
             return Ok(false);
         }
-        crate::fsio::write_atomic(&self.path, self.outcome.text.as_bytes()).map_err(|source| {
+        crate::fsio::write_atomic(&self.path, self.outcome.text.as_bytes()).map_err(|error| {
             FileError::Io {
                 path: self.path.clone(),
-                source,
+                error,
             }
         })?;
         Ok(true)
@@ -68,34 +68,34 @@ pub enum FileError {
         offset: usize,
     },
     /// Reading or writing failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The edit was refused.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Edit {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: EditError,
+        error: EditError,
     },
 }
 
 /// Reads a UTF-8 text file.
 pub fn read_text(path: &Path) -> Result<String, FileError> {
-    let bytes = std::fs::read(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::NotFound {
+    let bytes = std::fs::read(path).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::NotFound {
             FileError::NotFound {
                 path: path.to_path_buf(),
             }
         } else {
             FileError::Io {
                 path: path.to_path_buf(),
-                source,
+                error,
             }
         }
     })?;
@@ -109,9 +109,9 @@ pub fn read_text(path: &Path) -> Result<String, FileError> {
 /// [`FileEdit::write`].
 pub fn edit_file(path: &Path, edits: &[Edit], options: EditOptions) -> Result<FileEdit, FileError> {
     let original = read_text(path)?;
-    let outcome = apply(&original, edits, options).map_err(|source| FileError::Edit {
+    let outcome = apply(&original, edits, options).map_err(|error| FileError::Edit {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     Ok(FileEdit {
         path: path.to_path_buf(),

@@ -492,7 +492,9 @@ fn block_header_before(text: &str, content: usize) -> Option<usize> {
 /// `line_start`: an indicator preceded by white space (or the line start) and followed
 /// only by indentation/chomping indicators, white space and an optional comment.
 fn header_in_line(text: &str, line_start: usize) -> Option<usize> {
-    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
     let line = text[line_start..line_end].trim_end_matches('\r');
     let bytes = line.as_bytes();
     for (i, b) in bytes.iter().enumerate() {
@@ -509,8 +511,7 @@ fn header_in_line(text: &str, line_start: usize) -> Option<usize> {
         let after = &rest[indicators..];
         let trimmed = after.trim_start();
         if indicators <= 2
-            && (trimmed.is_empty()
-                || (trimmed.starts_with('#') && after.len() > trimmed.len()))
+            && (trimmed.is_empty() || (trimmed.starts_with('#') && after.len() > trimmed.len()))
         {
             return Some(line_start + i);
         }

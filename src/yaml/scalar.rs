@@ -24,7 +24,12 @@ pub fn render(value: &str, style: ScalarStyle, context: Context) -> String {
 
 /// Like [`render`]; `explicit_str` says the scalar carries a `!!str` tag, so a plain
 /// value only has to be syntactically safe (`!!str 1.10` is already a string).
-pub fn render_typed(value: &str, style: ScalarStyle, context: Context, explicit_str: bool) -> String {
+pub fn render_typed(
+    value: &str,
+    style: ScalarStyle,
+    context: Context,
+    explicit_str: bool,
+) -> String {
     let plain_ok = if explicit_str {
         plain_is_syntactically_safe(value, context)
     } else {
@@ -116,7 +121,13 @@ pub fn plain_is_syntactically_safe(value: &str, context: Context) -> bool {
     ) {
         return false;
     }
-    if matches!(first, '-' | '?' | ':') && second.is_none_or(|c| c == ' ' || is_flow_indicator(c)) {
+    // `?x` and `:x` are valid plain scalars for YAML 1.2 but not for every parser
+    // (libyaml rejects them in flow context): always quote them. `-x` is fine.
+    if matches!(first, '?' | ':')
+        || (first == '-'
+            && (context == Context::Flow
+                || second.is_none_or(|c| c == ' ' || is_flow_indicator(c))))
+    {
         return false;
     }
     if value == "<<" || value.starts_with("---") || value.starts_with("...") {

@@ -1,0 +1,211 @@
+//! Command-line arguments. Every flag maps to a library option; nothing here decides
+//! behaviour.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Write a freshly pushed container image tag into a GitOps config repository.
+///
+/// tagbump edits Helm values, kustomizations, plain manifests and Argo CD Image Updater
+/// override files without disturbing anything but the edited values, then (optionally)
+/// commits and pushes to the config repository, or opens a pull/merge request.
+///
+/// Exit codes: 0 success (whether or not anything changed); 1 error (nothing was
+/// written or pushed); 2 invalid arguments; 3 nothing changed and --fail-if-unchanged
+/// was given.
+#[derive(Debug, Parser)]
+#[command(name = "tagbump", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Update every reference to an image (Helm values, kustomizations, manifests,
+    /// .argocd-source-<app>.yaml) under the given paths — no key paths needed.
+    ///
+    /// Example: tagbump image ghcr.io/acme/api:v1.5.0 apps/api
+    Image(ImageArgs),
+    /// Set explicit key paths in YAML files.
+    ///
+    /// Arguments are files followed by KEY=VALUE assignments for that file:
+    /// tagbump set apps/api/values.yaml image.tag=v1.5.0 apps/web/values.yaml frontend.image.tag=2.0.1
+    ///
+    /// Keys with dots or slashes are quoted: 'podAnnotations."app.kubernetes.io/version"=1.5.0'.
+    Set(SetArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// The image with its new tag and/or digest: REPOSITORY:TAG, REPOSITORY@sha256:…,
+    /// or REPOSITORY with --tag.
+    pub image: String,
+    /// Files or directories to search (relative to --dir, or to the clone with --repo).
+    /// Default: the whole tree.
+    pub paths: Vec<PathBuf>,
+    /// The new tag, when IMAGE has none.
+    #[arg(long, env = "TAGBUMP_TAG")]
+    pub tag: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// FILE KEY=VALUE… [FILE KEY=VALUE…]…
+    #[arg(required = true, num_args = 1.., value_name = "FILE|KEY=VALUE")]
+    pub items: Vec<String>,
+    /// Add keys that do not exist yet under the deepest existing mapping.
+    #[arg(long)]
+    pub create: bool,
+    /// Only edit this document of multi-document files (0-based). Default: every
+    /// document that has the key.
+    #[arg(long, value_name = "N")]
+    pub document: Option<usize>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object on stdout.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Show a unified diff and write, commit and push nothing.
+    #[arg(long, env = "TAGBUMP_DRY_RUN")]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text", env = "TAGBUMP_OUTPUT")]
+    pub output: OutputFormat,
+    /// Exit with code 3 when nothing changed.
+    #[arg(long)]
+    pub fail_if_unchanged: bool,
+    /// Work in this directory (a local checkout) instead of the current one. Ignored
+    /// with --repo.
+    #[arg(short = 'C', long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Refuse to move a tag to a lower semantic version.
+    #[arg(long, env = "TAGBUMP_NO_DOWNGRADE")]
+    pub no_downgrade: bool,
+    /// Refuse new tags that do not match this regular expression.
+    #[arg(long, value_name = "REGEX", env = "TAGBUMP_ALLOW_TAGS")]
+    pub allow_tags: Option<String>,
+    #[command(flatten)]
+    pub git: GitArgs,
+    #[command(flatten)]
+    pub pr: PrArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Git")]
+pub struct GitArgs {
+    /// Clone this config repository (HTTPS, SSH, git:// or file://), edit, commit and push.
+    #[arg(long, value_name = "URL", env = "TAGBUMP_REPO")]
+    pub repo: Option<String>,
+    /// Branch to update. Default: the remote's default branch (with --repo).
+    #[arg(long, env = "TAGBUMP_BRANCH")]
+    pub branch: Option<String>,
+    /// In a local checkout (without --repo): commit the changed files.
+    #[arg(long)]
+    pub commit: bool,
+    /// In a local checkout: commit and push to the branch's upstream.
+    #[arg(long)]
+    pub push: bool,
+    /// Name of the environment variable holding the HTTPS token. Default: the first set of
+    /// TAGBUMP_TOKEN, GITHUB_TOKEN, GITLAB_TOKEN, CI_JOB_TOKEN.
+    #[arg(long, value_name = "NAME")]
+    pub token_env: Option<String>,
+    /// Username for HTTPS token auth. Default: x-access-token (GitHub), oauth2 (GitLab),
+    /// gitlab-ci-token (CI_JOB_TOKEN).
+    #[arg(long, env = "TAGBUMP_USERNAME")]
+    pub username: Option<String>,
+    /// SSH private key file (otherwise the SSH agent / GIT_SSH_COMMAND / ~/.ssh).
+    #[arg(long, value_name = "FILE", env = "TAGBUMP_SSH_KEY")]
+    pub ssh_key: Option<PathBuf>,
+    /// CA bundle for HTTPS (self-hosted forges with a private CA).
+    #[arg(long, value_name = "FILE", env = "TAGBUMP_CA_BUNDLE")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Commit message template. Placeholders: {image} {tag} {digest} {summary} {files}
+    /// {source_commit} {source_repo} {pipeline_url}.
+    #[arg(long, value_name = "TEMPLATE", env = "TAGBUMP_MESSAGE")]
+    pub message: Option<String>,
+    /// Author name. Default: GIT_AUTHOR_NAME, else "tagbump".
+    #[arg(long, env = "GIT_AUTHOR_NAME")]
+    pub author_name: Option<String>,
+    /// Author email. Default: GIT_AUTHOR_EMAIL, else "tagbump@localhost".
+    #[arg(long, env = "GIT_AUTHOR_EMAIL")]
+    pub author_email: Option<String>,
+    /// Committer name. Default: GIT_COMMITTER_NAME, else the author.
+    #[arg(long, env = "GIT_COMMITTER_NAME")]
+    pub committer_name: Option<String>,
+    /// Committer email. Default: GIT_COMMITTER_EMAIL, else the author's.
+    #[arg(long, env = "GIT_COMMITTER_EMAIL")]
+    pub committer_email: Option<String>,
+    /// How many times to try the push when another pipeline pushed first.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub retries: u32,
+    /// Do not add Source-Commit / Pipeline trailers from the CI environment.
+    #[arg(long)]
+    pub no_trailers: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Pull / merge requests")]
+pub struct PrArgs {
+    /// Push to a branch and open a pull request (GitHub) / merge request (GitLab)
+    /// instead of pushing to the target branch. Needs --repo.
+    #[arg(long, env = "TAGBUMP_PR")]
+    pub pr: bool,
+    /// Branch name template for --pr. Placeholders as for --message.
+    #[arg(long, value_name = "TEMPLATE", default_value = "tagbump/{slug}")]
+    pub pr_branch: String,
+    /// Forge type. Default: from the repository URL.
+    #[arg(long, value_enum)]
+    pub forge: Option<ForgeArg>,
+    /// API base URL (GitHub Enterprise: https://HOST/api/v3, GitLab: https://HOST/api/v4).
+    #[arg(long, value_name = "URL", env = "TAGBUMP_API_URL")]
+    pub api_url: Option<String>,
+    /// PR title template.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub pr_title: Option<String>,
+    /// PR body template; {changes} lists each change.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub pr_body: Option<String>,
+    /// Label to add (repeatable).
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    /// Reviewer to request (repeatable).
+    #[arg(long = "reviewer", value_name = "USER")]
+    pub reviewers: Vec<String>,
+    /// Assignee (repeatable).
+    #[arg(long = "assignee", value_name = "USER")]
+    pub assignees: Vec<String>,
+    /// Open the PR as a draft.
+    #[arg(long)]
+    pub draft: bool,
+    /// Enable auto-merge (GitHub) / merge when the pipeline succeeds (GitLab).
+    #[arg(long)]
+    pub auto_merge: bool,
+    /// Close older open tagbump PRs for the same image that this one supersedes.
+    #[arg(long)]
+    pub close_superseded: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ForgeArg {
+    Github,
+    Gitlab,
+}

@@ -1,0 +1,214 @@
+//! Printing the outcome: human-readable lines, JSON, and GitHub Actions step outputs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::args::OutputFormat;
+use tagbump::git::WriteBackOutcome;
+use tagbump::plan::{ChangeRecord, Plan};
+
+/// A pull / merge request that was opened or updated.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PrReport {
+    pub number: u64,
+    pub url: String,
+    pub created: bool,
+    pub closed_superseded: Vec<u64>,
+}
+
+/// Everything a run reports.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    /// Whether any file changed (or, in a dry run, would change).
+    pub changed: bool,
+    /// Changed files, relative to the repository root.
+    pub files: Vec<PathBuf>,
+    /// Every value reached.
+    pub changes: Vec<ChangeRecord>,
+    /// Files skipped while searching directories, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// The config repository (without credentials).
+    pub repo: Option<String>,
+    /// The commit created.
+    pub commit: Option<String>,
+    /// The branch pushed to.
+    pub branch: Option<String>,
+    /// The branch the commit is based on.
+    pub base_branch: Option<String>,
+    /// Push attempts.
+    pub attempts: Option<u32>,
+    /// The pull / merge request.
+    pub pull_request: Option<PrReport>,
+    /// The unified diff (dry runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Skipped {
+    pub file: PathBuf,
+    pub reason: String,
+}
+
+impl Report {
+    pub fn from_plan(plan: &Plan) -> Report {
+        Report {
+            changed: plan.changed(),
+            files: plan.changed_files(),
+            changes: plan.records.clone(),
+            skipped: plan
+                .skipped
+                .iter()
+                .map(|(file, reason)| Skipped {
+                    file: file.clone(),
+                    reason: reason.clone(),
+                })
+                .collect(),
+            diff: Some(plan.diff()).filter(|d| !d.is_empty()),
+            ..Report::default()
+        }
+    }
+
+    pub fn set_git(&mut self, outcome: &WriteBackOutcome) {
+        self.changed = outcome.changed;
+        self.commit = outcome.commit.clone();
+        self.branch = Some(outcome.branch.clone());
+        self.base_branch = Some(outcome.base_branch.clone());
+        self.attempts = Some(outcome.attempts);
+        if !outcome.files.is_empty() {
+            self.files = outcome.files.clone();
+        }
+    }
+}
+
+/// Prints the report on stdout.
+pub fn emit(report: &Report, format: OutputFormat, dry_run: bool) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        OutputFormat::Json => {
+            let mut r = report.clone();
+            if !dry_run {
+                r.diff = None;
+            }
+            serde_json::to_writer_pretty(&mut out, &r)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Text => write_text(&mut out, report, dry_run)?,
+    }
+    Ok(())
+}
+
+/// The human-readable form.
+pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result<()> {
+    for s in &report.skipped {
+        writeln!(out, "skipped {}: {}", s.file.display(), s.reason)?;
+    }
+    for c in &report.changes {
+        let old = c.old.as_deref().unwrap_or("(new)");
+        if c.changed {
+            writeln!(
+                out,
+                "{}:{}  {}  {} → {}",
+                c.file.display(),
+                c.line,
+                c.path,
+                old,
+                c.new
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{}:{}  {}  {} (unchanged)",
+                c.file.display(),
+                c.line,
+                c.path,
+                old
+            )?;
+        }
+    }
+    if dry_run {
+        if let Some(diff) = &report.diff {
+            write!(out, "{diff}")?;
+        }
+        writeln!(
+            out,
+            "dry run: {}",
+            if report.changed {
+                "changes shown above were not written"
+            } else {
+                "nothing to change"
+            }
+        )?;
+        return Ok(());
+    }
+    if !report.changed {
+        writeln!(out, "nothing to change: every value is already up to date")?;
+        return Ok(());
+    }
+    match (&report.commit, &report.branch) {
+        (Some(sha), Some(branch)) => {
+            let short = &sha[..sha.len().min(12)];
+            let attempts = report.attempts.unwrap_or(1);
+            writeln!(
+                out,
+                "committed {short} to {branch}{}",
+                if attempts > 1 {
+                    format!(" after {attempts} attempts")
+                } else {
+                    String::new()
+                }
+            )?;
+        }
+        _ => writeln!(out, "updated {} file(s)", report.files.len())?,
+    }
+    if let Some(pr) = &report.pull_request {
+        writeln!(
+            out,
+            "{} pull request #{}: {}",
+            if pr.created { "opened" } else { "updated" },
+            pr.number,
+            pr.url
+        )?;
+        for n in &pr.closed_superseded {
+            writeln!(out, "closed superseded pull request #{n}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends `name=value` lines for GitHub Actions (`$GITHUB_OUTPUT`).
+pub fn append_github_output(path: &Path, report: &Report) -> Result<()> {
+    let files: Vec<String> = report
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    let mut lines = vec![
+        format!("changed={}", report.changed),
+        format!("commit-sha={}", report.commit.clone().unwrap_or_default()),
+        format!("branch={}", report.branch.clone().unwrap_or_default()),
+        format!("files={}", serde_json::to_string(&files)?),
+    ];
+    match &report.pull_request {
+        Some(pr) => {
+            lines.push(format!("pr-number={}", pr.number));
+            lines.push(format!("pr-url={}", pr.url));
+        }
+        None => {
+            lines.push("pr-number=".to_string());
+            lines.push("pr-url=".to_string());
+        }
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)?;
+    for l in lines {
+        writeln!(f, "{l}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,581 @@
+//! Turns parsed arguments into library calls and reports the outcome.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use super::args::{Command, CommonArgs, ForgeArg, SetArgs};
+use super::output::{self, Report};
+use tagbump::ci::{self, Pipeline};
+use tagbump::forge::{self, ChangeLine, ForgeKind, PullRequestSpec, RepoId};
+use tagbump::git::{
+    self, Applied, Auth, CommitInfo, Identity, RemoteSpec, RetryPolicy, WriteBackOptions,
+};
+use tagbump::image::parse_image_and_tag;
+use tagbump::plan::{self, FileEdits, Plan, Request};
+use tagbump::policy::TagPolicy;
+use tagbump::secret::Secret;
+use tagbump::template;
+use tagbump::yaml::{Edit, KeyPath};
+
+/// Exit code when nothing changed and `--fail-if-unchanged` was given.
+const EXIT_UNCHANGED: u8 = 3;
+
+/// Runs one command.
+pub fn run(command: Command) -> Result<ExitCode> {
+    let env = |k: &str| std::env::var(k).ok();
+    match command {
+        Command::Completions { shell } => {
+            let mut cmd = <super::args::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "tagbump", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Image(a) => {
+            let image = parse_image_and_tag(&a.image, a.tag.as_deref())
+                .with_context(|| format!("invalid image {:?}", a.image))?;
+            if image.tag().is_none() && image.digest().is_none() {
+                bail!(
+                    "image {:?} has no tag or digest: give IMAGE:TAG, IMAGE@sha256:…, or --tag",
+                    a.image
+                );
+            }
+            let request = Request::Image {
+                image,
+                paths: a.paths,
+            };
+            execute(&request, &a.common, false, &env)
+        }
+        Command::Set(a) => {
+            let request = Request::Set {
+                files: parse_set_items(&a)?,
+            };
+            execute(&request, &a.common, a.create, &env)
+        }
+    }
+}
+
+/// `FILE KEY=VALUE… FILE KEY=VALUE…`: an item with `=` outside quotes is an assignment
+/// for the file before it.
+fn parse_set_items(args: &SetArgs) -> Result<Vec<FileEdits>> {
+    let mut files: Vec<FileEdits> = Vec::new();
+    for item in &args.items {
+        match split_assignment(item) {
+            Some((key, value)) => {
+                let Some(current) = files.last_mut() else {
+                    bail!("{item:?}: name the file before its KEY=VALUE assignments (tagbump set FILE KEY=VALUE…)");
+                };
+                let path = KeyPath::parse(key)
+                    .with_context(|| format!("in {} ", current.file.display()))?;
+                current.edits.push(Edit {
+                    path,
+                    value: value.to_string(),
+                    document: args.document,
+                });
+            }
+            None => files.push(FileEdits {
+                file: PathBuf::from(item),
+                edits: Vec::new(),
+            }),
+        }
+    }
+    if let Some(empty) = files.iter().find(|f| f.edits.is_empty()) {
+        bail!(
+            "{}: no KEY=VALUE given for this file (e.g. {} image.tag=v1.2.3)",
+            empty.file.display(),
+            empty.file.display()
+        );
+    }
+    Ok(files)
+}
+
+/// Splits `key=value` at the first `=` outside quotes.
+fn split_assignment(item: &str) -> Option<(&str, &str)> {
+    let mut quote: Option<char> = None;
+    for (i, c) in item.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '=') => return Some((&item[..i], &item[i + 1..])),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn execute(
+    request: &Request,
+    common: &CommonArgs,
+    create_missing: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ExitCode> {
+    let options = plan::Options {
+        create_missing,
+        policy: TagPolicy {
+            no_downgrade: common.no_downgrade,
+            allow_tags: common
+                .allow_tags
+                .as_deref()
+                .map(regex::Regex::new)
+                .transpose()
+                .context("invalid --allow-tags regular expression")?,
+        },
+    };
+    let pipeline = Pipeline::detect(env);
+    let vars = template_vars(request, &pipeline);
+    if common.pr.pr && common.git.repo.is_none() {
+        bail!("--pr needs --repo URL (the config repository to open the pull request in)");
+    }
+
+    let report = match &common.git.repo {
+        Some(url) => remote(url, request, &options, common, &pipeline, &vars, env)?,
+        None if common.git.commit || common.git.push => {
+            local_commit(request, &options, common, &pipeline, &vars, env)?
+        }
+        None => local(request, &options, common)?,
+    };
+    output::emit(&report, common.output, common.dry_run)?;
+    if let Some(path) = env("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
+        output::append_github_output(Path::new(&path), &report)
+            .with_context(|| format!("cannot write step outputs to GITHUB_OUTPUT ({path})"))?;
+    }
+    if common.fail_if_unchanged && !report.changed {
+        return Ok(ExitCode::from(EXIT_UNCHANGED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Edits files in a directory, no git.
+fn local(request: &Request, options: &plan::Options, common: &CommonArgs) -> Result<Report> {
+    let plan = plan::plan(&common.dir, request, options)
+        .with_context(|| context_for(request, &common.dir.display().to_string()))?;
+    let written = if common.dry_run {
+        Vec::new()
+    } else {
+        plan.write()
+            .with_context(|| context_for(request, &common.dir.display().to_string()))?
+    };
+    let mut report = Report::from_plan(&plan);
+    report.files = if common.dry_run {
+        plan.changed_files()
+    } else {
+        written
+    };
+    Ok(report)
+}
+
+/// Edits an existing checkout, commits, and optionally pushes.
+fn local_commit(
+    request: &Request,
+    options: &plan::Options,
+    common: &CommonArgs,
+    pipeline: &Pipeline,
+    vars: &BTreeMap<String, String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Report> {
+    let auth = if common.git.push {
+        Some(token_auth(common, None, env)?.unwrap_or(Auth::Anonymous))
+    } else {
+        None
+    };
+    let wb = WriteBackOptions {
+        push_branch: None,
+        retry: retry_policy(common),
+        dry_run: common.dry_run,
+        keep_clone: None,
+    };
+    let mut last: Option<Report> = None;
+    let mut log = |line: &str| eprintln!("tagbump: {line}");
+    let commit = commit_info(common, pipeline, request);
+    let outcome = git::commit_local(&common.dir, auth.as_ref(), &wb, &mut log, |root| {
+        apply_in(
+            root,
+            request,
+            options,
+            common.dry_run,
+            &commit,
+            vars,
+            &mut last,
+        )
+    })
+    .with_context(|| context_for(request, &common.dir.display().to_string()))?;
+    let mut report = last.unwrap_or_default();
+    report.set_git(&outcome);
+    Ok(report)
+}
+
+/// Clones the config repository, edits, commits, pushes (or opens a PR).
+fn remote(
+    url: &str,
+    request: &Request,
+    options: &plan::Options,
+    common: &CommonArgs,
+    pipeline: &Pipeline,
+    vars: &BTreeMap<String, String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Report> {
+    let shown_url = git::strip_url_credentials(url);
+    let forge_kind = forge_kind(url, common)?;
+    let auth = match git_transport(url) {
+        Transport::Ssh => Auth::Ssh {
+            key_file: common.git.ssh_key.clone(),
+        },
+        Transport::Http => token_auth(common, forge_kind, env)?.unwrap_or(Auth::Anonymous),
+        Transport::Other => Auth::Anonymous,
+    };
+    let spec = RemoteSpec {
+        url: url.to_string(),
+        branch: common.git.branch.clone(),
+        auth,
+        ca_bundle: common.git.ca_bundle.clone(),
+    };
+    let push_branch = common
+        .pr
+        .pr
+        .then(|| template::render(&common.pr.pr_branch, vars));
+    let wb = WriteBackOptions {
+        push_branch: push_branch.clone(),
+        retry: retry_policy(common),
+        dry_run: common.dry_run,
+        keep_clone: None,
+    };
+    let commit = commit_info(common, pipeline, request);
+    let mut last: Option<Report> = None;
+    let mut log = |line: &str| eprintln!("tagbump: {line}");
+    let outcome = git::write_back(&spec, &wb, &mut log, |root| {
+        apply_in(
+            root,
+            request,
+            options,
+            common.dry_run,
+            &commit,
+            vars,
+            &mut last,
+        )
+    })
+    .with_context(|| context_for(request, &shown_url))?;
+    let mut report = last.unwrap_or_default();
+    report.set_git(&outcome);
+    report.repo = Some(shown_url.clone());
+
+    if common.pr.pr && outcome.changed && !common.dry_run {
+        let kind = forge_kind.ok_or_else(|| {
+            anyhow!("cannot tell which forge hosts {shown_url}: pass --forge github|gitlab")
+        })?;
+        let repo = RepoId::from_remote_url(url)
+            .with_context(|| format!("cannot read the repository path from {shown_url}"))?;
+        let api = common
+            .pr
+            .api_url
+            .clone()
+            .unwrap_or_else(|| forge::default_api_base(kind, &repo));
+        let token = find_token(common, env)?
+            .map(|(t, _)| t)
+            .ok_or_else(|| anyhow!("--pr needs an API token: set TAGBUMP_TOKEN, GITHUB_TOKEN or GITLAB_TOKEN, or name one with --token-env"))?;
+        let client = forge::connect(kind, &api, &token, forge::RetryPolicy::default())
+            .with_context(|| format!("cannot connect to the {kind} API at {api}"))?;
+        let changes: Vec<ChangeLine> = report
+            .changes
+            .iter()
+            .filter(|c| c.changed)
+            .map(|c| ChangeLine {
+                file: c.file.display().to_string(),
+                key: c.path.clone(),
+                old: c.old.clone().unwrap_or_default(),
+                new: c.new.clone(),
+            })
+            .collect();
+        let title_template = common
+            .pr
+            .pr_title
+            .clone()
+            .unwrap_or_else(|| default_subject(request));
+        let body_template = common.pr.pr_body.clone().unwrap_or_else(|| {
+            "Automated update by tagbump.\n\n{changes}\n\nSource commit: {source_commit}\nPipeline: {pipeline_url}\n".to_string()
+        });
+        let spec = PullRequestSpec {
+            repo,
+            head: outcome.branch.clone(),
+            base: outcome.base_branch.clone(),
+            title: template::render(&title_template, vars),
+            body: forge::render_body(&body_template, vars, &changes),
+            labels: common.pr.labels.clone(),
+            reviewers: common.pr.reviewers.clone(),
+            assignees: common.pr.assignees.clone(),
+            draft: common.pr.draft,
+            auto_merge: common.pr.auto_merge,
+            supersede_prefix: common
+                .pr
+                .close_superseded
+                .then(|| supersede_prefix(&common.pr.pr_branch, vars)),
+        };
+        let pr = client
+            .ensure_pull_request(&spec)
+            .with_context(|| format!("cannot open the pull request in {shown_url}"))?;
+        for w in &pr.warnings {
+            eprintln!("tagbump: warning: {w}");
+        }
+        report.pull_request = Some(output::PrReport {
+            number: pr.number,
+            url: pr.url.clone(),
+            created: pr.created,
+            closed_superseded: pr.closed_superseded.clone(),
+        });
+    }
+    Ok(report)
+}
+
+/// The closure both git modes run in the checkout: plan, write, describe the commit.
+fn apply_in(
+    root: &Path,
+    request: &Request,
+    options: &plan::Options,
+    dry_run: bool,
+    commit: &CommitInfo,
+    vars: &BTreeMap<String, String>,
+    last: &mut Option<Report>,
+) -> Result<Applied, Box<dyn std::error::Error + Send + Sync>> {
+    let plan: Plan = plan::plan(root, request, options)?;
+    let files = if dry_run {
+        plan.changed_files()
+    } else {
+        plan.write()?
+    };
+    let mut vars = vars.clone();
+    vars.insert(
+        "files".to_string(),
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let mut commit = commit.clone();
+    commit.message = template::render(&commit.message, &vars);
+    *last = Some(Report::from_plan(&plan));
+    Ok(Applied { files, commit })
+}
+
+fn context_for(request: &Request, place: &str) -> String {
+    format!("cannot apply {} in {place}", request.summary())
+}
+
+fn retry_policy(common: &CommonArgs) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: common.git.retries.max(1),
+        ..RetryPolicy::default()
+    }
+}
+
+/// The commit's message template (rendered per attempt, with `{files}`) and identities.
+fn commit_info(common: &CommonArgs, pipeline: &Pipeline, request: &Request) -> CommitInfo {
+    let g = &common.git;
+    let author = Identity {
+        name: g
+            .author_name
+            .clone()
+            .unwrap_or_else(|| "tagbump".to_string()),
+        email: g
+            .author_email
+            .clone()
+            .unwrap_or_else(|| "tagbump@localhost".to_string()),
+    };
+    let committer = Identity {
+        name: g
+            .committer_name
+            .clone()
+            .unwrap_or_else(|| author.name.clone()),
+        email: g
+            .committer_email
+            .clone()
+            .unwrap_or_else(|| author.email.clone()),
+    };
+    let template_text = g
+        .message
+        .clone()
+        .unwrap_or_else(|| default_subject(request));
+    let trailers = if g.no_trailers {
+        Vec::new()
+    } else {
+        pipeline.trailers()
+    };
+    CommitInfo {
+        message: ci::with_trailers(&template_text, &trailers),
+        author,
+        committer,
+    }
+}
+
+fn default_subject(request: &Request) -> String {
+    match request {
+        Request::Image { .. } => "chore(deploy): bump {image} to {tag}".to_string(),
+        Request::Set { .. } => "chore(deploy): set {summary}".to_string(),
+    }
+}
+
+fn template_vars(request: &Request, pipeline: &Pipeline) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    pipeline.vars(&mut vars);
+    match request {
+        Request::Image { image, .. } => {
+            let tag = image
+                .tag()
+                .map(str::to_string)
+                .or_else(|| image.digest().map(str::to_string))
+                .unwrap_or_default();
+            vars.insert("mode".into(), "image".into());
+            vars.insert("image".into(), image.familiar_name());
+            vars.insert("tag".into(), tag.clone());
+            vars.insert(
+                "digest".into(),
+                image.digest().unwrap_or_default().to_string(),
+            );
+            vars.insert("image_slug".into(), template::slug(&image.familiar_name()));
+            vars.insert("tag_slug".into(), template::slug(&tag));
+        }
+        Request::Set { files } => {
+            let values: Vec<String> = files
+                .iter()
+                .flat_map(|f| f.edits.iter().map(|e| e.value.clone()))
+                .collect();
+            let first = files
+                .first()
+                .map(|f| f.file.display().to_string())
+                .unwrap_or_default();
+            vars.insert("mode".into(), "set".into());
+            vars.insert("image".into(), first.clone());
+            vars.insert("tag".into(), values.join(","));
+            vars.insert("digest".into(), String::new());
+            vars.insert("image_slug".into(), template::slug(&first));
+            vars.insert("tag_slug".into(), template::slug(&values.join("-")));
+        }
+    }
+    vars.insert("summary".into(), request.summary());
+    let slug = format!(
+        "{}/{}",
+        vars.get("image_slug").cloned().unwrap_or_default(),
+        vars.get("tag_slug").cloned().unwrap_or_default()
+    );
+    vars.insert("slug".into(), slug);
+    vars
+}
+
+/// The branch prefix shared by every PR of the same image: the branch template rendered
+/// with the tag part left empty.
+fn supersede_prefix(branch_template: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut v = vars.clone();
+    let image_slug = v.get("image_slug").cloned().unwrap_or_default();
+    v.insert("slug".into(), format!("{image_slug}/"));
+    v.insert("tag_slug".into(), String::new());
+    v.insert("tag".into(), String::new());
+    template::render(branch_template, &v)
+}
+
+enum Transport {
+    Http,
+    Ssh,
+    Other,
+}
+
+fn git_transport(url: &str) -> Transport {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Transport::Http
+    } else if url.starts_with("ssh://")
+        || (!url.contains("://") && url.contains('@') && url.contains(':'))
+    {
+        Transport::Ssh
+    } else {
+        Transport::Other
+    }
+}
+
+fn forge_kind(url: &str, common: &CommonArgs) -> Result<Option<ForgeKind>> {
+    if let Some(f) = common.pr.forge {
+        return Ok(Some(match f {
+            ForgeArg::Github => ForgeKind::GitHub,
+            ForgeArg::Gitlab => ForgeKind::GitLab,
+        }));
+    }
+    Ok(RepoId::from_remote_url(url)
+        .ok()
+        .and_then(|r| forge::detect_kind(&r)))
+}
+
+/// The token and the name of the variable it came from.
+fn find_token(
+    common: &CommonArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<(Secret, String)>> {
+    if let Some(name) = &common.git.token_env {
+        let value = env(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+            anyhow!("--token-env {name}: the variable {name} is not set or empty")
+        })?;
+        return Ok(Some((Secret::new(value.trim()), name.clone())));
+    }
+    for name in [
+        "TAGBUMP_TOKEN",
+        "GITHUB_TOKEN",
+        "GITLAB_TOKEN",
+        "CI_JOB_TOKEN",
+    ] {
+        if let Some(v) = env(name).filter(|v| !v.trim().is_empty()) {
+            return Ok(Some((Secret::new(v.trim()), name.to_string())));
+        }
+    }
+    Ok(None)
+}
+
+fn token_auth(
+    common: &CommonArgs,
+    kind: Option<ForgeKind>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Auth>> {
+    let Some((token, from)) = find_token(common, env)? else {
+        return Ok(None);
+    };
+    let username = common.git.username.clone().unwrap_or_else(|| {
+        if from == "CI_JOB_TOKEN" {
+            "gitlab-ci-token".to_string()
+        } else if kind == Some(ForgeKind::GitLab) {
+            "oauth2".to_string()
+        } else {
+            "x-access-token".to_string()
+        }
+    });
+    Ok(Some(Auth::Token { username, token }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assignments_split_outside_quotes() {
+        assert_eq!(split_assignment("image.tag=v1"), Some(("image.tag", "v1")));
+        assert_eq!(split_assignment("a=b=c"), Some(("a", "b=c")));
+        assert_eq!(split_assignment("x.\"k=v\"=1"), Some(("x.\"k=v\"", "1")));
+        assert_eq!(split_assignment("apps/api/values.yaml"), None);
+    }
+
+    #[test]
+    fn transports_are_recognised() {
+        assert!(matches!(
+            git_transport("https://github.com/o/r.git"),
+            Transport::Http
+        ));
+        assert!(matches!(
+            git_transport("git@github.com:o/r.git"),
+            Transport::Ssh
+        ));
+        assert!(matches!(
+            git_transport("ssh://git@host/o/r"),
+            Transport::Ssh
+        ));
+        assert!(matches!(git_transport("file:///tmp/r"), Transport::Other));
+        assert!(matches!(
+            git_transport("git://127.0.0.1/r"),
+            Transport::Other
+        ));
+    }
+}

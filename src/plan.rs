@@ -1,0 +1,352 @@
+//! Applying a request to the files under one directory — a local checkout or the
+//! temporary clone of a config repository. Every file is edited in memory and checked
+//! first; only when all of them succeed is anything written (each file atomically).
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::image::{split_image_string, ImageRef};
+use crate::policy::{PolicyError, TagPolicy};
+use crate::targets::{self, TargetError};
+use crate::yaml::file::{edit_file, FileEdit, FileError};
+use crate::yaml::{Edit, EditOptions};
+
+/// Key paths to set in one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileEdits {
+    /// The file, relative to the root (or absolute inside it).
+    pub file: PathBuf,
+    /// What to set in it.
+    pub edits: Vec<Edit>,
+}
+
+/// What to change.
+#[derive(Clone, Debug)]
+pub enum Request {
+    /// Explicit key paths in explicit files (`tagbump set`).
+    Set {
+        /// Files and their edits.
+        files: Vec<FileEdits>,
+    },
+    /// Every reference to an image under some paths (`tagbump image`).
+    Image {
+        /// The image with its new tag and/or digest.
+        image: ImageRef,
+        /// Files or directories to search, relative to the root; empty means the root.
+        paths: Vec<PathBuf>,
+    },
+}
+
+impl Request {
+    /// A short description for commit messages: `ghcr.io/acme/api:v2` or
+    /// `image.tag=v2 in apps/api/values.yaml`.
+    pub fn summary(&self) -> String {
+        match self {
+            Request::Image { image, .. } => image.to_string(),
+            Request::Set { files } => files
+                .iter()
+                .map(|f| {
+                    let edits: Vec<String> = f
+                        .edits
+                        .iter()
+                        .map(|e| format!("{}={}", e.path, e.value))
+                        .collect();
+                    format!("{} in {}", edits.join(", "), f.file.display())
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    }
+}
+
+/// How to apply a request.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Create missing keys (`set` only).
+    pub create_missing: bool,
+    /// Rollback protection.
+    pub policy: TagPolicy,
+}
+
+/// One value that an edit reached.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ChangeRecord {
+    /// The file, relative to the root.
+    pub file: PathBuf,
+    /// Document index in the file (0-based).
+    pub document: usize,
+    /// The key path.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// The value before (`null` when the key was created).
+    pub old: Option<String>,
+    /// The value after.
+    pub new: String,
+    /// Whether the value changed.
+    pub changed: bool,
+}
+
+/// The edits of a request, computed and checked but not yet written.
+#[derive(Debug)]
+pub struct Plan {
+    /// The directory the files are relative to.
+    pub root: PathBuf,
+    /// Each file with its in-memory result.
+    pub files: Vec<FileEdit>,
+    /// Every place reached, in file order.
+    pub records: Vec<ChangeRecord>,
+    /// Files skipped while searching directories (not YAML, templated…), with why.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// Why a request could not be applied. Nothing has been written when this is returned
+/// from [`plan`].
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// A file path leaves the root.
+    #[error("{}: outside the repository root {}", path.display(), root.display())]
+    OutsideRoot {
+        /// The path as given.
+        path: PathBuf,
+        /// The root.
+        root: PathBuf,
+    },
+    /// Reading, editing or writing a file failed.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// Searching for image references failed.
+    #[error(transparent)]
+    Targets(#[from] TargetError),
+    /// The policy refused a value.
+    #[error("{file}:{line}: {error}")]
+    Policy {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The rule broken.
+        error: PolicyError,
+    },
+    /// No reference to the image exists under the paths searched.
+    #[error("no reference to {image} found under {paths} (searched {searched} YAML file(s)); check the image name, or use `tagbump set` with an explicit key path")]
+    ImageNotFound {
+        /// The image's name.
+        image: String,
+        /// The paths searched.
+        paths: String,
+        /// How many files were read.
+        searched: usize,
+    },
+}
+
+impl Plan {
+    /// Whether any file changes.
+    pub fn changed(&self) -> bool {
+        self.files.iter().any(FileEdit::changed)
+    }
+
+    /// The files that change, relative to the root.
+    pub fn changed_files(&self) -> Vec<PathBuf> {
+        self.files
+            .iter()
+            .filter(|f| f.changed())
+            .map(|f| relative(&self.root, &f.path))
+            .collect()
+    }
+
+    /// A unified diff of every change.
+    pub fn diff(&self) -> String {
+        self.files
+            .iter()
+            .map(|f| f.diff(&relative(&self.root, &f.path).to_string_lossy()))
+            .collect()
+    }
+
+    /// Writes every changed file (atomically, one by one). Returns the files written,
+    /// relative to the root.
+    pub fn write(&self) -> Result<Vec<PathBuf>, PlanError> {
+        let mut written = Vec::new();
+        for f in &self.files {
+            if f.write()? {
+                written.push(relative(&self.root, &f.path));
+            }
+        }
+        Ok(written)
+    }
+}
+
+fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Resolves `file` under `root`, refusing anything that leads outside it (`..`, absolute
+/// paths elsewhere, symlinks pointing out).
+pub fn resolve_inside(root: &Path, file: &Path) -> Result<PathBuf, PlanError> {
+    let outside = || PlanError::OutsideRoot {
+        path: file.to_path_buf(),
+        root: root.to_path_buf(),
+    };
+    let joined = if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        root.join(file)
+    };
+    let canon_root = root.canonicalize().map_err(|error| FileError::Io {
+        path: root.to_path_buf(),
+        error,
+    })?;
+    match joined.canonicalize() {
+        Ok(canon) if canon.starts_with(&canon_root) => {
+            Ok(canon_root.join(canon.strip_prefix(&canon_root).map_err(|_| outside())?))
+        }
+        Ok(_) => Err(outside()),
+        Err(_) => {
+            // The file does not exist: judge the path by its components.
+            let mut depth: i64 = 0;
+            for c in file.components() {
+                match c {
+                    Component::ParentDir => depth -= 1,
+                    Component::Normal(_) => depth += 1,
+                    Component::RootDir | Component::Prefix(_) if !joined.starts_with(root) => {
+                        return Err(outside())
+                    }
+                    _ => {}
+                }
+                if depth < 0 {
+                    return Err(outside());
+                }
+            }
+            Err(PlanError::File(FileError::NotFound {
+                path: file.to_path_buf(),
+            }))
+        }
+    }
+}
+
+/// The tag part of an image string, or the whole value.
+fn tag_of(value: &str) -> &str {
+    split_image_string(value)
+        .and_then(|raw| raw.tag.map(|(t, _)| t))
+        .unwrap_or(value)
+}
+
+/// Computes every edit of `request` under `root`, checks it with the editor's safety net
+/// and the policy, and returns the plan without writing anything.
+pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, PlanError> {
+    let root = &root.canonicalize().map_err(|error| FileError::Io {
+        path: root.to_path_buf(),
+        error,
+    })?;
+    let edit_options = EditOptions {
+        create_missing: options.create_missing,
+    };
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    match request {
+        Request::Set { files: wanted } => {
+            for fe in wanted {
+                let path = resolve_inside(root, &fe.file)?;
+                files.push(edit_file(&path, &fe.edits, edit_options)?);
+            }
+        }
+        Request::Image { image, paths } => {
+            let given: Vec<PathBuf> = if paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                paths.clone()
+            };
+            let mut explicit = Vec::new();
+            for p in &given {
+                let resolved = resolve_inside(root, p)?;
+                if resolved.is_file() {
+                    explicit.push(resolved);
+                }
+            }
+            let candidates = targets::yaml_files(root, &given)?;
+            let searched = candidates.len();
+            for path in candidates {
+                let path = path.canonicalize().unwrap_or(path);
+                let is_explicit = explicit.contains(&path);
+                let text = match crate::yaml::file::read_text(&path) {
+                    Ok(t) => t,
+                    Err(e) if !is_explicit => {
+                        skipped.push((relative(root, &path), e.to_string()));
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                let found = match targets::find_in_text(&name, &text, image) {
+                    Ok(found) => found,
+                    Err(e) if !is_explicit => {
+                        skipped.push((relative(root, &path), e.to_string()));
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if found.is_empty() {
+                    continue;
+                }
+                let edits = targets::to_edits(&found);
+                let outcome = crate::yaml::apply(&text, &edits, edit_options).map_err(|error| {
+                    FileError::Edit {
+                        path: relative(root, &path),
+                        error,
+                    }
+                })?;
+                files.push(FileEdit {
+                    path,
+                    original: text,
+                    outcome,
+                });
+            }
+            if files.is_empty() {
+                return Err(PlanError::ImageNotFound {
+                    image: image.familiar_name(),
+                    paths: given
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    searched,
+                });
+            }
+        }
+    }
+    let mut records = Vec::new();
+    for f in &files {
+        let file = relative(root, &f.path);
+        for c in &f.outcome.changes {
+            if c.is_change() {
+                options
+                    .policy
+                    .check(c.old.as_deref().map(tag_of), tag_of(&c.new))
+                    .map_err(|error| PlanError::Policy {
+                        file: file.display().to_string(),
+                        line: c.line,
+                        error,
+                    })?;
+            }
+            records.push(ChangeRecord {
+                file: file.clone(),
+                document: c.document,
+                path: c.path.to_string(),
+                line: c.line,
+                old: c.old.clone(),
+                new: c.new.clone(),
+                changed: c.is_change(),
+            });
+        }
+    }
+    Ok(Plan {
+        root: root.to_path_buf(),
+        files,
+        records,
+        skipped,
+    })
+}
