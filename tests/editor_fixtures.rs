@@ -25,7 +25,9 @@ struct EditSpec {
 }
 
 fn cases(dir: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(dir);
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .filter_map(Result::ok)
@@ -39,9 +41,10 @@ fn cases(dir: &str) -> Vec<PathBuf> {
 
 fn load(case: &Path) -> (String, Spec) {
     let input = std::fs::read_to_string(case.join("input.yaml")).expect("input.yaml");
-    let spec: Spec =
-        serde_json::from_str(&std::fs::read_to_string(case.join("edits.json")).expect("edits.json"))
-            .expect("valid edits.json");
+    let spec: Spec = serde_json::from_str(
+        &std::fs::read_to_string(case.join("edits.json")).expect("edits.json"),
+    )
+    .expect("valid edits.json");
     (input, spec)
 }
 
@@ -64,7 +67,11 @@ fn crlf(text: &str) -> String {
 fn every_fixture_produces_exactly_the_expected_bytes() {
     let mut checked = 0;
     for case in cases("editor") {
-        let name = case.file_name().expect("name").to_string_lossy().to_string();
+        let name = case
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
         let (input, spec) = load(&case);
         let expected = std::fs::read_to_string(case.join("expected.yaml")).expect("expected.yaml");
         let options = EditOptions {
@@ -91,7 +98,11 @@ fn every_fixture_produces_exactly_the_expected_bytes() {
 #[test]
 fn every_error_fixture_fails_with_a_clear_message() {
     for case in cases("editor-errors") {
-        let name = case.file_name().expect("name").to_string_lossy().to_string();
+        let name = case
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
         let (input, spec) = load(&case);
         assert!(!spec.error_contains.is_empty(), "{name}: no error_contains");
         for (variant, input) in [("LF", input.clone()), ("CRLF", crlf(&input))] {

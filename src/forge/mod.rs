@@ -1,1 +1,849 @@
-//! (work in progress)
+//! Pull requests (GitHub) and merge requests (GitLab) behind one synchronous trait.
+//!
+//! The module knows nothing about git or YAML: it is handed a repository
+//! ([`RepoId`]), a source branch that has already been pushed, a target branch
+//! and the text of the request ([`PullRequestSpec`]), and makes sure exactly one
+//! open pull/merge request exists for that branch ([`Forge::ensure_pull_request`]).
+//!
+//! - [`connect`] builds a [`Forge`] for a [`ForgeKind`] and an API base URL
+//!   ([`default_api_base`] derives it from the remote URL's host).
+//! - Every failure is a typed [`ForgeError`] whose text never contains the token.
+//! - Rate limits and server errors are retried within a [`RetryPolicy`]; the
+//!   waiting is done by a [`Sleeper`] so that tests can observe it instead of sleeping.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::secret::Secret;
+
+mod github;
+mod gitlab;
+
+pub use self::github::GitHub;
+pub use self::gitlab::GitLab;
+
+/// Which forge software hosts a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ForgeKind {
+    /// github.com or GitHub Enterprise Server (REST v3 + GraphQL).
+    GitHub,
+    /// gitlab.com or a self-managed GitLab (REST v4).
+    GitLab,
+}
+
+impl FromStr for ForgeKind {
+    type Err = ForgeError;
+
+    /// Parses `github` or `gitlab` (case-insensitive).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "github" => Ok(ForgeKind::GitHub),
+            "gitlab" => Ok(ForgeKind::GitLab),
+            other => Err(ForgeError::Config(format!(
+                "unknown forge `{other}` (expected `github` or `gitlab`)"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for ForgeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ForgeKind::GitHub => "github",
+            ForgeKind::GitLab => "gitlab",
+        })
+    }
+}
+
+/// A repository on a forge: the web host and the repository path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RepoId {
+    /// Host name, lower-cased, with a port only when an HTTP(S) remote names a
+    /// non-default one (an SSH port says nothing about where the API lives).
+    pub host: String,
+    /// `owner/name` on GitHub, `group/sub/project` on GitLab; no `.git` suffix.
+    pub path: String,
+}
+
+impl RepoId {
+    /// Derives the repository from a git remote URL.
+    ///
+    /// Accepts `https://host/owner/name(.git)`, `http://…`, `ssh://[user@]host[:port]/path(.git)`,
+    /// `git://host/path` and the scp-like `[user@]host:path(.git)`. User names and
+    /// credentials (`https://user:token@host/…`) are dropped and never appear in
+    /// the result or in an error message.
+    pub fn from_remote_url(url: &str) -> Result<RepoId, ForgeError> {
+        let trimmed = url.trim();
+        let invalid = |reason: &str| ForgeError::InvalidRemote {
+            url: strip_userinfo(trimmed),
+            reason: reason.to_string(),
+        };
+        let (host, raw_path) = if let Some((scheme, rest)) = trimmed.split_once("://") {
+            let scheme = scheme.to_ascii_lowercase();
+            let keep_port = match scheme.as_str() {
+                "https" | "http" => true,
+                "ssh" | "git+ssh" | "ssh+git" | "git" => false,
+                _ => return Err(invalid("unsupported URL scheme")),
+            };
+            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let host_port = authority
+                .rsplit_once('@')
+                .map_or(authority, |(_, host)| host);
+            let (host, port) = split_port(host_port);
+            let default_port = match scheme.as_str() {
+                "https" => Some("443"),
+                "http" => Some("80"),
+                _ => None,
+            };
+            let host = match port {
+                Some(port) if keep_port && Some(port) != default_port => format!("{host}:{port}"),
+                _ => host.to_string(),
+            };
+            (host, path)
+        } else {
+            // scp-like syntax: [user@]host:path
+            let Some((before, path)) = trimmed.split_once(':') else {
+                return Err(invalid("not a URL and not of the form host:path"));
+            };
+            if before.contains('/') || before.contains('\\') || path.starts_with('\\') {
+                return Err(invalid("looks like a local path, not a forge remote"));
+            }
+            let host = before.rsplit_once('@').map_or(before, |(_, host)| host);
+            (host.to_string(), path)
+        };
+        let host = host.to_ascii_lowercase();
+        if host.is_empty()
+            || host
+                .chars()
+                .any(|c| c.is_whitespace() || c == '/' || c == '@')
+        {
+            return Err(invalid("missing or malformed host"));
+        }
+        let raw_path = raw_path.split(['?', '#']).next().unwrap_or_default();
+        let mut path = raw_path.trim_matches('/');
+        path = path
+            .strip_suffix(".git")
+            .unwrap_or(path)
+            .trim_end_matches('/');
+        let segments: Vec<&str> = path.split('/').collect();
+        if segments.len() < 2
+            || segments
+                .iter()
+                .any(|s| s.is_empty() || *s == "." || *s == "..")
+        {
+            return Err(invalid(
+                "the path must name a repository like `owner/name` or `group/project`",
+            ));
+        }
+        Ok(RepoId {
+            host,
+            path: segments.join("/"),
+        })
+    }
+
+    /// The last path segment (the repository name).
+    pub fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+
+    /// Everything before the last path segment (GitHub owner, GitLab namespace).
+    pub fn namespace(&self) -> &str {
+        self.path.rsplit_once('/').map_or("", |(ns, _)| ns)
+    }
+}
+
+impl fmt::Display for RepoId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.host, self.path)
+    }
+}
+
+/// Splits `host:port` (also `[v6]:port`) into host and optional port.
+fn split_port(host_port: &str) -> (&str, Option<&str>) {
+    if let Some(rest) = host_port.strip_prefix('[') {
+        return match rest.split_once(']') {
+            Some((v6, tail)) => {
+                let end = v6.len() + 2;
+                (&host_port[..end], tail.strip_prefix(':'))
+            }
+            None => (host_port, None),
+        };
+    }
+    match host_port.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => (host, Some(port)),
+        Some((host, "")) => (host, None),
+        _ => (host_port, None),
+    }
+}
+
+/// Removes `user[:password]@` from a URL so it can be shown in a message.
+fn strip_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            match authority.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://{host}{path}"),
+                None => url.to_string(),
+            }
+        }
+        None => match url.split_once(':') {
+            // scp-like: keep the shape but drop the user part
+            Some((before, path)) if before.contains('@') && !before.contains('/') => {
+                let host = before.rsplit_once('@').map_or(before, |(_, h)| h);
+                format!("{host}:{path}")
+            }
+            _ => url.to_string(),
+        },
+    }
+}
+
+/// Guesses the forge from the host name: `github.com` (and hosts starting with
+/// `github.`) are GitHub, `gitlab.com` and hosts starting with `gitlab.` are
+/// GitLab. Anything else needs an explicit [`ForgeKind`].
+pub fn detect_kind(repo: &RepoId) -> Option<ForgeKind> {
+    let host = split_port(&repo.host).0.to_ascii_lowercase();
+    if host == "github.com" || host.starts_with("github.") {
+        Some(ForgeKind::GitHub)
+    } else if host == "gitlab.com" || host.starts_with("gitlab.") {
+        Some(ForgeKind::GitLab)
+    } else {
+        None
+    }
+}
+
+/// The REST API base URL for a repository's host: `https://api.github.com`
+/// for github.com, `https://<host>/api/v3` for GitHub Enterprise Server and
+/// `https://<host>/api/v4` for GitLab.
+pub fn default_api_base(kind: ForgeKind, repo: &RepoId) -> String {
+    match kind {
+        ForgeKind::GitHub if split_port(&repo.host).0 == "github.com" => {
+            "https://api.github.com".to_string()
+        }
+        ForgeKind::GitHub => format!("https://{}/api/v3", repo.host),
+        ForgeKind::GitLab => format!("https://{}/api/v4", repo.host),
+    }
+}
+
+/// One changed value, listed in the pull request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeLine {
+    /// File path relative to the repository root.
+    pub file: String,
+    /// Location of the value inside the file (e.g. `image.tag`).
+    pub key: String,
+    /// Previous value.
+    pub old: String,
+    /// New value.
+    pub new: String,
+}
+
+/// What pull/merge request to open or update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequestSpec {
+    /// The repository the request is opened in.
+    pub repo: RepoId,
+    /// Source branch (already pushed to `repo`).
+    pub head: String,
+    /// Target branch.
+    pub base: String,
+    /// Title (GitLab drafts get a `Draft: ` prefix).
+    pub title: String,
+    /// Body / description, Markdown.
+    pub body: String,
+    /// Labels to add (on creation and on update).
+    pub labels: Vec<String>,
+    /// Reviewers' user names, requested when the request is created. On GitHub an
+    /// entry of the form `org/team` requests a team review.
+    pub reviewers: Vec<String>,
+    /// Assignees' user names, set when the request is created.
+    pub assignees: Vec<String>,
+    /// Open as a draft.
+    pub draft: bool,
+    /// Ask the forge to merge automatically once checks pass (GitHub auto-merge
+    /// with squash, GitLab "merge when pipeline succeeds").
+    pub auto_merge: bool,
+    /// Close other open requests into the same base whose source branch starts
+    /// with this prefix (older bumps of the same image), with a "Superseded by" comment.
+    pub supersede_prefix: Option<String>,
+}
+
+/// The outcome of [`Forge::ensure_pull_request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    /// PR number on GitHub, MR `iid` on GitLab.
+    pub number: u64,
+    /// Web URL for humans.
+    pub url: String,
+    /// `false` when an existing open request for the same head was updated.
+    pub created: bool,
+    /// Numbers of the older requests that were closed as superseded.
+    pub closed_superseded: Vec<u64>,
+    /// Non-fatal problems, e.g. auto-merge could not be enabled yet or a
+    /// reviewer name could not be resolved.
+    pub warnings: Vec<String>,
+}
+
+/// A forge that can open pull/merge requests.
+pub trait Forge: Send + Sync {
+    /// Which forge this is.
+    fn kind(&self) -> ForgeKind;
+    /// Opens a PR/MR from spec.head into spec.base, or updates title/body/labels of the open one for the same head.
+    fn ensure_pull_request(&self, spec: &PullRequestSpec) -> Result<PullRequest, ForgeError>;
+}
+
+/// How hard to try when the forge rate-limits or fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts per API call, including the first one (0 is treated as 1).
+    pub max_attempts: u32,
+    /// Longest single wait. A rate limit that resets later than this is
+    /// reported as [`ForgeError::RateLimited`] instead of waited for.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 4 attempts, at most 60 s of waiting before each retry.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            max_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The function used to wait between attempts. [`connect`] uses
+/// [`std::thread::sleep`]; tests pass one that records the requested waits.
+pub type Sleeper = Arc<dyn Fn(Duration) + Send + Sync>;
+
+/// Errors talking to a forge. No message ever contains the token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ForgeError {
+    /// The git remote URL does not name a forge repository.
+    #[error("cannot derive a forge repository from remote `{url}`: {reason}")]
+    InvalidRemote {
+        /// The remote URL, without credentials.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Bad configuration (unknown forge name, malformed API URL, …).
+    #[error("invalid forge configuration: {0}")]
+    Config(String),
+    /// HTTP 401.
+    #[error("token rejected by {api_base} (HTTP 401): check that it is valid and not expired")]
+    Auth {
+        /// The API base URL.
+        api_base: String,
+    },
+    /// HTTP 403 that is not a rate limit.
+    #[error("forbidden by {api_base} (HTTP 403): {message} (the token may lack a permission or scope, or a branch protection rule forbids this)")]
+    Forbidden {
+        /// The API base URL.
+        api_base: String,
+        /// The forge's own explanation.
+        message: String,
+    },
+    /// HTTP 404.
+    #[error("not found at {api_base}: {what}: {message} (check the repository path and the base branch; {hint})")]
+    NotFound {
+        /// The API base URL.
+        api_base: String,
+        /// The request that failed, e.g. `GET /repos/o/r/pulls`.
+        what: String,
+        /// The forge's own explanation.
+        message: String,
+        /// A forge-specific hint.
+        hint: String,
+    },
+    /// Rate limited for longer than [`RetryPolicy::max_wait`], or still limited
+    /// after [`RetryPolicy::max_attempts`].
+    #[error("rate limited by {api_base}: {reset}")]
+    RateLimited {
+        /// The API base URL.
+        api_base: String,
+        /// When the limit resets, as far as the forge said.
+        reset: String,
+        /// Unix time of the reset, when the forge sent one.
+        reset_at: Option<u64>,
+    },
+    /// HTTP 5xx still failing after all attempts.
+    #[error("server error from {api_base} after {attempts} attempt(s): HTTP {status}: {message}")]
+    Server {
+        /// The API base URL.
+        api_base: String,
+        /// The last status code.
+        status: u16,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The forge's own explanation (or body excerpt).
+        message: String,
+    },
+    /// The forge refused the request (another 4xx status, e.g. a validation error).
+    #[error("{api_base} refused {what} (HTTP {status}): {message}")]
+    Api {
+        /// The API base URL.
+        api_base: String,
+        /// The request, e.g. `POST /repos/o/r/pulls`.
+        what: String,
+        /// Status code.
+        status: u16,
+        /// The forge's own explanation.
+        message: String,
+    },
+    /// The forge could not be reached.
+    #[error("could not reach {api_base} after {attempts} attempt(s): {message}")]
+    Transport {
+        /// The API base URL.
+        api_base: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The transport error.
+        message: String,
+    },
+    /// A successful response that could not be understood.
+    #[error("unexpected response from {api_base} to {what}: {message}")]
+    Decode {
+        /// The API base URL.
+        api_base: String,
+        /// The request.
+        what: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl ForgeError {
+    /// Replaces every occurrence of the secret in every text field with `***`.
+    pub fn redacted(self, secret: &Secret) -> ForgeError {
+        let r = |s: String| secret.redact(&s);
+        match self {
+            ForgeError::InvalidRemote { url, reason } => ForgeError::InvalidRemote {
+                url: r(url),
+                reason: r(reason),
+            },
+            ForgeError::Config(m) => ForgeError::Config(r(m)),
+            ForgeError::Auth { api_base } => ForgeError::Auth {
+                api_base: r(api_base),
+            },
+            ForgeError::Forbidden { api_base, message } => ForgeError::Forbidden {
+                api_base: r(api_base),
+                message: r(message),
+            },
+            ForgeError::NotFound {
+                api_base,
+                what,
+                message,
+                hint,
+            } => ForgeError::NotFound {
+                api_base: r(api_base),
+                what: r(what),
+                message: r(message),
+                hint: r(hint),
+            },
+            ForgeError::RateLimited {
+                api_base,
+                reset,
+                reset_at,
+            } => ForgeError::RateLimited {
+                api_base: r(api_base),
+                reset: r(reset),
+                reset_at,
+            },
+            ForgeError::Server {
+                api_base,
+                status,
+                attempts,
+                message,
+            } => ForgeError::Server {
+                api_base: r(api_base),
+                status,
+                attempts,
+                message: r(message),
+            },
+            ForgeError::Api {
+                api_base,
+                what,
+                status,
+                message,
+            } => ForgeError::Api {
+                api_base: r(api_base),
+                what: r(what),
+                status,
+                message: r(message),
+            },
+            ForgeError::Transport {
+                api_base,
+                attempts,
+                message,
+            } => ForgeError::Transport {
+                api_base: r(api_base),
+                attempts,
+                message: r(message),
+            },
+            ForgeError::Decode {
+                api_base,
+                what,
+                message,
+            } => ForgeError::Decode {
+                api_base: r(api_base),
+                what: r(what),
+                message: r(message),
+            },
+        }
+    }
+
+    /// The HTTP status behind this error, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ForgeError::Auth { .. } => Some(401),
+            ForgeError::Forbidden { .. } => Some(403),
+            ForgeError::NotFound { .. } => Some(404),
+            ForgeError::Server { status, .. } | ForgeError::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Builds a [`Forge`] for `kind` talking to `api_base` (see [`default_api_base`])
+/// with `token`, waiting with [`std::thread::sleep`] between retries.
+///
+/// For GitLab this already makes one request (`GET /user`) to check the token.
+pub fn connect(
+    kind: ForgeKind,
+    api_base: &str,
+    token: &Secret,
+    retry: RetryPolicy,
+) -> Result<Box<dyn Forge>, ForgeError> {
+    connect_with_sleeper(kind, api_base, token, retry, Arc::new(std::thread::sleep))
+}
+
+/// Like [`connect`], with a custom [`Sleeper`] (tests use one that records waits).
+pub fn connect_with_sleeper(
+    kind: ForgeKind,
+    api_base: &str,
+    token: &Secret,
+    retry: RetryPolicy,
+    sleeper: Sleeper,
+) -> Result<Box<dyn Forge>, ForgeError> {
+    Ok(match kind {
+        ForgeKind::GitHub => Box::new(GitHub::new(api_base, token, retry, sleeper)?),
+        ForgeKind::GitLab => Box::new(GitLab::new(api_base, token, retry, sleeper)?),
+    })
+}
+
+/// Fills a body template.
+///
+/// `{changes}` becomes a Markdown list with one line per change,
+/// ``- `file`: `key` old → new``; `{name}` is replaced by `vars["name"]`;
+/// any other `{…}` is left as it is. Substituted text is not expanded again.
+pub fn render_body(
+    template: &str,
+    vars: &BTreeMap<String, String>,
+    changes: &[ChangeLine],
+) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .unwrap_or(after.len());
+        let name = &after[..name_len];
+        let closed = after[name_len..].starts_with('}');
+        if closed && !name.is_empty() {
+            if name == "changes" {
+                out.push_str(&render_changes(changes));
+            } else if let Some(value) = vars.get(name) {
+                out.push_str(value);
+            } else {
+                out.push('{');
+                out.push_str(name);
+                out.push('}');
+            }
+            rest = &after[name_len + 1..];
+        } else {
+            out.push('{');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn render_changes(changes: &[ChangeLine]) -> String {
+    changes
+        .iter()
+        .map(|c| format!("- `{}`: `{}` {} → {}", c.file, c.key, c.old, c.new))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Why one attempt failed, and whether it is worth another.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Rate limited; `wait` is what the forge asked for, `reset_at` the Unix reset time.
+    RateLimited {
+        wait: Option<Duration>,
+        reset_at: Option<u64>,
+    },
+    /// A 5xx answer.
+    Server { status: u16, message: String },
+    /// No answer at all.
+    Transport { message: String },
+    /// Not worth retrying.
+    Fatal(ForgeError),
+}
+
+/// Runs attempts according to a [`RetryPolicy`], sleeping with a [`Sleeper`].
+#[derive(Clone)]
+pub(crate) struct Retrier {
+    pub(crate) policy: RetryPolicy,
+    pub(crate) sleeper: Sleeper,
+    pub(crate) api_base: String,
+}
+
+impl Retrier {
+    /// Calls `attempt` until it succeeds, fails fatally or the policy is exhausted.
+    pub(crate) fn run<T>(
+        &self,
+        mut attempt: impl FnMut() -> Result<T, Failure>,
+    ) -> Result<T, ForgeError> {
+        let max = self.policy.max_attempts.max(1);
+        let mut n = 1;
+        loop {
+            let failure = match attempt() {
+                Ok(value) => return Ok(value),
+                Err(Failure::Fatal(e)) => return Err(e),
+                Err(failure) => failure,
+            };
+            let backoff = self.backoff(n);
+            let wait = match failure {
+                Failure::RateLimited { wait, reset_at } => {
+                    let wait = wait.unwrap_or(backoff);
+                    if n >= max || wait > self.policy.max_wait {
+                        return Err(ForgeError::RateLimited {
+                            api_base: self.api_base.clone(),
+                            reset: describe_reset(wait, reset_at, n, self.policy.max_wait),
+                            reset_at,
+                        });
+                    }
+                    wait
+                }
+                Failure::Server { status, message } => {
+                    if n >= max {
+                        return Err(ForgeError::Server {
+                            api_base: self.api_base.clone(),
+                            status,
+                            attempts: n,
+                            message,
+                        });
+                    }
+                    backoff
+                }
+                Failure::Transport { message } => {
+                    if n >= max {
+                        return Err(ForgeError::Transport {
+                            api_base: self.api_base.clone(),
+                            attempts: n,
+                            message,
+                        });
+                    }
+                    backoff
+                }
+                Failure::Fatal(e) => return Err(e),
+            };
+            (self.sleeper)(wait);
+            n += 1;
+        }
+    }
+
+    /// 1 s, 2 s, 4 s, … capped by `max_wait`.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let secs = 1u64 << attempt.saturating_sub(1).min(16);
+        Duration::from_secs(secs).min(self.policy.max_wait)
+    }
+}
+
+fn describe_reset(
+    wait: Duration,
+    reset_at: Option<u64>,
+    attempts: u32,
+    max_wait: Duration,
+) -> String {
+    let when = match reset_at {
+        Some(t) => format!(
+            "the limit resets at unix time {t} (in about {}s)",
+            wait.as_secs()
+        ),
+        None => format!("the forge asked to retry after {}s", wait.as_secs()),
+    };
+    if wait > max_wait {
+        format!(
+            "{when}, longer than the allowed wait of {}s",
+            max_wait.as_secs()
+        )
+    } else {
+        format!("{when}; still limited after {attempts} attempt(s)")
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// How long to wait for a reset at Unix time `reset_at` (at least one second).
+pub(crate) fn wait_until(reset_at: u64) -> Duration {
+    Duration::from_secs(reset_at.saturating_sub(now_unix()).max(1))
+}
+
+/// Percent-encodes everything except RFC 3986 unreserved characters.
+pub(crate) fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An error and its sources, `outer: inner: …`.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// Cuts a message to a readable length (error bodies can be whole HTML pages).
+pub(crate) fn excerpt(text: &str) -> String {
+    const MAX: usize = 300;
+    let text = text.trim();
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn forge_kind_round_trips_through_its_name() {
+        for kind in [ForgeKind::GitHub, ForgeKind::GitLab] {
+            assert_eq!(kind.to_string().parse::<ForgeKind>().ok(), Some(kind));
+        }
+        assert_eq!("GitLab".parse::<ForgeKind>().ok(), Some(ForgeKind::GitLab));
+        assert!("bitbucket".parse::<ForgeKind>().is_err());
+    }
+
+    #[test]
+    fn render_body_leaves_unknown_placeholders_and_stray_braces() {
+        let vars = BTreeMap::from([("image".to_string(), "{changes}".to_string())]);
+        let out = render_body("{image} {unknown} { x } {", &vars, &[]);
+        assert_eq!(out, "{changes} {unknown} { x } {");
+    }
+
+    #[test]
+    fn retrier_gives_up_on_rate_limits_longer_than_max_wait_without_sleeping() {
+        let slept = Arc::new(Mutex::new(Vec::new()));
+        let log = slept.clone();
+        let r = Retrier {
+            policy: RetryPolicy::default(),
+            sleeper: Arc::new(move |d| log.lock().unwrap().push(d)),
+            api_base: "https://api.example".into(),
+        };
+        let err = r
+            .run::<()>(|| {
+                Err(Failure::RateLimited {
+                    wait: Some(Duration::from_secs(3600)),
+                    reset_at: Some(42),
+                })
+            })
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            ForgeError::RateLimited {
+                reset_at: Some(42),
+                ..
+            }
+        ));
+        assert!(slept.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn retrier_backs_off_exponentially_on_server_errors() {
+        let slept = Arc::new(Mutex::new(Vec::new()));
+        let log = slept.clone();
+        let r = Retrier {
+            policy: RetryPolicy {
+                max_attempts: 4,
+                max_wait: Duration::from_secs(3),
+            },
+            sleeper: Arc::new(move |d| log.lock().unwrap().push(d)),
+            api_base: "https://api.example".into(),
+        };
+        let mut calls = 0;
+        let err = r
+            .run::<()>(|| {
+                calls += 1;
+                Err(Failure::Server {
+                    status: 503,
+                    message: "busy".into(),
+                })
+            })
+            .unwrap_err();
+        assert_eq!(calls, 4);
+        assert!(matches!(
+            err,
+            ForgeError::Server {
+                status: 503,
+                attempts: 4,
+                ..
+            }
+        ));
+        let secs: Vec<u64> = slept.lock().unwrap().iter().map(|d| d.as_secs()).collect();
+        assert_eq!(secs, [1, 2, 3]);
+    }
+
+    #[test]
+    fn encode_component_escapes_reserved_characters() {
+        assert_eq!(encode_component("o:feat/x y"), "o%3Afeat%2Fx%20y");
+    }
+
+    #[test]
+    fn redacted_errors_hide_the_token_everywhere() {
+        let secret = Secret::new("tok123");
+        let e = ForgeError::Forbidden {
+            api_base: "https://x".into(),
+            message: "bad token tok123".into(),
+        }
+        .redacted(&secret);
+        assert!(!e.to_string().contains("tok123"));
+        assert!(e.to_string().contains("***"));
+    }
+}

@@ -1,0 +1,504 @@
+//! GitHub (github.com and GitHub Enterprise Server) through `octocrab`.
+//!
+//! Requests go through octocrab's raw HTTP methods (`_get`, `_post`, `_patch`)
+//! so that status codes and rate-limit headers stay visible for the retry
+//! logic; response bodies are decoded into octocrab's models.
+
+use std::fmt;
+
+use octocrab::models::pulls::PullRequest as GhPull;
+use octocrab::Octocrab;
+use serde_json::{json, Value};
+
+use super::{
+    encode_component, error_chain, excerpt, wait_until, Failure, Forge, ForgeError, ForgeKind,
+    PullRequest, PullRequestSpec, Retrier, RetryPolicy, Sleeper,
+};
+use crate::secret::Secret;
+
+const NOT_FOUND_HINT: &str =
+    "GitHub also answers 404 when the token has no access to a private repository";
+
+/// A GitHub connection. Owns a small current-thread tokio runtime and blocks on
+/// octocrab's futures, so it must not be used from inside another tokio runtime.
+pub struct GitHub {
+    rt: tokio::runtime::Runtime,
+    rest: Octocrab,
+    graphql: Octocrab,
+    api_base: String,
+    token: Secret,
+    retrier: Retrier,
+}
+
+impl fmt::Debug for GitHub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GitHub")
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Verb {
+    Get,
+    Post,
+    Patch,
+}
+
+impl fmt::Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Patch => "PATCH",
+        })
+    }
+}
+
+impl GitHub {
+    /// Connects to the REST API at `api_base` (`https://api.github.com`, or
+    /// `https://<host>/api/v3` for GitHub Enterprise Server). GraphQL goes to
+    /// `<api_base>/graphql`, or `https://<host>/api/graphql` for an `/api/v3` base.
+    /// No request is made yet.
+    pub fn new(
+        api_base: &str,
+        token: &Secret,
+        retry: RetryPolicy,
+        sleeper: Sleeper,
+    ) -> Result<GitHub, ForgeError> {
+        let api_base = api_base.trim_end_matches('/').to_string();
+        let graphql_base = match api_base.strip_suffix("/api/v3") {
+            Some(host) => format!("{host}/api"),
+            None => api_base.clone(),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ForgeError::Config(format!("cannot start an async runtime: {e}")))?;
+        let build = |base: &str| -> Result<Octocrab, ForgeError> {
+            // octocrab spawns its request buffer onto the current runtime.
+            let _guard = rt.enter();
+            Octocrab::builder()
+                .base_uri(base)
+                .map_err(|e| ForgeError::Config(format!("invalid GitHub API URL `{base}`: {e}")))?
+                .personal_token(token.expose().to_string())
+                .build()
+                .map_err(|e| ForgeError::Config(format!("cannot build a GitHub client: {e}")))
+        };
+        let rest = build(&api_base).map_err(|e| e.redacted(token))?;
+        let graphql = build(&graphql_base).map_err(|e| e.redacted(token))?;
+        Ok(GitHub {
+            rt,
+            rest,
+            graphql,
+            retrier: Retrier {
+                policy: retry,
+                sleeper,
+                api_base: api_base.clone(),
+            },
+            api_base,
+            token: token.clone(),
+        })
+    }
+
+    /// One API call with retries; returns the response body of a 2xx answer.
+    fn call(
+        &self,
+        graphql: bool,
+        verb: Verb,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<String, ForgeError> {
+        let client = if graphql { &self.graphql } else { &self.rest };
+        let what = format!("{verb} {}", path.split('?').next().unwrap_or(path));
+        self.retrier
+            .run(|| {
+                self.rt
+                    .block_on(attempt(client, verb, path, body, &self.api_base, &what))
+            })
+            .map_err(|e| e.redacted(&self.token))
+    }
+
+    fn call_json<T: serde::de::DeserializeOwned>(
+        &self,
+        verb: Verb,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<T, ForgeError> {
+        let text = self.call(false, verb, path, body)?;
+        serde_json::from_str(&text).map_err(|e| {
+            ForgeError::Decode {
+                api_base: self.api_base.clone(),
+                what: format!("{verb} {}", path.split('?').next().unwrap_or(path)),
+                message: e.to_string(),
+            }
+            .redacted(&self.token)
+        })
+    }
+
+    fn find_open(
+        &self,
+        repo_path: &str,
+        owner: &str,
+        spec: &PullRequestSpec,
+    ) -> Result<Option<GhPull>, ForgeError> {
+        let path = format!(
+            "{repo_path}/pulls?state=open&head={}&base={}&per_page=100",
+            encode_component(&format!("{owner}:{}", spec.head)),
+            encode_component(&spec.base),
+        );
+        let pulls: Vec<GhPull> = self.call_json(Verb::Get, &path, None)?;
+        Ok(pulls.into_iter().find(|p| p.head.ref_field == spec.head))
+    }
+
+    fn update(
+        &self,
+        repo_path: &str,
+        number: u64,
+        spec: &PullRequestSpec,
+    ) -> Result<GhPull, ForgeError> {
+        self.call_json(
+            Verb::Patch,
+            &format!("{repo_path}/pulls/{number}"),
+            Some(&json!({ "title": spec.title, "body": spec.body })),
+        )
+    }
+
+    fn create(&self, repo_path: &str, spec: &PullRequestSpec) -> Result<GhPull, ForgeError> {
+        self.call_json(
+            Verb::Post,
+            &format!("{repo_path}/pulls"),
+            Some(&json!({
+                "title": spec.title,
+                "head": spec.head,
+                "base": spec.base,
+                "body": spec.body,
+                "draft": spec.draft,
+            })),
+        )
+    }
+
+    /// Runs a follow-up call (labels, reviewers, …); a 422 becomes a warning.
+    fn follow_up(
+        &self,
+        warnings: &mut Vec<String>,
+        what: &str,
+        path: &str,
+        body: Value,
+    ) -> Result<(), ForgeError> {
+        match self.call(false, Verb::Post, path, Some(&body)) {
+            Ok(_) => Ok(()),
+            Err(ForgeError::Api {
+                status: 422,
+                message,
+                ..
+            }) => {
+                warnings.push(format!("could not {what}: {message}"));
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Enables auto-merge (squash) through GraphQL; GraphQL-level errors
+    /// (auto-merge disabled for the repository, PR already mergeable, draft, …)
+    /// are returned as a warning.
+    fn enable_auto_merge(&self, pull: &GhPull) -> Result<Option<String>, ForgeError> {
+        let Some(node_id) = pull.node_id.as_deref() else {
+            return Ok(Some(format!(
+                "auto-merge not enabled for #{}: GitHub did not return the pull request's node id",
+                pull.number
+            )));
+        };
+        let query = "mutation EnableAutoMerge($pullRequestId: ID!) { \
+            enablePullRequestAutoMerge(input: {pullRequestId: $pullRequestId, mergeMethod: SQUASH}) \
+            { pullRequest { number } } }";
+        let body = json!({ "query": query, "variables": { "pullRequestId": node_id } });
+        let text = self.call(true, Verb::Post, "/graphql", Some(&body))?;
+        let response: Value = serde_json::from_str(&text).map_err(|e| ForgeError::Decode {
+            api_base: self.api_base.clone(),
+            what: "POST /graphql".into(),
+            message: e.to_string(),
+        })?;
+        let errors: Vec<String> = response
+            .get("errors")
+            .and_then(Value::as_array)
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| {
+                        e.get("message")
+                            .and_then(Value::as_str)
+                            .map_or_else(|| e.to_string(), str::to_string)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if errors.is_empty() {
+            Ok(None)
+        } else {
+            Ok(Some(self.token.redact(&format!(
+                "auto-merge not enabled for #{}: {}",
+                pull.number,
+                errors.join("; ")
+            ))))
+        }
+    }
+
+    fn close_superseded(
+        &self,
+        repo_path: &str,
+        owner: &str,
+        prefix: &str,
+        spec: &PullRequestSpec,
+        current: u64,
+    ) -> Result<Vec<u64>, ForgeError> {
+        let path = format!(
+            "{repo_path}/pulls?state=open&base={}&per_page=100",
+            encode_component(&spec.base)
+        );
+        let pulls: Vec<GhPull> = self.call_json(Verb::Get, &path, None)?;
+        let same_repo = format!("{owner}:");
+        let mut closed = Vec::new();
+        for pull in pulls {
+            let head = &pull.head.ref_field;
+            let from_this_repo = pull
+                .head
+                .label
+                .as_deref()
+                .is_none_or(|label| label.starts_with(&same_repo));
+            if pull.number == current
+                || head == &spec.head
+                || !head.starts_with(prefix)
+                || !from_this_repo
+            {
+                continue;
+            }
+            self.call(
+                false,
+                Verb::Post,
+                &format!("{repo_path}/issues/{}/comments", pull.number),
+                Some(&json!({ "body": format!("Superseded by #{current}") })),
+            )?;
+            self.call(
+                false,
+                Verb::Patch,
+                &format!("{repo_path}/pulls/{}", pull.number),
+                Some(&json!({ "state": "closed" })),
+            )?;
+            closed.push(pull.number);
+        }
+        Ok(closed)
+    }
+}
+
+impl Forge for GitHub {
+    fn kind(&self) -> ForgeKind {
+        ForgeKind::GitHub
+    }
+
+    fn ensure_pull_request(&self, spec: &PullRequestSpec) -> Result<PullRequest, ForgeError> {
+        let (owner, name) = match spec.repo.path.split_once('/') {
+            Some((owner, name)) if !owner.is_empty() && !name.is_empty() && !name.contains('/') => {
+                (owner, name)
+            }
+            _ => {
+                return Err(ForgeError::Config(format!(
+                    "`{}` is not a GitHub repository path of the form owner/name",
+                    spec.repo.path
+                )))
+            }
+        };
+        let repo_path = format!(
+            "/repos/{}/{}",
+            encode_component(owner),
+            encode_component(name)
+        );
+        let mut warnings = Vec::new();
+
+        let (pull, created) = match self.find_open(&repo_path, owner, spec)? {
+            Some(existing) => (self.update(&repo_path, existing.number, spec)?, false),
+            None => match self.create(&repo_path, spec) {
+                Ok(pull) => (pull, true),
+                // Someone (or an earlier, interrupted attempt) opened it meanwhile.
+                Err(e @ ForgeError::Api { status: 422, .. })
+                    if e.to_string().contains("already exists") =>
+                {
+                    match self.find_open(&repo_path, owner, spec)? {
+                        Some(existing) => (self.update(&repo_path, existing.number, spec)?, false),
+                        None => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let number = pull.number;
+
+        if !spec.labels.is_empty() {
+            self.follow_up(
+                &mut warnings,
+                "add labels",
+                &format!("{repo_path}/issues/{number}/labels"),
+                json!({ "labels": spec.labels }),
+            )?;
+        }
+        if created && !spec.reviewers.is_empty() {
+            let (teams, users): (Vec<&String>, Vec<&String>) =
+                spec.reviewers.iter().partition(|r| r.contains('/'));
+            let mut body = json!({ "reviewers": users });
+            if !teams.is_empty() {
+                let slugs: Vec<&str> = teams
+                    .iter()
+                    .map(|t| t.rsplit('/').next().unwrap_or(t))
+                    .collect();
+                body["team_reviewers"] = json!(slugs);
+            }
+            self.follow_up(
+                &mut warnings,
+                "request reviewers",
+                &format!("{repo_path}/pulls/{number}/requested_reviewers"),
+                body,
+            )?;
+        }
+        if created && !spec.assignees.is_empty() {
+            self.follow_up(
+                &mut warnings,
+                "add assignees",
+                &format!("{repo_path}/issues/{number}/assignees"),
+                json!({ "assignees": spec.assignees }),
+            )?;
+        }
+        if spec.auto_merge {
+            warnings.extend(self.enable_auto_merge(&pull)?);
+        }
+        let closed_superseded = match spec.supersede_prefix.as_deref() {
+            Some(prefix) if !prefix.is_empty() => {
+                self.close_superseded(&repo_path, owner, prefix, spec, number)?
+            }
+            _ => Vec::new(),
+        };
+
+        Ok(PullRequest {
+            number,
+            url: pull
+                .html_url
+                .as_ref()
+                .map_or_else(|| pull.url.clone(), |u| u.to_string()),
+            created,
+            closed_superseded,
+            warnings,
+        })
+    }
+}
+
+/// One HTTP exchange, classified.
+async fn attempt(
+    client: &Octocrab,
+    verb: Verb,
+    path: &str,
+    body: Option<&Value>,
+    api_base: &str,
+    what: &str,
+) -> Result<String, Failure> {
+    let uri = path.to_string();
+    let response = match verb {
+        Verb::Get => client._get(uri).await,
+        Verb::Post => client._post(uri, body).await,
+        Verb::Patch => client._patch(uri, body).await,
+    }
+    .map_err(|e| Failure::Transport {
+        message: error_chain(&e),
+    })?;
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_string())
+    };
+    let remaining = header("x-ratelimit-remaining");
+    let reset_at = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok());
+    let retry_after = header("retry-after").and_then(|v| v.parse::<u64>().ok());
+    let text = client
+        .body_to_string(response)
+        .await
+        .map_err(|e| Failure::Transport {
+            message: error_chain(&e),
+        })?;
+    if (200..300).contains(&status) {
+        return Ok(text);
+    }
+    let message = github_message(&text);
+    let rate_limited = status == 429
+        || (status == 403 && (remaining.as_deref() == Some("0") || retry_after.is_some()));
+    Err(match status {
+        _ if rate_limited => Failure::RateLimited {
+            wait: retry_after
+                .map(std::time::Duration::from_secs)
+                .or_else(|| reset_at.map(wait_until)),
+            reset_at,
+        },
+        401 => Failure::Fatal(ForgeError::Auth {
+            api_base: api_base.to_string(),
+        }),
+        403 => Failure::Fatal(ForgeError::Forbidden {
+            api_base: api_base.to_string(),
+            message,
+        }),
+        404 => Failure::Fatal(ForgeError::NotFound {
+            api_base: api_base.to_string(),
+            what: what.to_string(),
+            message,
+            hint: NOT_FOUND_HINT.to_string(),
+        }),
+        500..=599 => Failure::Server { status, message },
+        _ => Failure::Fatal(ForgeError::Api {
+            api_base: api_base.to_string(),
+            what: what.to_string(),
+            status,
+            message,
+        }),
+    })
+}
+
+/// `message` plus the `errors[].message` details of a GitHub error body.
+fn github_message(text: &str) -> String {
+    let Ok(body) = serde_json::from_str::<Value>(text) else {
+        return excerpt(text);
+    };
+    let mut parts = Vec::new();
+    if let Some(m) = body.get("message").and_then(Value::as_str) {
+        parts.push(m.to_string());
+    }
+    if let Some(errors) = body.get("errors").and_then(Value::as_array) {
+        for e in errors {
+            if let Some(m) = e.get("message").and_then(Value::as_str) {
+                parts.push(m.to_string());
+            } else if let Some(code) = e.get("code").and_then(Value::as_str) {
+                let field = e.get("field").and_then(Value::as_str).unwrap_or("");
+                parts.push(format!("{field} {code}").trim().to_string());
+            }
+        }
+    }
+    if parts.is_empty() {
+        excerpt(text)
+    } else {
+        excerpt(&parts.join(": "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_message_joins_validation_details() {
+        let body = r#"{"message":"Validation Failed","errors":[{"resource":"PullRequest","code":"custom","message":"A pull request already exists for o:b."}]}"#;
+        assert_eq!(
+            github_message(body),
+            "Validation Failed: A pull request already exists for o:b."
+        );
+        assert_eq!(github_message("<html>oops</html>"), "<html>oops</html>");
+    }
+}

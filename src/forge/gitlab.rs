@@ -1,0 +1,486 @@
+//! GitLab (gitlab.com and self-managed) through the `gitlab` crate's
+//! synchronous client and its typed REST v4 endpoints.
+
+use std::fmt;
+
+use ::gitlab::api::projects::merge_requests::notes::CreateMergeRequestNote;
+use ::gitlab::api::projects::merge_requests::{
+    CreateMergeRequest, EditMergeRequest, MergeMergeRequest, MergeRequestState,
+    MergeRequestStateEvent, MergeRequests,
+};
+use ::gitlab::api::users::Users;
+use ::gitlab::api::{self, ApiError, Endpoint, Pagination, Query};
+use ::gitlab::{Gitlab as Client, GitlabBuilder, GitlabError, RestError};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{
+    error_chain, excerpt, wait_until, Failure, Forge, ForgeError, ForgeKind, PullRequest,
+    PullRequestSpec, Retrier, RetryPolicy, Sleeper,
+};
+use crate::secret::Secret;
+
+const NOT_FOUND_HINT: &str =
+    "GitLab also answers 404 when the token has no access to a private project";
+
+/// A GitLab connection using `PRIVATE-TOKEN` authentication.
+pub struct GitLab {
+    client: Client,
+    api_base: String,
+    token: Secret,
+    retrier: Retrier,
+}
+
+impl fmt::Debug for GitLab {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GitLab")
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The fields of a merge request this module reads.
+#[derive(Debug, Deserialize)]
+struct Mr {
+    iid: u64,
+    #[serde(default)]
+    web_url: Option<String>,
+    #[serde(default)]
+    source_branch: String,
+    #[serde(default)]
+    source_project_id: Option<u64>,
+    #[serde(default)]
+    target_project_id: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct User {
+    id: u64,
+    username: String,
+}
+
+impl GitLab {
+    /// Connects to `api_base` (`https://<host>/api/v4`; an `http://` base is
+    /// used as plain HTTP) and checks the token with `GET /user`.
+    pub fn new(
+        api_base: &str,
+        token: &Secret,
+        retry: RetryPolicy,
+        sleeper: Sleeper,
+    ) -> Result<GitLab, ForgeError> {
+        let api_base = api_base.trim_end_matches('/').to_string();
+        let (insecure, rest) = if let Some(rest) = api_base.strip_prefix("https://") {
+            (false, rest)
+        } else if let Some(rest) = api_base.strip_prefix("http://") {
+            (true, rest)
+        } else {
+            return Err(ForgeError::Config(format!(
+                "GitLab API URL `{api_base}` must start with https:// or http://"
+            ))
+            .redacted(token));
+        };
+        // The crate appends `/api/v4/` to the host (which may carry a port and a path prefix).
+        let host = rest.strip_suffix("/api/v4").unwrap_or(rest).to_string();
+        if host.is_empty() || host.contains('@') {
+            return Err(ForgeError::Config(format!(
+                "GitLab API URL `{api_base}` has no usable host (credentials belong in the token)"
+            ))
+            .redacted(token));
+        }
+        let retrier = Retrier {
+            policy: retry,
+            sleeper,
+            api_base: api_base.clone(),
+        };
+        let mut builder = GitlabBuilder::new(host, token.expose());
+        if insecure {
+            builder.insecure();
+        }
+        let client = retrier
+            .run(|| {
+                builder.build().map_err(|e| match e {
+                    GitlabError::Api { source } => classify(source, &api_base, "GET /user"),
+                    GitlabError::Communication { source } => Failure::Transport {
+                        message: error_chain(&source),
+                    },
+                    other => Failure::Fatal(ForgeError::Config(format!(
+                        "cannot build a GitLab client for {api_base}: {}",
+                        error_chain(&other)
+                    ))),
+                })
+            })
+            .map_err(|e| e.redacted(token))?;
+        Ok(GitLab {
+            client,
+            api_base,
+            token: token.clone(),
+            retrier,
+        })
+    }
+
+    /// One endpoint call with retries, decoded as `T`.
+    fn query<T, E>(&self, endpoint: &E) -> Result<T, ForgeError>
+    where
+        T: DeserializeOwned,
+        E: Endpoint + Query<T, Client>,
+    {
+        let what = format!("{} /{}", endpoint.method(), endpoint.endpoint());
+        self.retrier
+            .run(|| {
+                endpoint
+                    .query(&self.client)
+                    .map_err(|e| classify(e, &self.api_base, &what))
+            })
+            .map_err(|e| e.redacted(&self.token))
+    }
+
+    /// Like [`GitLab::query`] for list endpoints: up to 100 results.
+    fn query_list<T, E>(&self, endpoint: E) -> Result<Vec<T>, ForgeError>
+    where
+        T: DeserializeOwned + 'static,
+        E: Endpoint + api::Pageable,
+    {
+        let what = format!("{} /{}", endpoint.method(), endpoint.endpoint());
+        let paged = api::paged(endpoint, Pagination::Limit(100));
+        self.retrier
+            .run(|| {
+                paged
+                    .query(&self.client)
+                    .map_err(|e| classify(e, &self.api_base, &what))
+            })
+            .map_err(|e| e.redacted(&self.token))
+    }
+
+    fn find_open(&self, project: &str, spec: &PullRequestSpec) -> Result<Option<Mr>, ForgeError> {
+        let endpoint = MergeRequests::builder()
+            .project(project)
+            .state(MergeRequestState::Opened)
+            .source_branch(spec.head.as_str())
+            .target_branch(spec.base.as_str())
+            .build()
+            .map_err(config)?;
+        let mrs: Vec<Mr> = self.query(&endpoint)?;
+        Ok(mrs.into_iter().find(|mr| mr.source_branch == spec.head))
+    }
+
+    fn update(
+        &self,
+        project: &str,
+        iid: u64,
+        title: &str,
+        spec: &PullRequestSpec,
+    ) -> Result<Mr, ForgeError> {
+        let mut builder = EditMergeRequest::builder();
+        builder
+            .project(project)
+            .merge_request(iid)
+            .title(title)
+            .description(spec.body.as_str());
+        if !spec.labels.is_empty() {
+            // Added, not replaced: labels people put on the MR by hand stay.
+            for label in &spec.labels {
+                builder.add_label(label.as_str());
+            }
+        }
+        self.query(&builder.build().map_err(config)?)
+    }
+
+    fn create(
+        &self,
+        project: &str,
+        title: &str,
+        spec: &PullRequestSpec,
+        reviewers: &[u64],
+        assignees: &[u64],
+    ) -> Result<Mr, ForgeError> {
+        let mut builder = CreateMergeRequest::builder();
+        builder
+            .project(project)
+            .source_branch(spec.head.as_str())
+            .target_branch(spec.base.as_str())
+            .title(title)
+            .description(spec.body.as_str())
+            .remove_source_branch(true);
+        if !spec.labels.is_empty() {
+            builder.labels(spec.labels.iter().map(String::as_str));
+        }
+        if !reviewers.is_empty() {
+            builder.reviewers(reviewers.iter().copied());
+        }
+        if !assignees.is_empty() {
+            builder.assignees(assignees.iter().copied());
+        }
+        self.query(&builder.build().map_err(config)?)
+    }
+
+    /// User names to ids; unknown names become warnings.
+    fn resolve_users(
+        &self,
+        names: &[String],
+        role: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<u64>, ForgeError> {
+        let mut ids = Vec::new();
+        for name in names {
+            let name = name.trim_start_matches('@');
+            let endpoint = Users::builder().username(name).build().map_err(config)?;
+            let users: Vec<User> = self.query(&endpoint)?;
+            match users.iter().find(|u| u.username.eq_ignore_ascii_case(name)) {
+                Some(user) => ids.push(user.id),
+                None => warnings.push(format!("unknown GitLab user `{name}`, not added as {role}")),
+            }
+        }
+        Ok(ids)
+    }
+
+    fn enable_auto_merge(&self, project: &str, iid: u64) -> Result<Option<String>, ForgeError> {
+        let endpoint = MergeMergeRequest::builder()
+            .project(project)
+            .merge_request(iid)
+            .merge_when_pipeline_succeeds(true)
+            .build()
+            .map_err(config)?;
+        match self.query::<Value, _>(&endpoint) {
+            Ok(_) => Ok(None),
+            Err(ForgeError::Api {
+                status: status @ (405 | 406 | 422),
+                message,
+                ..
+            }) => Ok(Some(format!(
+                "merge when pipeline succeeds not set on !{iid} (HTTP {status}): {message}"
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn close_superseded(
+        &self,
+        project: &str,
+        prefix: &str,
+        spec: &PullRequestSpec,
+        current: u64,
+    ) -> Result<Vec<u64>, ForgeError> {
+        let endpoint = MergeRequests::builder()
+            .project(project)
+            .state(MergeRequestState::Opened)
+            .target_branch(spec.base.as_str())
+            .build()
+            .map_err(config)?;
+        let mrs: Vec<Mr> = self.query_list(endpoint)?;
+        let mut closed = Vec::new();
+        for mr in mrs {
+            let same_project = match (mr.source_project_id, mr.target_project_id) {
+                (Some(source), Some(target)) => source == target,
+                _ => true,
+            };
+            if mr.iid == current
+                || mr.source_branch == spec.head
+                || !mr.source_branch.starts_with(prefix)
+                || !same_project
+            {
+                continue;
+            }
+            let note = CreateMergeRequestNote::builder()
+                .project(project)
+                .merge_request(mr.iid)
+                .body(format!("Superseded by !{current}"))
+                .build()
+                .map_err(config)?;
+            self.query::<Value, _>(&note)?;
+            let close = EditMergeRequest::builder()
+                .project(project)
+                .merge_request(mr.iid)
+                .state_event(MergeRequestStateEvent::Close)
+                .build()
+                .map_err(config)?;
+            self.query::<Value, _>(&close)?;
+            closed.push(mr.iid);
+        }
+        Ok(closed)
+    }
+}
+
+impl Forge for GitLab {
+    fn kind(&self) -> ForgeKind {
+        ForgeKind::GitLab
+    }
+
+    fn ensure_pull_request(&self, spec: &PullRequestSpec) -> Result<PullRequest, ForgeError> {
+        let project = spec.repo.path.as_str();
+        let title = if spec.draft && !is_draft_title(&spec.title) {
+            format!("Draft: {}", spec.title)
+        } else {
+            spec.title.clone()
+        };
+        let mut warnings = Vec::new();
+
+        let (mr, created) = match self.find_open(project, spec)? {
+            Some(existing) => (self.update(project, existing.iid, &title, spec)?, false),
+            None => {
+                let reviewers = self.resolve_users(&spec.reviewers, "reviewer", &mut warnings)?;
+                let assignees = self.resolve_users(&spec.assignees, "assignee", &mut warnings)?;
+                match self.create(project, &title, spec, &reviewers, &assignees) {
+                    Ok(mr) => (mr, true),
+                    // Someone (or an earlier, interrupted attempt) opened it meanwhile.
+                    Err(e @ ForgeError::Api { status: 409, .. })
+                    | Err(e @ ForgeError::Api { status: 422, .. })
+                        if e.to_string().contains("already exists") =>
+                    {
+                        match self.find_open(project, spec)? {
+                            Some(existing) => {
+                                (self.update(project, existing.iid, &title, spec)?, false)
+                            }
+                            None => return Err(e),
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+
+        if spec.auto_merge {
+            warnings.extend(self.enable_auto_merge(project, mr.iid)?);
+        }
+        let closed_superseded = match spec.supersede_prefix.as_deref() {
+            Some(prefix) if !prefix.is_empty() => {
+                self.close_superseded(project, prefix, spec, mr.iid)?
+            }
+            _ => Vec::new(),
+        };
+
+        Ok(PullRequest {
+            number: mr.iid,
+            url: mr.web_url.unwrap_or_default(),
+            created,
+            closed_superseded,
+            warnings,
+        })
+    }
+}
+
+fn is_draft_title(title: &str) -> bool {
+    let lower = title.trim_start().to_ascii_lowercase();
+    ["draft:", "[draft]", "(draft)"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+}
+
+fn config(e: impl std::error::Error) -> ForgeError {
+    ForgeError::Config(format!("cannot build a GitLab request: {e}"))
+}
+
+/// Maps a `gitlab` crate error to a retry decision.
+fn classify(e: ApiError<RestError>, api_base: &str, what: &str) -> Failure {
+    let (status, message) = match e {
+        ApiError::GitlabRateLimited {
+            rl_reset,
+            retry_after,
+            ..
+        } => {
+            let reset_at = u64::try_from(rl_reset.timestamp()).ok().filter(|t| *t > 0);
+            let wait = if retry_after.is_zero() {
+                reset_at.map(wait_until)
+            } else {
+                Some(retry_after)
+            };
+            return Failure::RateLimited { wait, reset_at };
+        }
+        ApiError::GitlabWithStatus { status, msg } => (status.as_u16(), msg),
+        ApiError::GitlabObjectWithStatus { status, obj } => (status.as_u16(), object_message(&obj)),
+        ApiError::GitlabUnrecognizedWithStatus { status, obj } => {
+            (status.as_u16(), excerpt(&obj.to_string()))
+        }
+        ApiError::GitlabService { status, data } => {
+            (status.as_u16(), excerpt(&String::from_utf8_lossy(&data)))
+        }
+        ApiError::Client { source } => {
+            return Failure::Transport {
+                message: error_chain(&source),
+            }
+        }
+        other => {
+            return Failure::Fatal(ForgeError::Decode {
+                api_base: api_base.to_string(),
+                what: what.to_string(),
+                message: error_chain(&other),
+            })
+        }
+    };
+    let fatal = |e| Failure::Fatal(e);
+    match status {
+        200..=299 => fatal(ForgeError::Decode {
+            api_base: api_base.to_string(),
+            what: what.to_string(),
+            message: format!("not JSON: {message}"),
+        }),
+        401 => fatal(ForgeError::Auth {
+            api_base: api_base.to_string(),
+        }),
+        403 => fatal(ForgeError::Forbidden {
+            api_base: api_base.to_string(),
+            message,
+        }),
+        404 => fatal(ForgeError::NotFound {
+            api_base: api_base.to_string(),
+            what: what.to_string(),
+            message,
+            hint: NOT_FOUND_HINT.to_string(),
+        }),
+        429 => Failure::RateLimited {
+            wait: None,
+            reset_at: None,
+        },
+        500..=599 => Failure::Server { status, message },
+        _ => fatal(ForgeError::Api {
+            api_base: api_base.to_string(),
+            what: what.to_string(),
+            status,
+            message,
+        }),
+    }
+}
+
+/// GitLab error messages come as a string, a list or a field → messages map.
+fn object_message(obj: &Value) -> String {
+    let text = match obj {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(object_message)
+            .collect::<Vec<_>>()
+            .join("; "),
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(field, v)| format!("{field} {}", object_message(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    };
+    excerpt(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn object_message_flattens_gitlab_error_shapes() {
+        assert_eq!(
+            object_message(&json!(["Another open merge request already exists"])),
+            "Another open merge request already exists"
+        );
+        assert_eq!(
+            object_message(&json!({"title": ["can't be blank"]})),
+            "title can't be blank"
+        );
+    }
+
+    #[test]
+    fn draft_titles_are_recognised() {
+        assert!(is_draft_title("Draft: bump"));
+        assert!(is_draft_title("[Draft] bump"));
+        assert!(!is_draft_title("bump drafts"));
+    }
+}
