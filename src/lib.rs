@@ -26,6 +26,8 @@ pub mod image;
 pub mod plan;
 pub mod policy;
 pub mod secret;
+#[doc(hidden)]
+pub mod synth;
 pub mod targets;
 pub mod template;
 pub mod yaml;

@@ -1,0 +1,117 @@
+//! Editor throughput and latency.
+//!
+//! - `fixtures/<case>`: one edit per fixture file (typical small values files).
+//! - `large_values/<n>`: one deep edit in a synthetic umbrella-chart values file of n
+//!   components (~1.3 KB each), reported as bytes/s.
+//! - `corpus`: every task of `../shared/corpus/tasks.jsonl`, when that corpus exists.
+//!
+//! Run: `cargo bench --bench editor`. The figures for the closing note come from here.
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use tagbump::yaml::{apply, Edit, EditOptions, KeyPath};
+
+fn fixture_cases() -> Vec<(String, String, Vec<Edit>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/editor");
+    let mut cases = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(&root) else {
+        return cases;
+    };
+    for d in dirs.filter_map(Result::ok) {
+        let dir = d.path();
+        let (Ok(input), Ok(spec)) = (
+            std::fs::read_to_string(dir.join("input.yaml")),
+            std::fs::read_to_string(dir.join("edits.json")),
+        ) else {
+            continue;
+        };
+        let Ok(spec) = serde_json::from_str::<serde_json::Value>(&spec) else {
+            continue;
+        };
+        let edits: Vec<Edit> = spec["edits"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                Some(Edit {
+                    path: KeyPath::parse(e["path"].as_str()?).ok()?,
+                    value: e["value"].as_str()?.to_string(),
+                    document: e["document"].as_u64().map(|d| d as usize),
+                })
+            })
+            .collect();
+        if spec["create"].as_bool() == Some(true) {
+            continue;
+        }
+        cases.push((d.file_name().to_string_lossy().to_string(), input, edits));
+    }
+    cases.sort_by(|a, b| a.0.cmp(&b.0));
+    cases
+}
+
+fn bench_fixtures(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fixtures");
+    for (name, input, edits) in fixture_cases() {
+        group.throughput(Throughput::Bytes(input.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(&name), &input, |b, input| {
+            b.iter(|| apply(input, &edits, EditOptions::default()).map(|o| o.text.len()))
+        });
+    }
+    group.finish();
+}
+
+fn bench_large(c: &mut Criterion) {
+    let mut group = c.benchmark_group("large_values");
+    group.sample_size(20);
+    for n in [100usize, 800] {
+        let text = tagbump::synth::large_values(n);
+        let path = KeyPath::parse(&format!("c{}.image.tag", n - 1)).expect("path");
+        let edits = vec![Edit::new(path, "9.9.9")];
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(format!("{n}-components-{}KB", text.len() / 1024)), &text, |b, t| {
+            b.iter(|| apply(t, &edits, EditOptions::default()).map(|o| o.text.len()))
+        });
+    }
+    group.finish();
+}
+
+fn bench_corpus(c: &mut Criterion) {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let Ok(tasks) = std::fs::read_to_string(corpus.join("tasks.jsonl")) else {
+        eprintln!("no ../shared/corpus/tasks.jsonl: corpus benchmark not run");
+        return;
+    };
+    let mut inputs = Vec::new();
+    for line in tasks.lines().filter(|l| !l.trim().is_empty()) {
+        let Ok(task) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let (Some(file), Some(path), Some(value)) = (
+            task["file"].as_str(),
+            task["path"].as_str().or(task["key"].as_str()),
+            task["value"].as_str().or(task["new_value"].as_str()),
+        ) else {
+            continue;
+        };
+        let (Ok(text), Ok(path)) = (std::fs::read_to_string(corpus.join(file)), KeyPath::parse(path)) else {
+            continue;
+        };
+        inputs.push((text, Edit::new(path, value)));
+    }
+    let total: usize = inputs.iter().map(|(t, _)| t.len()).sum();
+    let mut group = c.benchmark_group("corpus");
+    group.throughput(Throughput::Bytes(total as u64));
+    group.bench_function(format!("{}-tasks", inputs.len()), |b| {
+        b.iter(|| {
+            inputs
+                .iter()
+                .map(|(t, e)| apply(t, std::slice::from_ref(e), EditOptions::default()).map(|o| o.text.len()).unwrap_or(0))
+                .sum::<usize>()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_fixtures, bench_large, bench_corpus);
+criterion_main!(benches);

@@ -1,0 +1,437 @@
+//! Running the `git` binary for the steps `gix` cannot do (push, and the fallbacks
+//! documented in the module docs), without ever exposing a credential.
+//!
+//! Credentials reach the child only through its environment:
+//!
+//! - `-c credential.helper=` first empties the helper list inherited from any config,
+//!   then `-c credential.helper=!f() { … }; f` installs a shell helper that prints
+//!   `username=$TAGBUMP_GIT_USERNAME` and `password=$TAGBUMP_GIT_PASSWORD`. The helper
+//!   text in `argv` contains the variable *names* only; the values are set on this one
+//!   child process with [`Command::env`], so they never show up in `ps`, in
+//!   `.git/config`, in the remote URL, or in any log line.
+//! - Prompts are disabled (`GIT_TERMINAL_PROMPT=0`, empty `GIT_ASKPASS` / `core.askPass`,
+//!   `ssh -o BatchMode=yes`): a wrong token fails fast instead of hanging a deploy.
+//! - `LC_ALL=C` keeps git's messages in English, which the error classification reads.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::redact::Redactor;
+use super::{Auth, GitError};
+
+const USERNAME_VAR: &str = "TAGBUMP_GIT_USERNAME";
+const PASSWORD_VAR: &str = "TAGBUMP_GIT_PASSWORD";
+const HELPER: &str = "!f() { test \"$1\" = get || exit 0; printf 'username=%s\\npassword=%s\\n' \"$TAGBUMP_GIT_USERNAME\" \"$TAGBUMP_GIT_PASSWORD\"; }; f";
+
+/// The outcome of one `git` invocation, with stdout and stderr already redacted.
+#[derive(Debug)]
+pub(crate) struct GitOutput {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// How to run `git` for one remote.
+pub(crate) struct GitRunner<'a> {
+    /// Credentials to hand to git. `None` keeps whatever the repository's own
+    /// configuration provides (local mode with [`Auth::Anonymous`]).
+    pub auth: Option<&'a Auth>,
+    /// Custom CA bundle (`http.sslCAInfo`).
+    pub ca_bundle: Option<&'a Path>,
+    /// Scrubs secrets from everything we read back.
+    pub redactor: &'a Redactor,
+}
+
+impl GitRunner<'_> {
+    fn command(&self, dir: &Path) -> Command {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(dir)
+            .env("LC_ALL", "C")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_ASKPASS", "")
+            .env_remove("SSH_ASKPASS")
+            .env_remove(USERNAME_VAR)
+            .env_remove(PASSWORD_VAR)
+            .stdin(Stdio::null());
+        // No prompts; and a stalled HTTP transfer (< 1 byte/s for 2 minutes) fails
+        // instead of hanging a deploy forever.
+        cmd.args([
+            "-c",
+            "core.askPass=",
+            "-c",
+            "http.lowSpeedLimit=1",
+            "-c",
+            "http.lowSpeedTime=120",
+        ]);
+        if let Some(ca) = self.ca_bundle {
+            cmd.arg("-c")
+                .arg(format!("http.sslCAInfo={}", ca.display()));
+        }
+        match self.auth {
+            None => {}
+            Some(Auth::Anonymous) => {
+                cmd.args(["-c", "credential.helper="]);
+            }
+            Some(Auth::Token { username, token }) => {
+                cmd.args(["-c", "credential.helper="])
+                    .arg("-c")
+                    .arg(format!("credential.helper={HELPER}"))
+                    .env(USERNAME_VAR, username)
+                    .env(PASSWORD_VAR, token.expose());
+            }
+            Some(Auth::Ssh { key_file }) => {
+                cmd.args(["-c", "credential.helper="]);
+                cmd.env("GIT_SSH_COMMAND", ssh_command(key_file.as_deref()));
+            }
+        }
+        cmd
+    }
+
+    /// Runs `git <args>` in `dir` and returns its redacted output. Fails only if git
+    /// could not be started; a non-zero exit is reported in [`GitOutput::success`].
+    pub(crate) fn run<I, S>(&self, dir: &Path, args: I) -> Result<GitOutput, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let output = self
+            .command(dir)
+            .args(args)
+            .output()
+            .map_err(|source| GitError::Io {
+                context: "running the git binary (is git installed and on PATH?)".to_string(),
+                source,
+            })?;
+        Ok(GitOutput {
+            success: output.status.success(),
+            stdout: self
+                .redactor
+                .redact(&String::from_utf8_lossy(&output.stdout)),
+            stderr: self
+                .redactor
+                .redact(&String::from_utf8_lossy(&output.stderr)),
+        })
+    }
+}
+
+/// `GIT_SSH_COMMAND` for the child: the caller's own `GIT_SSH_COMMAND` (or `ssh`),
+/// non-interactive, plus `-i <key>` when a key file is given.
+pub(crate) fn ssh_command(key_file: Option<&Path>) -> String {
+    let base = std::env::var("GIT_SSH_COMMAND")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "ssh".to_string());
+    let mut cmd = format!("{base} -o BatchMode=yes");
+    if let Some(key) = key_file {
+        cmd.push_str(" -o IdentitiesOnly=yes -i ");
+        cmd.push_str(&shell_quote(&key.to_string_lossy()));
+    }
+    cmd
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The result of a push that git carried out (successfully or not at the ref level).
+#[derive(Debug)]
+pub(crate) enum PushStatus {
+    /// The ref was updated.
+    Pushed,
+    /// The ref moved under us (non-fast-forward, fetch first, stale lease, lock
+    /// contention on the server): fetch, re-apply and try again.
+    Moved { reason: String },
+}
+
+/// What we expect the destination ref to be, for `--force-with-lease`.
+pub(crate) enum Lease<'a> {
+    /// Plain fast-forward push: git itself refuses anything else.
+    FastForwardOnly,
+    /// Overwrite the ref only if it still has this value (`None`: it must not exist).
+    Expect(Option<&'a str>),
+}
+
+/// One push: `commit` to `dst_ref` (a full `refs/heads/...` name) on `remote`.
+pub(crate) struct PushRequest<'a> {
+    /// URL or remote name, as passed to `git push`.
+    pub remote: &'a str,
+    /// Credential-free URL for messages.
+    pub display_url: &'a str,
+    /// Hex id of the commit to push.
+    pub commit: &'a str,
+    /// Full destination ref.
+    pub dst_ref: &'a str,
+    /// Fast-forward only, or a lease.
+    pub lease: Lease<'a>,
+    /// Pass `--no-verify` (temporary clones only).
+    pub skip_local_hooks: bool,
+}
+
+/// Runs the push described by `req` in `dir` and classifies the outcome.
+pub(crate) fn push(
+    runner: &GitRunner<'_>,
+    dir: &Path,
+    req: PushRequest<'_>,
+) -> Result<PushStatus, GitError> {
+    let PushRequest {
+        remote,
+        display_url,
+        commit,
+        dst_ref,
+        lease,
+        skip_local_hooks,
+    } = req;
+    let mut args: Vec<String> = vec!["push".into(), "--porcelain".into()];
+    if skip_local_hooks {
+        // A temporary clone has no hooks of its own; `--no-verify` only skips *local*
+        // pre-push hooks. Server-side hooks and branch protection still apply.
+        args.push("--no-verify".into());
+    }
+    if let Lease::Expect(expected) = lease {
+        args.push(format!(
+            "--force-with-lease={dst_ref}:{}",
+            expected.unwrap_or("")
+        ));
+    }
+    args.push(remote.to_string());
+    args.push(format!("{commit}:{dst_ref}"));
+    let out = runner.run(dir, &args)?;
+    classify_push(&out, display_url, dst_ref)
+}
+
+fn classify_push(out: &GitOutput, url: &str, dst_ref: &str) -> Result<PushStatus, GitError> {
+    // Porcelain ref lines: "<flag>\t<from>:<to>\t<summary>".
+    let ref_line = out.stdout.lines().find_map(|line| {
+        let mut parts = line.splitn(3, '\t');
+        let flag = parts.next()?;
+        let refs = parts.next()?;
+        let summary = parts.next().unwrap_or("");
+        (flag.len() == 1 && refs.ends_with(dst_ref))
+            .then(|| (flag.to_string(), summary.to_string()))
+    });
+    let branch = dst_ref.trim_start_matches("refs/heads/").to_string();
+    match ref_line {
+        Some((flag, _)) if out.success && flag != "!" => Ok(PushStatus::Pushed),
+        Some((flag, summary)) if flag == "!" => {
+            let lower = summary.to_ascii_lowercase();
+            let moved = lower.starts_with("[rejected]")
+                || lower.contains("cannot lock ref")
+                || lower.contains("failed to update ref")
+                || lower.contains("failed to lock")
+                || lower.contains("incorrect old value");
+            if moved {
+                Ok(PushStatus::Moved {
+                    reason: summary.trim().to_string(),
+                })
+            } else {
+                Err(GitError::Rejected {
+                    url: url.to_string(),
+                    branch,
+                    reason: summary.trim().to_string(),
+                    remote_messages: remote_lines(&out.stderr),
+                })
+            }
+        }
+        Some(_) => Ok(PushStatus::Pushed),
+        None if out.success => Ok(PushStatus::Pushed),
+        None => Err(classify_failure(&out.stderr, url, "push", None)),
+    }
+}
+
+/// The `remote: ...` lines of git's stderr (already redacted), without the prefix.
+pub(crate) fn remote_lines(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("remote:"))
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Maps a failed git invocation (no per-ref status) to a [`GitError`] from its stderr.
+pub(crate) fn classify_failure(
+    stderr: &str,
+    url: &str,
+    operation: &'static str,
+    branch: Option<&str>,
+) -> GitError {
+    let lower = stderr.to_ascii_lowercase();
+    let detail = last_meaningful_lines(stderr);
+    let any = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
+    if any(&[
+        "authentication failed",
+        "could not read username",
+        "could not read password",
+        "terminal prompts disabled",
+        "access denied",
+        "permission denied (publickey",
+        "invalid username or password",
+        "the requested url returned error: 401",
+        "the requested url returned error: 403",
+        "http basic: access denied",
+    ]) {
+        return GitError::Auth {
+            url: url.to_string(),
+            detail,
+        };
+    }
+    if let Some(branch) = branch {
+        if any(&[
+            "not found in upstream",
+            "couldn't find remote ref",
+            "could not find remote branch",
+        ]) {
+            return GitError::BranchNotFound {
+                url: url.to_string(),
+                branch: branch.to_string(),
+            };
+        }
+    }
+    if any(&[
+        "could not resolve host",
+        "connection refused",
+        "unable to connect",
+        "failed to connect",
+        "could not connect",
+        "no route to host",
+        "network is unreachable",
+        "connection timed out",
+        "does not appear to be a git repository",
+        "repository not found",
+        "not found",
+        "the requested url returned error: 404",
+        "name or service not known",
+        "temporary failure in name resolution",
+    ]) {
+        return GitError::Unreachable {
+            url: url.to_string(),
+            detail,
+        };
+    }
+    GitError::Transport {
+        url: url.to_string(),
+        operation,
+        detail,
+    }
+}
+
+/// The last few non-empty lines of stderr, enough to explain a failure.
+pub(crate) fn last_meaningful_lines(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let start = lines.len().saturating_sub(4);
+    let joined = lines[start..].join("; ");
+    if joined.is_empty() {
+        "git exited with an error and printed nothing".to_string()
+    } else {
+        joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(success: bool, stdout: &str, stderr: &str) -> GitOutput {
+        GitOutput {
+            success,
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+        }
+    }
+
+    #[test]
+    fn fetch_first_is_a_race_not_an_error() {
+        let o = out(
+            false,
+            "To x\n!\tabc:refs/heads/main\t[rejected] (fetch first)\nDone\n",
+            "error: failed to push some refs",
+        );
+        assert!(matches!(
+            classify_push(&o, "u", "refs/heads/main"),
+            Ok(PushStatus::Moved { .. })
+        ));
+    }
+
+    #[test]
+    fn hook_rejection_carries_remote_lines() {
+        let o = out(
+            false,
+            "To x\n!\tabc:refs/heads/main\t[remote rejected] (pre-receive hook declined)\nDone\n",
+            "remote: frozen: deploys are paused\nerror: failed to push some refs",
+        );
+        match classify_push(&o, "u", "refs/heads/main") {
+            Err(GitError::Rejected {
+                remote_messages, ..
+            }) => assert_eq!(
+                remote_messages,
+                vec!["frozen: deploys are paused".to_string()]
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn server_side_lock_contention_is_a_race() {
+        let o = out(
+            false,
+            "!\tabc:refs/heads/main\t[remote rejected] (cannot lock ref 'refs/heads/main': is at 1 but expected 2)\n",
+            "",
+        );
+        assert!(matches!(
+            classify_push(&o, "u", "refs/heads/main"),
+            Ok(PushStatus::Moved { .. })
+        ));
+    }
+
+    #[test]
+    fn failures_are_classified_from_stderr() {
+        assert!(matches!(
+            classify_failure(
+                "fatal: Authentication failed for 'https://h/r'",
+                "u",
+                "push",
+                None
+            ),
+            GitError::Auth { .. }
+        ));
+        assert!(matches!(
+            classify_failure(
+                "fatal: unable to connect to 127.0.0.1:\nConnection refused",
+                "u",
+                "push",
+                None
+            ),
+            GitError::Unreachable { .. }
+        ));
+        assert!(matches!(
+            classify_failure(
+                "warning: Could not find remote branch nope to clone.\nfatal: Remote branch nope not found in upstream origin",
+                "u",
+                "clone",
+                Some("nope")
+            ),
+            GitError::BranchNotFound { .. }
+        ));
+        assert!(matches!(
+            classify_failure(
+                "fatal: the remote end hung up unexpectedly",
+                "u",
+                "push",
+                None
+            ),
+            GitError::Transport { .. }
+        ));
+    }
+
+    #[test]
+    fn ssh_command_quotes_the_key_path() {
+        let cmd = ssh_command(Some(Path::new("/k/it's key")));
+        assert!(cmd.ends_with("-i '/k/it'\\''s key'"), "{cmd}");
+        assert!(cmd.contains("BatchMode=yes"));
+    }
+}

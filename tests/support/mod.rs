@@ -1,0 +1,19 @@
+//! Shared test harness for integration tests.
+//!
+//! Use it from a test file with `mod support;` and then e.g.
+//! `use support::git_server::{BareRepo, GitDaemon, SmartHttpServer};`.
+//!
+//! - [`git_server`]: real git servers on 127.0.0.1 (git daemon, smart HTTP via
+//!   `git http-backend`, plain `file://`), bare repositories seeded with files, and
+//!   helpers to inspect what landed on the remote.
+//! - [`forge_server`]: a fake GitHub / GitLab REST API (owned by the forge module's
+//!   tests; declared here so every test crate can use it).
+//!
+//! Every `git_server` helper calls [`git_server::init`] first, which isolates the test process from
+//! the machine's git configuration (no system/global config, a throw-away `HOME`), so
+//! tests never depend on a user identity or credential helper configured on the host.
+
+#![allow(dead_code)]
+
+pub mod forge_server;
+pub mod git_server;
