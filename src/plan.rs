@@ -97,6 +97,8 @@ pub struct Plan {
     pub records: Vec<ChangeRecord>,
     /// Files skipped while searching directories (not YAML, templated…), with why.
     pub skipped: Vec<(PathBuf, String)>,
+    /// Things the user should know (`file:line: …`), e.g. an old digest that was dropped.
+    pub notes: Vec<String>,
 }
 
 /// Why a request could not be applied. Nothing has been written when this is returned
@@ -244,6 +246,7 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
     };
     let mut files = Vec::new();
     let mut skipped = Vec::new();
+    let mut notes = Vec::new();
     match request {
         Request::Set { files: wanted } => {
             for fe in wanted {
@@ -277,10 +280,7 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                     }
                     Err(e) => return Err(e.into()),
                 };
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default();
+                let name = relative(root, &path).display().to_string();
                 let found = match targets::find_in_text(&name, &text, image) {
                     Ok(found) => found,
                     Err(e) if !is_explicit => {
@@ -292,6 +292,11 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                 if found.is_empty() {
                     continue;
                 }
+                notes.extend(
+                    found
+                        .iter()
+                        .filter_map(|t| t.note.as_ref().map(|n| format!("{name}:{}: {n}", t.line))),
+                );
                 let edits = targets::to_edits(&found);
                 let outcome = crate::yaml::apply(&text, &edits, edit_options).map_err(|error| {
                     FileError::Edit {
@@ -348,5 +353,6 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
         files,
         records,
         skipped,
+        notes,
     })
 }

@@ -236,7 +236,7 @@ impl Renderer<'_> {
                         }
                     }
                     Tree::Seq(inner) => {
-                        self.out.push_str("\n");
+                        self.out.push('\n');
                         self.seq(inner, indent + self.step);
                     }
                     _ => {}

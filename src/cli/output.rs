@@ -30,6 +30,8 @@ pub struct Report {
     pub changes: Vec<ChangeRecord>,
     /// Files skipped while searching directories, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Things worth knowing about the edits (e.g. a dropped digest).
+    pub notes: Vec<String>,
     /// The config repository (without credentials).
     pub repo: Option<String>,
     /// The commit created.
@@ -67,6 +69,7 @@ impl Report {
                     reason: reason.clone(),
                 })
                 .collect(),
+            notes: plan.notes.clone(),
             diff: Some(plan.diff()).filter(|d| !d.is_empty()),
             ..Report::default()
         }
@@ -106,6 +109,9 @@ pub fn emit(report: &Report, format: OutputFormat, dry_run: bool) -> Result<()> 
 pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result<()> {
     for s in &report.skipped {
         writeln!(out, "skipped {}: {}", s.file.display(), s.reason)?;
+    }
+    for n in &report.notes {
+        writeln!(out, "note: {n}")?;
     }
     for c in &report.changes {
         let old = c.old.as_deref().unwrap_or("(new)");

@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// How a scalar is written in the source.
@@ -209,38 +209,48 @@ pub(crate) struct RawEvent {
     pub byte: usize,
 }
 
-struct Collector {
-    events: Vec<(Event, Marker)>,
-}
-
-impl MarkedEventReceiver for Collector {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        self.events.push((ev, mark));
-    }
-}
+/// Deeper nesting than this is refused: no values file needs it, and it keeps every
+/// walk over the tree (and dropping it) far from the stack's limit.
+pub const MAX_DEPTH: usize = 512;
 
 /// Runs the event parser over `text`.
 pub(crate) fn events(text: &str) -> Result<Vec<RawEvent>, SyntaxError> {
     let map = CharToByte::new(text);
-    let mut collector = Collector { events: Vec::new() };
-    let mut parser = Parser::new_from_str(text);
-    parser.load(&mut collector, true).map_err(|e| {
-        let byte = map.byte(e.marker().index());
+    let error_at = |byte: usize, message: String| {
         let lines = LineIndex::new(text);
         SyntaxError {
             line: lines.line(byte),
             column: lines.column(byte),
-            message: e.info().to_string(),
+            message,
         }
-    })?;
-    Ok(collector
-        .events
-        .into_iter()
-        .map(|(event, mark)| RawEvent {
-            byte: map.byte(mark.index()),
-            event,
-        })
-        .collect())
+    };
+    let mut parser = Parser::new_from_str(text);
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        let (event, mark): (Event, Marker) = parser
+            .next_token()
+            .map_err(|e| error_at(map.byte(e.marker().index()), e.info().to_string()))?;
+        let byte = map.byte(mark.index());
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(error_at(
+                        byte,
+                        format!("nesting deeper than {MAX_DEPTH} levels is not supported"),
+                    ));
+                }
+            }
+            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        let end = matches!(event, Event::StreamEnd);
+        out.push(RawEvent { event, byte });
+        if end {
+            return Ok(out);
+        }
+    }
 }
 
 /// Parses a YAML stream into documents with source positions.
@@ -742,6 +752,15 @@ mod tests {
             root.get("x").and_then(|n| n.anchor.clone()),
             Some("t".into())
         );
+    }
+
+    #[test]
+    fn absurd_nesting_is_refused_not_a_crash() {
+        let deep = format!("{}x\n", "- ".repeat(5000));
+        let err = parse(&deep).expect_err("too deep");
+        assert!(err.message.contains("nesting deeper than"));
+        let ok = format!("{}x\n", "- ".repeat(100));
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]

@@ -124,9 +124,7 @@ pub fn plain_is_syntactically_safe(value: &str, context: Context) -> bool {
     // `?x` and `:x` are valid plain scalars for YAML 1.2 but not for every parser
     // (libyaml rejects them in flow context): always quote them. `-x` is fine.
     if matches!(first, '?' | ':')
-        || (first == '-'
-            && (context == Context::Flow
-                || second.is_none_or(|c| c == ' ' || is_flow_indicator(c))))
+        || (first == '-' && second.is_none_or(|c| c == ' ' || is_flow_indicator(c)))
     {
         return false;
     }
