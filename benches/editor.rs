@@ -69,9 +69,11 @@ fn bench_large(c: &mut Criterion) {
         let path = KeyPath::parse(&format!("c{}.image.tag", n - 1)).expect("path");
         let edits = vec![Edit::new(path, "9.9.9")];
         group.throughput(Throughput::Bytes(text.len() as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(format!("{n}-components-{}KB", text.len() / 1024)), &text, |b, t| {
-            b.iter(|| apply(t, &edits, EditOptions::default()).map(|o| o.text.len()))
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(format!("{n}-components-{}KB", text.len() / 1024)),
+            &text,
+            |b, t| b.iter(|| apply(t, &edits, EditOptions::default()).map(|o| o.text.len())),
+        );
     }
     group.finish();
 }
@@ -94,7 +96,10 @@ fn bench_corpus(c: &mut Criterion) {
         ) else {
             continue;
         };
-        let (Ok(text), Ok(path)) = (std::fs::read_to_string(corpus.join(file)), KeyPath::parse(path)) else {
+        let (Ok(text), Ok(path)) = (
+            std::fs::read_to_string(corpus.join(file)),
+            KeyPath::parse(path),
+        ) else {
             continue;
         };
         inputs.push((text, Edit::new(path, value)));
@@ -106,12 +111,70 @@ fn bench_corpus(c: &mut Criterion) {
         b.iter(|| {
             inputs
                 .iter()
-                .map(|(t, e)| apply(t, std::slice::from_ref(e), EditOptions::default()).map(|o| o.text.len()).unwrap_or(0))
+                .map(|(t, e)| {
+                    apply(t, std::slice::from_ref(e), EditOptions::default())
+                        .map(|o| o.text.len())
+                        .unwrap_or(0)
+                })
                 .sum::<usize>()
         })
     });
     group.finish();
 }
 
-criterion_group!(benches, bench_fixtures, bench_large, bench_corpus);
+/// The same job as a user runs it from a pipeline: one process per bump, on a file on
+/// disk — `tagbump set` against `yq -y -i` (kislyuk's yq, PyYAML round trip; the
+/// "yq-style" recipe of the tutorials), when `yq` is installed.
+fn bench_process_vs_yq(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = tagbump::synth::large_values(100);
+    let file = dir.path().join("values.yaml");
+    let mut group = c.benchmark_group("process");
+    group.sample_size(10);
+    let tagbump = env!("CARGO_BIN_EXE_tagbump");
+    let mut n = 0u64;
+    group.bench_function(format!("tagbump-set-{}KB", text.len() / 1024), |b| {
+        b.iter(|| {
+            std::fs::write(&file, &text).expect("write");
+            n += 1;
+            let status = std::process::Command::new(tagbump)
+                .args(["set", "-C"])
+                .arg(dir.path())
+                .args(["values.yaml", &format!("c99.image.tag=2.0.{n}")])
+                .stdout(std::process::Stdio::null())
+                .status()
+                .expect("run tagbump");
+            assert!(status.success());
+        })
+    });
+    let has_yq = std::process::Command::new("yq")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if has_yq {
+        group.bench_function(format!("yq-y-i-{}KB", text.len() / 1024), |b| {
+            b.iter(|| {
+                std::fs::write(&file, &text).expect("write");
+                n += 1;
+                let status = std::process::Command::new("yq")
+                    .args(["-y", "-i", &format!(".c99.image.tag = \"2.0.{n}\"")])
+                    .arg(&file)
+                    .status()
+                    .expect("run yq");
+                assert!(status.success());
+            })
+        });
+    } else {
+        eprintln!("yq not installed: comparison skipped");
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_fixtures,
+    bench_large,
+    bench_corpus,
+    bench_process_vs_yq
+);
 criterion_main!(benches);

@@ -169,11 +169,33 @@ impl Plan {
     pub fn write(&self) -> Result<Vec<PathBuf>, PlanError> {
         let mut written = Vec::new();
         for f in &self.files {
-            if f.write()? {
+            if f.write().map_err(|e| relative_file_error(&self.root, e))? {
                 written.push(relative(&self.root, &f.path));
             }
         }
         Ok(written)
+    }
+}
+
+/// The same error with its path relative to `root`: the absolute path of a temporary
+/// clone means nothing to the user.
+fn relative_file_error(root: &Path, error: FileError) -> FileError {
+    match error {
+        FileError::NotFound { path } => FileError::NotFound {
+            path: relative(root, &path),
+        },
+        FileError::NotUtf8 { path, offset } => FileError::NotUtf8 {
+            path: relative(root, &path),
+            offset,
+        },
+        FileError::Io { path, error } => FileError::Io {
+            path: relative(root, &path),
+            error,
+        },
+        FileError::Edit { path, error } => FileError::Edit {
+            path: relative(root, &path),
+            error,
+        },
     }
 }
 
@@ -251,7 +273,10 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
         Request::Set { files: wanted } => {
             for fe in wanted {
                 let path = resolve_inside(root, &fe.file)?;
-                files.push(edit_file(&path, &fe.edits, edit_options)?);
+                files.push(
+                    edit_file(&path, &fe.edits, edit_options)
+                        .map_err(|e| relative_file_error(root, e))?,
+                );
             }
         }
         Request::Image { image, paths } => {
@@ -278,7 +303,7 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                         skipped.push((relative(root, &path), e.to_string()));
                         continue;
                     }
-                    Err(e) => return Err(e.into()),
+                    Err(e) => return Err(relative_file_error(root, e).into()),
                 };
                 let name = relative(root, &path).display().to_string();
                 let found = match targets::find_in_text(&name, &text, image) {

@@ -75,7 +75,14 @@ impl Report {
         }
     }
 
-    pub fn set_git(&mut self, outcome: &WriteBackOutcome) {
+    /// Takes the commit, branch and attempts from a write-back. In a dry run nothing is
+    /// written or committed, so whether anything changes is the plan's word, not git's.
+    pub fn set_git(&mut self, outcome: &WriteBackOutcome, dry_run: bool) {
+        if dry_run {
+            self.branch = Some(outcome.branch.clone());
+            self.base_branch = Some(outcome.base_branch.clone());
+            return;
+        }
         self.changed = outcome.changed;
         self.commit = outcome.commit.clone();
         self.branch = Some(outcome.branch.clone());

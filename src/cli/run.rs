@@ -140,6 +140,10 @@ fn execute(
         output::append_github_output(Path::new(&path), &report)
             .with_context(|| format!("cannot write step outputs to GITHUB_OUTPUT ({path})"))?;
     }
+    if let Some(path) = &common.outputs_file {
+        output::append_github_output(path, &report)
+            .with_context(|| format!("cannot write step outputs to {}", path.display()))?;
+    }
     if common.fail_if_unchanged && !report.changed {
         return Ok(ExitCode::from(EXIT_UNCHANGED));
     }
@@ -201,7 +205,7 @@ fn local_commit(
     })
     .with_context(|| context_for(request, &common.dir.display().to_string()))?;
     let mut report = last.unwrap_or_default();
-    report.set_git(&outcome);
+    report.set_git(&outcome, common.dry_run);
     Ok(report)
 }
 
@@ -256,7 +260,7 @@ fn remote(
     })
     .with_context(|| context_for(request, &shown_url))?;
     let mut report = last.unwrap_or_default();
-    report.set_git(&outcome);
+    report.set_git(&outcome, common.dry_run);
     report.repo = Some(shown_url.clone());
 
     if common.pr.pr && outcome.changed && !common.dry_run {

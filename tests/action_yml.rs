@@ -1,0 +1,777 @@
+//! The GitHub Action (`action.yml`) is a thin, checked mapping onto the CLI.
+//!
+//! The action runs its `runs.args` script with `/bin/sh` inside the tagbump image; these
+//! tests run that very script the way the Actions runner does (inputs with their
+//! defaults → `runs.env` → `sh -c <script>`), with the freshly built binary first on
+//! `PATH` behind a wrapper that records the argument vector. So "every input reaches a
+//! real flag" is checked against what clap actually accepts, not against a list.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_norway::Value;
+use support::git_server::{self, BareRepo};
+
+const TOKEN: &str = "ghp_action-test-token-0123456789";
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tagbump_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tagbump"))
+}
+
+fn action() -> Value {
+    let text = std::fs::read_to_string(repo_root().join("action.yml")).expect("read action.yml");
+    serde_norway::from_str(&text).expect("action.yml is valid YAML")
+}
+
+fn str_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Null => String::new(),
+        other => panic!("expected a scalar, got {other:?}"),
+    }
+}
+
+fn mapping<'a>(v: &'a Value, what: &str) -> Vec<(String, &'a Value)> {
+    v.as_mapping()
+        .unwrap_or_else(|| panic!("{what} must be a mapping"))
+        .iter()
+        .map(|(k, v)| (str_of(k), v))
+        .collect()
+}
+
+/// Declared inputs with their defaults.
+fn inputs(action: &Value) -> BTreeMap<String, String> {
+    mapping(&action["inputs"], "inputs")
+        .into_iter()
+        .map(|(name, spec)| (name, spec.get("default").map(str_of).unwrap_or_default()))
+        .collect()
+}
+
+/// `runs.env` as (variable, input name): every value must be exactly `${{ inputs.X }}`.
+fn env_to_input(action: &Value) -> Vec<(String, String)> {
+    mapping(&action["runs"]["env"], "runs.env")
+        .into_iter()
+        .map(|(var, value)| {
+            let value = str_of(value);
+            let input = value
+                .trim()
+                .strip_prefix("${{ inputs.")
+                .and_then(|rest| rest.strip_suffix(" }}"))
+                .unwrap_or_else(|| {
+                    panic!("runs.env {var} must be `${{{{ inputs.NAME }}}}`, is {value:?}")
+                })
+                .to_string();
+            (var, input)
+        })
+        .collect()
+}
+
+fn script(action: &Value) -> String {
+    let args = action["runs"]["args"]
+        .as_sequence()
+        .expect("runs.args list");
+    assert_eq!(args.len(), 2, "runs.args is [-c, script]");
+    assert_eq!(str_of(&args[0]), "-c");
+    str_of(&args[1])
+}
+
+/// A directory with a `tagbump` wrapper that records its arguments (NUL-separated) and
+/// the TAGBUMP_TOKEN it saw, then runs the real binary.
+struct Recorder {
+    dir: tempfile::TempDir,
+}
+
+impl Recorder {
+    fn new() -> Recorder {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).expect("mkdir bin");
+        let wrapper = bin.join("tagbump");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\n: > '{argv}'\nfor a in \"$@\"; do printf '%s\\0' \"$a\" >> '{argv}'; done\nprintf '%s' \"${{TAGBUMP_TOKEN:-}}\" > '{token}'\nexec '{real}' \"$@\"\n",
+                argv = dir.path().join("argv").display(),
+                token = dir.path().join("token").display(),
+                real = tagbump_bin().display(),
+            ),
+        )
+        .expect("write wrapper");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        Recorder { dir }
+    }
+
+    fn bin(&self) -> PathBuf {
+        self.dir.path().join("bin")
+    }
+
+    fn argv(&self) -> Vec<String> {
+        let raw = std::fs::read(self.dir.path().join("argv")).unwrap_or_default();
+        raw.split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect()
+    }
+
+    fn token_seen(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("token")).unwrap_or_default()
+    }
+}
+
+/// Runs the action like the runner: each input (given, else its default) becomes the
+/// `runs.env` variable that names it, then `<entrypoint> <args…>` runs in `workdir`
+/// with a clean environment plus `extra_env`.
+fn run_action(
+    recorder: &Recorder,
+    given: &[(&str, &str)],
+    workdir: &Path,
+    extra_env: &[(&str, &str)],
+) -> Output {
+    let action = action();
+    let mut values = inputs(&action);
+    for (name, value) in given {
+        assert!(
+            values.contains_key(*name),
+            "the test sets input {name:?}, which action.yml does not declare"
+        );
+        values.insert(name.to_string(), value.to_string());
+    }
+    let entrypoint = str_of(&action["runs"]["entrypoint"]);
+    let args: Vec<String> = action["runs"]["args"]
+        .as_sequence()
+        .expect("runs.args")
+        .iter()
+        .map(str_of)
+        .collect();
+    let path = std::env::join_paths(std::iter::once(recorder.bin()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .expect("PATH");
+    let home = tempfile::tempdir().expect("home");
+    let mut cmd = Command::new(entrypoint);
+    cmd.args(&args)
+        .current_dir(workdir)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", home.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null());
+    for (var, input) in env_to_input(&action) {
+        cmd.env(var, &values[&input]);
+    }
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run the action's entrypoint")
+}
+
+fn help(sub: &str) -> String {
+    let out = Command::new(tagbump_bin())
+        .args([sub, "--help"])
+        .output()
+        .expect("tagbump --help");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn config_repo() -> BareRepo {
+    BareRepo::new_with(
+        &[
+            (
+                "apps/api/values.yaml",
+                "image:\n  repository: ghcr.io/acme/api\n  tag: v1.0.0 # set by CI\n",
+            ),
+            (
+                "apps/web/values.yaml",
+                "image:\n  repository: ghcr.io/acme/web\n  tag: v3.0.0\n",
+            ),
+        ],
+        "main",
+    )
+}
+
+/// What each input must turn into: (input, arguments it must add). Inputs not listed
+/// here fail `every_input_reaches_the_matching_cli_flag`, so a new input cannot be
+/// added to action.yml without being wired to a flag.
+fn image_run_inputs(repo_url: &str, key_file: &str) -> Vec<(&'static str, String, Vec<String>)> {
+    let s = |v: &str| v.to_string();
+    vec![
+        ("command", s("image"), vec![s("image")]),
+        ("image", s("ghcr.io/acme/api"), vec![s("ghcr.io/acme/api")]),
+        ("tag", s("v2.0.0"), vec![s("--tag=v2.0.0")]),
+        (
+            "paths",
+            s("apps/api\n  apps/web "),
+            vec![s("apps/api"), s("apps/web")],
+        ),
+        ("dir", s("."), vec![s("--dir=.")]),
+        ("repo", s(repo_url), vec![format!("--repo={repo_url}")]),
+        ("branch", s("main"), vec![s("--branch=main")]),
+        ("commit", s("true"), vec![s("--commit")]),
+        ("push", s("true"), vec![s("--push")]),
+        (
+            "username",
+            s("deploy-bot"),
+            vec![s("--username=deploy-bot")],
+        ),
+        (
+            "ssh-key",
+            s(key_file),
+            vec![format!("--ssh-key={key_file}")],
+        ),
+        (
+            "ca-bundle",
+            s(key_file),
+            vec![format!("--ca-bundle={key_file}")],
+        ),
+        (
+            "message",
+            s("-chore: {image} to {tag}\n\nwith \"quotes\" and $HOME"),
+            vec![s(
+                "--message=-chore: {image} to {tag}\n\nwith \"quotes\" and $HOME",
+            )],
+        ),
+        (
+            "author-name",
+            s("Deploy Bot"),
+            vec![s("--author-name=Deploy Bot")],
+        ),
+        (
+            "author-email",
+            s("bot@example.com"),
+            vec![s("--author-email=bot@example.com")],
+        ),
+        ("committer-name", s("CI"), vec![s("--committer-name=CI")]),
+        (
+            "committer-email",
+            s("ci@example.com"),
+            vec![s("--committer-email=ci@example.com")],
+        ),
+        ("retries", s("3"), vec![s("--retries=3")]),
+        ("no-trailers", s("true"), vec![s("--no-trailers")]),
+        ("dry-run", s("true"), vec![s("--dry-run")]),
+        ("output", s("json"), vec![s("--output=json")]),
+        ("no-downgrade", s("true"), vec![s("--no-downgrade")]),
+        (
+            "allow-tags",
+            s(r"^v\d+\."),
+            vec![s(r"--allow-tags=^v\d+\.")],
+        ),
+        ("pr", s("true"), vec![s("--pr")]),
+        (
+            "pr-branch",
+            s("deploy/{slug}"),
+            vec![s("--pr-branch=deploy/{slug}")],
+        ),
+        (
+            "pr-title",
+            s("Deploy {tag}"),
+            vec![s("--pr-title=Deploy {tag}")],
+        ),
+        (
+            "pr-body",
+            s("Changes:\n{changes}"),
+            vec![s("--pr-body=Changes:\n{changes}")],
+        ),
+        (
+            "labels",
+            s("deploy, needs review\nprod"),
+            vec![
+                s("--label=deploy"),
+                s("--label=needs review"),
+                s("--label=prod"),
+            ],
+        ),
+        (
+            "reviewers",
+            s("alice,bob carol"),
+            vec![
+                s("--reviewer=alice"),
+                s("--reviewer=bob"),
+                s("--reviewer=carol"),
+            ],
+        ),
+        ("assignees", s("dave"), vec![s("--assignee=dave")]),
+        ("draft", s("true"), vec![s("--draft")]),
+        ("auto-merge", s("true"), vec![s("--auto-merge")]),
+        ("close-superseded", s("true"), vec![s("--close-superseded")]),
+        ("forge", s("github"), vec![s("--forge=github")]),
+        (
+            "api-url",
+            s("http://127.0.0.1:9/api/v3"),
+            vec![s("--api-url=http://127.0.0.1:9/api/v3")],
+        ),
+        ("token", s(TOKEN), vec![]),
+    ]
+}
+
+fn set_run_inputs(repo_url: &str) -> Vec<(&'static str, String, Vec<String>)> {
+    let s = |v: &str| v.to_string();
+    vec![
+        ("command", s("set"), vec![s("set")]),
+        (
+            "assignments",
+            s("apps/api/values.yaml image.tag=v2.0.0\napps/web/values.yaml image.tag=v3.1.0 podAnnotations.\"app.kubernetes.io/version\"=3.1.0\n"),
+            vec![
+                s("apps/api/values.yaml"),
+                s("image.tag=v2.0.0"),
+                s("apps/web/values.yaml"),
+                s("image.tag=v3.1.0"),
+                s("podAnnotations.\"app.kubernetes.io/version\"=3.1.0"),
+            ],
+        ),
+        ("create", s("true"), vec![s("--create")]),
+        ("document", s("0"), vec![s("--document=0")]),
+        ("repo", s(repo_url), vec![format!("--repo={repo_url}")]),
+        ("dry-run", s("true"), vec![s("--dry-run")]),
+        ("output", s("json"), vec![s("--output=json")]),
+        ("token", s(TOKEN), vec![]),
+    ]
+}
+
+#[test]
+fn runs_as_a_docker_container_action_built_from_the_dockerfile() {
+    let action = action();
+    assert_eq!(str_of(&action["runs"]["using"]), "docker");
+    assert_eq!(str_of(&action["runs"]["image"]), "Dockerfile");
+    assert!(
+        repo_root().join("Dockerfile").is_file(),
+        "runs.image names a Dockerfile next to action.yml"
+    );
+    assert_eq!(
+        str_of(&action["runs"]["entrypoint"]),
+        "/bin/sh",
+        "the script in runs.args needs the image's shell"
+    );
+    let dockerfile = std::fs::read_to_string(repo_root().join("Dockerfile")).expect("Dockerfile");
+    assert!(
+        dockerfile
+            .lines()
+            .any(|l| l.trim_start().starts_with("FROM alpine")),
+        "the final stage must have /bin/sh for the action's entrypoint"
+    );
+    assert!(!str_of(&action["name"]).is_empty());
+    assert!(!str_of(&action["description"]).is_empty());
+}
+
+#[test]
+fn every_input_is_handed_to_the_container_through_runs_env_exactly_once() {
+    let action = action();
+    let declared: BTreeSet<String> = inputs(&action).into_keys().collect();
+    let mapped = env_to_input(&action);
+    let mut seen = BTreeSet::new();
+    for (var, input) in &mapped {
+        assert!(
+            declared.contains(input),
+            "runs.env {var} refers to undeclared input {input}"
+        );
+        assert!(seen.insert(input.clone()), "input {input} is mapped twice");
+        if input == "token" {
+            assert_eq!(
+                var, "TAGBUMP_TOKEN",
+                "the token goes to tagbump as TAGBUMP_TOKEN"
+            );
+        } else {
+            assert!(
+                var.starts_with("TAGBUMP_INPUT_"),
+                "{var}: inputs other than the token use the TAGBUMP_INPUT_ prefix, so they never \
+                 collide with variables tagbump reads itself"
+            );
+        }
+    }
+    assert_eq!(
+        seen, declared,
+        "every declared input must reach the container"
+    );
+}
+
+#[test]
+fn the_token_is_never_part_of_the_arguments() {
+    let action = action();
+    let args = serde_norway::to_string(&action["runs"]["args"]).expect("serialize args");
+    assert!(
+        !args.contains("inputs.token"),
+        "runs.args must not use inputs.token"
+    );
+    assert!(
+        !args.contains("TAGBUMP_TOKEN"),
+        "the script must not read the token"
+    );
+    assert!(!args.contains("${{"), "no expressions in runs.args at all");
+}
+
+#[test]
+fn the_script_survives_the_runners_command_line_quoting() {
+    // The runner builds `docker run … "<arg>"` with `"` escaped as `\"`; that is only
+    // lossless when the argument has no backslash.
+    let script = script(&action());
+    assert!(!script.contains('\\'), "no backslash in the action script");
+    assert!(
+        script.contains("exec tagbump \"$@\""),
+        "the script ends by exec'ing tagbump"
+    );
+}
+
+#[test]
+fn every_input_reaches_the_matching_cli_flag() {
+    let bare = config_repo();
+    let work = tempfile::tempdir().expect("workdir");
+    let key = work.path().join("key.pem");
+    std::fs::write(&key, "not a real key\n").expect("key file");
+    let key = key.display().to_string();
+    let image_run = image_run_inputs(&bare.file_url(), &key);
+    let set_run = set_run_inputs(&bare.file_url());
+    // Nothing to change (the tag is already there): exit code 3.
+    let unchanged_run: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            "image",
+            "ghcr.io/acme/api:v1.0.0".into(),
+            vec!["ghcr.io/acme/api:v1.0.0".into()],
+        ),
+        (
+            "repo",
+            bare.file_url(),
+            vec![format!("--repo={}", bare.file_url())],
+        ),
+        (
+            "fail-if-unchanged",
+            "true".into(),
+            vec!["--fail-if-unchanged".into()],
+        ),
+    ];
+
+    // Coverage: every declared input is exercised by one of the two runs.
+    let declared: BTreeSet<String> = inputs(&action()).into_keys().collect();
+    let exercised: BTreeSet<String> = image_run
+        .iter()
+        .chain(set_run.iter())
+        .chain(unchanged_run.iter())
+        .map(|(name, _, _)| name.to_string())
+        .collect();
+    assert_eq!(
+        exercised, declared,
+        "map every action input to its CLI flag in this test"
+    );
+
+    // Each flag exists in the CLI's own help.
+    let image_help = help("image");
+    let set_help = help("set");
+    for (run, help) in [
+        (&image_run, &image_help),
+        (&set_run, &set_help),
+        (&unchanged_run, &image_help),
+    ] {
+        for (input, _, expected) in run.iter() {
+            for arg in expected.iter().filter(|a| a.starts_with("--")) {
+                let flag = arg.split('=').next().unwrap_or(arg);
+                assert!(
+                    help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+                    "input {input} maps to {flag}, which `tagbump` does not document"
+                );
+            }
+        }
+    }
+
+    for run in [&image_run, &set_run] {
+        let recorder = Recorder::new();
+        let given: Vec<(&str, &str)> = run.iter().map(|(n, v, _)| (*n, v.as_str())).collect();
+        let out = run_action(&recorder, &given, work.path(), &[]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "the real binary accepts every flag the action builds\nargv: {:?}\nstdout: {stdout}\nstderr: {stderr}",
+            recorder.argv()
+        );
+        let argv = recorder.argv();
+        for (input, _, expected) in run.iter() {
+            for arg in expected {
+                assert!(
+                    argv.contains(arg),
+                    "input {input} must add {arg:?}; argv was {argv:?}"
+                );
+            }
+        }
+        assert!(
+            argv.iter().all(|a| !a.contains(TOKEN)),
+            "the token must not appear in the argument vector: {argv:?}"
+        );
+        assert_eq!(
+            recorder.token_seen(),
+            TOKEN,
+            "the token arrives as TAGBUMP_TOKEN"
+        );
+        // A dry run with --output json: the JSON report shows what would change.
+        let report: serde_json::Value =
+            serde_json::from_str(&stdout).expect("--output json prints one JSON object");
+        assert!(
+            report["diff"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("+  tag: v2.0.0"),
+            "the dry-run diff shows the new tag: {stdout}"
+        );
+    }
+    let recorder = Recorder::new();
+    let given: Vec<(&str, &str)> = unchanged_run
+        .iter()
+        .map(|(n, v, _)| (*n, v.as_str()))
+        .collect();
+    let out = run_action(&recorder, &given, work.path(), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "fail-if-unchanged: exit code 3 when the tag is already there; {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (input, _, expected) in &unchanged_run {
+        for arg in expected {
+            assert!(
+                recorder.argv().contains(arg),
+                "input {input} must add {arg:?}"
+            );
+        }
+    }
+
+    assert_eq!(
+        bare.read_file("main", "apps/api/values.yaml").as_deref(),
+        Some("image:\n  repository: ghcr.io/acme/api\n  tag: v1.0.0 # set by CI\n"),
+        "dry runs push nothing"
+    );
+    assert!(
+        !git_server::spawned_git_argv().contains(TOKEN),
+        "no git command line carried the token"
+    );
+}
+
+#[test]
+fn outputs_are_exactly_the_keys_tagbump_writes_to_github_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("apps/api")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("apps/api/values.yaml"),
+        "image:\n  repository: ghcr.io/acme/api\n  tag: v1.0.0\n",
+    )
+    .expect("values");
+    let github_output = dir.path().join("github_output");
+    let out = Command::new(tagbump_bin())
+        .args(["image", "ghcr.io/acme/api:v1.1.0", "apps/api"])
+        .current_dir(dir.path())
+        .env("GITHUB_OUTPUT", &github_output)
+        .output()
+        .expect("run tagbump");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let written = std::fs::read_to_string(&github_output).expect("GITHUB_OUTPUT written");
+    let values: BTreeMap<String, String> = written
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let declared: BTreeSet<String> = mapping(&action()["outputs"], "outputs")
+        .into_iter()
+        .map(|(name, spec)| {
+            assert!(
+                spec.get("description").is_some(),
+                "output {name} needs a description"
+            );
+            name
+        })
+        .collect();
+    let keys: BTreeSet<String> = values.keys().cloned().collect();
+    assert_eq!(declared, keys, "action outputs == keys tagbump writes");
+    assert_eq!(values["changed"], "true");
+    let files: Vec<String> = serde_json::from_str(&values["files"]).expect("files is JSON");
+    assert_eq!(files, vec!["apps/api/values.yaml".to_string()]);
+}
+
+#[test]
+fn inputs_of_the_other_command_and_bad_booleans_are_refused_before_tagbump_runs() {
+    let work = tempfile::tempdir().expect("workdir");
+    for (given, complaint) in [
+        (
+            vec![
+                ("command", "set"),
+                ("image", "ghcr.io/acme/api:v2"),
+                ("assignments", "a.yaml x=1"),
+            ],
+            "belong to command: image",
+        ),
+        (
+            vec![
+                ("image", "ghcr.io/acme/api:v2"),
+                ("assignments", "a.yaml x=1"),
+            ],
+            "belongs to command: set",
+        ),
+        (vec![("command", "set")], "'assignments' is required"),
+        (vec![("command", "image")], "'image' is required"),
+        (vec![("command", "bump")], "must be image or set"),
+        (
+            vec![("image", "ghcr.io/acme/api:v2"), ("dry-run", "yes please")],
+            "expected true or false",
+        ),
+    ] {
+        let recorder = Recorder::new();
+        let out = run_action(&recorder, &given, work.path(), &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{given:?}: usage error exit code; {stderr}"
+        );
+        assert!(
+            stderr.contains(complaint),
+            "{given:?}: expected {complaint:?} in {stderr}"
+        );
+        assert!(
+            recorder.argv().is_empty(),
+            "{given:?}: tagbump must not run"
+        );
+    }
+}
+
+/// The Dockerfile's instructions (comments dropped, `\` continuations joined).
+fn dockerfile_instructions() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(repo_root().join("Dockerfile")).expect("Dockerfile");
+    let mut joined = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') || trimmed.is_empty() {
+            continue;
+        }
+        match trimmed.strip_suffix('\\') {
+            Some(head) => {
+                joined.push_str(head);
+                joined.push(' ');
+            }
+            None => {
+                joined.push_str(trimmed);
+                joined.push('\n');
+            }
+        }
+    }
+    joined
+        .lines()
+        .map(|l| {
+            let (op, rest) = l.split_once(' ').unwrap_or((l, ""));
+            (op.to_ascii_uppercase(), rest.trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn dockerfile_is_multi_stage_static_non_root_and_carries_no_secrets() {
+    let ins = dockerfile_instructions();
+    let froms: Vec<usize> = (0..ins.len()).filter(|&i| ins[i].0 == "FROM").collect();
+    assert!(
+        froms.len() >= 2,
+        "multi-stage: a build stage and a runtime stage"
+    );
+    let (build_from, runtime_start) = (&ins[froms[0]].1, froms[froms.len() - 1]);
+    assert!(
+        build_from.starts_with("rust:")
+            && build_from.contains("alpine")
+            && build_from.ends_with(" AS build"),
+        "the build stage compiles on Alpine (musl, static): {build_from}"
+    );
+    let runtime = &ins[runtime_start..];
+    assert!(
+        runtime[0].1.starts_with("alpine:"),
+        "runtime stage is Alpine: {:?}",
+        runtime[0]
+    );
+    let run = runtime
+        .iter()
+        .filter(|(op, _)| op == "RUN")
+        .map(|(_, r)| r.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for pkg in ["git", "ca-certificates"] {
+        assert!(
+            run.contains("apk add --no-cache") && run.split_whitespace().any(|w| w == pkg),
+            "the runtime installs {pkg}"
+        );
+    }
+    assert!(
+        runtime.iter().any(|(op, r)| op == "COPY"
+            && r.starts_with("--from=build ")
+            && r.ends_with(" /usr/local/bin/tagbump")),
+        "only the binary is copied from the build stage"
+    );
+    let user = runtime
+        .iter()
+        .rev()
+        .find(|(op, _)| op == "USER")
+        .map(|(_, u)| u.clone())
+        .expect("the runtime sets USER");
+    let uid = user.split(':').next().unwrap_or_default();
+    assert!(
+        uid != "root" && uid != "0" && !uid.is_empty(),
+        "non-root USER, got {user}"
+    );
+    let last = |name: &str| {
+        runtime
+            .iter()
+            .rev()
+            .find(|(op, _)| op == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        last("ENTRYPOINT").as_deref(),
+        Some(r#"["tagbump"]"#),
+        "exec-form ENTRYPOINT"
+    );
+    assert_eq!(last("WORKDIR").as_deref(), Some("/github/workspace"));
+
+    let secretish =
+        regex::Regex::new(r"(?i)token|passw|secret|api_?key|credential").expect("regex");
+    for (op, rest) in &ins {
+        if op == "ARG" || op == "ENV" || op == "LABEL" {
+            assert!(
+                !secretish.is_match(rest),
+                "{op} {rest}: no credentials in the image"
+            );
+        }
+    }
+    let release = ins
+        .iter()
+        .find(|(op, r)| op == "RUN" && r.contains("cargo build"))
+        .map(|(_, r)| r.clone())
+        .expect("a cargo build");
+    assert!(
+        release.contains("--release") && release.contains("--locked"),
+        "{release}"
+    );
+
+    let ignore = std::fs::read_to_string(repo_root().join(".dockerignore")).expect(".dockerignore");
+    let ignored: Vec<&str> = ignore.lines().map(str::trim).collect();
+    for must in ["target/", ".git/", ".env"] {
+        assert!(
+            ignored.contains(&must),
+            ".dockerignore keeps {must} out of the build context"
+        );
+    }
+    for keep in ["src", "Cargo.toml", "Cargo.lock"] {
+        assert!(
+            !ignored.iter().any(|l| l.trim_end_matches('/') == keep),
+            ".dockerignore must not drop {keep}"
+        );
+    }
+}

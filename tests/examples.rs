@@ -1,0 +1,803 @@
+//! The CI examples under `examples/` run for real.
+//!
+//! Each test extracts the part of an example that a CI system would execute — the
+//! GitHub step's inputs (run through action.yml's entrypoint like the runner does), the
+//! GitLab job's `script:` (with `extends:` and variables resolved), the Jenkinsfile's
+//! `sh '''…'''`, the Tekton step's `command`/`args`/`env` with `$(params.…)`
+//! substituted — and executes it with the freshly built `tagbump` first on `PATH`,
+//! against a real git smart-HTTP server on 127.0.0.1 that requires the token. The only
+//! thing a test swaps in an example is where the config repository (and, for pull
+//! requests, the forge API) lives.
+//!
+//! Every run then checks the config repository's `main`: the new tag in the right
+//! file, the other app untouched, and the commit's message, author and CI trailers as
+//! the example configures them.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_norway::Value;
+use support::forge_server::ForgeServer;
+use support::git_server::{self, BareRepo, SmartHttpServer};
+
+const TOKEN: &str = "examples-token-5f3c9a";
+const SOURCE_SHA: &str = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
+const WEB_VALUES: &str = "image:\n  repository: registry.example.com/acme/web\n  tag: \"7.0.0\"\n";
+
+fn example(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("read {}: {e}", full.display()))
+}
+
+fn yaml(path: &str) -> Value {
+    serde_norway::from_str(&example(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Null => String::new(),
+        other => panic!("expected a scalar, got {other:?}"),
+    }
+}
+
+fn entries(v: &Value) -> Vec<(String, &Value)> {
+    v.as_mapping()
+        .map(|m| m.iter().map(|(k, v)| (s(k), v)).collect())
+        .unwrap_or_default()
+}
+
+fn api_values(image_repo: &str) -> String {
+    format!("replicaCount: 2\nimage:\n  repository: {image_repo}\n  tag: \"1.0.0\" # written by CI\n  pullPolicy: IfNotPresent\n")
+}
+
+/// The GitOps config repository, served over smart HTTP as `acme/gitops-config.git`
+/// (Basic auth, password = [`TOKEN`]).
+struct ConfigRepo {
+    bare: BareRepo,
+    http: SmartHttpServer,
+    image_repo: String,
+    home: tempfile::TempDir,
+}
+
+impl ConfigRepo {
+    fn new(image_repo: &str) -> ConfigRepo {
+        let api = api_values(image_repo);
+        let bare = BareRepo::new_with(
+            &[
+                ("apps/api/values.yaml", api.as_str()),
+                (
+                    "apps/api/values-production.yaml",
+                    "image:\n  tag: \"1.0.0\"\n",
+                ),
+                ("apps/web/values.yaml", WEB_VALUES),
+            ],
+            "main",
+        );
+        let owner = bare.root().join("acme");
+        std::fs::create_dir_all(&owner).expect("mkdir acme");
+        std::os::unix::fs::symlink(bare.path(), owner.join("gitops-config.git"))
+            .expect("symlink the repository under acme/");
+        let http = SmartHttpServer::start(bare.root(), TOKEN);
+        ConfigRepo {
+            bare,
+            http,
+            image_repo: image_repo.to_string(),
+            home: tempfile::tempdir().expect("home"),
+        }
+    }
+
+    fn url(&self) -> String {
+        self.http.url("acme/gitops-config.git")
+    }
+
+    /// A clean environment for the CI job: tagbump first on PATH, no host git config.
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>, cwd: &Path) -> Command {
+        let bin_dir = Path::new(env!("CARGO_BIN_EXE_tagbump"))
+            .parent()
+            .expect("binary dir")
+            .to_path_buf();
+        let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )))
+        .expect("PATH");
+        let mut cmd = Command::new(program);
+        cmd.current_dir(cwd)
+            .env_clear()
+            .env("PATH", path)
+            .env("HOME", self.home.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// The api image tag on `main` is `tag`, nothing else in the file moved, and the
+    /// other app is untouched.
+    fn assert_api_tag(&self, tag: &str) {
+        let expected = api_values(&self.image_repo).replace("\"1.0.0\"", &format!("\"{tag}\""));
+        assert_eq!(
+            self.bare
+                .read_file("main", "apps/api/values.yaml")
+                .as_deref(),
+            Some(expected.as_str()),
+            "apps/api/values.yaml on main"
+        );
+        self.assert_web_untouched();
+    }
+
+    fn assert_web_untouched(&self) {
+        assert_eq!(
+            self.bare
+                .read_file("main", "apps/web/values.yaml")
+                .as_deref(),
+            Some(WEB_VALUES),
+            "the other app is untouched"
+        );
+    }
+
+    /// (author, full message) of the tip of `main`.
+    fn last_commit(&self) -> (String, String) {
+        let author = self.bare.log("main", "%an <%ae>")[0].clone();
+        let message = git_server::git(self.bare.path(), &["log", "-1", "--format=%B", "main"]);
+        (author, message.trim_end().to_string())
+    }
+}
+
+fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({})\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !all.contains(TOKEN),
+        "{what}: the token leaked into the job log"
+    );
+}
+
+/// Replaces `$NAME` / `${NAME}` from `vars` (GitLab's variable expansion).
+fn expand(text: &str, vars: &BTreeMap<String, String>) -> String {
+    let re = regex::Regex::new(r"\$\{(\w+)\}|\$(\w+)").expect("regex");
+    re.replace_all(text, |c: &regex::Captures| {
+        let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+        vars.get(name).cloned().unwrap_or_default()
+    })
+    .into_owned()
+}
+
+// ---------------------------------------------------------------------------------------
+// GitHub Actions
+// ---------------------------------------------------------------------------------------
+
+/// Runs action.yml like the runner: inputs (given, else default) → `runs.env` →
+/// `<runs.entrypoint> <runs.args…>` in `workdir`.
+fn run_action(
+    repo: &ConfigRepo,
+    with: &BTreeMap<String, String>,
+    workdir: &Path,
+    env: &[(&str, String)],
+) -> Output {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml"))
+        .expect("action.yml");
+    let action: Value = serde_norway::from_str(&text).expect("action.yml");
+    let mut values: BTreeMap<String, String> = entries(&action["inputs"])
+        .into_iter()
+        .map(|(k, spec)| (k, spec.get("default").map(s).unwrap_or_default()))
+        .collect();
+    for (k, v) in with {
+        assert!(
+            values.contains_key(k),
+            "the example uses undeclared input {k}"
+        );
+        values.insert(k.clone(), v.clone());
+    }
+    let mut cmd = repo.command(s(&action["runs"]["entrypoint"]), workdir);
+    for arg in action["runs"]["args"].as_sequence().expect("runs.args") {
+        cmd.arg(s(arg));
+    }
+    for (var, value) in entries(&action["runs"]["env"]) {
+        let input = s(value)
+            .trim()
+            .trim_start_matches("${{ inputs.")
+            .trim_end_matches(" }}")
+            .to_string();
+        cmd.env(var, &values[&input]);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run the action")
+}
+
+/// `${{ expr }}` → value from `ctx`; unknown expressions fail the test.
+fn github_expr(text: &str, ctx: &BTreeMap<&str, &str>) -> String {
+    let re = regex::Regex::new(r"\$\{\{\s*([^}]+?)\s*\}\}").expect("regex");
+    re.replace_all(text, |c: &regex::Captures| {
+        let expr = &c[1];
+        ctx.get(expr)
+            .unwrap_or_else(|| panic!("no test value for ${{{{ {expr} }}}}"))
+            .to_string()
+    })
+    .into_owned()
+}
+
+/// The tagbump steps of the workflow, by the `uses:` they name.
+fn tagbump_steps(workflow: &Value) -> BTreeMap<String, Value> {
+    let mut steps = BTreeMap::new();
+    for (_, job) in entries(&workflow["jobs"]) {
+        for step in job["steps"].as_sequence().into_iter().flatten() {
+            let uses = step.get("uses").map(s).unwrap_or_default();
+            if uses == "./" || uses.starts_with("acme/tagbump@") {
+                steps.insert(uses, step.clone());
+            }
+        }
+    }
+    steps
+}
+
+fn github_outputs(path: &Path) -> BTreeMap<String, String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn github_workflow_pushes_staging_and_opens_a_production_pull_request() {
+    let repo = ConfigRepo::new("ghcr.io/acme/api");
+    let forge = ForgeServer::github();
+    let workflow = yaml("github/workflow.yml");
+    let steps = tagbump_steps(&workflow);
+    assert_eq!(
+        steps.keys().cloned().collect::<Vec<_>>(),
+        vec!["./".to_string(), "acme/tagbump@v1".to_string()],
+        "the workflow shows the published action and `uses: ./`"
+    );
+    let tag = "sha-1a2b3c4";
+    let ctx: BTreeMap<&str, &str> = [
+        ("needs.build.outputs.tag", tag),
+        ("secrets.CONFIG_REPO_TOKEN", TOKEN),
+    ]
+    .into_iter()
+    .collect();
+    let work = tempfile::tempdir().expect("workspace");
+    let runner_env = |output: &Path| {
+        vec![
+            ("GITHUB_ACTIONS", "true".to_string()),
+            ("GITHUB_SERVER_URL", "https://github.com".to_string()),
+            ("GITHUB_REPOSITORY", "acme/api".to_string()),
+            ("GITHUB_SHA", SOURCE_SHA.to_string()),
+            ("GITHUB_RUN_ID", "4242".to_string()),
+            ("GITHUB_OUTPUT", output.display().to_string()),
+        ]
+    };
+
+    // 1. Staging: push to main.
+    let step = &steps["acme/tagbump@v1"];
+    let mut with: BTreeMap<String, String> = entries(&step["with"])
+        .into_iter()
+        .map(|(k, v)| (k, github_expr(&s(v), &ctx)))
+        .collect();
+    assert_eq!(with["repo"], "https://github.com/acme/gitops-config.git");
+    with.insert("repo".into(), repo.url());
+    let output = work.path().join("staging.out");
+    let out = run_action(&repo, &with, work.path(), &runner_env(&output));
+    assert_ok(&out, "the staging step");
+    repo.assert_api_tag(tag);
+    let (author, message) = repo.last_commit();
+    assert_eq!(
+        author,
+        "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>"
+    );
+    assert_eq!(
+        message,
+        format!(
+            "chore(staging): bump ghcr.io/acme/api to {tag}\n\n\
+             Source-Commit: acme/api@{SOURCE_SHA}\n\
+             Pipeline: https://github.com/acme/api/actions/runs/4242"
+        )
+    );
+    let outputs = github_outputs(&output);
+    assert_eq!(outputs["changed"], "true");
+    assert_eq!(Some(outputs["commit-sha"].clone()), repo.bare.tip("main"));
+    assert_eq!(outputs["branch"], "main");
+    assert_eq!(outputs["files"], r#"["apps/api/values.yaml"]"#);
+
+    // 2. Production: a pull request (the forge API is the fake GitHub).
+    let step = &steps["./"];
+    let mut with: BTreeMap<String, String> = entries(&step["with"])
+        .into_iter()
+        .map(|(k, v)| (k, github_expr(&s(v), &ctx)))
+        .collect();
+    with.insert("repo".into(), repo.url());
+    with.insert("forge".into(), "github".into());
+    with.insert("api-url".into(), forge.api_base());
+    let main_before = repo.bare.tip("main");
+    let output = work.path().join("production.out");
+    let out = run_action(&repo, &with, work.path(), &runner_env(&output));
+    assert_ok(&out, "the production step");
+    assert_eq!(repo.bare.tip("main"), main_before, "a PR leaves main alone");
+    let outputs = github_outputs(&output);
+    let branch = outputs["branch"].clone();
+    assert!(branch.starts_with("tagbump/"), "PR branch {branch}");
+    assert_eq!(
+        repo.bare
+            .read_file(&branch, "apps/api/values-production.yaml")
+            .as_deref(),
+        Some(format!("image:\n  tag: \"{tag}\"\n").as_str())
+    );
+    assert_eq!(outputs["pr-number"], "1");
+    assert!(!outputs["pr-url"].is_empty());
+    let created: Vec<_> = forge
+        .requests_to("POST", "/pulls")
+        .into_iter()
+        .filter(|r| r.path.ends_with("/repos/acme/gitops-config/pulls"))
+        .collect();
+    assert_eq!(created.len(), 1, "one pull request opened");
+    assert_eq!(
+        created[0].body["title"],
+        format!("Deploy api {tag} to production").as_str()
+    );
+    assert_eq!(created[0].body["head"], branch.as_str());
+    assert_eq!(created[0].body["base"], "main");
+    let all = forge
+        .requests()
+        .iter()
+        .map(|r| r.body.to_string())
+        .collect::<String>();
+    for wanted in ["deploy", "production", "alice"] {
+        assert!(all.contains(wanted), "{wanted} sent to the forge: {all}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// GitLab CI
+// ---------------------------------------------------------------------------------------
+
+/// A GitLab job with `extends:` resolved against the included template.
+fn gitlab_job(name: &str) -> (BTreeMap<String, String>, Vec<String>) {
+    let pipeline = yaml("gitlab/.gitlab-ci.yml");
+    let template = yaml("gitlab/tagbump.gitlab-ci.yml");
+    let include = &pipeline["include"][0];
+    assert!(
+        s(&include["file"]).ends_with("examples/gitlab/tagbump.gitlab-ci.yml"),
+        "the pipeline includes the template"
+    );
+    let job = &pipeline[name];
+    assert!(job.is_mapping(), "job {name} exists");
+    let mut variables = BTreeMap::new();
+    let mut script = Vec::new();
+    let mut layers = Vec::new();
+    if let Some(parent) = job.get("extends") {
+        let parent = &template[s(parent).as_str()];
+        assert!(parent.is_mapping(), "extends names a template job");
+        layers.push(parent.clone());
+    }
+    layers.push(job.clone());
+    for layer in layers {
+        for (k, v) in entries(&layer["variables"]) {
+            variables.insert(k, s(v));
+        }
+        if let Some(lines) = layer.get("script").and_then(Value::as_sequence) {
+            script = lines.iter().map(s).collect();
+        }
+        if let Some(image) = layer.get("image") {
+            assert_eq!(
+                image["entrypoint"]
+                    .as_sequence()
+                    .map(|e| e.iter().map(s).collect::<Vec<_>>()),
+                Some(vec![String::new()]),
+                "{name}: the image's tagbump ENTRYPOINT must be reset for GitLab's shell"
+            );
+        }
+    }
+    (variables, script)
+}
+
+/// Runs a GitLab job's script the way the runner does: predefined and project-level
+/// CI/CD variables, then the file's global and job variables (expanded), all lines in
+/// one `sh -e` session.
+fn run_gitlab_job(repo: &ConfigRepo, name: &str, predefined: &BTreeMap<String, String>) -> Output {
+    let (job_vars, script) = gitlab_job(name);
+    let mut env = predefined.clone();
+    let global = yaml("gitlab/.gitlab-ci.yml");
+    for (k, v) in entries(&global["variables"]) {
+        // Project-level CI/CD variables win over the file's variables.
+        if !env.contains_key(&k) {
+            let value = expand(&s(v), &env);
+            env.insert(k, value);
+        }
+    }
+    for (k, v) in job_vars {
+        let value = expand(&v, &env);
+        env.insert(k, value);
+    }
+    let work = tempfile::tempdir().expect("build dir");
+    let mut cmd = repo.command("sh", work.path());
+    cmd.arg("-ec").arg(script.join("\n")).envs(&env);
+    cmd.output().expect("run the job script")
+}
+
+#[test]
+fn gitlab_jobs_bump_staging_through_the_template_and_production_with_a_plain_script() {
+    let repo = ConfigRepo::new("registry.gitlab.example.com/acme/api");
+    let short = "1a2b3c4d";
+    let predefined: BTreeMap<String, String> = [
+        ("GITLAB_CI", "true".to_string()),
+        (
+            "CI_REGISTRY_IMAGE",
+            "registry.gitlab.example.com/acme/api".into(),
+        ),
+        ("CI_COMMIT_SHA", SOURCE_SHA.into()),
+        ("CI_COMMIT_SHORT_SHA", short.into()),
+        ("CI_PROJECT_PATH", "acme/api".into()),
+        (
+            "CI_PIPELINE_URL",
+            "https://gitlab.example.com/acme/api/-/pipelines/77".into(),
+        ),
+        // Always present in a job; it cannot push, and tagbump prefers TAGBUMP_TOKEN.
+        ("CI_JOB_TOKEN", "job-token-that-cannot-push".into()),
+        // Project-level CI/CD variables.
+        ("TAGBUMP_TOKEN", TOKEN.into()),
+        ("CONFIG_REPO_URL", repo.url()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let trailers = format!(
+        "Source-Commit: acme/api@{SOURCE_SHA}\nPipeline: https://gitlab.example.com/acme/api/-/pipelines/77"
+    );
+
+    let out = run_gitlab_job(&repo, "deploy-staging", &predefined);
+    assert_ok(&out, "deploy-staging");
+    repo.assert_api_tag(short);
+    let (author, message) = repo.last_commit();
+    assert_eq!(author, "GitLab CI <gitlab-ci@example.com>");
+    assert_eq!(
+        message,
+        format!(
+            "chore(staging): bump registry.gitlab.example.com/acme/api to {short}\n\n{trailers}"
+        )
+    );
+
+    let out = run_gitlab_job(&repo, "deploy-production", &predefined);
+    assert_ok(&out, "deploy-production");
+    assert_eq!(
+        repo.bare
+            .read_file("main", "apps/api/values-production.yaml")
+            .as_deref(),
+        Some(format!("image:\n  tag: \"{short}\"\n").as_str())
+    );
+    repo.assert_api_tag(short);
+    let (author, message) = repo.last_commit();
+    assert_eq!(author, "GitLab CI <gitlab-ci@example.com>");
+    assert!(
+        message.starts_with("chore(production): set ") && message.contains(short),
+        "production commit message: {message}"
+    );
+    assert!(message.ends_with(&trailers), "trailers in {message}");
+    assert_eq!(
+        repo.bare.commit_count("main"),
+        3,
+        "seed + staging + production"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Jenkins
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn jenkins_stage_runs_tagbump_in_its_image_with_the_token_from_credentials() {
+    let jenkinsfile = example("jenkins/Jenkinsfile");
+    let stage = jenkinsfile
+        .split("stage('Update config repo')")
+        .nth(1)
+        .expect("an 'Update config repo' stage");
+    assert!(
+        stage.contains(".inside('--entrypoint=')"),
+        "the tagbump image runs via docker.image(…).inside with its ENTRYPOINT reset"
+    );
+    assert!(
+        stage.contains("string(credentialsId: 'config-repo-token', variable: 'TAGBUMP_TOKEN')"),
+        "the token comes from withCredentials into TAGBUMP_TOKEN"
+    );
+    let script = stage
+        .split("sh '''")
+        .nth(1)
+        .and_then(|rest| rest.split("'''").next())
+        .expect("a single-quoted sh '''…''' step (no Groovy interpolation of the secret)");
+    assert!(
+        !script.contains("TAGBUMP_TOKEN"),
+        "the script never spells out the token"
+    );
+
+    // `environment { NAME = '…' }`
+    let env_re = regex::Regex::new(r"(?m)^\s*([A-Z_]+)\s*=\s*'([^']*)'\s*$").expect("regex");
+    let block = jenkinsfile
+        .split("environment {")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
+        .expect("environment block");
+    let mut env: BTreeMap<String, String> = env_re
+        .captures_iter(block)
+        .map(|c| (c[1].to_string(), c[2].to_string()))
+        .collect();
+    assert_eq!(env["IMAGE"], "harbor.example.com/acme/api");
+
+    let repo = ConfigRepo::new(&env["IMAGE"]);
+    env.insert("CONFIG_REPO".into(), repo.url());
+    let short = "1a2b3c4";
+    for (k, v) in [
+        ("IMAGE_TAG", short.to_string()),
+        ("BUILD_NUMBER", "42".to_string()),
+        ("JENKINS_URL", "https://jenkins.example.com/".to_string()),
+        (
+            "BUILD_URL",
+            "https://jenkins.example.com/job/api/42/".to_string(),
+        ),
+        ("GIT_COMMIT", SOURCE_SHA.to_string()),
+        (
+            "GIT_URL",
+            "https://git.example.com/acme/api.git".to_string(),
+        ),
+        ("TAGBUMP_TOKEN", TOKEN.to_string()),
+    ] {
+        env.insert(k.into(), v);
+    }
+    let work = tempfile::tempdir().expect("workspace");
+    let out = repo
+        .command("sh", work.path())
+        .arg("-ec")
+        .arg(script)
+        .envs(&env)
+        .output()
+        .expect("run the sh step");
+    assert_ok(&out, "the Jenkins sh step");
+    repo.assert_api_tag(short);
+    let (author, message) = repo.last_commit();
+    assert_eq!(author, "Jenkins <jenkins@example.com>");
+    assert_eq!(
+        message,
+        format!(
+            "chore(deploy): bump harbor.example.com/acme/api to {short} (build 42)\n\n\
+             Source-Commit: https://git.example.com/acme/api.git@{SOURCE_SHA}\n\
+             Pipeline: https://jenkins.example.com/job/api/42/"
+        )
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Tekton
+// ---------------------------------------------------------------------------------------
+
+/// Replaces `$(params.x)`, `$(context.…)` and `$(tasks.…)` references.
+fn tekton_subst(text: &str, vars: &BTreeMap<String, String>) -> String {
+    let re = regex::Regex::new(r"\$\(([^()]+)\)").expect("regex");
+    re.replace_all(text, |c: &regex::Captures| {
+        vars.get(&c[1])
+            .cloned()
+            .unwrap_or_else(|| panic!("no value for $({})", &c[1]))
+    })
+    .into_owned()
+}
+
+#[derive(Clone, Debug)]
+enum Param {
+    Str(String),
+    Array(Vec<String>),
+}
+
+#[test]
+fn tekton_task_wired_after_the_build_pushes_the_new_tag() {
+    let task = yaml("tekton/task.yaml");
+    let pipeline = yaml("tekton/pipeline.yaml");
+    let repo = ConfigRepo::new("harbor.example.com/acme/api");
+    let short = "1a2b3c4";
+
+    // The PipelineRun's parameters, and what the tasks before ours produced.
+    let mut pipeline_vars: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in [
+        (
+            "git_url",
+            "https://git.example.com/acme/api.git".to_string(),
+        ),
+        ("image", "harbor.example.com/acme/api".to_string()),
+        ("image_tag", short.to_string()),
+        ("git_infra_url", repo.url()),
+    ] {
+        pipeline_vars.insert(format!("params.{name}"), value);
+    }
+    for p in pipeline["spec"]["params"]
+        .as_sequence()
+        .expect("pipeline params")
+    {
+        let key = format!("params.{}", s(&p["name"]));
+        if let Some(default) = p.get("default") {
+            pipeline_vars.entry(key).or_insert_with(|| s(default));
+        }
+    }
+    pipeline_vars.insert("tasks.clone.results.commit".into(), SOURCE_SHA.into());
+
+    // The pipeline task that references our Task.
+    let task_name = s(&task["metadata"]["name"]);
+    let pipeline_task = pipeline["spec"]["tasks"]
+        .as_sequence()
+        .expect("tasks")
+        .iter()
+        .find(|t| s(&t["taskRef"]["name"]) == task_name)
+        .expect("the pipeline runs the tagbump task")
+        .clone();
+    assert_eq!(
+        pipeline_task["runAfter"]
+            .as_sequence()
+            .map(|r| r.iter().map(s).collect::<Vec<_>>()),
+        Some(vec!["docker".to_string()]),
+        "tagbump runs after the image was pushed"
+    );
+
+    // Task params: defaults, then the pipeline's values.
+    let mut params: BTreeMap<String, Param> = BTreeMap::new();
+    for p in task["spec"]["params"].as_sequence().expect("task params") {
+        let name = s(&p["name"]);
+        match p.get("default") {
+            Some(Value::Sequence(items)) => {
+                params.insert(name, Param::Array(items.iter().map(s).collect()));
+            }
+            Some(v) => {
+                params.insert(name, Param::Str(s(v)));
+            }
+            None => {}
+        }
+    }
+    for p in pipeline_task["params"].as_sequence().expect("params") {
+        let name = s(&p["name"]);
+        let value = match &p["value"] {
+            Value::Sequence(items) => Param::Array(
+                items
+                    .iter()
+                    .map(|i| tekton_subst(&s(i), &pipeline_vars))
+                    .collect(),
+            ),
+            v => Param::Str(tekton_subst(&s(v), &pipeline_vars)),
+        };
+        params.insert(name, value);
+    }
+    for required in ["repo", "branch", "image", "tag", "paths"] {
+        assert!(params.contains_key(required), "param {required} is set");
+    }
+    let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in &params {
+        if let Param::Str(v) = value {
+            vars.insert(format!("params.{name}"), v.clone());
+        }
+    }
+    vars.insert(
+        "context.pipelineRun.name".into(),
+        "build-and-bump-run-x7k2p".into(),
+    );
+    vars.insert(
+        "context.taskRun.name".into(),
+        "build-and-bump-run-x7k2p-manifests".into(),
+    );
+
+    let steps = task["spec"]["steps"].as_sequence().expect("steps");
+    assert_eq!(steps.len(), 1, "one step");
+    let step = &steps[0];
+    assert_eq!(s(&step["image"]), "$(params.tagbump-image)");
+    let command: Vec<String> = step["command"]
+        .as_sequence()
+        .expect("command (no shell needed)")
+        .iter()
+        .map(s)
+        .collect();
+    assert_eq!(command, vec!["tagbump".to_string()]);
+    let mut args = Vec::new();
+    for arg in step["args"].as_sequence().expect("args") {
+        let arg = s(arg);
+        if let Some(name) = arg
+            .strip_prefix("$(params.")
+            .and_then(|r| r.strip_suffix("[*])"))
+        {
+            match &params[name] {
+                Param::Array(items) => args.extend(items.iter().cloned()),
+                Param::Str(_) => panic!("{name} is used as an array"),
+            }
+        } else {
+            args.push(tekton_subst(&arg, &vars));
+        }
+    }
+    assert!(
+        args.contains(&"apps/api".to_string()),
+        "paths expanded: {args:?}"
+    );
+
+    // The Secret `git-auth` (key `token`; no `username`).
+    let secret: BTreeMap<(&str, &str), &str> =
+        [(("git-auth", "token"), TOKEN)].into_iter().collect();
+    let work = tempfile::tempdir().expect("workingDir");
+    let mut cmd = repo.command(&command[0], work.path());
+    cmd.args(&args);
+    for env in step["env"].as_sequence().expect("env") {
+        let name = s(&env["name"]);
+        if let Some(value) = env.get("value") {
+            cmd.env(&name, tekton_subst(&s(value), &vars));
+        } else {
+            let key_ref = &env["valueFrom"]["secretKeyRef"];
+            let secret_name = tekton_subst(&s(&key_ref["name"]), &vars);
+            let key = s(&key_ref["key"]);
+            match secret.get(&(secret_name.as_str(), key.as_str())) {
+                Some(v) => {
+                    cmd.env(&name, v);
+                }
+                None => assert_eq!(
+                    key_ref["optional"].as_bool(),
+                    Some(true),
+                    "{name}: missing secret keys must be optional"
+                ),
+            }
+        }
+    }
+    let out = cmd.output().expect("run the step");
+    assert_ok(&out, "the Tekton step");
+    repo.assert_api_tag(short);
+    let (author, message) = repo.last_commit();
+    assert_eq!(author, "Tekton Pipeline <pipeline@k8s.local>");
+    assert_eq!(
+        message,
+        format!(
+            "chore(deploy): bump harbor.example.com/acme/api to {short}\n\n\
+             Source-Commit: {SOURCE_SHA}\n\
+             Pipeline: build-and-bump-run-x7k2p"
+        )
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Static checks of the examples' shape
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn examples_never_hard_code_a_token() {
+    let token_like =
+        regex::Regex::new(r"(ghp_|glpat-|github_pat_)[A-Za-z0-9_]{10,}").expect("regex");
+    for path in [
+        "github/workflow.yml",
+        "gitlab/.gitlab-ci.yml",
+        "gitlab/tagbump.gitlab-ci.yml",
+        "jenkins/Jenkinsfile",
+        "tekton/task.yaml",
+        "tekton/pipeline.yaml",
+    ] {
+        let text = example(path);
+        assert!(
+            !token_like.is_match(&text),
+            "{path} contains something like a token"
+        );
+    }
+    let gitlab = yaml("gitlab/.gitlab-ci.yml");
+    assert!(
+        entries(&gitlab["variables"])
+            .iter()
+            .all(|(k, _)| k != "TAGBUMP_TOKEN"),
+        "GitLab: the token is a masked CI/CD variable, not a file variable"
+    );
+}
