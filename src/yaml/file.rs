@@ -119,3 +119,76 @@ pub fn edit_file(path: &Path, edits: &[Edit], options: EditOptions) -> Result<Fi
         outcome,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::KeyPath;
+
+    fn edit(path: &str, value: &str) -> Vec<Edit> {
+        vec![Edit::new(KeyPath::parse(path).expect("path"), value)]
+    }
+
+    #[test]
+    fn non_utf8_input_is_refused_with_its_offset() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("values.yaml");
+        std::fs::write(&path, b"image:\n  tag: v1 # caf\xe9\n").expect("write");
+        let err = edit_file(&path, &edit("image.tag", "v2"), EditOptions::default())
+            .expect_err("not UTF-8");
+        assert!(
+            matches!(err, FileError::NotUtf8 { offset: 22, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("values.yaml: not UTF-8 text"));
+    }
+
+    #[test]
+    fn missing_file_is_named() {
+        let err = edit_file(
+            Path::new("/nonexistent/values.yaml"),
+            &edit("a", "b"),
+            EditOptions::default(),
+        )
+        .expect_err("missing");
+        assert_eq!(err.to_string(), "/nonexistent/values.yaml: file not found");
+    }
+
+    #[test]
+    fn unchanged_file_is_not_rewritten() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("values.yaml");
+        std::fs::write(&path, "image:\n  tag: v1\n").expect("write");
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(old))
+            .expect("set mtime");
+        let fe = edit_file(&path, &edit("image.tag", "v1"), EditOptions::default()).expect("edit");
+        assert!(!fe.changed());
+        assert!(!fe.write().expect("write"));
+        let mtime = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        assert_eq!(mtime, old);
+        assert_eq!(fe.diff("values.yaml"), "");
+    }
+
+    #[test]
+    fn changed_file_gets_a_diff_and_is_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("values.yaml");
+        std::fs::write(&path, "image:\n  tag: v1 # keep\n").expect("write");
+        let fe = edit_file(&path, &edit("image.tag", "v2"), EditOptions::default()).expect("edit");
+        assert_eq!(
+            fe.diff("values.yaml"),
+            "--- a/values.yaml\n+++ b/values.yaml\n@@ -1,2 +1,2 @@\n image:\n-  tag: v1 # keep\n+  tag: v2 # keep\n"
+        );
+        assert!(fe.write().expect("write"));
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "image:\n  tag: v2 # keep\n"
+        );
+    }
+}
