@@ -349,8 +349,8 @@ fn new_value() -> impl Strategy<Value = String> {
     ]
 }
 
-fn value_at(text: &str, path: &KeyPath) -> Option<String> {
-    let docs = model::parse(text).ok()?;
+/// The scalar at `path` in the first document.
+fn scalar_at<'a>(docs: &'a [model::Document], path: &KeyPath) -> Option<&'a model::Scalar> {
     let mut node = docs.first()?.root.as_ref()?;
     for seg in path.segments() {
         node = match (seg, &node.kind) {
@@ -359,7 +359,12 @@ fn value_at(text: &str, path: &KeyPath) -> Option<String> {
             _ => return None,
         };
     }
-    node.as_scalar().map(|s| s.value.clone())
+    node.as_scalar()
+}
+
+fn value_at(text: &str, path: &KeyPath) -> Option<String> {
+    let docs = model::parse(text).ok()?;
+    scalar_at(&docs, path).map(|s| s.value.clone())
 }
 
 fn check(input: &str, path: &KeyPath, value: &str) -> Result<(), TestCaseError> {
@@ -395,15 +400,7 @@ fn check(input: &str, path: &KeyPath, value: &str) -> Result<(), TestCaseError> 
 }
 
 fn find_span(docs: &[model::Document], path: &KeyPath) -> Option<std::ops::Range<usize>> {
-    let mut node = docs.first()?.root.as_ref()?;
-    for seg in path.segments() {
-        node = match (seg, &node.kind) {
-            (Segment::Key(k), _) => node.get(k)?,
-            (Segment::Index(i), model::NodeKind::Sequence { items, .. }) => items.get(*i)?,
-            _ => return None,
-        };
-    }
-    node.as_scalar().map(|s| s.span.clone())
+    scalar_at(docs, path).map(|s| s.span.clone())
 }
 
 proptest! {

@@ -189,19 +189,11 @@ fn local_commit(
         dry_run: common.dry_run,
         keep_clone: None,
     };
+    let job = Job::new(request, options, common, pipeline, vars);
     let mut last: Option<Report> = None;
     let mut log = |line: &str| eprintln!("tagbump: {line}");
-    let commit = commit_info(common, pipeline, request);
     let outcome = git::commit_local(&common.dir, auth.as_ref(), &wb, &mut log, |root| {
-        apply_in(
-            root,
-            request,
-            options,
-            common.dry_run,
-            &commit,
-            vars,
-            &mut last,
-        )
+        job.apply(root, &mut last)
     })
     .with_context(|| context_for(request, &common.dir.display().to_string()))?;
     let mut report = last.unwrap_or_default();
@@ -244,21 +236,11 @@ fn remote(
         dry_run: common.dry_run,
         keep_clone: None,
     };
-    let commit = commit_info(common, pipeline, request);
+    let job = Job::new(request, options, common, pipeline, vars);
     let mut last: Option<Report> = None;
     let mut log = |line: &str| eprintln!("tagbump: {line}");
-    let outcome = git::write_back(&spec, &wb, &mut log, |root| {
-        apply_in(
-            root,
-            request,
-            options,
-            common.dry_run,
-            &commit,
-            vars,
-            &mut last,
-        )
-    })
-    .with_context(|| context_for(request, &shown_url))?;
+    let outcome = git::write_back(&spec, &wb, &mut log, |root| job.apply(root, &mut last))
+        .with_context(|| context_for(request, &shown_url))?;
     let mut report = last.unwrap_or_default();
     report.set_git(&outcome, common.dry_run);
     report.repo = Some(shown_url.clone());
@@ -330,35 +312,59 @@ fn remote(
     Ok(report)
 }
 
-/// The closure both git modes run in the checkout: plan, write, describe the commit.
-fn apply_in(
-    root: &Path,
-    request: &Request,
-    options: &plan::Options,
+/// What both git modes run in the checkout: plan, write, describe the commit.
+struct Job<'a> {
+    request: &'a Request,
+    options: &'a plan::Options,
     dry_run: bool,
-    commit: &CommitInfo,
-    vars: &BTreeMap<String, String>,
-    last: &mut Option<Report>,
-) -> Result<Applied, Box<dyn std::error::Error + Send + Sync>> {
-    let plan: Plan = plan::plan(root, request, options)?;
-    let files = if dry_run {
-        plan.changed_files()
-    } else {
-        plan.write()?
-    };
-    let mut vars = vars.clone();
-    vars.insert(
-        "files".to_string(),
-        files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    let mut commit = commit.clone();
-    commit.message = template::render(&commit.message, &vars);
-    *last = Some(Report::from_plan(&plan));
-    Ok(Applied { files, commit })
+    commit: CommitInfo,
+    vars: &'a BTreeMap<String, String>,
+}
+
+impl<'a> Job<'a> {
+    fn new(
+        request: &'a Request,
+        options: &'a plan::Options,
+        common: &CommonArgs,
+        pipeline: &Pipeline,
+        vars: &'a BTreeMap<String, String>,
+    ) -> Self {
+        Job {
+            request,
+            options,
+            dry_run: common.dry_run,
+            commit: commit_info(common, pipeline, request),
+            vars,
+        }
+    }
+
+    /// Applies the request under `root` (a checkout), keeping the report of the last
+    /// attempt in `last`.
+    fn apply(
+        &self,
+        root: &Path,
+        last: &mut Option<Report>,
+    ) -> Result<Applied, Box<dyn std::error::Error + Send + Sync>> {
+        let plan: Plan = plan::plan(root, self.request, self.options)?;
+        let files = if self.dry_run {
+            plan.changed_files()
+        } else {
+            plan.write()?
+        };
+        let mut vars = self.vars.clone();
+        vars.insert(
+            "files".to_string(),
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        let mut commit = self.commit.clone();
+        commit.message = template::render(&commit.message, &vars);
+        *last = Some(Report::from_plan(&plan));
+        Ok(Applied { files, commit })
+    }
 }
 
 fn context_for(request: &Request, place: &str) -> String {
