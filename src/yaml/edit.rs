@@ -156,6 +156,19 @@ pub enum EditError {
         /// 1-based line.
         line: usize,
     },
+    /// A key of the path appears more than once in its mapping (invalid YAML that some
+    /// readers accept): which one is meant cannot be known.
+    #[error("key path {path}: key {key:?} appears more than once in the same mapping (lines {first_line} and {second_line}); remove the duplicate first")]
+    DuplicateKey {
+        /// The path asked for.
+        path: KeyPath,
+        /// The duplicated key.
+        key: String,
+        /// Line of the first occurrence.
+        first_line: usize,
+        /// Line of the second.
+        second_line: usize,
+    },
     /// `document` past the end of the stream.
     #[error("document {document} asked for, but the file has {count} document(s)")]
     NoSuchDocument {
@@ -455,10 +468,19 @@ fn resolve<'a>(root: &'a Node, path: &KeyPath, lines: &LineIndex) -> Result<Targ
         match (seg, &node.kind) {
             (Segment::Key(k), NodeKind::Mapping { entries, flow: f }) => {
                 flow |= *f;
-                match entries
+                let mut matching = entries
                     .iter()
-                    .find(|(key, _)| key.as_scalar().is_some_and(|s| &s.value == k))
-                {
+                    .filter(|(key, _)| key.as_scalar().is_some_and(|s| &s.value == k));
+                let found = matching.next();
+                if let (Some((first, _)), Some((second, _))) = (found, matching.next()) {
+                    return Err(EditError::DuplicateKey {
+                        path: path.clone(),
+                        key: k.clone(),
+                        first_line: lines.line(first.start),
+                        second_line: lines.line(second.start),
+                    });
+                }
+                match found {
                     Some((key, value)) => {
                         key_node = Some(key);
                         node = value;
