@@ -1,0 +1,945 @@
+//! End-to-end specification of the `tagbump` binary: the real executable runs as a
+//! subprocess with a controlled environment against real git servers on 127.0.0.1
+//! (smart HTTP with a token, `git daemon`, `file://`) and a fake GitHub / GitLab API.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use support::forge_server::ForgeServer;
+use support::git_server::{self, BareRepo, SmartHttpServer};
+use tempfile::TempDir;
+
+/// The token the smart HTTP server accepts; distinctive so that leaks are easy to find.
+const TOKEN: &str = "tok-SECRET-7f3a";
+/// A token the server refuses.
+const WRONG_TOKEN: &str = "tok-SECRET-wrong-9c1d";
+/// What both tokens share: it must never show up anywhere.
+const SECRET_MARK: &str = "tok-SECRET";
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo-config-repo");
+
+// ---------------------------------------------------------------- harness
+
+/// A `tagbump` command with a clean environment: only `PATH` (which starts with the
+/// harness's recording `git` wrapper), a throw-away `HOME`, and git isolated from the
+/// machine's configuration. Each test adds exactly the variables it is about.
+fn tagbump(home: &Path) -> Command {
+    git_server::init();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagbump"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// What a finished run printed.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    fn assert_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+fn finished(out: Output) -> Run {
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn run(cmd: &mut Command) -> Run {
+    finished(cmd.output().expect("the tagbump binary runs"))
+}
+
+fn home() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("tagbump-e2e-home-")
+        .tempdir()
+        .expect("temp HOME")
+}
+
+/// Every file of the bundled demo config repository, relative path → content.
+fn demo_files() -> BTreeMap<String, String> {
+    fn walk(dir: &Path, base: &Path, out: &mut BTreeMap<String, String>) {
+        for entry in std::fs::read_dir(dir).expect("read demo dir") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                walk(&path, base, out);
+            } else {
+                let rel = path
+                    .strip_prefix(base)
+                    .expect("under the demo root")
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(rel, std::fs::read_to_string(&path).expect("demo file"));
+            }
+        }
+    }
+    let mut files = BTreeMap::new();
+    walk(Path::new(DEMO), Path::new(DEMO), &mut files);
+    files
+}
+
+/// A bare repository (`main`) seeded with the demo config repository.
+fn demo_bare_repo() -> BareRepo {
+    let files = demo_files();
+    let pairs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    BareRepo::new_with(&pairs, "main")
+}
+
+/// A copy of the demo config repository in a temporary directory (returned as
+/// `(guard, path of the copy)`).
+fn demo_copy() -> (TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("tagbump-e2e-demo-")
+        .tempdir()
+        .expect("tempdir");
+    let root = dir.path().join("demo");
+    for (rel, content) in demo_files() {
+        let full = root.join(rel);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(full, content).expect("write demo file");
+    }
+    (dir, root)
+}
+
+/// The demo files as they must look after bumping `ghcr.io/acme/api` from 1.4.2 to
+/// `tag`: every reference to that image changes, nothing else does (the worker image
+/// `ghcr.io/acme/api-worker`, the web app, the version annotation are left alone).
+fn demo_after_bump(tag: &str) -> BTreeMap<&'static str, String> {
+    let files = demo_files();
+    let get = |p: &str| files.get(p).cloned().expect("demo file exists");
+    let mut want = BTreeMap::new();
+    want.insert(
+        "apps/api/values.yaml",
+        get("apps/api/values.yaml").replace("tag: \"1.4.2\"", &format!("tag: \"{tag}\"")),
+    );
+    want.insert(
+        "apps/api/kustomization.yaml",
+        get("apps/api/kustomization.yaml").replace("newTag: 1.4.2", &format!("newTag: {tag}")),
+    );
+    want.insert(
+        "apps/worker/deployment.yaml",
+        get("apps/worker/deployment.yaml")
+            .replace("ghcr.io/acme/api:1.4.2", &format!("ghcr.io/acme/api:{tag}")),
+    );
+    want.insert(
+        "apps/api/.argocd-source-api.yaml",
+        get("apps/api/.argocd-source-api.yaml").replace("value: 1.4.2", &format!("value: {tag}")),
+    );
+    want.insert("apps/web/values.yaml", get("apps/web/values.yaml"));
+    want
+}
+
+const BUMPED_FILES: [&str; 4] = [
+    "apps/api/.argocd-source-api.yaml",
+    "apps/api/kustomization.yaml",
+    "apps/api/values.yaml",
+    "apps/worker/deployment.yaml",
+];
+
+fn assert_demo_bumped(repo: &BareRepo, branch: &str, tag: &str) {
+    for (file, want) in demo_after_bump(tag) {
+        assert_eq!(
+            repo.read_file(branch, file).as_deref(),
+            Some(want.as_str()),
+            "{file} on {branch} after bumping to {tag}"
+        );
+    }
+}
+
+fn commit_message(repo: &BareRepo, rev: &str) -> String {
+    git_server::git(repo.path(), &["log", "-1", "--format=%B", rev])
+}
+
+/// `key=value` lines of a `$GITHUB_OUTPUT` file, in order.
+fn github_outputs(path: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn last_output(outputs: &[(String, String)], key: &str) -> Option<String> {
+    outputs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+}
+
+fn string_list(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Serves `repo` over smart HTTP (token required) as `acme/gitops.git`, so that the
+/// repository id derived from the URL is `acme/gitops`.
+fn serve_as_acme_gitops(repo: &BareRepo) -> (SmartHttpServer, String) {
+    let acme = repo.root().join("acme");
+    std::fs::create_dir_all(&acme).expect("mkdir acme");
+    std::os::unix::fs::symlink(repo.path(), acme.join("gitops.git")).expect("symlink");
+    let server = SmartHttpServer::start(repo.root(), TOKEN);
+    let url = server.url("acme/gitops.git");
+    (server, url)
+}
+
+// ---------------------------------------------------------------- --repo over smart HTTP
+
+#[test]
+fn remote_bump_over_smart_http_commits_once_with_trailers_and_reports_it() {
+    let repo = demo_bare_repo();
+    let server = SmartHttpServer::start(repo.root(), TOKEN);
+    let url = server.url(repo.name());
+    let home = home();
+    let gh_output = home.path().join("github-output");
+    let before = repo.tip("main").expect("seed commit");
+
+    let bump = |extra: &[&str]| {
+        run(tagbump(home.path())
+            .args(["image", "ghcr.io/acme/api:1.5.0", "--repo", &url])
+            .args([
+                "--author-name",
+                "Release Pipeline",
+                "--author-email",
+                "pipeline@ci.example",
+                "--output",
+                "json",
+            ])
+            .args(extra)
+            .env("TAGBUMP_TOKEN", TOKEN)
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+            .env("GITHUB_REPOSITORY", "acme/api")
+            .env("GITHUB_RUN_ID", "4242")
+            .env("GITHUB_OUTPUT", &gh_output))
+    };
+
+    // First run: one commit with every reference bumped.
+    let first = bump(&[]);
+    first.assert_code(0);
+    let tip = repo.tip("main").expect("tip");
+    assert_ne!(tip, before);
+    assert_eq!(repo.commit_count("main"), 2, "exactly one new commit");
+    assert_eq!(
+        git_server::git(repo.path(), &["rev-parse", "main^"]).trim(),
+        before,
+        "the commit sits directly on the previous tip"
+    );
+    assert_demo_bumped(&repo, "main", "1.5.0");
+    assert_eq!(
+        commit_message(&repo, "main"),
+        "chore(deploy): bump ghcr.io/acme/api to 1.5.0\n\n\
+         Source-Commit: acme/api@0123456789abcdef0123456789abcdef01234567\n\
+         Pipeline: https://github.com/acme/api/actions/runs/4242\n\n"
+    );
+    assert_eq!(
+        repo.log("main", "%an <%ae> / %cn <%ce>")[0],
+        "Release Pipeline <pipeline@ci.example> / Release Pipeline <pipeline@ci.example>",
+        "author from --author-*, committer defaults to the author"
+    );
+    let changed_in_commit =
+        git_server::git(repo.path(), &["show", "--name-only", "--format=", "main"]);
+    assert_eq!(
+        changed_in_commit.lines().collect::<Vec<_>>(),
+        BUMPED_FILES,
+        "the commit touches the four bumped files and nothing else"
+    );
+
+    let json = first.json();
+    assert_eq!(json["changed"], true);
+    assert_eq!(json["commit"].as_str(), Some(tip.as_str()));
+    assert_eq!(json["branch"], "main");
+    assert_eq!(json["repo"].as_str(), Some(url.as_str()));
+    assert_eq!(string_list(&json["files"]), BUMPED_FILES);
+    assert_eq!(
+        json["changes"].as_array().map(Vec::len),
+        Some(5),
+        "five values reached (the deployment file holds two references)"
+    );
+
+    let outputs = github_outputs(&gh_output);
+    assert_eq!(last_output(&outputs, "changed").as_deref(), Some("true"));
+    assert_eq!(
+        last_output(&outputs, "commit-sha").as_deref(),
+        Some(tip.as_str())
+    );
+    assert_eq!(last_output(&outputs, "branch").as_deref(), Some("main"));
+
+    // Second identical run: nothing to do, no commit, still success.
+    let second = bump(&[]);
+    second.assert_code(0);
+    assert_eq!(second.json()["changed"], false);
+    assert_eq!(repo.tip("main").as_deref(), Some(tip.as_str()));
+    assert_eq!(repo.commit_count("main"), 2);
+    let outputs = github_outputs(&gh_output);
+    assert_eq!(last_output(&outputs, "changed").as_deref(), Some("false"));
+    assert_eq!(last_output(&outputs, "commit-sha").as_deref(), Some(""));
+
+    // …and exit code 3 when the caller wants to know.
+    let third = bump(&["--fail-if-unchanged"]);
+    third.assert_code(3);
+    assert_eq!(third.json()["changed"], false);
+    assert_eq!(repo.tip("main").as_deref(), Some(tip.as_str()));
+}
+
+#[test]
+fn text_output_of_a_remote_bump_names_the_commit() {
+    let repo = demo_bare_repo();
+    let server = SmartHttpServer::start(repo.root(), TOKEN);
+    let home = home();
+    let out = run(tagbump(home.path())
+        .args(["set", "apps/web/values.yaml", "frontend.image.tag=2.1.0"])
+        .args(["--repo", &server.url(repo.name())])
+        .env("GITHUB_TOKEN", TOKEN));
+    out.assert_code(0);
+    let tip = repo.tip("main").expect("tip");
+    assert!(
+        out.stdout
+            .contains("apps/web/values.yaml:4  frontend.image.tag  2.0.1 → 2.1.0"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("committed {} to main", &tip[..12])),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        commit_message(&repo, "main"),
+        "chore(deploy): set frontend.image.tag=2.1.0 in apps/web/values.yaml\n\n",
+        "no CI environment, no trailers"
+    );
+    assert_eq!(
+        repo.log("main", "%an <%ae>")[0],
+        "tagbump <tagbump@localhost>",
+        "the default identity"
+    );
+}
+
+// ---------------------------------------------------------------- secrets
+
+#[test]
+fn the_token_appears_nowhere_on_success_or_on_a_wrong_token() {
+    let repo = demo_bare_repo();
+    let server = SmartHttpServer::start(repo.root(), TOKEN);
+    let url = server.url(repo.name());
+    let home = home();
+
+    let ok = run(tagbump(home.path())
+        .args(["image", "ghcr.io/acme/api:1.5.0", "--repo", &url])
+        .env("TAGBUMP_TOKEN", TOKEN));
+    ok.assert_code(0);
+    let tip = repo.tip("main").expect("tip");
+    assert_eq!(repo.commit_count("main"), 2);
+
+    let wrong = run(tagbump(home.path())
+        .args(["image", "ghcr.io/acme/api:1.6.0", "--repo", &url])
+        .env("TAGBUMP_TOKEN", WRONG_TOKEN));
+    wrong.assert_code(1);
+    let message = wrong.stderr.to_lowercase();
+    assert!(
+        message.contains("authentication"),
+        "the error says what failed: {}",
+        wrong.stderr
+    );
+    assert!(
+        wrong.stderr.contains(&url),
+        "the error names the URL: {}",
+        wrong.stderr
+    );
+    assert!(
+        !wrong.stderr.contains("@127.0.0.1"),
+        "the URL is shown without credentials: {}",
+        wrong.stderr
+    );
+    assert_eq!(
+        repo.tip("main").as_deref(),
+        Some(tip.as_str()),
+        "remote unchanged"
+    );
+    assert!(server.unauthorized() > 0, "the server refused the token");
+
+    // Credentials written into the URL are accepted, and just as invisible.
+    let in_url = url.replacen("http://", &format!("http://bot:{TOKEN}@"), 1);
+    let embedded = run(tagbump(home.path())
+        .args(["set", "apps/web/values.yaml", "frontend.image.tag=2.2.0"])
+        .args(["--repo", &in_url, "--output", "json"]));
+    embedded.assert_code(0);
+    assert_eq!(embedded.json()["repo"].as_str(), Some(url.as_str()));
+    assert_eq!(repo.commit_count("main"), 3);
+
+    let argv = git_server::spawned_git_argv();
+    assert!(
+        argv.contains("push"),
+        "git was spawned through the recording wrapper: {argv}"
+    );
+    let history = git_server::git(repo.path(), &["log", "--all", "--format=%B%an%ae%cn%ce"]);
+    let config = std::fs::read_to_string(repo.path().join("config")).unwrap_or_default();
+    for (what, text) in [
+        ("stdout of the successful run", ok.stdout.as_str()),
+        ("stderr of the successful run", ok.stderr.as_str()),
+        ("stdout of the wrong-token run", wrong.stdout.as_str()),
+        ("stderr of the wrong-token run", wrong.stderr.as_str()),
+        (
+            "stdout of the URL-credentials run",
+            embedded.stdout.as_str(),
+        ),
+        (
+            "stderr of the URL-credentials run",
+            embedded.stderr.as_str(),
+        ),
+        ("argv of spawned git processes", argv.as_str()),
+        ("commit messages and identities", history.as_str()),
+        ("the remote's config", config.as_str()),
+    ] {
+        assert!(
+            !text.contains(SECRET_MARK),
+            "a token leaked into {what}:\n{text}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- concurrency
+
+#[test]
+fn twenty_concurrent_processes_all_land_in_a_linear_history() {
+    const APPS: usize = 20;
+    let seeded: Vec<(String, String)> = (0..APPS)
+        .map(|n| {
+            (
+                format!("apps/app{n}/values.yaml"),
+                format!("image:\n  repository: ghcr.io/acme/app{n}\n  tag: v0\n"),
+            )
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = seeded
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let repo = BareRepo::new_with(&pairs, "main");
+    let server = SmartHttpServer::start(repo.root(), TOKEN);
+    let url = server.url(repo.name());
+    let home = home();
+
+    let children: Vec<_> = (0..APPS)
+        .map(|n| {
+            tagbump(home.path())
+                .args([
+                    "set",
+                    &format!("apps/app{n}/values.yaml"),
+                    &format!("image.tag=v{}", n + 1),
+                    "--repo",
+                    &url,
+                    "--retries",
+                    "30",
+                ])
+                .env("TAGBUMP_TOKEN", TOKEN)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn tagbump")
+        })
+        .collect();
+    for (n, child) in children.into_iter().enumerate() {
+        let out = finished(child.wait_with_output().expect("wait for tagbump"));
+        assert_eq!(
+            out.code,
+            Some(0),
+            "process {n} failed\nstdout:\n{}\nstderr:\n{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+
+    assert_eq!(
+        repo.commit_count("main"),
+        APPS + 1,
+        "one commit per process"
+    );
+    assert!(repo.is_linear("main"), "no merge commits");
+    for n in 0..APPS {
+        assert_eq!(
+            repo.read_file("main", &format!("apps/app{n}/values.yaml"))
+                .as_deref(),
+            Some(&*format!(
+                "image:\n  repository: ghcr.io/acme/app{n}\n  tag: v{}\n",
+                n + 1
+            )),
+            "app{n} holds its own tag"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- --pr
+
+#[test]
+fn pr_on_github_pushes_a_bot_branch_opens_a_draft_pr_and_updates_it_on_rerun() {
+    let repo = demo_bare_repo();
+    let (_server, url) = serve_as_acme_gitops(&repo);
+    let forge = ForgeServer::github();
+    let home = home();
+    let gh_output = home.path().join("github-output");
+    let base_tip = repo.tip("main").expect("tip");
+
+    let open = |tag: &str| {
+        run(tagbump(home.path())
+            .args(["image", &format!("ghcr.io/acme/api:{tag}"), "--repo", &url])
+            .args(["--pr", "--pr-branch", "tagbump/{image_slug}"])
+            .args(["--forge", "github", "--api-url", forge.url()])
+            .args(["--label", "deploy", "--reviewer", "alice", "--draft"])
+            .args(["--output", "json"])
+            .env("TAGBUMP_TOKEN", TOKEN)
+            .env("GITHUB_OUTPUT", &gh_output))
+    };
+
+    let first = open("1.5.0");
+    first.assert_code(0);
+    let json = first.json();
+    let branch = json["branch"].as_str().expect("branch").to_string();
+    assert!(branch.starts_with("tagbump/"), "bot branch {branch}");
+    assert_eq!(json["base_branch"], "main");
+    assert_eq!(
+        repo.tip("main").as_deref(),
+        Some(base_tip.as_str()),
+        "the base branch is untouched"
+    );
+    assert_eq!(
+        repo.tip(&branch),
+        json["commit"].as_str().map(str::to_string)
+    );
+    assert_eq!(
+        git_server::git(repo.path(), &["rev-parse", &format!("{branch}^")]).trim(),
+        base_tip,
+        "the bot branch is the base tip plus one commit"
+    );
+    assert_demo_bumped(&repo, &branch, "1.5.0");
+
+    let creates: Vec<_> = forge
+        .requests_to("POST", "/repos/acme/gitops/pulls")
+        .into_iter()
+        .filter(|r| r.path == "/repos/acme/gitops/pulls")
+        .collect();
+    assert_eq!(creates.len(), 1, "one pull request created");
+    let create = &creates[0];
+    assert_eq!(create.body["head"], branch.as_str());
+    assert_eq!(create.body["base"], "main");
+    assert_eq!(
+        create.body["title"],
+        "chore(deploy): bump ghcr.io/acme/api to 1.5.0"
+    );
+    assert_eq!(create.body["draft"], true);
+    let body = create.body["body"].as_str().unwrap_or_default();
+    for file in BUMPED_FILES {
+        assert!(body.contains(file), "the body lists {file}:\n{body}");
+    }
+    assert!(body.contains("1.5.0"), "{body}");
+    assert!(
+        create.header("authorization").unwrap_or("").contains(TOKEN),
+        "the API call carries the token"
+    );
+    let labels = forge.requests_to("POST", "/repos/acme/gitops/issues/1/labels");
+    assert_eq!(labels.len(), 1);
+    assert_eq!(string_list(&labels[0].body["labels"]), ["deploy"]);
+    let reviewers = forge.requests_to("POST", "/repos/acme/gitops/pulls/1/requested_reviewers");
+    assert_eq!(reviewers.len(), 1);
+    assert_eq!(string_list(&reviewers[0].body["reviewers"]), ["alice"]);
+
+    let pr = forge.change(1).expect("the fake holds PR #1");
+    assert!(pr.draft);
+    assert_eq!(pr.head, branch);
+    assert_eq!(pr.labels, ["deploy"]);
+    assert_eq!(pr.reviewers, ["alice"]);
+    assert_eq!(json["pull_request"]["number"], 1);
+    let pr_url = json["pull_request"]["url"].as_str().expect("PR url");
+    assert!(pr_url.ends_with("/acme/gitops/pull/1"), "{pr_url}");
+    assert_eq!(json["pull_request"]["created"], true);
+    let outputs = github_outputs(&gh_output);
+    assert_eq!(last_output(&outputs, "pr-number").as_deref(), Some("1"));
+    assert_eq!(last_output(&outputs, "pr-url").as_deref(), Some(pr_url));
+    assert_eq!(
+        last_output(&outputs, "branch").as_deref(),
+        Some(branch.as_str())
+    );
+
+    // A newer tag: the same branch is rewritten and the same PR updated.
+    forge.clear_requests();
+    let second = open("1.6.0");
+    second.assert_code(0);
+    let json = second.json();
+    assert_eq!(json["branch"].as_str(), Some(branch.as_str()));
+    assert_eq!(json["pull_request"]["number"], 1);
+    assert_eq!(json["pull_request"]["created"], false);
+    assert_demo_bumped(&repo, &branch, "1.6.0");
+    assert_eq!(
+        repo.tip("main").as_deref(),
+        Some(base_tip.as_str()),
+        "the base branch is still untouched"
+    );
+    assert!(
+        forge
+            .requests_to("POST", "/repos/acme/gitops/pulls")
+            .iter()
+            .all(|r| r.path != "/repos/acme/gitops/pulls"),
+        "no second pull request"
+    );
+    let patches = forge.requests_to("PATCH", "/repos/acme/gitops/pulls/1");
+    assert_eq!(patches.len(), 1, "the PR is updated");
+    assert_eq!(
+        patches[0].body["title"],
+        "chore(deploy): bump ghcr.io/acme/api to 1.6.0"
+    );
+    assert_eq!(forge.changes().len(), 1);
+    assert_eq!(
+        forge.change(1).map(|c| c.title),
+        Some("chore(deploy): bump ghcr.io/acme/api to 1.6.0".to_string())
+    );
+    let outputs = github_outputs(&gh_output);
+    assert_eq!(last_output(&outputs, "pr-number").as_deref(), Some("1"));
+}
+
+#[test]
+fn pr_on_gitlab_opens_a_merge_request_and_updates_it_on_rerun() {
+    let repo = demo_bare_repo();
+    let (_server, url) = serve_as_acme_gitops(&repo);
+    let forge = ForgeServer::gitlab();
+    forge.add_user("alice", 42);
+    let home = home();
+    let gh_output = home.path().join("github-output");
+    let base_tip = repo.tip("main").expect("tip");
+
+    let open = |tag: &str| {
+        run(tagbump(home.path())
+            .args(["image", &format!("ghcr.io/acme/api:{tag}"), "--repo", &url])
+            .args(["--pr", "--pr-branch", "tagbump/{image_slug}"])
+            .args(["--forge", "gitlab", "--api-url", &forge.api_base()])
+            .args(["--label", "deploy", "--reviewer", "alice", "--draft"])
+            .args(["--output", "json"])
+            .env("TAGBUMP_TOKEN", TOKEN)
+            .env("GITHUB_OUTPUT", &gh_output))
+    };
+
+    let first = open("1.5.0");
+    first.assert_code(0);
+    let json = first.json();
+    let branch = json["branch"].as_str().expect("branch").to_string();
+    assert!(branch.starts_with("tagbump/"), "bot branch {branch}");
+    assert_eq!(repo.tip("main").as_deref(), Some(base_tip.as_str()));
+    assert_demo_bumped(&repo, &branch, "1.5.0");
+
+    let creates: Vec<_> = forge
+        .requests_to("POST", "/merge_requests")
+        .into_iter()
+        .filter(|r| r.path.ends_with("/merge_requests"))
+        .collect();
+    assert_eq!(creates.len(), 1, "one merge request created");
+    let create = &creates[0];
+    assert!(
+        create.path.contains("acme%2Fgitops"),
+        "the project is acme/gitops: {}",
+        create.path
+    );
+    assert!(
+        create.headers.iter().any(|(_, v)| v.contains(TOKEN)),
+        "the API call carries the token"
+    );
+    let mr = forge.change(1).expect("the fake holds MR !1");
+    assert_eq!(mr.head, branch);
+    assert_eq!(mr.base, "main");
+    assert!(mr.title.starts_with("Draft:"), "a draft: {}", mr.title);
+    assert!(mr.title.contains("bump ghcr.io/acme/api to 1.5.0"));
+    for file in BUMPED_FILES {
+        assert!(mr.body.contains(file), "the description lists {file}");
+    }
+    assert_eq!(mr.labels, ["deploy"]);
+    assert_eq!(mr.reviewers, ["42"], "alice's user id");
+    assert_eq!(json["pull_request"]["number"], 1);
+    let mr_url = json["pull_request"]["url"].as_str().expect("MR url");
+    assert!(
+        mr_url.ends_with("/acme/gitops/-/merge_requests/1"),
+        "{mr_url}"
+    );
+    let outputs = github_outputs(&gh_output);
+    assert_eq!(last_output(&outputs, "pr-number").as_deref(), Some("1"));
+    assert_eq!(last_output(&outputs, "pr-url").as_deref(), Some(mr_url));
+
+    forge.clear_requests();
+    let second = open("1.6.0");
+    second.assert_code(0);
+    assert_eq!(second.json()["pull_request"]["number"], 1);
+    assert_demo_bumped(&repo, &branch, "1.6.0");
+    assert!(
+        forge
+            .requests_to("POST", "/merge_requests")
+            .iter()
+            .all(|r| !r.path.ends_with("/merge_requests")),
+        "no second merge request"
+    );
+    assert_eq!(forge.requests_to("PUT", "/merge_requests/1").len(), 1);
+    assert_eq!(forge.changes().len(), 1);
+    assert!(forge
+        .change(1)
+        .is_some_and(|c| c.title.contains("to 1.6.0")));
+    assert_eq!(repo.tip("main").as_deref(), Some(base_tip.as_str()));
+}
+
+// ---------------------------------------------------------------- policy and faults
+
+#[test]
+fn no_downgrade_refuses_an_older_tag_and_leaves_the_remote_alone() {
+    let repo = demo_bare_repo();
+    let server = SmartHttpServer::start(repo.root(), TOKEN);
+    let url = server.url(repo.name());
+    let home = home();
+    run(tagbump(home.path())
+        .args(["image", "ghcr.io/acme/api:1.5.0", "--repo", &url])
+        .env("TAGBUMP_TOKEN", TOKEN))
+    .assert_code(0);
+    let tip = repo.tip("main").expect("tip");
+
+    let refused = run(tagbump(home.path())
+        .args(["image", "ghcr.io/acme/api:1.4.9", "--repo", &url])
+        .arg("--no-downgrade")
+        .env("TAGBUMP_TOKEN", TOKEN));
+    refused.assert_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("refusing to move 1.5.0 back to 1.4.9"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(repo.tip("main").as_deref(), Some(tip.as_str()));
+    assert_demo_bumped(&repo, "main", "1.5.0");
+
+    // Without the flag the same request is applied: the refusal was the policy's.
+    run(tagbump(home.path())
+        .args(["image", "ghcr.io/acme/api:1.4.9", "--repo", &url])
+        .env("TAGBUMP_TOKEN", TOKEN))
+    .assert_code(0);
+    assert_demo_bumped(&repo, "main", "1.4.9");
+}
+
+#[test]
+fn an_unusable_temp_dir_is_a_clear_error_and_changes_nothing() {
+    let repo = demo_bare_repo();
+    let server = SmartHttpServer::start(repo.root(), TOKEN);
+    let home = home();
+    let tip = repo.tip("main");
+    let out = run(tagbump(home.path())
+        .args(["image", "ghcr.io/acme/api:1.5.0"])
+        .args(["--repo", &server.url(repo.name())])
+        .env("TAGBUMP_TOKEN", TOKEN)
+        .env("TMPDIR", "/nonexistent"));
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("temporary directory") && out.stderr.contains("/nonexistent"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.starts_with("error: ") || out.stderr.contains("\nerror: "));
+    assert_eq!(repo.tip("main"), tip);
+}
+
+#[test]
+fn an_unreachable_repository_is_a_clear_error() {
+    let port = git_server::free_port();
+    let url = format!("http://127.0.0.1:{port}/config.git");
+    let home = home();
+    let out = run(tagbump(home.path())
+        .args(["image", "ghcr.io/acme/api:1.5.0", "--repo", &url])
+        .env("TAGBUMP_TOKEN", TOKEN));
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains(&format!("cannot reach the git repository {url}")),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains(SECRET_MARK));
+}
+
+#[test]
+fn a_missing_key_in_the_remote_repo_names_the_file_relative_to_the_repo() {
+    let repo = demo_bare_repo();
+    let home = home();
+    let out = run(tagbump(home.path())
+        .args(["set", "apps/api/values.yaml", "image.digest=sha256:0"])
+        .args(["--repo", &repo.file_url()]));
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(
+            "apps/api/values.yaml: key path image.digest not found: the deepest existing prefix is image (line 5)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("tagbump-clone"),
+        "no path of the temporary clone: {}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr
+            .matches("key path image.digest not found")
+            .count(),
+        1,
+        "the cause is said once: {}",
+        out.stderr
+    );
+    assert_eq!(repo.commit_count("main"), 1);
+}
+
+// ---------------------------------------------------------------- local mode
+
+#[test]
+fn local_mode_edits_files_in_the_given_directory() {
+    let (_guard, dir) = demo_copy();
+    let home = home();
+    let out = run(tagbump(home.path())
+        .args(["image", "ghcr.io/acme/api:1.5.0", "-C"])
+        .arg(&dir));
+    out.assert_code(0);
+    assert!(out.stdout.contains("updated 4 file(s)"), "{}", out.stdout);
+    for (file, want) in demo_after_bump("1.5.0") {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(file)).expect("read"),
+            want,
+            "{file}"
+        );
+    }
+
+    let set = run(tagbump(home.path())
+        .args(["set", "apps/web/values.yaml", "backend.tag=1.5.0", "-C"])
+        .arg(&dir));
+    set.assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("apps/web/values.yaml")).expect("read"),
+        demo_files()["apps/web/values.yaml"].replace("tag: \"1.4.2\"", "tag: \"1.5.0\"")
+    );
+}
+
+#[test]
+fn dry_run_prints_a_diff_and_touches_no_file() {
+    let (_guard, dir) = demo_copy();
+    let home = home();
+    let files: Vec<PathBuf> = demo_files().keys().map(|k| dir.join(k)).collect();
+    let stamp = |p: &PathBuf| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .expect("mtime")
+    };
+    let before: Vec<_> = files.iter().map(stamp).collect();
+
+    let out = run(tagbump(home.path())
+        .args(["image", "ghcr.io/acme/api:1.5.0", "--dry-run", "-C"])
+        .arg(&dir));
+    out.assert_code(0);
+    assert!(out
+        .stdout
+        .contains("--- a/apps/api/values.yaml\n+++ b/apps/api/values.yaml"));
+    assert!(out
+        .stdout
+        .contains("-  tag: \"1.4.2\"                # tagbump writes here\n+  tag: \"1.5.0\"                # tagbump writes here"));
+    assert!(out
+        .stdout
+        .contains("dry run: changes shown above were not written"));
+
+    let after: Vec<_> = files.iter().map(stamp).collect();
+    assert_eq!(before, after, "no file was rewritten");
+    for (rel, content) in demo_files() {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(&rel)).expect("read"),
+            content
+        );
+    }
+}
+
+#[test]
+fn push_in_a_local_clone_commits_and_pushes_to_the_upstream() {
+    let repo = demo_bare_repo();
+    let work = tempfile::tempdir().expect("tempdir");
+    git_server::git(
+        work.path(),
+        &["clone", "--quiet", &repo.file_url(), "checkout"],
+    );
+    let checkout = work.path().join("checkout");
+    let before = repo.tip("main").expect("tip");
+    let home = home();
+
+    let out = run(tagbump(home.path())
+        .args([
+            "image",
+            "ghcr.io/acme/api:1.5.0",
+            "--push",
+            "--output",
+            "json",
+        ])
+        .args(["--author-name", "Release Pipeline"])
+        .args(["--author-email", "pipeline@ci.example"])
+        .arg("-C")
+        .arg(&checkout));
+    out.assert_code(0);
+    let tip = repo.tip("main").expect("tip");
+    assert_ne!(tip, before);
+    assert_eq!(out.json()["commit"].as_str(), Some(tip.as_str()));
+    assert_eq!(repo.commit_count("main"), 2);
+    assert_demo_bumped(&repo, "main", "1.5.0");
+    assert_eq!(
+        repo.log("main", "%an <%ae>")[0],
+        "Release Pipeline <pipeline@ci.example>"
+    );
+    assert_eq!(
+        git_server::git(&checkout, &["rev-parse", "HEAD"]).trim(),
+        tip,
+        "the checkout is on the pushed commit"
+    );
+    assert_eq!(
+        git_server::git(&checkout, &["status", "--porcelain"]),
+        "",
+        "and clean"
+    );
+}

@@ -1,0 +1,234 @@
+//! Snapshots of what users read: the `tagbump` binary's dry-run output (text and JSON),
+//! its help texts, and its error messages.
+//!
+//! The `.snap` files live in `tests/snapshots/` and are committed; a mismatch fails the
+//! test (no `cargo insta` needed). Review a deliberate change with `cargo insta review`,
+//! or regenerate with `INSTA_UPDATE=always cargo test --test cli_snapshots` and read the
+//! diff before committing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use tempfile::TempDir;
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo-config-repo");
+
+/// A copy of the demo config repository (`<tmp>/demo`).
+struct Demo {
+    _dir: TempDir,
+    root: PathBuf,
+}
+
+impl Demo {
+    fn new() -> Demo {
+        let dir = tempfile::Builder::new()
+            .prefix("tagbump-snap-")
+            .tempdir()
+            .expect("tempdir");
+        let root = dir.path().join("demo");
+        copy_dir(Path::new(DEMO), &root);
+        Demo { _dir: dir, root }
+    }
+
+    fn write(&self, rel: &str, content: &str) {
+        let full = self.root.join(rel);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(full, content).expect("write");
+    }
+
+    /// Runs `tagbump ARGS -C <copy>` and returns what it printed, with the copy's
+    /// location replaced by `[DEMO]`.
+    fn run(&self, args: &[&str]) -> String {
+        let out = tagbump()
+            .args(args)
+            .arg("-C")
+            .arg(&self.root)
+            .output()
+            .expect("run tagbump");
+        let canonical = self.root.canonicalize().expect("canonical root");
+        let normalise = |bytes: &[u8]| {
+            String::from_utf8_lossy(bytes)
+                .replace(&*canonical.to_string_lossy(), "[DEMO]")
+                .replace(&*self.root.to_string_lossy(), "[DEMO]")
+        };
+        transcript(
+            out.status.code(),
+            &normalise(&out.stdout),
+            &normalise(&out.stderr),
+        )
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
+
+/// The binary with a clean environment (no CI variables, no tokens, no git config).
+fn tagbump() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagbump"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn transcript(code: Option<i32>, stdout: &str, stderr: &str) -> String {
+    let code = code.map_or_else(|| "signal".to_string(), |c| c.to_string());
+    let mut text = format!("exit code: {code}\n");
+    if !stdout.is_empty() {
+        text.push_str("----- stdout\n");
+        text.push_str(stdout);
+    }
+    if !stderr.is_empty() {
+        text.push_str("----- stderr\n");
+        text.push_str(stderr);
+    }
+    text
+}
+
+fn help(args: &[&str]) -> String {
+    let out = tagbump().args(args).output().expect("run tagbump");
+    assert_eq!(out.status.code(), Some(0), "{args:?} succeeds");
+    assert!(out.stderr.is_empty(), "help goes to stdout");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+// ---------------------------------------------------------------- output
+
+#[test]
+fn dry_run_text() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "dry_run_text",
+        demo.run(&["image", "ghcr.io/acme/api:1.5.0", "--dry-run"])
+    );
+}
+
+#[test]
+fn dry_run_json() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "dry_run_json",
+        demo.run(&[
+            "image",
+            "ghcr.io/acme/api:1.5.0",
+            "--dry-run",
+            "--output",
+            "json"
+        ])
+    );
+}
+
+#[test]
+fn set_dry_run_text() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "set_dry_run_text",
+        demo.run(&[
+            "set",
+            "apps/web/values.yaml",
+            "frontend.image.tag=2.1.0",
+            "backend.tag=1.5.0",
+            "--dry-run"
+        ])
+    );
+}
+
+// ---------------------------------------------------------------- help
+
+#[test]
+fn help_top_level() {
+    insta::assert_snapshot!("help", help(&["--help"]));
+}
+
+#[test]
+fn help_image() {
+    insta::assert_snapshot!("help_image", help(&["image", "--help"]));
+}
+
+#[test]
+fn help_set() {
+    insta::assert_snapshot!("help_set", help(&["set", "--help"]));
+}
+
+// ---------------------------------------------------------------- errors
+
+#[test]
+fn error_missing_key() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_missing_key",
+        demo.run(&["set", "apps/api/values.yaml", "image.digest=sha256:0"])
+    );
+}
+
+#[test]
+fn error_key_holds_a_map() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_key_holds_a_map",
+        demo.run(&["set", "apps/api/values.yaml", "image=1.5.0"])
+    );
+}
+
+#[test]
+fn error_malformed_yaml() {
+    let demo = Demo::new();
+    demo.write(
+        "apps/broken/values.yaml",
+        "image:\n  repository: ghcr.io/acme/broken\n  tag: [1.4.2\nreplicas: 2\n",
+    );
+    insta::assert_snapshot!(
+        "error_malformed_yaml",
+        demo.run(&["set", "apps/broken/values.yaml", "image.tag=1.5.0"])
+    );
+}
+
+#[test]
+fn error_bad_image_reference() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_bad_image_reference",
+        demo.run(&["image", "ghcr.io/Acme/api:1.5.0"])
+    );
+}
+
+#[test]
+fn error_path_outside_the_repo() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_path_outside_the_repo",
+        demo.run(&["set", "../values.yaml", "image.tag=1.5.0"])
+    );
+}
+
+#[test]
+fn error_image_not_found() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_image_not_found",
+        demo.run(&["image", "ghcr.io/acme/billing:2.0.0", "apps"])
+    );
+}
+
+#[test]
+fn error_assignment_before_any_file() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_assignment_before_any_file",
+        demo.run(&["set", "image.tag=1.5.0", "apps/api/values.yaml"])
+    );
+}
