@@ -649,7 +649,11 @@ fn block_splice(
     let pad = " ".repeat(layout.indent);
     let mut out = format!("{indicator}{explicit}{chomp}");
     // Whatever followed the indicators on the header line (a comment) and its line break.
-    out.push_str(&text[layout.header_end..layout.content_start]);
+    let header_rest = &text[layout.header_end..layout.content_start];
+    out.push_str(header_rest);
+    if !header_rest.ends_with('\n') && !body.is_empty() {
+        out.push_str(newline);
+    }
     let content: Vec<String> = body
         .split('\n')
         .map(|l| {
@@ -661,16 +665,27 @@ fn block_splice(
         })
         .collect();
     out.push_str(&content.join(newline));
-    if trailing > 1 {
-        for _ in 1..trailing {
-            out.push_str(newline);
-        }
-    }
-    let end = if layout.end > layout.content_start {
-        layout.end
-    } else {
+    let end = if layout.end <= layout.content_start {
         layout.content_start
+    } else if body.is_empty() {
+        // No content any more: drop the old content lines with their line break.
+        text[layout.end..]
+            .find('\n')
+            .map_or(layout.end, |i| layout.end + i + 1)
+    } else {
+        layout.end
     };
+    // The value's trailing line breaks: the last one is the line break that follows the
+    // content in the text — unless the content ends the input, where it must be written.
+    let followed_by_break = text[end..].starts_with('\n') || text[end..].starts_with("\r\n");
+    let breaks = if followed_by_break || body.is_empty() {
+        trailing.saturating_sub(1)
+    } else {
+        trailing
+    };
+    for _ in 0..breaks {
+        out.push_str(newline);
+    }
     Some(Splice {
         start,
         end,

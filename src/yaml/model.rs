@@ -331,9 +331,11 @@ impl<'a> Builder<'a> {
                         // The parser marks a block scalar at its first content character;
                         // its text starts at the `|`/`>` header.
                         let start = match style {
-                            ScalarStyle::Literal | ScalarStyle::Folded => {
-                                block_header_before(self.text, byte)
-                            }
+                            ScalarStyle::Literal | ScalarStyle::Folded => block_header_before(
+                                self.text,
+                                byte,
+                                value.trim_matches('\n').is_empty(),
+                            ),
                             _ => Some(byte),
                         };
                         let end = start
@@ -484,9 +486,14 @@ fn anchor_name_before(text: &str, byte: usize) -> Option<String> {
 }
 
 /// Finds the `|`/`>` header of the block scalar whose first content character is at
-/// `content`: on the nearest non-blank line above it.
-fn block_header_before(text: &str, content: usize) -> Option<usize> {
+/// `content`: on the nearest non-blank line above it — or at `content` itself when the
+/// scalar is `empty` (no content lines).
+fn block_header_before(text: &str, content: usize, empty: bool) -> Option<usize> {
     let mut line_start = text[..content].rfind('\n').map_or(0, |i| i + 1);
+    // A block scalar without content: the parser points at the header itself.
+    if empty && header_in_line(text, line_start) == Some(content) {
+        return Some(content);
+    }
     while line_start > 0 {
         let prev_start = text[..line_start - 1].rfind('\n').map_or(0, |i| i + 1);
         let line = &text[prev_start..line_start - 1];
@@ -660,8 +667,10 @@ fn block_end(text: &str, start: usize) -> Option<BlockLayout> {
         .and_then(|c| c.to_digit(10))
         .map(|d| d as usize);
     let header_end = start + header_len;
-    let newline = text[header_end..].find('\n')? + header_end;
-    let content_start = newline + 1;
+    // The content starts on the next line; at the end of the input there is none.
+    let content_start = text[header_end..]
+        .find('\n')
+        .map_or(text.len(), |i| header_end + i + 1);
     let parent_indent = {
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         text[line_start..].chars().take_while(|c| *c == ' ').count()
@@ -752,6 +761,19 @@ mod tests {
             root.get("x").and_then(|n| n.anchor.clone()),
             Some("t".into())
         );
+    }
+
+    #[test]
+    fn empty_block_scalars_are_located() {
+        for text in [
+            "config: |-\n",
+            "config: |-",
+            "config: >\nx: 1\n",
+            "a:\n  b: |+ # c\n",
+        ] {
+            let docs = parse(text).unwrap_or_else(|e| panic!("{text:?}: {}", e.message));
+            assert!(docs[0].root.is_some(), "{text:?}");
+        }
     }
 
     #[test]
