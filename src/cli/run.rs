@@ -189,7 +189,7 @@ fn local_commit(
         dry_run: common.dry_run,
         keep_clone: None,
     };
-    let job = Job::new(request, options, common, pipeline, vars);
+    let job = Job::new(request, options, common, pipeline, vars, false);
     let mut last: Option<Report> = None;
     let mut log = |line: &str| eprintln!("tagbump: {line}");
     let outcome = git::commit_local(&common.dir, auth.as_ref(), &wb, &mut log, |root| {
@@ -236,7 +236,7 @@ fn remote(
         dry_run: common.dry_run,
         keep_clone: None,
     };
-    let job = Job::new(request, options, common, pipeline, vars);
+    let job = Job::new(request, options, common, pipeline, vars, true);
     let mut last: Option<Report> = None;
     let mut log = |line: &str| eprintln!("tagbump: {line}");
     let outcome = git::write_back(&spec, &wb, &mut log, |root| job.apply(root, &mut last))
@@ -316,7 +316,9 @@ fn remote(
 struct Job<'a> {
     request: &'a Request,
     options: &'a plan::Options,
-    dry_run: bool,
+    /// Write the edited files. Off in a dry run on the user's own checkout; on in a
+    /// throwaway clone, where git then sees (and reports) what would be committed.
+    write: bool,
     commit: CommitInfo,
     vars: &'a BTreeMap<String, String>,
 }
@@ -328,11 +330,12 @@ impl<'a> Job<'a> {
         common: &CommonArgs,
         pipeline: &Pipeline,
         vars: &'a BTreeMap<String, String>,
+        throwaway_clone: bool,
     ) -> Self {
         Job {
             request,
             options,
-            dry_run: common.dry_run,
+            write: !common.dry_run || throwaway_clone,
             commit: commit_info(common, pipeline, request),
             vars,
         }
@@ -346,10 +349,10 @@ impl<'a> Job<'a> {
         last: &mut Option<Report>,
     ) -> Result<Applied, Box<dyn std::error::Error + Send + Sync>> {
         let plan: Plan = plan::plan(root, self.request, self.options)?;
-        let files = if self.dry_run {
-            plan.changed_files()
-        } else {
+        let files = if self.write {
             plan.write()?
+        } else {
+            plan.changed_files()
         };
         let mut vars = self.vars.clone();
         vars.insert(
