@@ -224,6 +224,18 @@ pub(crate) fn events(text: &str) -> Result<Vec<RawEvent>, SyntaxError> {
             message,
         }
     };
+    // YAML allows only printable characters (tab, line breaks and the rest of Unicode
+    // but C0/C1 controls, surrogates and U+FFFE/U+FFFF). yaml-rust2 would stop reading
+    // silently at a NUL: refuse such input instead.
+    if let Some((byte, c)) = text.char_indices().find(|(_, c)| !is_printable(*c)) {
+        return Err(error_at(
+            byte,
+            format!(
+                "control character U+{:04X} is not allowed in YAML",
+                c as u32
+            ),
+        ));
+    }
     let mut parser = Parser::new_from_str(text);
     let mut out = Vec::new();
     let mut depth = 0usize;
@@ -251,6 +263,11 @@ pub(crate) fn events(text: &str) -> Result<Vec<RawEvent>, SyntaxError> {
             return Ok(out);
         }
     }
+}
+
+/// YAML's `c-printable` set.
+fn is_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
 }
 
 /// Parses a YAML stream into documents with source positions.
@@ -774,6 +791,14 @@ mod tests {
             let docs = parse(text).unwrap_or_else(|e| panic!("{text:?}: {}", e.message));
             assert!(docs[0].root.is_some(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        let err = parse("a: 1\nb: x\u{0}y\n").expect_err("NUL");
+        assert_eq!((err.line, err.column), (2, 5));
+        assert!(err.message.contains("U+0000"));
+        assert!(parse("a: \"tab\tok\"\r\n").is_ok());
     }
 
     #[test]
