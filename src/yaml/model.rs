@@ -172,33 +172,37 @@ impl LineIndex {
     }
 }
 
-/// Converts the parser's character indices into byte offsets.
-struct CharToByte {
-    /// `None` when the text is ASCII: indices are the same.
-    table: Option<Vec<usize>>,
-    len: usize,
+/// Converts the parser's positions into byte offsets.
+///
+/// yaml-rust2's `Marker::index` is meant to count characters but, in block scalars, adds
+/// whole lines by their byte length, so it drifts after non-ASCII text. Its line number
+/// is exact and its column is counted afresh on every line, so the byte offset is taken
+/// from (line, column) instead.
+struct Positions<'a> {
+    text: &'a str,
+    lines: LineIndex,
 }
 
-impl CharToByte {
-    fn new(text: &str) -> Self {
-        let table = if text.is_ascii() {
-            None
-        } else {
-            let mut t: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-            t.push(text.len());
-            Some(t)
-        };
-        CharToByte {
-            table,
-            len: text.len(),
+impl<'a> Positions<'a> {
+    fn new(text: &'a str) -> Self {
+        Positions {
+            text,
+            lines: LineIndex::new(text),
         }
     }
 
-    fn byte(&self, char_index: usize) -> usize {
-        match &self.table {
-            None => char_index.min(self.len),
-            Some(t) => t.get(char_index).copied().unwrap_or(self.len),
+    fn byte(&self, mark: &Marker) -> usize {
+        let line = mark.line().max(1);
+        let Some(&start) = self.lines.starts.get(line - 1) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        if rest.is_ascii() {
+            return (start + mark.col()).min(self.text.len());
         }
+        rest.char_indices()
+            .nth(mark.col())
+            .map_or(self.text.len(), |(i, _)| start + i)
     }
 }
 
@@ -215,7 +219,15 @@ pub const MAX_DEPTH: usize = 512;
 
 /// Runs the event parser over `text`.
 pub(crate) fn events(text: &str) -> Result<Vec<RawEvent>, SyntaxError> {
-    let map = CharToByte::new(text);
+    // yaml-rust2 reads a leading byte order mark as part of the first scalar: parse what
+    // follows it, and shift every position by its length.
+    let bom = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    let body = &text[bom..];
+    let map = Positions::new(body);
     let error_at = |byte: usize, message: String| {
         let lines = LineIndex::new(text);
         SyntaxError {
@@ -227,23 +239,23 @@ pub(crate) fn events(text: &str) -> Result<Vec<RawEvent>, SyntaxError> {
     // YAML allows only printable characters (tab, line breaks and the rest of Unicode
     // but C0/C1 controls, surrogates and U+FFFE/U+FFFF). yaml-rust2 would stop reading
     // silently at a NUL: refuse such input instead.
-    if let Some((byte, c)) = text.char_indices().find(|(_, c)| !is_printable(*c)) {
+    if let Some((byte, c)) = body.char_indices().find(|(_, c)| !is_printable(*c)) {
         return Err(error_at(
-            byte,
+            bom + byte,
             format!(
                 "control character U+{:04X} is not allowed in YAML",
                 c as u32
             ),
         ));
     }
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new_from_str(body);
     let mut out = Vec::new();
     let mut depth = 0usize;
     loop {
         let (event, mark): (Event, Marker) = parser
             .next_token()
-            .map_err(|e| error_at(map.byte(e.marker().index()), e.info().to_string()))?;
-        let byte = map.byte(mark.index());
+            .map_err(|e| error_at(bom + map.byte(e.marker()), e.info().to_string()))?;
+        let byte = bom + map.byte(&mark);
         match event {
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 depth += 1;
@@ -750,6 +762,16 @@ mod tests {
         let docs = parse(text).expect("parses");
         let s = scalar_at(&docs[0], "tag");
         assert_eq!(&text[s.span.clone()], "v1");
+    }
+
+    #[test]
+    fn positions_survive_non_ascii_block_scalars() {
+        // yaml-rust2's character index drifts after a block scalar line with non-ASCII
+        // text; positions must not.
+        let text = "k: >-\n  a: [[[\u{fffd}[[[b\nz: x\n";
+        let docs = parse(text).expect("parses");
+        let s = scalar_at(&docs[0], "z");
+        assert_eq!(&text[s.span.clone()], "x");
     }
 
     #[test]
