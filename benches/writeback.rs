@@ -11,10 +11,16 @@
 //! fetched), HTTP headers included, plus the number of HTTP requests.
 //!
 //! Methods:
-//! - `tagbump (token)`: `tagbump set … --repo http://… ` with `TAGBUMP_TOKEN` (over
-//!   plain `http://` with a token tagbump clones with `git clone --depth 1`);
+//! - `tagbump (token)`: `tagbump set apps/../apps/app-N/values.yaml … --repo http://… `
+//!   with `TAGBUMP_TOKEN`. The `..` in the path makes the CLI check out the whole tip
+//!   (it cannot tell in advance which files such a path needs), i.e. the full shallow
+//!   clone every write-back made before sparse clones (over plain `http://` with a
+//!   token: `git clone --depth 1`);
 //! - `tagbump (anon)`: the same against an anonymous endpoint, where tagbump clones
 //!   in-process with gix;
+//! - `tagbump sparse (set one file)`: `tagbump set apps/app-N/values.yaml …` with the
+//!   token: a blob-less partial clone with only that file checked out (`git clone
+//!   --filter=blob:none --no-checkout` + sparse checkout);
 //! - `recipe`: `git clone --depth 1 http://x-access-token:TOKEN@…`, rewrite the
 //!   `tag:` line, `git commit -am`, `git push origin HEAD:main`.
 //!
@@ -70,9 +76,12 @@ fn main() {
         let token_proxy = CountingProxy::start(&token_server.url(""), Some(TOKEN));
         let anon_proxy = CountingProxy::start(&anon_server.url(""), None);
 
-        let methods: [(&str, &CountingProxy); 3] = [
+        // A path the CLI cannot pre-judge: full checkout of the tip (the old behaviour).
+        let full_file = format!("apps/../{file}");
+        let methods: [(&str, &CountingProxy); 4] = [
             ("tagbump (token)", &token_proxy),
             ("tagbump (anon)", &anon_proxy),
+            ("tagbump sparse (set one file)", &token_proxy),
             ("recipe", &token_proxy),
         ];
         for (name, proxy) in methods {
@@ -82,10 +91,18 @@ fn main() {
                 let before_tip = repo.tip();
                 let before = proxy.snapshot();
                 let started = Instant::now();
-                if name == "recipe" {
-                    recipe(&proxy.url("config.git"), &file, &tag);
-                } else {
-                    tagbump(binary, &proxy.url("config.git"), &file, &tag, proxy.token());
+                match name {
+                    "recipe" => recipe(&proxy.url("config.git"), &file, &tag),
+                    "tagbump sparse (set one file)" => {
+                        tagbump(binary, &proxy.url("config.git"), &file, &tag, proxy.token())
+                    }
+                    _ => tagbump(
+                        binary,
+                        &proxy.url("config.git"),
+                        &full_file,
+                        &tag,
+                        proxy.token(),
+                    ),
                 }
                 let elapsed = started.elapsed();
                 let after = proxy.snapshot();
@@ -108,14 +125,14 @@ fn main() {
 
     println!();
     println!(
-        "| apps   | method          | median wall | fetched (resp.) | sent (req.) | HTTP requests |"
+        "| apps   | method                        | median wall | fetched (resp.) | sent (req.) | HTTP requests |"
     );
     println!(
-        "|-------:|-----------------|------------:|----------------:|------------:|--------------:|"
+        "|-------:|-------------------------------|------------:|----------------:|------------:|--------------:|"
     );
     for r in &rows {
         println!(
-            "| {:>6} | {:<15} | {:>9.0} ms | {:>12.1} KB | {:>8.1} KB | {:>13} |",
+            "| {:>6} | {:<29} | {:>9.0} ms | {:>12.1} KB | {:>8.1} KB | {:>13} |",
             r.apps,
             r.method,
             r.median.as_secs_f64() * 1e3,
@@ -125,7 +142,12 @@ fn main() {
         );
     }
     println!();
-    for method in ["tagbump (token)", "tagbump (anon)", "recipe"] {
+    for method in [
+        "tagbump (token)",
+        "tagbump (anon)",
+        "tagbump sparse (set one file)",
+        "recipe",
+    ] {
         let find = |apps| rows.iter().find(|r| r.apps == apps && r.method == method);
         if let (Some(small), Some(large)) = (find(SIZES[0]), find(SIZES[1])) {
             println!(
@@ -330,6 +352,9 @@ impl SyntheticRepo {
         );
         let bare = dir.path().join("config.git");
         git_server::git(&bare, &["config", "http.receivepack", "true"]);
+        // Partial clones, as on GitHub / GitLab.
+        git_server::git(&bare, &["config", "uploadpack.allowFilter", "true"]);
+        git_server::git(&bare, &["config", "uploadpack.allowAnySHA1InWant", "true"]);
         let mut child = git_server::git_command(&bare)
             .args(["fast-import", "--quiet"])
             .stdin(Stdio::piped())

@@ -188,6 +188,7 @@ fn local_commit(
         retry: retry_policy(common),
         dry_run: common.dry_run,
         keep_clone: None,
+        sparse_paths: None,
     };
     let job = Job::new(request, options, common, pipeline, vars, false);
     let mut last: Option<Report> = None;
@@ -235,6 +236,7 @@ fn remote(
         retry: retry_policy(common),
         dry_run: common.dry_run,
         keep_clone: None,
+        sparse_paths: sparse_paths(request),
     };
     let job = Job::new(request, options, common, pipeline, vars, true);
     let mut last: Option<Report> = None;
@@ -368,6 +370,26 @@ impl<'a> Job<'a> {
         *last = Some(Report::from_plan(&plan));
         Ok(Applied { files, commit })
     }
+}
+
+/// The only paths the edit reads or writes, so the clone can check out just these:
+/// `set`'s files, `image`'s explicit paths. `None` (the whole tip) when `image` searches
+/// the root, or when a path is absolute or climbs with `..` (the plan then reports it).
+fn sparse_paths(request: &Request) -> Option<Vec<PathBuf>> {
+    let paths: Vec<PathBuf> = match request {
+        Request::Set { files } => files.iter().map(|f| f.file.clone()).collect(),
+        Request::Image { paths, .. } if !paths.is_empty() => paths.clone(),
+        Request::Image { .. } => return None,
+    };
+    let relative = paths.iter().all(|p| {
+        p.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        })
+    });
+    relative.then_some(paths)
 }
 
 fn context_for(request: &Request, place: &str) -> String {

@@ -115,6 +115,22 @@ impl GitRunner<'_> {
     }
 }
 
+/// The `(major, minor)` version of the `git` binary on `PATH`, `None` if it cannot be
+/// run or its output is not understood.
+pub(crate) fn git_version(runner: &GitRunner<'_>, dir: &Path) -> Option<(u32, u32)> {
+    let out = runner.run(dir, ["version"]).ok()?;
+    parse_version(&out.stdout)
+}
+
+/// `git version 2.47.3` (also `2.39.5.windows.1`, `2.50.1 (Apple Git-155)`) → `(2, 47)`.
+fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let version = text.trim().strip_prefix("git version ")?;
+    let mut parts = version.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
 /// `GIT_SSH_COMMAND` for the child: the caller's own `GIT_SSH_COMMAND` (or `ssh`),
 /// non-interactive, plus `-i <key>` when a key file is given.
 pub(crate) fn ssh_command(key_file: Option<&Path>) -> String {
@@ -426,6 +442,17 @@ mod tests {
             ),
             GitError::Transport { .. }
         ));
+    }
+
+    #[test]
+    fn git_versions_are_parsed() {
+        assert_eq!(parse_version("git version 2.47.3\n"), Some((2, 47)));
+        assert_eq!(parse_version("git version 2.39.5.windows.1"), Some((2, 39)));
+        assert_eq!(
+            parse_version("git version 2.50.1 (Apple Git-155)"),
+            Some((2, 50))
+        );
+        assert_eq!(parse_version("hub version 2.14.2"), None);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Shallow, single-branch clones (gix, or the git binary where gix cannot) and
-//! remote ref look-ups.
+//! Shallow, single-branch clones (gix, or the git binary where gix cannot; sparse
+//! partial clones always with git) and remote ref look-ups.
 
 use std::num::NonZeroU32;
 use std::path::Path;
@@ -9,6 +9,7 @@ use gix::ObjectId;
 
 use super::cli::{self, GitRunner};
 use super::redact::Redactor;
+use super::sparse;
 use super::{Auth, GitError};
 
 /// Which implementation talks to the remote.
@@ -49,6 +50,8 @@ pub(crate) struct Cloned {
     pub branch: String,
     /// Its tip.
     pub tip: ObjectId,
+    /// How a sparse clone was checked out; `None` for a full clone.
+    pub sparse: Option<sparse::Checkout>,
 }
 
 /// Credentials callback for gix: hands out the token on `get`, nothing otherwise,
@@ -163,14 +166,24 @@ fn chain(err: &gix::Error) -> String {
 
 /// Clones `remote` at `branch` (or its default branch) into the empty/non-existent `dest`:
 /// depth 1, single branch, only tags pointing at the fetched commit.
+///
+/// With `sparse_paths` (normalised repository paths), the clone is a blob-less partial
+/// clone made with the git binary whatever the engine, and only those paths are checked
+/// out (see `sparse.rs`).
 pub(crate) fn shallow_clone(
     remote: &Remote,
     branch: Option<&str>,
     dest: &Path,
+    sparse_paths: Option<&[String]>,
 ) -> Result<Cloned, GitError> {
-    let repo = match remote.engine {
-        Engine::Gix => gix_clone(remote, branch, dest)?,
-        Engine::GitBinary => git_clone(remote, branch, dest)?,
+    let mut filtered = true;
+    let repo = match (sparse_paths, remote.engine) {
+        (Some(_), _) => {
+            filtered = sparse::clone(remote, branch, dest)?;
+            open(dest)?
+        }
+        (None, Engine::Gix) => gix_clone(remote, branch, dest)?,
+        (None, Engine::GitBinary) => git_clone(remote, branch, dest)?,
     };
     let (branch, tip) = head_branch(&repo).ok_or_else(|| GitError::Git {
         operation: "clone".to_string(),
@@ -179,7 +192,23 @@ pub(crate) fn shallow_clone(
             remote.url
         ),
     })?;
-    Ok(Cloned { repo, branch, tip })
+    let sparse = match sparse_paths {
+        Some(paths) => Some(sparse::checkout(remote, &repo, dest, tip, paths, filtered)?),
+        None => None,
+    };
+    Ok(Cloned {
+        repo,
+        branch,
+        tip,
+        sparse,
+    })
+}
+
+fn open(dest: &Path) -> Result<gix::Repository, GitError> {
+    gix::open(dest).map_err(|e| GitError::Git {
+        operation: "opening the clone".to_string(),
+        detail: e.to_string(),
+    })
 }
 
 /// Short name and tip of the branch `HEAD` points to, if any.
@@ -263,10 +292,7 @@ fn git_clone(
             branch,
         ));
     }
-    gix::open(dest).map_err(|e| GitError::Git {
-        operation: "opening the clone".to_string(),
-        detail: e.to_string(),
-    })
+    open(dest)
 }
 
 /// The current tip of `refs/heads/<branch>` on the remote, `None` if it does not exist.

@@ -4,6 +4,13 @@
 //! removed, when the file no longer exists). Nothing else in the worktree is looked at,
 //! so unrelated untracked or modified files never sneak into the commit.
 //!
+//! Trees are edited with gix's plumbing tree editor, which (unlike `Repository::edit_tree`)
+//! does not require every entry of a written tree to exist locally: a sparse partial
+//! clone (`sparse.rs`) has the trees but not the blobs of the files it did not check
+//! out, and those entries are carried over unchanged. The only entries this code adds
+//! are blobs it has just written; their path components are validated here (git's
+//! `core.protectNTFS` rules everywhere, HFS+ rules on macOS, Windows names on Windows).
+//!
 //! File contents are stored byte for byte: no clean filters (`.gitattributes`
 //! `filter=`, Git LFS) or end-of-line conversion are applied. GitOps config
 //! repositories hold plain YAML, for which this is exact.
@@ -45,6 +52,19 @@ pub(crate) fn repo_path(file: &Path) -> Result<String, GitError> {
                         ),
                     });
                 }
+                let options = gix::validate::path::component::Options {
+                    protect_windows: cfg!(windows),
+                    protect_hfs: cfg!(target_os = "macos"),
+                    protect_ntfs: true,
+                };
+                gix::validate::path::component(part.into(), None, options).map_err(|e| {
+                    GitError::InvalidInput {
+                        message: format!(
+                            "path {} cannot be stored in a git tree: {e}",
+                            file.display()
+                        ),
+                    }
+                })?;
                 parts.push(part);
             }
             Component::CurDir => {}
@@ -87,9 +107,11 @@ pub(crate) fn build_tree(
         .tree_id()
         .map_err(|e| gix_err("reading the parent tree", e))?
         .detach();
+    // The plumbing editor: no existence check of unchanged entries (see module docs).
     let mut editor = repo
         .edit_tree(parent_tree)
-        .map_err(|e| gix_err("editing the tree", e))?;
+        .map_err(|e| gix_err("editing the tree", e))?
+        .detach();
     for file in files {
         let rela = repo_path(file)?;
         let full = root.join(file);
@@ -106,7 +128,7 @@ pub(crate) fn build_tree(
                     .write_blob(&bytes)
                     .map_err(|e| gix_err("writing a blob", e))?;
                 editor
-                    .upsert(rela, EntryKind::Link, id.detach())
+                    .upsert(rela.split('/'), EntryKind::Link, id.detach())
                     .map_err(|e| gix_err("editing the tree", e))?;
             }
             Ok(meta) if meta.is_file() => {
@@ -123,7 +145,7 @@ pub(crate) fn build_tree(
                     .write_blob(&bytes)
                     .map_err(|e| gix_err("writing a blob", e))?;
                 editor
-                    .upsert(rela, kind, id.detach())
+                    .upsert(rela.split('/'), kind, id.detach())
                     .map_err(|e| gix_err("editing the tree", e))?;
             }
             Ok(_) => {
@@ -136,7 +158,7 @@ pub(crate) fn build_tree(
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 editor
-                    .remove(rela)
+                    .remove(rela.split('/'))
                     .map_err(|e| gix_err("editing the tree", e))?;
             }
             Err(source) => {
@@ -148,9 +170,8 @@ pub(crate) fn build_tree(
         }
     }
     let tree = editor
-        .write()
-        .map_err(|e| gix_err("writing the tree", e))?
-        .detach();
+        .write(|tree| repo.write_object(tree).map(gix::Id::detach))
+        .map_err(|e| gix_err("writing the tree", e))?;
     Ok(BuiltTree { tree, parent_tree })
 }
 

@@ -9,7 +9,8 @@
 //!
 //! 1. **Clone** the remote into a fresh temporary directory: shallow (depth 1), single
 //!    branch (the requested one, or the remote's default branch), only tags that point
-//!    at the fetched commit.
+//!    at the fetched commit. With [`WriteBackOptions::sparse_paths`], a *sparse partial
+//!    clone* instead: no file contents, then only those paths checked out (below).
 //! 2. **Apply**: run the caller's closure on the checkout.
 //! 3. **Commit** exactly the reported files on top of the cloned tip, with the caller's
 //!    author, committer and message. No change → no commit, `changed = false`.
@@ -39,6 +40,7 @@
 //! | clone over `ssh://` / `user@host:path` | `git clone --depth 1` | `GIT_SSH_COMMAND`, agents, `~/.ssh/config` and key files behave exactly like git |
 //! | clone over HTTPS with a custom CA bundle | `git clone` with `-c http.sslCAInfo` | gix 0.90's reqwest backend ignores `http.sslCAInfo` |
 //! | commit (blobs, tree, commit object, ref update) | `gix` | |
+//! | sparse partial clone ([`WriteBackOptions::sparse_paths`]), any transport | `git clone --filter=blob:none --no-checkout`, `git read-tree -mu HEAD` | gix 0.90 has no partial clone, no lazy fetch of missing objects |
 //! | push | `git push --porcelain` | gix cannot push |
 //! | bot-branch lease look-up | `gix` (ls-refs), or `git ls-remote` for the git-binary transports | |
 //! | local mode: sync the index after committing | `git reset -q -- <files>` | keeps the user's index (extensions, split index, fsmonitor) consistent the way git does |
@@ -53,6 +55,38 @@
 //! [`RemoteSpec::url`] is moved into [`Auth::Token`] when no other auth was given, and
 //! always removed from the URL. Every message is passed through [`Secret::redact`] and
 //! stripped of URL credentials.
+//!
+//! # Sparse partial clones
+//!
+//! A depth-1 clone still fetches the content of every file at the tip, so its cost
+//! grows with the size of the repository. When the caller knows which files its edit
+//! reads and writes ([`WriteBackOptions::sparse_paths`]), the clone is instead:
+//!
+//! 1. `git clone --depth=1 --single-branch --no-tags --filter=blob:none --no-checkout`:
+//!    the tip commit and its trees, no blobs (a local path gets `--no-local` so the
+//!    filter applies);
+//! 2. a non-cone sparse checkout of exactly those paths (anchored, escaped patterns in
+//!    `.git/info/sparse-checkout`), populated by `git read-tree -mu HEAD`, which fetches
+//!    the missing blobs from the remote in one batch. That lazy fetch is a child of the
+//!    same git process and inherits its credential helper and environment, so it
+//!    authenticates exactly like the clone (see "Credentials").
+//!
+//! The closure sees only those paths; every other file is absent from the worktree but
+//! kept, unchanged, in the commit: the commit is built from the parent's trees (all
+//! fetched) plus the reported files, and never reads a blob it does not have. `git push`
+//! from the partial clone sends the commit, the changed trees and the new blobs, and
+//! fetches nothing. Each retry after a race starts from a fresh sparse clone.
+//!
+//! The trees are still fetched in full, so the transfer still grows with the number of
+//! *directory entries*, only far more slowly than with the number of files' bytes (see
+//! `benches/README.md`). `--filter=tree:0` does not help: git fetches a missing tree
+//! together with all trees below it, starting with the root tree.
+//!
+//! Falls back to correct but larger transfers: a server without filter support sends
+//! every blob (logged); a sparse path that is, is under, or contains a symbolic link
+//! checks out the whole tip (the link's target may be elsewhere); a path `.` means the
+//! whole tip; git older than 2.27 (the minimum for this mode; tested with 2.39 and
+//! 2.47) makes an ordinary full clone.
 //!
 //! # Bot branches (`push_branch`)
 //!
@@ -78,6 +112,7 @@ mod cli;
 mod clone;
 mod commit;
 mod redact;
+mod sparse;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -206,6 +241,14 @@ pub struct WriteBackOptions {
     /// self-deleting temporary directory.
     /// Ignored by [`commit_local`].
     pub keep_clone: Option<PathBuf>,
+    /// `None`: check out the whole tip. `Some(paths)`: the caller promises that its
+    /// closure only reads and writes files under these repository-relative paths (files
+    /// or directories), so the clone is a blob-less partial clone with only these paths
+    /// checked out: the transfer no longer includes the contents of every other file.
+    /// Files outside them do not exist in the checkout. See "Sparse partial clones" in
+    /// the module docs for the fallbacks (old git, servers without filter support,
+    /// symbolic links). Ignored by [`commit_local`].
+    pub sparse_paths: Option<Vec<PathBuf>>,
 }
 
 /// The result of a successful write-back.
@@ -464,6 +507,34 @@ impl WorkDir {
     }
 }
 
+/// The normalised sparse paths to use, or `None` for a full checkout (none requested,
+/// one of them is the whole repository, or the git binary is too old).
+fn sparse_paths(
+    remote: &Remote,
+    opts: &WriteBackOptions,
+    log: &mut dyn FnMut(&str),
+) -> Result<Option<Vec<String>>, GitError> {
+    let Some(paths) = &opts.sparse_paths else {
+        return Ok(None);
+    };
+    let Some(normalised) = sparse::normalise(paths)? else {
+        return Ok(None);
+    };
+    match cli::git_version(&remote.runner(), &std::env::temp_dir()) {
+        Some(version) if version >= sparse::MIN_GIT => Ok(Some(normalised)),
+        found => {
+            let (major, minor) = sparse::MIN_GIT;
+            log(&format!(
+                "sparse clone needs git >= {major}.{minor} ({}); cloning the whole tip instead",
+                found.map_or("git version unknown".to_string(), |(a, b)| format!(
+                    "found {a}.{b}"
+                ))
+            ));
+            Ok(None)
+        }
+    }
+}
+
 /// Clones `spec`, runs `apply` on the checkout, commits the files it reports and pushes,
 /// retrying from a fresh clone (and re-running `apply`) whenever the branch moved under us.
 ///
@@ -491,21 +562,41 @@ where
             remote.url
         ));
     }
+    let sparse_paths = sparse_paths(&remote, opts, log)?;
     let max_attempts = opts.retry.max_attempts.max(1);
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         let work = WorkDir::new(opts.keep_clone.as_deref(), attempt)?;
         let dest = work.path().join("repo");
-        let cloned = clone::shallow_clone(&remote, spec.branch.as_deref(), &dest)?;
+        let cloned = clone::shallow_clone(
+            &remote,
+            spec.branch.as_deref(),
+            &dest,
+            sparse_paths.as_deref(),
+        )?;
         let base_branch = cloned.branch.clone();
         let target_branch = opts
             .push_branch
             .clone()
             .unwrap_or_else(|| base_branch.clone());
         let tip_hex = cloned.tip.to_hex().to_string();
+        let how = match &cloned.sparse {
+            None => "shallow, depth 1".to_string(),
+            Some(sparse::Checkout::Sparse) => format!(
+                "shallow, depth 1, blob-less; checked out {} sparse path(s)",
+                sparse_paths.as_ref().map_or(0, Vec::len)
+            ),
+            Some(sparse::Checkout::SparseUnfiltered) => format!(
+                "shallow, depth 1; checked out {} sparse path(s); the server does not support partial clone, so every file's content was fetched",
+                sparse_paths.as_ref().map_or(0, Vec::len)
+            ),
+            Some(sparse::Checkout::FullBecauseOfSymlink(link)) => format!(
+                "shallow, depth 1, blob-less; checked out everything because the sparse paths involve the symbolic link {link}"
+            ),
+        };
         log(&remote.redactor.redact(&format!(
-            "attempt {attempt}/{max_attempts}: cloned {} branch '{base_branch}' at {} (shallow, depth 1)",
+            "attempt {attempt}/{max_attempts}: cloned {} branch '{base_branch}' at {} ({how})",
             remote.url,
             short(&tip_hex)
         )));

@@ -167,7 +167,10 @@ pub struct BareRepo {
 
 impl BareRepo {
     /// A bare repo whose `branch` (also its `HEAD`) holds one commit with `files`.
-    /// Push over smart HTTP is enabled (`http.receivepack true`).
+    /// Push over smart HTTP is enabled (`http.receivepack true`), and so are partial
+    /// clones like GitHub's and GitLab's: `uploadpack.allowFilter` (clone with
+    /// `--filter`) and `uploadpack.allowAnySHA1InWant` (the lazy fetches of missing
+    /// objects ask for them by id). Turn filters off with [`BareRepo::set_config`].
     pub fn new_with(files: &[(&str, &str)], branch: &str) -> BareRepo {
         init();
         let dir = tempfile::Builder::new()
@@ -186,6 +189,8 @@ impl BareRepo {
             ],
         );
         git(&path, &["config", "http.receivepack", "true"]);
+        git(&path, &["config", "uploadpack.allowFilter", "true"]);
+        git(&path, &["config", "uploadpack.allowAnySHA1InWant", "true"]);
         let seed = dir.path().join("seed");
         git(
             dir.path(),
@@ -210,6 +215,29 @@ impl BareRepo {
         );
         std::fs::remove_dir_all(&seed).expect("remove seed");
         BareRepo { dir, path }
+    }
+
+    /// Sets `key` to `value` in the bare repository's config (read by every server
+    /// process started afterwards, e.g. `uploadpack.allowFilter false`).
+    pub fn set_config(&self, key: &str, value: &str) {
+        git(&self.path, &["config", key, value]);
+    }
+
+    /// Paths changed by the tip commit of `branch` (against its first parent).
+    pub fn changed_in_tip(&self, branch: &str) -> Vec<String> {
+        git(
+            &self.path,
+            &[
+                "diff-tree",
+                "--no-commit-id",
+                "--name-only",
+                "-r",
+                &format!("refs/heads/{branch}"),
+            ],
+        )
+        .lines()
+        .map(str::to_string)
+        .collect()
     }
 
     /// Path of the bare repository.
