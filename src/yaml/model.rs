@@ -248,6 +248,18 @@ pub(crate) fn events(text: &str) -> Result<Vec<RawEvent>, SyntaxError> {
             ),
         ));
     }
+    // A carriage return alone is a line break for YAML; tagbump keeps LF and CRLF files
+    // byte for byte but does not handle the pre-2001 Mac convention.
+    if let Some(byte) = body
+        .match_indices('\r')
+        .map(|(i, _)| i)
+        .find(|i| body.as_bytes().get(i + 1) != Some(&b'\n'))
+    {
+        return Err(error_at(
+            bom + byte,
+            "a carriage return without a line feed (old Mac line ending) is not supported; use LF or CRLF".to_string(),
+        ));
+    }
     let mut parser = Parser::new_from_str(body);
     let mut out = Vec::new();
     let mut depth = 0usize;
@@ -813,6 +825,13 @@ mod tests {
             let docs = parse(text).unwrap_or_else(|e| panic!("{text:?}: {}", e.message));
             assert!(docs[0].root.is_some(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn lone_carriage_returns_are_refused() {
+        let err = parse("a: 1\rb: 2\r").expect_err("lone CR");
+        assert!(err.message.contains("carriage return"));
+        assert!(parse("a: 1\r\nb: 2\r\n").is_ok());
     }
 
     #[test]
