@@ -241,7 +241,7 @@ enum Target<'a> {
 /// keys) change; the result is re-parsed and compared with the intended data before it
 /// is returned.
 pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome, EditError> {
-    let docs = model::parse(text).map_err(|e| EditError::Syntax {
+    let (docs, events) = model::parse_with_events(text).map_err(|e| EditError::Syntax {
         line: e.line,
         column: e.column,
         message: e.message,
@@ -381,7 +381,8 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
     changes.sort_by_key(|c| (c.document, c.line));
 
     if out != text {
-        check(text, &out, &substitutions, &creations, &expected)?;
+        let original = verify::data_from_events(&events, &substitutions);
+        check(text, &out, original, &creations, &expected)?;
     }
     Ok(Outcome { text: out, changes })
 }
@@ -417,15 +418,15 @@ fn insert_planned(
 }
 
 /// The safety net (see [`verify`]).
+/// `expected` is the original's data with the edited scalars already substituted.
 fn check(
     original: &str,
     new: &str,
-    substitutions: &verify::Substitutions,
+    mut expected: Vec<verify::Data>,
     creations: &[(usize, KeyPath, Vec<String>, String)],
     expected_paths: &[(usize, KeyPath, String)],
 ) -> Result<(), EditError> {
     let net = |reason: String| EditError::SafetyNet { reason };
-    let mut expected = verify::data(original, substitutions).map_err(net)?;
     for (doc, at, keys, value) in creations {
         let inserted = expected
             .get_mut(*doc)
@@ -448,7 +449,7 @@ fn check(
             return Err(net(format!("document {n} differs from the intended data")));
         }
     }
-    verify::cross_check(original, new, expected_paths).map_err(net)
+    verify::cross_check(original, new, expected.len(), expected_paths).map_err(net)
 }
 
 /// Walks `path` from `root`.

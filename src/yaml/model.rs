@@ -181,6 +181,7 @@ impl LineIndex {
 struct Positions<'a> {
     text: &'a str,
     lines: LineIndex,
+    ascii: bool,
 }
 
 impl<'a> Positions<'a> {
@@ -188,6 +189,7 @@ impl<'a> Positions<'a> {
         Positions {
             text,
             lines: LineIndex::new(text),
+            ascii: text.is_ascii(),
         }
     }
 
@@ -196,13 +198,19 @@ impl<'a> Positions<'a> {
         let Some(&start) = self.lines.starts.get(line - 1) else {
             return self.text.len();
         };
-        let rest = &self.text[start..];
-        if rest.is_ascii() {
+        if self.ascii {
             return (start + mark.col()).min(self.text.len());
         }
-        rest.char_indices()
+        let end = self
+            .lines
+            .starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text[start..end]
+            .char_indices()
             .nth(mark.col())
-            .map_or(self.text.len(), |(i, _)| start + i)
+            .map_or(end, |(i, _)| start + i)
     }
 }
 
@@ -296,8 +304,15 @@ fn is_printable(c: char) -> bool {
 
 /// Parses a YAML stream into documents with source positions.
 pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
+    parse_with_events(text).map(|(docs, _)| docs)
+}
+
+/// Like [`parse`], also returning the parser's events (for the safety net, which builds
+/// the original's data from them instead of parsing again).
+pub(crate) fn parse_with_events(text: &str) -> Result<(Vec<Document>, Vec<RawEvent>), SyntaxError> {
     let events = events(text)?;
-    Builder::new(text).build(&events)
+    let docs = Builder::new(text).build(&events)?;
+    Ok((docs, events))
 }
 
 enum Frame {
