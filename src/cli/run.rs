@@ -216,7 +216,7 @@ fn remote(
     let forge_kind = forge_kind(url, common)?;
     let auth = match git_transport(url) {
         Transport::Ssh => Auth::Ssh {
-            key_file: common.git.ssh_key.clone(),
+            key_file: existing_file(common.git.ssh_key.as_deref(), "--ssh-key")?,
         },
         Transport::Http => token_auth(common, forge_kind, env)?.unwrap_or(Auth::Anonymous),
         Transport::Other => Auth::Anonymous,
@@ -225,7 +225,7 @@ fn remote(
         url: url.to_string(),
         branch: common.git.branch.clone(),
         auth,
-        ca_bundle: common.git.ca_bundle.clone(),
+        ca_bundle: existing_file(common.git.ca_bundle.as_deref(), "--ca-bundle")?,
     };
     let push_branch = common
         .pr
@@ -505,6 +505,20 @@ fn supersede_prefix(branch_template: &str, vars: &BTreeMap<String, String>) -> S
     v.insert("tag_slug".into(), String::new());
     v.insert("tag".into(), String::new());
     template::render(branch_template, &v)
+}
+
+/// An absolute path to an existing file: git runs inside the temporary clone, where a
+/// relative path would point elsewhere.
+fn existing_file(path: Option<&Path>, flag: &str) -> Result<Option<PathBuf>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let absolute = std::path::absolute(path)
+        .with_context(|| format!("{flag} {}: cannot resolve the path", path.display()))?;
+    if !absolute.is_file() {
+        bail!("{flag} {}: no such file", path.display());
+    }
+    Ok(Some(absolute))
 }
 
 enum Transport {

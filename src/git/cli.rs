@@ -132,7 +132,8 @@ fn parse_version(text: &str) -> Option<(u32, u32)> {
 }
 
 /// `GIT_SSH_COMMAND` for the child: the caller's own `GIT_SSH_COMMAND` (or `ssh`),
-/// non-interactive, plus `-i <key>` when a key file is given.
+/// non-interactive, plus `-i <key>` when a key file is given. A relative key path is
+/// made absolute against our working directory: git runs ssh inside the clone.
 pub(crate) fn ssh_command(key_file: Option<&Path>) -> String {
     let base = std::env::var("GIT_SSH_COMMAND")
         .ok()
@@ -140,6 +141,7 @@ pub(crate) fn ssh_command(key_file: Option<&Path>) -> String {
         .unwrap_or_else(|| "ssh".to_string());
     let mut cmd = format!("{base} -o BatchMode=yes");
     if let Some(key) = key_file {
+        let key = std::path::absolute(key).unwrap_or_else(|_| key.to_path_buf());
         cmd.push_str(" -o IdentitiesOnly=yes -i ");
         cmd.push_str(&shell_quote(&key.to_string_lossy()));
     }
@@ -460,5 +462,15 @@ mod tests {
         let cmd = ssh_command(Some(Path::new("/k/it's key")));
         assert!(cmd.ends_with("-i '/k/it'\\''s key'"), "{cmd}");
         assert!(cmd.contains("BatchMode=yes"));
+    }
+
+    #[test]
+    fn a_relative_key_path_is_made_absolute() {
+        let cmd = ssh_command(Some(Path::new("keys/deploy")));
+        let expected = std::env::current_dir().expect("cwd").join("keys/deploy");
+        assert!(
+            cmd.ends_with(&format!("-i '{}'", expected.display())),
+            "{cmd}"
+        );
     }
 }
