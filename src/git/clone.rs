@@ -268,6 +268,18 @@ fn git_clone(
     branch: Option<&str>,
     dest: &Path,
 ) -> Result<gix::Repository, GitError> {
+    run_git_clone(remote, branch, dest, &[])?;
+    open(dest)
+}
+
+/// `git clone --depth=1 --single-branch --no-tags [extra…] [--branch B] -- URL DEST`, with
+/// the remote's credentials; a failure is classified (auth, unreachable, branch…).
+pub(crate) fn run_git_clone(
+    remote: &Remote,
+    branch: Option<&str>,
+    dest: &Path,
+    extra: &[&str],
+) -> Result<cli::GitOutput, GitError> {
     let parent = dest.parent().unwrap_or(dest);
     let mut args: Vec<std::ffi::OsString> = vec![
         "clone".into(),
@@ -276,6 +288,7 @@ fn git_clone(
         "--single-branch".into(),
         "--no-tags".into(),
     ];
+    args.extend(extra.iter().map(Into::into));
     if let Some(b) = branch {
         args.push("--branch".into());
         args.push(b.into());
@@ -292,7 +305,7 @@ fn git_clone(
             branch,
         ));
     }
-    open(dest)
+    Ok(out)
 }
 
 /// The current tip of `refs/heads/<branch>` on the remote, `None` if it does not exist.

@@ -117,37 +117,13 @@ pub(crate) enum Checkout {
 /// Step 1: the blob-less, checkout-less shallow clone. Returns whether the server
 /// honoured the filter.
 pub(crate) fn clone(remote: &Remote, branch: Option<&str>, dest: &Path) -> Result<bool, GitError> {
-    let parent = dest.parent().unwrap_or(dest);
-    let mut args: Vec<std::ffi::OsString> = vec![
-        "clone".into(),
-        "--quiet".into(),
-        "--depth=1".into(),
-        "--single-branch".into(),
-        "--no-tags".into(),
-        "--filter=blob:none".into(),
-        "--no-checkout".into(),
-    ];
+    let mut extra = vec!["--filter=blob:none", "--no-checkout"];
     if is_local_path(&remote.url) {
         // A plain path would make git copy the object store (ignoring --depth and
         // --filter); --no-local uses the transport, like file://.
-        args.push("--no-local".into());
+        extra.push("--no-local");
     }
-    if let Some(b) = branch {
-        args.push("--branch".into());
-        args.push(b.into());
-    }
-    args.push("--".into());
-    args.push(remote.url.as_str().into());
-    args.push(dest.as_os_str().to_owned());
-    let out = remote.runner().run(parent, &args)?;
-    if !out.success {
-        return Err(cli::classify_failure(
-            &out.stderr,
-            &remote.url,
-            "clone",
-            branch,
-        ));
-    }
+    let out = super::clone::run_git_clone(remote, branch, dest, &extra)?;
     Ok(!out
         .stderr
         .to_ascii_lowercase()
