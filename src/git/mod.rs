@@ -417,7 +417,11 @@ fn resolve_remote(spec: &RemoteSpec) -> Remote {
     Remote {
         url,
         auth,
-        ca_bundle: spec.ca_bundle.clone(),
+        // git runs in temporary directories: a relative path must not resolve there.
+        ca_bundle: spec
+            .ca_bundle
+            .as_deref()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
         engine,
         redactor: redact::Redactor::new(secrets),
     }
@@ -1080,6 +1084,18 @@ mod tests {
         assert_eq!(mk("https://h/o/r.git", None), Engine::Gix);
         assert_eq!(mk("/srv/git/r.git", None), Engine::Gix);
         assert_eq!(mk("file:///srv/git/r.git", None), Engine::Gix);
+    }
+
+    #[test]
+    fn relative_ca_bundle_is_made_absolute_because_git_runs_elsewhere() {
+        let r = resolve_remote(&RemoteSpec {
+            url: "https://h/o/r.git".into(),
+            branch: None,
+            auth: Auth::Anonymous,
+            ca_bundle: Some(PathBuf::from("certs/ca.pem")),
+        });
+        let cwd = std::env::current_dir().expect("cwd");
+        assert_eq!(r.ca_bundle, Some(cwd.join("certs/ca.pem")));
     }
 
     #[test]
