@@ -17,6 +17,38 @@
 //! - [`git`]: clone, commit and push a config repository (knows nothing of YAML).
 //! - [`forge`]: GitHub / GitLab pull and merge requests behind one trait.
 //! - [`secret`]: a string that never prints itself.
+//!
+//! # Example: bump an image in a checkout
+//!
+//! ```
+//! use tagbump::image::ImageRef;
+//! use tagbump::plan::{plan, Options, Request};
+//!
+//! let repo = tempfile::tempdir()?;
+//! std::fs::create_dir_all(repo.path().join("apps/api"))?;
+//! std::fs::write(
+//!     repo.path().join("apps/api/values.yaml"),
+//!     "image:\n  repository: ghcr.io/acme/api  # built by CI\n  tag: \"1.4.2\"\n",
+//! )?;
+//!
+//! let request = Request::Image {
+//!     image: ImageRef::parse("ghcr.io/acme/api:1.5.0")?,
+//!     paths: vec![], // the whole tree
+//! };
+//! let planned = plan(repo.path(), &request, &Options::default())?; // edited and checked in memory
+//! assert!(planned.changed());
+//! print!("{}", planned.diff());
+//! planned.write()?; // each file atomically; every edit was checked before any write
+//!
+//! assert_eq!(
+//!     std::fs::read_to_string(repo.path().join("apps/api/values.yaml"))?,
+//!     "image:\n  repository: ghcr.io/acme/api  # built by CI\n  tag: \"1.5.0\"\n",
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`git::write_back`] runs the same kind of edit inside a fresh clone of a config
+//! repository and commits and pushes it; [`forge::Forge`] then opens a pull request.
 
 pub mod ci;
 pub mod forge;

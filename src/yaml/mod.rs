@@ -16,7 +16,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The editor works on text only; [`file`] reads and writes files atomically.
+//! The editor works on text only; [`file`](mod@file) reads and writes files atomically.
 
 mod edit;
 pub mod file;
