@@ -6,9 +6,10 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
+use support::cli::{finished, home, run, tagbump};
 use support::forge_server::ForgeServer;
 use support::git_server::{self, BareRepo, SmartHttpServer};
 use tempfile::TempDir;
@@ -23,70 +24,6 @@ const SECRET_MARK: &str = "tok-SECRET";
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo-config-repo");
 
 // ---------------------------------------------------------------- harness
-
-/// A `tagbump` command with a clean environment: only `PATH` (which starts with the
-/// harness's recording `git` wrapper), a throw-away `HOME`, and git isolated from the
-/// machine's configuration. Each test adds exactly the variables it is about.
-fn tagbump(home: &Path) -> Command {
-    git_server::init();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagbump"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// What a finished run printed.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-
-    fn assert_code(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-}
-
-fn finished(out: Output) -> Run {
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn run(cmd: &mut Command) -> Run {
-    finished(cmd.output().expect("the tagbump binary runs"))
-}
-
-fn home() -> TempDir {
-    tempfile::Builder::new()
-        .prefix("tagbump-e2e-home-")
-        .tempdir()
-        .expect("temp HOME")
-}
 
 /// Every file of the bundled demo config repository, relative path → content.
 fn demo_files() -> BTreeMap<String, String> {

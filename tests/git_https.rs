@@ -12,7 +12,7 @@ mod support;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -24,6 +24,7 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
+use support::cli::{self, home, run, Run};
 use support::git_server::{self, BareRepo, SmartHttpServer};
 use tempfile::TempDir;
 
@@ -359,41 +360,19 @@ fn backend_port(server: &SmartHttpServer) -> u16 {
 
 // ---------------------------------------------------------------- running tagbump
 
-/// A `tagbump` command with a clean environment: `PATH` (with the harness's recording
-/// `git` wrapper first), a throw-away `HOME`, git isolated from the machine's
-/// configuration, and the token.
+/// The shared clean-environment `tagbump` command, with the token.
 fn tagbump(home: &Path) -> Command {
-    git_server::init();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagbump"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("LC_ALL", "C")
-        .env("TAGBUMP_TOKEN", TOKEN)
-        .stdin(Stdio::null());
+    let mut cmd = cli::tagbump(home);
+    cmd.env("TAGBUMP_TOKEN", TOKEN);
     cmd
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+/// The token never shows up in what tagbump printed.
+trait NoToken {
+    fn assert_no_token(&self) -> &Self;
 }
 
-impl Run {
-    fn assert_code(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
+impl NoToken for Run {
     fn assert_no_token(&self) -> &Run {
         assert!(
             !self.stdout.contains(TOKEN) && !self.stderr.contains(TOKEN),
@@ -403,22 +382,6 @@ impl Run {
         );
         self
     }
-}
-
-fn run(cmd: &mut Command) -> Run {
-    let out: Output = cmd.output().expect("the tagbump binary runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn home() -> TempDir {
-    tempfile::Builder::new()
-        .prefix("tagbump-https-home-")
-        .tempdir()
-        .expect("temp HOME")
 }
 
 /// The `http.sslCAInfo` setting handed to a `git` spawned by `tagbump`, for `ca`.

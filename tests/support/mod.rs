@@ -6,6 +6,7 @@
 //! - [`git_server`]: real git servers on 127.0.0.1 (git daemon, smart HTTP via
 //!   `git http-backend`, plain `file://`), bare repositories seeded with files, and
 //!   helpers to inspect what landed on the remote.
+//! - [`cli`]: runs the real `tagbump` binary with a clean environment.
 //! - [`forge_server`]: a fake GitHub / GitLab REST API (owned by the forge module's
 //!   tests; declared here so every test crate can use it).
 //!
@@ -15,5 +16,6 @@
 
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod forge_server;
 pub mod git_server;
