@@ -32,6 +32,21 @@ pub(crate) struct GitOutput {
     pub stderr: String,
 }
 
+impl GitOutput {
+    /// The output of a successful run; a failed one becomes [`GitError::Git`] naming
+    /// `operation`, with git's last meaningful stderr lines.
+    pub(crate) fn checked(self, operation: &str) -> Result<GitOutput, GitError> {
+        if self.success {
+            Ok(self)
+        } else {
+            Err(GitError::Git {
+                operation: operation.to_string(),
+                detail: last_meaningful_lines(&self.stderr),
+            })
+        }
+    }
+}
+
 /// How to run `git` for one remote.
 pub(crate) struct GitRunner<'a> {
     /// Credentials to hand to git. `None` keeps whatever the repository's own

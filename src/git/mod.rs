@@ -945,26 +945,15 @@ fn sync_index(runner: &cli::GitRunner<'_>, root: &Path, files: &[PathBuf]) -> Re
     let mut args: Vec<std::ffi::OsString> =
         vec!["reset".into(), "-q".into(), "HEAD".into(), "--".into()];
     args.extend(files.iter().map(|f| f.as_os_str().to_owned()));
-    let out = runner.run(root, &args)?;
-    if out.success {
-        Ok(())
-    } else {
-        Err(GitError::Git {
-            operation: "index update".to_string(),
-            detail: cli::last_meaningful_lines(&out.stderr),
-        })
-    }
+    runner.run(root, &args)?.checked("index update")?;
+    Ok(())
 }
 
 /// Tracked paths with uncommitted changes (staged or not).
 fn other_changes(runner: &cli::GitRunner<'_>, root: &Path) -> Result<Vec<String>, GitError> {
-    let out = runner.run(root, ["status", "--porcelain=v1", "--untracked-files=no"])?;
-    if !out.success {
-        return Err(GitError::Git {
-            operation: "status".to_string(),
-            detail: cli::last_meaningful_lines(&out.stderr),
-        });
-    }
+    let out = runner
+        .run(root, ["status", "--porcelain=v1", "--untracked-files=no"])?
+        .checked("status")?;
     Ok(out
         .stdout
         .lines()
@@ -996,26 +985,17 @@ fn fetch_upstream(
             None,
         ));
     }
-    let out = runner.run(root, ["rev-parse", "--verify", "FETCH_HEAD^{commit}"])?;
-    if !out.success {
-        return Err(GitError::Git {
-            operation: "fetch".to_string(),
-            detail: cli::last_meaningful_lines(&out.stderr),
-        });
-    }
+    let out = runner
+        .run(root, ["rev-parse", "--verify", "FETCH_HEAD^{commit}"])?
+        .checked("fetch")?;
     Ok(out.stdout.trim().to_string())
 }
 
 fn reset_keep(runner: &cli::GitRunner<'_>, root: &Path, commit: &str) -> Result<(), GitError> {
-    let out = runner.run(root, ["reset", "--quiet", "--keep", commit])?;
-    if out.success {
-        Ok(())
-    } else {
-        Err(GitError::Git {
-            operation: "reset".to_string(),
-            detail: cli::last_meaningful_lines(&out.stderr),
-        })
-    }
+    runner
+        .run(root, ["reset", "--quiet", "--keep", commit])?
+        .checked("reset")?;
+    Ok(())
 }
 
 fn ls_remote(

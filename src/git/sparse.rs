@@ -158,13 +158,9 @@ pub(crate) fn checkout(
                 ("core.sparseCheckout", "true"),
                 ("core.sparseCheckoutCone", "false"),
             ] {
-                let out = runner.run(dest, ["config", key, value])?;
-                if !out.success {
-                    return Err(GitError::Git {
-                        operation: "configuring the sparse checkout".to_string(),
-                        detail: cli::last_meaningful_lines(&out.stderr),
-                    });
-                }
+                runner
+                    .run(dest, ["config", key, value])?
+                    .checked("configuring the sparse checkout")?;
             }
             if filtered {
                 Checkout::Sparse
