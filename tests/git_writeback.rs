@@ -515,6 +515,57 @@ fn a_connection_dropped_mid_push_is_a_clear_error_and_changes_nothing() {
 }
 
 #[test]
+fn a_connection_reset_while_cloning_is_retried_and_the_bump_lands() {
+    let repo = seed();
+    let server = SmartHttpServer::start(repo.root(), "tok");
+    server.close_next_connections(1);
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let outcome = write_back(
+        &token_spec(server.url(repo.name()), "tok"),
+        &opts(),
+        &mut collect(&lines),
+        set_file(VALUES, "image:\n  tag: v8\n".into(), "web: v8"),
+    )
+    .expect("the second clone succeeds");
+    assert_eq!(outcome.attempts, 2);
+    assert_eq!(
+        repo.read_file("main", VALUES).as_deref(),
+        Some("image:\n  tag: v8\n")
+    );
+    let log = lines.lock().expect("log lock").join("\n");
+    assert!(
+        log.contains("clone of") && log.contains("retrying"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_clone_that_keeps_failing_gives_up_after_the_retry_budget() {
+    let repo = seed();
+    let before = repo.tip("main");
+    let server = SmartHttpServer::start(repo.root(), "tok");
+    server.close_next_connections(1000);
+    let err = write_back(
+        &token_spec(server.url(repo.name()), "tok"),
+        &opts(),
+        &mut |_| {},
+        set_file(VALUES, "x".into(), "m"),
+    )
+    .expect_err("every clone fails");
+    assert!(
+        matches!(
+            err,
+            GitError::Transport {
+                operation: "clone",
+                ..
+            }
+        ),
+        "got {err:?}"
+    );
+    assert_eq!(repo.tip("main"), before);
+}
+
+#[test]
 fn a_closed_port_is_unreachable() {
     git_server::init();
     let port = git_server::free_port();

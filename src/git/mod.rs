@@ -547,7 +547,8 @@ fn sparse_paths(
 /// # Errors
 ///
 /// See [`GitError`]; a hook rejection is returned immediately, a race only after
-/// [`RetryPolicy::max_attempts`] attempts ([`GitError::RetriesExhausted`]).
+/// [`RetryPolicy::max_attempts`] attempts ([`GitError::RetriesExhausted`]). A clone
+/// that fails on the transport (connection reset) is retried within the same budget.
 pub fn write_back<F>(
     spec: &RemoteSpec,
     opts: &WriteBackOptions,
@@ -573,12 +574,29 @@ where
         attempt += 1;
         let work = WorkDir::new(opts.keep_clone.as_deref(), attempt)?;
         let dest = work.path().join("repo");
-        let cloned = clone::shallow_clone(
+        let cloned = match clone::shallow_clone(
             &remote,
             spec.branch.as_deref(),
             &dest,
             sparse_paths.as_deref(),
-        )?;
+        ) {
+            Ok(cloned) => cloned,
+            // A connection reset while cloning (an overloaded server, a flaky network):
+            // nothing was written anywhere yet, so it is retried like a race.
+            Err(GitError::Transport { detail, .. }) if attempt < max_attempts => {
+                let delay = opts.retry.delay_before(attempt + 1);
+                log(&remote.redactor.redact(&format!(
+                    "clone of {} failed ({detail}); retrying in {} ms (attempt {}/{max_attempts})",
+                    remote.url,
+                    delay.as_millis(),
+                    attempt + 1
+                )));
+                drop(work);
+                std::thread::sleep(delay);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let base_branch = cloned.branch.clone();
         let target_branch = opts
             .push_branch

@@ -449,6 +449,8 @@ struct HttpState {
     /// If non-zero: close the socket after reading this many body bytes of a
     /// `git-receive-pack` POST (fault injection).
     drop_push_after: AtomicUsize,
+    /// Fault injection: this many next connections are closed as soon as accepted.
+    close_connections: AtomicUsize,
     stop: AtomicBool,
 }
 
@@ -490,6 +492,14 @@ impl SmartHttpServer {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
+                let to_close = &accept_state.close_connections;
+                if to_close
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    drop(stream);
+                    continue;
+                }
                 let st = Arc::clone(&accept_state);
                 std::thread::spawn(move || {
                     let _ = handle_connection(stream, &st);
@@ -528,6 +538,12 @@ impl SmartHttpServer {
     /// `git http-backend` sees anything. `0` turns it off.
     pub fn drop_pushes_after(&self, bytes: usize) {
         self.state.drop_push_after.store(bytes, Ordering::SeqCst);
+    }
+
+    /// Fault injection: the next `n` connections are closed right after they are
+    /// accepted, before a byte is read (an overloaded server or a flaky network).
+    pub fn close_next_connections(&self, n: usize) {
+        self.state.close_connections.store(n, Ordering::SeqCst);
     }
 }
 
