@@ -1,81 +1,461 @@
-//! The shared corpus (`../shared/corpus/tasks.jsonl`, real-world Helm values files and
-//! kustomizations with edit tasks): every task must produce exactly the expected bytes.
+//! The shared real-world corpus (`../shared/corpus`, see its `README.md`): 384 files
+//! copied verbatim from 19 public GitOps and Helm repositories, and 1 382 edit tasks
+//! whose expectations come from an oracle independent of tagbump (PyYAML node marks).
+//! Every task must pass.
 //!
-//! Each line of `tasks.jsonl` names the input file, the key path, the new value and the
-//! expected output file (relative to the corpus directory). Field names accepted:
-//! `file`/`input`, `path`/`key`/`key_path`, `value`/`new_value`, `expected`/`expected_file`/
-//! `output`, and an optional `document`.
+//! A task (`tasks.jsonl`, one per line) names a `file`, a list of `edits`
+//! (`{"path", "value"}` in tagbump key-path syntax, all applied in one call, as
+//! `tagbump set FILE a=.. b=..` does), an optional `document` (`--document N`) and a
+//! `kind`:
 //!
-//! The corpus is material shared beside the project; when it is not there (it is
-//! announced but not yet delivered) this test says so on stderr and checks nothing else.
+//! - `exact`: the output must be byte-identical to `expected/<id>.yaml`;
+//! - `semantic`: a tricky value (`1.10`, `yes`, `010`, `a: b`, `#x`, leading spaces, …).
+//!   The output must read back, under YAML 1.1 resolution (as Helm and Kubernetes read
+//!   it), as the original data with only the scalar at `pypath` changed to exactly that
+//!   string, and every line except the edited one (`line`, 0-based) must be
+//!   byte-identical.
+//!
+//! The read-back below is this test's own: yaml-rust2's event stream turned into a tree
+//! that keeps each scalar's text and whether it was plain, with YAML 1.1's implicit
+//! types (<https://yaml.org/type/>) applied to plain scalars. It shares no code with the
+//! editor or its safety net.
+//!
+//! The corpus is material shared beside the project. Where it is absent (a checkout
+//! without `../shared`) the test says so on stderr and checks nothing.
 
 use std::path::Path;
 
+use regex::Regex;
 use tagbump::yaml::{apply, Edit, EditOptions, KeyPath};
-
-fn field<'a>(task: &'a serde_json::Value, names: &[&str]) -> Option<&'a str> {
-    names
-        .iter()
-        .find_map(|n| task.get(*n).and_then(|v| v.as_str()))
-}
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::TScalarStyle;
 
 #[test]
-fn every_corpus_task_produces_the_expected_bytes() {
+fn every_corpus_task_passes() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let Ok(tasks) = std::fs::read_to_string(corpus.join("tasks.jsonl")) else {
         eprintln!(
-            "note: {} has no tasks.jsonl; corpus test has nothing to run",
+            "note: {} has no tasks.jsonl; the corpus test has nothing to run",
             corpus.display()
         );
         return;
     };
+    let yaml11 = Yaml11::new();
     let mut failures = Vec::new();
-    let mut run = 0;
+    let mut counts = (0usize, 0usize);
     for (n, line) in tasks
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let task: serde_json::Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("tasks.jsonl line {}: {e}", n + 1));
-        let (Some(file), Some(path), Some(value), Some(expected)) = (
-            field(&task, &["file", "input"]),
-            field(&task, &["path", "key", "key_path"]),
-            field(&task, &["value", "new_value"]),
-            field(&task, &["expected", "expected_file", "output"]),
-        ) else {
-            panic!(
-                "tasks.jsonl line {}: missing file/path/value/expected in {line}",
-                n + 1
-            );
-        };
-        let input = std::fs::read_to_string(corpus.join(file))
-            .unwrap_or_else(|e| panic!("line {}: {file}: {e}", n + 1));
-        let want = std::fs::read_to_string(corpus.join(expected))
-            .unwrap_or_else(|e| panic!("line {}: {expected}: {e}", n + 1));
-        let mut edit = Edit::new(
-            KeyPath::parse(path).unwrap_or_else(|e| panic!("line {}: {e}", n + 1)),
-            value,
-        );
-        edit.document = task
-            .get("document")
-            .and_then(|d| d.as_u64())
-            .map(|d| d as usize);
-        run += 1;
-        match apply(&input, &[edit], EditOptions::default()) {
-            Ok(out) if out.text == want => {}
-            Ok(_) => failures.push(format!(
-                "line {}: {file} {path}: output differs from {expected}",
-                n + 1
-            )),
-            Err(e) => failures.push(format!("line {}: {file} {path}: {e}", n + 1)),
+        let task: Task =
+            Task::parse(line).unwrap_or_else(|e| panic!("tasks.jsonl line {}: {e}", n + 1));
+        let input = std::fs::read_to_string(corpus.join(&task.file))
+            .unwrap_or_else(|e| panic!("{}: {}: {e}", task.id, task.file));
+        let result = run_task(&task, &input, &corpus, &yaml11);
+        match task.kind {
+            Kind::Exact { .. } => counts.0 += 1,
+            Kind::Semantic { .. } => counts.1 += 1,
+        }
+        if let Err(why) = result {
+            failures.push(format!("{} ({}): {why}", task.id, task.file));
         }
     }
-    assert!(run > 0, "tasks.jsonl holds no tasks");
+    eprintln!(
+        "corpus: {} exact and {} semantic tasks, {} failed",
+        counts.0,
+        counts.1,
+        failures.len()
+    );
+    assert!(counts.0 + counts.1 > 0, "tasks.jsonl holds no tasks");
     assert!(
         failures.is_empty(),
-        "{} of {run} corpus tasks failed:\n{}",
+        "{} of {} corpus tasks failed:\n{}",
         failures.len(),
+        counts.0 + counts.1,
         failures.join("\n")
     );
+}
+
+fn run_task(task: &Task, input: &str, corpus: &Path, yaml11: &Yaml11) -> Result<(), String> {
+    let edits = task
+        .edits
+        .iter()
+        .map(|(path, value)| {
+            let mut edit = Edit::new(
+                KeyPath::parse(path).map_err(|e| format!("key path {path:?}: {e}"))?,
+                value.clone(),
+            );
+            edit.document = task.document;
+            Ok(edit)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let out = apply(input, &edits, EditOptions::default())
+        .map_err(|e| format!("refused: {e}"))?
+        .text;
+    match &task.kind {
+        Kind::Exact { expected } => {
+            let want = std::fs::read_to_string(corpus.join(expected))
+                .map_err(|e| format!("{expected}: {e}"))?;
+            if out == want {
+                Ok(())
+            } else {
+                Err(format!("output differs from {expected}"))
+            }
+        }
+        Kind::Semantic { line, pypath } => {
+            let value = &task.edits[0].1;
+            only_line_changed(input, &out, *line)?;
+            let before = documents(input).map_err(|e| format!("original does not parse: {e}"))?;
+            let after = documents(&out).map_err(|e| format!("output does not parse: {e}"))?;
+            if before.len() != after.len() {
+                return Err(format!(
+                    "{} documents before, {} after",
+                    before.len(),
+                    after.len()
+                ));
+            }
+            let mut edited = 0;
+            for (d, (old, new)) in before.iter().zip(&after).enumerate() {
+                if task.document.is_some_and(|want| want != d) || get(old, pypath).is_none() {
+                    if old != new {
+                        return Err(format!("document {d} changed but has no edit"));
+                    }
+                    continue;
+                }
+                edited += 1;
+                let Some(Node::Scalar(scalar)) = get(new, pypath) else {
+                    return Err(format!(
+                        "document {d}: no scalar at {pypath:?} after the edit"
+                    ));
+                };
+                let read = yaml11.read(scalar);
+                if read != Read::Str(value) {
+                    return Err(format!(
+                        "document {d}: {pypath:?} reads back as {read:?} under YAML 1.1, not the string {value:?}"
+                    ));
+                }
+                let mut expected = old.clone();
+                set(&mut expected, pypath, new_at(new, pypath));
+                if &expected != new {
+                    return Err(format!("document {d}: data other than {pypath:?} changed"));
+                }
+            }
+            if edited == 0 {
+                return Err(format!("no document has {pypath:?}"));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Every line but `line` (0-based) must be byte-identical; line endings included.
+fn only_line_changed(before: &str, after: &str, line: usize) -> Result<(), String> {
+    let a: Vec<&str> = before.split_inclusive('\n').collect();
+    let b: Vec<&str> = after.split_inclusive('\n').collect();
+    if a.len() != b.len() {
+        return Err(format!("{} lines before, {} after", a.len(), b.len()));
+    }
+    match a
+        .iter()
+        .zip(&b)
+        .enumerate()
+        .find(|(i, (x, y))| *i != line && x != y)
+    {
+        Some((i, (x, y))) => Err(format!("line {i} changed: {x:?} -> {y:?}")),
+        None => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Tasks
+
+struct Task {
+    id: String,
+    file: String,
+    edits: Vec<(String, String)>,
+    document: Option<usize>,
+    kind: Kind,
+}
+
+enum Kind {
+    Exact { expected: String },
+    Semantic { line: usize, pypath: Vec<Step> },
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+impl Task {
+    fn parse(line: &str) -> Result<Task, String> {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        let text = |name: &str| {
+            v.get(name)
+                .and_then(|x| x.as_str())
+                .map(str::to_string)
+                .ok_or_else(|| format!("missing string field {name:?}"))
+        };
+        let edits = v
+            .get("edits")
+            .and_then(|e| e.as_array())
+            .ok_or("missing \"edits\"")?
+            .iter()
+            .map(|e| {
+                let path = e.get("path").and_then(|p| p.as_str());
+                let value = e.get("value").and_then(|p| p.as_str());
+                match (path, value) {
+                    (Some(p), Some(v)) => Ok((p.to_string(), v.to_string())),
+                    _ => Err(format!("edit without path/value: {e}")),
+                }
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if edits.is_empty() {
+            return Err("a task without edits".into());
+        }
+        let document = match v.get("document") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(d) => Some(d.as_u64().ok_or("\"document\" is not a number")? as usize),
+        };
+        let kind = match text("kind")?.as_str() {
+            "exact" => Kind::Exact {
+                expected: text("expected")?,
+            },
+            "semantic" => {
+                let line = v
+                    .get("line")
+                    .and_then(|l| l.as_u64())
+                    .ok_or("missing \"line\"")? as usize;
+                let pypath = v
+                    .get("pypath")
+                    .and_then(|p| p.as_array())
+                    .ok_or("missing \"pypath\"")?
+                    .iter()
+                    .map(|s| match s {
+                        serde_json::Value::String(k) => Ok(Step::Key(k.clone())),
+                        serde_json::Value::Number(i) => i
+                            .as_u64()
+                            .map(|i| Step::Index(i as usize))
+                            .ok_or_else(|| format!("bad index {i}")),
+                        other => Err(format!("bad pypath step {other}")),
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                if edits.len() != 1 {
+                    return Err("a semantic task has exactly one edit".into());
+                }
+                Kind::Semantic { line, pypath }
+            }
+            other => return Err(format!("unknown kind {other:?}")),
+        };
+        Ok(Task {
+            id: text("id")?,
+            file: text("file")?,
+            edits,
+            document,
+            kind,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// An independent read-back: yaml-rust2 events → a tree of scalars as written.
+
+#[derive(Clone, Debug, PartialEq)]
+struct Scalar {
+    text: String,
+    plain: bool,
+    /// The tag's suffix, e.g. `str` for `!!str`.
+    tag: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Node {
+    Scalar(Scalar),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+    Alias(usize),
+}
+
+fn documents(text: &str) -> Result<Vec<Node>, String> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut parser = Parser::new_from_str(body);
+    let mut docs = Vec::new();
+    // Open collections: the node being built, and for maps a pending key.
+    let mut stack: Vec<(Node, Option<Node>)> = Vec::new();
+    loop {
+        let (event, _) = parser.next_token().map_err(|e| e.to_string())?;
+        let node = match event {
+            Event::StreamEnd => return Ok(docs),
+            Event::Scalar(text, style, _, tag) => Node::Scalar(Scalar {
+                text,
+                plain: style == TScalarStyle::Plain,
+                tag: tag.map(|t| t.suffix),
+            }),
+            Event::Alias(id) => Node::Alias(id),
+            Event::SequenceStart(..) => {
+                stack.push((Node::Seq(Vec::new()), None));
+                continue;
+            }
+            Event::MappingStart(..) => {
+                stack.push((Node::Map(Vec::new()), None));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some((node, _)) => node,
+                None => return Err("unbalanced collection end".into()),
+            },
+            _ => continue,
+        };
+        match stack.last_mut() {
+            None => docs.push(node),
+            Some((Node::Seq(items), _)) => items.push(node),
+            Some((Node::Map(entries), pending)) => match pending.take() {
+                None => *pending = Some(node),
+                Some(key) => entries.push((key, node)),
+            },
+            Some(_) => return Err("scalar on the collection stack".into()),
+        }
+    }
+}
+
+fn key_is(node: &Node, key: &str) -> bool {
+    matches!(node, Node::Scalar(s) if s.text == key)
+}
+
+fn get<'a>(node: &'a Node, path: &[Step]) -> Option<&'a Node> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(node);
+    };
+    let child = match (node, first) {
+        (Node::Map(entries), Step::Key(k)) => entries
+            .iter()
+            .find(|(key, _)| key_is(key, k))
+            .map(|(_, v)| v),
+        (Node::Seq(items), Step::Index(i)) => items.get(*i),
+        _ => None,
+    }?;
+    get(child, rest)
+}
+
+fn new_at(node: &Node, path: &[Step]) -> Node {
+    get(node, path).cloned().unwrap_or(Node::Seq(Vec::new()))
+}
+
+fn set(node: &mut Node, path: &[Step], value: Node) {
+    let Some((first, rest)) = path.split_first() else {
+        *node = value;
+        return;
+    };
+    let child = match (node, first) {
+        (Node::Map(entries), Step::Key(k)) => entries
+            .iter_mut()
+            .find(|(key, _)| key_is(key, k))
+            .map(|(_, v)| v),
+        (Node::Seq(items), Step::Index(i)) => items.get_mut(*i),
+        _ => None,
+    };
+    if let Some(child) = child {
+        set(child, rest, value);
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// YAML 1.1 implicit typing of plain scalars, from the type repository at
+// https://yaml.org/type/ (bool, null, int, float, timestamp, merge, value). The float
+// pattern is the spec's as YAML 1.1 parsers apply it (PyYAML, the corpus oracle, and
+// go-yaml v2): digits, one dot, digits; the spec's literal `[0-9.]*` would also take
+// `1.2.3`, which no parser reads as a number.
+
+#[derive(Debug, PartialEq)]
+enum Read<'a> {
+    Str(&'a str),
+    /// Resolved to a non-string type: the type's name.
+    Other(&'static str),
+}
+
+struct Yaml11 {
+    types: Vec<(&'static str, Regex)>,
+}
+
+impl Yaml11 {
+    fn new() -> Yaml11 {
+        let types = [
+            (
+                "bool",
+                r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$",
+            ),
+            ("null", r"^(?:~|null|Null|NULL|)$"),
+            (
+                "int",
+                r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$",
+            ),
+            (
+                "float",
+                r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+            ),
+            (
+                "timestamp",
+                r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)$",
+            ),
+            ("merge", r"^<<$"),
+            ("value", r"^=$"),
+        ];
+        Yaml11 {
+            types: types
+                .into_iter()
+                .map(|(name, re)| (name, Regex::new(re).expect("valid regex")))
+                .collect(),
+        }
+    }
+
+    fn read<'a>(&self, scalar: &'a Scalar) -> Read<'a> {
+        match scalar.tag.as_deref() {
+            Some("str") => return Read::Str(&scalar.text),
+            Some(_) => return Read::Other("explicitly tagged"),
+            None => {}
+        }
+        if scalar.plain {
+            if let Some((name, _)) = self.types.iter().find(|(_, re)| re.is_match(&scalar.text)) {
+                return Read::Other(name);
+            }
+        }
+        Read::Str(&scalar.text)
+    }
+}
+
+#[test]
+fn the_yaml11_reader_knows_the_implicit_types() {
+    let y = Yaml11::new();
+    let plain = |t: &str| Scalar {
+        text: t.into(),
+        plain: true,
+        tag: None,
+    };
+    for (text, ty) in [
+        ("yes", "bool"),
+        ("Off", "bool"),
+        ("~", "null"),
+        ("", "null"),
+        ("010", "int"),
+        ("1_000", "int"),
+        ("1:20", "int"),
+        ("0x1F", "int"),
+        ("1.10", "float"),
+        (".inf", "float"),
+        ("2001-12-14", "timestamp"),
+        ("<<", "merge"),
+    ] {
+        assert_eq!(y.read(&plain(text)), Read::Other(ty), "{text}");
+    }
+    for text in ["v1.10", "1.2.3", "latest", "abc123", "on-call"] {
+        assert_eq!(y.read(&plain(text)), Read::Str(text), "{text}");
+    }
+    let quoted = Scalar {
+        text: "yes".into(),
+        plain: false,
+        tag: None,
+    };
+    assert_eq!(y.read(&quoted), Read::Str("yes"));
 }
