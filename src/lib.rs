@@ -14,6 +14,8 @@
 //! - [`fsio`]: atomic file writes.
 //! - [`ci`]: the pipeline that runs tagbump (commit trailers, links back).
 //! - [`template`]: `{placeholder}` templates for messages and branch names.
+//! - [`retry`]: the time-based retry budget and network time limits every way of
+//!   landing a change shares.
 //! - [`git`]: clone, commit and push a config repository (knows nothing of YAML).
 //! - [`forge`]: GitHub / GitLab pull and merge requests behind one trait.
 //! - [`secret`]: a string that never prints itself.
@@ -57,6 +59,7 @@ pub mod git;
 pub mod image;
 pub mod plan;
 pub mod policy;
+pub mod retry;
 pub mod secret;
 #[doc(hidden)]
 pub mod synth;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use support::git_server::{self, BareRepo, GitDaemon, SmartHttpServer};
 use tagbump::git::{
     commit_local, write_back, Applied, ApplyResult, Auth, CommitInfo, GitError, Identity,
-    RemoteSpec, RetryPolicy, WriteBackOptions,
+    RemoteSpec, RetryPolicy, Timeouts, WriteBackOptions,
 };
 use tagbump::secret::Secret;
 
@@ -82,11 +82,13 @@ fn token_spec(url: String, token: &str) -> RemoteSpec {
     }
 }
 
+/// Quick retries for the tests that provoke exactly one race; at most `max_attempts`.
 fn fast_retry(max_attempts: u32) -> RetryPolicy {
     RetryPolicy {
-        max_attempts,
+        retry_for: Duration::from_secs(60),
         base_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(200),
+        max_attempts: Some(max_attempts),
     }
 }
 
@@ -180,7 +182,7 @@ fn file_url_clone_edit_commit_push_lands_exactly_and_clones_shallow() {
     let changed = git_server::git(repo.path(), &["show", "--name-only", "--format=", "main"]);
     assert_eq!(changed.trim(), VALUES);
 
-    let clone = keep.path().join("attempt-1").join("repo");
+    let clone = keep.path().join("repo");
     assert!(
         clone.join(".git").join("shallow").is_file(),
         "the clone was shallow"
@@ -396,7 +398,7 @@ fn a_race_is_resolved_by_re_applying_on_the_new_tip() {
             .lock()
             .expect("lock")
             .iter()
-            .any(|l| l.contains("rejected") && l.contains("2/5")),
+            .any(|l| l.starts_with("attempt 1: push to") && l.contains("rejected")),
         "the retry was logged: {:?}",
         lines.lock().expect("lock")
     );
@@ -411,14 +413,8 @@ fn twenty_concurrent_writers_all_land_in_a_linear_history() {
         .map(|n| {
             let url = url.clone();
             std::thread::spawn(move || {
-                let options = WriteBackOptions {
-                    retry: RetryPolicy {
-                        max_attempts: 30,
-                        base_delay: Duration::from_millis(20),
-                        max_delay: Duration::from_millis(500),
-                    },
-                    ..WriteBackOptions::default()
-                };
+                // The defaults users get: no tuning for the test.
+                let options = WriteBackOptions::default();
                 let file = format!("apps/app{n}/values.txt");
                 write_back(&spec(url), &options, &mut |_| {}, move |root: &Path| {
                     let full = root.join(&file);
@@ -488,7 +484,65 @@ fn hook_rejection_is_reported_with_the_remote_message_and_not_retried() {
 }
 
 #[test]
-fn a_connection_dropped_mid_push_is_a_clear_error_and_changes_nothing() {
+fn a_connection_dropped_mid_push_is_retried_and_the_bump_lands_once() {
+    let repo = seed();
+    let server = SmartHttpServer::start(repo.root(), "tok");
+    server.drop_next_pushes_after(1, 16);
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let outcome = write_back(
+        &token_spec(server.url(repo.name()), "tok"),
+        &WriteBackOptions::default(),
+        &mut collect(&lines),
+        set_file(VALUES, "image:\n  tag: v7\n".into(), "web: v7"),
+    )
+    .expect("the second push lands");
+    assert_eq!(outcome.attempts, 2);
+    assert_eq!(
+        repo.log("main", "%s"),
+        vec!["web: v7".to_string(), "seed".into()]
+    );
+    let log = lines.lock().expect("log lock").join("\n");
+    assert!(log.contains("the connection failed during push"), "{log}");
+    assert!(
+        log.contains("attempt 2: fetched"),
+        "the clone was reused: {log}"
+    );
+}
+
+#[test]
+fn a_push_whose_answer_was_lost_is_found_landed_and_not_pushed_twice() {
+    let repo = seed();
+    let server = SmartHttpServer::start(repo.root(), "tok");
+    server.lose_next_push_responses(1);
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let mut runs = 0;
+    let outcome = write_back(
+        &token_spec(server.url(repo.name()), "tok"),
+        &WriteBackOptions::default(),
+        &mut collect(&lines),
+        |root: &Path| {
+            runs += 1;
+            set_file(VALUES, "image:\n  tag: v9\n".into(), "web: v9")(root)
+        },
+    )
+    .expect("landed");
+    assert!(outcome.changed);
+    assert_eq!(
+        outcome.commit,
+        repo.tip("main"),
+        "reports the commit that landed"
+    );
+    assert_eq!(runs, 1, "the edit was not re-applied");
+    assert_eq!(
+        repo.log("main", "%s"),
+        vec!["web: v9".to_string(), "seed".into()]
+    );
+    let log = lines.lock().expect("log lock").join("\n");
+    assert!(log.contains("did land"), "{log}");
+}
+
+#[test]
+fn a_connection_dropped_on_every_push_gives_up_after_the_budget_and_changes_nothing() {
     let repo = seed();
     let before = repo.tip("main");
     let server = SmartHttpServer::start(repo.root(), "tok");
@@ -501,16 +555,10 @@ fn a_connection_dropped_mid_push_is_a_clear_error_and_changes_nothing() {
     )
     .expect_err("push cannot complete");
     assert!(
-        matches!(
-            err,
-            GitError::Transport {
-                operation: "push",
-                ..
-            }
-        ),
+        matches!(err, GitError::RetriesExhausted { attempts: 5, .. }),
         "got {err:?}"
     );
-    assert!(err.to_string().contains("during push"), "{err}");
+    assert!(err.to_string().contains("failed during push"), "{err}");
     assert_eq!(repo.tip("main"), before);
 }
 
@@ -522,7 +570,7 @@ fn a_connection_reset_while_cloning_is_retried_and_the_bump_lands() {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let outcome = write_back(
         &token_spec(server.url(repo.name()), "tok"),
-        &opts(),
+        &WriteBackOptions::default(),
         &mut collect(&lines),
         set_file(VALUES, "image:\n  tag: v8\n".into(), "web: v8"),
     )
@@ -534,7 +582,7 @@ fn a_connection_reset_while_cloning_is_retried_and_the_bump_lands() {
     );
     let log = lines.lock().expect("log lock").join("\n");
     assert!(
-        log.contains("clone of") && log.contains("retrying"),
+        log.contains("the connection failed during clone") && log.contains("trying again"),
         "{log}"
     );
 }
@@ -553,16 +601,123 @@ fn a_clone_that_keeps_failing_gives_up_after_the_retry_budget() {
     )
     .expect_err("every clone fails");
     assert!(
-        matches!(
-            err,
-            GitError::Transport {
-                operation: "clone",
-                ..
-            }
-        ),
+        matches!(err, GitError::RetriesExhausted { .. }),
         "got {err:?}"
     );
+    assert!(err.to_string().contains("failed during clone"), "{err}");
     assert_eq!(repo.tip("main"), before);
+}
+
+/// A server that accepts connections and never says a word.
+struct SilentServer {
+    port: u16,
+    _accepted: Arc<Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl SilentServer {
+    fn start() -> SilentServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let accepted = Arc::new(Mutex::new(Vec::new()));
+        let keep = Arc::clone(&accepted);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                keep.lock().expect("lock").push(stream);
+            }
+        });
+        SilentServer {
+            port,
+            _accepted: accepted,
+        }
+    }
+}
+
+#[test]
+fn a_silent_server_is_abandoned_after_the_idle_timeout_with_a_clear_message() {
+    git_server::init();
+    let silent = SilentServer::start();
+    for url in [
+        format!("git://127.0.0.1:{}/config.git", silent.port),
+        format!("http://127.0.0.1:{}/config.git", silent.port),
+    ] {
+        let options = WriteBackOptions {
+            timeouts: Timeouts {
+                idle: Duration::from_secs(1),
+                ..Timeouts::default()
+            },
+            ..WriteBackOptions::default()
+        };
+        let err = write_back(
+            &spec(url.clone()),
+            &options,
+            &mut |_| {},
+            set_file(VALUES, "x".into(), "m"),
+        )
+        .expect_err("nobody answers");
+        assert!(
+            matches!(err, GitError::Timeout { .. }),
+            "{url}: got {err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("127.0.0.1:{}", silent.port))
+                && text.contains("clone")
+                && text.contains("received nothing for 1 s"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn the_default_idle_timeout_fails_a_silent_server_well_within_90_seconds() {
+    let defaults = WriteBackOptions::default();
+    assert_eq!(defaults.timeouts.idle, Duration::from_secs(60));
+    assert!(defaults.timeouts.overall >= Duration::from_secs(90));
+}
+
+#[test]
+fn the_token_is_not_sent_to_another_host_after_a_redirect() {
+    let repo = seed();
+    let before = repo.tip("main");
+    let elsewhere = SmartHttpServer::start(repo.root(), "s3cret-token");
+    let named = SmartHttpServer::start(repo.root(), "s3cret-token");
+    named.redirect_everything_to(elsewhere.url("").trim_end_matches('/'));
+    let err = write_back(
+        &token_spec(named.url(repo.name()), "s3cret-token"),
+        &opts(),
+        &mut |_| {},
+        set_file(VALUES, "x".into(), "m"),
+    )
+    .expect_err("the other host gets no credentials");
+    assert!(matches!(err, GitError::Auth { .. }), "got {err:?}");
+    assert!(
+        elsewhere.credentials_seen().is_empty(),
+        "credentials reached the redirect target: {:?}",
+        elsewhere.credentials_seen()
+    );
+    assert!(elsewhere.requests() > 0, "the redirect was followed");
+    assert!(!err.to_string().contains("s3cret-token"));
+    assert_eq!(repo.tip("main"), before);
+}
+
+#[test]
+fn command_running_transports_are_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("pwned");
+    let url = format!("ext::sh -c touch% {}", marker.display());
+    let err = write_back(
+        &spec(url),
+        &opts(),
+        &mut |_| {},
+        set_file(VALUES, "x".into(), "m"),
+    )
+    .expect_err("refused");
+    assert!(matches!(err, GitError::InvalidInput { .. }), "got {err:?}");
+    assert!(
+        err.to_string().contains("'ext' transport is not allowed"),
+        "{err}"
+    );
+    assert!(!marker.exists());
 }
 
 #[test]
@@ -682,8 +837,8 @@ fn the_token_appears_nowhere() {
     everything.push_str(&format!(
         "\n{rejected}\n{rejected:?}\n{auth_failed}\n{auth_failed:?}\n"
     ));
-    let config = std::fs::read_to_string(keep.path().join("attempt-1/repo/.git/config"))
-        .expect("kept clone config");
+    let config =
+        std::fs::read_to_string(keep.path().join("repo/.git/config")).expect("kept clone config");
     everything.push_str(&config);
     everything.push_str(&git_server::spawned_git_argv());
     assert!(
@@ -1289,7 +1444,7 @@ fn the_token_appears_nowhere_in_sparse_mode_either() {
     .expect_err("wrong token");
     assert!(matches!(failed, GitError::Auth { .. }), "{failed:?}");
 
-    let clone = keep.path().join("attempt-1/repo/.git");
+    let clone = keep.path().join("repo/.git");
     let config = std::fs::read_to_string(clone.join("config")).expect("kept clone config");
     assert!(
         config.contains("promisor = true"),

@@ -159,9 +159,21 @@ pub struct GitArgs {
     /// Committer email. Default: GIT_COMMITTER_EMAIL, else the author's.
     #[arg(long, env = "GIT_COMMITTER_EMAIL")]
     pub committer_email: Option<String>,
-    /// How many times to try the push when another pipeline pushed first.
-    #[arg(long, default_value_t = 5, value_name = "N")]
-    pub retries: u32,
+    /// How long to keep trying when another pipeline pushed first (or the connection
+    /// dropped): each lost race fetches the new tip and re-applies the edit, with
+    /// jittered exponential backoff. E.g. 90s, 3m, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "3m", env = "TAGBUMP_RETRY_FOR", value_parser = tagbump::retry::parse_duration)]
+    pub retry_for: std::time::Duration,
+    /// Also give up after N attempts, even with --retry-for time left. Default: no limit.
+    #[arg(long, value_name = "N", env = "TAGBUMP_RETRIES")]
+    pub retries: Option<u32>,
+    /// The whole run must finish within this time, retries included.
+    #[arg(long, value_name = "DURATION", default_value = "10m", env = "TAGBUMP_TIMEOUT", value_parser = tagbump::retry::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Abandon a network step (clone, fetch, push) when the server sends nothing for
+    /// this long; also the connect timeout.
+    #[arg(long, value_name = "DURATION", default_value = "60s", env = "TAGBUMP_IO_TIMEOUT", value_parser = tagbump::retry::parse_duration)]
+    pub io_timeout: std::time::Duration,
     /// Do not add Source-Commit / Pipeline trailers from the CI environment.
     #[arg(long)]
     pub no_trailers: bool,

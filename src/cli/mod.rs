@@ -11,6 +11,7 @@ use clap::Parser;
 /// Parses the arguments, runs the command, prints errors with their context.
 pub fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    stop_cleanly_on_signals();
     match run::run(cli.command) {
         Ok(code) => code,
         Err(err) => {
@@ -18,6 +19,27 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// SIGINT, SIGTERM and SIGHUP (a cancelled CI job, Ctrl-C) kill every git child with
+/// its helpers (they run in their own process groups, so the terminal's signal does not
+/// reach them) and remove the temporary clone, then exit with 128 + the signal number.
+/// A push that was under way either completed before or never lands.
+fn stop_cleanly_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        eprintln!("tagbump: warning: cannot install signal handlers; a stopped run may leave git children behind");
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            tagbump::git::cleanup();
+            eprintln!(
+                "tagbump: stopped by signal {signal}; git children killed, temporary clone removed"
+            );
+            std::process::exit(128 + signal);
+        }
+    });
 }
 
 /// The error and its causes joined by `: ` (like `{err:#}`), leaving out a cause whose

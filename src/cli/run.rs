@@ -11,7 +11,7 @@ use super::output::{self, Report};
 use tagbump::ci::{self, Pipeline};
 use tagbump::forge::{self, ChangeLine, ForgeKind, PullRequestSpec, RepoId};
 use tagbump::git::{
-    self, Applied, Auth, CommitInfo, Identity, RemoteSpec, RetryPolicy, WriteBackOptions,
+    self, Applied, Auth, CommitInfo, Identity, RemoteSpec, RetryPolicy, Timeouts, WriteBackOptions,
 };
 use tagbump::image::parse_image_and_tag;
 use tagbump::plan::{self, FileEdits, Plan, Request};
@@ -186,6 +186,7 @@ fn local_commit(
     let wb = WriteBackOptions {
         push_branch: None,
         retry: retry_policy(common),
+        timeouts: timeouts(common),
         dry_run: common.dry_run,
         keep_clone: None,
         sparse_paths: None,
@@ -234,6 +235,7 @@ fn remote(
     let wb = WriteBackOptions {
         push_branch: push_branch.clone(),
         retry: retry_policy(common),
+        timeouts: timeouts(common),
         dry_run: common.dry_run,
         keep_clone: None,
         sparse_paths: sparse_paths(request),
@@ -398,8 +400,16 @@ fn context_for(request: &Request, place: &str) -> String {
 
 fn retry_policy(common: &CommonArgs) -> RetryPolicy {
     RetryPolicy {
-        max_attempts: common.git.retries.max(1),
+        retry_for: common.git.retry_for,
+        max_attempts: common.git.retries.map(|n| n.max(1)),
         ..RetryPolicy::default()
+    }
+}
+
+fn timeouts(common: &CommonArgs) -> Timeouts {
+    Timeouts {
+        overall: common.git.timeout,
+        idle: common.git.io_timeout,
     }
 }
 

@@ -1,28 +1,48 @@
-//! Running the `git` binary for the steps `gix` cannot do (push, and the fallbacks
-//! documented in the module docs), without ever exposing a credential.
+//! Running the `git` binary for every step that talks to a remote (clone, fetch, push,
+//! ls-remote, the lazy blob fetch of a sparse checkout) and the few local steps gix
+//! cannot do, without ever exposing a credential and without ever hanging.
 //!
 //! Credentials reach the child only through its environment:
 //!
 //! - `-c credential.helper=` first empties the helper list inherited from any config,
 //!   then `-c credential.helper=!f() { … }; f` installs a shell helper that prints
-//!   `username=$TAGBUMP_GIT_USERNAME` and `password=$TAGBUMP_GIT_PASSWORD`. The helper
-//!   text in `argv` contains the variable *names* only; the values are set on this one
-//!   child process with [`Command::env`], so they never show up in `ps`, in
-//!   `.git/config`, in the remote URL, or in any log line.
+//!   `username=$TAGBUMP_GIT_USERNAME` and `password=$TAGBUMP_GIT_PASSWORD` — and only
+//!   when git asks for the protocol and host (with port) the user named
+//!   (`$TAGBUMP_GIT_PROTOCOL`, `$TAGBUMP_GIT_HOST`). A redirect to another host gets
+//!   nothing. The helper text in `argv` contains the variable *names* only; the values
+//!   are set on this one child process with [`Command::env`], so they never show up in
+//!   `ps`, in `.git/config`, in the remote URL, or in any log line.
+//! - `http.followRedirects=initial` (git's default, pinned against user config): only
+//!   the first request of a fetch or push may be redirected, and curl never resends
+//!   credentials to another host.
+//! - `GIT_ALLOW_PROTOCOL=https:http:ssh:git:file`: no `ext::` or other
+//!   command-running transport, whatever the URL or a `.gitmodules` says.
 //! - Prompts are disabled (`GIT_TERMINAL_PROMPT=0`, empty `GIT_ASKPASS` / `core.askPass`,
 //!   `ssh -o BatchMode=yes`): a wrong token fails fast instead of hanging a deploy.
+//! - Time limits: every child runs under the watchdog of `child.rs` (idle timeout,
+//!   overall deadline, whole process group killed); HTTP transfers also carry curl's
+//!   low-speed limit and SSH a connect timeout and keep-alives with the same idle time.
 //! - `LC_ALL=C` keeps git's messages in English, which the error classification reads.
 
 use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
+use super::child::{self, Killed, Limits};
 use super::redact::Redactor;
 use super::{Auth, GitError};
 
 const USERNAME_VAR: &str = "TAGBUMP_GIT_USERNAME";
 const PASSWORD_VAR: &str = "TAGBUMP_GIT_PASSWORD";
-const HELPER: &str = "!f() { test \"$1\" = get || exit 0; printf 'username=%s\\npassword=%s\\n' \"$TAGBUMP_GIT_USERNAME\" \"$TAGBUMP_GIT_PASSWORD\"; }; f";
+const PROTOCOL_VAR: &str = "TAGBUMP_GIT_PROTOCOL";
+const HOST_VAR: &str = "TAGBUMP_GIT_HOST";
+/// Reads git's credential request (`key=value` lines) and answers only for the
+/// configured protocol and host.
+const HELPER: &str = "!f() { test \"$1\" = get || exit 0; p=; h=; while IFS= read -r l; do case \"$l\" in protocol=*) p=\"${l#protocol=}\";; host=*) h=\"${l#host=}\";; esac; done; test \"$p\" = \"$TAGBUMP_GIT_PROTOCOL\" && test \"$h\" = \"$TAGBUMP_GIT_HOST\" || exit 0; printf 'username=%s\\npassword=%s\\n' \"$TAGBUMP_GIT_USERNAME\" \"$TAGBUMP_GIT_PASSWORD\"; }; f";
+
+/// The transports git may use (`GIT_ALLOW_PROTOCOL`).
+pub(crate) const ALLOWED_PROTOCOLS: &str = "https:http:ssh:git:file";
 
 /// The outcome of one `git` invocation, with stdout and stderr already redacted.
 #[derive(Debug)]
@@ -47,38 +67,68 @@ impl GitOutput {
     }
 }
 
+/// Protocol and host (with port, as written in the URL) that credentials belong to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CredentialScope {
+    /// `https` or `http`.
+    pub protocol: String,
+    /// `host` or `host:port`, lower-case.
+    pub host: String,
+}
+
+impl CredentialScope {
+    /// The scope of an `http(s)://` URL; `None` for other transports.
+    pub(crate) fn of_url(url: &str) -> Option<CredentialScope> {
+        let (scheme, rest) = url.split_once("://")?;
+        let protocol = scheme.to_ascii_lowercase();
+        if protocol != "https" && protocol != "http" {
+            return None;
+        }
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        Some(CredentialScope {
+            protocol,
+            host: host.to_ascii_lowercase(),
+        })
+    }
+}
+
 /// How to run `git` for one remote.
 pub(crate) struct GitRunner<'a> {
     /// Credentials to hand to git. `None` keeps whatever the repository's own
     /// configuration provides (local mode with [`Auth::Anonymous`]).
     pub auth: Option<&'a Auth>,
+    /// Where a token may be sent; without a scope a token is never handed out.
+    pub scope: Option<&'a CredentialScope>,
     /// Custom CA bundle (`http.sslCAInfo`).
     pub ca_bundle: Option<&'a Path>,
     /// Scrubs secrets from everything we read back.
     pub redactor: &'a Redactor,
+    /// Idle timeout and deadline of each child.
+    pub limits: Limits,
+    /// The remote, credential-free, for timeout messages.
+    pub display_url: &'a str,
 }
 
 impl GitRunner<'_> {
     fn command(&self, dir: &Path) -> Command {
         let mut cmd = Command::new("git");
+        let idle_secs = self.limits.idle.as_secs().max(1);
         cmd.current_dir(dir)
             .env("LC_ALL", "C")
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("GIT_ASKPASS", "")
+            .env("GIT_ALLOW_PROTOCOL", ALLOWED_PROTOCOLS)
             .env_remove("SSH_ASKPASS")
             .env_remove(USERNAME_VAR)
             .env_remove(PASSWORD_VAR)
-            .stdin(Stdio::null());
-        // No prompts; and a stalled HTTP transfer (< 1 byte/s for 2 minutes) fails
-        // instead of hanging a deploy forever.
-        cmd.args([
-            "-c",
-            "core.askPass=",
-            "-c",
-            "http.lowSpeedLimit=1",
-            "-c",
-            "http.lowSpeedTime=120",
-        ]);
+            .env_remove(PROTOCOL_VAR)
+            .env_remove(HOST_VAR);
+        // No prompts; redirects only on the first request; a stalled HTTP transfer
+        // (< 1 byte/s for the idle time) fails instead of hanging a deploy.
+        cmd.args(["-c", "core.askPass=", "-c", "http.followRedirects=initial"])
+            .args(["-c", "http.lowSpeedLimit=1", "-c"])
+            .arg(format!("http.lowSpeedTime={idle_secs}"));
         if let Some(ca) = self.ca_bundle {
             cmd.arg("-c")
                 .arg(format!("http.sslCAInfo={}", ca.display()));
@@ -89,45 +139,148 @@ impl GitRunner<'_> {
                 cmd.args(["-c", "credential.helper="]);
             }
             Some(Auth::Token { username, token }) => {
-                cmd.args(["-c", "credential.helper="])
-                    .arg("-c")
-                    .arg(format!("credential.helper={HELPER}"))
-                    .env(USERNAME_VAR, username)
-                    .env(PASSWORD_VAR, token.expose());
+                cmd.args(["-c", "credential.helper="]);
+                if let Some(scope) = self.scope {
+                    cmd.arg("-c")
+                        .arg(format!("credential.helper={HELPER}"))
+                        .env(USERNAME_VAR, username)
+                        .env(PASSWORD_VAR, token.expose())
+                        .env(PROTOCOL_VAR, &scope.protocol)
+                        .env(HOST_VAR, &scope.host);
+                }
             }
             Some(Auth::Ssh { key_file }) => {
                 cmd.args(["-c", "credential.helper="]);
-                cmd.env("GIT_SSH_COMMAND", ssh_command(key_file.as_deref()));
+                cmd.env(
+                    "GIT_SSH_COMMAND",
+                    ssh_command(key_file.as_deref(), self.limits.idle),
+                );
             }
         }
         cmd
     }
 
-    /// Runs `git <args>` in `dir` and returns its redacted output. Fails only if git
-    /// could not be started; a non-zero exit is reported in [`GitOutput::success`].
+    /// Runs `git <args>` in `dir` and returns its redacted output, with progress lines
+    /// removed from stderr. Fails if git could not be started, or with
+    /// [`GitError::Timeout`] when the watchdog killed it; a non-zero exit is reported in
+    /// [`GitOutput::success`].
     pub(crate) fn run<I, S>(&self, dir: &Path, args: I) -> Result<GitOutput, GitError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let output = self
-            .command(dir)
-            .args(args)
-            .output()
-            .map_err(|source| GitError::Io {
-                context: "running the git binary (is git installed and on PATH?)".to_string(),
-                source,
-            })?;
-        Ok(GitOutput {
-            success: output.status.success(),
-            stdout: self
-                .redactor
-                .redact(&String::from_utf8_lossy(&output.stdout)),
-            stderr: self
-                .redactor
-                .redact(&String::from_utf8_lossy(&output.stderr)),
-        })
+        let args: Vec<std::ffi::OsString> =
+            args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let operation = args
+            .iter()
+            .map(|a| a.to_string_lossy())
+            .find(|a| !a.starts_with('-'))
+            .map_or_else(|| "git".to_string(), |a| a.into_owned());
+        let mut cmd = self.command(dir);
+        cmd.args(&args);
+        let outcome = child::run(cmd, self.limits).map_err(|source| GitError::Io {
+            context: "running the git binary (is git installed and on PATH?)".to_string(),
+            source,
+        })?;
+        match outcome {
+            child::Outcome::Finished(f) => Ok(GitOutput {
+                success: f.status.success(),
+                stdout: self.redactor.redact(&String::from_utf8_lossy(&f.stdout)),
+                stderr: without_progress(
+                    &self.redactor.redact(&String::from_utf8_lossy(&f.stderr)),
+                ),
+            }),
+            child::Outcome::Killed { why, stderr } => {
+                let said =
+                    without_progress(&self.redactor.redact(&String::from_utf8_lossy(&stderr)));
+                let said = said.trim();
+                Err(GitError::Timeout {
+                    url: self.display_url.to_string(),
+                    host: host_of(self.display_url),
+                    operation,
+                    waited: match why {
+                        Killed::Idle(d) => {
+                            format!("received nothing for {} s (--io-timeout)", d.as_secs_f32())
+                        }
+                        Killed::Deadline => {
+                            "the run's overall deadline passed (--timeout)".to_string()
+                        }
+                    },
+                    last_output: if said.is_empty() {
+                        None
+                    } else {
+                        Some(last_meaningful_lines(said))
+                    },
+                })
+            }
+        }
     }
+}
+
+/// `host[:port]` of a URL (or scp-like `user@host:path`), for messages.
+pub(crate) fn host_of(url: &str) -> String {
+    if let Some((_, rest)) = url.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        return if host.is_empty() {
+            "the local machine".to_string()
+        } else {
+            host.to_string()
+        };
+    }
+    if super::remote::is_scp_like(url) {
+        let before_colon = url.split(':').next().unwrap_or(url);
+        return before_colon
+            .rsplit('@')
+            .next()
+            .unwrap_or(before_colon)
+            .to_string();
+    }
+    "the local machine".to_string()
+}
+
+/// git's stderr without progress meters (`--progress` output: lines rewritten with
+/// `\r`, "Receiving objects: 42% …", "remote: Counting objects: …", "Total 3 …").
+pub(crate) fn without_progress(stderr: &str) -> String {
+    const METERS: [&str; 16] = [
+        "Enumerating objects:",
+        "Counting objects:",
+        "Compressing objects:",
+        "Writing objects:",
+        "Receiving objects:",
+        "Resolving deltas:",
+        "Unpacking objects:",
+        "Delta compression using",
+        "Total ",
+        "Checking objects:",
+        "Updating files:",
+        "Finding sources:",
+        "Filtering content:",
+        "Checking connectivity:",
+        "Updating index flags:",
+        "Unpacking files:",
+    ];
+    let mut out = String::with_capacity(stderr.len());
+    for line in stderr.split('\n') {
+        let line = line.trim_end_matches('\r');
+        let line = line.rsplit('\r').next().unwrap_or(line);
+        let body = line.strip_prefix("remote:").map_or(line, str::trim_start);
+        if METERS.iter().any(|m| body.starts_with(m)) {
+            continue;
+        }
+        if line.is_empty() && out.is_empty() {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    if out == "\n" {
+        out.clear();
+    }
+    out
 }
 
 /// The `(major, minor)` version of the `git` binary on `PATH`, `None` if it cannot be
@@ -147,14 +300,19 @@ fn parse_version(text: &str) -> Option<(u32, u32)> {
 }
 
 /// `GIT_SSH_COMMAND` for the child: the caller's own `GIT_SSH_COMMAND` (or `ssh`),
-/// non-interactive, plus `-i <key>` when a key file is given. A relative key path is
+/// non-interactive, with a connect timeout and keep-alives, plus `-i <key>` when a key file is given. A relative key path is
 /// made absolute against our working directory: git runs ssh inside the clone.
-pub(crate) fn ssh_command(key_file: Option<&Path>) -> String {
+pub(crate) fn ssh_command(key_file: Option<&Path>, idle: Duration) -> String {
     let base = std::env::var("GIT_SSH_COMMAND")
         .ok()
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "ssh".to_string());
-    let mut cmd = format!("{base} -o BatchMode=yes");
+    // Keep-alives every 15 s, given up after the idle time; connect within it.
+    let idle = idle.as_secs().max(1);
+    let alive_max = idle.div_ceil(15).max(1);
+    let mut cmd = format!(
+        "{base} -o BatchMode=yes -o ConnectTimeout={idle} -o ServerAliveInterval=15 -o ServerAliveCountMax={alive_max}"
+    );
     if let Some(key) = key_file {
         let key = std::path::absolute(key).unwrap_or_else(|_| key.to_path_buf());
         cmd.push_str(" -o IdentitiesOnly=yes -i ");
@@ -215,7 +373,7 @@ pub(crate) fn push(
         lease,
         skip_local_hooks,
     } = req;
-    let mut args: Vec<String> = vec!["push".into(), "--porcelain".into()];
+    let mut args: Vec<String> = vec!["push".into(), "--porcelain".into(), "--progress".into()];
     if skip_local_hooks {
         // A temporary clone has no hooks of its own; `--no-verify` only skips *local*
         // pre-push hooks. Server-side hooks and branch protection still apply.
@@ -474,14 +632,14 @@ mod tests {
 
     #[test]
     fn ssh_command_quotes_the_key_path() {
-        let cmd = ssh_command(Some(Path::new("/k/it's key")));
+        let cmd = ssh_command(Some(Path::new("/k/it's key")), Duration::from_secs(60));
         assert!(cmd.ends_with("-i '/k/it'\\''s key'"), "{cmd}");
         assert!(cmd.contains("BatchMode=yes"));
     }
 
     #[test]
     fn a_relative_key_path_is_made_absolute() {
-        let cmd = ssh_command(Some(Path::new("keys/deploy")));
+        let cmd = ssh_command(Some(Path::new("keys/deploy")), Duration::from_secs(60));
         let expected = std::env::current_dir().expect("cwd").join("keys/deploy");
         assert!(
             cmd.ends_with(&format!("-i '{}'", expected.display())),

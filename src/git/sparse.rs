@@ -53,8 +53,8 @@ use std::path::{Component, Path, PathBuf};
 use gix::ObjectId;
 
 use super::cli;
-use super::clone::Remote;
 use super::commit::repo_path;
+use super::remote::{is_local_path, Remote};
 use super::GitError;
 
 /// Oldest git used for sparse partial clones. Partial clone with batched blob prefetch
@@ -104,7 +104,7 @@ pub(crate) fn pattern(path: &str) -> String {
 }
 
 /// How the clone's worktree was populated.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Checkout {
     /// Only the sparse paths; their blobs were fetched on demand.
     Sparse,
@@ -142,7 +142,13 @@ pub(crate) fn checkout(
 ) -> Result<Checkout, GitError> {
     let runner = remote.runner();
     let kind = match symlink_among(repo, tip, paths)? {
-        Some(link) => Checkout::FullBecauseOfSymlink(link),
+        Some(link) => {
+            // A refresh may find a link that the first checkout did not have.
+            runner
+                .run(dest, ["config", "core.sparseCheckout", "false"])?
+                .checked("configuring the checkout")?;
+            Checkout::FullBecauseOfSymlink(link)
+        }
         None => {
             let info = repo.git_dir().join("info");
             std::fs::create_dir_all(&info)
@@ -236,11 +242,6 @@ fn symlink_among(
         }
     }
     Ok(None)
-}
-
-/// A local path (not a URL, not scp-like ssh syntax).
-fn is_local_path(url: &str) -> bool {
-    !url.contains("://") && !super::is_scp_like(url)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -449,8 +449,19 @@ struct HttpState {
     /// If non-zero: close the socket after reading this many body bytes of a
     /// `git-receive-pack` POST (fault injection).
     drop_push_after: AtomicUsize,
+    /// How many of the next pushes `drop_push_after` applies to.
+    drop_pushes: AtomicUsize,
+    /// Fault injection: this many next pushes are carried out by `git http-backend`,
+    /// then the connection is closed without a response (the push landed, the client
+    /// cannot know).
+    lose_push_responses: AtomicUsize,
     /// Fault injection: this many next connections are closed as soon as accepted.
     close_connections: AtomicUsize,
+    /// If set: every request is answered `302 Found` to this base URL + the request
+    /// target (a moved repository, or a hostile redirect).
+    redirect_to: Mutex<Option<String>>,
+    /// The decoded `user:password` of every `Authorization: Basic` header received.
+    credentials_seen: Mutex<Vec<String>>,
     stop: AtomicBool,
 }
 
@@ -538,6 +549,30 @@ impl SmartHttpServer {
     /// `git http-backend` sees anything. `0` turns it off.
     pub fn drop_pushes_after(&self, bytes: usize) {
         self.state.drop_push_after.store(bytes, Ordering::SeqCst);
+        self.state.drop_pushes.store(usize::MAX, Ordering::SeqCst);
+    }
+
+    /// Fault injection: like [`SmartHttpServer::drop_pushes_after`], for the next `n`
+    /// pushes only.
+    pub fn drop_next_pushes_after(&self, n: usize, bytes: usize) {
+        self.state.drop_push_after.store(bytes, Ordering::SeqCst);
+        self.state.drop_pushes.store(n, Ordering::SeqCst);
+    }
+
+    /// Fault injection: the next `n` pushes are applied to the repository, then the
+    /// connection is closed without an answer.
+    pub fn lose_next_push_responses(&self, n: usize) {
+        self.state.lose_push_responses.store(n, Ordering::SeqCst);
+    }
+
+    /// Answers every request with `302 Found` to `base` + the request's path and query.
+    pub fn redirect_everything_to(&self, base: &str) {
+        *self.state.redirect_to.lock().expect("lock") = Some(base.to_string());
+    }
+
+    /// The decoded `user:password` of every Basic `Authorization` header received.
+    pub fn credentials_seen(&self) -> Vec<String> {
+        self.state.credentials_seen.lock().expect("lock").clone()
     }
 
     /// Fault injection: the next `n` connections are closed right after they are
@@ -666,6 +701,27 @@ fn handle_connection(stream: TcpStream, state: &HttpState) -> std::io::Result<()
         }
     }
 
+    if let Some(raw) = headers
+        .get("authorization")
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(base64_decode)
+    {
+        state
+            .credentials_seen
+            .lock()
+            .expect("lock")
+            .push(String::from_utf8_lossy(&raw).into_owned());
+    }
+    let redirect = state.redirect_to.lock().expect("lock").clone();
+    if let Some(base) = redirect {
+        return write_response(
+            &mut out,
+            "302 Found",
+            &[("Location".into(), format!("{base}{target}"))],
+            b"moved\n",
+        );
+    }
+
     let authorized = state.token.is_none()
         || headers
             .get("authorization")
@@ -714,7 +770,13 @@ fn handle_connection(stream: TcpStream, state: &HttpState) -> std::io::Result<()
     let has_body = content_length.is_some() || chunked;
     let drop_after = state.drop_push_after.load(Ordering::SeqCst);
     let is_push = method == "POST" && path.ends_with("/git-receive-pack");
-    let limit = (is_push && drop_after > 0).then_some(drop_after);
+    let limit = (is_push
+        && drop_after > 0
+        && state
+            .drop_pushes
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok())
+    .then_some(drop_after);
     let body = if has_body {
         let (body, cut) = read_body(
             &mut reader,
@@ -772,6 +834,16 @@ fn handle_connection(stream: TcpStream, state: &HttpState) -> std::io::Result<()
     let _ = feeder.join();
     child.wait()?;
 
+    if is_push
+        && state
+            .lose_push_responses
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    {
+        // Fault injection: the push was applied; the answer never arrives.
+        let _ = out.shutdown(Shutdown::Both);
+        return Ok(());
+    }
     let (head, body) = split_cgi(&output);
     let mut status = "200 OK".to_string();
     let mut response_headers = Vec::new();

@@ -1,0 +1,243 @@
+//! Running one `git` child under a watchdog, so that nothing hangs a pipeline.
+//!
+//! - **Idle timeout.** Network steps run with `--progress`, so git reports on stderr
+//!   while bytes move; a child that prints nothing for [`Limits::idle`] (a server that
+//!   accepted the connection and went silent, a SYN that is never answered) is killed.
+//! - **Deadline.** No child outlives the run's overall deadline.
+//! - **Its own process group.** git spawns helpers (`git-remote-http`, `ssh`,
+//!   `pack-objects`, `index-pack`); a timeout kills the whole group, not just `git`.
+//!   Since a process group no longer receives the terminal's Ctrl-C, every live group
+//!   is registered here and [`terminate_all`] kills them: the binary calls it from its
+//!   SIGINT/SIGTERM handler.
+
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Time limits for one child.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    /// Kill the child after this long without a byte on stdout or stderr.
+    pub idle: Duration,
+    /// Kill the child at this instant.
+    pub deadline: Option<Instant>,
+}
+
+/// What a finished child left behind.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Why a child was killed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Killed {
+    /// Silent for [`Limits::idle`].
+    Idle(Duration),
+    /// The overall deadline passed.
+    Deadline,
+}
+
+/// A child that finished, or was killed by the watchdog (with what it printed so far).
+pub(crate) enum Outcome {
+    Finished(Finished),
+    Killed { why: Killed, stderr: Vec<u8> },
+}
+
+/// Process groups of the children now running.
+static LIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn register(pid: u32) {
+    if let Ok(mut live) = LIVE_GROUPS.lock() {
+        live.push(pid);
+    }
+}
+
+fn unregister(pid: u32) {
+    if let Ok(mut live) = LIVE_GROUPS.lock() {
+        live.retain(|p| *p != pid);
+    }
+}
+
+fn kill_group(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        // The group may already be gone; nothing to do then.
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
+/// Kills every git child (and its helpers) that is still running. For signal
+/// handlers: a run that is being stopped must not leave a push behind that lands later.
+pub fn terminate_all() {
+    let groups = LIVE_GROUPS
+        .lock()
+        .map(|live| live.clone())
+        .unwrap_or_default();
+    for pid in groups {
+        kill_group(pid);
+    }
+}
+
+enum Event {
+    Activity,
+    Exited(std::io::Result<ExitStatus>),
+}
+
+/// Spawns `cmd` (stdin closed, stdout and stderr captured) in its own process group and
+/// waits for it under `limits`.
+pub(crate) fn run(mut cmd: Command, limits: Limits) -> std::io::Result<Outcome> {
+    use std::os::unix::process::CommandExt;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd.spawn()?;
+    let pid = child.id();
+    register(pid);
+    let (tx, rx) = mpsc::channel::<Event>();
+    let reader = |stream: Option<Box<dyn Read + Send>>, tx: mpsc::Sender<Event>| {
+        std::thread::spawn(move || {
+            let mut collected = Vec::new();
+            let Some(mut stream) = stream else {
+                return collected;
+            };
+            let mut buf = [0u8; 8192];
+            loop {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => return collected,
+                    Ok(n) => {
+                        collected.extend_from_slice(&buf[..n]);
+                        let _ = tx.send(Event::Activity);
+                    }
+                }
+            }
+        })
+    };
+    let out_reader = reader(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        tx.clone(),
+    );
+    let err_reader = reader(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        tx.clone(),
+    );
+    let waiter = std::thread::spawn(move || {
+        let status = child.wait();
+        let _ = tx.send(Event::Exited(status));
+    });
+
+    let mut last_activity = Instant::now();
+    let outcome = loop {
+        let now = Instant::now();
+        let idle_left = limits.idle.saturating_sub(now - last_activity);
+        let deadline_left = limits
+            .deadline
+            .map_or(Duration::MAX, |d| d.saturating_duration_since(now));
+        match rx.recv_timeout(idle_left.min(deadline_left)) {
+            Ok(Event::Activity) => last_activity = Instant::now(),
+            Ok(Event::Exited(status)) => break Ok(status),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let why = if deadline_left <= idle_left {
+                    Killed::Deadline
+                } else {
+                    Killed::Idle(limits.idle)
+                };
+                break Err(why);
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                break Err(Killed::Deadline);
+            }
+        }
+    };
+    if outcome.is_err() {
+        kill_group(pid);
+    }
+    // The waiter reaps the child (killed or not); then the pipes close. Helpers that
+    // inherited the pipes were killed with the group.
+    let _ = waiter.join();
+    unregister(pid);
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    match outcome {
+        Ok(status) => Ok(Outcome::Finished(Finished {
+            status: status?,
+            stdout,
+            stderr,
+        })),
+        Err(why) => Ok(Outcome::Killed { why, stderr }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(idle_ms: u64) -> Limits {
+        Limits {
+            idle: Duration::from_millis(idle_ms),
+            deadline: None,
+        }
+    }
+
+    #[test]
+    fn a_finished_child_reports_its_output() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo out; echo err >&2; exit 3"]);
+        match run(cmd, limits(10_000)).expect("spawn") {
+            Outcome::Finished(f) => {
+                assert_eq!(f.status.code(), Some(3));
+                assert_eq!(f.stdout, b"out\n");
+                assert_eq!(f.stderr, b"err\n");
+            }
+            Outcome::Killed { .. } => panic!("killed"),
+        }
+    }
+
+    #[test]
+    fn a_silent_child_and_its_children_are_killed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let marker = dir.path().join("grandchild-survived");
+        let mut cmd = Command::new("sh");
+        // The grandchild would write the marker after 2 s unless killed with the group.
+        cmd.arg("-c").arg(format!(
+            "(sleep 2; touch '{}') & echo started >&2; sleep 30",
+            marker.display()
+        ));
+        match run(cmd, limits(300)).expect("spawn") {
+            Outcome::Killed { why, stderr } => {
+                assert_eq!(why, Killed::Idle(Duration::from_millis(300)));
+                assert_eq!(stderr, b"started\n");
+            }
+            Outcome::Finished(_) => panic!("not killed"),
+        }
+        std::thread::sleep(Duration::from_millis(2500));
+        assert!(!marker.exists(), "the grandchild outlived the timeout");
+    }
+
+    #[test]
+    fn output_keeps_a_child_alive_until_the_deadline() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "while :; do echo tick >&2; sleep 0.05; done"]);
+        let l = Limits {
+            idle: Duration::from_millis(500),
+            deadline: Some(Instant::now() + Duration::from_millis(400)),
+        };
+        match run(cmd, l).expect("spawn") {
+            Outcome::Killed { why, .. } => assert_eq!(why, Killed::Deadline),
+            Outcome::Finished(_) => panic!("not killed"),
+        }
+    }
+}

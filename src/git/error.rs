@@ -1,0 +1,132 @@
+//! What can go wrong while landing a change with git. Every message is redacted.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong. All messages are redacted.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// The remote could not be reached or the repository does not exist there.
+    #[error("cannot reach the git repository {url}: {detail}")]
+    Unreachable {
+        /// Remote URL without credentials.
+        url: String,
+        /// What the transport said.
+        detail: String,
+    },
+    /// The remote refused our credentials.
+    #[error(
+        "authentication to {url} failed: {detail} — check that the token (or key) is valid and has write permission on the repository"
+    )]
+    Auth {
+        /// Remote URL without credentials.
+        url: String,
+        /// What the transport said.
+        detail: String,
+    },
+    /// The requested branch does not exist on the remote.
+    #[error("branch '{branch}' not found in {url}")]
+    BranchNotFound {
+        /// Remote URL without credentials.
+        url: String,
+        /// The missing branch.
+        branch: String,
+    },
+    /// The remote refused the push (server-side hook, branch protection, …). Not retried.
+    #[error(
+        "push to branch '{branch}' of {url} was rejected by the remote: {reason}{}",
+        format_remote_lines(remote_messages)
+    )]
+    Rejected {
+        /// Remote URL without credentials.
+        url: String,
+        /// The branch we pushed to.
+        branch: String,
+        /// git's one-line reason, e.g. `[remote rejected] (pre-receive hook declined)`.
+        reason: String,
+        /// The remote's `remote:` lines (hook output), redacted.
+        remote_messages: Vec<String>,
+    },
+    /// The branch kept moving (or the connection kept failing) for the whole retry
+    /// budget; we gave up.
+    #[error(
+        "gave up after {attempts} attempts in {seconds} s: branch '{branch}' of {url} kept moving because of concurrent pushes (last: {last}); raise --retry-for to wait longer"
+    )]
+    RetriesExhausted {
+        /// Seconds spent.
+        seconds: u64,
+        /// The last reason to retry.
+        last: String,
+        /// Remote URL without credentials.
+        url: String,
+        /// The branch we pushed to.
+        branch: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// A network step was abandoned: the server stopped answering (idle timeout) or
+    /// the run's overall deadline passed. Not retried.
+    #[error("{operation} of {url} timed out: {waited} from {host}{}", last_output.as_ref().map(|o| format!(" (git said: {o})")).unwrap_or_default())]
+    Timeout {
+        /// Remote URL without credentials.
+        url: String,
+        /// `host[:port]` that was waited for.
+        host: String,
+        /// `clone`, `fetch`, `push`, `ls-remote`, ….
+        operation: String,
+        /// What was waited for, and which limit ended it.
+        waited: String,
+        /// The last lines git printed, if any (redacted).
+        last_output: Option<String>,
+    },
+    /// The connection failed in the middle of an operation (e.g. dropped during push).
+    #[error("the connection to {url} failed during {operation}: {detail}")]
+    Transport {
+        /// Remote URL without credentials.
+        url: String,
+        /// `clone`, `push`, `fetch`, ….
+        operation: &'static str,
+        /// What the transport said.
+        detail: String,
+    },
+    /// Local mode: the branch moved upstream, but the checkout has other uncommitted
+    /// changes, so it is not reset.
+    #[error(
+        "the upstream of {path} moved and the checkout has uncommitted changes besides ours ({files}); not resetting it — commit or stash them and retry"
+    )]
+    DirtyWorktree {
+        /// The checkout.
+        path: PathBuf,
+        /// The other changed paths, comma-separated.
+        files: String,
+    },
+    /// Bad input: a path outside the checkout, a bare repository, no upstream, ….
+    #[error("{message}")]
+    InvalidInput {
+        /// What is wrong.
+        message: String,
+    },
+    /// A local file-system problem (temporary directory, disk full, …).
+    #[error("I/O error while {context}: {source}")]
+    Io {
+        /// What we were doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The caller's edit closure failed; its error is passed through unchanged.
+    #[error("applying the edit failed: {0}")]
+    Apply(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Any other git failure.
+    #[error("git {operation} failed: {detail}")]
+    Git {
+        /// What we were doing.
+        operation: String,
+        /// Details.
+        detail: String,
+    },
+}
+
+fn format_remote_lines(lines: &[String]) -> String {
+    lines.iter().map(|l| format!("\nremote: {l}")).collect()
+}

@@ -1,0 +1,339 @@
+//! Local mode: commit (and push) in a checkout the workflow already has.
+
+use std::path::{Path, PathBuf};
+
+use crate::retry::Backoff;
+
+use super::child::Limits;
+use super::cli::{self, CredentialScope};
+use super::commit;
+use super::redact::{self, strip_url_credentials};
+use super::{short, ApplyResult, Auth, GitError, WriteBackOptions, WriteBackOutcome};
+
+/// Where local mode pushes to.
+struct Upstream {
+    /// Remote name (so the checkout's own URL rewriting / pushurl apply).
+    remote_name: String,
+    /// Display URL (credentials stripped).
+    url: String,
+    /// Full name of the branch on the remote that we fetch from / push to.
+    merge_ref: String,
+}
+
+fn local_upstream(
+    repo: &gix::Repository,
+    branch_full: &gix::refs::FullName,
+) -> Result<Upstream, GitError> {
+    let not_tracking = || GitError::InvalidInput {
+        message: format!(
+            "branch '{}' has no upstream (set one with `git branch --set-upstream-to`)",
+            branch_full.shorten()
+        ),
+    };
+    let remote_name = repo
+        .branch_remote_name(branch_full.shorten(), gix::remote::Direction::Push)
+        .ok_or_else(not_tracking)?
+        .as_bstr()
+        .to_string();
+    let merge_ref = repo
+        .branch_remote_ref_name(branch_full.as_ref(), gix::remote::Direction::Fetch)
+        .ok_or_else(not_tracking)?
+        .map_err(|e| GitError::InvalidInput {
+            message: format!("invalid upstream configuration: {e}"),
+        })?
+        .as_bstr()
+        .to_string();
+    let url = repo
+        .find_remote(remote_name.as_str())
+        .ok()
+        .and_then(|r| {
+            r.url(gix::remote::Direction::Push)
+                .map(|u| u.to_bstring().to_string())
+        })
+        .map(|u| strip_url_credentials(&u))
+        .unwrap_or_else(|| remote_name.clone());
+    Ok(Upstream {
+        remote_name,
+        url,
+        merge_ref,
+    })
+}
+
+/// Local mode: runs `apply` on an existing checkout, commits the reported files on the
+/// checked-out branch and, if `push` is given, pushes to the branch's upstream (or to
+/// [`WriteBackOptions::push_branch`] on the same remote) with the same retry loop as
+/// [`write_back`].
+///
+/// `push`: `None` = commit only; `Some(Auth::Anonymous)` = push with whatever
+/// credentials the checkout is configured with; `Some(Auth::Token { .. })` /
+/// `Some(Auth::Ssh { .. })` = push with these credentials only.
+///
+/// # Errors
+///
+/// As [`write_back`], plus [`GitError::DirtyWorktree`] when a rejected push would
+/// require resetting a checkout that has other uncommitted changes.
+pub fn commit_local<F>(
+    checkout: &Path,
+    push: Option<&Auth>,
+    opts: &WriteBackOptions,
+    log: &mut dyn FnMut(&str),
+    mut apply: F,
+) -> Result<WriteBackOutcome, GitError>
+where
+    F: FnMut(&Path) -> ApplyResult,
+{
+    let redactor = redact::Redactor::new(match push {
+        Some(Auth::Token { token, .. }) => vec![token.clone()],
+        _ => Vec::new(),
+    });
+    let limits = Limits {
+        idle: opts.timeouts.idle,
+        deadline: Some(opts.timeouts.deadline_from_now()),
+    };
+    let mut retry = opts.retry.clone();
+    if push.is_none() {
+        retry.max_attempts = Some(1);
+    }
+    let mut backoff = Backoff::start(&retry, limits.deadline);
+    loop {
+        let attempt = backoff.attempt();
+        let repo = gix::discover(checkout).map_err(|e| GitError::InvalidInput {
+            message: format!("{} is not a git checkout: {e}", checkout.display()),
+        })?;
+        let root = repo
+            .workdir()
+            .ok_or_else(|| GitError::InvalidInput {
+                message: format!(
+                    "{} is a bare repository; local mode needs a checkout",
+                    checkout.display()
+                ),
+            })?
+            .to_path_buf();
+        let head_name = repo
+            .head_name()
+            .ok()
+            .flatten()
+            .ok_or_else(|| GitError::InvalidInput {
+                message: format!(
+                    "{} has a detached HEAD; check out a branch first",
+                    root.display()
+                ),
+            })?;
+        let base_branch = head_name.shorten().to_string();
+        let head = repo
+            .head_id()
+            .map_err(|e| GitError::InvalidInput {
+                message: format!("branch '{base_branch}' has no commit yet: {e}"),
+            })?
+            .detach();
+        let upstream = match push {
+            Some(_) => Some(local_upstream(&repo, &head_name)?),
+            None => None,
+        };
+        let target_ref = match (&opts.push_branch, &upstream) {
+            (Some(b), _) => format!("refs/heads/{b}"),
+            (None, Some(u)) => u.merge_ref.clone(),
+            (None, None) => head_name.as_bstr().to_string(),
+        };
+        let target_branch = target_ref.trim_start_matches("refs/heads/").to_string();
+        let scope = upstream
+            .as_ref()
+            .and_then(|u| CredentialScope::of_url(&u.url));
+        let display_url = upstream
+            .as_ref()
+            .map_or_else(|| root.display().to_string(), |u| u.url.clone());
+        let runner = cli::GitRunner {
+            auth: match push {
+                Some(Auth::Anonymous) | None => None,
+                Some(auth) => Some(auth),
+            },
+            scope: scope.as_ref(),
+            ca_bundle: None,
+            redactor: &redactor,
+            limits,
+            display_url: &display_url,
+        };
+        log(&format!(
+            "attempt {attempt}: local checkout {} on '{base_branch}' at {}",
+            root.display(),
+            short(&head.to_hex().to_string())
+        ));
+
+        let applied = apply(&root).map_err(GitError::Apply)?;
+        let files = applied.files.clone();
+        let built = commit::build_tree(&repo, &root, head, &files)?;
+        let outcome = |changed: bool, commit: Option<String>| WriteBackOutcome {
+            changed,
+            commit,
+            branch: target_branch.clone(),
+            base_branch: base_branch.clone(),
+            attempts: attempt,
+            files: files.clone(),
+        };
+        if !built.changed() {
+            log(&format!("no changes to commit on '{base_branch}'"));
+            return Ok(outcome(false, None));
+        }
+        if opts.dry_run {
+            log(&format!(
+                "dry run: {} file(s) would be committed; nothing committed",
+                files.len()
+            ));
+            return Ok(outcome(true, None));
+        }
+        let commit_id = commit::create_commit(&repo, "HEAD", built.tree, head, &applied.commit)?;
+        let commit_hex = commit_id.to_hex().to_string();
+        sync_index(&runner, &root, &files)?;
+        log(&format!(
+            "committed {} ({} file(s)) on '{base_branch}'",
+            short(&commit_hex),
+            files.len()
+        ));
+
+        let Some(upstream) = upstream else {
+            return Ok(outcome(true, Some(commit_hex)));
+        };
+        let lease = match &opts.push_branch {
+            Some(_) => Some(ls_remote(&runner, &root, &upstream, &target_ref)?),
+            None => None,
+        };
+        let status = cli::push(
+            &runner,
+            &root,
+            cli::PushRequest {
+                remote: &upstream.remote_name,
+                display_url: &upstream.url,
+                commit: &commit_hex,
+                dst_ref: &target_ref,
+                lease: match &lease {
+                    Some(observed) => cli::Lease::Expect(observed.as_deref()),
+                    None => cli::Lease::FastForwardOnly,
+                },
+                skip_local_hooks: false,
+            },
+        )?;
+        let reason = match status {
+            cli::PushStatus::Pushed => {
+                log(&format!(
+                    "pushed {} to '{target_branch}' on {}",
+                    short(&commit_hex),
+                    upstream.url
+                ));
+                return Ok(outcome(true, Some(commit_hex)));
+            }
+            cli::PushStatus::Moved { reason } => reason,
+        };
+        let Some(delay) = backoff.next_delay() else {
+            return Err(GitError::RetriesExhausted {
+                url: upstream.url,
+                branch: target_branch,
+                attempts: attempt,
+                seconds: backoff.elapsed().as_secs(),
+                last: reason,
+            });
+        };
+        if opts.push_branch.is_some() {
+            // Our commit is still valid (based on our own branch); only the lease was stale.
+            // Undo it so the next attempt re-applies on the same base.
+            reset_keep(&runner, &root, &head.to_hex().to_string())?;
+        } else {
+            let dirty = other_changes(&runner, &root)?;
+            if !dirty.is_empty() {
+                return Err(GitError::DirtyWorktree {
+                    path: root,
+                    files: dirty.join(", "),
+                });
+            }
+            let tip = fetch_upstream(&runner, &root, &upstream)?;
+            reset_keep(&runner, &root, &tip)?;
+        }
+        log(&format!(
+            "push to '{target_branch}' rejected ({reason}): the branch moved; reset to the new tip, re-applying in {} ms",
+            delay.as_millis(),
+        ));
+        std::thread::sleep(delay);
+    }
+}
+
+/// Makes the index agree with the new `HEAD` for the committed paths (like `git commit
+/// --only` does), leaving every other staged change alone.
+fn sync_index(runner: &cli::GitRunner<'_>, root: &Path, files: &[PathBuf]) -> Result<(), GitError> {
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["reset".into(), "-q".into(), "HEAD".into(), "--".into()];
+    args.extend(files.iter().map(|f| f.as_os_str().to_owned()));
+    runner.run(root, &args)?.checked("index update")?;
+    Ok(())
+}
+
+/// Tracked paths with uncommitted changes (staged or not).
+fn other_changes(runner: &cli::GitRunner<'_>, root: &Path) -> Result<Vec<String>, GitError> {
+    let out = runner
+        .run(root, ["status", "--porcelain=v1", "--untracked-files=no"])?
+        .checked("status")?;
+    Ok(out
+        .stdout
+        .lines()
+        .filter_map(|l| l.get(3..))
+        .map(str::to_string)
+        .collect())
+}
+
+fn fetch_upstream(
+    runner: &cli::GitRunner<'_>,
+    root: &Path,
+    upstream: &Upstream,
+) -> Result<String, GitError> {
+    let out = runner.run(
+        root,
+        [
+            "fetch",
+            "--progress",
+            "--no-tags",
+            upstream.remote_name.as_str(),
+            upstream.merge_ref.as_str(),
+        ],
+    )?;
+    if !out.success {
+        return Err(cli::classify_failure(
+            &out.stderr,
+            &upstream.url,
+            "fetch",
+            None,
+        ));
+    }
+    let out = runner
+        .run(root, ["rev-parse", "--verify", "FETCH_HEAD^{commit}"])?
+        .checked("fetch")?;
+    Ok(out.stdout.trim().to_string())
+}
+
+fn reset_keep(runner: &cli::GitRunner<'_>, root: &Path, commit: &str) -> Result<(), GitError> {
+    runner
+        .run(root, ["reset", "--quiet", "--keep", commit])?
+        .checked("reset")?;
+    Ok(())
+}
+
+fn ls_remote(
+    runner: &cli::GitRunner<'_>,
+    root: &Path,
+    upstream: &Upstream,
+    full_ref: &str,
+) -> Result<Option<String>, GitError> {
+    let out = runner.run(
+        root,
+        ["ls-remote", "--", upstream.remote_name.as_str(), full_ref],
+    )?;
+    if !out.success {
+        return Err(cli::classify_failure(
+            &out.stderr,
+            &upstream.url,
+            "ls-remote",
+            None,
+        ));
+    }
+    Ok(out.stdout.lines().find_map(|line| {
+        let (sha, name) = line.split_once('\t')?;
+        (name.trim() == full_ref).then(|| sha.trim().to_string())
+    }))
+}
