@@ -34,6 +34,10 @@ pub enum Command {
     /// tagbump set apps/api/values.yaml image.tag=v1.5.0 apps/web/values.yaml frontend.image.tag=2.0.1
     ///
     /// Keys with dots or slashes are quoted: 'podAnnotations."app.kubernetes.io/version"=1.5.0'.
+    ///
+    /// A file named twice is one file with all its edits, in order. A key path given twice
+    /// for a file counts once when the values agree, and is an error (nothing is written)
+    /// when they differ.
     Set(SetArgs),
     /// Print shell completions.
     Completions {
@@ -66,8 +70,9 @@ pub struct SetArgs {
     /// Add keys that do not exist yet under the deepest existing mapping.
     #[arg(long)]
     pub create: bool,
-    /// Only edit this document of multi-document files (0-based). Default: every
-    /// document that has the key.
+    /// Only edit this document of multi-document files (0-based); it must have the key.
+    /// Default: every document that has the key (documents without it are skipped; an
+    /// error only if none has it).
     #[arg(long, value_name = "N")]
     pub document: Option<usize>,
     #[command(flatten)]

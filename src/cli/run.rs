@@ -87,7 +87,7 @@ fn parse_set_items(args: &SetArgs) -> Result<Vec<FileEdits>> {
             empty.file.display()
         );
     }
-    Ok(files)
+    Ok(plan::merge_same_files(files)?)
 }
 
 /// Splits `key=value` at the first `=` outside quotes.
