@@ -334,3 +334,53 @@ fn error_multi_document_with_document_n_is_strict() {
         ])
     );
 }
+
+// ---------------------------------------------------------------- errors as JSON
+
+/// `--output json` on failure: one object with the error's message and kind next to the
+/// usual members (nothing done); the human text still goes to stderr.
+#[test]
+fn error_json_missing_key() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_json_missing_key",
+        demo.run(&[
+            "set",
+            "apps/api/values.yaml",
+            "image.digest=sha256:0",
+            "--output",
+            "json"
+        ])
+    );
+}
+
+#[test]
+fn error_json_invalid_input() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_json_invalid_input",
+        demo.run(&[
+            "set",
+            "image.tag=1.5.0",
+            "apps/api/values.yaml",
+            "--output",
+            "json"
+        ])
+    );
+}
+
+#[test]
+fn error_json_policy() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_json_policy",
+        demo.run(&[
+            "image",
+            "ghcr.io/acme/api:1.5.0",
+            "--allow-tags",
+            "^v",
+            "--output",
+            "json"
+        ])
+    );
+}
