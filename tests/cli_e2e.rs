@@ -10,8 +10,8 @@ use std::process::Stdio;
 
 use serde_json::Value;
 use support::cli::{finished, home, run, tagbump};
-use support::forge_server::ForgeServer;
-use support::git_server::{self, BareRepo, SmartHttpServer};
+use support::forge_server::{FakeResponse, ForgeServer};
+use support::git_server::{self, BareRepo, GitDaemon, SmartHttpServer};
 use tempfile::TempDir;
 
 /// The token the smart HTTP server accepts; distinctive so that leaks are easy to find.
@@ -382,9 +382,10 @@ fn the_token_appears_nowhere_on_success_or_on_a_wrong_token() {
 
 // ---------------------------------------------------------------- concurrency
 
-#[test]
-fn twenty_concurrent_processes_all_land_in_a_linear_history() {
-    const APPS: usize = 20;
+/// Fifty pipelines bump fifty different apps on one branch at the same moment, with
+/// tagbump's default settings: every bump lands, one commit each, linear history.
+fn fifty_concurrent_processes_land(transport: &str) {
+    const APPS: usize = 50;
     let seeded: Vec<(String, String)> = (0..APPS)
         .map(|n| {
             (
@@ -398,21 +399,30 @@ fn twenty_concurrent_processes_all_land_in_a_linear_history() {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let repo = BareRepo::new_with(&pairs, "main");
-    let server = SmartHttpServer::start(repo.root(), TOKEN);
-    let url = server.url(repo.name());
+    let (_http, _daemon, url) = match transport {
+        "http" => {
+            let server = SmartHttpServer::start(repo.root(), TOKEN);
+            let url = server.url(repo.name());
+            (Some(server), None, url)
+        }
+        "daemon" => {
+            let daemon = GitDaemon::start(repo.root());
+            let url = daemon.url(repo.name());
+            (None, Some(daemon), url)
+        }
+        _ => (None, None, repo.file_url()),
+    };
     let home = home();
 
     let children: Vec<_> = (0..APPS)
         .map(|n| {
             tagbump(home.path())
                 .args([
-                    "set",
-                    &format!("apps/app{n}/values.yaml"),
-                    &format!("image.tag=v{}", n + 1),
+                    "image",
+                    &format!("ghcr.io/acme/app{n}:v{}", n + 1),
+                    &format!("apps/app{n}"),
                     "--repo",
                     &url,
-                    "--retries",
-                    "30",
                 ])
                 .env("TAGBUMP_TOKEN", TOKEN)
                 .stdout(Stdio::piped())
@@ -426,7 +436,7 @@ fn twenty_concurrent_processes_all_land_in_a_linear_history() {
         assert_eq!(
             out.code,
             Some(0),
-            "process {n} failed\nstdout:\n{}\nstderr:\n{}",
+            "{transport}: process {n} failed\nstdout:\n{}\nstderr:\n{}",
             out.stdout,
             out.stderr
         );
@@ -435,9 +445,9 @@ fn twenty_concurrent_processes_all_land_in_a_linear_history() {
     assert_eq!(
         repo.commit_count("main"),
         APPS + 1,
-        "one commit per process"
+        "{transport}: one commit per process"
     );
-    assert!(repo.is_linear("main"), "no merge commits");
+    assert!(repo.is_linear("main"), "{transport}: no merge commits");
     for n in 0..APPS {
         assert_eq!(
             repo.read_file("main", &format!("apps/app{n}/values.yaml"))
@@ -446,9 +456,24 @@ fn twenty_concurrent_processes_all_land_in_a_linear_history() {
                 "image:\n  repository: ghcr.io/acme/app{n}\n  tag: v{}\n",
                 n + 1
             )),
-            "app{n} holds its own tag"
+            "{transport}: app{n} holds its own tag"
         );
     }
+}
+
+#[test]
+fn fifty_concurrent_processes_with_defaults_all_land_over_smart_http() {
+    fifty_concurrent_processes_land("http");
+}
+
+#[test]
+fn fifty_concurrent_processes_with_defaults_all_land_over_git_daemon() {
+    fifty_concurrent_processes_land("daemon");
+}
+
+#[test]
+fn fifty_concurrent_processes_with_defaults_all_land_over_file_urls() {
+    fifty_concurrent_processes_land("file");
 }
 
 // ---------------------------------------------------------------- --pr
@@ -576,6 +601,160 @@ fn pr_on_github_pushes_a_bot_branch_opens_a_draft_pr_and_updates_it_on_rerun() {
     );
     let outputs = github_outputs(&gh_output);
     assert_eq!(last_output(&outputs, "pr-number").as_deref(), Some("1"));
+}
+
+/// The bot branch was pushed, but the forge refused to open the pull request: exit 4
+/// (not 1, which promises that nothing was pushed), and the pushed branch and commit are
+/// reported in JSON, in text and in the step outputs.
+#[test]
+fn pr_that_pushed_the_branch_but_could_not_open_the_pr_exits_4_and_reports_the_branch() {
+    let repo = demo_bare_repo();
+    let (_server, url) = serve_as_acme_gitops(&repo);
+    let forge = ForgeServer::github();
+    let home = home();
+    let gh_output = home.path().join("github-output");
+    let refuse_the_pr = || {
+        forge.inject(
+            "POST",
+            "/repos/acme/gitops/pulls",
+            FakeResponse::message(
+                403,
+                "GitHub Actions is not permitted to create or approve pull requests.",
+            ),
+        )
+    };
+    let open = |tag: &str, output: &str| {
+        run(tagbump(home.path())
+            .args(["image", &format!("ghcr.io/acme/api:{tag}"), "--repo", &url])
+            .args(["--pr", "--pr-branch", "tagbump/{image_slug}"])
+            .args(["--forge", "github", "--api-url", forge.url()])
+            .args(["--output", output])
+            .env("TAGBUMP_TOKEN", TOKEN)
+            .env("GITHUB_OUTPUT", &gh_output))
+    };
+
+    refuse_the_pr();
+    let out = open("1.5.0", "json");
+    out.assert_code(4);
+    let json = out.json();
+    let branch = json["branch"]
+        .as_str()
+        .expect("the pushed branch")
+        .to_string();
+    assert!(branch.starts_with("tagbump/"), "{branch}");
+    let commit = json["commit"]
+        .as_str()
+        .expect("the pushed commit")
+        .to_string();
+    assert_eq!(
+        repo.tip(&branch).as_deref(),
+        Some(commit.as_str()),
+        "pushed"
+    );
+    assert_demo_bumped(&repo, &branch, "1.5.0");
+    assert_eq!(json["pushed"], true);
+    assert_eq!(json["changed"], true);
+    assert_eq!(json["pull_request"], Value::Null);
+    assert_eq!(json["error"]["kind"], "forge-auth");
+    let message = json["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains(&format!("pushed {} to branch {branch}", &commit[..12]))
+            && message.contains("not permitted to create or approve pull requests"),
+        "{message}"
+    );
+    assert!(
+        out.stderr.contains(&format!("error: {message}")),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains(SECRET_MARK) && !out.stderr.contains(SECRET_MARK));
+    let outputs = github_outputs(&gh_output);
+    assert_eq!(last_output(&outputs, "pushed").as_deref(), Some("true"));
+    assert_eq!(last_output(&outputs, "branch"), Some(branch.clone()));
+    assert_eq!(last_output(&outputs, "commit-sha"), Some(commit.clone()));
+    assert_eq!(last_output(&outputs, "changed").as_deref(), Some("true"));
+    assert_eq!(last_output(&outputs, "pr-number").as_deref(), Some(""));
+    assert!(forge.changes().is_empty(), "no pull request exists");
+
+    // The same in text: what was pushed on stdout, the error on stderr.
+    refuse_the_pr();
+    let out = open("1.6.0", "text");
+    out.assert_code(4);
+    let tip = repo.tip(&branch).expect("the branch");
+    assert!(
+        out.stdout
+            .contains(&format!("committed {} to {branch}", &tip[..12])),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "error: pushed {} to branch {branch}, but cannot open the pull request",
+            &tip[..12]
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(forge.pending_injections(), 0);
+
+    // Once the forge accepts, a rerun opens the pull request for the pushed branch.
+    open("1.6.0", "json").assert_code(0);
+    assert_eq!(forge.changes().len(), 1);
+}
+
+/// Nothing is pushed when the pull request could not be opened anyway: a missing API
+/// token is found before the push.
+#[test]
+fn pr_without_an_api_token_fails_before_pushing() {
+    let repo = demo_bare_repo();
+    let forge = ForgeServer::github();
+    let home = home();
+    let out = run(tagbump(home.path())
+        .args([
+            "image",
+            "ghcr.io/acme/api:1.5.0",
+            "--repo",
+            &repo.file_url(),
+        ])
+        .args(["--pr", "--forge", "github", "--api-url", forge.url()])
+        .args(["--output", "json"]));
+    out.assert_code(1);
+    let json = out.json();
+    assert_eq!(json["error"]["kind"], "invalid-input");
+    assert_eq!(json["pushed"], false);
+    assert_eq!(repo.branches(), ["main"], "no bot branch");
+}
+
+/// `--output json` prints one JSON object on error too: the error's message and kind,
+/// the planned changes, and that nothing was pushed.
+#[test]
+fn json_output_of_a_rejected_push_has_the_error_and_the_planned_changes() {
+    let repo = demo_bare_repo();
+    repo.reject_pushes_with("deploys are frozen");
+    let home = home();
+    let out = run(tagbump(home.path())
+        .args(["set", "apps/web/values.yaml", "frontend.image.tag=2.1.0"])
+        .args(["--repo", &repo.file_url(), "--output", "json"]));
+    out.assert_code(1);
+    let json = out.json();
+    assert_eq!(json["error"]["kind"], "rejected");
+    let message = json["error"]["message"].as_str().expect("message");
+    assert!(message.contains("deploys are frozen"), "{message}");
+    assert!(
+        out.stderr.contains(&format!("error: {message}")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(json["changed"], false, "nothing was changed");
+    assert_eq!(json["pushed"], false);
+    assert_eq!(json["commit"], Value::Null);
+    assert_eq!(json["files"], serde_json::json!([]));
+    let changes = json["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 1, "the planned change: {changes:?}");
+    assert_eq!(changes[0]["path"], "frontend.image.tag");
+    assert_eq!(changes[0]["old"], "2.0.1");
+    assert_eq!(changes[0]["new"], "2.1.0");
+    assert_eq!(repo.commit_count("main"), 1);
 }
 
 #[test]

@@ -232,3 +232,155 @@ fn error_assignment_before_any_file() {
         demo.run(&["set", "image.tag=1.5.0", "apps/api/values.yaml"])
     );
 }
+
+// ---------------------------------------------------------------- set: files and documents
+
+/// A file named twice (even spelled differently) is edited once, with every edit in
+/// order: one update per value, each from the value in the file.
+#[test]
+fn set_same_file_twice_is_one_file_with_both_edits() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "set_same_file_twice_is_one_file_with_both_edits",
+        demo.run(&[
+            "set",
+            "apps/api/values.yaml",
+            "image.tag=1.5.0",
+            "./apps/api/values.yaml",
+            "podAnnotations.\"app.kubernetes.io/version\"=1.5.0",
+            "apps/api/values.yaml",
+            "image.tag=1.5.0",
+            "--dry-run"
+        ])
+    );
+}
+
+/// The same key path twice for one file with two values is refused before anything is
+/// written.
+#[test]
+fn error_same_key_set_twice_with_two_values() {
+    let demo = Demo::new();
+    let before = std::fs::read_to_string(demo.root.join("apps/api/values.yaml")).expect("read");
+    insta::assert_snapshot!(
+        "error_same_key_set_twice_with_two_values",
+        demo.run(&[
+            "set",
+            "apps/api/values.yaml",
+            "image.tag=1.5.0",
+            "apps/api/values.yaml",
+            "image.tag=1.6.0"
+        ])
+    );
+    let after = std::fs::read_to_string(demo.root.join("apps/api/values.yaml")).expect("read");
+    assert_eq!(before, after, "nothing written");
+}
+
+const TWO_DEPLOYMENTS: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
+        - name: proxy
+          image: ghcr.io/acme/proxy:0.9.0
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+spec:
+  template:
+    spec:
+      containers:
+        - name: worker
+          image: ghcr.io/acme/worker:2.0.0
+";
+
+/// Without --document, every document that has the path is edited; a document whose
+/// `containers` list is shorter is skipped.
+#[test]
+fn set_multi_document_edits_the_documents_that_have_the_path() {
+    let demo = Demo::new();
+    demo.write("apps/api/deployments.yaml", TWO_DEPLOYMENTS);
+    insta::assert_snapshot!(
+        "set_multi_document_edits_the_documents_that_have_the_path",
+        demo.run(&[
+            "set",
+            "apps/api/deployments.yaml",
+            "spec.template.spec.containers[1].image=ghcr.io/acme/proxy:1.0.0",
+            "--dry-run"
+        ])
+    );
+}
+
+/// With --document N, that document must have the path.
+#[test]
+fn error_multi_document_with_document_n_is_strict() {
+    let demo = Demo::new();
+    demo.write("apps/api/deployments.yaml", TWO_DEPLOYMENTS);
+    insta::assert_snapshot!(
+        "error_multi_document_with_document_n_is_strict",
+        demo.run(&[
+            "set",
+            "apps/api/deployments.yaml",
+            "spec.template.spec.containers[1].image=ghcr.io/acme/proxy:1.0.0",
+            "--document",
+            "1"
+        ])
+    );
+}
+
+// ---------------------------------------------------------------- errors as JSON
+
+/// `--output json` on failure: one object with the error's message and kind next to the
+/// usual members (nothing done); the human text still goes to stderr.
+#[test]
+fn error_json_missing_key() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_json_missing_key",
+        demo.run(&[
+            "set",
+            "apps/api/values.yaml",
+            "image.digest=sha256:0",
+            "--output",
+            "json"
+        ])
+    );
+}
+
+#[test]
+fn error_json_invalid_input() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_json_invalid_input",
+        demo.run(&[
+            "set",
+            "image.tag=1.5.0",
+            "apps/api/values.yaml",
+            "--output",
+            "json"
+        ])
+    );
+}
+
+#[test]
+fn error_json_policy() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_json_policy",
+        demo.run(&[
+            "image",
+            "ghcr.io/acme/api:1.5.0",
+            "--allow-tags",
+            "^v",
+            "--output",
+            "json"
+        ])
+    );
+}

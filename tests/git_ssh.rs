@@ -677,7 +677,6 @@ fn concurrent_runs_over_ssh_both_land_with_linear_history() {
 
     let spawn = |file: &str, assignment: &str| {
         set_over_ssh(home.path(), &server, &url, file, assignment)
-            .args(["--retries", "10"])
             .arg("--ssh-key")
             .arg(server.client_key())
             .stdout(Stdio::piped())

@@ -13,7 +13,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// Exit codes: 0 success (whether or not anything changed); 1 error (nothing was
 /// written or pushed); 2 invalid arguments; 3 nothing changed and --fail-if-unchanged
-/// was given.
+/// was given; 4 the commit was pushed (with --pr: the bot branch) but a later step
+/// failed, e.g. the pull/merge request could not be opened or updated (the output names
+/// the pushed branch and commit).
+///
+/// With --output json, a failed run also prints one JSON object, with an "error" member
+/// ({"message": …, "kind": …}) next to what was done before the error.
 #[derive(Debug, Parser)]
 #[command(name = "tagbump", version, about, long_about, max_term_width = 100)]
 pub struct Cli {
@@ -34,6 +39,10 @@ pub enum Command {
     /// tagbump set apps/api/values.yaml image.tag=v1.5.0 apps/web/values.yaml frontend.image.tag=2.0.1
     ///
     /// Keys with dots or slashes are quoted: 'podAnnotations."app.kubernetes.io/version"=1.5.0'.
+    ///
+    /// A file named twice is one file with all its edits, in order. A key path given twice
+    /// for a file counts once when the values agree, and is an error (nothing is written)
+    /// when they differ.
     Set(SetArgs),
     /// Print shell completions.
     Completions {
@@ -66,8 +75,9 @@ pub struct SetArgs {
     /// Add keys that do not exist yet under the deepest existing mapping.
     #[arg(long)]
     pub create: bool,
-    /// Only edit this document of multi-document files (0-based). Default: every
-    /// document that has the key.
+    /// Only edit this document of multi-document files (0-based); it must have the key.
+    /// Default: every document that has the key (documents without it are skipped; an
+    /// error only if none has it).
     #[arg(long, value_name = "N")]
     pub document: Option<usize>,
     #[command(flatten)]
@@ -78,7 +88,7 @@ pub struct SetArgs {
 pub enum OutputFormat {
     /// Human-readable lines.
     Text,
-    /// One JSON object on stdout.
+    /// One JSON object on stdout (on failure too, with an "error" member).
     Json,
 }
 
@@ -90,7 +100,7 @@ pub struct CommonArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text", env = "TAGBUMP_OUTPUT")]
     pub output: OutputFormat,
-    /// Also append the step outputs (changed=…, commit-sha=…, branch=…, files=…,
+    /// Also append the step outputs (changed=…, commit-sha=…, branch=…, pushed=…, files=…,
     /// pr-number=…, pr-url=…) to this file, as for GitHub's $GITHUB_OUTPUT (Tekton
     /// results, GitLab dotenv reports).
     #[arg(long, value_name = "FILE", env = "TAGBUMP_OUTPUTS_FILE")]

@@ -7,6 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::args::OutputFormat;
+use super::failure::ErrorReport;
 use tagbump::git::WriteBackOutcome;
 use tagbump::plan::{ChangeRecord, Plan};
 
@@ -42,11 +43,18 @@ pub struct Report {
     pub base_branch: Option<String>,
     /// Push attempts.
     pub attempts: Option<u32>,
+    /// Whether the commit reached the remote (`--repo`, or `--push` in a checkout).
+    pub pushed: bool,
     /// The pull / merge request.
     pub pull_request: Option<PrReport>,
     /// The unified diff (dry runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// Why the run failed (failed runs only). The other members then say what was done
+    /// before: `changes` what was planned, `changed`, `files`, `commit`, `branch` and
+    /// `pushed` only what was actually written or pushed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorReport>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -73,6 +81,15 @@ impl Report {
             diff: Some(plan.diff()).filter(|d| !d.is_empty()),
             ..Report::default()
         }
+    }
+
+    /// The planned changes of a run that then failed: nothing was written or pushed.
+    pub fn nothing_done(mut self) -> Report {
+        self.changed = false;
+        self.files.clear();
+        self.commit = None;
+        self.pushed = false;
+        self
     }
 
     /// Takes the commit, branch and attempts from a write-back. In a dry run nothing is
@@ -204,6 +221,7 @@ pub fn append_github_output(path: &Path, report: &Report) -> Result<()> {
         format!("changed={}", report.changed),
         format!("commit-sha={}", report.commit.clone().unwrap_or_default()),
         format!("branch={}", report.branch.clone().unwrap_or_default()),
+        format!("pushed={}", report.pushed),
         format!("files={}", serde_json::to_string(&files)?),
     ];
     match &report.pull_request {

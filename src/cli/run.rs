@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result};
 
-use super::args::{Command, CommonArgs, ForgeArg, SetArgs};
+use super::args::{Command, CommonArgs, ForgeArg, ImageArgs, SetArgs};
+use super::failure::invalid_input;
+use super::finish::finish;
 use super::output::{self, Report};
 use tagbump::ci::{self, Pipeline};
 use tagbump::forge::{self, ChangeLine, ForgeKind, PullRequestSpec, RepoId};
@@ -20,40 +22,49 @@ use tagbump::secret::Secret;
 use tagbump::template;
 use tagbump::yaml::{Edit, KeyPath};
 
-/// Exit code when nothing changed and `--fail-if-unchanged` was given.
-const EXIT_UNCHANGED: u8 = 3;
-
-/// Runs one command.
-pub fn run(command: Command) -> Result<ExitCode> {
+/// Runs one command and reports its outcome (see [`finish`]).
+pub fn run(command: Command) -> ExitCode {
     let env = |k: &str| std::env::var(k).ok();
+    let mut report = Report::default();
     match command {
         Command::Completions { shell } => {
             let mut cmd = <super::args::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "tagbump", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         Command::Image(a) => {
-            let image = parse_image_and_tag(&a.image, a.tag.as_deref())
-                .with_context(|| format!("invalid image {:?}", a.image))?;
-            if image.tag().is_none() && image.digest().is_none() {
-                bail!(
-                    "image {:?} has no tag or digest: give IMAGE:TAG, IMAGE@sha256:…, or --tag",
-                    a.image
-                );
-            }
-            let request = Request::Image {
-                image,
-                paths: a.paths,
-            };
-            execute(&request, &a.common, false, &env)
+            let result = image_request(&a)
+                .and_then(|request| execute(&request, &a.common, false, &env, &mut report));
+            finish(result, report, &a.common, &env)
         }
         Command::Set(a) => {
-            let request = Request::Set {
-                files: parse_set_items(&a)?,
-            };
-            execute(&request, &a.common, a.create, &env)
+            let result = parse_set_items(&a).and_then(|files| {
+                execute(
+                    &Request::Set { files },
+                    &a.common,
+                    a.create,
+                    &env,
+                    &mut report,
+                )
+            });
+            finish(result, report, &a.common, &env)
         }
     }
+}
+
+fn image_request(a: &ImageArgs) -> Result<Request> {
+    let image = parse_image_and_tag(&a.image, a.tag.as_deref())
+        .with_context(|| format!("invalid image {:?}", a.image))?;
+    if image.tag().is_none() && image.digest().is_none() {
+        return Err(invalid_input(format!(
+            "image {:?} has no tag or digest: give IMAGE:TAG, IMAGE@sha256:…, or --tag",
+            a.image
+        )));
+    }
+    Ok(Request::Image {
+        image,
+        paths: a.paths.clone(),
+    })
 }
 
 /// `FILE KEY=VALUE… FILE KEY=VALUE…`: an item with `=` outside quotes is an assignment
@@ -64,7 +75,7 @@ fn parse_set_items(args: &SetArgs) -> Result<Vec<FileEdits>> {
         match split_assignment(item) {
             Some((key, value)) => {
                 let Some(current) = files.last_mut() else {
-                    bail!("{item:?}: name the file before its KEY=VALUE assignments (tagbump set FILE KEY=VALUE…)");
+                    return Err(invalid_input(format!("{item:?}: name the file before its KEY=VALUE assignments (tagbump set FILE KEY=VALUE…)")));
                 };
                 let path = KeyPath::parse(key)
                     .with_context(|| format!("in {} ", current.file.display()))?;
@@ -81,13 +92,13 @@ fn parse_set_items(args: &SetArgs) -> Result<Vec<FileEdits>> {
         }
     }
     if let Some(empty) = files.iter().find(|f| f.edits.is_empty()) {
-        bail!(
+        return Err(invalid_input(format!(
             "{}: no KEY=VALUE given for this file (e.g. {} image.tag=v1.2.3)",
             empty.file.display(),
             empty.file.display()
-        );
+        )));
     }
-    Ok(files)
+    Ok(plan::merge_same_files(files)?)
 }
 
 /// Splits `key=value` at the first `=` outside quotes.
@@ -104,12 +115,15 @@ fn split_assignment(item: &str) -> Option<(&str, &str)> {
     None
 }
 
+/// Applies the request, filling `report` as it goes: on error it holds what was done
+/// before the error.
 fn execute(
     request: &Request,
     common: &CommonArgs,
     create_missing: bool,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<ExitCode> {
+    report: &mut Report,
+) -> Result<()> {
     let options = plan::Options {
         create_missing,
         policy: TagPolicy {
@@ -125,48 +139,41 @@ fn execute(
     let pipeline = Pipeline::detect(env);
     let vars = template_vars(request, &pipeline);
     if common.pr.pr && common.git.repo.is_none() {
-        bail!("--pr needs --repo URL (the config repository to open the pull request in)");
+        return Err(invalid_input(
+            "--pr needs --repo URL (the config repository to open the pull request in)",
+        ));
     }
 
-    let report = match &common.git.repo {
-        Some(url) => remote(url, request, &options, common, &pipeline, &vars, env)?,
+    match &common.git.repo {
+        Some(url) => remote(
+            url, request, &options, common, &pipeline, &vars, env, report,
+        ),
         None if common.git.commit || common.git.push => {
-            local_commit(request, &options, common, &pipeline, &vars, env)?
+            local_commit(request, &options, common, &pipeline, &vars, env, report)
         }
-        None => local(request, &options, common)?,
-    };
-    output::emit(&report, common.output, common.dry_run)?;
-    if let Some(path) = env("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
-        output::append_github_output(Path::new(&path), &report)
-            .with_context(|| format!("cannot write step outputs to GITHUB_OUTPUT ({path})"))?;
+        None => local(request, &options, common, report),
     }
-    if let Some(path) = &common.outputs_file {
-        output::append_github_output(path, &report)
-            .with_context(|| format!("cannot write step outputs to {}", path.display()))?;
-    }
-    if common.fail_if_unchanged && !report.changed {
-        return Ok(ExitCode::from(EXIT_UNCHANGED));
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Edits files in a directory, no git.
-fn local(request: &Request, options: &plan::Options, common: &CommonArgs) -> Result<Report> {
+fn local(
+    request: &Request,
+    options: &plan::Options,
+    common: &CommonArgs,
+    report: &mut Report,
+) -> Result<()> {
     let plan = plan::plan(&common.dir, request, options)
         .with_context(|| context_for(request, &common.dir.display().to_string()))?;
-    let written = if common.dry_run {
-        Vec::new()
-    } else {
-        plan.write()
-            .with_context(|| context_for(request, &common.dir.display().to_string()))?
-    };
-    let mut report = Report::from_plan(&plan);
-    report.files = if common.dry_run {
-        plan.changed_files()
-    } else {
-        written
-    };
-    Ok(report)
+    *report = Report::from_plan(&plan);
+    if common.dry_run {
+        return Ok(());
+    }
+    let written = plan.write().map_err(|e| {
+        *report = std::mem::take(report).nothing_done();
+        anyhow::Error::new(e).context(context_for(request, &common.dir.display().to_string()))
+    })?;
+    report.files = written;
+    Ok(())
 }
 
 /// Edits an existing checkout, commits, and optionally pushes.
@@ -177,7 +184,8 @@ fn local_commit(
     pipeline: &Pipeline,
     vars: &BTreeMap<String, String>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Report> {
+    report: &mut Report,
+) -> Result<()> {
     let auth = if common.git.push {
         Some(token_auth(common, None, env)?.unwrap_or(Auth::Anonymous))
     } else {
@@ -196,14 +204,19 @@ fn local_commit(
     let mut log = |line: &str| eprintln!("tagbump: {line}");
     let outcome = git::commit_local(&common.dir, auth.as_ref(), &wb, &mut log, |root| {
         job.apply(root, &mut last)
-    })
-    .with_context(|| context_for(request, &common.dir.display().to_string()))?;
-    let mut report = last.unwrap_or_default();
+    });
+    *report = last.unwrap_or_default();
+    let outcome = outcome.map_err(|e| {
+        *report = std::mem::take(report).nothing_done();
+        anyhow::Error::new(e).context(context_for(request, &common.dir.display().to_string()))
+    })?;
     report.set_git(&outcome, common.dry_run);
-    Ok(report)
+    report.pushed = common.git.push && outcome.changed && !common.dry_run;
+    Ok(())
 }
 
 /// Clones the config repository, edits, commits, pushes (or opens a PR).
+#[allow(clippy::too_many_arguments)]
 fn remote(
     url: &str,
     request: &Request,
@@ -212,7 +225,8 @@ fn remote(
     pipeline: &Pipeline,
     vars: &BTreeMap<String, String>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Report> {
+    report: &mut Report,
+) -> Result<()> {
     let shown_url = git::strip_url_credentials(url);
     let forge_kind = forge_kind(url, common)?;
     let auth = match git_transport(url) {
@@ -227,6 +241,12 @@ fn remote(
         branch: common.git.branch.clone(),
         auth,
         ca_bundle: existing_file(common.git.ca_bundle.as_deref(), "--ca-bundle")?,
+    };
+    // Everything the pull request needs is checked before anything is pushed.
+    let forge = if common.pr.pr && !common.dry_run {
+        Some(pr_forge(url, &shown_url, forge_kind, common, env)?)
+    } else {
+        None
     };
     let push_branch = common
         .pr
@@ -243,77 +263,101 @@ fn remote(
     let job = Job::new(request, options, common, pipeline, vars, true);
     let mut last: Option<Report> = None;
     let mut log = |line: &str| eprintln!("tagbump: {line}");
-    let outcome = git::write_back(&spec, &wb, &mut log, |root| job.apply(root, &mut last))
-        .with_context(|| context_for(request, &shown_url))?;
-    let mut report = last.unwrap_or_default();
-    report.set_git(&outcome, common.dry_run);
+    let outcome = git::write_back(&spec, &wb, &mut log, |root| job.apply(root, &mut last));
+    *report = last.unwrap_or_default();
     report.repo = Some(shown_url.clone());
+    let outcome = outcome.map_err(|e| {
+        *report = std::mem::take(report).nothing_done();
+        anyhow::Error::new(e).context(context_for(request, &shown_url))
+    })?;
+    report.set_git(&outcome, common.dry_run);
+    report.pushed = outcome.changed && !common.dry_run;
 
-    if common.pr.pr && outcome.changed && !common.dry_run {
-        let kind = forge_kind.ok_or_else(|| {
-            anyhow!("cannot tell which forge hosts {shown_url}: pass --forge github|gitlab")
-        })?;
-        let repo = RepoId::from_remote_url(url)
-            .with_context(|| format!("cannot read the repository path from {shown_url}"))?;
-        let api = common
+    let Some((client, repo)) = forge.filter(|_| outcome.changed) else {
+        return Ok(());
+    };
+    let changes: Vec<ChangeLine> = report
+        .changes
+        .iter()
+        .filter(|c| c.changed)
+        .map(|c| ChangeLine {
+            file: c.file.display().to_string(),
+            key: c.path.clone(),
+            old: c.old.clone().unwrap_or_default(),
+            new: c.new.clone(),
+        })
+        .collect();
+    let title_template = common
+        .pr
+        .pr_title
+        .clone()
+        .unwrap_or_else(|| default_subject(request));
+    let body_template = common.pr.pr_body.clone().unwrap_or_else(|| {
+        "Automated update by tagbump.\n\n{changes}\n\nSource commit: {source_commit}\nPipeline: {pipeline_url}\n".to_string()
+    });
+    let spec = PullRequestSpec {
+        repo,
+        head: outcome.branch.clone(),
+        base: outcome.base_branch.clone(),
+        title: template::render(&title_template, vars),
+        body: forge::render_body(&body_template, vars, &changes),
+        labels: common.pr.labels.clone(),
+        reviewers: common.pr.reviewers.clone(),
+        assignees: common.pr.assignees.clone(),
+        draft: common.pr.draft,
+        auto_merge: common.pr.auto_merge,
+        supersede_prefix: common
             .pr
-            .api_url
-            .clone()
-            .unwrap_or_else(|| forge::default_api_base(kind, &repo));
-        let token = find_token(common, env)?
-            .map(|(t, _)| t)
-            .ok_or_else(|| anyhow!("--pr needs an API token: set TAGBUMP_TOKEN, GITHUB_TOKEN or GITLAB_TOKEN, or name one with --token-env"))?;
-        let client = forge::connect(kind, &api, &token, forge::RetryPolicy::default())
-            .with_context(|| format!("cannot connect to the {kind} API at {api}"))?;
-        let changes: Vec<ChangeLine> = report
-            .changes
-            .iter()
-            .filter(|c| c.changed)
-            .map(|c| ChangeLine {
-                file: c.file.display().to_string(),
-                key: c.path.clone(),
-                old: c.old.clone().unwrap_or_default(),
-                new: c.new.clone(),
-            })
-            .collect();
-        let title_template = common
-            .pr
-            .pr_title
-            .clone()
-            .unwrap_or_else(|| default_subject(request));
-        let body_template = common.pr.pr_body.clone().unwrap_or_else(|| {
-            "Automated update by tagbump.\n\n{changes}\n\nSource commit: {source_commit}\nPipeline: {pipeline_url}\n".to_string()
-        });
-        let spec = PullRequestSpec {
-            repo,
-            head: outcome.branch.clone(),
-            base: outcome.base_branch.clone(),
-            title: template::render(&title_template, vars),
-            body: forge::render_body(&body_template, vars, &changes),
-            labels: common.pr.labels.clone(),
-            reviewers: common.pr.reviewers.clone(),
-            assignees: common.pr.assignees.clone(),
-            draft: common.pr.draft,
-            auto_merge: common.pr.auto_merge,
-            supersede_prefix: common
-                .pr
-                .close_superseded
-                .then(|| supersede_prefix(&common.pr.pr_branch, vars)),
-        };
-        let pr = client
-            .ensure_pull_request(&spec)
-            .with_context(|| format!("cannot open the pull request in {shown_url}"))?;
-        for w in &pr.warnings {
-            eprintln!("tagbump: warning: {w}");
-        }
-        report.pull_request = Some(output::PrReport {
-            number: pr.number,
-            url: pr.url.clone(),
-            created: pr.created,
-            closed_superseded: pr.closed_superseded.clone(),
-        });
+            .close_superseded
+            .then(|| supersede_prefix(&common.pr.pr_branch, vars)),
+    };
+    let pr = client.ensure_pull_request(&spec).with_context(|| {
+        let commit = outcome.commit.as_deref().unwrap_or_default();
+        format!(
+            "pushed {} to branch {}, but cannot open the pull request in {shown_url}",
+            &commit[..commit.len().min(12)],
+            outcome.branch
+        )
+    })?;
+    for w in &pr.warnings {
+        eprintln!("tagbump: warning: {w}");
     }
-    Ok(report)
+    report.pull_request = Some(output::PrReport {
+        number: pr.number,
+        url: pr.url.clone(),
+        created: pr.created,
+        closed_superseded: pr.closed_superseded.clone(),
+    });
+    Ok(())
+}
+
+/// The forge API client and repository for `--pr`: the forge, the repository path, the
+/// token and the API URL are all known before anything is pushed.
+fn pr_forge(
+    url: &str,
+    shown_url: &str,
+    kind: Option<ForgeKind>,
+    common: &CommonArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Box<dyn forge::Forge>, RepoId)> {
+    let kind = kind.ok_or_else(|| {
+        invalid_input(format!(
+            "cannot tell which forge hosts {shown_url}: pass --forge github|gitlab"
+        ))
+    })?;
+    let repo = RepoId::from_remote_url(url)
+        .with_context(|| format!("cannot read the repository path from {shown_url}"))?;
+    let api = common
+        .pr
+        .api_url
+        .clone()
+        .unwrap_or_else(|| forge::default_api_base(kind, &repo));
+    let token = find_token(common, env)?.map(|(t, _)| t).ok_or_else(|| {
+        invalid_input("--pr needs an API token: set TAGBUMP_TOKEN, GITHUB_TOKEN or GITLAB_TOKEN, or name one with --token-env")
+    })?;
+    let client = forge::connect(kind, &api, &token, forge::RetryPolicy::default())
+        .with_context(|| format!("cannot connect to the {kind} API at {api}"))?;
+    Ok((client, repo))
 }
 
 /// What both git modes run in the checkout: plan, write, describe the commit.
@@ -526,7 +570,10 @@ fn existing_file(path: Option<&Path>, flag: &str) -> Result<Option<PathBuf>> {
     let absolute = std::path::absolute(path)
         .with_context(|| format!("{flag} {}: cannot resolve the path", path.display()))?;
     if !absolute.is_file() {
-        bail!("{flag} {}: no such file", path.display());
+        return Err(invalid_input(format!(
+            "{flag} {}: no such file",
+            path.display()
+        )));
     }
     Ok(Some(absolute))
 }
@@ -568,7 +615,9 @@ fn find_token(
 ) -> Result<Option<(Secret, String)>> {
     if let Some(name) = &common.git.token_env {
         let value = env(name).filter(|v| !v.is_empty()).ok_or_else(|| {
-            anyhow!("--token-env {name}: the variable {name} is not set or empty")
+            invalid_input(format!(
+                "--token-env {name}: the variable {name} is not set or empty"
+            ))
         })?;
         return Ok(Some((Secret::new(value.trim()), name.clone())));
     }

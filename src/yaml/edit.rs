@@ -17,7 +17,10 @@ pub struct Edit {
     /// The new string value.
     pub value: String,
     /// Which document of a multi-document file (0-based). `None`: every document in which
-    /// the path exists (an error if there is none).
+    /// the path exists; a document without it (a missing key, a shorter sequence, a
+    /// scalar where the path goes on) is skipped, and only when no document has the path
+    /// is it an error: the reason of the document holding the longest prefix of the path.
+    /// `Some(n)`: document `n` must have the path.
     pub document: Option<usize>,
 }
 
@@ -235,6 +238,23 @@ enum Target<'a> {
         /// Advice.
         hint: String,
     },
+    /// The document does not have the path, and it cannot be created there: a sequence
+    /// is too short, or a scalar stands where the path needs a mapping or sequence.
+    Absent {
+        /// How many segments exist.
+        depth: usize,
+        /// The error to report when no document has the path.
+        error: EditError,
+    },
+}
+
+/// The best explanation so far of why no document has an edit's path: the document in
+/// which the longest prefix of the path exists (the first such document on a tie).
+enum Absence<'a> {
+    /// Missing keys that `--create` may add in document `.0`.
+    Missing(usize, Target<'a>),
+    /// An error to report.
+    Refused(EditError),
 }
 
 /// Applies `edits` to `text`. Only the bytes of edited scalars (or the lines of created
@@ -268,7 +288,9 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
             None => (0..docs.len()).collect(),
         };
         let mut resolved = Vec::new();
-        let mut best_missing: Option<(usize, Target)> = None;
+        // A document without the path is skipped; only when no document has it is the
+        // deepest reason reported (or, with `create_missing`, the key created there).
+        let mut best: Option<(usize, Absence)> = None;
         for d in candidates {
             let Some(root) = docs[d].root.as_ref() else {
                 continue;
@@ -276,28 +298,31 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
             match resolve(root, &edit.path, &lines)? {
                 t @ Target::Scalar { .. } => resolved.push((d, t)),
                 t @ Target::Missing { depth, .. } => {
-                    let deeper = match &best_missing {
-                        Some((_, Target::Missing { depth: best, .. })) => depth > *best,
-                        _ => true,
-                    };
-                    if deeper {
-                        best_missing = Some((d, t));
-                    }
+                    keep_deepest(&mut best, depth, Absence::Missing(d, t))
+                }
+                Target::Absent { depth, error } => {
+                    keep_deepest(&mut best, depth, Absence::Refused(error))
                 }
             }
         }
         if resolved.is_empty() {
-            let Some((d, Target::Missing { node, depth, hint })) = best_missing else {
-                return Err(EditError::NotFound {
-                    path: edit.path.clone(),
-                    deepest: KeyPath::default(),
-                    line: 1,
-                    hint: if docs.iter().all(|d| d.root.is_none()) {
-                        " (the file holds no YAML data)".into()
-                    } else {
-                        String::new()
-                    },
-                });
+            let (d, node, depth, hint) = match best {
+                Some((_, Absence::Refused(error))) => return Err(error),
+                Some((_, Absence::Missing(d, Target::Missing { node, depth, hint }))) => {
+                    (d, node, depth, hint)
+                }
+                _ => {
+                    return Err(EditError::NotFound {
+                        path: edit.path.clone(),
+                        deepest: KeyPath::default(),
+                        line: 1,
+                        hint: if docs.iter().all(|d| d.root.is_none()) {
+                            " (the file holds no YAML data)".into()
+                        } else {
+                            String::new()
+                        },
+                    })
+                }
             };
             if !options.create_missing {
                 return Err(EditError::NotFound {
@@ -385,6 +410,13 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
         check(text, &out, original, &creations, &expected)?;
     }
     Ok(Outcome { text: out, changes })
+}
+
+/// Keeps `absence` if its document has a longer prefix of the path than the best so far.
+fn keep_deepest<'a>(best: &mut Option<(usize, Absence<'a>)>, depth: usize, absence: Absence<'a>) {
+    if best.as_ref().is_none_or(|(deepest, _)| depth > *deepest) {
+        *best = Some((depth, absence));
+    }
 }
 
 fn insert_planned(
@@ -514,12 +546,15 @@ fn resolve<'a>(root: &'a Node, path: &KeyPath, lines: &LineIndex) -> Result<Targ
                         node = item;
                     }
                     None => {
-                        return Err(EditError::IndexOutOfRange {
-                            path: path.clone(),
-                            at,
-                            len: items.len(),
-                            index: *i,
-                            line: lines.line(node.start),
+                        return Ok(Target::Absent {
+                            depth,
+                            error: EditError::IndexOutOfRange {
+                                path: path.clone(),
+                                at,
+                                len: items.len(),
+                                index: *i,
+                                line: lines.line(node.start),
+                            },
                         })
                     }
                 }
@@ -535,19 +570,22 @@ fn resolve<'a>(root: &'a Node, path: &KeyPath, lines: &LineIndex) -> Result<Targ
                 });
             }
             (seg, _) => {
-                return Err(EditError::WrongKind {
-                    path: path.clone(),
-                    at: if at.is_empty() {
-                        KeyPath::new(vec![Segment::Key("(document root)".into())])
-                    } else {
-                        at
+                return Ok(Target::Absent {
+                    depth,
+                    error: EditError::WrongKind {
+                        path: path.clone(),
+                        at: if at.is_empty() {
+                            KeyPath::new(vec![Segment::Key("(document root)".into())])
+                        } else {
+                            at
+                        },
+                        found: node.describe(),
+                        expected: match seg {
+                            Segment::Key(_) => "a mapping",
+                            Segment::Index(_) => "a sequence",
+                        },
+                        line: lines.line(node.start),
                     },
-                    found: node.describe(),
-                    expected: match seg {
-                        Segment::Key(_) => "a mapping",
-                        Segment::Index(_) => "a sequence",
-                    },
-                    line: lines.line(node.start),
                 })
             }
         }

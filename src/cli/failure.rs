@@ -1,0 +1,228 @@
+//! Why a run failed: the message people read and a stable kind for machines, derived from
+//! the library's typed errors by walking the error's causes.
+
+use std::error::Error as StdError;
+
+use serde::Serialize;
+
+use tagbump::forge::ForgeError;
+use tagbump::git::GitError;
+use tagbump::image::ReferenceError;
+use tagbump::plan::PlanError;
+use tagbump::policy::PolicyError;
+use tagbump::targets::TargetError;
+use tagbump::yaml::file::FileError;
+use tagbump::yaml::{EditError, PathError};
+
+/// The `error` member of the JSON output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ErrorReport {
+    /// The error and its causes, as printed on stderr (without `error: `).
+    pub message: String,
+    /// What went wrong, as a stable machine-readable word (see [`kind`]).
+    pub kind: &'static str,
+}
+
+impl ErrorReport {
+    pub fn new(err: &anyhow::Error) -> ErrorReport {
+        ErrorReport {
+            message: error_chain(err),
+            kind: kind(err),
+        }
+    }
+}
+
+/// A mistake in the command line that clap cannot see (a flag that needs another, an
+/// unset variable named by a flag, …): kind `invalid-input`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidInput(pub String);
+
+/// An [`InvalidInput`] error.
+pub fn invalid_input(message: impl Into<String>) -> anyhow::Error {
+    InvalidInput(message.into()).into()
+}
+
+/// The kind of the first cause the library (or the CLI's own checks) classifies:
+///
+/// `invalid-input`, `file-not-found`, `image-not-found`, `yaml`, `key-path`,
+/// `safety-net`, `policy`, `git-auth`, `git-unreachable`, `git-transport`, `timeout`, `rejected`,
+/// `retries-exhausted`, `dirty-worktree`, `git`, `forge-auth`, `forge`, `io`, and
+/// `other` for anything unclassified.
+pub fn kind(err: &anyhow::Error) -> &'static str {
+    err.chain().find_map(kind_of).unwrap_or("other")
+}
+
+fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
+    if cause.is::<InvalidInput>()
+        || cause.is::<PathError>()
+        || cause.is::<ReferenceError>()
+        || cause.is::<regex::Error>()
+    {
+        return Some("invalid-input");
+    }
+    if let Some(e) = cause.downcast_ref::<GitError>() {
+        return git_kind(e);
+    }
+    if let Some(e) = cause.downcast_ref::<ForgeError>() {
+        return Some(forge_kind(e));
+    }
+    if let Some(e) = cause.downcast_ref::<PlanError>() {
+        return Some(plan_kind(e));
+    }
+    if let Some(e) = cause.downcast_ref::<FileError>() {
+        return Some(file_kind(e));
+    }
+    if let Some(e) = cause.downcast_ref::<TargetError>() {
+        return Some(target_kind(e));
+    }
+    if let Some(e) = cause.downcast_ref::<EditError>() {
+        return Some(edit_kind(e));
+    }
+    if cause.is::<PolicyError>() {
+        return Some("policy");
+    }
+    if cause.is::<std::io::Error>() {
+        return Some("io");
+    }
+    None
+}
+
+/// `None` for the edit closure's error: its cause (next in the chain) says what it is.
+fn git_kind(e: &GitError) -> Option<&'static str> {
+    Some(match e {
+        GitError::Apply(_) => return None,
+        GitError::Unreachable { .. } => "git-unreachable",
+        GitError::Auth { .. } => "git-auth",
+        GitError::Transport { .. } => "git-transport",
+        GitError::Timeout { .. } => "timeout",
+        GitError::Rejected { .. } => "rejected",
+        GitError::RetriesExhausted { .. } => "retries-exhausted",
+        GitError::DirtyWorktree { .. } => "dirty-worktree",
+        GitError::BranchNotFound { .. } | GitError::InvalidInput { .. } => "invalid-input",
+        GitError::Io { .. } => "io",
+        GitError::Git { .. } => "git",
+    })
+}
+
+fn forge_kind(e: &ForgeError) -> &'static str {
+    match e {
+        ForgeError::InvalidRemote { .. } | ForgeError::Config(_) => "invalid-input",
+        ForgeError::Auth { .. } | ForgeError::Forbidden { .. } => "forge-auth",
+        _ => "forge",
+    }
+}
+
+fn plan_kind(e: &PlanError) -> &'static str {
+    match e {
+        PlanError::OutsideRoot { .. } | PlanError::SetTwice { .. } => "invalid-input",
+        PlanError::File(f) => file_kind(f),
+        PlanError::Targets(t) => target_kind(t),
+        PlanError::Policy { .. } => "policy",
+        PlanError::ImageNotFound { .. } => "image-not-found",
+    }
+}
+
+fn file_kind(e: &FileError) -> &'static str {
+    match e {
+        FileError::NotFound { .. } => "file-not-found",
+        FileError::NotUtf8 { .. } => "yaml",
+        FileError::Io { .. } => "io",
+        FileError::Edit { error, .. } => edit_kind(error),
+    }
+}
+
+fn target_kind(e: &TargetError) -> &'static str {
+    match e {
+        TargetError::Syntax { .. } => "yaml",
+        TargetError::Unwritable { .. } => "key-path",
+        TargetError::NothingToWrite { .. } | TargetError::OutsideRoot { .. } => "invalid-input",
+        TargetError::Io { .. } => "io",
+    }
+}
+
+fn edit_kind(e: &EditError) -> &'static str {
+    match e {
+        EditError::Syntax { .. } | EditError::DuplicateKey { .. } => "yaml",
+        EditError::SafetyNet { .. } => "safety-net",
+        EditError::NotFound { .. }
+        | EditError::WrongKind { .. }
+        | EditError::IndexOutOfRange { .. }
+        | EditError::NotAScalar { .. }
+        | EditError::Alias { .. }
+        | EditError::NoSuchDocument { .. }
+        | EditError::Conflict { .. }
+        | EditError::CannotCreate { .. } => "key-path",
+    }
+}
+
+/// The error and its causes joined by `: ` (like `{err:#}`), leaving out a cause whose
+/// text is already part of an outer message: library errors often repeat their source
+/// in their own message.
+pub fn error_chain(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn a_cause_repeated_by_its_parent_is_printed_once() {
+        let inner = std::io::Error::other("disk full");
+        let outer = anyhow::Error::new(inner)
+            .context("writing failed: disk full")
+            .context("cannot apply x");
+        assert_eq!(
+            error_chain(&outer),
+            "cannot apply x: writing failed: disk full"
+        );
+        let plain = anyhow::anyhow!("root cause").context("outer");
+        assert_eq!(error_chain(&plain), "outer: root cause");
+    }
+
+    #[test]
+    fn the_edit_closure_error_inside_a_git_error_gives_the_kind() {
+        let plan = PlanError::Policy {
+            file: "a.yaml".into(),
+            line: 3,
+            error: PolicyError::NotAllowed {
+                new: "x".into(),
+                pattern: "^v".into(),
+            },
+        };
+        let err = anyhow::Error::new(GitError::Apply(Box::new(plan))).context("cannot apply");
+        assert_eq!(kind(&err), "policy");
+    }
+
+    #[test]
+    fn git_forge_and_cli_errors_have_their_own_kinds() {
+        let rejected = GitError::Rejected {
+            url: "u".into(),
+            branch: "main".into(),
+            reason: "r".into(),
+            remote_messages: Vec::new(),
+        };
+        assert_eq!(kind(&anyhow::Error::new(rejected).context("c")), "rejected");
+        let forge = ForgeError::Auth {
+            api_base: "https://api".into(),
+        };
+        assert_eq!(kind(&anyhow::Error::new(forge)), "forge-auth");
+        assert_eq!(kind(&invalid_input("--pr needs --repo")), "invalid-input");
+        let io: anyhow::Result<()> = Err(std::io::Error::other("disk full")).context("writing");
+        assert_eq!(kind(&io.expect_err("error")), "io");
+        assert_eq!(kind(&anyhow::anyhow!("something else")), "other");
+    }
+}
