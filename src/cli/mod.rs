@@ -11,12 +11,28 @@ use clap::Parser;
 /// Parses the arguments, runs the command, prints errors with their context.
 pub fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    // Every token tagbump may read is hidden from the final message, wherever in the
+    // chain a URL or a library message put it.
+    let secrets = tagbump::credentials::known_secrets(
+        &|k: &str| std::env::var(k).ok(),
+        token_env(&cli.command),
+    );
     match run::run(cli.command) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", error_chain(&err));
+            let message = tagbump::credentials::redact(&error_chain(&err), &secrets);
+            eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The variable named with `--token-env`, if any.
+fn token_env(command: &args::Command) -> Option<&str> {
+    match command {
+        args::Command::Image(a) => a.common.git.token_env.as_deref(),
+        args::Command::Set(a) => a.common.git.token_env.as_deref(),
+        args::Command::Completions { .. } => None,
     }
 }
 
