@@ -298,16 +298,16 @@ impl Scope {
                 hosts.extend(from_url("GITHUB_API_URL"));
                 Scope {
                     hosts: Some(hosts),
-                    origin: "the GitHub host of this run ($GITHUB_SERVER_URL and $GITHUB_API_URL, else github.com)",
+                    origin: "the GitHub host of this run: $GITHUB_SERVER_URL and $GITHUB_API_URL, else github.com",
                 }
             }
             "GITLAB_TOKEN" => Scope {
                 hosts: Some(std::iter::once(bare("gitlab.com")).chain(gitlab_instance()).collect()),
-                origin: "gitlab.com and the GitLab instance of this run ($CI_SERVER_URL / $CI_SERVER_HOST)",
+                origin: "gitlab.com and the GitLab instance of this run: $CI_SERVER_URL, else $CI_SERVER_HOST",
             },
             "CI_JOB_TOKEN" => Scope {
                 hosts: Some(gitlab_instance().into_iter().collect()),
-                origin: "the GitLab instance of this CI job ($CI_SERVER_URL / $CI_SERVER_HOST)",
+                origin: "the GitLab instance of this CI job: $CI_SERVER_URL, else $CI_SERVER_HOST",
             },
             _ => Scope {
                 hosts: None,
@@ -331,10 +331,10 @@ impl Scope {
                 .map(Endpoint::shown)
                 .collect::<Vec<_>>()
                 .join(", "),
-            _ => "no host (none is set)".to_string(),
+            _ => "no host".to_string(),
         };
         format!(
-            "it belongs to {} = {hosts}, not {destination} (pass --token-env {variable} or set TAGBUMP_TOKEN to send a token there)",
+            "it belongs to {hosts} ({}), not {destination} (pass --token-env {variable} or set TAGBUMP_TOKEN to send a token there)",
             self.origin
         )
     }
@@ -628,15 +628,11 @@ mod tests {
         assert_eq!(lines.len(), 3, "{lines:?}");
         assert!(
             lines[0]
-                .starts_with("not using GITHUB_TOKEN: it belongs to the GitHub host of this run"),
+                .starts_with("not using GITHUB_TOKEN: it belongs to github.com, api.github.com (the GitHub host of this run:"),
             "{}",
             lines[0]
         );
-        assert!(
-            lines[0].contains("github.com, api.github.com, not 127.0.0.1:4242"),
-            "{}",
-            lines[0]
-        );
+        assert!(lines[0].contains("), not 127.0.0.1:4242 ("), "{}", lines[0]);
         assert!(
             lines[0].contains("--token-env GITHUB_TOKEN"),
             "{}",
@@ -647,7 +643,11 @@ mod tests {
             "{}",
             lines[1]
         );
-        assert!(lines[1].contains("no host (none is set)"), "{}", lines[1]);
+        assert!(
+            lines[1].contains("it belongs to no host (the GitLab instance of this CI job"),
+            "{}",
+            lines[1]
+        );
         assert_eq!(
             lines[2],
             "no token for 127.0.0.1:4242: sending no credentials"
