@@ -180,7 +180,7 @@ pub fn known_secrets(env: &dyn Fn(&str) -> Option<String>, explicit: Option<&str
         .iter()
         .copied()
         .chain(explicit)
-        .filter_map(|name| env(name))
+        .filter_map(env)
         .map(|v| v.trim().to_string())
         // Very short values would blank out ordinary words; real tokens are long.
         .filter(|v| v.len() >= 6)
@@ -360,7 +360,14 @@ mod tests {
     /// (variables, --token-env, destination) → chosen variable, skipped variables.
     #[test]
     fn token_scope_table() {
-        let cases: &[(&[(&str, &str)], Option<&str>, &str, Option<&str>, &[&str])] = &[
+        type Case<'a> = (
+            &'a [(&'a str, &'a str)],
+            Option<&'a str>,
+            &'a str,
+            Option<&'a str>,
+            &'a [&'a str],
+        );
+        let cases: &[Case] = &[
             // The case: only GITHUB_TOKEN, a non-GitHub host.
             (
                 &[("GITHUB_TOKEN", GH)],

@@ -423,9 +423,9 @@ fn github_token_is_not_sent_to_a_host_that_is_not_the_runs_github() {
         .next()
         .unwrap_or("");
     assert!(
-        out.stderr.contains(&format!(
+        out.stderr.contains(
             "tagbump: not using GITHUB_TOKEN: it belongs to github.com, api.github.com (the GitHub host of this run:"
-        )),
+        ),
         "names the skipped variable: {}",
         out.stderr
     );
