@@ -18,6 +18,7 @@
 //!   landing a change shares.
 //! - [`git`]: clone, commit and push a config repository (knows nothing of YAML).
 //! - [`forge`]: GitHub / GitLab pull and merge requests behind one trait.
+//! - [`credentials`]: which token variable may go to which host.
 //! - [`secret`]: a string that never prints itself.
 //!
 //! # Example: bump an image in a checkout
@@ -53,6 +54,7 @@
 //! repository and commits and pushes it; [`forge::Forge`] then opens a pull request.
 
 pub mod ci;
+pub mod credentials;
 pub mod forge;
 pub mod fsio;
 pub mod git;

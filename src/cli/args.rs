@@ -139,8 +139,11 @@ pub struct GitArgs {
     /// In a local checkout: commit and push to the branch's upstream.
     #[arg(long)]
     pub push: bool,
-    /// Name of the environment variable holding the HTTPS token. Default: the first set of
-    /// TAGBUMP_TOKEN, GITHUB_TOKEN, GITLAB_TOKEN, CI_JOB_TOKEN.
+    /// Name of the environment variable holding the HTTPS / API token, sent to whatever
+    /// host --repo names. Default: the first set of TAGBUMP_TOKEN (any host),
+    /// GITHUB_TOKEN (only the GitHub host of the run: github.com or $GITHUB_SERVER_URL),
+    /// GITLAB_TOKEN (only gitlab.com or $CI_SERVER_HOST), CI_JOB_TOKEN (only
+    /// $CI_SERVER_HOST) that belongs to the repository's host.
     #[arg(long, value_name = "NAME")]
     pub token_env: Option<String>,
     /// Username for HTTPS token auth. Default: x-access-token (GitHub), oauth2 (GitLab),

@@ -156,10 +156,27 @@ fn edit_kind(e: &EditError) -> &'static str {
     }
 }
 
+/// Every token this run may read (see [`hide_secrets`]).
+static SECRETS: std::sync::OnceLock<Vec<tagbump::secret::Secret>> = std::sync::OnceLock::new();
+
+/// Registers the tokens that [`error_chain`] must never print, wherever in the chain a
+/// URL or a library message put one. Called once, before the command runs.
+pub fn hide_secrets(secrets: Vec<tagbump::secret::Secret>) {
+    let _ = SECRETS.set(secrets);
+}
+
 /// The error and its causes joined by `: ` (like `{err:#}`), leaving out a cause whose
-/// text is already part of an outer message: library errors often repeat their source
-/// in their own message.
+/// text is already part of an outer message (library errors often repeat their source
+/// in their own message), with every known token redacted.
 pub fn error_chain(err: &anyhow::Error) -> String {
+    let text = chain_text(err);
+    match SECRETS.get() {
+        Some(secrets) => tagbump::credentials::redact(&text, secrets),
+        None => tagbump::credentials::redact(&text, &[]),
+    }
+}
+
+fn chain_text(err: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in err.chain() {
         let part = cause.to_string();

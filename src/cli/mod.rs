@@ -14,7 +14,20 @@ use clap::Parser;
 pub fn main() -> ExitCode {
     let cli = args::Cli::parse();
     stop_cleanly_on_signals();
+    failure::hide_secrets(tagbump::credentials::known_secrets(
+        &|k: &str| std::env::var(k).ok(),
+        token_env(&cli.command),
+    ));
     run::run(cli.command)
+}
+
+/// The variable named with `--token-env`, if any.
+fn token_env(command: &args::Command) -> Option<&str> {
+    match command {
+        args::Command::Image(a) => a.common.git.token_env.as_deref(),
+        args::Command::Set(a) => a.common.git.token_env.as_deref(),
+        args::Command::Completions { .. } => None,
+    }
 }
 
 /// SIGINT, SIGTERM and SIGHUP (a cancelled CI job, Ctrl-C) kill every git child with

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
@@ -11,6 +12,7 @@ use super::failure::invalid_input;
 use super::finish::finish;
 use super::output::{self, Report};
 use tagbump::ci::{self, Pipeline};
+use tagbump::credentials::{self, Selection};
 use tagbump::forge::{self, ChangeLine, ForgeKind, PullRequestSpec, RepoId};
 use tagbump::git::{
     self, Applied, Auth, CommitInfo, Identity, RemoteSpec, RetryPolicy, Timeouts, WriteBackOptions,
@@ -18,7 +20,6 @@ use tagbump::git::{
 use tagbump::image::parse_image_and_tag;
 use tagbump::plan::{self, FileEdits, Plan, Request};
 use tagbump::policy::TagPolicy;
-use tagbump::secret::Secret;
 use tagbump::template;
 use tagbump::yaml::{Edit, KeyPath};
 
@@ -187,7 +188,8 @@ fn local_commit(
     report: &mut Report,
 ) -> Result<()> {
     let auth = if common.git.push {
-        Some(token_auth(common, None, env)?.unwrap_or(Auth::Anonymous))
+        let push_url = local_push_url(&common.dir).unwrap_or_default();
+        Some(token_auth(common, None, env, &push_url)?.unwrap_or(Auth::Anonymous))
     } else {
         None
     };
@@ -227,13 +229,14 @@ fn remote(
     env: &dyn Fn(&str) -> Option<String>,
     report: &mut Report,
 ) -> Result<()> {
-    let shown_url = git::strip_url_credentials(url);
+    let secrets = credentials::known_secrets(env, common.git.token_env.as_deref());
+    let shown_url = credentials::redact(url, &secrets);
     let forge_kind = forge_kind(url, common)?;
     let auth = match git_transport(url) {
         Transport::Ssh => Auth::Ssh {
             key_file: existing_file(common.git.ssh_key.as_deref(), "--ssh-key")?,
         },
-        Transport::Http => token_auth(common, forge_kind, env)?.unwrap_or(Auth::Anonymous),
+        Transport::Http => token_auth(common, forge_kind, env, url)?.unwrap_or(Auth::Anonymous),
         Transport::Other => Auth::Anonymous,
     };
     let spec = RemoteSpec {
@@ -352,11 +355,22 @@ fn pr_forge(
         .api_url
         .clone()
         .unwrap_or_else(|| forge::default_api_base(kind, &repo));
-    let token = find_token(common, env)?.map(|(t, _)| t).ok_or_else(|| {
-        invalid_input("--pr needs an API token: set TAGBUMP_TOKEN, GITHUB_TOKEN or GITLAB_TOKEN, or name one with --token-env")
-    })?;
-    let client = forge::connect(kind, &api, &token, forge::RetryPolicy::default())
-        .with_context(|| format!("cannot connect to the {kind} API at {api}"))?;
+    let secrets = credentials::known_secrets(env, common.git.token_env.as_deref());
+    let shown_api = credentials::redact(&api, &secrets);
+    let token = select_token(common, env, &api)?
+        .chosen
+        .map(|(_, t)| t)
+        .ok_or_else(|| invalid_input(format!("--pr needs an API token for {shown_api}: set TAGBUMP_TOKEN, GITHUB_TOKEN or GITLAB_TOKEN (each only for its own forge's host), or name one with --token-env")))?;
+    let options = forge::ConnectOptions {
+        log: Arc::new(|line| eprintln!("tagbump: {line}")),
+        timeouts: forge::Timeouts {
+            deadline: Some(std::time::Instant::now() + common.git.timeout),
+            ..forge::Timeouts::default()
+        },
+        ..forge::ConnectOptions::default()
+    };
+    let client = forge::connect_with(kind, &api, &token, &options)
+        .with_context(|| format!("cannot connect to the {kind} API at {shown_api}"))?;
     Ok((client, repo))
 }
 
@@ -608,50 +622,45 @@ fn forge_kind(url: &str, common: &CommonArgs) -> Result<Option<ForgeKind>> {
         .and_then(|r| forge::detect_kind(&r)))
 }
 
-/// The token and the name of the variable it came from.
-fn find_token(
+/// The token for `destination` (see [`credentials`]), with what was chosen and
+/// skipped logged on stderr.
+fn select_token(
     common: &CommonArgs,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<(Secret, String)>> {
-    if let Some(name) = &common.git.token_env {
-        let value = env(name).filter(|v| !v.is_empty()).ok_or_else(|| {
-            invalid_input(format!(
-                "--token-env {name}: the variable {name} is not set or empty"
-            ))
-        })?;
-        return Ok(Some((Secret::new(value.trim()), name.clone())));
+    destination: &str,
+) -> Result<Selection> {
+    let selection = credentials::select_token(env, common.git.token_env.as_deref(), destination)?;
+    for line in selection.log_lines() {
+        eprintln!("tagbump: {line}");
     }
-    for name in [
-        "TAGBUMP_TOKEN",
-        "GITHUB_TOKEN",
-        "GITLAB_TOKEN",
-        "CI_JOB_TOKEN",
-    ] {
-        if let Some(v) = env(name).filter(|v| !v.trim().is_empty()) {
-            return Ok(Some((Secret::new(v.trim()), name.to_string())));
-        }
-    }
-    Ok(None)
+    Ok(selection)
 }
 
 fn token_auth(
     common: &CommonArgs,
     kind: Option<ForgeKind>,
     env: &dyn Fn(&str) -> Option<String>,
+    destination: &str,
 ) -> Result<Option<Auth>> {
-    let Some((token, from)) = find_token(common, env)? else {
+    let Some((from, token)) = select_token(common, env, destination)?.chosen else {
         return Ok(None);
     };
-    let username = common.git.username.clone().unwrap_or_else(|| {
-        if from == "CI_JOB_TOKEN" {
-            "gitlab-ci-token".to_string()
-        } else if kind == Some(ForgeKind::GitLab) {
-            "oauth2".to_string()
-        } else {
-            "x-access-token".to_string()
-        }
-    });
+    let username = common
+        .git
+        .username
+        .clone()
+        .unwrap_or_else(|| credentials::git_username(&from, kind).to_string());
     Ok(Some(Auth::Token { username, token }))
+}
+
+/// The push URL of the checked-out branch's upstream remote, when there is one.
+fn local_push_url(dir: &Path) -> Option<String> {
+    let repo = gix::discover(dir).ok()?;
+    let head = repo.head_name().ok()??;
+    let remote = repo.branch_remote_name(head.shorten(), gix::remote::Direction::Push)?;
+    let remote = repo.find_remote(remote.as_bstr()).ok()?;
+    let url = remote.url(gix::remote::Direction::Push)?;
+    Some(url.to_bstring().to_string())
 }
 
 #[cfg(test)]

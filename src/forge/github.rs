@@ -3,6 +3,12 @@
 //! Requests go through octocrab's raw HTTP methods (`_get`, `_post`, `_patch`)
 //! so that status codes and rate-limit headers stay visible for the retry
 //! logic; response bodies are decoded into octocrab's models.
+//!
+//! octocrab is built without its `follow-redirect` feature, so a `3xx` answer comes
+//! back as it is and becomes [`ForgeError::Redirect`]: the token never follows a
+//! redirect (tests/forge_api.rs proves it against a second server). Its `timeout`
+//! feature gives connect / read / write timeouts; each exchange is in addition cut at
+//! `connect + read` (and the overall deadline) by a tokio timer.
 
 use std::fmt;
 
@@ -11,8 +17,9 @@ use octocrab::Octocrab;
 use serde_json::{json, Value};
 
 use super::{
-    encode_component, error_chain, excerpt, wait_until, Failure, Forge, ForgeError, ForgeKind,
-    PullRequest, PullRequestSpec, Retrier, RetryPolicy, Sleeper,
+    encode_component, error_chain, excerpt, host_of, origin_of, redirect_target, wait_until,
+    ConnectOptions, Failure, Forge, ForgeError, ForgeKind, PullRequest, PullRequestSpec, Retrier,
+    RetryPolicy, Sleeper, Timeouts,
 };
 use crate::secret::Secret;
 
@@ -28,6 +35,7 @@ pub struct GitHub {
     api_base: String,
     token: Secret,
     retrier: Retrier,
+    timeouts: Timeouts,
 }
 
 impl fmt::Debug for GitHub {
@@ -59,13 +67,28 @@ impl GitHub {
     /// Connects to the REST API at `api_base` (`https://api.github.com`, or
     /// `https://<host>/api/v3` for GitHub Enterprise Server). GraphQL goes to
     /// `<api_base>/graphql`, or `https://<host>/api/graphql` for an `/api/v3` base.
-    /// No request is made yet.
+    /// No request is made yet. Uses the default [`Timeouts`].
     pub fn new(
         api_base: &str,
         token: &Secret,
         retry: RetryPolicy,
         sleeper: Sleeper,
     ) -> Result<GitHub, ForgeError> {
+        let options = ConnectOptions {
+            retry,
+            sleeper,
+            ..ConnectOptions::default()
+        };
+        GitHub::with_options(api_base, token, &options)
+    }
+
+    /// Like [`GitHub::new`] with every option (timeouts, deadline).
+    pub fn with_options(
+        api_base: &str,
+        token: &Secret,
+        options: &ConnectOptions,
+    ) -> Result<GitHub, ForgeError> {
+        let timeouts = options.timeouts;
         let api_base = api_base.trim_end_matches('/').to_string();
         let graphql_base = match api_base.strip_suffix("/api/v3") {
             Some(host) => format!("{host}/api"),
@@ -82,6 +105,9 @@ impl GitHub {
                 .base_uri(base)
                 .map_err(|e| ForgeError::Config(format!("invalid GitHub API URL `{base}`: {e}")))?
                 .personal_token(token.expose().to_string())
+                .set_connect_timeout(Some(timeouts.connect))
+                .set_read_timeout(Some(timeouts.read))
+                .set_write_timeout(Some(timeouts.read))
                 .build()
                 .map_err(|e| ForgeError::Config(format!("cannot build a GitHub client: {e}")))
         };
@@ -92,12 +118,14 @@ impl GitHub {
             rest,
             graphql,
             retrier: Retrier {
-                policy: retry,
-                sleeper,
+                policy: options.retry,
+                sleeper: options.sleeper.clone(),
                 api_base: api_base.clone(),
+                deadline: timeouts.deadline,
             },
             api_base,
             token: token.clone(),
+            timeouts,
         })
     }
 
@@ -113,10 +141,47 @@ impl GitHub {
         let what = format!("{verb} {}", path.split('?').next().unwrap_or(path));
         self.retrier
             .run(|| {
-                self.rt
-                    .block_on(attempt(client, verb, path, body, &self.api_base, &what))
+                let limit = self.timeouts.per_request();
+                let exchange = attempt(client, verb, path, body, &self.api_base, &what);
+                match self
+                    .rt
+                    .block_on(async { tokio::time::timeout(limit, exchange).await })
+                {
+                    Ok(Ok(text)) => Ok(text),
+                    Ok(Err(Failure::Transport { message })) if message.contains(TIMED_OUT) => {
+                        Err(self.timeout(&what, &message))
+                    }
+                    Ok(Err(failure)) => Err(failure),
+                    Err(_elapsed) => Err(Failure::Fatal(ForgeError::Timeout {
+                        api_base: self.api_base.clone(),
+                        host: host_of(&self.api_base),
+                        what: what.clone(),
+                        waited_for: "an answer".to_string(),
+                        after: limit,
+                    })),
+                }
             })
             .map_err(|e| e.redacted(&self.token))
+    }
+
+    /// octocrab's own connect / read timeout, as a final [`ForgeError::Timeout`].
+    fn timeout(&self, what: &str, message: &str) -> Failure {
+        let connecting = message.contains("Connect");
+        Failure::Fatal(ForgeError::Timeout {
+            api_base: self.api_base.clone(),
+            host: host_of(&self.api_base),
+            what: what.to_string(),
+            waited_for: if connecting {
+                "a connection".to_string()
+            } else {
+                "an answer".to_string()
+            },
+            after: if connecting {
+                self.timeouts.connect
+            } else {
+                self.timeouts.read
+            },
+        })
     }
 
     fn call_json<T: serde::de::DeserializeOwned>(
@@ -406,9 +471,7 @@ async fn attempt(
         Verb::Post => client._post(uri, body).await,
         Verb::Patch => client._patch(uri, body).await,
     }
-    .map_err(|e| Failure::Transport {
-        message: error_chain(&e),
-    })?;
+    .map_err(transport)?;
     let status = response.status().as_u16();
     let header = |name: &str| {
         response
@@ -420,12 +483,18 @@ async fn attempt(
     let remaining = header("x-ratelimit-remaining");
     let reset_at = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok());
     let retry_after = header("retry-after").and_then(|v| v.parse::<u64>().ok());
-    let text = client
-        .body_to_string(response)
-        .await
-        .map_err(|e| Failure::Transport {
-            message: error_chain(&e),
-        })?;
+    if (300..400).contains(&status) {
+        let location = header("location");
+        let request_url = format!("{}{path}", api_base.trim_end_matches('/'));
+        return Err(Failure::Fatal(ForgeError::Redirect {
+            api_base: api_base.to_string(),
+            what: what.to_string(),
+            status,
+            from: origin_of(api_base),
+            to: redirect_target(&request_url, location.as_deref()),
+        }));
+    }
+    let text = client.body_to_string(response).await.map_err(transport)?;
     if (200..300).contains(&status) {
         return Ok(text);
     }
@@ -460,6 +529,31 @@ async fn attempt(
             message,
         }),
     })
+}
+
+/// Marks a transport error whose cause is an I/O timeout (octocrab's `timeout`
+/// feature reports them as `io::ErrorKind::TimedOut` deep in the source chain).
+const TIMED_OUT: &str = "[timed out] ";
+
+fn transport(e: octocrab::Error) -> Failure {
+    let mut timed_out = false;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            timed_out = true;
+        }
+        source = s.source();
+    }
+    let chain = error_chain(&e);
+    Failure::Transport {
+        message: if timed_out {
+            format!("{TIMED_OUT}{chain}")
+        } else {
+            chain
+        },
+    }
 }
 
 /// `message` plus the `errors[].message` details of a GitHub error body.

@@ -1,23 +1,33 @@
-//! GitLab (gitlab.com and self-managed) through the `gitlab` crate's
-//! synchronous client and its typed REST v4 endpoints.
+//! GitLab (gitlab.com and self-managed) through the `gitlab` crate's typed REST v4
+//! endpoints, sent by tagbump's own HTTP client ([`Http`]).
+//!
+//! The crate's own `Gitlab` client owns a `reqwest` client that follows redirects
+//! and carries the custom `PRIVATE-TOKEN` header along to whatever host a redirect
+//! names (reqwest only strips `Authorization`-like headers). The crate lets any type
+//! implement its `api::Client` trait, so the endpoints stay the crate's while the
+//! transport is ours: redirects off, connect and read timeouts, and the token set
+//! only on requests to the configured origin.
 
 use std::fmt;
+use std::time::Duration;
 
 use ::gitlab::api::projects::merge_requests::notes::CreateMergeRequestNote;
 use ::gitlab::api::projects::merge_requests::{
     CreateMergeRequest, EditMergeRequest, MergeMergeRequest, MergeRequestState,
     MergeRequestStateEvent, MergeRequests,
 };
-use ::gitlab::api::users::Users;
+use ::gitlab::api::users::{CurrentUser, Users};
 use ::gitlab::api::{self, ApiError, Endpoint, Pagination, Query};
-use ::gitlab::{Gitlab as Client, GitlabBuilder, GitlabError, RestError};
+use bytes::Bytes;
+use reqwest::Url;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    error_chain, excerpt, wait_until, Failure, Forge, ForgeError, ForgeKind, PullRequest,
-    PullRequestSpec, Retrier, RetryPolicy, Sleeper,
+    error_chain, excerpt, host_of, origin_of, redirect_target, wait_until, ConnectOptions, Failure,
+    Forge, ForgeError, ForgeKind, PullRequest, PullRequestSpec, Retrier, RetryPolicy, Sleeper,
+    Timeouts,
 };
 use crate::secret::Secret;
 
@@ -26,7 +36,7 @@ const NOT_FOUND_HINT: &str =
 
 /// A GitLab connection using `PRIVATE-TOKEN` authentication.
 pub struct GitLab {
-    client: Client,
+    client: Http,
     api_base: String,
     token: Secret,
     retrier: Retrier,
@@ -62,68 +72,80 @@ struct User {
 
 impl GitLab {
     /// Connects to `api_base` (`https://<host>/api/v4`; an `http://` base is
-    /// used as plain HTTP) and checks the token with `GET /user`.
+    /// used as plain HTTP) with the default [`Timeouts`] and checks the token with
+    /// `GET /user`.
     pub fn new(
         api_base: &str,
         token: &Secret,
         retry: RetryPolicy,
         sleeper: Sleeper,
     ) -> Result<GitLab, ForgeError> {
+        let options = ConnectOptions {
+            retry,
+            sleeper,
+            ..ConnectOptions::default()
+        };
+        GitLab::with_options(api_base, token, &options)
+    }
+
+    /// Like [`GitLab::new`] with every option (timeouts, deadline).
+    pub fn with_options(
+        api_base: &str,
+        token: &Secret,
+        options: &ConnectOptions,
+    ) -> Result<GitLab, ForgeError> {
         let api_base = api_base.trim_end_matches('/').to_string();
-        let (insecure, rest) = if let Some(rest) = api_base.strip_prefix("https://") {
-            (false, rest)
+        let rest = if let Some(rest) = api_base.strip_prefix("https://") {
+            rest
         } else if let Some(rest) = api_base.strip_prefix("http://") {
-            (true, rest)
+            rest
         } else {
             return Err(ForgeError::Config(format!(
                 "GitLab API URL `{api_base}` must start with https:// or http://"
             ))
             .redacted(token));
         };
-        // The crate appends `/api/v4/` to the host (which may carry a port and a path prefix).
-        let host = rest.strip_suffix("/api/v4").unwrap_or(rest).to_string();
-        if host.is_empty() || host.contains('@') {
+        // `https://host[:port][/prefix]` with or without the `/api/v4` suffix.
+        let host = rest.strip_suffix("/api/v4").unwrap_or(rest);
+        if host.is_empty() || host.contains('@') || host.contains(['?', '#']) {
             return Err(ForgeError::Config(format!(
                 "GitLab API URL `{api_base}` has no usable host (credentials belong in the token)"
             ))
             .redacted(token));
         }
+        let scheme = &api_base[..api_base.len() - rest.len()];
+        let rest_url = Url::parse(&format!("{scheme}{host}/api/v4/")).map_err(|e| {
+            ForgeError::Config(format!("invalid GitLab API URL `{api_base}`: {e}")).redacted(token)
+        })?;
         let retrier = Retrier {
-            policy: retry,
-            sleeper,
+            policy: options.retry,
+            sleeper: options.sleeper.clone(),
             api_base: api_base.clone(),
+            deadline: options.timeouts.deadline,
         };
-        let mut builder = GitlabBuilder::new(host, token.expose());
-        if insecure {
-            builder.insecure();
-        }
-        let client = retrier
-            .run(|| {
-                builder.build().map_err(|e| match e {
-                    GitlabError::Api { source } => classify(source, &api_base, "GET /user"),
-                    GitlabError::Communication { source } => Failure::Transport {
-                        message: error_chain(&source),
-                    },
-                    other => Failure::Fatal(ForgeError::Config(format!(
-                        "cannot build a GitLab client for {api_base}: {}",
-                        error_chain(&other)
-                    ))),
-                })
-            })
-            .map_err(|e| e.redacted(token))?;
-        Ok(GitLab {
+        let client = Http::new(rest_url, token, options.timeouts).map_err(|e| {
+            ForgeError::Config(format!(
+                "cannot build an HTTP client for {api_base}: {}",
+                error_chain(&e)
+            ))
+            .redacted(token)
+        })?;
+        let gitlab = GitLab {
             client,
             api_base,
             token: token.clone(),
             retrier,
-        })
+        };
+        let check = CurrentUser::builder().build().map_err(config)?;
+        gitlab.query::<Value, _>(&check)?;
+        Ok(gitlab)
     }
 
     /// One endpoint call with retries, decoded as `T`.
     fn query<T, E>(&self, endpoint: &E) -> Result<T, ForgeError>
     where
         T: DeserializeOwned,
-        E: Endpoint + Query<T, Client>,
+        E: Endpoint + Query<T, Http>,
     {
         let what = format!("{} /{}", endpoint.method(), endpoint.endpoint());
         self.retrier
@@ -371,7 +393,7 @@ fn config(e: impl std::error::Error) -> ForgeError {
 }
 
 /// Maps a `gitlab` crate error to a retry decision.
-fn classify(e: ApiError<RestError>, api_base: &str, what: &str) -> Failure {
+fn classify(e: ApiError<HttpError>, api_base: &str, what: &str) -> Failure {
     let (status, message) = match e {
         ApiError::GitlabRateLimited {
             rl_reset,
@@ -394,11 +416,7 @@ fn classify(e: ApiError<RestError>, api_base: &str, what: &str) -> Failure {
         ApiError::GitlabService { status, data } => {
             (status.as_u16(), excerpt(&String::from_utf8_lossy(&data)))
         }
-        ApiError::Client { source } => {
-            return Failure::Transport {
-                message: error_chain(&source),
-            }
-        }
+        ApiError::Client { source } => return classify_transport(source, api_base, what),
         other => {
             return Failure::Fatal(ForgeError::Decode {
                 api_base: api_base.to_string(),
@@ -438,6 +456,179 @@ fn classify(e: ApiError<RestError>, api_base: &str, what: &str) -> Failure {
             status,
             message,
         }),
+    }
+}
+
+/// The `gitlab` crate's [`api::Client`] over tagbump's own blocking `reqwest`
+/// client: no redirects, connect and read timeouts, `PRIVATE-TOKEN` only on
+/// requests to the API origin.
+pub(crate) struct Http {
+    client: reqwest::blocking::Client,
+    /// `scheme://host[:port]/[prefix/]api/v4/`.
+    rest_url: Url,
+    token: Secret,
+    timeouts: Timeouts,
+}
+
+/// Why a request did not produce a response the crate can read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HttpError {
+    /// Connecting, sending or receiving failed.
+    #[error(transparent)]
+    Request(#[from] reqwest::Error),
+    /// No connection or no (complete) answer within the configured time.
+    #[error("timed out after {}s waiting for {waited_for}", after.as_secs_f32())]
+    Timeout {
+        /// `a connection` or `an answer`.
+        waited_for: &'static str,
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// The request could not be assembled.
+    #[error("cannot build the request: {0}")]
+    Build(#[from] http::Error),
+    /// The token contains characters not allowed in an HTTP header.
+    #[error("the token cannot be sent as an HTTP header (it contains control characters or non-ASCII text)")]
+    TokenHeader,
+    /// An endpoint URL outside the API origin (the crate only builds URLs from
+    /// [`api::RestClient::rest_endpoint`], so this is a safety net).
+    #[error("refusing to send the token to {to}: not the API host")]
+    OtherOrigin {
+        /// Origin of the refused URL.
+        to: String,
+    },
+    /// A 3xx answer; never followed.
+    #[error("redirect (HTTP {status}) to {to}")]
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// Origin of the `Location`.
+        to: String,
+    },
+}
+
+impl Http {
+    fn new(rest_url: Url, token: &Secret, timeouts: Timeouts) -> Result<Http, reqwest::Error> {
+        let client = reqwest::blocking::Client::builder()
+            .user_agent(concat!("tagbump/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeouts.connect)
+            .timeout(timeouts.read)
+            .build()?;
+        Ok(Http {
+            client,
+            rest_url,
+            token: token.clone(),
+            timeouts,
+        })
+    }
+
+    fn origin(url: &Url) -> String {
+        url.origin().ascii_serialization()
+    }
+
+    fn send(
+        &self,
+        mut request: http::request::Builder,
+        body: Vec<u8>,
+    ) -> Result<http::Response<Bytes>, HttpError> {
+        let mut token =
+            http::HeaderValue::from_str(self.token.expose()).map_err(|_| HttpError::TokenHeader)?;
+        token.set_sensitive(true);
+        if let Some(headers) = request.headers_mut() {
+            headers.insert("PRIVATE-TOKEN", token);
+        }
+        let mut request: reqwest::blocking::Request = request.body(body)?.try_into()?;
+        if Http::origin(request.url()) != Http::origin(&self.rest_url) {
+            return Err(HttpError::OtherOrigin {
+                to: Http::origin(request.url()),
+            });
+        }
+        // The read timeout bounds the whole exchange, cut to the overall deadline.
+        let limit = self
+            .timeouts
+            .remaining()
+            .map_or(self.timeouts.read, |left| self.timeouts.read.min(left))
+            .max(Duration::from_millis(1));
+        *request.timeout_mut() = Some(limit);
+        let url = request.url().to_string();
+        let timed_out = |e: reqwest::Error| match (e.is_timeout(), e.is_connect()) {
+            (true, true) => HttpError::Timeout {
+                waited_for: "a connection",
+                after: self.timeouts.connect.min(limit),
+            },
+            (true, false) => HttpError::Timeout {
+                waited_for: "an answer",
+                after: limit,
+            },
+            _ => HttpError::Request(e),
+        };
+        let response = self.client.execute(request).map_err(timed_out)?;
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(http::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            return Err(HttpError::Redirect {
+                status: status.as_u16(),
+                to: redirect_target(&url, location),
+            });
+        }
+        let mut builder = http::Response::builder()
+            .status(status)
+            .version(response.version());
+        for (name, value) in response.headers() {
+            builder = builder.header(name, value);
+        }
+        let body = response.bytes().map_err(timed_out)?;
+        Ok(builder.body(body)?)
+    }
+}
+
+impl api::RestClient for Http {
+    type Error = HttpError;
+
+    fn rest_endpoint(&self, endpoint: &str) -> Result<Url, ApiError<Self::Error>> {
+        Ok(self.rest_url.join(endpoint)?)
+    }
+}
+
+impl api::Client for Http {
+    fn rest(
+        &self,
+        request: http::request::Builder,
+        body: Vec<u8>,
+    ) -> Result<http::Response<Bytes>, ApiError<Self::Error>> {
+        self.send(request, body).map_err(ApiError::client)
+    }
+}
+
+/// A failure below HTTP: a timeout or a redirect is final, anything else retried.
+fn classify_transport(e: HttpError, api_base: &str, what: &str) -> Failure {
+    match e {
+        HttpError::Timeout { waited_for, after } => Failure::Fatal(ForgeError::Timeout {
+            api_base: api_base.to_string(),
+            host: host_of(api_base),
+            what: what.to_string(),
+            waited_for: waited_for.to_string(),
+            after,
+        }),
+        HttpError::Redirect { status, to } => Failure::Fatal(ForgeError::Redirect {
+            api_base: api_base.to_string(),
+            what: what.to_string(),
+            status,
+            from: origin_of(api_base),
+            to,
+        }),
+        e @ (HttpError::TokenHeader | HttpError::OtherOrigin { .. } | HttpError::Build(_)) => {
+            Failure::Fatal(ForgeError::Config(format!(
+                "cannot send {what} to {api_base}: {e}"
+            )))
+        }
+        HttpError::Request(e) => Failure::Transport {
+            message: error_chain(&e),
+        },
     }
 }
 

@@ -10,12 +10,31 @@
 //! - Every failure is a typed [`ForgeError`] whose text never contains the token.
 //! - Rate limits and server errors are retried within a [`RetryPolicy`]; the
 //!   waiting is done by a [`Sleeper`] so that tests can observe it instead of sleeping.
+//! - Every request has a connect and a read timeout ([`Timeouts`], 10 s and 30 s by
+//!   default) and may be bounded by an overall deadline; a timed-out request is
+//!   reported as [`ForgeError::Timeout`] naming the host and what was waited for, and
+//!   is not retried (a server that stayed silent for the read timeout is not expected
+//!   to answer the next time, and the run must end in bounded time).
+//!
+//! # Credentials stay on the API host
+//!
+//! The token is sent only to the origin (scheme, host, port) of the API base URL.
+//! **No redirect is followed**, to another host or to the same one: a `3xx` answer
+//! ends the call with [`ForgeError::Redirect`], naming the API host and the host it
+//! pointed to, before anything is sent there. GitHub documents redirects for renamed
+//! repositories and moved API endpoints ("Following redirects" in the REST API
+//! docs); refusing them means such a move surfaces as a clear error asking for the
+//! new URL instead of the token silently travelling along. GitLab is reached through
+//! tagbump's own HTTP client (the `gitlab` crate's endpoints over a `reqwest` client
+//! with redirects off), GitHub through `octocrab` built without its
+//! `follow-redirect` feature. An `http://` API base is used as asked, with a
+//! warning through [`ConnectOptions::log`].
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::secret::Secret;
 
@@ -321,6 +340,94 @@ impl Default for RetryPolicy {
 /// [`std::thread::sleep`]; tests pass one that records the requested waits.
 pub type Sleeper = Arc<dyn Fn(Duration) + Send + Sync>;
 
+/// Where log lines (warnings) go; the CLI prints them on stderr.
+pub type Logger = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// How long any forge request may take.
+///
+/// A request that exceeds [`Timeouts::connect`] or [`Timeouts::read`] fails with
+/// [`ForgeError::Timeout`] and is not retried; with the defaults, a server that
+/// accepts the connection and never answers ends the call after about 30 s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Longest wait to establish the TCP (and TLS) connection. Default: 10 s.
+    pub connect: Duration,
+    /// Longest wait for the answer to one request once connected (GitHub: for any
+    /// single read of the response, and for the whole exchange at most `connect +
+    /// read`; GitLab: for the whole response). Default: 30 s.
+    pub read: Duration,
+    /// Overall deadline (e.g. from the CLI's run timeout): no retry is started
+    /// that would wait past it, and each request is cut short at it. Default: none.
+    pub deadline: Option<Instant>,
+}
+
+impl Timeouts {
+    /// The default connect timeout: 10 s.
+    pub const DEFAULT_CONNECT: Duration = Duration::from_secs(10);
+    /// The default read timeout: 30 s.
+    pub const DEFAULT_READ: Duration = Duration::from_secs(30);
+
+    /// Time left before [`Timeouts::deadline`], if there is one.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// The longest one whole request may take: `connect + read`, cut to the deadline
+    /// (at least 1 ms, so that a passed deadline fails the request at once).
+    pub(crate) fn per_request(&self) -> Duration {
+        let full = self.connect.saturating_add(self.read);
+        self.remaining()
+            .map_or(full, |left| full.min(left))
+            .max(Duration::from_millis(1))
+    }
+}
+
+impl Default for Timeouts {
+    /// Connect 10 s, read 30 s, no deadline.
+    fn default() -> Self {
+        Timeouts {
+            connect: Self::DEFAULT_CONNECT,
+            read: Self::DEFAULT_READ,
+            deadline: None,
+        }
+    }
+}
+
+/// Everything [`connect_with`] needs besides the forge, the API URL and the token.
+#[derive(Clone)]
+pub struct ConnectOptions {
+    /// Retries on rate limits, server errors and refused connections.
+    pub retry: RetryPolicy,
+    /// Connect / read timeouts and the overall deadline.
+    pub timeouts: Timeouts,
+    /// Waits between attempts ([`std::thread::sleep`] by default).
+    pub sleeper: Sleeper,
+    /// Receives warnings, e.g. about a token sent over plain `http://` (discarded
+    /// by default).
+    pub log: Logger,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+            sleeper: Arc::new(std::thread::sleep),
+            log: Arc::new(|_| {}),
+        }
+    }
+}
+
+impl fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Errors talking to a forge. No message ever contains the token.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -406,6 +513,36 @@ pub enum ForgeError {
         attempts: u32,
         /// The transport error.
         message: String,
+    },
+    /// The API did not answer in time (see [`Timeouts`]). Not retried.
+    #[error("timed out after {}s waiting for {waited_for} from {host} ({what} at {api_base})", after.as_secs_f32())]
+    Timeout {
+        /// The API base URL.
+        api_base: String,
+        /// `host[:port]` that was waited for.
+        host: String,
+        /// The request, e.g. `GET /api/v4/user`.
+        what: String,
+        /// `a connection` or `an answer`.
+        waited_for: String,
+        /// How long tagbump waited.
+        after: Duration,
+    },
+    /// The API answered with a redirect. Redirects are never followed, so the token
+    /// cannot reach another host (see the module documentation).
+    #[error("{api_base} answered {what} with a redirect (HTTP {status}) from {from} to {to}; tagbump does not follow redirects of API calls, so the token is never sent to another host: give the final API address with --api-url (or the new repository URL)")]
+    Redirect {
+        /// The API base URL.
+        api_base: String,
+        /// The request.
+        what: String,
+        /// The 3xx status.
+        status: u16,
+        /// Origin (`scheme://host[:port]`) of the API.
+        from: String,
+        /// Origin the redirect pointed to (path and query left out), or a note
+        /// that the answer had no usable `Location`.
+        to: String,
     },
     /// A successful response that could not be understood.
     #[error("unexpected response from {api_base} to {what}: {message}")]
@@ -496,6 +633,32 @@ impl ForgeError {
                 what: r(what),
                 message: r(message),
             },
+            ForgeError::Timeout {
+                api_base,
+                host,
+                what,
+                waited_for,
+                after,
+            } => ForgeError::Timeout {
+                api_base: r(api_base),
+                host: r(host),
+                what: r(what),
+                waited_for,
+                after,
+            },
+            ForgeError::Redirect {
+                api_base,
+                what,
+                status,
+                from,
+                to,
+            } => ForgeError::Redirect {
+                api_base: r(api_base),
+                what: r(what),
+                status,
+                from: r(from),
+                to: r(to),
+            },
         }
     }
 
@@ -505,14 +668,17 @@ impl ForgeError {
             ForgeError::Auth { .. } => Some(401),
             ForgeError::Forbidden { .. } => Some(403),
             ForgeError::NotFound { .. } => Some(404),
-            ForgeError::Server { status, .. } | ForgeError::Api { status, .. } => Some(*status),
+            ForgeError::Server { status, .. }
+            | ForgeError::Api { status, .. }
+            | ForgeError::Redirect { status, .. } => Some(*status),
             _ => None,
         }
     }
 }
 
 /// Builds a [`Forge`] for `kind` talking to `api_base` (see [`default_api_base`])
-/// with `token`, waiting with [`std::thread::sleep`] between retries.
+/// with `token`, waiting with [`std::thread::sleep`] between retries and the
+/// default [`Timeouts`].
 ///
 /// For GitLab this already makes one request (`GET /user`) to check the token.
 pub fn connect(
@@ -521,7 +687,15 @@ pub fn connect(
     token: &Secret,
     retry: RetryPolicy,
 ) -> Result<Box<dyn Forge>, ForgeError> {
-    connect_with_sleeper(kind, api_base, token, retry, Arc::new(std::thread::sleep))
+    connect_with(
+        kind,
+        api_base,
+        token,
+        &ConnectOptions {
+            retry,
+            ..ConnectOptions::default()
+        },
+    )
 }
 
 /// Like [`connect`], with a custom [`Sleeper`] (tests use one that records waits).
@@ -532,10 +706,86 @@ pub fn connect_with_sleeper(
     retry: RetryPolicy,
     sleeper: Sleeper,
 ) -> Result<Box<dyn Forge>, ForgeError> {
+    connect_with(
+        kind,
+        api_base,
+        token,
+        &ConnectOptions {
+            retry,
+            sleeper,
+            ..ConnectOptions::default()
+        },
+    )
+}
+
+/// Like [`connect`], with every option ([`ConnectOptions`]): timeouts, deadline,
+/// sleeper and where warnings go.
+pub fn connect_with(
+    kind: ForgeKind,
+    api_base: &str,
+    token: &Secret,
+    options: &ConnectOptions,
+) -> Result<Box<dyn Forge>, ForgeError> {
+    if let Some(warning) = plain_http_warning(api_base) {
+        (options.log)(&token.redact(&warning));
+    }
     Ok(match kind {
-        ForgeKind::GitHub => Box::new(GitHub::new(api_base, token, retry, sleeper)?),
-        ForgeKind::GitLab => Box::new(GitLab::new(api_base, token, retry, sleeper)?),
+        ForgeKind::GitHub => Box::new(GitHub::with_options(api_base, token, options)?),
+        ForgeKind::GitLab => Box::new(GitLab::with_options(api_base, token, options)?),
     })
+}
+
+/// The warning logged for an `http://` API base: the token would cross the network
+/// in clear text.
+pub fn plain_http_warning(api_base: &str) -> Option<String> {
+    let trimmed = api_base.trim();
+    let scheme_is_http = trimmed
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("http://"));
+    scheme_is_http.then(|| {
+        format!(
+            "warning: sending the API token to {} over unencrypted http://",
+            origin_of(trimmed)
+        )
+    })
+}
+
+/// `scheme://host[:port]` of a URL, without credentials, path or query (for messages).
+pub(crate) fn origin_of(url: &str) -> String {
+    let stripped = strip_userinfo(url.trim());
+    match stripped.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            format!("{}://{authority}", scheme.to_ascii_lowercase())
+        }
+        None => stripped
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+/// `host[:port]` of a URL (for messages).
+pub(crate) fn host_of(url: &str) -> String {
+    let origin = origin_of(url);
+    origin
+        .split_once("://")
+        .map_or(origin.clone(), |(_, host)| host.to_string())
+}
+
+/// Where a redirect points: the origin of `location` resolved against `request_url`.
+pub(crate) fn redirect_target(request_url: &str, location: Option<&str>) -> String {
+    match location.map(str::trim).filter(|l| !l.is_empty()) {
+        None => "an unnamed location (no Location header)".to_string(),
+        Some(loc) if loc.contains("://") => origin_of(loc),
+        Some(loc) if loc.starts_with("//") => {
+            let scheme = request_url.split_once("://").map_or("https", |(s, _)| s);
+            origin_of(&format!("{scheme}:{loc}"))
+        }
+        // A path on the same origin.
+        Some(_) => origin_of(request_url),
+    }
 }
 
 /// Fills a body template.
@@ -608,6 +858,8 @@ pub(crate) struct Retrier {
     pub(crate) policy: RetryPolicy,
     pub(crate) sleeper: Sleeper,
     pub(crate) api_base: String,
+    /// No retry is started that would wait past this instant.
+    pub(crate) deadline: Option<Instant>,
 }
 
 impl Retrier {
@@ -625,10 +877,14 @@ impl Retrier {
                 Err(failure) => failure,
             };
             let backoff = self.backoff(n);
+            let out_of_time = |wait: Duration| {
+                self.deadline
+                    .is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|t| t >= d))
+            };
             let wait = match failure {
                 Failure::RateLimited { wait, reset_at } => {
                     let wait = wait.unwrap_or(backoff);
-                    if n >= max || wait > self.policy.max_wait {
+                    if n >= max || wait > self.policy.max_wait || out_of_time(wait) {
                         return Err(ForgeError::RateLimited {
                             api_base: self.api_base.clone(),
                             reset: describe_reset(wait, reset_at, n, self.policy.max_wait),
@@ -638,7 +894,7 @@ impl Retrier {
                     wait
                 }
                 Failure::Server { status, message } => {
-                    if n >= max {
+                    if n >= max || out_of_time(backoff) {
                         return Err(ForgeError::Server {
                             api_base: self.api_base.clone(),
                             status,
@@ -649,7 +905,7 @@ impl Retrier {
                     backoff
                 }
                 Failure::Transport { message } => {
-                    if n >= max {
+                    if n >= max || out_of_time(backoff) {
                         return Err(ForgeError::Transport {
                             api_base: self.api_base.clone(),
                             attempts: n,
@@ -776,6 +1032,7 @@ mod tests {
             policy: RetryPolicy::default(),
             sleeper: Arc::new(move |d| log.lock().unwrap().push(d)),
             api_base: "https://api.example".into(),
+            deadline: None,
         };
         let err = r
             .run::<()>(|| {
@@ -806,6 +1063,7 @@ mod tests {
             },
             sleeper: Arc::new(move |d| log.lock().unwrap().push(d)),
             api_base: "https://api.example".into(),
+            deadline: None,
         };
         let mut calls = 0;
         let err = r
@@ -828,6 +1086,73 @@ mod tests {
         ));
         let secs: Vec<u64> = slept.lock().unwrap().iter().map(|d| d.as_secs()).collect();
         assert_eq!(secs, [1, 2, 3]);
+    }
+
+    #[test]
+    fn default_timeouts_are_the_documented_ones() {
+        let t = Timeouts::default();
+        assert_eq!(t.connect, Duration::from_secs(10));
+        assert_eq!(t.read, Duration::from_secs(30));
+        assert_eq!(t.deadline, None);
+        assert_eq!(t.per_request(), Duration::from_secs(40));
+        let o = ConnectOptions::default();
+        assert_eq!(o.timeouts, t);
+        assert_eq!(o.retry, RetryPolicy::default());
+    }
+
+    #[test]
+    fn a_passed_deadline_cuts_requests_short_and_stops_retries() {
+        let t = Timeouts {
+            deadline: Some(Instant::now()),
+            ..Timeouts::default()
+        };
+        assert_eq!(t.per_request(), Duration::from_millis(1));
+        let slept = Arc::new(Mutex::new(Vec::new()));
+        let log = slept.clone();
+        let r = Retrier {
+            policy: RetryPolicy::default(),
+            sleeper: Arc::new(move |d| log.lock().unwrap().push(d)),
+            api_base: "https://api.example".into(),
+            deadline: Some(Instant::now() + Duration::from_millis(500)),
+        };
+        let mut calls = 0;
+        let err = r
+            .run::<()>(|| {
+                calls += 1;
+                Err(Failure::Server {
+                    status: 502,
+                    message: "busy".into(),
+                })
+            })
+            .unwrap_err();
+        assert_eq!(calls, 1, "the 1 s backoff would pass the deadline");
+        assert!(matches!(err, ForgeError::Server { attempts: 1, .. }));
+        assert!(slept.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn plain_http_api_urls_get_a_warning_naming_the_host_only() {
+        assert_eq!(
+            plain_http_warning("HTTP://bot:pw@gitlab.corp:8080/api/v4?private_token=x").as_deref(),
+            Some("warning: sending the API token to http://gitlab.corp:8080 over unencrypted http://")
+        );
+        assert_eq!(plain_http_warning("https://api.github.com"), None);
+    }
+
+    #[test]
+    fn redirect_targets_are_origins() {
+        let api = "http://127.0.0.1:1/api/v4/user";
+        assert_eq!(
+            redirect_target(api, Some("http://evil.example:81/x?private_token=t")),
+            "http://evil.example:81"
+        );
+        assert_eq!(redirect_target(api, Some("/other")), "http://127.0.0.1:1");
+        assert_eq!(
+            redirect_target(api, Some("//evil.example/x")),
+            "http://evil.example"
+        );
+        assert!(redirect_target(api, None).contains("no Location"));
+        assert_eq!(host_of("https://u:p@h.example:8443/api"), "h.example:8443");
     }
 
     #[test]

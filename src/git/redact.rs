@@ -45,11 +45,26 @@ fn http_userinfo() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"(?i)\b(https?://)[^/@\s]+@").expect("constant regex"))
 }
 
-/// `text` with `user:password@` (any scheme) and `user@` (http/https) removed from URLs.
-/// `ssh://git@host` and scp-like `git@host:path` keep their (non-secret) user name.
+fn token_query_values() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // ?private_token=…, &access_token=…, token=…, job_token=… (GitLab and OAuth
+    // conventions): the value goes, the parameter name stays.
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)([?&](?:private_token|access_token|job_token|token)=)[^&#\s]+")
+            .expect("constant regex")
+    })
+}
+
+/// `text` with `user:password@` (any scheme) and `user@` (http/https) removed from URLs,
+/// and the values of `token=`, `private_token=`, `access_token=` and `job_token=` query
+/// parameters replaced by `***`. `ssh://git@host` and scp-like `git@host:path` keep
+/// their (non-secret) user name.
 pub fn strip_url_credentials(text: &str) -> String {
     let step = url_userinfo_with_password().replace_all(text, "$1");
-    http_userinfo().replace_all(&step, "$1").into_owned()
+    let step = http_userinfo().replace_all(&step, "$1");
+    token_query_values()
+        .replace_all(&step, "$1***")
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -73,6 +88,18 @@ mod tests {
         assert_eq!(
             strip_url_credentials("git@github.com:o/r.git"),
             "git@github.com:o/r.git"
+        );
+    }
+
+    #[test]
+    fn blanks_token_query_parameters() {
+        assert_eq!(
+            strip_url_credentials("https://h/api/v4/user?private_token=glpat-x&per_page=1 and https://h/r?ACCESS_TOKEN=abc#f"),
+            "https://h/api/v4/user?private_token=***&per_page=1 and https://h/r?ACCESS_TOKEN=***#f"
+        );
+        assert_eq!(
+            strip_url_credentials("https://h/r?mytoken=x"),
+            "https://h/r?mytoken=x"
         );
     }
 
