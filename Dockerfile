@@ -10,7 +10,9 @@
 # Cargo.toml.
 #
 # Stage 2 is Alpine rather than scratch/distroless because tagbump pushes with the `git`
-# binary (gix cannot push); it also brings CA certificates and ssh for SSH remotes. The
+# binary (gix cannot push); it also brings CA certificates, ssh for SSH remotes, and
+# setpriv (util-linux-misc), through which git is started so that it dies with tagbump
+# even after a `kill -9` (parent-death signal). The
 # process runs as the non-root user 1001 (the uid of the GitHub-hosted runner user, so the
 # workspace and $GITHUB_OUTPUT mounted by a container action stay writable).
 #
@@ -28,7 +30,7 @@ RUN cargo build --release --locked --bin tagbump \
     && /usr/local/bin/tagbump --version
 
 FROM alpine:3.22
-RUN apk add --no-cache ca-certificates git openssh-client-default \
+RUN apk add --no-cache ca-certificates git openssh-client-default util-linux-misc \
     && addgroup -g 1001 tagbump \
     && adduser -D -u 1001 -G tagbump -h /home/tagbump -s /sbin/nologin tagbump \
     && mkdir -p /github/workspace \

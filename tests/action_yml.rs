@@ -706,7 +706,7 @@ fn dockerfile_is_multi_stage_static_non_root_and_carries_no_secrets() {
         .map(|(_, r)| r.as_str())
         .collect::<Vec<_>>()
         .join("\n");
-    for pkg in ["git", "ca-certificates"] {
+    for pkg in ["git", "ca-certificates", "util-linux-misc"] {
         assert!(
             run.contains("apk add --no-cache") && run.split_whitespace().any(|w| w == pkg),
             "the runtime installs {pkg}"

@@ -9,6 +9,11 @@
 //!   Since a process group no longer receives the terminal's Ctrl-C, every live group
 //!   is registered here and [`terminate_all`] kills them: the binary calls it from its
 //!   SIGINT/SIGTERM handler.
+//! - **Dies with us.** Where util-linux's `setpriv` is installed (Debian, Ubuntu,
+//!   Alpine's `util-linux-misc`, and the tagbump image), git is started through
+//!   `setpriv --pdeathsig KILL`, so that even a `kill -9` of tagbump, which no handler
+//!   sees, takes git down with it instead of leaving a push running that lands later.
+//!   git's own helpers then see their pipes close and stop.
 
 use std::io::Read;
 use std::process::{Command, ExitStatus, Stdio};
@@ -90,10 +95,56 @@ enum Event {
     Exited(std::io::Result<ExitStatus>),
 }
 
-/// Spawns `cmd` (stdin closed, stdout and stderr captured) in its own process group and
-/// waits for it under `limits`.
-pub(crate) fn run(mut cmd: Command, limits: Limits) -> std::io::Result<Outcome> {
+/// `setpriv`, if it is installed and knows `--pdeathsig`.
+fn setpriv() -> Option<&'static std::path::Path> {
+    static SETPRIV: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    SETPRIV
+        .get_or_init(|| {
+            let path = std::env::var_os("PATH")?;
+            let found = std::env::split_paths(&path)
+                .map(|dir| dir.join("setpriv"))
+                .find(|p| p.is_file())?;
+            let help = Command::new(&found)
+                .arg("--help")
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .output()
+                .ok()?;
+            String::from_utf8_lossy(&help.stdout)
+                .contains("--pdeathsig")
+                .then_some(found)
+        })
+        .as_deref()
+}
+
+/// `cmd`, started through `setpriv --pdeathsig KILL` where available (see the module
+/// docs); `cmd` itself otherwise.
+fn dying_with_parent(cmd: Command) -> Command {
+    let Some(setpriv) = setpriv() else {
+        return cmd;
+    };
+    let mut wrapped = Command::new(setpriv);
+    wrapped
+        .args(["--pdeathsig", "KILL", "--"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => wrapped.env(key, value),
+            None => wrapped.env_remove(key),
+        };
+    }
+    wrapped
+}
+
+/// Spawns `cmd` (stdin closed, stdout and stderr captured) in its own process group,
+/// bound to die with this process where possible, and waits for it under `limits`.
+pub(crate) fn run(cmd: Command, limits: Limits) -> std::io::Result<Outcome> {
     use std::os::unix::process::CommandExt;
+    let mut cmd = dying_with_parent(cmd);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
