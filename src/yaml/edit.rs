@@ -8,6 +8,7 @@ use super::model::{self, block_layout, Document, LineIndex, Node, NodeKind, Scal
 use super::path::{KeyPath, Segment};
 use super::scalar::{self, Context};
 use super::verify;
+use super::{aliases, MAX_ALIAS_NODES};
 
 /// One requested change: set the scalar at `path` to `value`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -197,6 +198,13 @@ pub enum EditError {
         /// Why not.
         reason: String,
     },
+    /// The text's aliases expand to more nodes than [`MAX_ALIAS_NODES`]: an alias bomb
+    /// ("billion laughs"), which no real values file or manifest is.
+    #[error("refusing to edit: its aliases expand to more than {limit} nodes (an alias bomb?)")]
+    AliasBomb {
+        /// The limit, [`MAX_ALIAS_NODES`].
+        limit: u64,
+    },
     /// The result did not re-parse to exactly the intended data: refused, nothing written.
     #[error("refusing to write: the edited YAML would not read back as intended ({reason}); please report this as a bug with the input file")]
     SafetyNet {
@@ -246,6 +254,11 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
         column: e.column,
         message: e.message,
     })?;
+    // The safety net expands aliases: refuse an alias bomb before anything is expanded.
+    let alias_bomb = |_| EditError::AliasBomb {
+        limit: MAX_ALIAS_NODES,
+    };
+    aliases::check(events.iter().map(|raw| &raw.event)).map_err(alias_bomb)?;
     let lines = LineIndex::new(text);
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
 
@@ -381,7 +394,7 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
     changes.sort_by_key(|c| (c.document, c.line));
 
     if out != text {
-        let original = verify::data_from_events(&events, &substitutions);
+        let original = verify::data_from_events(&events, &substitutions).map_err(alias_bomb)?;
         check(text, &out, original, &creations, &expected)?;
     }
     Ok(Outcome { text: out, changes })

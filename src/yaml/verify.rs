@@ -14,6 +14,7 @@ use yaml_rust2::parser::Event;
 use yaml_rust2::scanner::TScalarStyle;
 use yaml_rust2::Yaml;
 
+use super::aliases::{AliasCounter, TooManyAliasNodes, MAX_ALIAS_NODES};
 use super::model::{events, RawEvent};
 use super::path::{KeyPath, Segment};
 
@@ -49,11 +50,16 @@ pub(crate) type Substitutions = HashMap<usize, String>;
 /// Builds the data of every document, replacing the given scalars.
 pub(crate) fn data(text: &str, subst: &Substitutions) -> Result<Vec<Data>, String> {
     let evs = events(text).map_err(|e| format!("line {}: {}", e.line, e.message))?;
-    Ok(build(&evs, subst))
+    build(&evs, subst).map_err(|TooManyAliasNodes| {
+        format!("its aliases expand to more than {MAX_ALIAS_NODES} nodes")
+    })
 }
 
 /// Builds the data of every document from already parsed events.
-pub(crate) fn data_from_events(evs: &[RawEvent], subst: &Substitutions) -> Vec<Data> {
+pub(crate) fn data_from_events(
+    evs: &[RawEvent],
+    subst: &Substitutions,
+) -> Result<Vec<Data>, TooManyAliasNodes> {
     build(evs, subst)
 }
 
@@ -62,13 +68,17 @@ enum Frame {
     Map(Vec<(Data, Data)>, Option<Data>, usize),
 }
 
-fn build(evs: &[RawEvent], subst: &Substitutions) -> Vec<Data> {
+/// Aliases are expanded (a copy of the anchored data), after [`AliasCounter`] has made
+/// sure the copies stay within [`MAX_ALIAS_NODES`].
+fn build(evs: &[RawEvent], subst: &Substitutions) -> Result<Vec<Data>, TooManyAliasNodes> {
+    let mut counter = AliasCounter::default();
     let mut docs = Vec::new();
     let mut anchors: HashMap<usize, Data> = HashMap::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut root = None;
     let mut scalar_index = 0usize;
     for raw in evs {
+        counter.event(&raw.event)?;
         let done = match &raw.event {
             Event::DocumentEnd => {
                 docs.push(root.take().unwrap_or(Data::Null));
@@ -139,7 +149,7 @@ fn build(evs: &[RawEvent], subst: &Substitutions) -> Vec<Data> {
             }
         }
     }
-    docs
+    Ok(docs)
 }
 
 /// `!!str` (resolved or not).
