@@ -178,10 +178,16 @@ impl LineIndex {
 /// whole lines by their byte length, so it drifts after non-ASCII text. Its line number
 /// is exact and its column is counted afresh on every line, so the byte offset is taken
 /// from (line, column) instead.
+///
+/// On a line with non-ASCII text the column is counted out in characters, from the last
+/// position asked for on the same line when that lies before: events come in source
+/// order, so a long line (a minified flow collection) is walked once, not once per event.
 struct Positions<'a> {
     text: &'a str,
     lines: LineIndex,
     ascii: bool,
+    /// The last (line, column, byte offset) worked out.
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> Positions<'a> {
@@ -190,6 +196,7 @@ impl<'a> Positions<'a> {
             text,
             lines: LineIndex::new(text),
             ascii: text.is_ascii(),
+            last: std::cell::Cell::new((0, 0, 0)),
         }
     }
 
@@ -207,10 +214,17 @@ impl<'a> Positions<'a> {
             .get(line)
             .copied()
             .unwrap_or(self.text.len());
-        self.text[start..end]
+        let col = mark.col();
+        let (from_col, from) = match self.last.get() {
+            (l, c, b) if l == line && c <= col => (c, b),
+            _ => (0, start),
+        };
+        let byte = self.text[from..end]
             .char_indices()
-            .nth(mark.col())
-            .map_or(end, |(i, _)| start + i)
+            .nth(col - from_col)
+            .map_or(end, |(i, _)| from + i);
+        self.last.set((line, col, byte));
+        byte
     }
 }
 
