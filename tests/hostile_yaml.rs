@@ -82,20 +82,20 @@ const VALUES: &str = "image:\n  repository: ghcr.io/acme/api\n  tag: v1\n";
 fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("values.yaml");
-    // Sparse: 33 MiB that take no disk, and that must not be read into memory either.
+    // Sparse: 17 MiB that take no disk, and that must not be read into memory either.
     let file = std::fs::File::create(&path).expect("create");
     file.set_len(MAX_FILE_BYTES + 1024 * 1024).expect("grow");
     let err =
         edit_file(&path, &set("image.tag", "v2"), EditOptions::default()).expect_err("too large");
     assert!(
         matches!(err, FileError::TooLarge { size, limit, .. }
-            if size == 33 * 1024 * 1024 && limit == MAX_FILE_BYTES),
+            if size == 17 * 1024 * 1024 && limit == MAX_FILE_BYTES),
         "{err:?}"
     );
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: 33 MiB is more than the limit of 32 MiB for a YAML file; refusing to read it",
+            "{}: 17 MiB is more than the limit of 16 MiB for a YAML file; refusing to read it",
             path.display()
         )
     );

@@ -18,14 +18,6 @@ pub const MAX_ALIAS_NODES: u64 = 100_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TooManyAliasNodes;
 
-/// Checks a whole stream of events.
-pub(crate) fn check<'a>(
-    events: impl IntoIterator<Item = &'a Event>,
-) -> Result<(), TooManyAliasNodes> {
-    let mut counter = AliasCounter::default();
-    events.into_iter().try_for_each(|e| counter.event(e))
-}
-
 /// Counts, event by event, the nodes aliases add when expanded.
 #[derive(Debug, Default)]
 pub(crate) struct AliasCounter {

@@ -221,6 +221,18 @@ fn deepest_text(deepest: &KeyPath, line: usize) -> String {
     }
 }
 
+/// Why the original could not be parsed.
+enum ParseFailure {
+    Syntax(model::SyntaxError),
+    AliasBomb,
+}
+
+impl From<model::SyntaxError> for ParseFailure {
+    fn from(e: model::SyntaxError) -> Self {
+        ParseFailure::Syntax(e)
+    }
+}
+
 /// A byte range to replace.
 struct Splice {
     start: usize,
@@ -249,16 +261,22 @@ enum Target<'a> {
 /// keys) change; the result is re-parsed and compared with the intended data before it
 /// is returned.
 pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome, EditError> {
-    let (docs, events) = model::parse_with_events(text).map_err(|e| EditError::Syntax {
-        line: e.line,
-        column: e.column,
-        message: e.message,
+    // The safety net expands aliases: an alias bomb is refused while parsing, before
+    // anything is expanded.
+    let mut counter = aliases::AliasCounter::default();
+    let docs = model::parse_observed(text, |event| {
+        counter.event(event).map_err(|_| ParseFailure::AliasBomb)
+    })
+    .map_err(|failure| match failure {
+        ParseFailure::Syntax(e) => EditError::Syntax {
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        },
+        ParseFailure::AliasBomb => EditError::AliasBomb {
+            limit: MAX_ALIAS_NODES,
+        },
     })?;
-    // The safety net expands aliases: refuse an alias bomb before anything is expanded.
-    let alias_bomb = |_| EditError::AliasBomb {
-        limit: MAX_ALIAS_NODES,
-    };
-    aliases::check(events.iter().map(|raw| &raw.event)).map_err(alias_bomb)?;
     let lines = LineIndex::new(text);
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
 
@@ -394,7 +412,13 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
     changes.sort_by_key(|c| (c.document, c.line));
 
     if out != text {
-        let original = verify::data_from_events(&events, &substitutions).map_err(alias_bomb)?;
+        // The located tree is no longer needed: free it before the safety net builds its
+        // own two (a large file would otherwise be held three times over).
+        drop(docs);
+        let original =
+            verify::data(text, &substitutions).map_err(|reason| EditError::SafetyNet {
+                reason: format!("the original does not parse again: {reason}"),
+            })?;
         check(text, &out, original, &creations, &expected)?;
     }
     Ok(Outcome { text: out, changes })
@@ -462,7 +486,10 @@ fn check(
             return Err(net(format!("document {n} differs from the intended data")));
         }
     }
-    verify::cross_check(original, new, expected.len(), expected_paths).map_err(net)
+    let documents = expected.len();
+    // Freed before libyaml builds its own tree.
+    drop((actual, expected));
+    verify::cross_check(original, new, documents, expected_paths).map_err(net)
 }
 
 /// Walks `path` from `root`.

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 
 use super::{apply, Edit, EditError, EditOptions, Outcome};
 
-/// The largest file tagbump reads: 32 MiB. Real values files and manifests are well
-/// under a megabyte, while the editor and its safety net hold several parsed copies of a
-/// file (about 20 bytes of memory per byte of YAML), so a larger file is refused
-/// ([`FileError::TooLarge`]) before it is read, rather than exhausting memory.
-/// [`read_text_with_limit`] takes another limit.
-pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+/// The largest file tagbump reads: 16 MiB. Real values files and manifests are well
+/// under a megabyte, while the editor and its safety net hold parsed copies of a file
+/// (up to about 40 bytes of memory per byte of densely written YAML), so a larger file
+/// is refused ([`FileError::TooLarge`]) before it is read, keeping a run under about
+/// 1 GB instead of exhausting memory. [`read_text_with_limit`] takes another limit.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A file that was read and edited in memory.
 #[derive(Clone, Debug)]
@@ -206,7 +206,7 @@ pub(crate) fn file_kind(file_type: &FileType) -> &'static str {
 /// A byte count for messages: "104857600 bytes (100.0 MiB)".
 fn size_text(bytes: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else if bytes >= MIB {
         format!("{bytes} bytes ({:.1} MiB)", bytes as f64 / MIB as f64)
