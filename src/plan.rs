@@ -280,6 +280,15 @@ fn relative_file_error(root: &Path, error: FileError) -> FileError {
             path: relative(root, &path),
             offset,
         },
+        FileError::NotAFile { path, kind } => FileError::NotAFile {
+            path: relative(root, &path),
+            kind,
+        },
+        FileError::TooLarge { path, size, limit } => FileError::TooLarge {
+            path: relative(root, &path),
+            size,
+            limit,
+        },
         FileError::Io { path, error } => FileError::Io {
             path: relative(root, &path),
             error,
@@ -382,14 +391,23 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
             } else {
                 paths.clone()
             };
+            // A path given that is not a directory is read as a file, whatever it is:
+            // a FIFO or device named on the command line is an error, not a skip.
             let mut explicit = Vec::new();
             for p in &given {
                 let resolved = resolve_inside(root, p)?;
-                if resolved.is_file() {
+                if !resolved.is_dir() {
                     explicit.push(resolved);
                 }
             }
-            let candidates = targets::yaml_files(root, &given)?;
+            let found = targets::find_yaml_files(root, &given)?;
+            skipped.extend(
+                found
+                    .skipped
+                    .into_iter()
+                    .map(|(path, reason)| (relative(root, &path), reason)),
+            );
+            let candidates = found.files;
             let searched = candidates.len();
             for path in candidates {
                 let path = path.canonicalize().unwrap_or(path);

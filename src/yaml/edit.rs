@@ -8,6 +8,7 @@ use super::model::{self, block_layout, Document, LineIndex, Node, NodeKind, Scal
 use super::path::{KeyPath, Segment};
 use super::scalar::{self, Context};
 use super::verify;
+use super::{aliases, MAX_ALIAS_NODES};
 
 /// One requested change: set the scalar at `path` to `value`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,6 +201,13 @@ pub enum EditError {
         /// Why not.
         reason: String,
     },
+    /// The text's aliases expand to more nodes than [`MAX_ALIAS_NODES`]: an alias bomb
+    /// ("billion laughs"), which no real values file or manifest is.
+    #[error("refusing to edit: its aliases expand to more than {limit} nodes (an alias bomb?)")]
+    AliasBomb {
+        /// The limit, [`MAX_ALIAS_NODES`].
+        limit: u64,
+    },
     /// The result did not re-parse to exactly the intended data: refused, nothing written.
     #[error("refusing to write: the edited YAML would not read back as intended ({reason}); please report this as a bug with the input file")]
     SafetyNet {
@@ -213,6 +221,18 @@ fn deepest_text(deepest: &KeyPath, line: usize) -> String {
         "no part of it exists".to_string()
     } else {
         format!("the deepest existing prefix is {deepest} (line {line})")
+    }
+}
+
+/// Why the original could not be parsed.
+enum ParseFailure {
+    Syntax(model::SyntaxError),
+    AliasBomb,
+}
+
+impl From<model::SyntaxError> for ParseFailure {
+    fn from(e: model::SyntaxError) -> Self {
+        ParseFailure::Syntax(e)
     }
 }
 
@@ -261,10 +281,21 @@ enum Absence<'a> {
 /// keys) change; the result is re-parsed and compared with the intended data before it
 /// is returned.
 pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome, EditError> {
-    let (docs, events) = model::parse_with_events(text).map_err(|e| EditError::Syntax {
-        line: e.line,
-        column: e.column,
-        message: e.message,
+    // The safety net expands aliases: an alias bomb is refused while parsing, before
+    // anything is expanded.
+    let mut counter = aliases::AliasCounter::default();
+    let docs = model::parse_observed(text, |event| {
+        counter.event(event).map_err(|_| ParseFailure::AliasBomb)
+    })
+    .map_err(|failure| match failure {
+        ParseFailure::Syntax(e) => EditError::Syntax {
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        },
+        ParseFailure::AliasBomb => EditError::AliasBomb {
+            limit: MAX_ALIAS_NODES,
+        },
     })?;
     let lines = LineIndex::new(text);
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
@@ -406,7 +437,13 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
     changes.sort_by_key(|c| (c.document, c.line));
 
     if out != text {
-        let original = verify::data_from_events(&events, &substitutions);
+        // The located tree is no longer needed: free it before the safety net builds its
+        // own two (a large file would otherwise be held three times over).
+        drop(docs);
+        let original =
+            verify::data(text, &substitutions).map_err(|reason| EditError::SafetyNet {
+                reason: format!("the original does not parse again: {reason}"),
+            })?;
         check(text, &out, original, &creations, &expected)?;
     }
     Ok(Outcome { text: out, changes })
@@ -481,7 +518,10 @@ fn check(
             return Err(net(format!("document {n} differs from the intended data")));
         }
     }
-    verify::cross_check(original, new, expected.len(), expected_paths).map_err(net)
+    let documents = expected.len();
+    // Freed before libyaml builds its own tree.
+    drop((actual, expected));
+    verify::cross_check(original, new, documents, expected_paths).map_err(net)
 }
 
 /// Walks `path` from `root`.

@@ -1,9 +1,19 @@
-//! Editing YAML files on disk: read (UTF-8 checked), edit with [`super::apply`], and
-//! write back atomically only when a byte changed — an unchanged file keeps its mtime.
+//! Editing YAML files on disk: read (regular files only, at most [`MAX_FILE_BYTES`],
+//! UTF-8 checked), edit with [`super::apply`], and write back atomically only when a
+//! byte changed — an unchanged file keeps its mtime.
 
+use std::fs::{File, FileType};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::{apply, Edit, EditError, EditOptions, Outcome};
+
+/// The largest file tagbump reads: 16 MiB. Real values files and manifests are well
+/// under a megabyte, while the editor and its safety net hold parsed copies of a file
+/// (up to about 40 bytes of memory per byte of densely written YAML), so a larger file
+/// is refused ([`FileError::TooLarge`]) before it is read, keeping a run under about
+/// 1 GB instead of exhausting memory. [`read_text_with_limit`] takes another limit.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A file that was read and edited in memory.
 #[derive(Clone, Debug)]
@@ -67,6 +77,25 @@ pub enum FileError {
         /// Offset of the first bad byte.
         offset: usize,
     },
+    /// A FIFO, device, socket or directory where a YAML file was expected: reading it
+    /// could block forever or never end.
+    #[error("{}: not a regular file but {kind}; only regular files (or symbolic links to them) are read", path.display())]
+    NotAFile {
+        /// The file.
+        path: PathBuf,
+        /// What it is: "a FIFO (named pipe)", "a character device", …
+        kind: &'static str,
+    },
+    /// Larger than the limit ([`MAX_FILE_BYTES`] by default).
+    #[error("{}: {} is more than the limit of {} for a YAML file; refusing to read it", path.display(), size_text(*size), size_text(*limit))]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes (at least; a file that grows while read may be larger).
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// Reading or writing failed.
     #[error("{}: {error}", path.display())]
     Io {
@@ -85,9 +114,17 @@ pub enum FileError {
     },
 }
 
-/// Reads a UTF-8 text file.
+/// Reads a UTF-8 text file of at most [`MAX_FILE_BYTES`].
 pub fn read_text(path: &Path) -> Result<String, FileError> {
-    let bytes = std::fs::read(path).map_err(|error| {
+    read_text_with_limit(path, MAX_FILE_BYTES)
+}
+
+/// Reads a UTF-8 text file of at most `limit` bytes. Only regular files are read
+/// (symbolic links are followed): anything else is [`FileError::NotAFile`], checked
+/// before the file is opened, since opening a FIFO blocks until a writer comes. A
+/// larger file is [`FileError::TooLarge`], checked before it is read.
+pub fn read_text_with_limit(path: &Path, limit: u64) -> Result<String, FileError> {
+    let io = |error: std::io::Error| {
         if error.kind() == std::io::ErrorKind::NotFound {
             FileError::NotFound {
                 path: path.to_path_buf(),
@@ -98,11 +135,84 @@ pub fn read_text(path: &Path) -> Result<String, FileError> {
                 error,
             }
         }
-    })?;
+    };
+    let check = |meta: &std::fs::Metadata| {
+        if !meta.is_file() {
+            return Err(FileError::NotAFile {
+                path: path.to_path_buf(),
+                kind: file_kind(&meta.file_type()),
+            });
+        }
+        if meta.len() > limit {
+            return Err(FileError::TooLarge {
+                path: path.to_path_buf(),
+                size: meta.len(),
+                limit,
+            });
+        }
+        Ok(())
+    };
+    check(&std::fs::metadata(path).map_err(io)?)?;
+    let file = File::open(path).map_err(io)?;
+    // The path may have been replaced since: check what was opened.
+    let meta = file.metadata().map_err(io)?;
+    check(&meta)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    let size = bytes.len() as u64;
+    if size > limit {
+        return Err(FileError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit,
+        });
+    }
     String::from_utf8(bytes).map_err(|e| FileError::NotUtf8 {
         path: path.to_path_buf(),
         offset: e.utf8_error().valid_up_to(),
     })
+}
+
+/// What a file that is not a regular file is, for messages: "a directory", "a FIFO
+/// (named pipe)", …
+pub(crate) fn file_kind(file_type: &FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
+    }
+}
+
+/// A byte count for messages: "104857600 bytes (100.0 MiB)".
+fn size_text(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= MIB {
+        format!("{bytes} bytes ({:.1} MiB)", bytes as f64 / MIB as f64)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// Reads `path` and applies `edits` in memory. Nothing is written; call

@@ -18,6 +18,7 @@
 //!
 //! The editor works on text only; [`file`](mod@file) reads and writes files atomically.
 
+mod aliases;
 mod edit;
 pub mod file;
 pub mod model;
@@ -25,5 +26,6 @@ mod path;
 pub mod scalar;
 mod verify;
 
+pub use aliases::MAX_ALIAS_NODES;
 pub use edit::{apply, Change, Edit, EditError, EditOptions, Outcome};
 pub use path::{KeyPath, PathError, Segment};

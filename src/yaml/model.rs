@@ -178,10 +178,16 @@ impl LineIndex {
 /// whole lines by their byte length, so it drifts after non-ASCII text. Its line number
 /// is exact and its column is counted afresh on every line, so the byte offset is taken
 /// from (line, column) instead.
+///
+/// On a line with non-ASCII text the column is counted out in characters, from the last
+/// position asked for on the same line when that lies before: events come in source
+/// order, so a long line (a minified flow collection) is walked once, not once per event.
 struct Positions<'a> {
     text: &'a str,
     lines: LineIndex,
     ascii: bool,
+    /// The last (line, column, byte offset) worked out.
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> Positions<'a> {
@@ -190,6 +196,7 @@ impl<'a> Positions<'a> {
             text,
             lines: LineIndex::new(text),
             ascii: text.is_ascii(),
+            last: std::cell::Cell::new((0, 0, 0)),
         }
     }
 
@@ -207,10 +214,17 @@ impl<'a> Positions<'a> {
             .get(line)
             .copied()
             .unwrap_or(self.text.len());
-        self.text[start..end]
+        let col = mark.col();
+        let (from_col, from) = match self.last.get() {
+            (l, c, b) if l == line && c <= col => (c, b),
+            _ => (0, start),
+        };
+        let byte = self.text[from..end]
             .char_indices()
-            .nth(mark.col())
-            .map_or(end, |(i, _)| start + i)
+            .nth(col - from_col)
+            .map_or(end, |(i, _)| from + i);
+        self.last.set((line, col, byte));
+        byte
     }
 }
 
@@ -225,8 +239,23 @@ pub(crate) struct RawEvent {
 /// walk over the tree (and dropping it) far from the stack's limit.
 pub const MAX_DEPTH: usize = 512;
 
-/// Runs the event parser over `text`.
+/// Runs the event parser over `text`, collecting the events.
+#[cfg(test)]
 pub(crate) fn events(text: &str) -> Result<Vec<RawEvent>, SyntaxError> {
+    let mut out = Vec::new();
+    for_each_event(text, |raw| {
+        out.push(raw);
+        Ok::<(), SyntaxError>(())
+    })?;
+    Ok(out)
+}
+
+/// Runs the event parser over `text`, handing each event to `f` as it comes (the
+/// events of a large file are never all held at once).
+pub(crate) fn for_each_event<E: From<SyntaxError>>(
+    text: &str,
+    mut f: impl FnMut(RawEvent) -> Result<(), E>,
+) -> Result<(), E> {
     // yaml-rust2 reads a leading byte order mark as part of the first scalar: parse what
     // follows it, and shift every position by its length.
     let bom = if text.starts_with('\u{feff}') {
@@ -248,13 +277,13 @@ pub(crate) fn events(text: &str) -> Result<Vec<RawEvent>, SyntaxError> {
     // but C0/C1 controls, surrogates and U+FFFE/U+FFFF). yaml-rust2 would stop reading
     // silently at a NUL: refuse such input instead.
     if let Some((byte, c)) = body.char_indices().find(|(_, c)| !is_printable(*c)) {
-        return Err(error_at(
+        return Err(E::from(error_at(
             bom + byte,
             format!(
                 "control character U+{:04X} is not allowed in YAML",
                 c as u32
             ),
-        ));
+        )));
     }
     // A carriage return alone is a line break for YAML; tagbump keeps LF and CRLF files
     // byte for byte but does not handle the pre-2001 Mac convention.
@@ -263,36 +292,35 @@ pub(crate) fn events(text: &str) -> Result<Vec<RawEvent>, SyntaxError> {
         .map(|(i, _)| i)
         .find(|i| body.as_bytes().get(i + 1) != Some(&b'\n'))
     {
-        return Err(error_at(
+        return Err(E::from(error_at(
             bom + byte,
             "a carriage return without a line feed (old Mac line ending) is not supported; use LF or CRLF".to_string(),
-        ));
+        )));
     }
     let mut parser = Parser::new_from_str(body);
-    let mut out = Vec::new();
     let mut depth = 0usize;
     loop {
         let (event, mark): (Event, Marker) = parser
             .next_token()
-            .map_err(|e| error_at(bom + map.byte(e.marker()), e.info().to_string()))?;
+            .map_err(|e| E::from(error_at(bom + map.byte(e.marker()), e.info().to_string())))?;
         let byte = bom + map.byte(&mark);
         match event {
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Err(error_at(
+                    return Err(E::from(error_at(
                         byte,
                         format!("nesting deeper than {MAX_DEPTH} levels is not supported"),
-                    ));
+                    )));
                 }
             }
             Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
             _ => {}
         }
         let end = matches!(event, Event::StreamEnd);
-        out.push(RawEvent { event, byte });
+        f(RawEvent { event, byte })?;
         if end {
-            return Ok(out);
+            return Ok(());
         }
     }
 }
@@ -304,15 +332,21 @@ fn is_printable(c: char) -> bool {
 
 /// Parses a YAML stream into documents with source positions.
 pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
-    parse_with_events(text).map(|(docs, _)| docs)
+    parse_observed(text, |_| Ok::<(), SyntaxError>(()))
 }
 
-/// Like [`parse`], also returning the parser's events (for the safety net, which builds
-/// the original's data from them instead of parsing again).
-pub(crate) fn parse_with_events(text: &str) -> Result<(Vec<Document>, Vec<RawEvent>), SyntaxError> {
-    let events = events(text)?;
-    let docs = Builder::new(text).build(&events)?;
-    Ok((docs, events))
+/// Like [`parse`], showing each event to `observe` first (the editor counts aliases
+/// with it); an error from `observe` stops the parse.
+pub(crate) fn parse_observed<E: From<SyntaxError>>(
+    text: &str,
+    mut observe: impl FnMut(&Event) -> Result<(), E>,
+) -> Result<Vec<Document>, E> {
+    let mut builder = Builder::new(text);
+    for_each_event(text, |raw| {
+        observe(&raw.event)?;
+        builder.push(&raw).map_err(E::from)
+    })?;
+    Ok(builder.docs)
 }
 
 enum Frame {
@@ -330,6 +364,11 @@ enum Frame {
 struct Builder<'a> {
     text: &'a str,
     lines: LineIndex,
+    docs: Vec<Document>,
+    stack: Vec<Frame>,
+    root: Option<Node>,
+    prev_end: usize,
+    ordinal: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -337,6 +376,11 @@ impl<'a> Builder<'a> {
         Builder {
             text,
             lines: LineIndex::new(text),
+            docs: Vec::new(),
+            stack: Vec::new(),
+            root: None,
+            prev_end: 0,
+            ordinal: 0,
         }
     }
 
@@ -348,22 +392,20 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn build(&self, events: &[RawEvent]) -> Result<Vec<Document>, SyntaxError> {
-        let mut docs = Vec::new();
-        let mut stack: Vec<Frame> = Vec::new();
-        let mut root: Option<Node> = None;
-        let mut prev_end = 0usize;
-        let mut ordinal = 0usize;
-        for raw in events {
+    /// Takes the next event.
+    fn push(&mut self, raw: &RawEvent) -> Result<(), SyntaxError> {
+        {
             let byte = raw.byte;
             let finished: Option<Node> = match &raw.event {
                 Event::Nothing | Event::StreamStart | Event::StreamEnd => None,
                 Event::DocumentStart => {
-                    root = None;
+                    self.root = None;
                     None
                 }
                 Event::DocumentEnd => {
-                    docs.push(Document { root: root.take() });
+                    self.docs.push(Document {
+                        root: self.root.take(),
+                    });
                     None
                 }
                 Event::Alias(_) => {
@@ -377,11 +419,11 @@ impl<'a> Builder<'a> {
                     })
                 }
                 Event::Scalar(value, style, anchor_id, tag) => {
-                    ordinal += 1;
+                    self.ordinal += 1;
                     let style = convert_style(*style);
                     let span = if value.is_empty() && style == ScalarStyle::Plain {
                         // An empty scalar has no text; the parser points at whatever comes next.
-                        let at = prev_end.min(byte);
+                        let at = self.prev_end.min(byte);
                         at..at
                     } else {
                         // The parser marks a block scalar at its first content character;
@@ -410,7 +452,7 @@ impl<'a> Builder<'a> {
                             value: value.clone(),
                             style,
                             span,
-                            ordinal: ordinal - 1,
+                            ordinal: self.ordinal - 1,
                         }),
                     })
                 }
@@ -423,7 +465,7 @@ impl<'a> Builder<'a> {
                         anchor: self.anchor(*anchor_id, byte),
                         tag: tag.as_ref().map(|t| format!("{}{}", t.handle, t.suffix)),
                     };
-                    stack.push(if is_map {
+                    self.stack.push(if is_map {
                         Frame::Mapping {
                             node,
                             entries: Vec::new(),
@@ -438,16 +480,17 @@ impl<'a> Builder<'a> {
                     None
                 }
                 Event::MappingEnd | Event::SequenceEnd => {
-                    let frame = stack
+                    let frame = self
+                        .stack
                         .pop()
                         .ok_or_else(|| self.error(byte, "unbalanced collection end"))?;
                     Some(self.close(frame, byte))
                 }
             };
             if let Some(node) = finished {
-                prev_end = node.end;
-                match stack.last_mut() {
-                    None => root = Some(node),
+                self.prev_end = node.end;
+                match self.stack.last_mut() {
+                    None => self.root = Some(node),
                     Some(Frame::Sequence { items, .. }) => items.push(node),
                     Some(Frame::Mapping {
                         entries,
@@ -460,7 +503,7 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        Ok(docs)
+        Ok(())
     }
 
     fn close(&self, frame: Frame, byte: usize) -> Node {

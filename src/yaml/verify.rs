@@ -14,7 +14,8 @@ use yaml_rust2::parser::Event;
 use yaml_rust2::scanner::TScalarStyle;
 use yaml_rust2::Yaml;
 
-use super::model::{events, RawEvent};
+use super::aliases::{AliasCounter, TooManyAliasNodes, MAX_ALIAS_NODES};
+use super::model::{for_each_event, SyntaxError};
 use super::path::{KeyPath, Segment};
 
 /// A node's data, without formatting.
@@ -46,15 +47,30 @@ impl Data {
 /// tag they keep.
 pub(crate) type Substitutions = HashMap<usize, String>;
 
-/// Builds the data of every document, replacing the given scalars.
+/// Builds the data of every document, replacing the given scalars. Events are taken one
+/// at a time from the parser; aliases are expanded (a copy of the anchored data) only
+/// while [`AliasCounter`] finds the copies within [`MAX_ALIAS_NODES`].
 pub(crate) fn data(text: &str, subst: &Substitutions) -> Result<Vec<Data>, String> {
-    let evs = events(text).map_err(|e| format!("line {}: {}", e.line, e.message))?;
-    Ok(build(&evs, subst))
-}
-
-/// Builds the data of every document from already parsed events.
-pub(crate) fn data_from_events(evs: &[RawEvent], subst: &Substitutions) -> Vec<Data> {
-    build(evs, subst)
+    enum Fail {
+        Syntax(SyntaxError),
+        Aliases,
+    }
+    impl From<SyntaxError> for Fail {
+        fn from(e: SyntaxError) -> Fail {
+            Fail::Syntax(e)
+        }
+    }
+    let mut builder = Builder::new(subst);
+    for_each_event(text, |raw| {
+        builder
+            .push(&raw.event)
+            .map_err(|TooManyAliasNodes| Fail::Aliases)
+    })
+    .map_err(|fail| match fail {
+        Fail::Syntax(e) => format!("line {}: {}", e.line, e.message),
+        Fail::Aliases => format!("its aliases expand to more than {MAX_ALIAS_NODES} nodes"),
+    })?;
+    Ok(builder.docs)
 }
 
 enum Frame {
@@ -62,23 +78,42 @@ enum Frame {
     Map(Vec<(Data, Data)>, Option<Data>, usize),
 }
 
-fn build(evs: &[RawEvent], subst: &Substitutions) -> Vec<Data> {
-    let mut docs = Vec::new();
-    let mut anchors: HashMap<usize, Data> = HashMap::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut root = None;
-    let mut scalar_index = 0usize;
-    for raw in evs {
-        let done = match &raw.event {
+/// The data of a stream, built event by event.
+struct Builder<'a> {
+    subst: &'a Substitutions,
+    counter: AliasCounter,
+    docs: Vec<Data>,
+    anchors: HashMap<usize, Data>,
+    stack: Vec<Frame>,
+    root: Option<Data>,
+    scalar_index: usize,
+}
+
+impl<'a> Builder<'a> {
+    fn new(subst: &'a Substitutions) -> Self {
+        Builder {
+            subst,
+            counter: AliasCounter::default(),
+            docs: Vec::new(),
+            anchors: HashMap::new(),
+            stack: Vec::new(),
+            root: None,
+            scalar_index: 0,
+        }
+    }
+
+    fn push(&mut self, event: &Event) -> Result<(), TooManyAliasNodes> {
+        self.counter.event(event)?;
+        let done = match event {
             Event::DocumentEnd => {
-                docs.push(root.take().unwrap_or(Data::Null));
+                self.docs.push(self.root.take().unwrap_or(Data::Null));
                 None
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let index = scalar_index;
-                scalar_index += 1;
+                let index = self.scalar_index;
+                self.scalar_index += 1;
                 let tag = tag.as_ref().map(|t| format!("{}{}", t.handle, t.suffix));
-                let d = match subst.get(&index) {
+                let d = match self.subst.get(&index) {
                     Some(new) => Data::Scalar {
                         value: new.clone(),
                         string: true,
@@ -96,31 +131,31 @@ fn build(evs: &[RawEvent], subst: &Substitutions) -> Vec<Data> {
                     }
                 };
                 if *anchor > 0 {
-                    anchors.insert(*anchor, d.clone());
+                    self.anchors.insert(*anchor, d.clone());
                 }
                 Some(d)
             }
-            Event::Alias(id) => Some(anchors.get(id).cloned().unwrap_or(Data::Null)),
+            Event::Alias(id) => Some(self.anchors.get(id).cloned().unwrap_or(Data::Null)),
             Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq(Vec::new(), *anchor));
+                self.stack.push(Frame::Seq(Vec::new(), *anchor));
                 None
             }
             Event::MappingStart(anchor, _) => {
-                stack.push(Frame::Map(Vec::new(), None, *anchor));
+                self.stack.push(Frame::Map(Vec::new(), None, *anchor));
                 None
             }
-            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+            Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Seq(items, anchor)) => {
                     let d = Data::Seq(items);
                     if anchor > 0 {
-                        anchors.insert(anchor, d.clone());
+                        self.anchors.insert(anchor, d.clone());
                     }
                     Some(d)
                 }
                 Some(Frame::Map(entries, _, anchor)) => {
                     let d = Data::Map(entries);
                     if anchor > 0 {
-                        anchors.insert(anchor, d.clone());
+                        self.anchors.insert(anchor, d.clone());
                     }
                     Some(d)
                 }
@@ -129,8 +164,8 @@ fn build(evs: &[RawEvent], subst: &Substitutions) -> Vec<Data> {
             _ => None,
         };
         if let Some(d) = done {
-            match stack.last_mut() {
-                None => root = Some(d),
+            match self.stack.last_mut() {
+                None => self.root = Some(d),
                 Some(Frame::Seq(items, _)) => items.push(d),
                 Some(Frame::Map(entries, key, _)) => match key.take() {
                     None => *key = Some(d),
@@ -138,8 +173,8 @@ fn build(evs: &[RawEvent], subst: &Substitutions) -> Vec<Data> {
                 },
             }
         }
+        Ok(())
     }
-    docs
 }
 
 /// `!!str` (resolved or not).
