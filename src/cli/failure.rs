@@ -127,6 +127,7 @@ fn file_kind(e: &FileError) -> &'static str {
     match e {
         FileError::NotFound { .. } => "file-not-found",
         FileError::NotUtf8 { .. } => "yaml",
+        FileError::NotAFile { .. } | FileError::TooLarge { .. } => "invalid-input",
         FileError::Io { .. } => "io",
         FileError::Edit { error, .. } => edit_kind(error),
     }
@@ -143,7 +144,9 @@ fn target_kind(e: &TargetError) -> &'static str {
 
 fn edit_kind(e: &EditError) -> &'static str {
     match e {
-        EditError::Syntax { .. } | EditError::DuplicateKey { .. } => "yaml",
+        EditError::Syntax { .. } | EditError::DuplicateKey { .. } | EditError::AliasBomb { .. } => {
+            "yaml"
+        }
         EditError::SafetyNet { .. } => "safety-net",
         EditError::NotFound { .. }
         | EditError::WrongKind { .. }
