@@ -18,6 +18,7 @@
 //!   landing a change shares.
 //! - [`git`]: clone, commit and push a config repository (knows nothing of YAML).
 //! - [`forge`]: GitHub / GitLab pull and merge requests behind one trait.
+//! - [`land`]: the ways of landing a change (git, a forge API) behind one seam.
 //! - [`credentials`]: which token variable may go to which host.
 //! - [`secret`]: a string that never prints itself.
 //!
@@ -59,6 +60,7 @@ pub mod forge;
 pub mod fsio;
 pub mod git;
 pub mod image;
+pub mod land;
 pub mod plan;
 pub mod policy;
 pub mod retry;

@@ -46,7 +46,7 @@ pub fn invalid_input(message: impl Into<String>) -> anyhow::Error {
 /// The kind of the first cause the library (or the CLI's own checks) classifies:
 ///
 /// `invalid-input`, `file-not-found`, `image-not-found`, `yaml`, `key-path`,
-/// `safety-net`, `policy`, `git-auth`, `git-unreachable`, `git-transport`, `timeout`, `rejected`,
+/// `safety-net`, `policy`, `git-auth`, `git-unreachable`, `git-transport`, `timeout`, `tls`, `rejected`,
 /// `retries-exhausted`, `dirty-worktree`, `git`, `forge-auth`, `forge`, `io`, and
 /// `other` for anything unclassified.
 pub fn kind(err: &anyhow::Error) -> &'static str {
@@ -96,6 +96,7 @@ fn git_kind(e: &GitError) -> Option<&'static str> {
         GitError::Auth { .. } => "git-auth",
         GitError::Transport { .. } => "git-transport",
         GitError::Timeout { .. } => "timeout",
+        GitError::Tls { .. } => "tls",
         GitError::Rejected { .. } => "rejected",
         GitError::RetriesExhausted { .. } => "retries-exhausted",
         GitError::DirtyWorktree { .. } => "dirty-worktree",

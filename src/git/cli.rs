@@ -500,9 +500,52 @@ pub(crate) fn classify_failure(
             detail,
         };
     }
-    GitError::Transport {
-        url: url.to_string(),
-        operation,
+    if any(&[
+        "ssl certificate problem",
+        "certificate verify failed",
+        "server certificate verification failed",
+        "unable to get local issuer certificate",
+        "self signed certificate",
+        "self-signed certificate",
+        "ssl routines",
+        "gnutls",
+        "tls handshake",
+    ]) {
+        return GitError::Tls {
+            url: url.to_string(),
+            detail,
+        };
+    }
+    // Only a connection that failed on the way is worth another attempt; anything else
+    // (a protocol error, a corrupt pack, an unknown failure) would fail the same way.
+    if any(&[
+        "connection reset",
+        "reset by peer",
+        "hung up unexpectedly",
+        "early eof",
+        "unexpected disconnect",
+        "rpc failed",
+        "empty reply",
+        "recv failure",
+        "send failure",
+        "broken pipe",
+        "connection closed",
+        "transfer closed",
+        "unexpected eof",
+        "the remote end hung up",
+        "http/2 stream",
+        "returned error: 502",
+        "returned error: 503",
+        "returned error: 504",
+    ]) {
+        return GitError::Transport {
+            url: url.to_string(),
+            operation,
+            detail,
+        };
+    }
+    GitError::Git {
+        operation: operation.to_string(),
         detail,
     }
 }

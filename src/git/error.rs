@@ -78,7 +78,18 @@ pub enum GitError {
         /// The last lines git printed, if any (redacted).
         last_output: Option<String>,
     },
+    /// TLS failed: usually a certificate the system does not trust (a private CA).
+    #[error(
+        "TLS with {url} failed: {detail} — if the server uses a private CA, pass its certificate with --ca-bundle"
+    )]
+    Tls {
+        /// Remote URL without credentials.
+        url: String,
+        /// What the transport said.
+        detail: String,
+    },
     /// The connection failed in the middle of an operation (e.g. dropped during push).
+    /// Retried within the retry budget.
     #[error("the connection to {url} failed during {operation}: {detail}")]
     Transport {
         /// Remote URL without credentials.
