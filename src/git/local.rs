@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::retry::Backoff;
+use crate::land::Attempt;
 
 use super::child::Limits;
 use super::cli::{self, CredentialScope};
@@ -77,15 +77,11 @@ pub fn commit_local<F>(
     push: Option<&Auth>,
     opts: &WriteBackOptions,
     log: &mut dyn FnMut(&str),
-    mut apply: F,
+    apply: F,
 ) -> Result<WriteBackOutcome, GitError>
 where
     F: FnMut(&Path) -> ApplyResult,
 {
-    let redactor = redact::Redactor::new(match push {
-        Some(Auth::Token { token, .. }) => vec![token.clone()],
-        _ => Vec::new(),
-    });
     let limits = Limits {
         idle: opts.timeouts.idle,
         deadline: Some(opts.timeouts.deadline_from_now()),
@@ -94,18 +90,67 @@ where
     if push.is_none() {
         retry.max_attempts = Some(1);
     }
-    let mut backoff = Backoff::start(&retry, limits.deadline);
-    loop {
-        let attempt = backoff.attempt();
-        let repo = gix::discover(checkout).map_err(|e| GitError::InvalidInput {
-            message: format!("{} is not a git checkout: {e}", checkout.display()),
+    let mut run = LocalRun {
+        checkout,
+        push,
+        opts,
+        redactor: redact::Redactor::new(match push {
+            Some(Auth::Token { token, .. }) => vec![token.clone()],
+            _ => Vec::new(),
+        }),
+        limits,
+        apply,
+        before_next: None,
+        target: (checkout.display().to_string(), String::new()),
+    };
+    crate::land::with_retries(&mut run, &retry, limits.deadline, log)
+}
+
+/// What the next attempt must do first, after a push lost a race.
+enum Reset {
+    /// Undo our commit (bot branch: only the lease was stale).
+    To(String),
+    /// Fetch the upstream's new tip and move the branch there (refusing when the
+    /// checkout has other changes).
+    ToUpstream,
+}
+
+/// Local mode, attempt by attempt (see [`crate::land::Attempts`]).
+struct LocalRun<'a, F> {
+    checkout: &'a Path,
+    push: Option<&'a Auth>,
+    opts: &'a WriteBackOptions,
+    redactor: redact::Redactor,
+    limits: Limits,
+    apply: F,
+    before_next: Option<Reset>,
+    /// Upstream URL and branch of the last attempt, for the give-up message.
+    target: (String, String),
+}
+
+impl<F> crate::land::Attempts for LocalRun<'_, F>
+where
+    F: FnMut(&Path) -> ApplyResult,
+{
+    type Output = WriteBackOutcome;
+    type Error = GitError;
+
+    fn attempt(
+        &mut self,
+        attempt: u32,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<Attempt<WriteBackOutcome>, GitError> {
+        let push = self.push;
+        let opts = self.opts;
+        let repo = gix::discover(self.checkout).map_err(|e| GitError::InvalidInput {
+            message: format!("{} is not a git checkout: {e}", self.checkout.display()),
         })?;
         let root = repo
             .workdir()
             .ok_or_else(|| GitError::InvalidInput {
                 message: format!(
                     "{} is a bare repository; local mode needs a checkout",
-                    checkout.display()
+                    self.checkout.display()
                 ),
             })?
             .to_path_buf();
@@ -119,23 +164,10 @@ where
                     root.display()
                 ),
             })?;
-        let base_branch = head_name.shorten().to_string();
-        let head = repo
-            .head_id()
-            .map_err(|e| GitError::InvalidInput {
-                message: format!("branch '{base_branch}' has no commit yet: {e}"),
-            })?
-            .detach();
         let upstream = match push {
             Some(_) => Some(local_upstream(&repo, &head_name)?),
             None => None,
         };
-        let target_ref = match (&opts.push_branch, &upstream) {
-            (Some(b), _) => format!("refs/heads/{b}"),
-            (None, Some(u)) => u.merge_ref.clone(),
-            (None, None) => head_name.as_bstr().to_string(),
-        };
-        let target_branch = target_ref.trim_start_matches("refs/heads/").to_string();
         let scope = upstream
             .as_ref()
             .and_then(|u| CredentialScope::of_url(&u.url));
@@ -149,17 +181,52 @@ where
             },
             scope: scope.as_ref(),
             ca_bundle: None,
-            redactor: &redactor,
-            limits,
+            redactor: &self.redactor,
+            limits: self.limits,
             display_url: &display_url,
         };
+        // After a lost race: move to the new tip first (never when the checkout has
+        // other changes: nothing of the user's is discarded).
+        let repo = match (self.before_next.take(), &upstream) {
+            (Some(Reset::To(commit)), _) => {
+                reset_keep(&runner, &root, &commit)?;
+                reopen(&root)?
+            }
+            (Some(Reset::ToUpstream), Some(upstream)) => {
+                let dirty = other_changes(&runner, &root)?;
+                if !dirty.is_empty() {
+                    return Err(GitError::DirtyWorktree {
+                        path: root,
+                        files: dirty.join(", "),
+                    });
+                }
+                let tip = fetch_upstream(&runner, &root, upstream)?;
+                reset_keep(&runner, &root, &tip)?;
+                reopen(&root)?
+            }
+            _ => repo,
+        };
+        let base_branch = head_name.shorten().to_string();
+        let head = repo
+            .head_id()
+            .map_err(|e| GitError::InvalidInput {
+                message: format!("branch '{base_branch}' has no commit yet: {e}"),
+            })?
+            .detach();
+        let target_ref = match (&opts.push_branch, &upstream) {
+            (Some(b), _) => format!("refs/heads/{b}"),
+            (None, Some(u)) => u.merge_ref.clone(),
+            (None, None) => head_name.as_bstr().to_string(),
+        };
+        let target_branch = target_ref.trim_start_matches("refs/heads/").to_string();
+        self.target = (display_url.clone(), target_branch.clone());
         log(&format!(
             "attempt {attempt}: local checkout {} on '{base_branch}' at {}",
             root.display(),
             short(&head.to_hex().to_string())
         ));
 
-        let applied = apply(&root).map_err(GitError::Apply)?;
+        let applied = (self.apply)(&root).map_err(GitError::Apply)?;
         let files = applied.files.clone();
         let built = commit::build_tree(&repo, &root, head, &files)?;
         let outcome = |changed: bool, commit: Option<String>| WriteBackOutcome {
@@ -172,14 +239,14 @@ where
         };
         if !built.changed() {
             log(&format!("no changes to commit on '{base_branch}'"));
-            return Ok(outcome(false, None));
+            return Ok(Attempt::Done(outcome(false, None)));
         }
         if opts.dry_run {
             log(&format!(
                 "dry run: {} file(s) would be committed; nothing committed",
                 files.len()
             ));
-            return Ok(outcome(true, None));
+            return Ok(Attempt::Done(outcome(true, None)));
         }
         let commit_id = commit::create_commit(&repo, "HEAD", built.tree, head, &applied.commit)?;
         let commit_hex = commit_id.to_hex().to_string();
@@ -191,7 +258,7 @@ where
         ));
 
         let Some(upstream) = upstream else {
-            return Ok(outcome(true, Some(commit_hex)));
+            return Ok(Attempt::Done(outcome(true, Some(commit_hex))));
         };
         let lease = match &opts.push_branch {
             Some(_) => Some(ls_remote(&runner, &root, &upstream, &target_ref)?),
@@ -212,47 +279,47 @@ where
                 skip_local_hooks: false,
             },
         )?;
-        let reason = match status {
+        match status {
             cli::PushStatus::Pushed => {
                 log(&format!(
                     "pushed {} to '{target_branch}' on {}",
                     short(&commit_hex),
                     upstream.url
                 ));
-                return Ok(outcome(true, Some(commit_hex)));
+                Ok(Attempt::Done(outcome(true, Some(commit_hex))))
             }
-            cli::PushStatus::Moved { reason } => reason,
-        };
-        let Some(delay) = backoff.next_delay() else {
-            return Err(GitError::RetriesExhausted {
-                url: upstream.url,
-                branch: target_branch,
-                attempts: attempt,
-                seconds: backoff.elapsed().as_secs(),
-                last: reason,
-            });
-        };
-        if opts.push_branch.is_some() {
-            // Our commit is still valid (based on our own branch); only the lease was stale.
-            // Undo it so the next attempt re-applies on the same base.
-            reset_keep(&runner, &root, &head.to_hex().to_string())?;
-        } else {
-            let dirty = other_changes(&runner, &root)?;
-            if !dirty.is_empty() {
-                return Err(GitError::DirtyWorktree {
-                    path: root,
-                    files: dirty.join(", "),
+            cli::PushStatus::Moved { reason } => {
+                self.before_next = Some(if opts.push_branch.is_some() {
+                    // Our commit is still valid (based on our own branch); only the
+                    // lease was stale. Undo it so the next attempt re-applies on the
+                    // same base.
+                    Reset::To(head.to_hex().to_string())
+                } else {
+                    Reset::ToUpstream
                 });
+                Ok(Attempt::Retry(format!(
+                    "push to '{target_branch}' rejected ({reason}): the branch moved; resetting to the new tip and re-applying"
+                )))
             }
-            let tip = fetch_upstream(&runner, &root, &upstream)?;
-            reset_keep(&runner, &root, &tip)?;
         }
-        log(&format!(
-            "push to '{target_branch}' rejected ({reason}): the branch moved; reset to the new tip, re-applying in {} ms",
-            delay.as_millis(),
-        ));
-        std::thread::sleep(delay);
     }
+
+    fn gave_up(&self, attempts: u32, elapsed: std::time::Duration, last: String) -> GitError {
+        GitError::RetriesExhausted {
+            url: self.target.0.clone(),
+            branch: self.target.1.clone(),
+            attempts,
+            seconds: elapsed.as_secs(),
+            last,
+        }
+    }
+}
+
+fn reopen(root: &Path) -> Result<gix::Repository, GitError> {
+    gix::open(root).map_err(|e| GitError::Git {
+        operation: "opening the checkout".to_string(),
+        detail: e.to_string(),
+    })
 }
 
 /// Makes the index agree with the new `HEAD` for the committed paths (like `git commit

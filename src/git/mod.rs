@@ -130,7 +130,7 @@ pub use error::GitError;
 pub use local::commit_local;
 pub use redact::strip_url_credentials;
 
-use crate::retry::Backoff;
+use crate::land::Attempt;
 use crate::secret::Secret;
 use clone::Cloned;
 use remote::Remote;
@@ -366,7 +366,7 @@ pub fn write_back<F>(
     spec: &RemoteSpec,
     opts: &WriteBackOptions,
     log: &mut dyn FnMut(&str),
-    mut apply: F,
+    apply: F,
 ) -> Result<WriteBackOutcome, GitError>
 where
     F: FnMut(&Path) -> ApplyResult,
@@ -390,55 +390,29 @@ where
         sparse_paths: sparse_paths.as_deref(),
         cloned: None,
         in_doubt: None,
+        apply,
     };
-    let mut backoff = Backoff::start(&opts.retry, remote.deadline());
-    loop {
-        let attempt = backoff.attempt();
-        let reason = match run.attempt(attempt, log, &mut apply) {
-            Ok(Attempt::Done(outcome)) => return Ok(outcome),
-            Ok(Attempt::Moved(reason)) => reason,
-            Err(GitError::Transport {
-                operation, detail, ..
-            }) => format!("the connection failed during {operation}: {detail}"),
-            Err(e) => return Err(e),
-        };
-        match backoff.next_delay() {
-            Some(delay) => {
-                log(&remote.redactor.redact(&format!(
-                    "attempt {attempt}: {reason}; trying again on the new tip in {} ms ({} s of the {} s retry budget used)",
-                    delay.as_millis(),
-                    backoff.elapsed().as_secs(),
-                    opts.retry.retry_for.as_secs()
-                )));
-                std::thread::sleep(delay);
-            }
-            None => {
-                return Err(GitError::RetriesExhausted {
-                    url: remote.url.clone(),
-                    branch: opts
-                        .push_branch
-                        .clone()
-                        .or_else(|| run.cloned.as_ref().map(|c| c.branch.clone()))
-                        .or_else(|| spec.branch.clone())
-                        .unwrap_or_else(|| "(default)".to_string()),
-                    attempts: attempt,
-                    seconds: backoff.elapsed().as_secs(),
-                    last: reason,
-                })
-            }
-        }
-    }
-}
-
-/// How one attempt ended, short of an error.
-enum Attempt {
-    Done(WriteBackOutcome),
-    /// The branch moved: try again on the new tip.
-    Moved(String),
+    let result = crate::land::with_retries(&mut run, &opts.retry, remote.deadline(), log);
+    result.map_err(|e| match e {
+        GitError::RetriesExhausted {
+            url,
+            branch,
+            attempts,
+            seconds,
+            last,
+        } => GitError::RetriesExhausted {
+            url,
+            branch,
+            attempts,
+            seconds,
+            last: remote.redactor.redact(&last),
+        },
+        other => other,
+    })
 }
 
 /// The state that carries over from one attempt of a write-back to the next.
-struct Run<'a> {
+struct Run<'a, F> {
     remote: &'a Remote,
     spec: &'a RemoteSpec,
     opts: &'a WriteBackOptions,
@@ -449,12 +423,56 @@ struct Run<'a> {
     /// A commit whose push lost its connection, and the files it changed: if the next
     /// fetch finds it at the tip, it landed.
     in_doubt: Option<(String, Vec<PathBuf>)>,
+    /// The caller's edit.
+    apply: F,
 }
 
-impl Run<'_> {
+impl<F> crate::land::Attempts for Run<'_, F>
+where
+    F: FnMut(&Path) -> ApplyResult,
+{
+    type Output = WriteBackOutcome;
+    type Error = GitError;
+
+    fn attempt(
+        &mut self,
+        attempt: u32,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<Attempt<WriteBackOutcome>, GitError> {
+        match self.try_once(attempt, log) {
+            Err(GitError::Transport {
+                operation, detail, ..
+            }) => Ok(Attempt::Retry(self.remote.redactor.redact(&format!(
+                "the connection failed during {operation}: {detail}"
+            )))),
+            other => other,
+        }
+    }
+
+    fn gave_up(&self, attempts: u32, elapsed: std::time::Duration, last: String) -> GitError {
+        GitError::RetriesExhausted {
+            url: self.remote.url.clone(),
+            branch: self
+                .opts
+                .push_branch
+                .clone()
+                .or_else(|| self.cloned.as_ref().map(|c| c.branch.clone()))
+                .or_else(|| self.spec.branch.clone())
+                .unwrap_or_else(|| "(default)".to_string()),
+            attempts,
+            seconds: elapsed.as_secs(),
+            last,
+        }
+    }
+}
+
+impl<F> Run<'_, F>
+where
+    F: FnMut(&Path) -> ApplyResult,
+{
     /// Clones (first attempt, or after a failed fetch) or fetches the new tip into the
     /// existing clone.
-    fn checkout(&mut self, attempt: u32, log: &mut dyn FnMut(&str)) -> Result<&Cloned, GitError> {
+    fn checkout(&mut self, attempt: u32, log: &mut dyn FnMut(&str)) -> Result<(), GitError> {
         let remote = self.remote;
         let (cloned, verb) = match self.cloned.take() {
             Some(previous) => (
@@ -496,23 +514,26 @@ impl Run<'_> {
             cloned.branch,
             short(&cloned.tip.to_hex().to_string())
         )));
-        Ok(self.cloned.insert(cloned))
+        self.cloned = Some(cloned);
+        Ok(())
     }
 
-    fn attempt<F>(
+    fn try_once(
         &mut self,
         attempt: u32,
         log: &mut dyn FnMut(&str),
-        apply: &mut F,
-    ) -> Result<Attempt, GitError>
-    where
-        F: FnMut(&Path) -> ApplyResult,
-    {
+    ) -> Result<Attempt<WriteBackOutcome>, GitError> {
         let remote = self.remote;
         let opts = self.opts;
         let dest = self.dest.clone();
         let in_doubt = self.in_doubt.take();
-        let cloned = self.checkout(attempt, log)?;
+        self.checkout(attempt, log)?;
+        let Some(cloned) = self.cloned.as_ref() else {
+            return Err(GitError::Git {
+                operation: "clone".to_string(),
+                detail: "the checkout vanished between steps".to_string(),
+            });
+        };
         let base_branch = cloned.branch.clone();
         let target_branch = opts
             .push_branch
@@ -538,7 +559,7 @@ impl Run<'_> {
             }
         }
 
-        let applied = apply(&dest).map_err(GitError::Apply)?;
+        let applied = (self.apply)(&dest).map_err(GitError::Apply)?;
         let files = applied.files.clone();
         let built = commit::build_tree(&cloned.repo, &dest, cloned.tip, &files)?;
         if !built.changed() {
@@ -606,7 +627,7 @@ impl Run<'_> {
                 ));
                 Ok(Attempt::Done(outcome(true, Some(commit_hex), files)))
             }
-            Ok(cli::PushStatus::Moved { reason }) => Ok(Attempt::Moved(format!(
+            Ok(cli::PushStatus::Moved { reason }) => Ok(Attempt::Retry(format!(
                 "push to '{target_branch}' rejected ({reason}): the branch moved"
             ))),
             Err(e @ GitError::Transport { .. }) => {
