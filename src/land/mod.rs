@@ -12,6 +12,7 @@
 //! again on the new tip, until the time budget of [`RetryPolicy`] is spent.
 
 pub mod api;
+pub mod api_lander;
 
 use std::time::{Duration, Instant};
 

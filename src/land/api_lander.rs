@@ -1,0 +1,369 @@
+//! Landing a change through an [`ApiRepo`]: read the files the edit needs at the branch
+//! tip into a scratch directory, run the caller's edit there (the same closure the git
+//! path runs in its clone), and commit exactly the files it changed, expecting the tip
+//! it read. A lost race re-reads and re-applies within the same retry budget.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use crate::forge::ForgeError;
+use crate::git::{Applied, ApplyResult, WriteBackOutcome};
+use crate::retry::{RetryPolicy, Timeouts};
+
+use super::api::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, FileChange};
+use super::{Attempt, Attempts};
+
+/// What to land, and where.
+#[derive(Clone, Debug, Default)]
+pub struct ApiWriteBack {
+    /// Branch to update; `None`: the repository's default branch.
+    pub branch: Option<String>,
+    /// Pull-request mode: commit on this bot branch, created or moved (under a lease)
+    /// to the base tip first.
+    pub push_branch: Option<String>,
+    /// Repository paths (files or directories) the edit reads and writes; `None`: the
+    /// whole tree. Only these are read; under directories and for the whole tree, only
+    /// YAML files (`.yaml`, `.yml`).
+    pub paths: Option<Vec<PathBuf>>,
+    /// Read and edit, but commit nothing.
+    pub dry_run: bool,
+    /// Retry budget for races.
+    pub retry: RetryPolicy,
+    /// The run's time limits (the deadline also bounds the retries).
+    pub timeouts: Timeouts,
+}
+
+/// Everything that can go wrong when landing through an API.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiLandError {
+    /// The forge refused or failed (auth, not found, rate limit, timeout, …).
+    #[error(transparent)]
+    Forge(#[from] ForgeError),
+    /// The branch does not exist.
+    #[error("branch '{branch}' not found in {repo}")]
+    BranchNotFound {
+        /// The repository (as [`ApiRepo::describe`] says).
+        repo: String,
+        /// The missing branch.
+        branch: String,
+    },
+    /// The forge's listing was truncated: editing an incomplete view is refused.
+    #[error(
+        "{repo} lists the tree only in part (too large for one API listing); name the files or directories to edit, or use --via git"
+    )]
+    Incomplete {
+        /// The repository.
+        repo: String,
+    },
+    /// A path outside the repository.
+    #[error("{message}")]
+    InvalidInput {
+        /// What is wrong.
+        message: String,
+    },
+    /// The caller's edit failed; its error is passed through.
+    #[error("applying the edit failed: {0}")]
+    Apply(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The scratch directory could not be written or read.
+    #[error("I/O error while {context}: {source}")]
+    Io {
+        /// What we were doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The branch kept moving for the whole retry budget.
+    #[error(
+        "gave up after {attempts} attempts in {seconds} s: branch '{branch}' of {repo} kept moving because of concurrent commits (last: {last}); raise --retry-for to wait longer"
+    )]
+    RetriesExhausted {
+        /// The repository.
+        repo: String,
+        /// The branch.
+        branch: String,
+        /// Attempts made.
+        attempts: u32,
+        /// Seconds spent.
+        seconds: u64,
+        /// The last reason to retry.
+        last: String,
+    },
+}
+
+/// The result of landing through an API: as for git, plus whether the forge marked
+/// the commit as verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiOutcome {
+    /// Branch, commit, files, attempts — as the git path reports them.
+    pub landed: WriteBackOutcome,
+    /// Whether the forge says the commit is verified (signed); `None` if unknown or
+    /// nothing was committed.
+    pub verified: Option<bool>,
+}
+
+/// Lands the edit `apply` makes through `repo`, retrying lost races (see the module
+/// docs). `log` receives one line per step.
+///
+/// # Errors
+///
+/// See [`ApiLandError`].
+pub fn write_back<F>(
+    repo: &mut dyn ApiRepo,
+    opts: &ApiWriteBack,
+    log: &mut dyn FnMut(&str),
+    apply: F,
+) -> Result<ApiOutcome, ApiLandError>
+where
+    F: FnMut(&Path) -> ApplyResult,
+{
+    let paths = match &opts.paths {
+        Some(paths) => Some(repo_paths(paths)?),
+        None => None,
+    };
+    let deadline = opts.timeouts.deadline_from_now();
+    let mut run = ApiRun {
+        describe: repo.describe(),
+        repo,
+        opts,
+        paths,
+        base: None,
+        apply,
+    };
+    super::with_retries(&mut run, &opts.retry, Some(deadline), log)
+}
+
+struct ApiRun<'a, F> {
+    describe: String,
+    repo: &'a mut dyn ApiRepo,
+    opts: &'a ApiWriteBack,
+    /// Normalised repository paths (`None`: the whole tree).
+    paths: Option<Vec<String>>,
+    /// The base branch, once known.
+    base: Option<String>,
+    apply: F,
+}
+
+impl<F> Attempts for ApiRun<'_, F>
+where
+    F: FnMut(&Path) -> ApplyResult,
+{
+    type Output = ApiOutcome;
+    type Error = ApiLandError;
+
+    fn attempt(
+        &mut self,
+        attempt: u32,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<Attempt<ApiOutcome>, ApiLandError> {
+        let base = match (&self.base, &self.opts.branch) {
+            (Some(b), _) | (None, Some(b)) => b.clone(),
+            (None, None) => self.repo.default_branch()?,
+        };
+        self.base = Some(base.clone());
+        let tip = self
+            .repo
+            .branch_tip(&base)?
+            .ok_or_else(|| ApiLandError::BranchNotFound {
+                repo: self.describe.clone(),
+                branch: base.clone(),
+            })?;
+
+        // Read what the edit needs into a fresh scratch directory.
+        let under = self.paths.clone().unwrap_or_default();
+        let listing = self.repo.list_files(&tip, &under)?;
+        if !listing.complete {
+            return Err(ApiLandError::Incomplete {
+                repo: self.describe.clone(),
+            });
+        }
+        let wanted: Vec<String> = listing
+            .paths
+            .into_iter()
+            .filter(|p| under.iter().any(|u| u == p) || is_yaml(p))
+            .collect();
+        let scratch = tempfile::Builder::new()
+            .prefix("tagbump-api-")
+            .tempdir()
+            .map_err(io_err("creating a scratch directory"))?;
+        let mut original: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        for path in &wanted {
+            let Some(bytes) = self.repo.read_file(&tip, path)? else {
+                continue;
+            };
+            let local = scratch.path().join(path);
+            if let Some(parent) = local.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(io_err(format!("creating {}", parent.display())))?;
+            }
+            std::fs::write(&local, &bytes).map_err(io_err(format!("writing {path}")))?;
+            original.insert(path.clone(), bytes);
+        }
+        log(&format!(
+            "attempt {attempt}: read {} file(s) of '{base}' at {} through the {}",
+            original.len(),
+            short(&tip),
+            self.describe
+        ));
+
+        let Applied { files, commit } =
+            (self.apply)(scratch.path()).map_err(ApiLandError::Apply)?;
+        let mut changes = Vec::new();
+        for file in &files {
+            let path = repo_path(file)?;
+            let local = scratch.path().join(&path);
+            let content = match std::fs::read(&local) {
+                Ok(bytes) => Some(bytes),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(io_err(format!("reading {path}"))(e)),
+            };
+            if content.as_ref() != original.get(&path) {
+                changes.push(FileChange { path, content });
+            }
+        }
+        let target = self
+            .opts
+            .push_branch
+            .clone()
+            .unwrap_or_else(|| base.clone());
+        let outcome = |changed: bool, commit: Option<String>, verified: Option<bool>| ApiOutcome {
+            landed: WriteBackOutcome {
+                changed,
+                commit,
+                branch: target.clone(),
+                base_branch: base.clone(),
+                attempts: attempt,
+                files: files.clone(),
+            },
+            verified,
+        };
+        if changes.is_empty() {
+            log(&format!("no changes to commit on '{base}'"));
+            return Ok(Attempt::Done(outcome(false, None, None)));
+        }
+        if self.opts.dry_run {
+            log(&format!(
+                "dry run: {} file(s) would be committed to '{target}'; nothing committed",
+                changes.len()
+            ));
+            return Ok(Attempt::Done(outcome(true, None, None)));
+        }
+        if target != base {
+            let observed = self.repo.branch_tip(&target)?;
+            match self.repo.set_branch(&target, &tip, observed.as_deref())? {
+                BranchUpdate::Updated => log(&format!(
+                    "bot branch '{target}' now at '{base}' ({})",
+                    short(&tip)
+                )),
+                BranchUpdate::Moved { reason } => {
+                    return Ok(Attempt::Retry(format!(
+                        "bot branch '{target}' moved while we looked ({reason})"
+                    )))
+                }
+            }
+        }
+        let request = CommitRequest {
+            branch: &target,
+            expected_head: &tip,
+            changes: &changes,
+            message: &commit.message,
+            author: &commit.author,
+        };
+        match self.repo.commit(&request)? {
+            CommitOutcome::Created { commit, verified } => {
+                log(&format!(
+                    "committed {} ({} file(s)) on '{target}' through the {}{}",
+                    short(&commit),
+                    changes.len(),
+                    self.describe,
+                    match verified {
+                        Some(true) => ", verified",
+                        Some(false) => ", not verified",
+                        None => "",
+                    }
+                ));
+                Ok(Attempt::Done(outcome(true, Some(commit), verified)))
+            }
+            CommitOutcome::Moved { reason } => Ok(Attempt::Retry(format!(
+                "commit on '{target}' refused because it moved ({reason})"
+            ))),
+        }
+    }
+
+    fn gave_up(&self, attempts: u32, elapsed: std::time::Duration, last: String) -> ApiLandError {
+        ApiLandError::RetriesExhausted {
+            repo: self.describe.clone(),
+            branch: self
+                .opts
+                .push_branch
+                .clone()
+                .or_else(|| self.base.clone())
+                .unwrap_or_default(),
+            attempts,
+            seconds: elapsed.as_secs(),
+            last,
+        }
+    }
+}
+
+fn is_yaml(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml")
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..10).unwrap_or(sha)
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ApiLandError {
+    let context = context.into();
+    move |source| ApiLandError::Io { context, source }
+}
+
+/// `/`-separated repository path of a relative path; `.` is the whole tree (empty).
+fn repo_path(path: &Path) -> Result<String, ApiLandError> {
+    let mut parts = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(part) => {
+                let part = part.to_str().ok_or_else(|| ApiLandError::InvalidInput {
+                    message: format!("path {} is not valid UTF-8", path.display()),
+                })?;
+                if part.eq_ignore_ascii_case(".git") {
+                    return Err(ApiLandError::InvalidInput {
+                        message: format!("refusing a path inside .git: {}", path.display()),
+                    });
+                }
+                parts.push(part);
+            }
+            Component::CurDir => {}
+            _ => {
+                return Err(ApiLandError::InvalidInput {
+                    message: format!(
+                        "path {} is outside the repository (use a path relative to its root, without ..)",
+                        path.display()
+                    ),
+                })
+            }
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+fn repo_paths(paths: &[PathBuf]) -> Result<Vec<String>, ApiLandError> {
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        let p = repo_path(path)?;
+        if p.is_empty() {
+            // `.`: the whole tree.
+            return Ok(Vec::new());
+        }
+        out.push(p);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;
