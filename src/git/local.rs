@@ -62,7 +62,7 @@ fn local_upstream(
 /// Local mode: runs `apply` on an existing checkout, commits the reported files on the
 /// checked-out branch and, if `push` is given, pushes to the branch's upstream (or to
 /// [`WriteBackOptions::push_branch`] on the same remote) with the same retry loop as
-/// [`write_back`].
+/// [`write_back`](super::write_back).
 ///
 /// `push`: `None` = commit only; `Some(Auth::Anonymous)` = push with whatever
 /// credentials the checkout is configured with; `Some(Auth::Token { .. })` /
@@ -70,7 +70,7 @@ fn local_upstream(
 ///
 /// # Errors
 ///
-/// As [`write_back`], plus [`GitError::DirtyWorktree`] when a rejected push would
+/// As [`write_back`](super::write_back), plus [`GitError::DirtyWorktree`] when a rejected push would
 /// require resetting a checkout that has other uncommitted changes.
 pub fn commit_local<F>(
     checkout: &Path,

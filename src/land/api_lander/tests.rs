@@ -10,9 +10,12 @@ use super::*;
 use crate::git::{CommitInfo, Identity};
 use crate::land::api::Listing;
 
+/// A commit: its parent and its files.
+type Commit = (Option<String>, BTreeMap<String, Vec<u8>>);
+
 #[derive(Default)]
 struct MemRepo {
-    commits: HashMap<String, (Option<String>, BTreeMap<String, Vec<u8>>)>,
+    commits: HashMap<String, Commit>,
     branches: HashMap<String, String>,
     next: u32,
     /// Before the first commit request, another writer lands this file.
