@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod api_lander;
+pub mod via;
 
 use std::time::{Duration, Instant};
 
