@@ -173,16 +173,18 @@ impl GitLab {
             .map_err(|e| e.redacted(&self.token))
     }
 
-    /// `GET url` (on the API origin) with retries, for endpoints whose response headers
-    /// matter (pagination): the raw response of the first attempt that got a 2xx.
-    pub(crate) fn get_raw(
+    /// `METHOD url` (on the API origin) with retries and no body, for endpoints whose
+    /// response headers matter (pagination) or that the crate builds wrongly: the raw
+    /// response of the first attempt that got a 2xx.
+    pub(crate) fn raw(
         &self,
+        method: http::Method,
         url: &str,
         what: &str,
     ) -> Result<http::Response<Bytes>, ForgeError> {
         self.retrier
             .run(|| {
-                let request = http::Request::builder().method(http::Method::GET).uri(url);
+                let request = http::Request::builder().method(method.clone()).uri(url);
                 let response = self
                     .client
                     .send(request, Vec::new())

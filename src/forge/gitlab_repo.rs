@@ -17,8 +17,9 @@
 //!   multiple files and actions*);
 //! - signature: `GET projects/:id/repository/commits/:sha/signature` ("Commits API", *Get
 //!   signature of a commit*; 404 when the commit is not signed);
-//! - bot branch: `POST projects/:id/repository/branches` and `DELETE
-//!   projects/:id/repository/branches/:branch` ("Branches API").
+//! - bot branch: `POST projects/:id/repository/branches` (*Create repository branch*)
+//!   and `DELETE projects/:id/repository/branches/:branch` (*Delete repository branch*),
+//!   "Branches API".
 //!
 //! # Compare-and-swap is per edited file
 //!
@@ -56,13 +57,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use ::gitlab::api::projects::repository::branches::{Branch, CreateBranch, DeleteBranch};
+use ::gitlab::api::projects::repository::branches::{Branch, CreateBranch};
 use ::gitlab::api::projects::repository::commits::{
     CommitAction, CommitActionType, CreateCommit, Signature,
 };
 use ::gitlab::api::projects::repository::files::{Encoding, File};
 use ::gitlab::api::projects::Project;
-use ::gitlab::api::{self, Query};
 use base64::Engine as _;
 use serde::Deserialize;
 
@@ -251,7 +251,7 @@ impl GitLabRepo {
         let mut url = format!("{base}?{query}");
         let mut files = Vec::new();
         for _ in 0..MAX_PAGES {
-            let response = match self.gitlab.get_raw(&url, &what) {
+            let response = match self.gitlab.raw(http::Method::GET, &url, &what) {
                 Ok(response) => response,
                 // A path that is not a directory.
                 Err(e) if is_missing(&e, "Tree Not Found") => return Ok(files),
@@ -479,17 +479,19 @@ impl ApiRepo for GitLabRepo {
             Some(tip) if tip == to => return Ok(BranchUpdate::Updated),
             Some(_) => {}
         }
-        let endpoint = DeleteBranch::builder()
-            .project(self.project.as_str())
-            .branch(branch)
-            .build()
-            .map_err(config)?;
-        let what = format!("DELETE /{}", api::Endpoint::endpoint(&endpoint));
+        // `DELETE repository/branches/:branch`, sent by hand: the crate's `DeleteBranch`
+        // does not escape the `/` of names like `tagbump/app`.
+        let project = encode_component(&self.project);
+        let path = format!(
+            "projects/{project}/repository/branches/{}",
+            encode_component(branch)
+        );
+        let url = format!("{}/{path}", self.gitlab.api_base);
         match self
             .gitlab
-            .call(&what, |client| api::ignore(&endpoint).query(client))
+            .raw(http::Method::DELETE, &url, &format!("DELETE /{path}"))
         {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(e) if is_missing(&e, "Branch Not Found") => {
                 return moved(format!("branch `{branch}` was deleted"))
             }
