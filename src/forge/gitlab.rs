@@ -36,9 +36,9 @@ const NOT_FOUND_HINT: &str =
 
 /// A GitLab connection using `PRIVATE-TOKEN` authentication.
 pub struct GitLab {
-    client: Http,
-    api_base: String,
-    token: Secret,
+    pub(crate) client: Http,
+    pub(crate) api_base: String,
+    pub(crate) token: Secret,
     retrier: Retrier,
 }
 
@@ -94,6 +94,19 @@ impl GitLab {
         token: &Secret,
         options: &ConnectOptions,
     ) -> Result<GitLab, ForgeError> {
+        let gitlab = GitLab::unchecked(api_base, token, options)?;
+        let check = CurrentUser::builder().build().map_err(config)?;
+        gitlab.query::<Value, _>(&check)?;
+        Ok(gitlab)
+    }
+
+    /// Like [`GitLab::with_options`] without the `GET /user` check (the repository
+    /// API checks the token with its first call, and saves the request).
+    pub(crate) fn unchecked(
+        api_base: &str,
+        token: &Secret,
+        options: &ConnectOptions,
+    ) -> Result<GitLab, ForgeError> {
         let api_base = api_base.trim_end_matches('/').to_string();
         let rest = if let Some(rest) = api_base.strip_prefix("https://") {
             rest
@@ -130,29 +143,76 @@ impl GitLab {
             ))
             .redacted(token)
         })?;
-        let gitlab = GitLab {
+        Ok(GitLab {
             client,
             api_base,
             token: token.clone(),
             retrier,
-        };
-        let check = CurrentUser::builder().build().map_err(config)?;
-        gitlab.query::<Value, _>(&check)?;
-        Ok(gitlab)
+        })
     }
 
     /// One endpoint call with retries, decoded as `T`.
-    fn query<T, E>(&self, endpoint: &E) -> Result<T, ForgeError>
+    pub(crate) fn query<T, E>(&self, endpoint: &E) -> Result<T, ForgeError>
     where
         T: DeserializeOwned,
         E: Endpoint + Query<T, Http>,
     {
         let what = format!("{} /{}", endpoint.method(), endpoint.endpoint());
+        self.call(&what, |client| endpoint.query(client))
+    }
+
+    /// Runs `attempt` (one request through the crate) with retries; `what` names it
+    /// in errors.
+    pub(crate) fn call<T>(
+        &self,
+        what: &str,
+        attempt: impl Fn(&Http) -> Result<T, ApiError<HttpError>>,
+    ) -> Result<T, ForgeError> {
+        self.retrier
+            .run(|| attempt(&self.client).map_err(|e| classify(e, &self.api_base, what)))
+            .map_err(|e| e.redacted(&self.token))
+    }
+
+    /// `METHOD url` (on the API origin) with retries and no body, for endpoints whose
+    /// response headers matter (pagination) or that the crate builds wrongly: the raw
+    /// response of the first attempt that got a 2xx.
+    pub(crate) fn raw(
+        &self,
+        method: http::Method,
+        url: &str,
+        what: &str,
+    ) -> Result<http::Response<Bytes>, ForgeError> {
         self.retrier
             .run(|| {
-                endpoint
-                    .query(&self.client)
-                    .map_err(|e| classify(e, &self.api_base, &what))
+                let request = http::Request::builder().method(method.clone()).uri(url);
+                let response = self
+                    .client
+                    .send(request, Vec::new())
+                    .map_err(|e| classify_transport(e, &self.api_base, what))?;
+                let status = response.status().as_u16();
+                if (200..300).contains(&status) {
+                    return Ok(response);
+                }
+                if status == 429 {
+                    let wait = response
+                        .headers()
+                        .get(http::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    return Err(Failure::RateLimited {
+                        wait,
+                        reset_at: None,
+                    });
+                }
+                let message = match serde_json::from_slice::<Value>(response.body()) {
+                    Ok(Value::Object(mut fields)) => match fields.remove("message") {
+                        Some(message) => object_message(&message),
+                        None => object_message(&Value::Object(fields)),
+                    },
+                    _ => excerpt(&String::from_utf8_lossy(response.body())),
+                };
+                Err(status_failure(status, message, &self.api_base, what))
             })
             .map_err(|e| e.redacted(&self.token))
     }
@@ -388,7 +448,7 @@ fn is_draft_title(title: &str) -> bool {
         .any(|p| lower.starts_with(p))
 }
 
-fn config(e: impl std::error::Error) -> ForgeError {
+pub(crate) fn config(e: impl std::error::Error) -> ForgeError {
     ForgeError::Config(format!("cannot build a GitLab request: {e}"))
 }
 
@@ -425,6 +485,11 @@ fn classify(e: ApiError<HttpError>, api_base: &str, what: &str) -> Failure {
             })
         }
     };
+    status_failure(status, message, api_base, what)
+}
+
+/// Maps a non-2xx status and GitLab's message to a retry decision.
+fn status_failure(status: u16, message: String, api_base: &str, what: &str) -> Failure {
     let fatal = |e| Failure::Fatal(e);
     match status {
         200..=299 => fatal(ForgeError::Decode {
@@ -527,7 +592,7 @@ impl Http {
         url.origin().ascii_serialization()
     }
 
-    fn send(
+    pub(crate) fn send(
         &self,
         mut request: http::request::Builder,
         body: Vec<u8>,

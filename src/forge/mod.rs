@@ -40,9 +40,11 @@ use crate::secret::Secret;
 
 mod github;
 mod gitlab;
+mod gitlab_repo;
 
 pub use self::github::GitHub;
 pub use self::gitlab::GitLab;
+pub use self::gitlab_repo::gitlab_repo;
 
 /// Which forge software hosts a repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -9,6 +9,8 @@
 //! - [`cli`]: runs the real `tagbump` binary with a clean environment.
 //! - [`forge_server`]: a fake GitHub / GitLab REST API (owned by the forge module's
 //!   tests; declared here so every test crate can use it).
+//! - [`fake_gitlab`] (+ [`fake_gitlab_commit`]): GitLab's repository API backed by a
+//!   real bare repository (files, tree, commits with per-file compare-and-swap).
 //!
 //! Every `git_server` helper calls [`git_server::init`] first, which isolates the test process from
 //! the machine's git configuration (no system/global config, a throw-away `HOME`), so
@@ -17,5 +19,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod fake_gitlab;
+pub mod fake_gitlab_commit;
 pub mod forge_server;
 pub mod git_server;
