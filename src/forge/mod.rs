@@ -39,9 +39,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::secret::Secret;
 
 mod github;
+mod github_repo;
 mod gitlab;
 
 pub use self::github::GitHub;
+pub use self::github_repo::github_repo;
 pub use self::gitlab::GitLab;
 
 /// Which forge software hosts a repository.
