@@ -9,6 +9,9 @@
 //! - [`cli`]: runs the real `tagbump` binary with a clean environment.
 //! - [`forge_server`]: a fake GitHub / GitLab REST API (owned by the forge module's
 //!   tests; declared here so every test crate can use it).
+//! - [`fake_github`]: a fake GitHub whose REST + GraphQL API sits on a real bare
+//!   repository (reads with git, commits with git plumbing, compare-and-swap with
+//!   `git update-ref`).
 //!
 //! Every `git_server` helper calls [`git_server::init`] first, which isolates the test process from
 //! the machine's git configuration (no system/global config, a throw-away `HOME`), so
@@ -17,5 +20,6 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod fake_github;
 pub mod forge_server;
 pub mod git_server;
