@@ -464,12 +464,21 @@ fn set_branch_under_a_lease(server: &FakeGitHub, bare: &BareRepo) {
         BranchUpdate::Updated
     );
     assert_eq!(bare.tip(branch), Some(main.clone()));
-    assert!(matches!(
+    assert_eq!(
         api.set_branch(branch, &main, None).unwrap(),
-        BranchUpdate::Moved { .. }
-    ));
+        BranchUpdate::Updated,
+        "already there: nothing to do"
+    );
 
     let next = bare.commit_files("main", &[(WEB, "w: 2\n")], "other");
+    assert!(
+        matches!(
+            api.set_branch(branch, &next, None).unwrap(),
+            BranchUpdate::Moved { .. }
+        ),
+        "it exists, so a lease expecting no branch refuses"
+    );
+    assert_eq!(bare.tip(branch), Some(main.clone()));
     assert_eq!(
         api.set_branch(branch, &next, Some(&main)).unwrap(),
         BranchUpdate::Updated
@@ -511,4 +520,38 @@ fn set_branch_without_update_refs_falls_back_to_rest_check_then_set() {
     assert!(lines
         .iter()
         .any(|l| l.starts_with("PATCH /repos/acme/gitops/git/refs/heads/tagbump/")));
+}
+
+#[test]
+fn committing_to_a_missing_branch_or_deleting_a_missing_file_is_an_error_not_a_race() {
+    let (bare, server) = seeded();
+    let mut api = connect(&server);
+    let tip = api.branch_tip("main").unwrap().unwrap();
+    let changes = [change(API, "a: 1\n")];
+    let err = api
+        .commit(&CommitRequest {
+            branch: "nope",
+            expected_head: &tip,
+            changes: &changes,
+            message: "Bump",
+            author: &bot(),
+        })
+        .unwrap_err();
+    assert!(matches!(err, ForgeError::NotFound { .. }), "{err:?}");
+
+    let gone = [FileChange {
+        path: "apps/gone.yaml".into(),
+        content: None,
+    }];
+    let err = api
+        .commit(&CommitRequest {
+            branch: "main",
+            expected_head: &tip,
+            changes: &gone,
+            message: "Drop",
+            author: &bot(),
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("requested for deletion"), "{err}");
+    assert_eq!(bare.tip("main"), Some(tip), "nothing written");
 }

@@ -224,9 +224,17 @@ impl GitHubRepo {
                     status: 422,
                     message,
                     ..
-                }) if message.contains("Reference already exists") => Ok(BranchUpdate::Moved {
-                    reason: format!("branch `{branch}` was created by somebody else: {message}"),
-                }),
+                }) if message.contains("Reference already exists") => {
+                    if self.branch_tip(branch)?.as_deref() == Some(to) {
+                        // Already where we want it (e.g. our own earlier attempt).
+                        return Ok(BranchUpdate::Updated);
+                    }
+                    Ok(BranchUpdate::Moved {
+                        reason: format!(
+                            "branch `{branch}` was created by somebody else: {message}"
+                        ),
+                    })
+                }
                 Err(e) => Err(e),
             };
         };
@@ -377,6 +385,10 @@ impl ApiRepo for GitHubRepo {
     /// 200 with an error of type `STALE_DATA`, "Expected branch to point to "…" but it
     /// did not. Pull and try again.") is [`CommitOutcome::Moved`]. `verified` is the
     /// commit's `signature.isValid` (`false` when GitHub did not sign it).
+    ///
+    /// A 5xx answer is retried like every call; if GitHub had created the commit
+    /// anyway, the retry finds the branch moved and answers `Moved`, and the caller's
+    /// re-read finds its edit already there.
     fn commit(&mut self, request: &CommitRequest<'_>) -> Result<CommitOutcome, ForgeError> {
         let (headline, body) = headline_and_body(request.message, request.author);
         let engine = base64::engine::general_purpose::STANDARD;
@@ -427,7 +439,8 @@ impl ApiRepo for GitHubRepo {
     /// GraphQL `updateRefs` with `beforeOid` = `expected` (all zeros: must not exist)
     /// and `force` (the bot branch may be rebuilt on a new base): an atomic lease.
     /// GitHub answers a stale `beforeOid` with a generic error, so on any error the
-    /// branch is read again: moved → [`BranchUpdate::Moved`], else the error.
+    /// branch is read again: already at `to` → [`BranchUpdate::Updated`] (nothing to
+    /// do), moved → [`BranchUpdate::Moved`], else the error.
     ///
     /// Where GraphQL has no `updateRefs` (older GitHub Enterprise Server), REST is
     /// used: `POST git/refs` to create (422 "Reference already exists" →
@@ -471,6 +484,11 @@ impl ApiRepo for GitHubRepo {
             return self.set_branch_rest(branch, to, expected);
         }
         let tip = self.branch_tip(branch)?;
+        if tip.as_deref() == Some(to) {
+            // Already where we want it: an earlier attempt whose answer was lost
+            // (a retried 5xx) or a writer that did the same.
+            return Ok(BranchUpdate::Updated);
+        }
         if tip.as_deref() != expected {
             let said = errors.first().map(|e| e.message.as_str());
             return Ok(moved_branch(
