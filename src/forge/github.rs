@@ -47,7 +47,7 @@ impl fmt::Debug for GitHub {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Verb {
+pub(super) enum Verb {
     Get,
     Post,
     Patch,
@@ -90,10 +90,7 @@ impl GitHub {
     ) -> Result<GitHub, ForgeError> {
         let timeouts = options.timeouts;
         let api_base = api_base.trim_end_matches('/').to_string();
-        let graphql_base = match api_base.strip_suffix("/api/v3") {
-            Some(host) => format!("{host}/api"),
-            None => api_base.clone(),
-        };
+        let graphql_base = graphql_base(&api_base);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -129,8 +126,19 @@ impl GitHub {
         })
     }
 
+    /// The REST API base URL, without a trailing `/`.
+    pub(super) fn api_base(&self) -> &str {
+        &self.api_base
+    }
+
+    /// The token, for redacting messages.
+    pub(super) fn token(&self) -> &Secret {
+        &self.token
+    }
+
     /// One API call with retries; returns the response body of a 2xx answer.
-    fn call(
+    /// `graphql`: `path` is relative to the GraphQL base (see [`graphql_base`]).
+    pub(super) fn call(
         &self,
         graphql: bool,
         verb: Verb,
@@ -453,6 +461,19 @@ impl Forge for GitHub {
             closed_superseded,
             warnings,
         })
+    }
+}
+
+/// Where GitHub's GraphQL endpoint `…/graphql` lives for a REST API base: the same
+/// base on github.com (`https://api.github.com/graphql`), but `https://HOST/api/graphql`
+/// for a GitHub Enterprise Server base `https://HOST/api/v3` (GitHub docs, "Forming
+/// calls with GraphQL", Enterprise Server versions: the one GraphQL endpoint is
+/// `http(s)://HOSTNAME/api/graphql`).
+pub(crate) fn graphql_base(api_base: &str) -> String {
+    let api_base = api_base.trim_end_matches('/');
+    match api_base.strip_suffix("/api/v3") {
+        Some(host) => format!("{host}/api"),
+        None => api_base.to_string(),
     }
 }
 

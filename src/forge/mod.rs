@@ -39,10 +39,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::secret::Secret;
 
 mod github;
+mod github_repo;
 mod gitlab;
 mod gitlab_repo;
 
 pub use self::github::GitHub;
+pub use self::github_repo::github_repo;
 pub use self::gitlab::GitLab;
 pub use self::gitlab_repo::gitlab_repo;
 

@@ -11,6 +11,9 @@
 //!   tests; declared here so every test crate can use it).
 //! - [`fake_gitlab`] (+ [`fake_gitlab_commit`]): GitLab's repository API backed by a
 //!   real bare repository (files, tree, commits with per-file compare-and-swap).
+//! - [`fake_github`]: a fake GitHub whose REST + GraphQL API sits on a real bare
+//!   repository (reads with git, commits with git plumbing, compare-and-swap with
+//!   `git update-ref`).
 //!
 //! Every `git_server` helper calls [`git_server::init`] first, which isolates the test process from
 //! the machine's git configuration (no system/global config, a throw-away `HOME`), so
@@ -19,6 +22,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod fake_github;
 pub mod fake_gitlab;
 pub mod fake_gitlab_commit;
 pub mod forge_server;

@@ -1,0 +1,307 @@
+//! A fake GitHub backed by a real bare repository ([`BareRepo`]).
+//!
+//! [`FakeGitHub::start`] serves one repository (`owner/name`) on a free loopback
+//! port, exactly the endpoints tagbump's API mode uses, on top of git:
+//!
+//! - REST `GET /repos/{o}/{r}`, `git/ref/heads/{b}`, `git/commits/{sha}`,
+//!   `git/trees/{sha}?recursive=1`, `git/blobs/{sha}`, `contents/{path}?ref=`
+//!   (files over [`FakeGitHub::set_contents_limit`] come without content, like
+//!   GitHub's 1 MB limit), `POST git/refs`, `PATCH git/refs/heads/{b}`; also under
+//!   `/api/v3` (GitHub Enterprise Server).
+//! - GraphQL at `/graphql` and `/api/graphql`: `createCommitOnBranch` builds the
+//!   commit with git plumbing and moves the branch with `git update-ref B NEW
+//!   EXPECTED` under a lock: a real compare-and-swap. A stale `expectedHeadOid` is
+//!   answered like GitHub: HTTP 200, `data: null`, an error of type `STALE_DATA`,
+//!   `Expected branch to point to "<oid>" but it did not.  Pull and try again.`
+//!   `updateRefs` moves refs with `beforeOid` as the old value of `update-ref`.
+//!
+//! Every request needs `Authorization: Bearer TOKEN` or `token TOKEN` (else 401
+//! "Bad credentials") and is recorded ([`Recorded`]). One-shot responses can be
+//! injected (429 with `Retry-After`, 5xx, a redirect), trees truncated, and
+//! `updateRefs` switched off (older Enterprise Server). Each request is served on its
+//! own thread, so concurrent clients really race.
+
+#[path = "fake_github/git.rs"]
+pub mod git;
+#[path = "fake_github/routes.rs"]
+mod routes;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use serde_json::Value;
+
+use self::git::Git;
+use super::forge_server::FakeResponse;
+use super::git_server::BareRepo;
+
+/// One request as the fake received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// Path and query as sent.
+    pub url: String,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<String>,
+    /// The body as JSON (`Null` if empty or not JSON).
+    pub body: Value,
+}
+
+impl Recorded {
+    /// `METHOD path` (without the query).
+    pub fn line(&self) -> String {
+        let path = self.url.split('?').next().unwrap_or(&self.url);
+        format!("{} {path}", self.method)
+    }
+}
+
+struct Injection {
+    method: String,
+    path_contains: String,
+    response: FakeResponse,
+}
+
+/// What the fake knows and how it misbehaves.
+pub(crate) struct State {
+    pub(crate) full_name: String,
+    pub(crate) token: String,
+    pub(crate) requests: Vec<Recorded>,
+    injections: VecDeque<Injection>,
+    pub(crate) truncate_trees: bool,
+    pub(crate) verified: bool,
+    pub(crate) update_refs: bool,
+    pub(crate) contents_limit: u64,
+}
+
+/// Shared between the accept loop and the request threads.
+pub(crate) struct Shared {
+    pub(crate) state: Mutex<State>,
+    /// Held while a branch is checked and moved.
+    pub(crate) ref_lock: Mutex<()>,
+    pub(crate) git: Git,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The running fake GitHub. Stops when dropped.
+pub struct FakeGitHub {
+    url: String,
+    shared: Arc<Shared>,
+    server: Arc<tiny_http::Server>,
+    stopping: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeGitHub {
+    /// Serves `repo` as `full_name` (`owner/name`), accepting `token`.
+    pub fn start(repo: &BareRepo, full_name: &str, token: &str) -> FakeGitHub {
+        let server = match tiny_http::Server::http("127.0.0.1:0") {
+            Ok(server) => Arc::new(server),
+            Err(e) => panic!("cannot start the fake GitHub: {e}"),
+        };
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .unwrap_or_else(|| panic!("the fake GitHub is not on an IP socket"));
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                full_name: full_name.to_string(),
+                token: token.to_string(),
+                requests: Vec::new(),
+                injections: VecDeque::new(),
+                truncate_trees: false,
+                verified: true,
+                update_refs: true,
+                contents_limit: 1024 * 1024,
+            }),
+            ref_lock: Mutex::new(()),
+            git: Git::new(repo.path()),
+        });
+        let stopping = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let server = server.clone();
+            let shared = shared.clone();
+            let stopping = stopping.clone();
+            std::thread::spawn(move || loop {
+                match server.recv() {
+                    Ok(request) => {
+                        let shared = shared.clone();
+                        std::thread::spawn(move || serve(&shared, request));
+                    }
+                    Err(_) if stopping.load(Ordering::SeqCst) => break,
+                    Err(_) => continue,
+                }
+            })
+        };
+        FakeGitHub {
+            url: format!("http://127.0.0.1:{port}"),
+            shared,
+            server,
+            stopping,
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, also the github.com-style API base.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A GitHub Enterprise Server style API base: `<url>/api/v3`.
+    pub fn enterprise_api_base(&self) -> String {
+        format!("{}/api/v3", self.url)
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// `METHOD path` of every request so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.requests().iter().map(Recorded::line).collect()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.shared.lock().requests.clear();
+    }
+
+    /// Queues a one-shot response for the next request with `method` (or `*`) whose
+    /// path contains `path_contains`; it is answered before authentication.
+    pub fn inject(&self, method: &str, path_contains: &str, response: FakeResponse) {
+        self.shared.lock().injections.push_back(Injection {
+            method: method.to_string(),
+            path_contains: path_contains.to_string(),
+            response,
+        });
+    }
+
+    /// A one-shot 429 with `Retry-After: secs`.
+    pub fn inject_rate_limit(&self, method: &str, path_contains: &str, secs: u64) {
+        let response = FakeResponse::message(429, "API rate limit exceeded")
+            .with_header("Retry-After", &secs.to_string());
+        self.inject(method, path_contains, response);
+    }
+
+    /// A one-shot server error.
+    pub fn inject_server_error(&self, method: &str, path_contains: &str, status: u16) {
+        self.inject(
+            method,
+            path_contains,
+            FakeResponse::message(status, "Server Error"),
+        );
+    }
+
+    /// A one-shot `302 Found` to `location`.
+    pub fn inject_redirect(&self, method: &str, path_contains: &str, location: &str) {
+        let response = FakeResponse::message(302, "Found").with_header("Location", location);
+        self.inject(method, path_contains, response);
+    }
+
+    /// Injected responses not used yet.
+    pub fn pending_injections(&self) -> usize {
+        self.shared.lock().injections.len()
+    }
+
+    /// Tree listings answer half their entries with `truncated: true`.
+    pub fn truncate_trees(&self, on: bool) {
+        self.shared.lock().truncate_trees = on;
+    }
+
+    /// Whether created commits are reported as signed (`signature.isValid`).
+    pub fn set_verified(&self, on: bool) {
+        self.shared.lock().verified = on;
+    }
+
+    /// Whether GraphQL knows `updateRefs` (older Enterprise Servers do not).
+    pub fn set_update_refs(&self, on: bool) {
+        self.shared.lock().update_refs = on;
+    }
+
+    /// Files larger than this come from `contents/` without content.
+    pub fn set_contents_limit(&self, bytes: u64) {
+        self.shared.lock().contents_limit = bytes;
+    }
+}
+
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve(shared: &Shared, mut request: tiny_http::Request) {
+    let method = request.method().as_str().to_ascii_uppercase();
+    let url = request.url().to_string();
+    let authorization = request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Authorization"))
+        .map(|h| h.value.as_str().to_string());
+    let mut raw = String::new();
+    let _ = request.as_reader().read_to_string(&mut raw);
+    let body: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
+    let recorded = Recorded {
+        method: method.clone(),
+        url: url.clone(),
+        authorization: authorization.clone(),
+        body: body.clone(),
+    };
+    let injected = {
+        let mut state = shared.lock();
+        state.requests.push(recorded);
+        let path = url.split('?').next().unwrap_or(&url);
+        state
+            .injections
+            .iter()
+            .position(|i| {
+                (i.method == "*" || i.method.eq_ignore_ascii_case(&method))
+                    && path.contains(&i.path_contains)
+            })
+            .and_then(|i| state.injections.remove(i))
+    };
+    let response = match injected {
+        Some(injection) => injection.response,
+        None => {
+            let token = shared.lock().token.clone();
+            let accepted = authorization.as_deref().is_some_and(|value| {
+                value == format!("Bearer {token}") || value == format!("token {token}")
+            });
+            if accepted {
+                routes::route(shared, &method, &url, &body)
+            } else {
+                FakeResponse::json(
+                    401,
+                    serde_json::json!({
+                        "message": "Bad credentials",
+                        "documentation_url": "https://docs.github.com/rest",
+                        "status": "401",
+                    }),
+                )
+            }
+        }
+    };
+    let mut reply =
+        tiny_http::Response::from_string(response.body).with_status_code(response.status);
+    let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    headers.extend(response.headers);
+    for (name, value) in headers {
+        if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            reply.add_header(header);
+        }
+    }
+    let _ = request.respond(reply);
+}

@@ -1,0 +1,274 @@
+//! The git side of the fake GitHub: reads with `git cat-file` / `git ls-tree`, commits
+//! built with plumbing (`hash-object -w`, a temporary index, `write-tree`,
+//! `commit-tree`) and branch moves with `git update-ref NEW OLD`, git's own
+//! compare-and-swap.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::support::git_server::git_command;
+
+/// "No object": as the old value of `update-ref`, the ref must not exist.
+pub const ZERO_OID: &str = "0000000000000000000000000000000000000000";
+
+/// One entry of `git ls-tree -l`.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub mode: String,
+    pub kind: String,
+    pub sha: String,
+    pub size: Option<u64>,
+    pub path: String,
+}
+
+/// The identity GitHub gives commits made through the API with a bot's token.
+pub const AUTHOR: (&str, &str) = (
+    "tagbump-bot[bot]",
+    "4242+tagbump-bot[bot]@users.noreply.github.com",
+);
+/// GitHub's committer for commits it creates (and signs).
+pub const COMMITTER: (&str, &str) = ("GitHub", "noreply@github.com");
+
+#[derive(Clone)]
+pub struct Git {
+    path: PathBuf,
+}
+
+impl Git {
+    pub fn new(path: &Path) -> Git {
+        Git {
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// Runs git in the bare repository; stdout, or stderr as the error.
+    fn run(
+        &self,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+        env: &[(&str, &str)],
+    ) -> Result<Vec<u8>, String> {
+        let mut cmd = git_command(&self.path);
+        cmd.args(args)
+            .envs(env.iter().copied())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| format!("cannot run git: {e}"))?;
+        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(input)
+                .map_err(|e| format!("git stdin: {e}"))?;
+        }
+        let out = child.wait_with_output().map_err(|e| format!("git: {e}"))?;
+        if out.status.success() {
+            Ok(out.stdout)
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+        }
+    }
+
+    fn text(&self, args: &[&str]) -> Option<String> {
+        self.run(args, None, &[])
+            .ok()
+            .map(|out| String::from_utf8_lossy(&out).trim().to_string())
+    }
+
+    /// The branch `HEAD` points to.
+    pub fn default_branch(&self) -> String {
+        self.text(&["symbolic-ref", "--short", "HEAD"])
+            .unwrap_or_else(|| "main".to_string())
+    }
+
+    /// The tip of `refs/heads/{branch}`.
+    pub fn tip(&self, branch: &str) -> Option<String> {
+        self.text(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}^{{commit}}"),
+        ])
+        .filter(|s| !s.is_empty())
+    }
+
+    /// `commit`, `tree`, `blob`, or `None` for an unknown object.
+    pub fn object_type(&self, sha: &str) -> Option<String> {
+        if !is_hex(sha) {
+            return None;
+        }
+        self.text(&["cat-file", "-t", sha])
+    }
+
+    /// A commit's tree, parents and message.
+    pub fn commit(&self, sha: &str) -> Option<(String, Vec<String>, String)> {
+        if self.object_type(sha).as_deref() != Some("commit") {
+            return None;
+        }
+        let raw = self.run(&["cat-file", "commit", sha], None, &[]).ok()?;
+        let raw = String::from_utf8_lossy(&raw).into_owned();
+        let (header, message) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+        let mut tree = String::new();
+        let mut parents = Vec::new();
+        for line in header.lines() {
+            if let Some(t) = line.strip_prefix("tree ") {
+                tree = t.to_string();
+            } else if let Some(p) = line.strip_prefix("parent ") {
+                parents.push(p.to_string());
+            }
+        }
+        Some((tree, parents, message.to_string()))
+    }
+
+    /// Every entry under a tree (or a commit's tree), recursively, trees included.
+    pub fn tree_entries(&self, sha: &str) -> Option<Vec<Entry>> {
+        let kind = self.object_type(sha)?;
+        if kind != "tree" && kind != "commit" {
+            return None;
+        }
+        let out = self
+            .run(&["ls-tree", "-r", "-t", "-l", "-z", sha], None, &[])
+            .ok()?;
+        Some(parse_ls_tree(&out))
+    }
+
+    /// The entry at `path` in `commit` (a file, link, submodule or directory).
+    pub fn entry_at(&self, commit: &str, path: &str) -> Option<Entry> {
+        let path = path.trim_matches('/');
+        if path.is_empty() {
+            return None;
+        }
+        let out = self
+            .run(&["ls-tree", "-l", "-z", commit, "--", path], None, &[])
+            .ok()?;
+        parse_ls_tree(&out).into_iter().find(|e| e.path == path)
+    }
+
+    /// The entries directly inside directory `path` of `commit`.
+    pub fn dir_entries(&self, commit: &str, path: &str) -> Vec<Entry> {
+        let out = self
+            .run(
+                &[
+                    "ls-tree",
+                    "-l",
+                    "-z",
+                    commit,
+                    "--",
+                    &format!("{}/", path.trim_matches('/')),
+                ],
+                None,
+                &[],
+            )
+            .unwrap_or_default();
+        parse_ls_tree(&out)
+    }
+
+    /// A blob's bytes.
+    pub fn blob(&self, sha: &str) -> Option<Vec<u8>> {
+        if self.object_type(sha).as_deref() != Some("blob") {
+            return None;
+        }
+        self.run(&["cat-file", "blob", sha], None, &[]).ok()
+    }
+
+    /// A commit on top of `parent` with these changes, made as GitHub would (bot
+    /// author, GitHub committer). The branch is not moved.
+    pub fn create_commit(
+        &self,
+        parent: &str,
+        additions: &[(String, Vec<u8>)],
+        deletions: &[String],
+        message: &str,
+    ) -> Result<String, String> {
+        let scratch = tempfile::Builder::new()
+            .prefix("fake-github-index-")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
+        let index = scratch.path().join("index");
+        let index = index.to_str().ok_or("non-UTF-8 temp path")?;
+        let env = [("GIT_INDEX_FILE", index)];
+        self.run(&["read-tree", &format!("{parent}^{{tree}}")], None, &env)?;
+        for path in deletions {
+            if self.entry_at(parent, path).is_none() {
+                return Err(format!(
+                    "A path was requested for deletion which does not exist as of commit oid `{parent}`"
+                ));
+            }
+            // Mode 0 removes the path (works without a work tree, unlike --force-remove).
+            let line = format!("0 {ZERO_OID}\t{path}\n");
+            self.run(
+                &["update-index", "--index-info"],
+                Some(line.as_bytes()),
+                &env,
+            )?;
+        }
+        for (path, bytes) in additions {
+            let blob = self.run(&["hash-object", "-w", "--stdin"], Some(bytes), &[])?;
+            let blob = String::from_utf8_lossy(&blob).trim().to_string();
+            let info = format!("100644,{blob},{path}");
+            self.run(&["update-index", "--add", "--cacheinfo", &info], None, &env)?;
+        }
+        let tree = self.run(&["write-tree"], None, &env)?;
+        let tree = String::from_utf8_lossy(&tree).trim().to_string();
+        let identity = [
+            ("GIT_AUTHOR_NAME", AUTHOR.0),
+            ("GIT_AUTHOR_EMAIL", AUTHOR.1),
+            ("GIT_COMMITTER_NAME", COMMITTER.0),
+            ("GIT_COMMITTER_EMAIL", COMMITTER.1),
+        ];
+        let commit = self.run(
+            &["commit-tree", &tree, "-p", parent, "-F", "-"],
+            Some(message.as_bytes()),
+            &identity,
+        )?;
+        Ok(String::from_utf8_lossy(&commit).trim().to_string())
+    }
+
+    /// `git update-ref NAME NEW OLD`: moves the ref only if it is at `old`
+    /// ([`ZERO_OID`]: only if it does not exist). Fails otherwise.
+    pub fn update_ref(&self, name: &str, new: &str, old: &str) -> Result<(), String> {
+        self.run(&["update-ref", name, new, old], None, &[])
+            .map(|_| ())
+    }
+
+    /// `git update-ref NAME NEW` without a check.
+    pub fn force_ref(&self, name: &str, new: &str) -> Result<(), String> {
+        self.run(&["update-ref", name, new], None, &[]).map(|_| ())
+    }
+
+    /// Whether `ancestor` is an ancestor of (or equal to) `descendant`.
+    pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> bool {
+        self.run(
+            &["merge-base", "--is-ancestor", ancestor, descendant],
+            None,
+            &[],
+        )
+        .is_ok()
+    }
+}
+
+fn is_hex(s: &str) -> bool {
+    (4..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Parses `git ls-tree -l -z` output: `MODE TYPE SHA SIZE\tPATH\0`.
+fn parse_ls_tree(out: &[u8]) -> Vec<Entry> {
+    out.split(|b| *b == 0)
+        .filter(|r| !r.is_empty())
+        .filter_map(|record| {
+            let record = String::from_utf8_lossy(record);
+            let (meta, path) = record.split_once('\t')?;
+            let mut parts = meta.split_whitespace();
+            Some(Entry {
+                mode: parts.next()?.to_string(),
+                kind: parts.next()?.to_string(),
+                sha: parts.next()?.to_string(),
+                size: parts.next().and_then(|s| s.parse().ok()),
+                path: path.to_string(),
+            })
+        })
+        .collect()
+}
