@@ -130,6 +130,11 @@ pub struct GitArgs {
     /// Clone this config repository (HTTPS, SSH, git:// or file://), edit, commit and push.
     #[arg(long, value_name = "URL", env = "TAGBUMP_REPO")]
     pub repo: Option<String>,
+    /// How the change lands with --repo: through the forge's API (no clone; the forge
+    /// makes the commit, Verified on GitHub), with git (clone, commit, push), or auto:
+    /// the API for an https:// GitHub or GitLab remote with a token, git otherwise.
+    #[arg(long, value_enum, default_value = "auto", env = "TAGBUMP_VIA")]
+    pub via: ViaArg,
     /// Branch to update. Default: the remote's default branch (with --repo).
     #[arg(long, env = "TAGBUMP_BRANCH")]
     pub branch: Option<String>,
@@ -232,6 +237,16 @@ pub struct PrArgs {
     /// Close older open tagbump PRs for the same image that this one supersedes.
     #[arg(long)]
     pub close_superseded: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ViaArg {
+    /// The API for an https:// GitHub / GitLab remote with a token; git otherwise.
+    Auto,
+    /// Always the forge's API.
+    Api,
+    /// Always git.
+    Git,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

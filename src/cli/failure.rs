@@ -8,6 +8,7 @@ use serde::Serialize;
 use tagbump::forge::ForgeError;
 use tagbump::git::GitError;
 use tagbump::image::ReferenceError;
+use tagbump::land::api_lander::ApiLandError;
 use tagbump::plan::PlanError;
 use tagbump::policy::PolicyError;
 use tagbump::targets::TargetError;
@@ -66,6 +67,18 @@ fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
     }
     if let Some(e) = cause.downcast_ref::<ForgeError>() {
         return Some(forge_kind(e));
+    }
+    if let Some(e) = cause.downcast_ref::<ApiLandError>() {
+        return match e {
+            ApiLandError::Forge(f) => Some(forge_kind(f)),
+            ApiLandError::BranchNotFound { .. }
+            | ApiLandError::Incomplete { .. }
+            | ApiLandError::InvalidInput { .. } => Some("invalid-input"),
+            ApiLandError::RetriesExhausted { .. } => Some("retries-exhausted"),
+            ApiLandError::Io { .. } => Some("io"),
+            // The edit's own error is next in the chain.
+            ApiLandError::Apply(_) => None,
+        };
     }
     if let Some(e) = cause.downcast_ref::<PlanError>() {
         return Some(plan_kind(e));

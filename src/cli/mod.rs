@@ -4,6 +4,7 @@ pub mod args;
 mod failure;
 mod finish;
 mod output;
+mod remote;
 mod run;
 
 use std::process::ExitCode;

@@ -45,6 +45,12 @@ pub struct Report {
     pub attempts: Option<u32>,
     /// Whether the commit reached the remote (`--repo`, or `--push` in a checkout).
     pub pushed: bool,
+    /// How it landed with `--repo`: `api` or `git`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// Whether the forge marked the commit as verified (API mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
     /// The pull / merge request.
     pub pull_request: Option<PrReport>,
     /// The unified diff (dry runs only).
@@ -222,6 +228,10 @@ pub fn append_github_output(path: &Path, report: &Report) -> Result<()> {
         format!("commit-sha={}", report.commit.clone().unwrap_or_default()),
         format!("branch={}", report.branch.clone().unwrap_or_default()),
         format!("pushed={}", report.pushed),
+        format!(
+            "verified={}",
+            report.verified.map(|v| v.to_string()).unwrap_or_default()
+        ),
         format!("files={}", serde_json::to_string(&files)?),
     ];
     match &report.pull_request {

@@ -3,19 +3,18 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
 use super::args::{Command, CommonArgs, ForgeArg, ImageArgs, SetArgs};
 use super::failure::invalid_input;
 use super::finish::finish;
-use super::output::{self, Report};
+use super::output::Report;
 use tagbump::ci::{self, Pipeline};
 use tagbump::credentials::{self, Selection};
-use tagbump::forge::{self, ChangeLine, ForgeKind, PullRequestSpec, RepoId};
+use tagbump::forge::{self, ForgeKind, RepoId};
 use tagbump::git::{
-    self, Applied, Auth, CommitInfo, Identity, RemoteSpec, RetryPolicy, Timeouts, WriteBackOptions,
+    self, Applied, Auth, CommitInfo, Identity, RetryPolicy, Timeouts, WriteBackOptions,
 };
 use tagbump::image::parse_image_and_tag;
 use tagbump::plan::{self, FileEdits, Plan, Request};
@@ -146,7 +145,7 @@ fn execute(
     }
 
     match &common.git.repo {
-        Some(url) => remote(
+        Some(url) => super::remote::remote(
             url, request, &options, common, &pipeline, &vars, env, report,
         ),
         None if common.git.commit || common.git.push => {
@@ -217,165 +216,8 @@ fn local_commit(
     Ok(())
 }
 
-/// Clones the config repository, edits, commits, pushes (or opens a PR).
-#[allow(clippy::too_many_arguments)]
-fn remote(
-    url: &str,
-    request: &Request,
-    options: &plan::Options,
-    common: &CommonArgs,
-    pipeline: &Pipeline,
-    vars: &BTreeMap<String, String>,
-    env: &dyn Fn(&str) -> Option<String>,
-    report: &mut Report,
-) -> Result<()> {
-    let secrets = credentials::known_secrets(env, common.git.token_env.as_deref());
-    let shown_url = credentials::redact(url, &secrets);
-    let forge_kind = forge_kind(url, common)?;
-    let auth = match git_transport(url) {
-        Transport::Ssh => Auth::Ssh {
-            key_file: existing_file(common.git.ssh_key.as_deref(), "--ssh-key")?,
-        },
-        Transport::Http => token_auth(common, forge_kind, env, url)?.unwrap_or(Auth::Anonymous),
-        Transport::Other => Auth::Anonymous,
-    };
-    let spec = RemoteSpec {
-        url: url.to_string(),
-        branch: common.git.branch.clone(),
-        auth,
-        ca_bundle: existing_file(common.git.ca_bundle.as_deref(), "--ca-bundle")?,
-    };
-    // Everything the pull request needs is checked before anything is pushed.
-    let forge = if common.pr.pr && !common.dry_run {
-        Some(pr_forge(url, &shown_url, forge_kind, common, env)?)
-    } else {
-        None
-    };
-    let push_branch = common
-        .pr
-        .pr
-        .then(|| template::render(&common.pr.pr_branch, vars));
-    let wb = WriteBackOptions {
-        push_branch: push_branch.clone(),
-        retry: retry_policy(common),
-        timeouts: timeouts(common),
-        dry_run: common.dry_run,
-        keep_clone: None,
-        sparse_paths: sparse_paths(request),
-    };
-    let job = Job::new(request, options, common, pipeline, vars, true);
-    let mut last: Option<Report> = None;
-    let mut log = |line: &str| eprintln!("tagbump: {line}");
-    let outcome = git::write_back(&spec, &wb, &mut log, |root| job.apply(root, &mut last));
-    *report = last.unwrap_or_default();
-    report.repo = Some(shown_url.clone());
-    let outcome = outcome.map_err(|e| {
-        *report = std::mem::take(report).nothing_done();
-        anyhow::Error::new(e).context(context_for(request, &shown_url))
-    })?;
-    report.set_git(&outcome, common.dry_run);
-    report.pushed = outcome.changed && !common.dry_run;
-
-    let Some((client, repo)) = forge.filter(|_| outcome.changed) else {
-        return Ok(());
-    };
-    let changes: Vec<ChangeLine> = report
-        .changes
-        .iter()
-        .filter(|c| c.changed)
-        .map(|c| ChangeLine {
-            file: c.file.display().to_string(),
-            key: c.path.clone(),
-            old: c.old.clone().unwrap_or_default(),
-            new: c.new.clone(),
-        })
-        .collect();
-    let title_template = common
-        .pr
-        .pr_title
-        .clone()
-        .unwrap_or_else(|| default_subject(request));
-    let body_template = common.pr.pr_body.clone().unwrap_or_else(|| {
-        "Automated update by tagbump.\n\n{changes}\n\nSource commit: {source_commit}\nPipeline: {pipeline_url}\n".to_string()
-    });
-    let spec = PullRequestSpec {
-        repo,
-        head: outcome.branch.clone(),
-        base: outcome.base_branch.clone(),
-        title: template::render(&title_template, vars),
-        body: forge::render_body(&body_template, vars, &changes),
-        labels: common.pr.labels.clone(),
-        reviewers: common.pr.reviewers.clone(),
-        assignees: common.pr.assignees.clone(),
-        draft: common.pr.draft,
-        auto_merge: common.pr.auto_merge,
-        supersede_prefix: common
-            .pr
-            .close_superseded
-            .then(|| supersede_prefix(&common.pr.pr_branch, vars)),
-    };
-    let pr = client.ensure_pull_request(&spec).with_context(|| {
-        let commit = outcome.commit.as_deref().unwrap_or_default();
-        format!(
-            "pushed {} to branch {}, but cannot open the pull request in {shown_url}",
-            &commit[..commit.len().min(12)],
-            outcome.branch
-        )
-    })?;
-    for w in &pr.warnings {
-        eprintln!("tagbump: warning: {w}");
-    }
-    report.pull_request = Some(output::PrReport {
-        number: pr.number,
-        url: pr.url.clone(),
-        created: pr.created,
-        closed_superseded: pr.closed_superseded.clone(),
-    });
-    Ok(())
-}
-
-/// The forge API client and repository for `--pr`: the forge, the repository path, the
-/// token and the API URL are all known before anything is pushed.
-fn pr_forge(
-    url: &str,
-    shown_url: &str,
-    kind: Option<ForgeKind>,
-    common: &CommonArgs,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(Box<dyn forge::Forge>, RepoId)> {
-    let kind = kind.ok_or_else(|| {
-        invalid_input(format!(
-            "cannot tell which forge hosts {shown_url}: pass --forge github|gitlab"
-        ))
-    })?;
-    let repo = RepoId::from_remote_url(url)
-        .with_context(|| format!("cannot read the repository path from {shown_url}"))?;
-    let api = common
-        .pr
-        .api_url
-        .clone()
-        .unwrap_or_else(|| forge::default_api_base(kind, &repo));
-    let secrets = credentials::known_secrets(env, common.git.token_env.as_deref());
-    let shown_api = credentials::redact(&api, &secrets);
-    let token = select_token(common, env, &api)?
-        .chosen
-        .map(|(_, t)| t)
-        .ok_or_else(|| invalid_input(format!("--pr needs an API token for {shown_api}: set TAGBUMP_TOKEN, GITHUB_TOKEN or GITLAB_TOKEN (each only for its own forge's host), or name one with --token-env")))?;
-    let options = forge::ConnectOptions {
-        log: Arc::new(|line| eprintln!("tagbump: {line}")),
-        timeouts: forge::Timeouts {
-            deadline: Some(std::time::Instant::now() + common.git.timeout),
-            ..forge::Timeouts::default()
-        },
-        ..forge::ConnectOptions::default()
-    };
-    let client = forge::connect_with(kind, &api, &token, &options)
-        .with_context(|| format!("cannot connect to the {kind} API at {shown_api}"))?;
-    Ok((client, repo))
-}
-
 /// What both git modes run in the checkout: plan, write, describe the commit.
-struct Job<'a> {
+pub(super) struct Job<'a> {
     request: &'a Request,
     options: &'a plan::Options,
     /// Write the edited files. Off in a dry run on the user's own checkout; on in a
@@ -386,7 +228,7 @@ struct Job<'a> {
 }
 
 impl<'a> Job<'a> {
-    fn new(
+    pub(super) fn new(
         request: &'a Request,
         options: &'a plan::Options,
         common: &CommonArgs,
@@ -405,7 +247,7 @@ impl<'a> Job<'a> {
 
     /// Applies the request under `root` (a checkout), keeping the report of the last
     /// attempt in `last`.
-    fn apply(
+    pub(super) fn apply(
         &self,
         root: &Path,
         last: &mut Option<Report>,
@@ -435,7 +277,7 @@ impl<'a> Job<'a> {
 /// The only paths the edit reads or writes, so the clone can check out just these:
 /// `set`'s files, `image`'s explicit paths. `None` (the whole tip) when `image` searches
 /// the root, or when a path is absolute or climbs with `..` (the plan then reports it).
-fn sparse_paths(request: &Request) -> Option<Vec<PathBuf>> {
+pub(super) fn sparse_paths(request: &Request) -> Option<Vec<PathBuf>> {
     let paths: Vec<PathBuf> = match request {
         Request::Set { files } => files.iter().map(|f| f.file.clone()).collect(),
         Request::Image { paths, .. } if !paths.is_empty() => paths.clone(),
@@ -452,11 +294,11 @@ fn sparse_paths(request: &Request) -> Option<Vec<PathBuf>> {
     relative.then_some(paths)
 }
 
-fn context_for(request: &Request, place: &str) -> String {
+pub(super) fn context_for(request: &Request, place: &str) -> String {
     format!("cannot apply {} in {place}", request.summary())
 }
 
-fn retry_policy(common: &CommonArgs) -> RetryPolicy {
+pub(super) fn retry_policy(common: &CommonArgs) -> RetryPolicy {
     RetryPolicy {
         retry_for: common.git.retry_for,
         max_attempts: common.git.retries.map(|n| n.max(1)),
@@ -464,7 +306,7 @@ fn retry_policy(common: &CommonArgs) -> RetryPolicy {
     }
 }
 
-fn timeouts(common: &CommonArgs) -> Timeouts {
+pub(super) fn timeouts(common: &CommonArgs) -> Timeouts {
     Timeouts {
         overall: common.git.timeout,
         idle: common.git.io_timeout,
@@ -510,7 +352,7 @@ fn commit_info(common: &CommonArgs, pipeline: &Pipeline, request: &Request) -> C
     }
 }
 
-fn default_subject(request: &Request) -> String {
+pub(super) fn default_subject(request: &Request) -> String {
     match request {
         Request::Image { .. } => "chore(deploy): bump {image} to {tag}".to_string(),
         Request::Set { .. } => "chore(deploy): set {summary}".to_string(),
@@ -564,20 +406,9 @@ fn template_vars(request: &Request, pipeline: &Pipeline) -> BTreeMap<String, Str
     vars
 }
 
-/// The branch prefix shared by every PR of the same image: the branch template rendered
-/// with the tag part left empty.
-fn supersede_prefix(branch_template: &str, vars: &BTreeMap<String, String>) -> String {
-    let mut v = vars.clone();
-    let image_slug = v.get("image_slug").cloned().unwrap_or_default();
-    v.insert("slug".into(), format!("{image_slug}/"));
-    v.insert("tag_slug".into(), String::new());
-    v.insert("tag".into(), String::new());
-    template::render(branch_template, &v)
-}
-
 /// An absolute path to an existing file: git runs inside the temporary clone, where a
 /// relative path would point elsewhere.
-fn existing_file(path: Option<&Path>, flag: &str) -> Result<Option<PathBuf>> {
+pub(super) fn existing_file(path: Option<&Path>, flag: &str) -> Result<Option<PathBuf>> {
     let Some(path) = path else {
         return Ok(None);
     };
@@ -592,25 +423,7 @@ fn existing_file(path: Option<&Path>, flag: &str) -> Result<Option<PathBuf>> {
     Ok(Some(absolute))
 }
 
-enum Transport {
-    Http,
-    Ssh,
-    Other,
-}
-
-fn git_transport(url: &str) -> Transport {
-    if url.starts_with("https://") || url.starts_with("http://") {
-        Transport::Http
-    } else if url.starts_with("ssh://")
-        || (!url.contains("://") && url.contains('@') && url.contains(':'))
-    {
-        Transport::Ssh
-    } else {
-        Transport::Other
-    }
-}
-
-fn forge_kind(url: &str, common: &CommonArgs) -> Result<Option<ForgeKind>> {
+pub(super) fn forge_kind(url: &str, common: &CommonArgs) -> Result<Option<ForgeKind>> {
     if let Some(f) = common.pr.forge {
         return Ok(Some(match f {
             ForgeArg::Github => ForgeKind::GitHub,
@@ -624,7 +437,7 @@ fn forge_kind(url: &str, common: &CommonArgs) -> Result<Option<ForgeKind>> {
 
 /// The token for `destination` (see [`credentials`]), with what was chosen and
 /// skipped logged on stderr.
-fn select_token(
+pub(super) fn select_token(
     common: &CommonArgs,
     env: &dyn Fn(&str) -> Option<String>,
     destination: &str,
@@ -636,7 +449,7 @@ fn select_token(
     Ok(selection)
 }
 
-fn token_auth(
+pub(super) fn token_auth(
     common: &CommonArgs,
     kind: Option<ForgeKind>,
     env: &dyn Fn(&str) -> Option<String>,
@@ -673,26 +486,5 @@ mod tests {
         assert_eq!(split_assignment("a=b=c"), Some(("a", "b=c")));
         assert_eq!(split_assignment("x.\"k=v\"=1"), Some(("x.\"k=v\"", "1")));
         assert_eq!(split_assignment("apps/api/values.yaml"), None);
-    }
-
-    #[test]
-    fn transports_are_recognised() {
-        assert!(matches!(
-            git_transport("https://github.com/o/r.git"),
-            Transport::Http
-        ));
-        assert!(matches!(
-            git_transport("git@github.com:o/r.git"),
-            Transport::Ssh
-        ));
-        assert!(matches!(
-            git_transport("ssh://git@host/o/r"),
-            Transport::Ssh
-        ));
-        assert!(matches!(git_transport("file:///tmp/r"), Transport::Other));
-        assert!(matches!(
-            git_transport("git://127.0.0.1/r"),
-            Transport::Other
-        ));
     }
 }

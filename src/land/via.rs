@@ -42,7 +42,8 @@ impl fmt::Display for Choice {
 /// Chooses the way for a remote URL: with [`Via::Auto`], the API when the remote is an
 /// `https://` URL of a known forge (`forge`, detected from the host or given with
 /// `--forge`) and a token for it is configured; git otherwise (SSH, `git://`,
-/// `file://`, plain `http://`, unknown hosts, no token).
+/// `file://`, plain `http://`, unknown hosts, no token). [`Via::Api`] also accepts a
+/// plain `http://` remote.
 ///
 /// # Errors
 ///
@@ -53,10 +54,14 @@ pub fn choose(
     forge: Option<ForgeKind>,
     has_token: bool,
 ) -> Result<Choice, String> {
-    let https = url
-        .get(..8)
-        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-    let blocker = match (https, forge, has_token) {
+    let scheme = |prefix: &str| {
+        url.get(..prefix.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(prefix))
+    };
+    // Plain http:// only when asked for explicitly (a test or lab forge); the forge
+    // client warns about it.
+    let web = scheme("https://") || (via == Via::Api && scheme("http://"));
+    let blocker = match (web, forge, has_token) {
         (false, _, _) => Some("the remote is not an https:// URL".to_string()),
         (true, None, _) => Some(
             "the remote's host is not a known GitHub or GitLab host (pass --forge github|gitlab)"

@@ -1,0 +1,233 @@
+//! `tagbump --repo … --via api` end to end: the real binary against the fake GitHub and
+//! GitLab of `tests/support` (each backed by a real bare repository, with real
+//! compare-and-swap), checked with git on that repository. No clone is made.
+
+mod support;
+
+use std::process::Stdio;
+
+use support::cli::{finished, home, run, tagbump};
+use support::fake_github::FakeGitHub;
+use support::fake_gitlab::{FakeGitLab, PROJECT, TOKEN as GITLAB_TOKEN};
+use support::git_server::{self, BareRepo};
+
+const GITHUB_TOKEN: &str = "ghs_CLI-SECRET-5151";
+const WEB: &str = "apps/web/values.yaml";
+const API: &str = "apps/api/values.yaml";
+
+fn seed() -> BareRepo {
+    BareRepo::new_with(
+        &[
+            (
+                WEB,
+                "image:\n  repository: ghcr.io/acme/web  # the UI\n  tag: \"2.0.0\"\n",
+            ),
+            (API, "image:\n  tag: v1\n"),
+            ("README.md", "# config\n"),
+        ],
+        "main",
+    )
+}
+
+#[test]
+fn set_through_the_github_api_lands_one_verified_commit_without_a_clone() {
+    let repo = seed();
+    let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
+    let before = repo.tip("main");
+    let home = home();
+    let out = run(tagbump(home.path())
+        .args(["set", WEB, "image.tag=2.1.0", "--output", "json"])
+        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
+        .args([
+            "--via",
+            "api",
+            "--forge",
+            "github",
+            "--api-url",
+            github.url(),
+        ])
+        .env("TAGBUMP_TOKEN", GITHUB_TOKEN));
+    out.assert_code(0);
+    let report = out.json();
+    assert_eq!(report["via"], "api");
+    assert_eq!(report["verified"], true);
+    assert_eq!(report["commit"].as_str(), repo.tip("main").as_deref());
+    assert_eq!(
+        repo.read_file("main", WEB).as_deref(),
+        Some("image:\n  repository: ghcr.io/acme/web  # the UI\n  tag: \"2.1.0\"\n")
+    );
+    assert_eq!(repo.commit_count("main"), 2, "one commit");
+    let parent = git_server::git(repo.path(), &["rev-parse", "main^"]);
+    assert_eq!(
+        Some(parent.trim().to_string()),
+        before,
+        "on the tip it read"
+    );
+    assert_eq!(repo.changed_in_tip("main"), vec![WEB.to_string()]);
+    assert!(
+        !git_server::spawned_git_argv().contains("clone"),
+        "no clone in API mode"
+    );
+    assert!(
+        out.stderr.contains("through the forge API"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains(GITHUB_TOKEN) && !out.stderr.contains(GITHUB_TOKEN));
+    let reads: Vec<String> = github
+        .requests()
+        .iter()
+        .map(|r| r.url.clone())
+        .filter(|p| p.contains("/contents/") || p.contains("/blobs/"))
+        .collect();
+    assert!(
+        reads.iter().all(|p| p.contains("web")),
+        "only the edited file was read: {reads:?}"
+    );
+}
+
+#[test]
+fn set_through_the_gitlab_api_lands_one_commit() {
+    let repo = seed();
+    let gitlab = FakeGitLab::start(&repo);
+    let home = home();
+    let out = run(tagbump(home.path())
+        .args([
+            "image",
+            "ghcr.io/acme/web:2.2.0",
+            "apps",
+            "--output",
+            "json",
+        ])
+        .args(["--repo", &format!("{}/{PROJECT}.git", gitlab.url())])
+        .args([
+            "--via",
+            "api",
+            "--forge",
+            "gitlab",
+            "--api-url",
+            &gitlab.api_base(),
+        ])
+        .env("TAGBUMP_TOKEN", GITLAB_TOKEN));
+    out.assert_code(0);
+    assert_eq!(out.json()["via"], "api");
+    assert_eq!(
+        repo.read_file("main", WEB).as_deref(),
+        Some("image:\n  repository: ghcr.io/acme/web  # the UI\n  tag: \"2.2.0\"\n")
+    );
+    assert_eq!(repo.commit_count("main"), 2);
+    assert!(repo.is_linear("main"));
+}
+
+#[test]
+fn nothing_to_change_through_the_api_is_success_without_a_commit() {
+    let repo = seed();
+    let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
+    let home = home();
+    let out = run(tagbump(home.path())
+        .args(["set", API, "image.tag=v1", "--output", "json"])
+        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
+        .args([
+            "--via",
+            "api",
+            "--forge",
+            "github",
+            "--api-url",
+            github.url(),
+        ])
+        .env("TAGBUMP_TOKEN", GITHUB_TOKEN));
+    out.assert_code(0);
+    assert_eq!(out.json()["changed"], false);
+    assert_eq!(repo.commit_count("main"), 1);
+}
+
+#[test]
+fn a_wrong_token_through_the_api_is_a_clear_error_and_changes_nothing() {
+    let repo = seed();
+    let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
+    let home = home();
+    let out = run(tagbump(home.path())
+        .args(["set", WEB, "image.tag=9.9.9", "--output", "json"])
+        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
+        .args([
+            "--via",
+            "api",
+            "--forge",
+            "github",
+            "--api-url",
+            github.url(),
+        ])
+        .env("TAGBUMP_TOKEN", "ghs_WRONG-SECRET-0000"));
+    out.assert_code(1);
+    assert_eq!(out.json()["error"]["kind"], "forge-auth");
+    assert!(!out.stderr.contains("WRONG-SECRET") && !out.stdout.contains("WRONG-SECRET"));
+    assert_eq!(repo.commit_count("main"), 1);
+}
+
+#[test]
+fn via_api_over_ssh_is_refused_with_the_reason() {
+    let home = home();
+    let out = run(tagbump(home.path())
+        .args([
+            "set",
+            WEB,
+            "image.tag=1",
+            "--repo",
+            "git@github.com:acme/gitops.git",
+        ])
+        .args(["--via", "api"])
+        .env("TAGBUMP_TOKEN", GITHUB_TOKEN));
+    out.assert_code(1);
+    assert!(out.stderr.contains("not an https:// URL"), "{}", out.stderr);
+}
+
+/// Twenty pipelines bump twenty apps at once through the GitHub API, with defaults.
+#[test]
+fn twenty_concurrent_api_runs_with_defaults_all_land_in_a_linear_history() {
+    const APPS: usize = 20;
+    let files: Vec<(String, String)> = (0..APPS)
+        .map(|n| {
+            (
+                format!("apps/app{n}/values.yaml"),
+                "image:\n  tag: v0\n".to_string(),
+            )
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let repo = BareRepo::new_with(&pairs, "main");
+    let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
+    let url = format!("{}/acme/gitops.git", github.url());
+    let home = home();
+    let children: Vec<_> = (0..APPS)
+        .map(|n| {
+            tagbump(home.path())
+                .args([
+                    "set",
+                    &format!("apps/app{n}/values.yaml"),
+                    &format!("image.tag=v{}", n + 1),
+                ])
+                .args(["--repo", &url, "--via", "api", "--forge", "github"])
+                .args(["--api-url", github.url()])
+                .env("TAGBUMP_TOKEN", GITHUB_TOKEN)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("tagbump starts")
+        })
+        .collect();
+    for (n, child) in children.into_iter().enumerate() {
+        let out = finished(child.wait_with_output().expect("tagbump finishes"));
+        assert_eq!(out.code, Some(0), "run {n} failed:\n{}", out.stderr);
+    }
+    assert_eq!(repo.commit_count("main"), APPS + 1, "one commit each");
+    assert!(repo.is_linear("main"));
+    for n in 0..APPS {
+        assert_eq!(
+            repo.read_file("main", &format!("apps/app{n}/values.yaml")),
+            Some(format!("image:\n  tag: v{}\n", n + 1))
+        );
+    }
+}
