@@ -8,6 +8,7 @@ mod remote;
 mod run;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use clap::Parser;
 
@@ -19,8 +20,19 @@ pub fn main() -> ExitCode {
         &|k: &str| std::env::var(k).ok(),
         token_env(&cli.command),
     ));
-    run::run(cli.command)
+    let code = run::run(cli.command);
+    if STOP_SIGNAL.load(Ordering::SeqCst) != 0 {
+        // A signal stopped the run (its git child was killed, which is how `run`
+        // returned): the signal thread exits with 128 + the signal number.
+        loop {
+            std::thread::park();
+        }
+    }
+    code
 }
+
+/// The signal that is stopping the run, 0 if none.
+static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 /// The variable named with `--token-env`, if any.
 fn token_env(command: &args::Command) -> Option<&str> {
@@ -43,6 +55,7 @@ fn stop_cleanly_on_signals() {
     };
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
+            STOP_SIGNAL.store(signal, Ordering::SeqCst);
             tagbump::git::cleanup();
             eprintln!(
                 "tagbump: stopped by signal {signal}; git children killed, temporary clone removed"
