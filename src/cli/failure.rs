@@ -73,6 +73,7 @@ fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
             ApiLandError::Forge(f) => Some(forge_kind(f)),
             ApiLandError::BranchNotFound { .. }
             | ApiLandError::Incomplete { .. }
+            | ApiLandError::TooManyFiles { .. }
             | ApiLandError::InvalidInput { .. } => Some("invalid-input"),
             ApiLandError::RetriesExhausted { .. } => Some("retries-exhausted"),
             ApiLandError::Io { .. } => Some("io"),

@@ -156,7 +156,9 @@ fn land(
         };
         match api_lander::write_back(repo.as_mut(), &opts, &mut log, &mut *apply) {
             Ok(out) => return Ok((out.landed, "api", out.verified)),
-            Err(e @ ApiLandError::Incomplete { .. }) if common.git.via == ViaArg::Auto => {
+            Err(e @ (ApiLandError::Incomplete { .. } | ApiLandError::TooManyFiles { .. }))
+                if common.git.via == ViaArg::Auto =>
+            {
                 log(&format!("{e}; falling back to git"));
             }
             Err(e) => return Err(anyhow::Error::new(e)),

@@ -13,6 +13,11 @@ use crate::retry::{RetryPolicy, Timeouts};
 use super::api::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, FileChange};
 use super::{Attempt, Attempts};
 
+/// The most files one attempt reads through the API (one request each). A search of a
+/// whole large tree is cheaper as a sparse git clone: the CLI falls back to git beyond
+/// this (`--via auto`).
+pub const MAX_API_READS: usize = 200;
+
 /// What to land, and where.
 #[derive(Clone, Debug, Default)]
 pub struct ApiWriteBack {
@@ -54,6 +59,18 @@ pub enum ApiLandError {
     Incomplete {
         /// The repository.
         repo: String,
+    },
+    /// More files to read than the API path reads one by one ([`MAX_API_READS`]).
+    #[error(
+        "{count} YAML files would have to be read one by one through the {repo} (more than {limit}); name the directories to search, or use --via git"
+    )]
+    TooManyFiles {
+        /// The repository.
+        repo: String,
+        /// Files that would be read.
+        count: usize,
+        /// The limit.
+        limit: usize,
     },
     /// A path outside the repository.
     #[error("{message}")]
@@ -182,6 +199,13 @@ where
             .into_iter()
             .filter(|p| under.iter().any(|u| u == p) || is_yaml(p))
             .collect();
+        if wanted.len() > MAX_API_READS {
+            return Err(ApiLandError::TooManyFiles {
+                repo: self.describe.clone(),
+                count: wanted.len(),
+                limit: MAX_API_READS,
+            });
+        }
         let scratch = tempfile::Builder::new()
             .prefix("tagbump-api-")
             .tempdir()

@@ -288,3 +288,18 @@ fn only_yaml_files_are_read_when_searching_the_whole_tree() {
     repo.reads.sort();
     assert_eq!(repo.reads, vec!["a/b.yml".to_string(), WEB.to_string()]);
 }
+
+#[test]
+fn a_search_that_would_read_too_many_files_is_refused_before_reading() {
+    let files: Vec<(String, String)> = (0..=MAX_API_READS)
+        .map(|n| (format!("apps/a{n}/values.yaml"), "tag: v1\n".to_string()))
+        .collect();
+    let pairs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let mut repo = MemRepo::with(&pairs);
+    let err = write_back(&mut repo, &options(), &mut |_| {}, set(WEB, "x")).expect_err("too many");
+    assert!(matches!(err, ApiLandError::TooManyFiles { .. }), "{err:?}");
+    assert!(repo.reads.is_empty(), "nothing was read");
+}
