@@ -122,7 +122,11 @@ fn git_kind(e: &GitError) -> Option<&'static str> {
 fn forge_kind(e: &ForgeError) -> &'static str {
     match e {
         ForgeError::InvalidRemote { .. } | ForgeError::Config(_) => "invalid-input",
-        ForgeError::Auth { .. } | ForgeError::Forbidden { .. } => "forge-auth",
+        ForgeError::Auth { .. }
+        | ForgeError::Forbidden { .. }
+        | ForgeError::AppKey(_)
+        | ForgeError::AppRejected { .. }
+        | ForgeError::AppNotInstalled { .. } => "forge-auth",
         _ => "forge",
     }
 }
