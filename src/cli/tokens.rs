@@ -178,7 +178,8 @@ fn app_source(
             )))
         }
     };
-    let key = AppKey::from_pem(&pem).context("--github-app-key")?;
+    let key = AppKey::from_pem(&pem)
+        .with_context(|| format!("the GitHub App key (--github-app-key or {APP_KEY_VARIABLE})"))?;
     let repo = RepoId::from_remote_url(url).map_err(|_| {
         invalid_input(
             "--github-app-id needs an https:// GitHub repository (--repo, or the upstream of the checkout with --push)",
