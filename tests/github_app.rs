@@ -135,7 +135,7 @@ fn the_library_mints_an_installation_token_for_the_repository() {
         assert_eq!(minted.token.expose(), INSTALLATION_TOKEN);
         assert_eq!(minted.installation_id, INSTALLATION_ID);
         assert_eq!(minted.expires_at, "2099-01-01T00:00:00Z");
-        assert_eq!(format!("{minted:?}").contains(INSTALLATION_TOKEN), false);
+        assert!(!format!("{minted:?}").contains(INSTALLATION_TOKEN));
 
         assert_eq!(
             github.lines(),
