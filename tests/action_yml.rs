@@ -17,6 +17,14 @@ use support::git_server::{self, BareRepo};
 
 const TOKEN: &str = "ghp_action-test-token-0123456789";
 
+/// Inputs handed to tagbump as the variables it reads itself (secrets: never an
+/// argument), with those variables.
+const DIRECT_ENV: [(&str, &str); 3] = [
+    ("token", "TAGBUMP_TOKEN"),
+    ("github-app-id", "TAGBUMP_GITHUB_APP_ID"),
+    ("github-app-key", "TAGBUMP_GITHUB_APP_KEY"),
+];
+
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -381,10 +389,10 @@ fn every_input_is_handed_to_the_container_through_runs_env_exactly_once() {
             "runs.env {var} refers to undeclared input {input}"
         );
         assert!(seen.insert(input.clone()), "input {input} is mapped twice");
-        if input == "token" {
+        if let Some((_, expected)) = DIRECT_ENV.iter().find(|(i, _)| i == input) {
             assert_eq!(
-                var, "TAGBUMP_TOKEN",
-                "the token goes to tagbump as TAGBUMP_TOKEN"
+                var, expected,
+                "input {input} goes to tagbump as the variable it reads itself"
             );
         } else {
             assert!(
@@ -411,6 +419,10 @@ fn the_token_is_never_part_of_the_arguments() {
     assert!(
         !args.contains("TAGBUMP_TOKEN"),
         "the script must not read the token"
+    );
+    assert!(
+        !args.contains("inputs.github-app-key") && !args.contains("TAGBUMP_GITHUB_APP_KEY"),
+        "the script must not read the GitHub App key"
     );
     assert!(!args.contains("${{"), "no expressions in runs.args at all");
 }
@@ -462,6 +474,8 @@ fn every_input_reaches_the_matching_cli_flag() {
         .chain(set_run.iter())
         .chain(unchanged_run.iter())
         .map(|(name, _, _)| name.to_string())
+        // Checked by `the_github_app_inputs_reach_tagbump_through_its_variables`.
+        .chain(["github-app-id".to_string(), "github-app-key".to_string()])
         .collect();
     assert_eq!(
         exercised, declared,
@@ -777,4 +791,43 @@ fn dockerfile_is_multi_stage_static_non_root_and_carries_no_secrets() {
             ".dockerignore must not drop {keep}"
         );
     }
+}
+
+#[test]
+fn the_github_app_inputs_reach_tagbump_through_its_variables() {
+    let bare = config_repo();
+    let work = tempfile::tempdir().expect("workdir");
+    let secret_line = "R0lUSFVCLUFQUC1LRVktTUFURVJJQUwtZG8tbm90LXByaW50";
+    let pem =
+        format!("-----BEGIN RSA PRIVATE KEY-----\n{secret_line}\n-----END RSA PRIVATE KEY-----\n");
+    let recorder = Recorder::new();
+    let out = run_action(
+        &recorder,
+        &[
+            ("image", "ghcr.io/acme/api:v2.0.0"),
+            ("repo", &bare.file_url()),
+            ("dry-run", "true"),
+            ("github-app-id", "42"),
+            ("github-app-key", &pem),
+        ],
+        work.path(),
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // tagbump read both variables: the app ID (else it would ask for one) and the key,
+    // which it parsed and refused without printing it.
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("TAGBUMP_GITHUB_APP_KEY")
+            && stderr.contains("unusable GitHub App private key"),
+        "{stderr}"
+    );
+    let argv = recorder.argv();
+    assert!(
+        argv.iter()
+            .all(|a| !a.contains(secret_line) && !a.contains("github-app")),
+        "the App goes through the environment only: {argv:?}"
+    );
+    assert!(!stdout.contains(secret_line) && !stderr.contains(secret_line));
 }

@@ -151,6 +151,15 @@ pub struct GitArgs {
     /// $CI_SERVER_HOST) that belongs to the repository's host.
     #[arg(long, value_name = "NAME")]
     pub token_env: Option<String>,
+    /// Authenticate as this GitHub App (app ID or client ID): tagbump mints an installation
+    /// token for the --repo repository, used for git and the API instead of any token
+    /// variable (and only for that repository's GitHub host). Needs --github-app-key.
+    #[arg(long, value_name = "ID", env = "TAGBUMP_GITHUB_APP_ID")]
+    pub github_app_id: Option<String>,
+    /// The GitHub App's private key (PEM file). Or put the PEM itself in
+    /// TAGBUMP_GITHUB_APP_KEY.
+    #[arg(long, value_name = "FILE")]
+    pub github_app_key: Option<PathBuf>,
     /// Username for HTTPS token auth. Default: x-access-token (GitHub), oauth2 (GitLab),
     /// gitlab-ci-token (CI_JOB_TOKEN).
     #[arg(long, env = "TAGBUMP_USERNAME")]

@@ -123,7 +123,11 @@ fn git_kind(e: &GitError) -> Option<&'static str> {
 fn forge_kind(e: &ForgeError) -> &'static str {
     match e {
         ForgeError::InvalidRemote { .. } | ForgeError::Config(_) => "invalid-input",
-        ForgeError::Auth { .. } | ForgeError::Forbidden { .. } => "forge-auth",
+        ForgeError::Auth { .. }
+        | ForgeError::Forbidden { .. }
+        | ForgeError::AppKey(_)
+        | ForgeError::AppRejected { .. }
+        | ForgeError::AppNotInstalled { .. } => "forge-auth",
         _ => "forge",
     }
 }
@@ -174,13 +178,17 @@ fn edit_kind(e: &EditError) -> &'static str {
     }
 }
 
-/// Every token this run may read (see [`hide_secrets`]).
-static SECRETS: std::sync::OnceLock<Vec<tagbump::secret::Secret>> = std::sync::OnceLock::new();
+/// Every token this run may read or made (see [`hide_secrets`]).
+static SECRETS: std::sync::Mutex<Vec<tagbump::secret::Secret>> = std::sync::Mutex::new(Vec::new());
 
-/// Registers the tokens that [`error_chain`] must never print, wherever in the chain a
-/// URL or a library message put one. Called once, before the command runs.
+/// Registers tokens that [`error_chain`] must never print, wherever in the chain a URL
+/// or a library message put one: the token variables before the command runs, a GitHub
+/// App installation token once it is minted.
 pub fn hide_secrets(secrets: Vec<tagbump::secret::Secret>) {
-    let _ = SECRETS.set(secrets);
+    SECRETS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .extend(secrets);
 }
 
 /// The error and its causes joined by `: ` (like `{err:#}`), leaving out a cause whose
@@ -188,10 +196,8 @@ pub fn hide_secrets(secrets: Vec<tagbump::secret::Secret>) {
 /// in their own message), with every known token redacted.
 pub fn error_chain(err: &anyhow::Error) -> String {
     let text = chain_text(err);
-    match SECRETS.get() {
-        Some(secrets) => tagbump::credentials::redact(&text, secrets),
-        None => tagbump::credentials::redact(&text, &[]),
-    }
+    let secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    tagbump::credentials::redact(&text, &secrets)
 }
 
 fn chain_text(err: &anyhow::Error) -> String {

@@ -6,6 +6,7 @@ mod finish;
 mod output;
 mod remote;
 mod run;
+mod tokens;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicI32, Ordering};

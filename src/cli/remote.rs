@@ -11,9 +11,10 @@ use super::args::{CommonArgs, ViaArg};
 use super::failure::invalid_input;
 use super::output::{self, Report};
 use super::run::{
-    context_for, default_subject, existing_file, forge_kind, retry_policy, select_token,
-    sparse_paths, timeouts, token_auth, Job,
+    context_for, default_subject, existing_file, forge_kind, retry_policy, sparse_paths, timeouts,
+    Job,
 };
+use super::tokens::Tokens;
 use tagbump::ci::Pipeline;
 use tagbump::credentials;
 use tagbump::forge::{self, ChangeLine, ForgeKind, PullRequestSpec, RepoId};
@@ -39,9 +40,10 @@ pub(super) fn remote(
     let secrets = credentials::known_secrets(env, common.git.token_env.as_deref());
     let shown_url = credentials::redact(url, &secrets);
     let forge_kind = forge_kind(url, common)?;
+    let tokens = Tokens::new(common, env, url, forge_kind)?;
     // Everything the pull request needs is checked before anything is pushed.
     let forge = if common.pr.pr && !common.dry_run {
-        Some(pr_forge(url, &shown_url, forge_kind, common, env)?)
+        Some(pr_forge(url, &shown_url, forge_kind, common, env, &tokens)?)
     } else {
         None
     };
@@ -57,7 +59,7 @@ pub(super) fn remote(
         forge_kind,
         request,
         common,
-        env,
+        &tokens,
         push_branch.as_deref(),
         &mut |root| job.apply(root, &mut last),
     );
@@ -140,12 +142,12 @@ fn land(
     forge_kind: Option<ForgeKind>,
     request: &Request,
     common: &CommonArgs,
-    env: &dyn Fn(&str) -> Option<String>,
+    tokens: &Tokens<'_>,
     push_branch: Option<&str>,
     apply: &mut dyn FnMut(&Path) -> ApplyResult,
 ) -> Result<(WriteBackOutcome, &'static str, Option<bool>)> {
     let mut log = |line: &str| eprintln!("tagbump: {line}");
-    if let Some(mut repo) = api_repo(url, shown_url, forge_kind, common, env)? {
+    if let Some(mut repo) = api_repo(url, shown_url, forge_kind, common, tokens)? {
         let opts = ApiWriteBack {
             branch: common.git.branch.clone(),
             push_branch: push_branch.map(str::to_string),
@@ -168,7 +170,7 @@ fn land(
         Transport::Ssh => Auth::Ssh {
             key_file: existing_file(common.git.ssh_key.as_deref(), "--ssh-key")?,
         },
-        Transport::Http => token_auth(common, forge_kind, env, url)?.unwrap_or(Auth::Anonymous),
+        Transport::Http => tokens.git_auth(forge_kind, url)?.unwrap_or(Auth::Anonymous),
         Transport::Other => Auth::Anonymous,
     };
     let spec = RemoteSpec {
@@ -196,7 +198,7 @@ fn api_repo(
     shown_url: &str,
     kind: Option<ForgeKind>,
     common: &CommonArgs,
-    env: &dyn Fn(&str) -> Option<String>,
+    tokens: &Tokens<'_>,
 ) -> Result<Option<Box<dyn ApiRepo>>> {
     let via = match common.git.via {
         ViaArg::Auto => Via::Auto,
@@ -215,7 +217,7 @@ fn api_repo(
         _ => None,
     };
     let token = match (&api, via) {
-        (Some(api), Via::Auto | Via::Api) => select_token(common, env, api)?.chosen.map(|(_, t)| t),
+        (Some(api), Via::Auto | Via::Api) => tokens.for_destination(api)?.map(|c| c.token),
         _ => None,
     };
     let choice = choose(via, url, kind, token.is_some()).map_err(invalid_input)?;
@@ -249,6 +251,7 @@ fn pr_forge(
     kind: Option<ForgeKind>,
     common: &CommonArgs,
     env: &dyn Fn(&str) -> Option<String>,
+    tokens: &Tokens<'_>,
 ) -> Result<(Box<dyn forge::Forge>, RepoId)> {
     let kind = kind.ok_or_else(|| {
         invalid_input(format!(
@@ -264,10 +267,10 @@ fn pr_forge(
         .unwrap_or_else(|| forge::default_api_base(kind, &repo));
     let secrets = credentials::known_secrets(env, common.git.token_env.as_deref());
     let shown_api = credentials::redact(&api, &secrets);
-    let token = select_token(common, env, &api)?
-        .chosen
-        .map(|(_, t)| t)
-        .ok_or_else(|| invalid_input(format!("--pr needs an API token for {shown_api}: set TAGBUMP_TOKEN, GITHUB_TOKEN or GITLAB_TOKEN (each only for its own forge's host), or name one with --token-env")))?;
+    let token = tokens
+        .for_destination(&api)?
+        .map(|c| c.token)
+        .ok_or_else(|| invalid_input(format!("--pr needs an API token for {shown_api}: set TAGBUMP_TOKEN, GITHUB_TOKEN or GITLAB_TOKEN (each only for its own forge's host), name one with --token-env, or use a GitHub App (--github-app-id)")))?;
     let options = forge::ConnectOptions {
         log: Arc::new(|line| eprintln!("tagbump: {line}")),
         timeouts: forge::Timeouts {

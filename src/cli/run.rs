@@ -10,8 +10,8 @@ use super::args::{Command, CommonArgs, ForgeArg, ImageArgs, SetArgs};
 use super::failure::invalid_input;
 use super::finish::finish;
 use super::output::Report;
+use super::tokens::Tokens;
 use tagbump::ci::{self, Pipeline};
-use tagbump::credentials::{self, Selection};
 use tagbump::forge::{self, ForgeKind, RepoId};
 use tagbump::git::{
     self, Applied, Auth, CommitInfo, Identity, RetryPolicy, Timeouts, WriteBackOptions,
@@ -188,7 +188,9 @@ fn local_commit(
 ) -> Result<()> {
     let auth = if common.git.push {
         let push_url = local_push_url(&common.dir).unwrap_or_default();
-        Some(token_auth(common, None, env, &push_url)?.unwrap_or(Auth::Anonymous))
+        let kind = forge_kind(&push_url, common)?;
+        let tokens = Tokens::new(common, env, &push_url, kind)?;
+        Some(tokens.git_auth(kind, &push_url)?.unwrap_or(Auth::Anonymous))
     } else {
         None
     };
@@ -433,37 +435,6 @@ pub(super) fn forge_kind(url: &str, common: &CommonArgs) -> Result<Option<ForgeK
     Ok(RepoId::from_remote_url(url)
         .ok()
         .and_then(|r| forge::detect_kind(&r)))
-}
-
-/// The token for `destination` (see [`credentials`]), with what was chosen and
-/// skipped logged on stderr.
-pub(super) fn select_token(
-    common: &CommonArgs,
-    env: &dyn Fn(&str) -> Option<String>,
-    destination: &str,
-) -> Result<Selection> {
-    let selection = credentials::select_token(env, common.git.token_env.as_deref(), destination)?;
-    for line in selection.log_lines() {
-        eprintln!("tagbump: {line}");
-    }
-    Ok(selection)
-}
-
-pub(super) fn token_auth(
-    common: &CommonArgs,
-    kind: Option<ForgeKind>,
-    env: &dyn Fn(&str) -> Option<String>,
-    destination: &str,
-) -> Result<Option<Auth>> {
-    let Some((from, token)) = select_token(common, env, destination)?.chosen else {
-        return Ok(None);
-    };
-    let username = common
-        .git
-        .username
-        .clone()
-        .unwrap_or_else(|| credentials::git_username(&from, kind).to_string());
-    Ok(Some(Auth::Token { username, token }))
 }
 
 /// The push URL of the checked-out branch's upstream remote, when there is one.

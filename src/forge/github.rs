@@ -192,7 +192,7 @@ impl GitHub {
         })
     }
 
-    fn call_json<T: serde::de::DeserializeOwned>(
+    pub(super) fn call_json<T: serde::de::DeserializeOwned>(
         &self,
         verb: Verb,
         path: &str,

@@ -39,6 +39,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::secret::Secret;
 
 mod github;
+pub mod github_app;
 mod github_repo;
 mod gitlab;
 mod gitlab_repo;
@@ -548,6 +549,29 @@ pub enum ForgeError {
         /// that the answer had no usable `Location`.
         to: String,
     },
+    /// A GitHub App private key that cannot be used. The message never contains
+    /// any of the key.
+    #[error("unusable GitHub App private key: {0}")]
+    AppKey(String),
+    /// GitHub refused the GitHub App's JWT (HTTP 401).
+    #[error("{api_base} rejected the JWT of GitHub App {app_id} (HTTP 401): check the app ID, that the private key belongs to that app (not revoked), and the machine's clock")]
+    AppRejected {
+        /// The API base URL.
+        api_base: String,
+        /// The app ID (or client ID) the JWT was issued for.
+        app_id: String,
+    },
+    /// The GitHub App is not installed on the repository (HTTP 404 on
+    /// `repos/{owner}/{repo}/installation`).
+    #[error("GitHub App {app_id} is not installed on {repo} (HTTP 404 from {api_base}): install the app on that repository (or its organisation)")]
+    AppNotInstalled {
+        /// The API base URL.
+        api_base: String,
+        /// The app ID (or client ID).
+        app_id: String,
+        /// `owner/name`.
+        repo: String,
+    },
     /// A successful response that could not be understood.
     #[error("unexpected response from {api_base} to {what}: {message}")]
     Decode {
@@ -570,6 +594,20 @@ impl ForgeError {
                 reason: r(reason),
             },
             ForgeError::Config(m) => ForgeError::Config(r(m)),
+            ForgeError::AppKey(m) => ForgeError::AppKey(r(m)),
+            ForgeError::AppRejected { api_base, app_id } => ForgeError::AppRejected {
+                api_base: r(api_base),
+                app_id,
+            },
+            ForgeError::AppNotInstalled {
+                api_base,
+                app_id,
+                repo,
+            } => ForgeError::AppNotInstalled {
+                api_base: r(api_base),
+                app_id,
+                repo,
+            },
             ForgeError::Auth { api_base } => ForgeError::Auth {
                 api_base: r(api_base),
             },
@@ -669,7 +707,8 @@ impl ForgeError {
     /// The HTTP status behind this error, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            ForgeError::Auth { .. } => Some(401),
+            ForgeError::Auth { .. } | ForgeError::AppRejected { .. } => Some(401),
+            ForgeError::AppNotInstalled { .. } => Some(404),
             ForgeError::Forbidden { .. } => Some(403),
             ForgeError::NotFound { .. } => Some(404),
             ForgeError::Server { status, .. }

@@ -18,9 +18,13 @@
 //! Every request needs `Authorization: Bearer TOKEN` or `token TOKEN` (else 401
 //! "Bad credentials") and is recorded ([`Recorded`]). One-shot responses can be
 //! injected (429 with `Retry-After`, 5xx, a redirect), trees truncated, and
-//! `updateRefs` switched off (older Enterprise Server). Each request is served on its
+//! `updateRefs` switched off (older Enterprise Server). GitHub App authentication
+//! ([`FakeGitHub::enable_app`], [`app`]) verifies the app's JWT with its public key.
+//! Each request is served on its
 //! own thread, so concurrent clients really race.
 
+#[path = "fake_github/app.rs"]
+pub mod app;
 #[path = "fake_github/git.rs"]
 pub mod git;
 #[path = "fake_github/routes.rs"]
@@ -74,6 +78,7 @@ pub(crate) struct State {
     pub(crate) verified: bool,
     pub(crate) update_refs: bool,
     pub(crate) contents_limit: u64,
+    pub(crate) app: Option<app::FakeApp>,
 }
 
 /// Shared between the accept loop and the request threads.
@@ -121,6 +126,7 @@ impl FakeGitHub {
                 verified: true,
                 update_refs: true,
                 contents_limit: 1024 * 1024,
+                app: None,
             }),
             ref_lock: Mutex::new(()),
             git: Git::new(repo.path()),
@@ -227,6 +233,18 @@ impl FakeGitHub {
         self.shared.lock().update_refs = on;
     }
 
+    /// Serves GitHub App authentication (see [`app`]): the JWT of `app_id`, verified
+    /// with `public_key_der` (PKCS#1 `RSAPublicKey`), gets installation
+    /// `installation_id` of the repository and, from its `access_tokens`, the fake's one
+    /// accepted token.
+    pub fn enable_app(&self, app_id: u64, public_key_der: Vec<u8>, installation_id: u64) {
+        self.shared.lock().app = Some(app::FakeApp {
+            app_id,
+            public_key_der,
+            installation_id,
+        });
+    }
+
     /// Files larger than this come from `contents/` without content.
     pub fn set_contents_limit(&self, bytes: u64) {
         self.shared.lock().contents_limit = bytes;
@@ -273,26 +291,30 @@ fn serve(shared: &Shared, mut request: tiny_http::Request) {
             })
             .and_then(|i| state.injections.remove(i))
     };
+    let path = url.split('?').next().unwrap_or(&url);
     let response = match injected {
         Some(injection) => injection.response,
-        None => {
-            let token = shared.lock().token.clone();
-            let accepted = authorization.as_deref().is_some_and(|value| {
-                value == format!("Bearer {token}") || value == format!("token {token}")
-            });
-            if accepted {
-                routes::route(shared, &method, &url, &body)
-            } else {
-                FakeResponse::json(
-                    401,
-                    serde_json::json!({
-                        "message": "Bad credentials",
-                        "documentation_url": "https://docs.github.com/rest",
-                        "status": "401",
-                    }),
-                )
+        None => match app::route(shared, &method, path, authorization.as_deref(), &body) {
+            Some(response) => response,
+            None => {
+                let token = shared.lock().token.clone();
+                let accepted = authorization.as_deref().is_some_and(|value| {
+                    value == format!("Bearer {token}") || value == format!("token {token}")
+                });
+                if accepted {
+                    routes::route(shared, &method, &url, &body)
+                } else {
+                    FakeResponse::json(
+                        401,
+                        serde_json::json!({
+                            "message": "Bad credentials",
+                            "documentation_url": "https://docs.github.com/rest",
+                            "status": "401",
+                        }),
+                    )
+                }
             }
-        }
+        },
     };
     let mut reply =
         tiny_http::Response::from_string(response.body).with_status_code(response.status);
