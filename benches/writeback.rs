@@ -187,7 +187,10 @@ fn main() {
         }
     }
 
-    let find = |apps, method| rows.iter().find(|r: &&Row| r.apps == apps && r.method == method);
+    let find = |apps, method| {
+        rows.iter()
+            .find(|r: &&Row| r.apps == apps && r.method == method)
+    };
     if let (Some(api), Some(recipe), Some(sparse)) = (
         find(SIZES[1], API_METHOD),
         find(SIZES[1], "recipe"),
