@@ -18,7 +18,6 @@
 //! Run: `cargo bench --bench contention` (about a minute). Without `--bench` on the
 //! command line (e.g. `cargo test --all-targets`), it only prints how to run it.
 
-#[allow(dead_code)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 

@@ -34,7 +34,6 @@
 //! `tagbump` binary cargo builds alongside). Without `--bench` on the command line (e.g.
 //! `cargo test --all-targets`), it only prints how to run it.
 
-#[allow(dead_code)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 
