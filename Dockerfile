@@ -1,8 +1,19 @@
-# tagbump container image.
+# tagbump container images: two targets in one file.
 #
-#   docker build -t tagbump .
+#   docker build -t tagbump .                        # default: the git image (last stage)
+#   docker build --target api -t tagbump:api .       # minimal: API mode only
 #   docker run --rm -e TAGBUMP_TOKEN tagbump image ghcr.io/acme/api:v1.5.0 apps/api \
 #       --repo https://github.com/acme/gitops-config.git --branch main
+#
+# - `git` (the final stage, so a plain `docker build` and the GitHub Action's
+#   `runs.image: Dockerfile` get it): Alpine with git, ssh and a shell. Works with every
+#   remote and every `--via`.
+# - `api`: `FROM scratch` with only the static binary, a CA bundle and an empty /tmp.
+#   No git, no ssh, no shell: it can only land changes through the GitHub / GitLab API
+#   (`--via api`, or `--via auto` with an https:// GitHub or GitLab URL and a token),
+#   or edit files in a mounted directory. It cannot run the action's shell script, nor
+#   a GitLab CI `script:` (both need /bin/sh); use it with `docker run`, Kubernetes /
+#   Tekton / Argo steps that set `command`/`args`, and the like.
 #
 # Stage 1 builds a static binary: on Alpine the host target is *-unknown-linux-musl
 # (x86_64-unknown-linux-musl on amd64, aarch64-unknown-linux-musl on arm64), and Rust
@@ -21,15 +32,37 @@
 # are used, so `DOCKER_BUILDKIT=0 docker build` works too.
 
 FROM rust:1-alpine AS build
-# C toolchain for the crypto crates (ring, aws-lc-sys) under rustls.
-RUN apk add --no-cache build-base cmake perl
+# C toolchain for the crypto crates (ring, aws-lc-sys) under rustls; ca-certificates
+# for the bundle the `api` stage copies.
+RUN apk add --no-cache build-base cmake perl ca-certificates
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bin tagbump \
     && cp target/release/tagbump /usr/local/bin/tagbump \
-    && /usr/local/bin/tagbump --version
+    && /usr/local/bin/tagbump --version \
+    && mkdir -p /rootfs/tmp \
+    && chmod 1777 /rootfs/tmp
 
-FROM alpine:3.22
+# The minimal image for API mode (`docker build --target api`). tagbump verifies TLS
+# with the system roots (rustls-platform-verifier → rustls-native-certs), which read
+# SSL_CERT_FILE; /tmp is for the API lander's scratch directory.
+FROM scratch AS api
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /rootfs/tmp /tmp
+COPY --from=build /usr/local/bin/tagbump /tagbump
+LABEL org.opencontainers.image.title="tagbump (API mode)" \
+      org.opencontainers.image.description="Write a freshly pushed container image tag into a GitOps config repository through the GitHub / GitLab API" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+    HOME=/tmp \
+    TMPDIR=/tmp \
+    TAGBUMP_VIA=api
+USER 1001:1001
+ENTRYPOINT ["/tagbump"]
+CMD ["--help"]
+
+# The default image (the last stage): git, ssh and a shell for every remote and mode.
+FROM alpine:3.22 AS git
 RUN apk add --no-cache ca-certificates git openssh-client-default util-linux-misc \
     && addgroup -g 1001 tagbump \
     && adduser -D -u 1001 -G tagbump -h /home/tagbump -s /sbin/nologin tagbump \

@@ -8,19 +8,28 @@
 //! parallel runs needed (mean and max, from their logs), and whether every bump landed
 //! as exactly one commit in a linear history.
 //!
+//! A second table: 20 processes started together, each `tagbump set` on its own app
+//! (defaults), landing over smart HTTP with git (`--via git`) vs. through the fake
+//! GitHub's API (`--via api`, `tests/support/fake_github.rs`: REST + GraphQL over the
+//! same kind of bare repository, with a real compare-and-swap on the branch; a test
+//! server on loopback, not GitHub). Reported: total wall time, attempts, and whether
+//! all landed.
+//!
 //! Run: `cargo bench --bench contention` (about a minute). Without `--bench` on the
 //! command line (e.g. `cargo test --all-targets`), it only prints how to run it.
 
-#[allow(dead_code)]
-#[path = "../tests/support/git_server.rs"]
-mod git_server;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use git_server::{BareRepo, GitDaemon, SmartHttpServer};
+use support::fake_github::FakeGitHub;
+use support::git_server::{self, BareRepo, GitDaemon, SmartHttpServer};
 
 const APPS: usize = 50;
+/// Writers in the API-vs-git table.
+const WRITERS: usize = 20;
 const TOKEN: &str = "bench-token-contention";
 
 fn main() {
@@ -53,6 +62,29 @@ fn main() {
             }
         );
     }
+
+    println!("\n{WRITERS} concurrent `tagbump set` runs, default settings\n");
+    println!("| landing | {WRITERS} parallel, total wall | attempts (mean / max) | landed |");
+    println!("|---|---:|---:|---|");
+    for via in ["git", "api"] {
+        let figures = writers(binary, via);
+        println!(
+            "| {} | {:.2} s | {:.1} / {} | {} |",
+            if via == "api" {
+                "API (`--via api`, fake GitHub)"
+            } else {
+                "git (`--via git`, smart HTTP)"
+            },
+            figures.wall.as_secs_f64(),
+            figures.mean_attempts,
+            figures.max_attempts,
+            if figures.all_landed {
+                "all, linear, one commit each"
+            } else {
+                "NO"
+            }
+        );
+    }
 }
 
 struct Figures {
@@ -62,8 +94,24 @@ struct Figures {
     all_landed: bool,
 }
 
-fn run(binary: &str, transport: &str, parallel: bool) -> Figures {
-    let seeded: Vec<(String, String)> = (0..APPS)
+/// The highest `attempt N` each run logged.
+fn attempts(outputs: &[Output]) -> Vec<u32> {
+    outputs
+        .iter()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .filter_map(|l| l.strip_prefix("tagbump: attempt "))
+                .filter_map(|l| l.split(':').next()?.parse::<u32>().ok())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// A bare repository with `apps` apps.
+fn seeded(apps: usize) -> BareRepo {
+    let seeded: Vec<(String, String)> = (0..apps)
         .map(|n| {
             (
                 format!("apps/app{n}/values.yaml"),
@@ -75,7 +123,74 @@ fn run(binary: &str, transport: &str, parallel: bool) -> Figures {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let repo = BareRepo::new_with(&pairs, "main");
+    BareRepo::new_with(&pairs, "main")
+}
+
+/// `WRITERS` processes at once, each `tagbump set` on its own app, landing `via` git
+/// (smart HTTP) or the (fake) GitHub API.
+fn writers(binary: &str, via: &str) -> Figures {
+    let repo = seeded(WRITERS);
+    let (_http, _github, url, api) = if via == "api" {
+        let github = FakeGitHub::start_at(repo.path(), "acme/config", TOKEN);
+        let url = format!("{}/acme/config.git", github.url());
+        let api = github.url().to_string();
+        (None, Some(github), url, Some(api))
+    } else {
+        let server = SmartHttpServer::start(repo.root(), TOKEN);
+        let url = server.url(repo.name());
+        (Some(server), None, url, None)
+    };
+    let home = tempfile::tempdir().expect("home");
+    let start = Instant::now();
+    let children: Vec<Child> = (0..WRITERS)
+        .map(|n| {
+            let mut cmd = Command::new(binary);
+            cmd.args([
+                "set",
+                &format!("apps/app{n}/values.yaml"),
+                &format!("image.tag=v{}", n + 1),
+                "--repo",
+                &url,
+                "--via",
+                via,
+            ]);
+            if let Some(api) = &api {
+                cmd.args(["--forge", "github", "--api-url", api]);
+            }
+            cmd.env("HOME", home.path())
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("TAGBUMP_TOKEN", TOKEN)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("tagbump starts")
+        })
+        .collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("tagbump finishes"))
+        .collect();
+    let wall = start.elapsed();
+    let attempts = attempts(&outputs);
+    let all_ok = outputs.iter().all(|o| o.status.success());
+    if !all_ok {
+        for o in outputs.iter().filter(|o| !o.status.success()) {
+            eprintln!("{}", String::from_utf8_lossy(&o.stderr));
+        }
+    }
+    let all_landed = all_ok && repo.commit_count("main") == WRITERS + 1 && repo.is_linear("main");
+    Figures {
+        wall,
+        mean_attempts: f64::from(attempts.iter().sum::<u32>()) / attempts.len() as f64,
+        max_attempts: attempts.iter().copied().max().unwrap_or(0),
+        all_landed,
+    }
+}
+
+fn run(binary: &str, transport: &str, parallel: bool) -> Figures {
+    let repo = seeded(APPS);
     let (_http, _daemon, url) = match transport {
         "smart HTTP" => {
             let server = SmartHttpServer::start(repo.root(), TOKEN);
@@ -122,17 +237,7 @@ fn run(binary: &str, transport: &str, parallel: bool) -> Figures {
             .collect()
     };
     let wall = start.elapsed();
-    let attempts: Vec<u32> = outputs
-        .iter()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stderr)
-                .lines()
-                .filter_map(|l| l.strip_prefix("tagbump: attempt "))
-                .filter_map(|l| l.split(':').next()?.parse::<u32>().ok())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let attempts = attempts(&outputs);
     let all_ok = outputs.iter().all(|o| o.status.success());
     let all_landed = all_ok && repo.commit_count("main") == APPS + 1 && repo.is_linear("main");
     Figures {

@@ -22,15 +22,20 @@
 //!   token: a blob-less partial clone with only that file checked out (`git clone
 //!   --filter=blob:none --no-checkout` + sparse checkout);
 //! - `recipe`: `git clone --depth 1 http://x-access-token:TOKEN@…`, rewrite the
-//!   `tag:` line, `git commit -am`, `git push origin HEAD:main`.
+//!   `tag:` line, `git commit -am`, `git push origin HEAD:main`;
+//! - `tagbump API (set one file)`: `tagbump set apps/app-N/values.yaml … --via api
+//!   --forge github` against the fake GitHub of `tests/support/fake_github.rs`, which
+//!   serves the same bare repository through REST + GraphQL (a test server on
+//!   loopback, not GitHub: its latency and its JSON are not GitHub's). Bytes through
+//!   the same kind of counting proxy; the request count is the fake's own log (the
+//!   API client keeps connections alive, so connections ≠ requests).
 //!
 //! Run: `cargo bench --bench writeback` (about 1–3 minutes; uses the bench-profile
 //! `tagbump` binary cargo builds alongside). Without `--bench` on the command line (e.g.
 //! `cargo test --all-targets`), it only prints how to run it.
 
-#[allow(dead_code)]
-#[path = "../tests/support/git_server.rs"]
-mod git_server;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::io::{BufWriter, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -40,7 +45,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use git_server::SmartHttpServer;
+use support::fake_github::FakeGitHub;
+use support::git_server::{self, SmartHttpServer};
 
 const TOKEN: &str = "bench-token-0000";
 const HISTORY: usize = 3_000;
@@ -75,14 +81,17 @@ fn main() {
         let anon_server = SmartHttpServer::start_anonymous(repo.root());
         let token_proxy = CountingProxy::start(&token_server.url(""), Some(TOKEN));
         let anon_proxy = CountingProxy::start(&anon_server.url(""), None);
+        let github = FakeGitHub::start_at(&repo.bare(), "acme/config", TOKEN);
+        let api_proxy = CountingProxy::start(&format!("{}/", github.url()), Some(TOKEN));
 
         // A path the CLI cannot pre-judge: full checkout of the tip (the old behaviour).
         let full_file = format!("apps/../{file}");
-        let methods: [(&str, &CountingProxy); 4] = [
+        let methods: [(&str, &CountingProxy); 5] = [
             ("tagbump (token)", &token_proxy),
             ("tagbump (anon)", &anon_proxy),
             ("tagbump sparse (set one file)", &token_proxy),
             ("recipe", &token_proxy),
+            (API_METHOD, &api_proxy),
         ];
         for (name, proxy) in methods {
             let mut samples = Vec::new();
@@ -90,9 +99,11 @@ fn main() {
                 let tag = format!("bench-{apps}-{}-{run}", name.replace([' ', '(', ')'], ""));
                 let before_tip = repo.tip();
                 let before = proxy.snapshot();
+                let api_before = github.requests().len() as u64;
                 let started = Instant::now();
                 match name {
                     "recipe" => recipe(&proxy.url("config.git"), &file, &tag),
+                    API_METHOD => tagbump_api(binary, &proxy.url(""), &file, &tag),
                     "tagbump sparse (set one file)" => {
                         tagbump(binary, &proxy.url("config.git"), &file, &tag, proxy.token())
                     }
@@ -112,11 +123,24 @@ fn main() {
                         || repo.file_at_tip(&file).contains(&format!("tag: \"{tag}\"")),
                     "{name} wrote the tag"
                 );
+                let requests = if name == API_METHOD {
+                    let log = github.requests();
+                    if run == 0 {
+                        let lines: Vec<String> = log[api_before as usize..]
+                            .iter()
+                            .map(|r| r.line())
+                            .collect();
+                        println!("  {apps} apps, API requests: {}", lines.join(", "));
+                    }
+                    log.len() as u64 - api_before
+                } else {
+                    after.connections - before.connections
+                };
                 samples.push(Sample {
                     elapsed,
                     up: after.up - before.up,
                     down: after.down - before.down,
-                    requests: after.connections - before.connections,
+                    requests,
                 });
             }
             rows.push(Row::new(apps, name, &samples));
@@ -147,6 +171,7 @@ fn main() {
         "tagbump (anon)",
         "tagbump sparse (set one file)",
         "recipe",
+        API_METHOD,
     ] {
         let find = |apps| rows.iter().find(|r| r.apps == apps && r.method == method);
         if let (Some(small), Some(large)) = (find(SIZES[0]), find(SIZES[1])) {
@@ -160,7 +185,29 @@ fn main() {
             );
         }
     }
+
+    let find = |apps, method| {
+        rows.iter()
+            .find(|r: &&Row| r.apps == apps && r.method == method)
+    };
+    if let (Some(api), Some(recipe), Some(sparse)) = (
+        find(SIZES[1], API_METHOD),
+        find(SIZES[1], "recipe"),
+        find(SIZES[1], "tagbump sparse (set one file)"),
+    ) {
+        println!(
+            "at {} apps the API fetches {:.2} % of the recipe's depth-1 clone ({:.2} % of the sparse clone); wall {:.0} ms vs. {:.0} ms (sparse)",
+            SIZES[1],
+            100.0 * api.down as f64 / recipe.down.max(1) as f64,
+            100.0 * api.down as f64 / sparse.down.max(1) as f64,
+            api.median.as_secs_f64() * 1e3,
+            sparse.median.as_secs_f64() * 1e3,
+        );
+    }
 }
+
+/// The API row's name.
+const API_METHOD: &str = "tagbump API (set one file)";
 
 struct Sample {
     elapsed: Duration,
@@ -244,6 +291,17 @@ fn tagbump(binary: &str, url: &str, file: &str, tag: &str, token: Option<&str>) 
         cmd.env("TAGBUMP_TOKEN", token);
     }
     check(&mut cmd, "tagbump");
+}
+
+/// `tagbump set FILE image.tag=TAG` through the (fake) GitHub API at `base`.
+fn tagbump_api(binary: &str, base: &str, file: &str, tag: &str) {
+    let base = base.trim_end_matches('/');
+    let mut cmd = isolated(binary);
+    cmd.args(["set", file, &format!("image.tag={tag}")])
+        .args(["--repo", &format!("{base}/acme/config.git")])
+        .args(["--via", "api", "--forge", "github", "--api-url", base])
+        .env("TAGBUMP_TOKEN", TOKEN);
+    check(&mut cmd, "tagbump --via api");
 }
 
 /// What the tutorials do: shallow clone with the token in the URL, `sed`, commit, push.

@@ -226,6 +226,7 @@ fn image_run_inputs(repo_url: &str, key_file: &str) -> Vec<(&'static str, String
         ),
         ("dir", s("."), vec![s("--dir=.")]),
         ("repo", s(repo_url), vec![format!("--repo={repo_url}")]),
+        ("via", s("git"), vec![s("--via=git")]),
         ("branch", s("main"), vec![s("--branch=main")]),
         ("commit", s("true"), vec![s("--commit")]),
         ("push", s("true"), vec![s("--push")]),
@@ -830,4 +831,99 @@ fn the_github_app_inputs_reach_tagbump_through_its_variables() {
         "the App goes through the environment only: {argv:?}"
     );
     assert!(!stdout.contains(secret_line) && !stderr.contains(secret_line));
+}
+
+/// The instructions of the stage named `name` (from its `FROM … AS name` to the next
+/// `FROM`).
+fn dockerfile_stage(ins: &[(String, String)], name: &str) -> Vec<(String, String)> {
+    let start = ins
+        .iter()
+        .position(|(op, r)| {
+            op == "FROM" && r.to_ascii_lowercase().ends_with(&format!(" as {name}"))
+        })
+        .unwrap_or_else(|| panic!("a stage named {name}"));
+    let end = ins[start + 1..]
+        .iter()
+        .position(|(op, _)| op == "FROM")
+        .map_or(ins.len(), |i| start + 1 + i);
+    ins[start..end].to_vec()
+}
+
+#[test]
+fn dockerfile_api_stage_is_scratch_with_only_the_binary_and_a_ca_bundle_non_root() {
+    let ins = dockerfile_instructions();
+    let api = dockerfile_stage(&ins, "api");
+    assert_eq!(
+        api[0].1, "scratch AS api",
+        "the API image starts from scratch"
+    );
+    // The default build (no --target) is the last stage: the git image, which the
+    // action's /bin/sh entrypoint needs.
+    let last_from = ins
+        .iter()
+        .rev()
+        .find(|(op, _)| op == "FROM")
+        .map(|(_, r)| r.clone())
+        .expect("a FROM");
+    assert!(
+        last_from.starts_with("alpine:") && last_from.ends_with(" AS git"),
+        "the git image stays the default (last) stage: {last_from}"
+    );
+    for (op, rest) in &api {
+        assert!(
+            ["FROM", "COPY", "LABEL", "ENV", "USER", "ENTRYPOINT", "CMD"].contains(&op.as_str()),
+            "nothing but files from the build stage and metadata in the API image: {op} {rest}"
+        );
+    }
+    let copies: Vec<&str> = api
+        .iter()
+        .filter(|(op, _)| op == "COPY")
+        .map(|(_, r)| r.as_str())
+        .collect();
+    assert_eq!(
+        copies,
+        vec![
+            "--from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt",
+            "--from=build /rootfs/tmp /tmp",
+            "--from=build /usr/local/bin/tagbump /tagbump",
+        ],
+        "only the CA bundle, an empty /tmp and the binary"
+    );
+    let build = dockerfile_stage(&ins, "build");
+    assert!(
+        build.iter().any(|(op, r)| op == "RUN"
+            && r.contains("mkdir -p /rootfs/tmp")
+            && r.contains("chmod 1777 /rootfs/tmp")),
+        "the /tmp copied into the API image is an empty, world-writable sticky directory"
+    );
+    assert!(
+        build.iter().any(|(op, r)| op == "RUN"
+            && r.contains("apk add")
+            && r.split_whitespace().any(|w| w == "ca-certificates")),
+        "the build stage installs the CA bundle it hands on"
+    );
+    let last = |name: &str| {
+        api.iter()
+            .rev()
+            .find(|(op, _)| op == name)
+            .map(|(_, v)| v.clone())
+    };
+    let user = last("USER").expect("the API image sets USER");
+    assert_eq!(user, "1001:1001", "non-root, the runner's uid");
+    assert_eq!(last("ENTRYPOINT").as_deref(), Some(r#"["/tagbump"]"#));
+    let env = api
+        .iter()
+        .filter(|(op, _)| op == "ENV")
+        .map(|(_, r)| r.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for setting in [
+        "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+        "TAGBUMP_VIA=api",
+    ] {
+        assert!(
+            env.split_whitespace().any(|w| w == setting),
+            "the API image sets {setting}: {env}"
+        );
+    }
 }

@@ -35,6 +35,7 @@ fn set_through_the_github_api_lands_one_verified_commit_without_a_clone() {
     let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
     let before = repo.tip("main");
     let home = home();
+    let gh_output = home.path().join("github_output");
     let out = run(tagbump(home.path())
         .args(["set", WEB, "image.tag=2.1.0", "--output", "json"])
         .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
@@ -46,8 +47,16 @@ fn set_through_the_github_api_lands_one_verified_commit_without_a_clone() {
             "--api-url",
             github.url(),
         ])
-        .env("TAGBUMP_TOKEN", GITHUB_TOKEN));
+        .env("TAGBUMP_TOKEN", GITHUB_TOKEN)
+        .env("GITHUB_OUTPUT", &gh_output));
     out.assert_code(0);
+    let written = std::fs::read_to_string(&gh_output).expect("GITHUB_OUTPUT written");
+    for line in ["via=api", "verified=true", "changed=true", "pushed=true"] {
+        assert!(
+            written.lines().any(|l| l == line),
+            "{line} in $GITHUB_OUTPUT:\n{written}"
+        );
+    }
     let report = out.json();
     assert_eq!(report["via"], "api");
     assert_eq!(report["verified"], true);

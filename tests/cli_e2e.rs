@@ -240,6 +240,16 @@ fn remote_bump_over_smart_http_commits_once_with_trailers_and_reports_it() {
     let outputs = github_outputs(&gh_output);
     assert_eq!(last_output(&outputs, "changed").as_deref(), Some("true"));
     assert_eq!(
+        last_output(&outputs, "via").as_deref(),
+        Some("git"),
+        "landed with git"
+    );
+    assert_eq!(
+        last_output(&outputs, "verified").as_deref(),
+        Some(""),
+        "git commits carry no forge verification"
+    );
+    assert_eq!(
         last_output(&outputs, "commit-sha").as_deref(),
         Some(tip.as_str())
     );

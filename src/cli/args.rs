@@ -100,8 +100,8 @@ pub struct CommonArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text", env = "TAGBUMP_OUTPUT")]
     pub output: OutputFormat,
-    /// Also append the step outputs (changed=…, commit-sha=…, branch=…, pushed=…, files=…,
-    /// pr-number=…, pr-url=…) to this file, as for GitHub's $GITHUB_OUTPUT (Tekton
+    /// Also append the step outputs (changed=…, commit-sha=…, branch=…, pushed=…, via=…,
+    /// verified=…, files=…, pr-number=…, pr-url=…) to this file, as for GitHub's $GITHUB_OUTPUT (Tekton
     /// results, GitLab dotenv reports).
     #[arg(long, value_name = "FILE", env = "TAGBUMP_OUTPUTS_FILE")]
     pub outputs_file: Option<PathBuf>,

@@ -228,6 +228,7 @@ pub fn append_github_output(path: &Path, report: &Report) -> Result<()> {
         format!("commit-sha={}", report.commit.clone().unwrap_or_default()),
         format!("branch={}", report.branch.clone().unwrap_or_default()),
         format!("pushed={}", report.pushed),
+        format!("via={}", report.via.clone().unwrap_or_default()),
         format!(
             "verified={}",
             report.verified.map(|v| v.to_string()).unwrap_or_default()

@@ -31,6 +31,7 @@ pub mod git;
 mod routes;
 
 use std::collections::VecDeque;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -107,6 +108,12 @@ pub struct FakeGitHub {
 impl FakeGitHub {
     /// Serves `repo` as `full_name` (`owner/name`), accepting `token`.
     pub fn start(repo: &BareRepo, full_name: &str, token: &str) -> FakeGitHub {
+        FakeGitHub::start_at(repo.path(), full_name, token)
+    }
+
+    /// Serves the bare repository at `path` (e.g. one built by a benchmark) as
+    /// `full_name`, accepting `token`.
+    pub fn start_at(path: &Path, full_name: &str, token: &str) -> FakeGitHub {
         let server = match tiny_http::Server::http("127.0.0.1:0") {
             Ok(server) => Arc::new(server),
             Err(e) => panic!("cannot start the fake GitHub: {e}"),
@@ -129,7 +136,7 @@ impl FakeGitHub {
                 app: None,
             }),
             ref_lock: Mutex::new(()),
-            git: Git::new(repo.path()),
+            git: Git::new(path),
         });
         let stopping = Arc::new(AtomicBool::new(false));
         let thread = {
