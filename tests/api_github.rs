@@ -144,6 +144,22 @@ fn reads_the_default_branch_its_tip_the_tree_and_files() {
 }
 
 #[test]
+fn a_listing_of_some_paths_reads_only_those_paths_not_the_whole_tree() {
+    let (_bare, server) = seeded();
+    let mut api = connect(&server);
+    let tip = api.branch_tip("main").unwrap().unwrap();
+    let before = server.lines().len();
+    let listing = api.list_files(&tip, &["apps".into(), WEB.into()]).unwrap();
+    assert!(listing.complete);
+    assert_eq!(listing.paths, [API, WEB].map(String::from));
+    let requests = &server.lines()[before..];
+    assert!(
+        requests.iter().all(|l| l.contains("/contents/apps")),
+        "only the named paths, through the contents API: {requests:?}"
+    );
+}
+
+#[test]
 fn a_missing_file_a_directory_and_a_missing_branch_are_none() {
     let (_bare, server) = seeded();
     let mut api = connect(&server);

@@ -103,7 +103,67 @@ struct GqlError {
     message: String,
 }
 
+/// The most directories one scoped listing walks (one request each) before it reports
+/// itself incomplete.
+const MAX_WALKED_DIRECTORIES: usize = 100;
+
 impl GitHubRepo {
+    /// Adds the regular files at or under `path` (at `commit`) to `out`, reading
+    /// directories with the contents API (`GET /repos/{o}/{r}/contents/{path}?ref=`,
+    /// REST docs "Get repository content": a directory answers with its entries, at
+    /// most 1 000 of them). Returns `false` when a directory may have been cut at that
+    /// limit or the walk grew past [`MAX_WALKED_DIRECTORIES`]: the listing is then
+    /// incomplete.
+    fn walk_contents(
+        &mut self,
+        commit: &str,
+        path: &str,
+        out: &mut Vec<String>,
+    ) -> Result<bool, ForgeError> {
+        let mut pending = vec![path.to_string()];
+        let mut walked = 0usize;
+        while let Some(dir) = pending.pop() {
+            walked += 1;
+            if walked > MAX_WALKED_DIRECTORIES {
+                return Ok(false);
+            }
+            let encoded: Vec<String> = dir.split('/').map(encode_component).collect();
+            let url = format!(
+                "{}/contents/{}?ref={}",
+                self.repo_path,
+                encoded.join("/"),
+                encode_component(commit)
+            );
+            let Some(content) = self.get_optional(&url)? else {
+                continue;
+            };
+            match content.as_array() {
+                Some(entries) => {
+                    if entries.len() >= 1000 {
+                        return Ok(false);
+                    }
+                    for entry in entries {
+                        let Some(entry_path) = entry.get("path").and_then(Value::as_str) else {
+                            continue;
+                        };
+                        match entry.get("type").and_then(Value::as_str) {
+                            Some("file") => out.push(entry_path.to_string()),
+                            Some("dir") => pending.push(entry_path.to_string()),
+                            // Symbolic links and submodules are not edited.
+                            _ => {}
+                        }
+                    }
+                }
+                None => {
+                    if content.get("type").and_then(Value::as_str) == Some("file") {
+                        out.push(dir);
+                    }
+                }
+            }
+        }
+        Ok(true)
+    }
+
     fn decode_error(&self, what: &str, message: impl Into<String>) -> ForgeError {
         ForgeError::Decode {
             api_base: self.client.api_base().to_string(),
@@ -280,6 +340,20 @@ impl ApiRepo for GitHubRepo {
     }
 
     fn list_files(&mut self, commit: &str, under: &[String]) -> Result<Listing, ForgeError> {
+        let roots: Vec<&str> = under.iter().map(|u| u.trim_matches('/')).collect();
+        if !roots.is_empty() && roots.iter().all(|r| !r.is_empty()) {
+            // Only these paths: walk them with the contents API, so that the transfer
+            // does not grow with the rest of the repository (the recursive tree below
+            // lists every file).
+            let mut paths = Vec::new();
+            let mut complete = true;
+            for root in roots {
+                complete &= self.walk_contents(commit, root, &mut paths)?;
+            }
+            paths.sort();
+            paths.dedup();
+            return Ok(Listing { paths, complete });
+        }
         let path = format!(
             "{}/git/commits/{}",
             self.repo_path,
