@@ -571,3 +571,69 @@ fn committing_to_a_missing_branch_or_deleting_a_missing_file_is_an_error_not_a_r
     assert!(err.to_string().contains("requested for deletion"), "{err}");
     assert_eq!(bare.tip("main"), Some(tip), "nothing written");
 }
+
+/// The 4xx answers GitHub documents for these endpoints, each a typed error that names
+/// the problem and never the token, and none of them retried:
+/// - 403 "Resource not accessible by integration": a GitHub App / Actions token without
+///   `contents: write` (REST docs, "Troubleshooting the REST API", and the
+///   `permissions` of "Automatic token authentication");
+/// - 409 "Git Repository is empty." on the git data endpoints of an empty repository
+///   (REST docs, "Git references": status codes);
+/// - 422 "Validation Failed" (REST docs, "Resources in the REST API": client errors).
+#[test]
+fn documented_client_errors_are_typed_clear_and_not_retried() {
+    use support::forge_server::FakeResponse;
+    let (bare, server) = seeded();
+    let before = bare.tip("main");
+    let (mut api, sleeps) = connect_at(server.url(), TOKEN);
+
+    server.inject(
+        "GET",
+        "/git/ref/heads/main",
+        FakeResponse::json(
+            403,
+            serde_json::json!({
+                "message": "Resource not accessible by integration",
+                "documentation_url": "https://docs.github.com/rest/git/refs#get-a-reference",
+                "status": "403"
+            }),
+        ),
+    );
+    let err = api.branch_tip("main").unwrap_err();
+    assert!(matches!(err, ForgeError::Forbidden { .. }), "{err:?}");
+    assert!(err
+        .to_string()
+        .contains("Resource not accessible by integration"));
+
+    server.inject(
+        "GET",
+        "/git/ref/heads/main",
+        FakeResponse::json(
+            409,
+            serde_json::json!({ "message": "Git Repository is empty.", "status": "409" }),
+        ),
+    );
+    let err = api.branch_tip("main").unwrap_err();
+    assert!(
+        matches!(err, ForgeError::Api { status: 409, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("Git Repository is empty."));
+
+    server.inject(
+        "GET",
+        "/repos/acme/gitops",
+        FakeResponse::json(
+            422,
+            serde_json::json!({ "message": "Validation Failed", "errors": [], "status": "422" }),
+        ),
+    );
+    let err = api.default_branch().unwrap_err();
+    assert!(
+        matches!(err, ForgeError::Api { status: 422, .. }),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains(TOKEN));
+    assert!(sleeps.taken().is_empty(), "client errors are not retried");
+    assert_eq!(bare.tip("main"), before);
+}

@@ -613,3 +613,64 @@ fn set_branch_creates_moves_under_a_lease_and_refuses_a_stale_one() {
     assert_eq!(parent_of(&bare, &landed), second);
     assert_eq!(bare.tip("main").as_deref(), Some(second.as_str()));
 }
+
+/// The 4xx answers GitLab documents for these endpoints ("REST API" docs, "Status
+/// codes"): 403 Forbidden (e.g. a token without `write_repository`, or a protected
+/// branch), 409 Conflict, 422 Unprocessable — each a typed error that names the
+/// problem and never the token, none retried, nothing written.
+#[test]
+fn documented_client_errors_are_typed_clear_and_not_retried() {
+    let (bare, fake) = setup();
+    let before = bare.tip("main");
+    let (mut api, sleeps) = open_with(&fake, TOKEN);
+    let head = api.branch_tip("main").unwrap().unwrap();
+
+    fake.inject(
+        "POST",
+        "/repository/commits",
+        FakeResponse::message(
+            403,
+            "403 Forbidden - You are not allowed to push into this branch",
+        ),
+    );
+    let who = author();
+    let changes = [FileChange {
+        path: "apps/api/values.yaml".into(),
+        content: Some(b"image:\n  tag: \"1.1.0\"\n".to_vec()),
+    }];
+    let request = CommitRequest {
+        branch: "main",
+        expected_head: &head,
+        changes: &changes,
+        message: "bump",
+        author: &who,
+    };
+    let err = api.commit(&request).unwrap_err();
+    assert!(matches!(err, ForgeError::Forbidden { .. }), "{err:?}");
+    assert!(err.to_string().contains("not allowed to push"));
+
+    fake.inject(
+        "GET",
+        "/repository/branches/main",
+        FakeResponse::message(409, "409 Conflict"),
+    );
+    let err = api.branch_tip("main").unwrap_err();
+    assert!(
+        matches!(err, ForgeError::Api { status: 409, .. }),
+        "{err:?}"
+    );
+
+    fake.inject(
+        "GET",
+        "/repository/branches/main",
+        FakeResponse::message(422, "422 Unprocessable Entity"),
+    );
+    let err = api.branch_tip("main").unwrap_err();
+    assert!(
+        matches!(err, ForgeError::Api { status: 422, .. }),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains(TOKEN));
+    assert!(sleeps.taken().is_empty(), "client errors are not retried");
+    assert_eq!(bare.tip("main"), before);
+}
