@@ -126,6 +126,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::retry::{RetryPolicy, Timeouts};
 pub use child::terminate_all;
+pub(crate) use commit::repo_path;
 pub use error::GitError;
 pub use local::commit_local;
 pub use redact::strip_url_credentials;

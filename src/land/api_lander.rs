@@ -9,6 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::forge::ForgeError;
 use crate::git::{Applied, ApplyResult, WriteBackOutcome};
 use crate::retry::{RetryPolicy, Timeouts};
+use crate::targets::is_yaml_name;
 
 use super::api::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, FileChange};
 use super::{Attempt, Attempts};
@@ -330,9 +331,9 @@ where
     }
 }
 
+/// A file the directory search would pick up (see [`crate::targets::is_yaml_name`]).
 fn is_yaml(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    lower.ends_with(".yaml") || lower.ends_with(".yml")
+    is_yaml_name(path.rsplit('/').next().unwrap_or(path))
 }
 
 fn short(sha: &str) -> &str {
@@ -344,34 +345,15 @@ fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ApiLandE
     move |source| ApiLandError::Io { context, source }
 }
 
-/// `/`-separated repository path of a relative path; `.` is the whole tree (empty).
+/// `/`-separated repository path of a relative path (`.` is the whole tree: empty),
+/// refusing anything outside the repository or inside `.git`, as the git path does.
 fn repo_path(path: &Path) -> Result<String, ApiLandError> {
-    let mut parts = Vec::new();
-    for component in path.components() {
-        match component {
-            Component::Normal(part) => {
-                let part = part.to_str().ok_or_else(|| ApiLandError::InvalidInput {
-                    message: format!("path {} is not valid UTF-8", path.display()),
-                })?;
-                if part.eq_ignore_ascii_case(".git") {
-                    return Err(ApiLandError::InvalidInput {
-                        message: format!("refusing a path inside .git: {}", path.display()),
-                    });
-                }
-                parts.push(part);
-            }
-            Component::CurDir => {}
-            _ => {
-                return Err(ApiLandError::InvalidInput {
-                    message: format!(
-                        "path {} is outside the repository (use a path relative to its root, without ..)",
-                        path.display()
-                    ),
-                })
-            }
-        }
+    if path.components().all(|c| matches!(c, Component::CurDir)) {
+        return Ok(String::new());
     }
-    Ok(parts.join("/"))
+    crate::git::repo_path(path).map_err(|e| ApiLandError::InvalidInput {
+        message: e.to_string(),
+    })
 }
 
 fn repo_paths(paths: &[PathBuf]) -> Result<Vec<String>, ApiLandError> {

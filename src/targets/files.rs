@@ -83,8 +83,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TargetError + '_ {
     }
 }
 
-/// Whether a file name is one the walk picks up.
-fn is_yaml_name(name: &str) -> bool {
+/// Whether a file name is one the walk picks up: `*.yaml` / `*.yml`, not hidden, except
+/// Argo CD Image Updater's `.argocd-source-<app>.yaml`.
+pub fn is_yaml_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
     yaml && (!name.starts_with('.') || name.starts_with(".argocd-source"))

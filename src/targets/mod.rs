@@ -40,7 +40,7 @@ use std::path::PathBuf;
 use crate::image::ImageRef;
 use crate::yaml::{Edit, KeyPath};
 
-pub use files::{find_yaml_files, yaml_files, YamlFiles};
+pub use files::{find_yaml_files, is_yaml_name, yaml_files, YamlFiles};
 
 /// What kind of place matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
