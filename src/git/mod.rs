@@ -527,8 +527,9 @@ where
         let remote = self.remote;
         let opts = self.opts;
         let dest = self.dest.clone();
-        let in_doubt = self.in_doubt.take();
+        // A push in doubt stays in doubt until a fetch has shown the new tip.
         self.checkout(attempt, log)?;
+        let in_doubt = self.in_doubt.take();
         let Some(cloned) = self.cloned.as_ref() else {
             return Err(GitError::Git {
                 operation: "clone".to_string(),
