@@ -18,7 +18,7 @@
 use std::io::Read;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Time limits for one child.
@@ -90,6 +90,9 @@ pub fn terminate_all() {
     }
 }
 
+/// How long to wait for the pipes to close after the child exited.
+const PIPE_GRACE: Duration = Duration::from_secs(2);
+
 enum Event {
     Activity,
     Exited(std::io::Result<ExitStatus>),
@@ -153,37 +156,38 @@ pub(crate) fn run(cmd: Command, limits: Limits) -> std::io::Result<Outcome> {
     let pid = child.id();
     register(pid);
     let (tx, rx) = mpsc::channel::<Event>();
-    let reader = |stream: Option<Box<dyn Read + Send>>, tx: mpsc::Sender<Event>| {
+    // Readers append to shared buffers, so that what was read is available even if a
+    // helper that escaped the process group (an ssh ControlPersist master) keeps a
+    // pipe open after git exited.
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let reader = |stream: Option<Box<dyn Read + Send>>| {
+        let collected = Arc::new(Mutex::new(Vec::new()));
+        let (tx, done_tx, sink) = (tx.clone(), done_tx.clone(), Arc::clone(&collected));
         std::thread::spawn(move || {
-            let mut collected = Vec::new();
-            let Some(mut stream) = stream else {
-                return collected;
-            };
-            let mut buf = [0u8; 8192];
-            loop {
-                match stream.read(&mut buf) {
-                    Ok(0) | Err(_) => return collected,
-                    Ok(n) => {
-                        collected.extend_from_slice(&buf[..n]);
-                        let _ = tx.send(Event::Activity);
+            if let Some(mut stream) = stream {
+                let mut buf = [0u8; 8192];
+                while let Ok(n @ 1..) = stream.read(&mut buf) {
+                    if let Ok(mut sink) = sink.lock() {
+                        sink.extend_from_slice(&buf[..n]);
                     }
+                    let _ = tx.send(Event::Activity);
                 }
             }
-        })
+            let _ = done_tx.send(());
+        });
+        collected
     };
-    let out_reader = reader(
+    let out_buf = reader(
         child
             .stdout
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        tx.clone(),
     );
-    let err_reader = reader(
+    let err_buf = reader(
         child
             .stderr
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        tx.clone(),
     );
     let waiter = std::thread::spawn(move || {
         let status = child.wait();
@@ -220,8 +224,19 @@ pub(crate) fn run(cmd: Command, limits: Limits) -> std::io::Result<Outcome> {
     // inherited the pipes were killed with the group.
     let _ = waiter.join();
     unregister(pid);
-    let stdout = out_reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
+    // Both pipes normally close with the child; wait a little for the last bytes, never
+    // for a pipe somebody else holds.
+    let grace = Instant::now() + PIPE_GRACE;
+    for _ in 0..2 {
+        if done_rx
+            .recv_timeout(grace.saturating_duration_since(Instant::now()))
+            .is_err()
+        {
+            break;
+        }
+    }
+    let take = |buf: &Arc<Mutex<Vec<u8>>>| buf.lock().map(|b| b.clone()).unwrap_or_default();
+    let (stdout, stderr) = (take(&out_buf), take(&err_buf));
     match outcome {
         Ok(status) => Ok(Outcome::Finished(Finished {
             status: status?,
@@ -289,6 +304,30 @@ mod tests {
         match run(cmd, l).expect("spawn") {
             Outcome::Killed { why, .. } => assert_eq!(why, Killed::Deadline),
             Outcome::Finished(_) => panic!("not killed"),
+        }
+    }
+
+    #[test]
+    fn a_helper_that_keeps_the_pipe_open_does_not_hold_up_the_result() {
+        // Like an ssh ControlPersist master: it leaves the process group and keeps
+        // git's stderr open long after git exited.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pidfile = dir.path().join("pid");
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(format!(
+            "setsid sleep 300 & echo $! > '{}'; echo done",
+            pidfile.display()
+        ));
+        let outcome = run(cmd, limits(60_000)).expect("spawn");
+        if let Ok(pid) = std::fs::read_to_string(&pidfile) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+        match outcome {
+            Outcome::Finished(f) => {
+                assert!(f.status.success());
+                assert_eq!(f.stdout, b"done\n");
+            }
+            Outcome::Killed { .. } => panic!("killed"),
         }
     }
 }
