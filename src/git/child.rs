@@ -10,10 +10,10 @@
 //!   is registered here and [`terminate_all`] kills them: the binary calls it from its
 //!   SIGINT/SIGTERM handler.
 //! - **Dies with us.** Where util-linux's `setpriv` is installed (Debian, Ubuntu,
-//!   Alpine's `util-linux-misc`, and the tagbump image), git is started through
-//!   `setpriv --pdeathsig KILL`, so that even a `kill -9` of tagbump, which no handler
-//!   sees, takes git down with it instead of leaving a push running that lands later.
-//!   git's own helpers then see their pipes close and stop.
+//!   Alpine's `util-linux-misc`, and the tagbump image), the group is led by a small
+//!   `sh` guard started through `setpriv --pdeathsig TERM`: even a `kill -9` of tagbump,
+//!   which no handler sees, makes the guard kill the whole group — git and the helper
+//!   that holds the connection — instead of leaving a push running that lands later.
 
 use std::io::Read;
 use std::process::{Command, ExitStatus, Stdio};
@@ -120,15 +120,21 @@ fn setpriv() -> Option<&'static std::path::Path> {
         .as_deref()
 }
 
-/// `cmd`, started through `setpriv --pdeathsig KILL` where available (see the module
-/// docs); `cmd` itself otherwise.
+/// Run by `setpriv --pdeathsig TERM` as the leader of the child's process group: starts
+/// the command, and when tagbump dies (SIGTERM from the parent-death signal) kills the
+/// whole group — git *and* its helpers (`git-remote-http` would otherwise finish a
+/// push it already holds).
+const GROUP_GUARD: &str = "trap 'kill -KILL 0' TERM; \"$0\" \"$@\" & wait \"$!\"";
+
+/// `cmd`, started under [`GROUP_GUARD`] through `setpriv --pdeathsig TERM` where
+/// available (see the module docs); `cmd` itself otherwise.
 fn dying_with_parent(cmd: Command) -> Command {
     let Some(setpriv) = setpriv() else {
         return cmd;
     };
     let mut wrapped = Command::new(setpriv);
     wrapped
-        .args(["--pdeathsig", "KILL", "--"])
+        .args(["--pdeathsig", "TERM", "--", "sh", "-c", GROUP_GUARD])
         .arg(cmd.get_program())
         .args(cmd.get_args());
     if let Some(dir) = cmd.get_current_dir() {
