@@ -14,6 +14,10 @@
 //!   answered like GitHub: HTTP 200, `data: null`, an error of type `STALE_DATA`,
 //!   `Expected branch to point to "<oid>" but it did not.  Pull and try again.`
 //!   `updateRefs` moves refs with `beforeOid` as the old value of `update-ref`.
+//! - Pull requests ([`pulls`]): list / create / update, labels, reviewers, assignees,
+//!   comments and GraphQL auto-merge, on the repository's real branches; an open pull
+//!   request whose head no longer has commits beyond its base is closed, like GitHub
+//!   does on such a push. So `--pr --via api` runs against this one server.
 //!
 //! Every request needs `Authorization: Bearer TOKEN` or `token TOKEN` (else 401
 //! "Bad credentials") and is recorded ([`Recorded`]). One-shot responses can be
@@ -27,6 +31,8 @@
 pub mod app;
 #[path = "fake_github/git.rs"]
 pub mod git;
+#[path = "fake_github/pulls.rs"]
+pub mod pulls;
 #[path = "fake_github/routes.rs"]
 mod routes;
 
@@ -80,6 +86,7 @@ pub(crate) struct State {
     pub(crate) update_refs: bool,
     pub(crate) contents_limit: u64,
     pub(crate) app: Option<app::FakeApp>,
+    pub(crate) pulls: pulls::Pulls,
 }
 
 /// Shared between the accept loop and the request threads.
@@ -134,6 +141,7 @@ impl FakeGitHub {
                 update_refs: true,
                 contents_limit: 1024 * 1024,
                 app: None,
+                pulls: pulls::Pulls::default(),
             }),
             ref_lock: Mutex::new(()),
             git: Git::new(path),
@@ -252,6 +260,11 @@ impl FakeGitHub {
         });
     }
 
+    /// Every pull request, by number (see [`pulls`]).
+    pub fn pulls(&self) -> Vec<pulls::FakePull> {
+        self.shared.lock().pulls.all()
+    }
+
     /// Files larger than this come from `contents/` without content.
     pub fn set_contents_limit(&self, bytes: u64) {
         self.shared.lock().contents_limit = bytes;
@@ -309,7 +322,10 @@ fn serve(shared: &Shared, mut request: tiny_http::Request) {
                     value == format!("Bearer {token}") || value == format!("token {token}")
                 });
                 if accepted {
-                    routes::route(shared, &method, &url, &body)
+                    let response = pulls::route(shared, &method, &url, &body)
+                        .unwrap_or_else(|| routes::route(shared, &method, &url, &body));
+                    pulls::close_emptied(shared);
+                    response
                 } else {
                     FakeResponse::json(
                         401,
