@@ -413,3 +413,65 @@ fn a_newer_tag_through_the_api_moves_the_bot_branch_under_a_lease_and_updates_th
     assert_eq!(report["pull_request"]["created"], false);
     assert_eq!(report["pushed"], true);
 }
+
+#[test]
+fn a_bot_branch_moved_by_someone_else_between_our_look_and_our_move_is_not_overwritten_unseen() {
+    let repo = seed();
+    let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
+    let home = home();
+    let reused = ["--pr-branch", "tagbump/{image_slug}"];
+    let opened = pr_through_the_api(&github, home.path(), "2.1.0", &reused);
+    opened.assert_code(0);
+    let branch = opened.json()["branch"]
+        .as_str()
+        .expect("branch")
+        .to_string();
+    let ours = repo.tip(&branch).expect("the bot branch exists");
+    // Someone pushes to the bot branch just before our run moves it.
+    let (bare, theirs_on) = (repo.path().to_path_buf(), branch.clone());
+    let theirs = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let noted = theirs.clone();
+    github.meanwhile("POST", "/graphql", "updateRefs", move || {
+        let work = tempfile::tempdir().expect("tempdir");
+        let url = format!("file://{}", bare.display());
+        git_server::git(work.path(), &["clone", "-q", "-b", &theirs_on, &url, "w"]);
+        let w = work.path().join("w");
+        std::fs::write(w.join("NOTES.md"), "theirs\n").expect("write");
+        git_server::git(&w, &["add", "NOTES.md"]);
+        git_server::git(&w, &["commit", "-q", "-m", "their change"]);
+        git_server::git(&w, &["push", "-q", "origin", &theirs_on]);
+        let tip = git_server::git(&w, &["rev-parse", "HEAD"])
+            .trim()
+            .to_string();
+        *noted.lock().unwrap_or_else(|e| e.into_inner()) = Some(tip);
+    });
+    github.clear_requests();
+
+    let out = pr_through_the_api(&github, home.path(), "2.2.0", &reused);
+
+    out.assert_code(0);
+    let theirs = theirs
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .expect("the other writer pushed");
+    assert!(
+        out.stderr.contains("moved while we looked"),
+        "the lease refused: {}",
+        out.stderr
+    );
+    assert_eq!(out.json()["attempts"], 2, "and the attempt was retried");
+    let leases: Vec<String> = github
+        .requests()
+        .iter()
+        .filter_map(|r| r.body.pointer("/variables/input/refUpdates/0/beforeOid"))
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        leases,
+        [ours, theirs],
+        "the first move expected our old tip and was refused; the retry looked again"
+    );
+    assert_eq!(ahead_of_main(&repo, &branch).len(), 1);
+    assert_eq!(repo.read_file(&branch, WEB), Some(web_at("2.2.0")));
+}

@@ -75,6 +75,14 @@ struct Injection {
     response: FakeResponse,
 }
 
+/// Something another writer does just before the fake serves a request.
+struct Meanwhile {
+    method: String,
+    path_contains: String,
+    body_contains: String,
+    action: Box<dyn FnOnce() + Send>,
+}
+
 /// What the fake knows and how it misbehaves.
 pub(crate) struct State {
     pub(crate) full_name: String,
@@ -87,6 +95,7 @@ pub(crate) struct State {
     pub(crate) contents_limit: u64,
     pub(crate) app: Option<app::FakeApp>,
     pub(crate) pulls: pulls::Pulls,
+    meanwhile: Vec<Meanwhile>,
 }
 
 /// Shared between the accept loop and the request threads.
@@ -142,6 +151,7 @@ impl FakeGitHub {
                 contents_limit: 1024 * 1024,
                 app: None,
                 pulls: pulls::Pulls::default(),
+                meanwhile: Vec::new(),
             }),
             ref_lock: Mutex::new(()),
             git: Git::new(path),
@@ -203,6 +213,25 @@ impl FakeGitHub {
             method: method.to_string(),
             path_contains: path_contains.to_string(),
             response,
+        });
+    }
+
+    /// Runs `action` once, just before serving the next request with `method` whose
+    /// path contains `path_contains` and whose body contains `body_contains` (e.g. a
+    /// GraphQL mutation's name): another writer acting between a client's look and its
+    /// write.
+    pub fn meanwhile(
+        &self,
+        method: &str,
+        path_contains: &str,
+        body_contains: &str,
+        action: impl FnOnce() + Send + 'static,
+    ) {
+        self.shared.lock().meanwhile.push(Meanwhile {
+            method: method.to_string(),
+            path_contains: path_contains.to_string(),
+            body_contains: body_contains.to_string(),
+            action: Box::new(action),
         });
     }
 
@@ -298,6 +327,22 @@ fn serve(shared: &Shared, mut request: tiny_http::Request) {
         authorization: authorization.clone(),
         body: body.clone(),
     };
+    let meanwhile = {
+        let mut state = shared.lock();
+        let path = url.split('?').next().unwrap_or(&url);
+        state
+            .meanwhile
+            .iter()
+            .position(|m| {
+                m.method.eq_ignore_ascii_case(&method)
+                    && path.contains(&m.path_contains)
+                    && raw.contains(&m.body_contains)
+            })
+            .map(|i| state.meanwhile.remove(i))
+    };
+    if let Some(meanwhile) = meanwhile {
+        (meanwhile.action)();
+    }
     let injected = {
         let mut state = shared.lock();
         state.requests.push(recorded);
