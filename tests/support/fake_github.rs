@@ -14,6 +14,10 @@
 //!   answered like GitHub: HTTP 200, `data: null`, an error of type `STALE_DATA`,
 //!   `Expected branch to point to "<oid>" but it did not.  Pull and try again.`
 //!   `updateRefs` moves refs with `beforeOid` as the old value of `update-ref`.
+//! - Pull requests ([`pulls`]): list / create / update, labels, reviewers, assignees,
+//!   comments and GraphQL auto-merge, on the repository's real branches; an open pull
+//!   request whose head no longer has commits beyond its base is closed, like GitHub
+//!   does on such a push. So `--pr --via api` runs against this one server.
 //!
 //! Every request needs `Authorization: Bearer TOKEN` or `token TOKEN` (else 401
 //! "Bad credentials") and is recorded ([`Recorded`]). One-shot responses can be
@@ -27,6 +31,8 @@
 pub mod app;
 #[path = "fake_github/git.rs"]
 pub mod git;
+#[path = "fake_github/pulls.rs"]
+pub mod pulls;
 #[path = "fake_github/routes.rs"]
 mod routes;
 
@@ -69,6 +75,14 @@ struct Injection {
     response: FakeResponse,
 }
 
+/// Something another writer does just before the fake serves a request.
+struct Meanwhile {
+    method: String,
+    path_contains: String,
+    body_contains: String,
+    action: Box<dyn FnOnce() + Send>,
+}
+
 /// What the fake knows and how it misbehaves.
 pub(crate) struct State {
     pub(crate) full_name: String,
@@ -80,6 +94,8 @@ pub(crate) struct State {
     pub(crate) update_refs: bool,
     pub(crate) contents_limit: u64,
     pub(crate) app: Option<app::FakeApp>,
+    pub(crate) pulls: pulls::Pulls,
+    meanwhile: Vec<Meanwhile>,
 }
 
 /// Shared between the accept loop and the request threads.
@@ -134,6 +150,8 @@ impl FakeGitHub {
                 update_refs: true,
                 contents_limit: 1024 * 1024,
                 app: None,
+                pulls: pulls::Pulls::default(),
+                meanwhile: Vec::new(),
             }),
             ref_lock: Mutex::new(()),
             git: Git::new(path),
@@ -198,6 +216,25 @@ impl FakeGitHub {
         });
     }
 
+    /// Runs `action` once, just before serving the next request with `method` whose
+    /// path contains `path_contains` and whose body contains `body_contains` (e.g. a
+    /// GraphQL mutation's name): another writer acting between a client's look and its
+    /// write.
+    pub fn meanwhile(
+        &self,
+        method: &str,
+        path_contains: &str,
+        body_contains: &str,
+        action: impl FnOnce() + Send + 'static,
+    ) {
+        self.shared.lock().meanwhile.push(Meanwhile {
+            method: method.to_string(),
+            path_contains: path_contains.to_string(),
+            body_contains: body_contains.to_string(),
+            action: Box::new(action),
+        });
+    }
+
     /// A one-shot 429 with `Retry-After: secs`.
     pub fn inject_rate_limit(&self, method: &str, path_contains: &str, secs: u64) {
         let response = FakeResponse::message(429, "API rate limit exceeded")
@@ -252,6 +289,11 @@ impl FakeGitHub {
         });
     }
 
+    /// Every pull request, by number (see [`pulls`]).
+    pub fn pulls(&self) -> Vec<pulls::FakePull> {
+        self.shared.lock().pulls.all()
+    }
+
     /// Files larger than this come from `contents/` without content.
     pub fn set_contents_limit(&self, bytes: u64) {
         self.shared.lock().contents_limit = bytes;
@@ -285,6 +327,22 @@ fn serve(shared: &Shared, mut request: tiny_http::Request) {
         authorization: authorization.clone(),
         body: body.clone(),
     };
+    let meanwhile = {
+        let mut state = shared.lock();
+        let path = url.split('?').next().unwrap_or(&url);
+        state
+            .meanwhile
+            .iter()
+            .position(|m| {
+                m.method.eq_ignore_ascii_case(&method)
+                    && path.contains(&m.path_contains)
+                    && raw.contains(&m.body_contains)
+            })
+            .map(|i| state.meanwhile.remove(i))
+    };
+    if let Some(meanwhile) = meanwhile {
+        (meanwhile.action)();
+    }
     let injected = {
         let mut state = shared.lock();
         state.requests.push(recorded);
@@ -309,7 +367,10 @@ fn serve(shared: &Shared, mut request: tiny_http::Request) {
                     value == format!("Bearer {token}") || value == format!("token {token}")
                 });
                 if accepted {
-                    routes::route(shared, &method, &url, &body)
+                    let response = pulls::route(shared, &method, &url, &body)
+                        .unwrap_or_else(|| routes::route(shared, &method, &url, &body));
+                    pulls::close_emptied(shared);
+                    response
                 } else {
                     FakeResponse::json(
                         401,

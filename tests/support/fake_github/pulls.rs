@@ -1,0 +1,369 @@
+//! The pull requests of the fake GitHub: the endpoints the `GitHub` forge
+//! (`src/forge/github.rs`) uses for `--pr`, answered from a small in-memory store whose
+//! branches are the real branches of the bare repository.
+//!
+//! Shaped after GitHub's REST docs:
+//! - "Pulls" › "List pull requests" (`GET /repos/{o}/{r}/pulls?state=&head=OWNER:BRANCH&base=`),
+//!   "Create a pull request" (`POST …/pulls`, 201; 422 "Validation Failed" when the head
+//!   branch does not exist, when there are no commits between base and head, or when an
+//!   open pull request for the same head and base exists: "A pull request already
+//!   exists for OWNER:BRANCH."), "Get a pull request" and "Update a pull request"
+//!   (`GET` / `PATCH …/pulls/{n}`: title, body, state).
+//! - "Pulls" › "Review requests" › "Request reviewers for a pull request"
+//!   (`POST …/pulls/{n}/requested_reviewers`, 201).
+//! - "Issues" › "Labels" › "Add labels to an issue" (`POST …/issues/{n}/labels`, 200, the
+//!   labels), "Assignees" › "Add assignees to an issue" (`POST …/issues/{n}/assignees`,
+//!   201) and "Comments" › "Create an issue comment" (`POST …/issues/{n}/comments`, 201).
+//! - GraphQL `enablePullRequestAutoMerge(input: {pullRequestId})` with the pull request's
+//!   `node_id`.
+//!
+//! `head.sha` and `base.sha` are the branches' real tips. Like GitHub, an open pull
+//! request whose head branch no longer has any commit that its base lacks (e.g. the
+//! head was force-moved to the base's tip) is closed at once ([`close_emptied`]), and
+//! stays closed: GitHub does not reopen it when commits arrive later.
+
+use serde_json::{json, Value};
+
+use super::Shared;
+use crate::support::forge_server::{decode, FakeResponse};
+
+/// One pull request held by the fake.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FakePull {
+    /// Number, from 1.
+    pub number: u64,
+    /// Head branch (in the served repository).
+    pub head: String,
+    /// Base branch.
+    pub base: String,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// `open` or `closed`.
+    pub state: String,
+    /// Opened as a draft.
+    pub draft: bool,
+    /// Labels added.
+    pub labels: Vec<String>,
+    /// Requested reviewers (logins).
+    pub reviewers: Vec<String>,
+    /// Requested team reviewers (slugs).
+    pub team_reviewers: Vec<String>,
+    /// Assignees (logins).
+    pub assignees: Vec<String>,
+    /// Comment bodies, in order.
+    pub comments: Vec<String>,
+    /// Auto-merge enabled through GraphQL.
+    pub auto_merge: bool,
+    /// Closed by GitHub because the head branch was moved to have no commits ahead of
+    /// the base (see the module docs), not by an API call.
+    pub closed_by_push: bool,
+    /// How many times it was updated with `PATCH`.
+    pub updates: u32,
+}
+
+/// The store.
+#[derive(Debug, Default)]
+pub(crate) struct Pulls {
+    pulls: Vec<FakePull>,
+}
+
+impl Pulls {
+    /// Every pull request, by number.
+    pub(crate) fn all(&self) -> Vec<FakePull> {
+        self.pulls.clone()
+    }
+}
+
+const DOC_CREATE: &str = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request";
+
+fn not_found() -> FakeResponse {
+    FakeResponse::json(
+        404,
+        json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404" }),
+    )
+}
+
+fn validation_failed(error: Value) -> FakeResponse {
+    FakeResponse::json(
+        422,
+        json!({ "message": "Validation Failed", "errors": [error], "documentation_url": DOC_CREATE, "status": "422" }),
+    )
+}
+
+fn text<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
+    body.get(key).and_then(Value::as_str)
+}
+
+fn list(body: &Value, key: &str) -> Vec<String> {
+    body.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+fn add_unique(to: &mut Vec<String>, items: Vec<String>) {
+    for item in items {
+        if !to.contains(&item) {
+            to.push(item);
+        }
+    }
+}
+
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| decode(v))
+}
+
+/// A pull request as GitHub's REST API shows it (the fields octocrab's model needs and
+/// the forge reads).
+fn pull_json(shared: &Shared, full_name: &str, pull: &FakePull) -> Value {
+    let owner = full_name.split('/').next().unwrap_or_default();
+    let sha = |branch: &str| shared.git.tip(branch).unwrap_or_default();
+    json!({
+        "url": format!("https://api.github.test/repos/{full_name}/pulls/{}", pull.number),
+        "id": 5000 + pull.number,
+        "node_id": node_id(pull.number),
+        "html_url": format!("https://github.test/{full_name}/pull/{}", pull.number),
+        "number": pull.number,
+        "state": pull.state,
+        "locked": false,
+        "title": pull.title,
+        "body": pull.body,
+        "draft": pull.draft,
+        "labels": pull.labels.iter().map(|l| json!({ "name": l })).collect::<Vec<_>>(),
+        "head": { "label": format!("{owner}:{}", pull.head), "ref": pull.head, "sha": sha(&pull.head) },
+        "base": { "label": format!("{owner}:{}", pull.base), "ref": pull.base, "sha": sha(&pull.base) },
+    })
+}
+
+fn node_id(number: u64) -> String {
+    format!("PR_kwDOfake{number}")
+}
+
+/// Answers a pull-request request (path and query as sent); `None`: not one of these
+/// endpoints, for the repository routes.
+pub(crate) fn route(
+    shared: &Shared,
+    method: &str,
+    url: &str,
+    body: &Value,
+) -> Option<FakeResponse> {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    if method == "POST" && (path == "/graphql" || path == "/api/graphql") {
+        let graphql = text(body, "query").unwrap_or_default();
+        return graphql
+            .contains("enablePullRequestAutoMerge")
+            .then(|| enable_auto_merge(shared, body));
+    }
+    let path = path.strip_prefix("/api/v3").unwrap_or(path);
+    let full_name = shared.lock().full_name.clone();
+    let rest = path.strip_prefix(&format!("/repos/{full_name}"))?;
+    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        ("GET", ["pulls"]) => Some(list_pulls(shared, &full_name, query)),
+        ("POST", ["pulls"]) => Some(create(shared, &full_name, body)),
+        (_, [kind @ ("pulls" | "issues"), number, tail @ ..]) => {
+            let number = number.parse::<u64>().ok()?;
+            Some(one(shared, &full_name, method, kind, number, tail, body))
+        }
+        _ => None,
+    }
+}
+
+/// "List pull requests": filtered by `state` (default `open`), `head` (`OWNER:BRANCH`)
+/// and `base`.
+fn list_pulls(shared: &Shared, full_name: &str, query: &str) -> FakeResponse {
+    let owner = full_name.split('/').next().unwrap_or_default();
+    let state = query_param(query, "state").unwrap_or_else(|| "open".to_string());
+    let head = query_param(query, "head");
+    let base = query_param(query, "base");
+    let pulls = shared.lock().pulls.all();
+    let shown: Vec<Value> = pulls
+        .iter()
+        .filter(|p| state == "all" || p.state == state)
+        .filter(|p| {
+            head.as_deref()
+                .is_none_or(|h| h == format!("{owner}:{}", p.head))
+        })
+        .filter(|p| base.as_deref().is_none_or(|b| b == p.base))
+        .map(|p| pull_json(shared, full_name, p))
+        .collect();
+    FakeResponse::json(200, Value::Array(shown))
+}
+
+/// "Create a pull request".
+fn create(shared: &Shared, full_name: &str, body: &Value) -> FakeResponse {
+    let owner = full_name.split('/').next().unwrap_or_default();
+    let (Some(title), Some(head), Some(base)) =
+        (text(body, "title"), text(body, "head"), text(body, "base"))
+    else {
+        return validation_failed(json!({ "resource": "PullRequest", "code": "missing_field" }));
+    };
+    let head = head
+        .strip_prefix(&format!("{owner}:"))
+        .unwrap_or(head)
+        .to_string();
+    let (Some(head_tip), Some(base_tip)) = (shared.git.tip(&head), shared.git.tip(base)) else {
+        let field = if shared.git.tip(&head).is_none() {
+            "head"
+        } else {
+            "base"
+        };
+        return validation_failed(
+            json!({ "resource": "PullRequest", "field": field, "code": "invalid" }),
+        );
+    };
+    if shared.git.is_ancestor(&head_tip, &base_tip) {
+        return validation_failed(json!({ "resource": "PullRequest", "code": "custom",
+            "message": format!("No commits between {base} and {head}") }));
+    }
+    let mut state = shared.lock();
+    if state
+        .pulls
+        .pulls
+        .iter()
+        .any(|p| p.state == "open" && p.head == head && p.base == base)
+    {
+        return validation_failed(json!({ "resource": "PullRequest", "code": "custom",
+            "message": format!("A pull request already exists for {owner}:{head}.") }));
+    }
+    let pull = FakePull {
+        number: state.pulls.pulls.len() as u64 + 1,
+        head,
+        base: base.to_string(),
+        title: title.to_string(),
+        body: text(body, "body").unwrap_or_default().to_string(),
+        state: "open".to_string(),
+        draft: body.get("draft").and_then(Value::as_bool).unwrap_or(false),
+        ..FakePull::default()
+    };
+    state.pulls.pulls.push(pull.clone());
+    drop(state);
+    FakeResponse::json(201, pull_json(shared, full_name, &pull))
+}
+
+/// `…/pulls/{n}[/…]` and `…/issues/{n}/…` of one pull request.
+fn one(
+    shared: &Shared,
+    full_name: &str,
+    method: &str,
+    kind: &str,
+    number: u64,
+    tail: &[&str],
+    body: &Value,
+) -> FakeResponse {
+    let mut state = shared.lock();
+    let Some(pull) = state.pulls.pulls.iter_mut().find(|p| p.number == number) else {
+        return not_found();
+    };
+    let status = match (method, kind, tail) {
+        ("GET", "pulls", []) => 200,
+        ("PATCH", "pulls", []) => {
+            if let Some(title) = text(body, "title") {
+                pull.title = title.to_string();
+            }
+            if let Some(text) = text(body, "body") {
+                pull.body = text.to_string();
+            }
+            if let Some(s) = text(body, "state") {
+                pull.state = s.to_string();
+            }
+            pull.updates += 1;
+            200
+        }
+        ("POST", "pulls", ["requested_reviewers"]) => {
+            add_unique(&mut pull.reviewers, list(body, "reviewers"));
+            add_unique(&mut pull.team_reviewers, list(body, "team_reviewers"));
+            201
+        }
+        ("POST", "issues", ["labels"]) => {
+            add_unique(&mut pull.labels, list(body, "labels"));
+            let labels: Vec<Value> = pull
+                .labels
+                .iter()
+                .enumerate()
+                .map(
+                    |(i, l)| json!({ "id": i + 1, "name": l, "color": "ededed", "default": false }),
+                )
+                .collect();
+            return FakeResponse::json(200, Value::Array(labels));
+        }
+        ("POST", "issues", ["assignees"]) => {
+            add_unique(&mut pull.assignees, list(body, "assignees"));
+            201
+        }
+        ("POST", "issues", ["comments"]) => {
+            let comment = text(body, "body").unwrap_or_default().to_string();
+            pull.comments.push(comment.clone());
+            let id = 7000 + pull.comments.len();
+            return FakeResponse::json(201, json!({ "id": id, "body": comment }));
+        }
+        _ => return not_found(),
+    };
+    let pull = pull.clone();
+    drop(state);
+    FakeResponse::json(status, pull_json(shared, full_name, &pull))
+}
+
+/// GraphQL `enablePullRequestAutoMerge` (the variable holds the pull request's node id).
+fn enable_auto_merge(shared: &Shared, body: &Value) -> FakeResponse {
+    let id = body
+        .pointer("/variables/pullRequestId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut state = shared.lock();
+    match state
+        .pulls
+        .pulls
+        .iter_mut()
+        .find(|p| node_id(p.number) == id)
+    {
+        Some(pull) => {
+            pull.auto_merge = true;
+            FakeResponse::json(
+                200,
+                json!({ "data": { "enablePullRequestAutoMerge": { "pullRequest": { "number": pull.number } } } }),
+            )
+        }
+        None => FakeResponse::json(
+            200,
+            json!({ "data": { "enablePullRequestAutoMerge": null }, "errors": [{ "type": "NOT_FOUND",
+                "message": format!("Could not resolve to a node with the global id of '{id}'") }] }),
+        ),
+    }
+}
+
+/// What GitHub does on a push: an open pull request whose head has no commits beyond
+/// its base (the head is the base's tip or behind it) is closed.
+pub(crate) fn close_emptied(shared: &Shared) {
+    let open: Vec<(u64, String, String)> = shared
+        .lock()
+        .pulls
+        .pulls
+        .iter()
+        .filter(|p| p.state == "open")
+        .map(|p| (p.number, p.head.clone(), p.base.clone()))
+        .collect();
+    for (number, head, base) in open {
+        let emptied = match (shared.git.tip(&head), shared.git.tip(&base)) {
+            (Some(head), Some(base)) => shared.git.is_ancestor(&head, &base),
+            // A deleted head branch closes the pull request too.
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        if emptied {
+            let mut state = shared.lock();
+            if let Some(pull) = state.pulls.pulls.iter_mut().find(|p| p.number == number) {
+                pull.state = "closed".to_string();
+                pull.closed_by_push = true;
+            }
+        }
+    }
+}
