@@ -51,6 +51,7 @@ pub(super) enum Verb {
     Get,
     Post,
     Patch,
+    Delete,
 }
 
 impl fmt::Display for Verb {
@@ -58,6 +59,7 @@ impl fmt::Display for Verb {
         f.write_str(match self {
             Verb::Get => "GET",
             Verb::Post => "POST",
+            Verb::Delete => "DELETE",
             Verb::Patch => "PATCH",
         })
     }
@@ -491,6 +493,7 @@ async fn attempt(
         Verb::Get => client._get(uri).await,
         Verb::Post => client._post(uri, body).await,
         Verb::Patch => client._patch(uri, body).await,
+        Verb::Delete => client._delete(uri, body).await,
     }
     .map_err(transport)?;
     let status = response.status().as_u16();

@@ -521,6 +521,16 @@ impl ApiRepo for GitHubRepo {
     /// `force` after reading the ref again and checking that it is still `expected`.
     /// REST has no atomic lease, so this is check-then-set with a window of one
     /// round trip.
+    fn delete_branch(&mut self, branch: &str) -> Result<(), ForgeError> {
+        // REST "Delete a reference": 204, or 422 "Reference does not exist".
+        let path = format!("{}/git/refs/heads/{}", self.repo_path, encode_ref(branch));
+        match self.client.call(false, Verb::Delete, &path, None) {
+            Ok(_) => Ok(()),
+            Err(ForgeError::Api { status: 422, .. } | ForgeError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     fn set_branch(
         &mut self,
         branch: &str,

@@ -459,6 +459,25 @@ impl ApiRepo for GitLabRepo {
     /// the create wins, and this answers [`BranchUpdate::Moved`]. (`POST
     /// repository/commits` with `start_sha` and `force` would rewrite the branch in one
     /// call, but without any lease at all, and only with a new commit, not to `to`.)
+    fn delete_branch(&mut self, branch: &str) -> Result<(), ForgeError> {
+        // `DELETE repository/branches/:branch` (REST v4 "Branches"), escaped by hand
+        // like in `set_branch`; a branch that is already gone is fine.
+        let project = encode_component(&self.project);
+        let path = format!(
+            "projects/{project}/repository/branches/{}",
+            encode_component(branch)
+        );
+        let url = format!("{}/{path}", self.gitlab.api_base);
+        match self
+            .gitlab
+            .raw(http::Method::DELETE, &url, &format!("DELETE /{path}"))
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_missing(&e, "Branch Not Found") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     fn set_branch(
         &mut self,
         branch: &str,

@@ -107,4 +107,6 @@ pub trait ApiRepo: Send {
         to: &str,
         expected: Option<&str>,
     ) -> Result<BranchUpdate, ForgeError>;
+    /// Deletes `branch` (a staging branch tagbump created); a missing branch is fine.
+    fn delete_branch(&mut self, branch: &str) -> Result<(), ForgeError>;
 }

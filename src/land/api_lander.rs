@@ -162,6 +162,21 @@ struct ApiRun<'a, F> {
     apply: F,
 }
 
+impl<F> ApiRun<'_, F> {
+    /// Deletes a staging branch (never the bot or base branch itself); a failure is
+    /// only logged: it leaves a stray branch, nothing wrong.
+    fn drop_staging(&mut self, branch: &str, target: &str, log: &mut dyn FnMut(&str)) {
+        if branch == target {
+            return;
+        }
+        if let Err(e) = self.repo.delete_branch(branch) {
+            log(&format!(
+                "warning: could not delete the staging branch '{branch}': {e}"
+            ));
+        }
+    }
+}
+
 impl<F> Attempts for ApiRun<'_, F>
 where
     F: FnMut(&Path) -> ApplyResult,
@@ -273,12 +288,69 @@ where
             ));
             return Ok(Attempt::Done(outcome(true, None, None)));
         }
+        // Pull-request mode with an existing bot branch: commit on a fresh staging
+        // branch made from the base tip, then move the bot branch onto that commit
+        // under the lease, in one step. Moving the bot branch to the base tip first
+        // would leave it without commits of its own for a moment, and GitHub closes
+        // the open pull request then (for good).
+        let observed = if target != base {
+            self.repo.branch_tip(&target)?
+        } else {
+            None
+        };
+        let commit_branch = match &observed {
+            Some(_) => format!("tagbump-staging/{:016x}", fastrand::u64(..)),
+            None => target.clone(),
+        };
         if target != base {
-            let observed = self.repo.branch_tip(&target)?;
-            match self.repo.set_branch(&target, &tip, observed.as_deref())? {
+            if let BranchUpdate::Moved { reason } =
+                self.repo.set_branch(&commit_branch, &tip, None)?
+            {
+                return Ok(Attempt::Retry(format!(
+                    "branch '{commit_branch}' appeared while we looked ({reason})"
+                )));
+            }
+        }
+        let request = CommitRequest {
+            branch: &commit_branch,
+            expected_head: &tip,
+            changes: &changes,
+            message: &commit.message,
+            author: &commit.author,
+        };
+        let created = self.repo.commit(&request);
+        let (commit, verified) = match created {
+            Ok(CommitOutcome::Created { commit, verified }) => (commit, verified),
+            Ok(CommitOutcome::Moved { reason }) => {
+                self.drop_staging(&commit_branch, &target, log);
+                return Ok(Attempt::Retry(format!(
+                    "commit on '{commit_branch}' refused because it moved ({reason})"
+                )));
+            }
+            Err(e) => {
+                self.drop_staging(&commit_branch, &target, log);
+                return Err(e.into());
+            }
+        };
+        log(&format!(
+            "committed {} ({} file(s)) on '{commit_branch}' through the {}{}",
+            short(&commit),
+            changes.len(),
+            self.describe,
+            match verified {
+                Some(true) => ", verified",
+                Some(false) => ", not verified",
+                None => "",
+            }
+        ));
+        if let Some(observed) = &observed {
+            let moved = self.repo.set_branch(&target, &commit, Some(observed));
+            self.drop_staging(&commit_branch, &target, log);
+            match moved? {
                 BranchUpdate::Updated => log(&format!(
-                    "bot branch '{target}' now at '{base}' ({})",
-                    short(&tip)
+                    "bot branch '{target}' moved from {} to {} under a lease",
+                    short(observed),
+                    short(&commit)
                 )),
                 BranchUpdate::Moved { reason } => {
                     return Ok(Attempt::Retry(format!(
@@ -287,32 +359,7 @@ where
                 }
             }
         }
-        let request = CommitRequest {
-            branch: &target,
-            expected_head: &tip,
-            changes: &changes,
-            message: &commit.message,
-            author: &commit.author,
-        };
-        match self.repo.commit(&request)? {
-            CommitOutcome::Created { commit, verified } => {
-                log(&format!(
-                    "committed {} ({} file(s)) on '{target}' through the {}{}",
-                    short(&commit),
-                    changes.len(),
-                    self.describe,
-                    match verified {
-                        Some(true) => ", verified",
-                        Some(false) => ", not verified",
-                        None => "",
-                    }
-                ));
-                Ok(Attempt::Done(outcome(true, Some(commit), verified)))
-            }
-            CommitOutcome::Moved { reason } => Ok(Attempt::Retry(format!(
-                "commit on '{target}' refused because it moved ({reason})"
-            ))),
-        }
+        Ok(Attempt::Done(outcome(true, Some(commit), verified)))
     }
 
     fn gave_up(&self, attempts: u32, elapsed: std::time::Duration, last: String) -> ApiLandError {

@@ -133,6 +133,10 @@ impl ApiRepo for MemRepo {
         self.branches.insert(branch.to_string(), to.to_string());
         Ok(BranchUpdate::Updated)
     }
+    fn delete_branch(&mut self, branch: &str) -> Result<(), ForgeError> {
+        self.branches.remove(branch);
+        Ok(())
+    }
 }
 
 fn options() -> ApiWriteBack {
@@ -302,4 +306,35 @@ fn a_search_that_would_read_too_many_files_is_refused_before_reading() {
     let err = write_back(&mut repo, &options(), &mut |_| {}, set(WEB, "x")).expect_err("too many");
     assert!(matches!(err, ApiLandError::TooManyFiles { .. }), "{err:?}");
     assert!(repo.reads.is_empty(), "nothing was read");
+}
+
+#[test]
+fn an_existing_bot_branch_is_moved_in_one_step_onto_base_plus_the_edit() {
+    let mut repo = MemRepo::with(&[(WEB, "tag: v1\n")]);
+    let base = repo.branches["main"].clone();
+    let mut old = repo.commits[&base].1.clone();
+    old.insert(WEB.into(), b"tag: v0-old\n".to_vec());
+    let stale = repo.store(Some(base.clone()), old);
+    repo.branches.insert("tagbump/web".into(), stale);
+    let opts = ApiWriteBack {
+        push_branch: Some("tagbump/web".into()),
+        ..options()
+    };
+    let out = write_back(&mut repo, &opts, &mut |_| {}, set(WEB, "tag: v2\n")).expect("ok");
+    let tip = repo.branches["tagbump/web"].clone();
+    assert_eq!(out.landed.commit.as_deref(), Some(tip.as_str()));
+    assert_eq!(
+        repo.commits[&tip].0.as_deref(),
+        Some(base.as_str()),
+        "base + one commit"
+    );
+    assert_eq!(repo.file("tagbump/web", WEB).as_deref(), Some("tag: v2\n"));
+    assert_eq!(
+        repo.branches
+            .keys()
+            .filter(|b| b.starts_with("tagbump-staging/"))
+            .count(),
+        0,
+        "the staging branch is gone"
+    );
 }

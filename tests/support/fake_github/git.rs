@@ -239,6 +239,11 @@ impl Git {
         self.run(&["update-ref", name, new], None, &[]).map(|_| ())
     }
 
+    /// `git update-ref -d NAME`.
+    pub fn delete_ref(&self, name: &str) -> Result<(), String> {
+        self.run(&["update-ref", "-d", name], None, &[]).map(|_| ())
+    }
+
     /// Whether `ancestor` is an ancestor of (or equal to) `descendant`.
     pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> bool {
         self.run(

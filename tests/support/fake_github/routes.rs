@@ -155,6 +155,10 @@ pub(crate) fn route(shared: &Shared, method: &str, url: &str, body: &Value) -> F
             let branch = decode(&r["/git/refs/heads/".len()..]);
             update_ref(shared, &branch, body)
         }
+        ("DELETE", r) if r.starts_with("/git/refs/heads/") => {
+            let branch = decode(&r["/git/refs/heads/".len()..]);
+            delete_ref(shared, &branch)
+        }
         _ => not_found(),
     }
 }
@@ -255,6 +259,19 @@ fn create_ref(shared: &Shared, body: &Value) -> FakeResponse {
             "Reference already exists",
             "https://docs.github.com/rest/git/refs#create-a-reference",
         ),
+    }
+}
+
+/// REST "Delete a reference": 204 No Content, or 422 "Reference does not exist".
+fn delete_ref(shared: &Shared, branch: &str) -> FakeResponse {
+    let doc = "https://docs.github.com/rest/git/refs#delete-a-reference";
+    let _guard = shared.ref_lock.lock().unwrap_or_else(|e| e.into_inner());
+    if shared.git.tip(branch).is_none() {
+        return unprocessable("Reference does not exist", doc);
+    }
+    match shared.git.delete_ref(&format!("refs/heads/{branch}")) {
+        Ok(()) => FakeResponse::json(204, Value::Null),
+        Err(e) => unprocessable(&e, doc),
     }
 }
 
