@@ -15,6 +15,10 @@
 //!   `Expected branch to point to "<oid>" but it did not.  Pull and try again.`
 //!   `updateRefs` moves refs with `beforeOid` as the old value of `update-ref`.
 //!
+//!   `repository(owner:, name:) { fN: object(expression: "REV:PATH") { ... on Blob
+//!   { text isBinary isTruncated byteSize } } }` reads blobs with `git cat-file`
+//!   (see `objects.rs`: binary = NUL or not UTF-8, text cut over 512 KiB).
+//!
 //! Every request needs `Authorization: Bearer TOKEN` or `token TOKEN` (else 401
 //! "Bad credentials") and is recorded ([`Recorded`]). One-shot responses can be
 //! injected (429 with `Retry-After`, 5xx, a redirect), trees truncated, and
@@ -27,6 +31,8 @@
 pub mod app;
 #[path = "fake_github/git.rs"]
 pub mod git;
+#[path = "fake_github/objects.rs"]
+mod objects;
 #[path = "fake_github/routes.rs"]
 mod routes;
 
