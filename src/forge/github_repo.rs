@@ -1,7 +1,7 @@
-//! GitHub's implementation of [`ApiRepo`]: read a few files at a commit through the
-//! REST API, create one commit with GraphQL `createCommitOnBranch` (compare-and-swap
-//! on `expectedHeadOid`, signed by GitHub so it shows as Verified), move a branch
-//! under a lease with GraphQL `updateRefs` (`beforeOid`).
+//! GitHub's implementation of [`ApiRepo`]: read files at a commit through GraphQL (50
+//! a query) and the REST API, create one commit with GraphQL `createCommitOnBranch`
+//! (compare-and-swap on `expectedHeadOid`, signed by GitHub so it shows as Verified),
+//! move a branch under a lease with GraphQL `updateRefs` (`beforeOid`).
 //!
 //! Every request goes through the [`GitHub`] client: the same timeouts, no redirect
 //! followed, 429/5xx retried per the [`super::RetryPolicy`], the token never in an error.
@@ -15,6 +15,7 @@
 //! | branch tip | `GET /repos/{o}/{r}/git/ref/heads/{b}` ("Get a reference"; 404 → none) |
 //! | tree of a commit | `GET /repos/{o}/{r}/git/commits/{sha}` ("Get a commit object") |
 //! | listing | `GET /repos/{o}/{r}/git/trees/{tree}?recursive=1` ("Get a tree"; `truncated`) |
+//! | many files | GraphQL `repository { f0: object(expression: "{sha}:{path}") { ... on Blob { text isBinary isTruncated byteSize } } … }`, 50 a query; binary, truncated or inexact text read as below |
 //! | file bytes | `GET /repos/{o}/{r}/contents/{path}?ref={sha}` ("Get repository content"), and `GET /repos/{o}/{r}/git/blobs/{sha}` ("Get a blob") for files over 1 MB, which the contents API answers without content |
 //! | commit | GraphQL `createCommitOnBranch` |
 //! | move a branch | GraphQL `updateRefs`; REST `POST git/refs` / `PATCH git/refs/heads/{b}` where the server has no `updateRefs` |

@@ -22,6 +22,8 @@ struct MemRepo {
     rival: Option<(String, Vec<u8>)>,
     truncated: bool,
     reads: Vec<String>,
+    /// [`ApiRepo::max_reads`], if not the default.
+    max_reads: Option<usize>,
 }
 
 impl MemRepo {
@@ -87,6 +89,10 @@ impl ApiRepo for MemRepo {
             complete: !self.truncated,
         })
     }
+    fn max_reads(&self) -> usize {
+        self.max_reads.unwrap_or(MAX_API_READS)
+    }
+
     fn read_file(&mut self, commit: &str, path: &str) -> Result<Option<Vec<u8>>, ForgeError> {
         self.reads.push(path.to_string());
         Ok(self.commits[commit].1.get(path).cloned())
@@ -302,4 +308,22 @@ fn a_search_that_would_read_too_many_files_is_refused_before_reading() {
     let err = write_back(&mut repo, &options(), &mut |_| {}, set(WEB, "x")).expect_err("too many");
     assert!(matches!(err, ApiLandError::TooManyFiles { .. }), "{err:?}");
     assert!(repo.reads.is_empty(), "nothing was read");
+}
+
+#[test]
+fn a_repository_with_a_higher_read_limit_searches_more_files_through_read_files() {
+    let files: Vec<(String, String)> = (0..=MAX_API_READS)
+        .map(|n| (format!("apps/a{n}/values.yaml"), "tag: v1\n".to_string()))
+        .collect();
+    let pairs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let mut repo = MemRepo::with(&pairs);
+    repo.max_reads = Some(1000);
+    let edited = "apps/a7/values.yaml";
+    write_back(&mut repo, &options(), &mut |_| {}, set(edited, "tag: v2\n")).expect("lands");
+    assert_eq!(repo.reads.len(), MAX_API_READS + 1, "every YAML file, once");
+    assert_eq!(repo.file("main", edited).as_deref(), Some("tag: v2\n"));
+    assert_eq!(repo.history("main"), 2);
 }
