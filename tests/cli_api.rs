@@ -93,6 +93,20 @@ fn set_through_the_github_api_lands_one_verified_commit_without_a_clone() {
         reads.iter().all(|p| p.contains("web")),
         "only the edited file was read: {reads:?}"
     );
+    let queried: Vec<String> = github
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            r.body
+                .get("query")
+                .and_then(|q| q.as_str())
+                .map(str::to_string)
+        })
+        .filter(|q| q.contains("object(expression"))
+        .collect();
+    assert_eq!(queried.len(), 1, "one read query: {queried:?}");
+    assert_eq!(queried[0].matches("object(expression").count(), 1);
+    assert!(queried[0].contains(&format!(":{WEB}\"")), "{queried:?}");
 }
 
 #[test]
