@@ -186,6 +186,63 @@ fn a_file_over_the_contents_limit_is_read_through_its_blob() {
 }
 
 #[test]
+fn many_files_are_read_fifty_a_graphql_query_with_rest_only_for_binary_or_truncated_blobs() {
+    let mut files: Vec<(String, String)> = (0..118)
+        .map(|n| {
+            (
+                format!("apps/app{n:03}/values.yaml"),
+                format!("image:\r\n  tag: \"{n}.0\"  # \u{e9}t\u{e9} \\ \"q\"\n"),
+            )
+        })
+        .collect();
+    files.push(("apps/binary.yaml".into(), "a: 1\n\0\u{1}\n".into()));
+    files.push((
+        "apps/big.yaml".into(),
+        format!("a: {}\n", "x".repeat(600 * 1024)),
+    ));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    let bare = BareRepo::new_with(&refs, "main");
+    let server = FakeGitHub::start(&bare, REPO, TOKEN);
+    let mut api = connect(&server);
+    let tip = api.branch_tip("main").unwrap().unwrap();
+    let mut paths: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
+    paths.push("apps/missing.yaml".into());
+    paths.push("apps/app007".into());
+    server.clear_requests();
+
+    let read = api.read_files(&tip, &paths).unwrap();
+
+    assert_eq!(read.len(), paths.len());
+    for ((path, content), bytes) in files.iter().zip(&read) {
+        assert_eq!(
+            bytes.as_deref(),
+            Some(content.as_bytes()),
+            "{path}: exact bytes"
+        );
+    }
+    assert_eq!(read[120], None, "a missing file");
+    assert_eq!(read[121], None, "a directory");
+    let lines = server.lines();
+    let graphql = lines.iter().filter(|l| *l == "POST /graphql").count();
+    assert_eq!(graphql, 3, "122 paths, 50 a query: {lines:?}");
+    let rest: Vec<&String> = lines.iter().filter(|l| l.starts_with("GET ")).collect();
+    assert_eq!(
+        rest,
+        [
+            "GET /repos/acme/gitops/contents/apps/binary.yaml",
+            "GET /repos/acme/gitops/contents/apps/big.yaml",
+        ]
+        .iter()
+        .collect::<Vec<_>>(),
+        "only the binary and the truncated blob are read again with REST"
+    );
+    assert_eq!(lines.len(), 5, "{lines:?}");
+}
+
+#[test]
 fn several_files_land_as_one_verified_commit_on_the_tip_they_were_read_at() {
     let (bare, server) = seeded();
     let mut api = connect(&server);

@@ -93,6 +93,20 @@ fn set_through_the_github_api_lands_one_verified_commit_without_a_clone() {
         reads.iter().all(|p| p.contains("web")),
         "only the edited file was read: {reads:?}"
     );
+    let queried: Vec<String> = github
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            r.body
+                .get("query")
+                .and_then(|q| q.as_str())
+                .map(str::to_string)
+        })
+        .filter(|q| q.contains("object(expression"))
+        .collect();
+    assert_eq!(queried.len(), 1, "one read query: {queried:?}");
+    assert_eq!(queried[0].matches("object(expression").count(), 1);
+    assert!(queried[0].contains(&format!(":{WEB}\"")), "{queried:?}");
 }
 
 #[test]
@@ -481,4 +495,58 @@ fn a_bot_branch_moved_by_someone_else_between_our_look_and_our_move_is_not_overw
     );
     assert_eq!(ahead_of_main(&repo, &branch).len(), 1);
     assert_eq!(repo.read_file(&branch, WEB), Some(web_at("2.2.0")));
+}
+
+/// `image` without paths searches the whole tree: 300 YAML files are read 50 a GraphQL
+/// query, not one request each (nor a fallback to git).
+#[test]
+fn image_without_paths_reads_a_large_tree_in_a_few_graphql_queries() {
+    const APPS: usize = 300;
+    let files: Vec<(String, String)> = (0..APPS)
+        .map(|n| {
+            (
+                format!("apps/app{n}/values.yaml"),
+                format!("image:\n  repository: ghcr.io/acme/app{n}\n  tag: v1\n"),
+            )
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let repo = BareRepo::new_with(&pairs, "main");
+    let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
+    let home = home();
+    let out = run(tagbump(home.path())
+        .args(["image", "ghcr.io/acme/app7:v2", "--output", "json"])
+        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
+        .args([
+            "--via",
+            "api",
+            "--forge",
+            "github",
+            "--api-url",
+            github.url(),
+        ])
+        .env("TAGBUMP_TOKEN", GITHUB_TOKEN));
+    out.assert_code(0);
+    assert_eq!(out.json()["via"], "api");
+    assert_eq!(repo.commit_count("main"), 2, "one commit");
+    assert_eq!(
+        repo.changed_in_tip("main"),
+        vec!["apps/app7/values.yaml".to_string()]
+    );
+    assert_eq!(
+        repo.read_file("main", "apps/app7/values.yaml").as_deref(),
+        Some("image:\n  repository: ghcr.io/acme/app7\n  tag: v2\n")
+    );
+    let lines = github.lines();
+    let reads = lines
+        .iter()
+        .filter(|l| l.contains("/contents/") || l.contains("/git/blobs/"))
+        .count();
+    assert_eq!(reads, 0, "no file read one by one: {lines:?}");
+    // Repository, ref, commit, tree; 300 / 50 = 6 queries; the commit.
+    assert!(lines.len() <= 15, "{} requests: {lines:?}", lines.len());
+    eprintln!("{} requests: {lines:?}", lines.len());
 }

@@ -1,7 +1,7 @@
-//! GitHub's implementation of [`ApiRepo`]: read a few files at a commit through the
-//! REST API, create one commit with GraphQL `createCommitOnBranch` (compare-and-swap
-//! on `expectedHeadOid`, signed by GitHub so it shows as Verified), move a branch
-//! under a lease with GraphQL `updateRefs` (`beforeOid`).
+//! GitHub's implementation of [`ApiRepo`]: read files at a commit through GraphQL (50
+//! a query) and the REST API, create one commit with GraphQL `createCommitOnBranch`
+//! (compare-and-swap on `expectedHeadOid`, signed by GitHub so it shows as Verified),
+//! move a branch under a lease with GraphQL `updateRefs` (`beforeOid`).
 //!
 //! Every request goes through the [`GitHub`] client: the same timeouts, no redirect
 //! followed, 429/5xx retried per the [`super::RetryPolicy`], the token never in an error.
@@ -15,6 +15,7 @@
 //! | branch tip | `GET /repos/{o}/{r}/git/ref/heads/{b}` ("Get a reference"; 404 → none) |
 //! | tree of a commit | `GET /repos/{o}/{r}/git/commits/{sha}` ("Get a commit object") |
 //! | listing | `GET /repos/{o}/{r}/git/trees/{tree}?recursive=1` ("Get a tree"; `truncated`) |
+//! | many files | GraphQL `repository { f0: object(expression: "{sha}:{path}") { ... on Blob { text isBinary isTruncated byteSize } } … }`, 50 a query; binary, truncated or inexact text read as below |
 //! | file bytes | `GET /repos/{o}/{r}/contents/{path}?ref={sha}` ("Get repository content"), and `GET /repos/{o}/{r}/git/blobs/{sha}` ("Get a blob") for files over 1 MB, which the contents API answers without content |
 //! | commit | GraphQL `createCommitOnBranch` |
 //! | move a branch | GraphQL `updateRefs`; REST `POST git/refs` / `PATCH git/refs/heads/{b}` where the server has no `updateRefs` |
@@ -102,6 +103,13 @@ struct GqlError {
     kind: Option<String>,
     message: String,
 }
+
+/// Files read by one GraphQL query ([`ApiRepo::read_files`]).
+const READ_BATCH: usize = 50;
+
+/// The most files one attempt reads through GitHub's API: 20 GraphQL queries of
+/// [`READ_BATCH`] files.
+const MAX_BATCHED_READS: usize = 1000;
 
 /// The most directories one scoped listing walks (one request each) before it reports
 /// itself incomplete.
@@ -200,14 +208,25 @@ impl GitHubRepo {
         Ok(repo)
     }
 
-    /// One GraphQL request: the `data` and the `errors` (HTTP 200 either way).
+    /// One GraphQL request with `variables: { input }`: the `data` and the `errors`
+    /// (HTTP 200 either way).
     fn graphql(
         &self,
         what: &str,
         query: &str,
         input: Value,
     ) -> Result<(Value, Vec<GqlError>), ForgeError> {
-        let body = json!({ "query": query, "variables": { "input": input } });
+        self.graphql_with(what, query, json!({ "input": input }))
+    }
+
+    /// One GraphQL request with these `variables`.
+    fn graphql_with(
+        &self,
+        what: &str,
+        query: &str,
+        variables: Value,
+    ) -> Result<(Value, Vec<GqlError>), ForgeError> {
+        let body = json!({ "query": query, "variables": variables });
         let text = self
             .client
             .call(true, Verb::Post, "/graphql", Some(&body))?;
@@ -264,6 +283,50 @@ impl GitHubRepo {
             },
         }
         .redacted(self.client.token())
+    }
+
+    /// Reads up to [`READ_BATCH`] files at `commit` in one GraphQL query (see
+    /// [`blobs_query`]). A missing path (`null` object) or one that is not a blob (a
+    /// directory or submodule: `{}`) is `None`; a blob GitHub answers without its exact
+    /// bytes (binary, truncated, or whose `text` does not have `byteSize` bytes) is
+    /// read again with REST ([`ApiRepo::read_file`]).
+    fn read_batch(
+        &mut self,
+        commit: &str,
+        paths: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, ForgeError> {
+        let what = "POST /graphql repository.object";
+        let (owner, name) = self
+            .full_name
+            .split_once('/')
+            .unwrap_or((self.full_name.as_str(), ""));
+        let query = blobs_query(commit, paths);
+        let (data, errors) =
+            self.graphql_with(what, &query, json!({ "owner": owner, "name": name }))?;
+        if !errors.is_empty() {
+            return Err(self.graphql_failure(what, &errors));
+        }
+        let repository = match data.get("repository") {
+            Some(repository) if repository.is_object() => repository.clone(),
+            _ => return Err(self.decode_error(what, "no `repository`")),
+        };
+        let mut out = Vec::with_capacity(paths.len());
+        for (i, path) in paths.iter().enumerate() {
+            let alias = format!("f{i}");
+            let bytes = match repository.get(&alias) {
+                None => {
+                    return Err(self.decode_error(what, format!("no `{alias}` in `repository`")))
+                }
+                Some(Value::Null) => None,
+                Some(object) => match blob_bytes(object) {
+                    BlobAnswer::Bytes(bytes) => Some(bytes),
+                    BlobAnswer::NotABlob => None,
+                    BlobAnswer::Inexact => self.read_file(commit, path)?,
+                },
+            };
+            out.push(bytes);
+        }
+        Ok(out)
     }
 
     /// Moves a branch with REST where the server has no GraphQL `updateRefs` (older
@@ -454,6 +517,28 @@ impl ApiRepo for GitHubRepo {
         }
     }
 
+    /// GraphQL, [`READ_BATCH`] files a query (`repository { f0: object(expression:
+    /// "<commit>:<path>") { ... on Blob { text isBinary isTruncated byteSize } } … }`,
+    /// GraphQL reference: `Repository.object`, `Blob`); binary and truncated blobs are
+    /// read with REST, one request each.
+    fn read_files(
+        &mut self,
+        commit: &str,
+        paths: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, ForgeError> {
+        let mut out = Vec::with_capacity(paths.len());
+        for batch in paths.chunks(READ_BATCH) {
+            out.extend(self.read_batch(commit, batch)?);
+        }
+        Ok(out)
+    }
+
+    /// [`MAX_BATCHED_READS`]: reads are batched, so a search costs one request per
+    /// [`READ_BATCH`] files.
+    fn max_reads(&self) -> usize {
+        MAX_BATCHED_READS
+    }
+
     /// GraphQL `createCommitOnBranch`; a stale `expectedHeadOid` (GitHub answers HTTP
     /// 200 with an error of type `STALE_DATA`, "Expected branch to point to "…" but it
     /// did not. Pull and try again.") is [`CommitOutcome::Moved`]. `verified` is the
@@ -585,6 +670,53 @@ impl ApiRepo for GitHubRepo {
     }
 }
 
+/// The GraphQL query reading `paths` at `commit`: one aliased `object` per path
+/// (`f0`, `f1`, …), the repository given as `$owner`/`$name`. Each expression is a
+/// GraphQL string literal (JSON's escapes are a subset of GraphQL's).
+fn blobs_query(commit: &str, paths: &[String]) -> String {
+    let mut query = String::from(
+        "query ReadBlobs($owner: String!, $name: String!) { repository(owner: $owner, name: $name) {",
+    );
+    for (i, path) in paths.iter().enumerate() {
+        let expression = Value::String(format!("{commit}:{}", path.trim_matches('/')));
+        query.push_str(&format!(
+            " f{i}: object(expression: {expression}) {{ ... on Blob {{ text isBinary isTruncated byteSize }} }}"
+        ));
+    }
+    query.push_str(" } }");
+    query
+}
+
+/// What one aliased `object` of [`blobs_query`] says.
+#[derive(Debug, PartialEq, Eq)]
+enum BlobAnswer {
+    /// The file's exact bytes.
+    Bytes(Vec<u8>),
+    /// Not a blob (`{}`: a directory or a submodule).
+    NotABlob,
+    /// A blob whose bytes GitHub did not give as text: read it another way.
+    Inexact,
+}
+
+fn blob_bytes(object: &Value) -> BlobAnswer {
+    let Some(fields) = object.as_object() else {
+        return BlobAnswer::Inexact;
+    };
+    if fields.is_empty() {
+        return BlobAnswer::NotABlob;
+    }
+    let binary = object.get("isBinary").and_then(Value::as_bool);
+    let truncated = object.get("isTruncated").and_then(Value::as_bool);
+    let size = object.get("byteSize").and_then(Value::as_u64);
+    let text = object.get("text").and_then(Value::as_str);
+    match (binary, truncated, size, text) {
+        (Some(false), Some(false), Some(size), Some(text)) if text.len() as u64 == size => {
+            BlobAnswer::Bytes(text.as_bytes().to_vec())
+        }
+        _ => BlobAnswer::Inexact,
+    }
+}
+
 fn moved_branch(
     branch: &str,
     expected: &str,
@@ -667,6 +799,32 @@ mod tests {
             message: "Could not resolve to a Repository".into(),
         };
         assert!(is_stale_head(&typed) && is_stale_head(&worded) && !is_stale_head(&other));
+    }
+
+    #[test]
+    fn the_blobs_query_aliases_each_path_and_escapes_it() {
+        let paths = vec!["apps/a.yaml".to_string(), "odd \"name\\.yaml".to_string()];
+        let query = blobs_query("abc123", &paths);
+        assert!(query.contains(r#"f0: object(expression: "abc123:apps/a.yaml")"#));
+        assert!(query.contains(r#"f1: object(expression: "abc123:odd \"name\\.yaml")"#));
+        assert!(query.contains("repository(owner: $owner, name: $name)"));
+        assert_eq!(query.matches("... on Blob").count(), 2);
+    }
+
+    #[test]
+    fn only_exact_text_is_taken_from_a_blob() {
+        let text =
+            json!({ "text": "a: 1\n", "isBinary": false, "isTruncated": false, "byteSize": 5 });
+        assert_eq!(blob_bytes(&text), BlobAnswer::Bytes(b"a: 1\n".to_vec()));
+        assert_eq!(blob_bytes(&json!({})), BlobAnswer::NotABlob);
+        for inexact in [
+            json!({ "text": null, "isBinary": true, "isTruncated": false, "byteSize": 3 }),
+            json!({ "text": "a", "isBinary": false, "isTruncated": true, "byteSize": 9 }),
+            json!({ "text": "a", "isBinary": false, "isTruncated": false, "byteSize": 2 }),
+            json!("text"),
+        ] {
+            assert_eq!(blob_bytes(&inexact), BlobAnswer::Inexact, "{inexact}");
+        }
     }
 
     #[test]

@@ -42,6 +42,15 @@
 //! refused as a changed (or existing) file, reported as moved, and the caller's re-read
 //! finds nothing left to change.
 //!
+//! # Reads are one request per file
+//!
+//! GitLab has no batch read, so [`ApiRepo::read_files`] keeps the trait's default (one
+//! `repository/files` request per file, in order) and [`ApiRepo::max_reads`] its default
+//! ([`crate::land::api::MAX_API_READS`]). Reading with bounded concurrency was left out:
+//! every read also fills the `last_commit_id` cache the commit's compare-and-swap
+//! depends on, so parallel reads would need that cache merged after the fact, and the
+//! reads of one search are already bounded by the cap.
+//!
 //! # Identity
 //!
 //! The commit's *committer* is the token's user (a project/group access token's bot

@@ -10,6 +10,11 @@
 use crate::forge::ForgeError;
 use crate::git::Identity;
 
+/// The default [`ApiRepo::max_reads`]: the most files one attempt reads through an API
+/// that reads one file per request. A search of a whole large tree is cheaper as a
+/// sparse git clone: the CLI falls back to git beyond this (`--via auto`).
+pub const MAX_API_READS: usize = 200;
+
 /// One file of a commit: new content, or `None` to delete it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileChange {
@@ -95,6 +100,26 @@ pub trait ApiRepo: Send {
     fn list_files(&mut self, commit: &str, under: &[String]) -> Result<Listing, ForgeError>;
     /// A file's bytes at `commit`; `None` if there is no such file.
     fn read_file(&mut self, commit: &str, path: &str) -> Result<Option<Vec<u8>>, ForgeError>;
+    /// The bytes of each of `paths` at `commit`, in the same order (`None` where there
+    /// is no such file). The default reads them one by one with
+    /// [`ApiRepo::read_file`]; a forge that can read many files in one request (GitHub's
+    /// GraphQL) overrides it.
+    fn read_files(
+        &mut self,
+        commit: &str,
+        paths: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, ForgeError> {
+        paths
+            .iter()
+            .map(|path| self.read_file(commit, path))
+            .collect()
+    }
+    /// The most files one attempt may read through [`ApiRepo::read_files`]; beyond it
+    /// the lander refuses (and `--via auto` falls back to git). The default,
+    /// [`MAX_API_READS`], suits a forge that reads one file per request.
+    fn max_reads(&self) -> usize {
+        MAX_API_READS
+    }
     /// Creates one commit with all `request.changes` on `request.branch`, with
     /// compare-and-swap against `request.expected_head`.
     fn commit(&mut self, request: &CommitRequest<'_>) -> Result<CommitOutcome, ForgeError>;

@@ -14,10 +14,7 @@ use crate::targets::is_yaml_name;
 use super::api::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, FileChange};
 use super::{Attempt, Attempts};
 
-/// The most files one attempt reads through the API (one request each). A search of a
-/// whole large tree is cheaper as a sparse git clone: the CLI falls back to git beyond
-/// this (`--via auto`).
-pub const MAX_API_READS: usize = 200;
+pub use super::api::MAX_API_READS;
 
 /// What to land, and where.
 #[derive(Clone, Debug, Default)]
@@ -61,9 +58,10 @@ pub enum ApiLandError {
         /// The repository.
         repo: String,
     },
-    /// More files to read than the API path reads one by one ([`MAX_API_READS`]).
+    /// More files to read than the API path reads in one attempt
+    /// ([`ApiRepo::max_reads`], e.g. [`MAX_API_READS`]).
     #[error(
-        "{count} YAML files would have to be read one by one through the {repo} (more than {limit}); name the directories to search, or use --via git"
+        "{count} YAML files would have to be read through the {repo} (more than {limit}); name the directories to search, or use --via git"
     )]
     TooManyFiles {
         /// The repository.
@@ -215,11 +213,12 @@ where
             .into_iter()
             .filter(|p| under.iter().any(|u| u == p) || is_yaml(p))
             .collect();
-        if wanted.len() > MAX_API_READS {
+        let limit = self.repo.max_reads();
+        if wanted.len() > limit {
             return Err(ApiLandError::TooManyFiles {
                 repo: self.describe.clone(),
                 count: wanted.len(),
-                limit: MAX_API_READS,
+                limit,
             });
         }
         let scratch = tempfile::Builder::new()
@@ -227,8 +226,20 @@ where
             .tempdir()
             .map_err(io_err("creating a scratch directory"))?;
         let mut original: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        for path in &wanted {
-            let Some(bytes) = self.repo.read_file(&tip, path)? else {
+        let contents = self.repo.read_files(&tip, &wanted)?;
+        if contents.len() != wanted.len() {
+            return Err(ApiLandError::Forge(ForgeError::Decode {
+                api_base: self.describe.clone(),
+                what: "reading files".into(),
+                message: format!(
+                    "asked for {} file(s), got {} answer(s)",
+                    wanted.len(),
+                    contents.len()
+                ),
+            }));
+        }
+        for (path, bytes) in wanted.iter().zip(contents) {
+            let Some(bytes) = bytes else {
                 continue;
             };
             let local = scratch.path().join(path);

@@ -19,6 +19,10 @@
 //!   request whose head no longer has commits beyond its base is closed, like GitHub
 //!   does on such a push. So `--pr --via api` runs against this one server.
 //!
+//!   `repository(owner:, name:) { fN: object(expression: "REV:PATH") { ... on Blob
+//!   { text isBinary isTruncated byteSize } } }` reads blobs with `git cat-file`
+//!   (see `objects.rs`: binary = NUL or not UTF-8, text cut over 512 KiB).
+//!
 //! Every request needs `Authorization: Bearer TOKEN` or `token TOKEN` (else 401
 //! "Bad credentials") and is recorded ([`Recorded`]). One-shot responses can be
 //! injected (429 with `Retry-After`, 5xx, a redirect), trees truncated, and
@@ -31,6 +35,8 @@
 pub mod app;
 #[path = "fake_github/git.rs"]
 pub mod git;
+#[path = "fake_github/objects.rs"]
+mod objects;
 #[path = "fake_github/pulls.rs"]
 pub mod pulls;
 #[path = "fake_github/routes.rs"]

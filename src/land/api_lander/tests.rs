@@ -22,6 +22,8 @@ struct MemRepo {
     rival: Option<(String, Vec<u8>)>,
     truncated: bool,
     reads: Vec<String>,
+    /// [`ApiRepo::max_reads`], if not the default.
+    max_reads: Option<usize>,
 }
 
 impl MemRepo {
@@ -87,6 +89,10 @@ impl ApiRepo for MemRepo {
             complete: !self.truncated,
         })
     }
+    fn max_reads(&self) -> usize {
+        self.max_reads.unwrap_or(MAX_API_READS)
+    }
+
     fn read_file(&mut self, commit: &str, path: &str) -> Result<Option<Vec<u8>>, ForgeError> {
         self.reads.push(path.to_string());
         Ok(self.commits[commit].1.get(path).cloned())
@@ -337,4 +343,22 @@ fn an_existing_bot_branch_is_moved_in_one_step_onto_base_plus_the_edit() {
         0,
         "the staging branch is gone"
     );
+}
+
+#[test]
+fn a_repository_with_a_higher_read_limit_searches_more_files_through_read_files() {
+    let files: Vec<(String, String)> = (0..=MAX_API_READS)
+        .map(|n| (format!("apps/a{n}/values.yaml"), "tag: v1\n".to_string()))
+        .collect();
+    let pairs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let mut repo = MemRepo::with(&pairs);
+    repo.max_reads = Some(1000);
+    let edited = "apps/a7/values.yaml";
+    write_back(&mut repo, &options(), &mut |_| {}, set(edited, "tag: v2\n")).expect("lands");
+    assert_eq!(repo.reads.len(), MAX_API_READS + 1, "every YAML file, once");
+    assert_eq!(repo.file("main", edited).as_deref(), Some("tag: v2\n"));
+    assert_eq!(repo.history("main"), 2);
 }

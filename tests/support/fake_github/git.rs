@@ -244,6 +244,54 @@ impl Git {
         self.run(&["update-ref", "-d", name], None, &[]).map(|_| ())
     }
 
+    /// The type and bytes of each object named by `expressions` (`REV:PATH`, as
+    /// `git rev-parse` takes them), with one `git cat-file --batch`; `None` where
+    /// nothing is found (or the expression spans lines).
+    pub fn objects(&self, expressions: &[String]) -> Vec<Option<(String, Vec<u8>)>> {
+        let asked: Vec<&String> = expressions
+            .iter()
+            .filter(|e| !e.contains('\n') && !e.contains('\r'))
+            .collect();
+        let mut input = Vec::new();
+        for expression in &asked {
+            input.extend_from_slice(expression.as_bytes());
+            input.push(b'\n');
+        }
+        let out = if asked.is_empty() {
+            Vec::new()
+        } else {
+            self.run(&["cat-file", "--batch"], Some(&input), &[])
+                .unwrap_or_default()
+        };
+        // `OID TYPE SIZE\nBYTES\n`, or `EXPRESSION missing\n` (or `ambiguous`).
+        let mut answers = Vec::new();
+        let mut rest = out.as_slice();
+        while let Some(eol) = rest.iter().position(|b| *b == b'\n') {
+            let header = String::from_utf8_lossy(&rest[..eol]).into_owned();
+            rest = &rest[eol + 1..];
+            let parts: Vec<&str> = header.split(' ').collect();
+            let size = parts.get(2).and_then(|s| s.parse::<usize>().ok());
+            match (parts.len(), size) {
+                (3, Some(size)) if rest.len() > size => {
+                    answers.push(Some((parts[1].to_string(), rest[..size].to_vec())));
+                    rest = &rest[size + 1..];
+                }
+                _ => answers.push(None),
+            }
+        }
+        let mut answers = answers.into_iter();
+        expressions
+            .iter()
+            .map(|e| {
+                if e.contains('\n') || e.contains('\r') {
+                    None
+                } else {
+                    answers.next().flatten()
+                }
+            })
+            .collect()
+    }
+
     /// Whether `ancestor` is an ancestor of (or equal to) `descendant`.
     pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> bool {
         self.run(

@@ -316,6 +316,8 @@ fn graphql(shared: &Shared, body: &Value) -> FakeResponse {
             }]}));
         }
         update_refs(shared, &input)
+    } else if let Some(response) = super::objects::answer(shared, query, body) {
+        response
     } else {
         graphql_errors(json!([{ "message": "the fake GitHub does not know this query" }]))
     }
