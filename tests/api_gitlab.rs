@@ -674,3 +674,72 @@ fn documented_client_errors_are_typed_clear_and_not_retried() {
     assert!(sleeps.taken().is_empty(), "client errors are not retried");
     assert_eq!(bare.tip("main"), before);
 }
+
+/// Pull-request mode through GitLab's API with an existing bot branch: the commit is
+/// made on a staging branch from main's tip, the bot branch is moved onto it under the
+/// lease, the staging branch is deleted; main is untouched.
+#[test]
+fn the_lander_moves_an_existing_bot_branch_onto_main_plus_the_edit_and_cleans_up() {
+    use std::path::{Path, PathBuf};
+    use tagbump::git::{Applied, ApplyResult, CommitInfo};
+    use tagbump::land::api_lander::{write_back, ApiWriteBack};
+
+    let (bare, fake) = setup();
+    let main = bare.tip("main").unwrap();
+    let bot = "tagbump/api";
+    bare.commit_files(
+        "main",
+        &[("apps/api/values.yaml", "image:\n  tag: \"0.9.0\"\n")],
+        "old bump",
+    );
+    let old_bot = bare.tip("main").unwrap();
+    git(
+        bare.path(),
+        &["update-ref", &format!("refs/heads/{bot}"), &old_bot],
+    );
+    git(bare.path(), &["update-ref", "refs/heads/main", &main]);
+
+    let mut api = open(&fake);
+    let opts = ApiWriteBack {
+        push_branch: Some(bot.to_string()),
+        paths: Some(vec![PathBuf::from("apps/api/values.yaml")]),
+        ..ApiWriteBack::default()
+    };
+    let edit = |root: &Path| -> ApplyResult {
+        std::fs::write(
+            root.join("apps/api/values.yaml"),
+            "image:\n  tag: \"1.1.0\"\n",
+        )?;
+        Ok(Applied {
+            files: vec![PathBuf::from("apps/api/values.yaml")],
+            commit: CommitInfo {
+                message: "api: 1.1.0".into(),
+                author: author(),
+                committer: author(),
+            },
+        })
+    };
+    let out = write_back(api.as_mut(), &opts, &mut |_| {}, edit).expect("lands");
+    let tip = bare.tip(bot).unwrap();
+    assert_eq!(out.landed.commit.as_deref(), Some(tip.as_str()));
+    assert_eq!(
+        git(bare.path(), &["rev-parse", &format!("{tip}^")]).trim(),
+        main
+    );
+    assert_eq!(
+        bare.read_file(bot, "apps/api/values.yaml").as_deref(),
+        Some("image:\n  tag: \"1.1.0\"\n")
+    );
+    assert_eq!(
+        bare.tip("main").as_deref(),
+        Some(main.as_str()),
+        "main untouched"
+    );
+    assert!(
+        bare.branches()
+            .iter()
+            .all(|b| !b.starts_with("tagbump-staging/")),
+        "the staging branch is gone: {:?}",
+        bare.branches()
+    );
+}
