@@ -11,6 +11,26 @@ use support::fake_github::FakeGitHub;
 use support::fake_gitlab::{FakeGitLab, PROJECT, TOKEN as GITLAB_TOKEN};
 use support::git_server::{self, BareRepo};
 
+/// `tagbump ARGS… --repo <fake>/acme/gitops.git --via api --forge github --api-url <fake>`.
+fn via_github_api(
+    home: &std::path::Path,
+    github: &FakeGitHub,
+    args: &[&str],
+) -> std::process::Command {
+    let mut cmd = tagbump(home);
+    cmd.args(args)
+        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
+        .args([
+            "--via",
+            "api",
+            "--forge",
+            "github",
+            "--api-url",
+            github.url(),
+        ]);
+    cmd
+}
+
 const GITHUB_TOKEN: &str = "ghs_CLI-SECRET-5151";
 const WEB: &str = "apps/web/values.yaml";
 const API: &str = "apps/api/values.yaml";
@@ -36,19 +56,13 @@ fn set_through_the_github_api_lands_one_verified_commit_without_a_clone() {
     let before = repo.tip("main");
     let home = home();
     let gh_output = home.path().join("github_output");
-    let out = run(tagbump(home.path())
-        .args(["set", WEB, "image.tag=2.1.0", "--output", "json"])
-        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
-        .args([
-            "--via",
-            "api",
-            "--forge",
-            "github",
-            "--api-url",
-            github.url(),
-        ])
-        .env("TAGBUMP_TOKEN", GITHUB_TOKEN)
-        .env("GITHUB_OUTPUT", &gh_output));
+    let out = run(via_github_api(
+        home.path(),
+        &github,
+        &["set", WEB, "image.tag=2.1.0", "--output", "json"],
+    )
+    .env("TAGBUMP_TOKEN", GITHUB_TOKEN)
+    .env("GITHUB_OUTPUT", &gh_output));
     out.assert_code(0);
     let written = std::fs::read_to_string(&gh_output).expect("GITHUB_OUTPUT written");
     for line in ["via=api", "verified=true", "changed=true", "pushed=true"] {
@@ -147,18 +161,12 @@ fn nothing_to_change_through_the_api_is_success_without_a_commit() {
     let repo = seed();
     let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
     let home = home();
-    let out = run(tagbump(home.path())
-        .args(["set", API, "image.tag=v1", "--output", "json"])
-        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
-        .args([
-            "--via",
-            "api",
-            "--forge",
-            "github",
-            "--api-url",
-            github.url(),
-        ])
-        .env("TAGBUMP_TOKEN", GITHUB_TOKEN));
+    let out = run(via_github_api(
+        home.path(),
+        &github,
+        &["set", API, "image.tag=v1", "--output", "json"],
+    )
+    .env("TAGBUMP_TOKEN", GITHUB_TOKEN));
     out.assert_code(0);
     assert_eq!(out.json()["changed"], false);
     assert_eq!(repo.commit_count("main"), 1);
@@ -169,18 +177,12 @@ fn a_wrong_token_through_the_api_is_a_clear_error_and_changes_nothing() {
     let repo = seed();
     let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
     let home = home();
-    let out = run(tagbump(home.path())
-        .args(["set", WEB, "image.tag=9.9.9", "--output", "json"])
-        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
-        .args([
-            "--via",
-            "api",
-            "--forge",
-            "github",
-            "--api-url",
-            github.url(),
-        ])
-        .env("TAGBUMP_TOKEN", "ghs_WRONG-SECRET-0000"));
+    let out = run(via_github_api(
+        home.path(),
+        &github,
+        &["set", WEB, "image.tag=9.9.9", "--output", "json"],
+    )
+    .env("TAGBUMP_TOKEN", "ghs_WRONG-SECRET-0000"));
     out.assert_code(1);
     assert_eq!(out.json()["error"]["kind"], "forge-auth");
     assert!(!out.stderr.contains("WRONG-SECRET") && !out.stdout.contains("WRONG-SECRET"));
@@ -517,18 +519,12 @@ fn image_without_paths_reads_a_large_tree_in_a_few_graphql_queries() {
     let repo = BareRepo::new_with(&pairs, "main");
     let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
     let home = home();
-    let out = run(tagbump(home.path())
-        .args(["image", "ghcr.io/acme/app7:v2", "--output", "json"])
-        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
-        .args([
-            "--via",
-            "api",
-            "--forge",
-            "github",
-            "--api-url",
-            github.url(),
-        ])
-        .env("TAGBUMP_TOKEN", GITHUB_TOKEN));
+    let out = run(via_github_api(
+        home.path(),
+        &github,
+        &["image", "ghcr.io/acme/app7:v2", "--output", "json"],
+    )
+    .env("TAGBUMP_TOKEN", GITHUB_TOKEN));
     out.assert_code(0);
     assert_eq!(out.json()["via"], "api");
     assert_eq!(repo.commit_count("main"), 2, "one commit");
