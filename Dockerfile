@@ -1,14 +1,15 @@
 # tagbump container images: two targets in one file.
 #
-#   docker build -t tagbump .                        # default: the git image (last stage)
-#   docker build --target api -t tagbump:api .       # minimal: API mode only
+#   docker build -t tagbump .                        # default: the full image (last stage)
+#   docker build --target slim -t tagbump:slim .     # minimal: API mode only
 #   docker run --rm -e TAGBUMP_TOKEN tagbump image ghcr.io/acme/api:v1.5.0 apps/api \
 #       --repo https://github.com/acme/gitops-config.git --branch main
 #
-# - `git` (the final stage, so a plain `docker build` and the GitHub Action's
+# - `full` (the final stage, so a plain `docker build` and a fork's action pointed at
 #   `runs.image: Dockerfile` get it): Alpine with git, ssh and a shell. Works with every
 #   remote and every `--via`.
-# - `api`: `FROM scratch` with only the static binary, a CA bundle and an empty /tmp.
+# - `slim`: `FROM scratch` with only the static binary, a CA bundle, an empty /tmp and
+#   /etc/passwd and /etc/group entries for the non-root user 1001.
 #   No git, no ssh, no shell: it can only land changes through the GitHub / GitLab API
 #   (`--via api`, or `--via auto` with an https:// GitHub or GitLab URL and a token),
 #   or edit files in a mounted directory. It cannot run the action's shell script, nor
@@ -33,22 +34,27 @@
 
 FROM rust:1-alpine AS build
 # C toolchain for the crypto crates (ring, aws-lc-sys) under rustls; ca-certificates
-# for the bundle the `api` stage copies.
+# for the bundle the `slim` stage copies.
 RUN apk add --no-cache build-base cmake perl ca-certificates
 WORKDIR /src
 COPY . .
+# The commit `tagbump --version` shows (the release workflow passes it; a .git
+# directory is not in the build context).
+ARG TAGBUMP_GIT_COMMIT=""
 RUN cargo build --release --locked --bin tagbump \
     && cp target/release/tagbump /usr/local/bin/tagbump \
     && /usr/local/bin/tagbump --version \
-    && mkdir -p /rootfs/tmp \
-    && chmod 1777 /rootfs/tmp
+    && mkdir -p /rootfs/tmp /rootfs/etc \
+    && chmod 1777 /rootfs/tmp \
+    && echo 'tagbump:x:1001:1001:tagbump:/tmp:/sbin/nologin' > /rootfs/etc/passwd \
+    && echo 'tagbump:x:1001:' > /rootfs/etc/group
 
-# The minimal image for API mode (`docker build --target api`). tagbump verifies TLS
+# The minimal image for API mode (`docker build --target slim`). tagbump verifies TLS
 # with the system roots (rustls-platform-verifier → rustls-native-certs), which read
 # SSL_CERT_FILE; /tmp is for the API lander's scratch directory.
-FROM scratch AS api
+FROM scratch AS slim
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --from=build /rootfs/tmp /tmp
+COPY --from=build /rootfs/ /
 COPY --from=build /usr/local/bin/tagbump /tagbump
 LABEL org.opencontainers.image.title="tagbump (API mode)" \
       org.opencontainers.image.description="Write a freshly pushed container image tag into a GitOps config repository through the GitHub / GitLab API" \
@@ -62,7 +68,7 @@ ENTRYPOINT ["/tagbump"]
 CMD ["--help"]
 
 # The default image (the last stage): git, ssh and a shell for every remote and mode.
-FROM alpine:3.22 AS git
+FROM alpine:3.22 AS full
 RUN apk add --no-cache ca-certificates git openssh-client-default util-linux-misc \
     && addgroup -g 1001 tagbump \
     && adduser -D -u 1001 -G tagbump -h /home/tagbump -s /sbin/nologin tagbump \

@@ -354,13 +354,18 @@ fn set_run_inputs(repo_url: &str) -> Vec<(&'static str, String, Vec<String>)> {
 }
 
 #[test]
-fn runs_as_a_docker_container_action_built_from_the_dockerfile() {
+fn runs_the_published_full_image_of_this_version() {
     let action = action();
     assert_eq!(str_of(&action["runs"]["using"]), "docker");
-    assert_eq!(str_of(&action["runs"]["image"]), "Dockerfile");
-    assert!(
-        repo_root().join("Dockerfile").is_file(),
-        "runs.image names a Dockerfile next to action.yml"
+    let version = env!("CARGO_PKG_VERSION");
+    let owner = env!("CARGO_PKG_REPOSITORY")
+        .strip_prefix("https://github.com/")
+        .and_then(|r| r.split('/').next())
+        .expect("Cargo.toml `repository` is https://github.com/OWNER/tagbump");
+    assert_eq!(
+        str_of(&action["runs"]["image"]),
+        format!("docker://ghcr.io/{owner}/tagbump:{version}"),
+        "action.yml runs the image the release workflow publishes for this version"
     );
     assert_eq!(
         str_of(&action["runs"]["entrypoint"]),
@@ -368,11 +373,15 @@ fn runs_as_a_docker_container_action_built_from_the_dockerfile() {
         "the script in runs.args needs the image's shell"
     );
     let dockerfile = std::fs::read_to_string(repo_root().join("Dockerfile")).expect("Dockerfile");
+    let last_from = dockerfile
+        .lines()
+        .filter(|l| l.starts_with("FROM "))
+        .last()
+        .expect("a FROM line");
     assert!(
-        dockerfile
-            .lines()
-            .any(|l| l.trim_start().starts_with("FROM alpine")),
-        "the final stage must have /bin/sh for the action's entrypoint"
+        last_from.starts_with("FROM alpine") && last_from.ends_with(" AS full"),
+        "the last stage (what `docker build .` and the release's `full` image are) must have \
+         /bin/sh for the action's entrypoint: {last_from}"
     );
     assert!(!str_of(&action["name"]).is_empty());
     assert!(!str_of(&action["description"]).is_empty());
@@ -850,14 +859,14 @@ fn dockerfile_stage(ins: &[(String, String)], name: &str) -> Vec<(String, String
 }
 
 #[test]
-fn dockerfile_api_stage_is_scratch_with_only_the_binary_and_a_ca_bundle_non_root() {
+fn dockerfile_slim_stage_is_scratch_with_only_the_binary_a_ca_bundle_and_a_user_non_root() {
     let ins = dockerfile_instructions();
-    let api = dockerfile_stage(&ins, "api");
+    let api = dockerfile_stage(&ins, "slim");
     assert_eq!(
-        api[0].1, "scratch AS api",
-        "the API image starts from scratch"
+        api[0].1, "scratch AS slim",
+        "the slim image starts from scratch"
     );
-    // The default build (no --target) is the last stage: the git image, which the
+    // The default build (no --target) is the last stage: the full image, which the
     // action's /bin/sh entrypoint needs.
     let last_from = ins
         .iter()
@@ -866,13 +875,13 @@ fn dockerfile_api_stage_is_scratch_with_only_the_binary_and_a_ca_bundle_non_root
         .map(|(_, r)| r.clone())
         .expect("a FROM");
     assert!(
-        last_from.starts_with("alpine:") && last_from.ends_with(" AS git"),
-        "the git image stays the default (last) stage: {last_from}"
+        last_from.starts_with("alpine:") && last_from.ends_with(" AS full"),
+        "the full image stays the default (last) stage: {last_from}"
     );
     for (op, rest) in &api {
         assert!(
             ["FROM", "COPY", "LABEL", "ENV", "USER", "ENTRYPOINT", "CMD"].contains(&op.as_str()),
-            "nothing but files from the build stage and metadata in the API image: {op} {rest}"
+            "nothing but files from the build stage and metadata in the slim image: {op} {rest}"
         );
     }
     let copies: Vec<&str> = api
@@ -884,17 +893,20 @@ fn dockerfile_api_stage_is_scratch_with_only_the_binary_and_a_ca_bundle_non_root
         copies,
         vec![
             "--from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt",
-            "--from=build /rootfs/tmp /tmp",
+            "--from=build /rootfs/ /",
             "--from=build /usr/local/bin/tagbump /tagbump",
         ],
-        "only the CA bundle, an empty /tmp and the binary"
+        "only the CA bundle, the prepared root (an empty /tmp, /etc/passwd and /etc/group) and the binary"
     );
     let build = dockerfile_stage(&ins, "build");
     assert!(
         build.iter().any(|(op, r)| op == "RUN"
             && r.contains("mkdir -p /rootfs/tmp")
-            && r.contains("chmod 1777 /rootfs/tmp")),
-        "the /tmp copied into the API image is an empty, world-writable sticky directory"
+            && r.contains("chmod 1777 /rootfs/tmp")
+            && r.contains("tagbump:x:1001:1001:tagbump:/tmp:/sbin/nologin' > /rootfs/etc/passwd")
+            && r.contains("tagbump:x:1001:' > /rootfs/etc/group")),
+        "the root copied into the slim image: an empty, world-writable sticky /tmp and a \
+         passwd/group entry for the user 1001"
     );
     assert!(
         build.iter().any(|(op, r)| op == "RUN"
@@ -908,7 +920,7 @@ fn dockerfile_api_stage_is_scratch_with_only_the_binary_and_a_ca_bundle_non_root
             .find(|(op, _)| op == name)
             .map(|(_, v)| v.clone())
     };
-    let user = last("USER").expect("the API image sets USER");
+    let user = last("USER").expect("the slim image sets USER");
     assert_eq!(user, "1001:1001", "non-root, the runner's uid");
     assert_eq!(last("ENTRYPOINT").as_deref(), Some(r#"["/tagbump"]"#));
     let env = api
@@ -923,7 +935,7 @@ fn dockerfile_api_stage_is_scratch_with_only_the_binary_and_a_ca_bundle_non_root
     ] {
         assert!(
             env.split_whitespace().any(|w| w == setting),
-            "the API image sets {setting}: {env}"
+            "the slim image sets {setting}: {env}"
         );
     }
 }

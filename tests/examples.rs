@@ -237,13 +237,20 @@ fn github_expr(text: &str, ctx: &BTreeMap<&str, &str>) -> String {
     .into_owned()
 }
 
+/// Where the action is published (`OWNER/tagbump`), from Cargo.toml's `repository`.
+fn published_action() -> String {
+    env!("CARGO_PKG_REPOSITORY")
+        .trim_start_matches("https://github.com/")
+        .to_string()
+}
+
 /// The tagbump steps of the workflow, by the `uses:` they name.
 fn tagbump_steps(workflow: &Value) -> BTreeMap<String, Value> {
     let mut steps = BTreeMap::new();
     for (_, job) in entries(&workflow["jobs"]) {
         for step in job["steps"].as_sequence().into_iter().flatten() {
             let uses = step.get("uses").map(s).unwrap_or_default();
-            if uses == "./" || uses.starts_with("acme/tagbump@") {
+            if uses == "./" || uses.starts_with(&format!("{}@", published_action())) {
                 steps.insert(uses, step.clone());
             }
         }
@@ -268,7 +275,7 @@ fn github_workflow_pushes_staging_and_opens_a_production_pull_request() {
     let steps = tagbump_steps(&workflow);
     assert_eq!(
         steps.keys().cloned().collect::<Vec<_>>(),
-        vec!["./".to_string(), "acme/tagbump@v1".to_string()],
+        vec!["./".to_string(), format!("{}@v1", published_action())],
         "the workflow shows the published action and `uses: ./`"
     );
     let tag = "sha-1a2b3c4";
@@ -291,7 +298,7 @@ fn github_workflow_pushes_staging_and_opens_a_production_pull_request() {
     };
 
     // 1. Staging: push to main.
-    let step = &steps["acme/tagbump@v1"];
+    let step = &steps[&format!("{}@v1", published_action())];
     let mut with: BTreeMap<String, String> = entries(&step["with"])
         .into_iter()
         .map(|(k, v)| (k, github_expr(&s(v), &ctx)))
@@ -498,6 +505,174 @@ fn gitlab_jobs_bump_staging_through_the_template_and_production_with_a_plain_scr
         repo.bare.commit_count("main"),
         3,
         "seed + staging + production"
+    );
+}
+
+/// The job that the catalog component `templates/tagbump.yml` adds, for `inputs`: its
+/// `spec:inputs` header checked (required inputs given, no unknown input, `options`
+/// respected, booleans as booleans) and `$[[ inputs.NAME ]]` interpolated the way GitLab
+/// does (docs.gitlab.com/ci/inputs/: "Define inputs", "Set input values").
+fn component_job(inputs: &[(&str, Value)]) -> (String, Value) {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/tagbump.yml"),
+    )
+    .expect("templates/tagbump.yml");
+    let (header, body) = text
+        .split_once("\n---\n")
+        .expect("a spec header, then `---`, then the jobs");
+    let header: Value = serde_norway::from_str(header).expect("spec header");
+    let spec = &header["spec"]["inputs"];
+    let given: BTreeMap<&str, &Value> = inputs.iter().map(|(k, v)| (*k, v)).collect();
+    for name in given.keys() {
+        assert!(spec.get(*name).is_some(), "input {name} is not declared");
+    }
+    let mut values = BTreeMap::new();
+    for (name, decl) in entries(spec) {
+        let value = match (given.get(name.as_str()), decl.get("default")) {
+            (Some(v), _) => (*v).clone(),
+            (None, Some(default)) => default.clone(),
+            (None, None) => panic!("required input {name} not given"),
+        };
+        match decl.get("type").map(s).as_deref() {
+            Some("boolean") => assert!(value.is_bool(), "{name} must be a boolean"),
+            None | Some("string") => assert!(value.is_string(), "{name} must be a string"),
+            Some(other) => panic!("unexpected input type {other}"),
+        }
+        if let Some(options) = decl.get("options").and_then(Value::as_sequence) {
+            assert!(
+                options.contains(&value),
+                "{name}: {value:?} not in {options:?}"
+            );
+        }
+        values.insert(name, s(&value));
+    }
+    // Interpolated in each string of the parsed configuration (keys included), so a value
+    // with `: ` or quotes stays one string.
+    let jobs: Value = serde_norway::from_str(body).expect("the component's jobs");
+    let jobs = interpolate(jobs, &values);
+    let (name, job) = entries(&jobs).into_iter().next().expect("one job");
+    (name, job.clone())
+}
+
+fn interpolate(value: Value, inputs: &BTreeMap<String, String>) -> Value {
+    let re = regex::Regex::new(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]").expect("regex");
+    let text = |t: &str| {
+        re.replace_all(t, |c: &regex::Captures| {
+            inputs
+                .get(&c[1])
+                .unwrap_or_else(|| panic!("undeclared input {} used", &c[1]))
+                .clone()
+        })
+        .into_owned()
+    };
+    match value {
+        Value::String(t) => Value::String(text(&t)),
+        Value::Sequence(items) => {
+            Value::Sequence(items.into_iter().map(|v| interpolate(v, inputs)).collect())
+        }
+        Value::Mapping(map) => Value::Mapping(
+            map.into_iter()
+                .map(|(k, v)| (interpolate(k, inputs), interpolate(v, inputs)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn run_component_job(
+    repo: &ConfigRepo,
+    job: &Value,
+    predefined: &BTreeMap<String, String>,
+) -> Output {
+    assert_eq!(
+        job["image"]["entrypoint"]
+            .as_sequence()
+            .map(|e| e.iter().map(s).collect::<Vec<_>>()),
+        Some(vec![String::new()]),
+        "the image's tagbump ENTRYPOINT must be reset for GitLab's shell"
+    );
+    let mut env = predefined.clone();
+    for (k, v) in entries(&job["variables"]) {
+        let value = expand(&s(v), &env);
+        env.insert(k, value);
+    }
+    let script: Vec<String> = job["script"]
+        .as_sequence()
+        .expect("script")
+        .iter()
+        .map(s)
+        .collect();
+    let work = tempfile::tempdir().expect("build dir");
+    let mut cmd = repo.command("sh", work.path());
+    cmd.arg("-ec").arg(script.join("\n")).envs(&env);
+    cmd.output().expect("run the job script")
+}
+
+#[test]
+fn gitlab_catalog_component_adds_a_job_that_bumps_with_its_inputs() {
+    let repo = ConfigRepo::new("registry.gitlab.example.com/acme/api");
+    let predefined: BTreeMap<String, String> = [
+        ("GITLAB_CI", "true"),
+        ("CI_REGISTRY_IMAGE", "registry.gitlab.example.com/acme/api"),
+        ("CI_COMMIT_SHA", SOURCE_SHA),
+        ("CI_COMMIT_SHORT_SHA", "5e6f7a8b"),
+        ("CI_PROJECT_PATH", "acme/api"),
+        ("TAGBUMP_TOKEN", TOKEN),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+
+    // Only the required inputs: every optional flag is left out, tagbump's defaults apply.
+    let (name, job) = component_job(&[
+        (
+            "image",
+            Value::from("$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA"),
+        ),
+        ("repo", Value::from(repo.url())),
+    ]);
+    assert_eq!(name, "tagbump");
+    assert_eq!(s(&job["stage"]), "deploy");
+    assert_eq!(
+        s(&job["image"]["name"]),
+        format!(
+            "ghcr.io/{}:{}",
+            env!("CARGO_PKG_REPOSITORY").trim_start_matches("https://github.com/"),
+            env!("CARGO_PKG_VERSION")
+        ),
+        "the component runs the image of its own version"
+    );
+    let out = run_component_job(&repo, &job, &predefined);
+    assert_ok(&out, "component job, defaults");
+    repo.assert_api_tag("5e6f7a8b");
+
+    // Every input: a message with `: ` and quotes reaches tagbump verbatim.
+    let (name, job) = component_job(&[
+        ("job-name", Value::from("bump-api")),
+        ("stage", Value::from("release")),
+        ("image", Value::from("$CI_REGISTRY_IMAGE:v2.0.0")),
+        ("repo", Value::from(repo.url())),
+        ("paths", Value::from("apps/api")),
+        ("branch", Value::from("main")),
+        (
+            "message",
+            Value::from("chore(deploy): \"{image}\" to {tag}"),
+        ),
+        ("merge-request", Value::from(false)),
+        ("via", Value::from("git")),
+        ("extra-args", Value::from("--no-downgrade")),
+    ]);
+    assert_eq!(
+        (name.as_str(), s(&job["stage"]).as_str()),
+        ("bump-api", "release")
+    );
+    let out = run_component_job(&repo, &job, &predefined);
+    assert_ok(&out, "component job, all inputs");
+    repo.assert_api_tag("v2.0.0");
+    let (_, message) = repo.last_commit();
+    assert!(
+        message.starts_with("chore(deploy): \"registry.gitlab.example.com/acme/api\" to v2.0.0"),
+        "{message}"
     );
 }
 

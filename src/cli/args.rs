@@ -20,7 +20,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// With --output json, a failed run also prints one JSON object, with an "error" member
 /// ({"message": …, "kind": …}) next to what was done before the error.
 #[derive(Debug, Parser)]
-#[command(name = "tagbump", version, about, long_about, max_term_width = 100)]
+#[command(name = "tagbump", version = env!("TAGBUMP_LONG_VERSION"), about, long_about, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
