@@ -376,7 +376,7 @@ fn runs_the_published_full_image_of_this_version() {
     let last_from = dockerfile
         .lines()
         .filter(|l| l.starts_with("FROM "))
-        .last()
+        .next_back()
         .expect("a FROM line");
     assert!(
         last_from.starts_with("FROM alpine") && last_from.ends_with(" AS full"),
