@@ -375,8 +375,7 @@ fn runs_the_published_full_image_of_this_version() {
     let dockerfile = std::fs::read_to_string(repo_root().join("Dockerfile")).expect("Dockerfile");
     let last_from = dockerfile
         .lines()
-        .filter(|l| l.starts_with("FROM "))
-        .next_back()
+        .rfind(|l| l.starts_with("FROM "))
         .expect("a FROM line");
     assert!(
         last_from.starts_with("FROM alpine") && last_from.ends_with(" AS full"),
