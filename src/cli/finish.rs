@@ -1,5 +1,6 @@
 //! Ending a run: the step outputs, the report on stdout (on failure: the error with what
-//! was done before it), the error on stderr, and the exit code.
+//! was done before it), what the CI system shows natively (job summary, annotations, log
+//! sections, dotenv, Tekton results), the error on stderr, and the exit code.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,6 +9,7 @@ use anyhow::{Context, Result};
 
 use super::args::{CommonArgs, OutputFormat};
 use super::failure::ErrorReport;
+use super::native;
 use super::output::{self, Report};
 
 /// An error; nothing was written or pushed.
@@ -37,12 +39,19 @@ pub fn finish(
             Err(error)
         }
     };
+    let printed = native::Printed {
+        json: common.output == OutputFormat::Json,
+        dry_run: common.dry_run,
+    };
     let error = match result {
         Ok(()) => match output::emit(&report, common.output, common.dry_run) {
-            Ok(()) if common.fail_if_unchanged && !report.changed => {
-                return ExitCode::from(EXIT_UNCHANGED)
+            Ok(()) => {
+                native::publish(&report, None, printed, env);
+                if common.fail_if_unchanged && !report.changed {
+                    return ExitCode::from(EXIT_UNCHANGED);
+                }
+                return ExitCode::SUCCESS;
             }
-            Ok(()) => return ExitCode::SUCCESS,
             Err(e) => e.context("cannot print the report"),
         },
         Err(error) => {
@@ -56,6 +65,7 @@ pub fn finish(
             error
         }
     };
+    native::publish(&report, Some(&error), printed, env);
     eprintln!("error: {}", super::failure::error_chain(&error));
     ExitCode::from(if report.pushed {
         EXIT_PUSHED_BUT_FAILED

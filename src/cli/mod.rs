@@ -3,6 +3,7 @@
 pub mod args;
 mod failure;
 mod finish;
+mod native;
 mod output;
 mod remote;
 mod run;
