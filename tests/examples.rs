@@ -795,6 +795,127 @@ enum Param {
     Array(Vec<String>),
 }
 
+/// The arguments of the `tagbump(...)` call in a Jenkinsfile, evaluated: `'literal'`,
+/// `env.NAME`, and `"…${env.NAME}…${env.NAME.take(N)}…"` (the Groovy the example uses).
+fn jenkins_call_args(
+    jenkinsfile: &str,
+    env: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let call = jenkinsfile
+        .split("tagbump(")
+        .nth(1)
+        .and_then(|rest| rest.split("\n        )").next())
+        .expect("a tagbump(...) call");
+    let arg =
+        regex::Regex::new(r#"^\s*(\w+): (?:'([^']*)'|"([^"]*)"|env\.(\w+)),?\s*$"#).expect("regex");
+    let interp = regex::Regex::new(r"\$\{env\.(\w+)(?:\.take\((\d+)\))?\}").expect("regex");
+    let mut args = BTreeMap::new();
+    for line in call.lines().filter(|l| !l.trim().is_empty()) {
+        let c = arg
+            .captures(line)
+            .unwrap_or_else(|| panic!("cannot read the argument {line:?}"));
+        let value = if let Some(lit) = c.get(2) {
+            lit.as_str().to_string()
+        } else if let Some(gstring) = c.get(3) {
+            interp
+                .replace_all(gstring.as_str(), |i: &regex::Captures| {
+                    let v = env[&i[1]].clone();
+                    match i.get(2) {
+                        Some(n) => v.chars().take(n.as_str().parse().expect("n")).collect(),
+                        None => v,
+                    }
+                })
+                .into_owned()
+        } else {
+            env[&c[4]].clone()
+        };
+        args.insert(c[1].to_string(), value);
+    }
+    args
+}
+
+#[test]
+fn jenkins_shared_library_step_bumps_with_its_arguments() {
+    let library = example("/jenkins/vars/tagbump.groovy");
+    let jenkinsfile = example("jenkins/Jenkinsfile.library");
+    assert!(
+        jenkinsfile.contains("@Library('tagbump@v"),
+        "the pipeline loads the library"
+    );
+    let repo = ConfigRepo::new("harbor.example.com/acme/api");
+    let env: BTreeMap<String, String> = [
+        ("IMAGE", "harbor.example.com/acme/api".to_string()),
+        ("CONFIG_REPO", repo.url()),
+        ("GIT_COMMIT", SOURCE_SHA.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let args = jenkins_call_args(&jenkinsfile, &env);
+    assert_eq!(args["image"], "harbor.example.com/acme/api:1a2b3c4");
+
+    // `inputs`: each TAGBUMP_INPUT_* is one argument, or its default.
+    let entry =
+        regex::Regex::new(r#"^\s*"(TAGBUMP_INPUT_\w+)=\$\{args\.(\w+)(?: \?: '([^']*)')?\}",$"#)
+            .expect("regex");
+    let block = library
+        .split("def inputs = [")
+        .nth(1)
+        .and_then(|rest| rest.split("\n  ]").next())
+        .expect("the inputs list");
+    let mut step_env: BTreeMap<String, String> = BTreeMap::new();
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let c = entry
+            .captures(line)
+            .unwrap_or_else(|| panic!("an input is one argument or its default: {line:?}"));
+        let value = args
+            .get(&c[2])
+            .cloned()
+            .or_else(|| c.get(3).map(|d| d.as_str().to_string()))
+            .unwrap_or_else(|| panic!("required argument {} missing", &c[2]));
+        step_env.insert(c[1].to_string(), value);
+    }
+    for used in args.keys() {
+        assert!(
+            block.contains(&format!("args.{used}"))
+                || ["credentialsId", "tagbumpImage"].contains(&used.as_str()),
+            "the step ignores the argument {used}"
+        );
+    }
+    assert!(
+        library.contains(&format!(
+            "string(credentialsId: args.credentialsId ?: '{}', variable: 'TAGBUMP_TOKEN')",
+            args["credentialsId"]
+        )),
+        "the token comes from withCredentials into TAGBUMP_TOKEN"
+    );
+    let script = library
+        .split("sh '''")
+        .nth(1)
+        .and_then(|rest| rest.split("'''").next())
+        .expect("a single-quoted sh '''…''' step");
+    assert!(
+        !script.contains("${args"),
+        "no Groovy interpolation in the shell script"
+    );
+    step_env.insert("TAGBUMP_TOKEN".into(), TOKEN.into());
+    let work = tempfile::tempdir().expect("workspace");
+    let out = repo
+        .command("sh", work.path())
+        .arg("-ec")
+        .arg(script)
+        .envs(&step_env)
+        .output()
+        .expect("run the sh step");
+    assert_ok(&out, "the library step");
+    repo.assert_api_tag("1a2b3c4");
+    let (_, message) = repo.last_commit();
+    assert_eq!(
+        message,
+        "chore(deploy): \"harbor.example.com/acme/api\" to 1a2b3c4"
+    );
+}
+
 const TEKTON_TASK: &str = "/tekton/task/tagbump/0.1/tagbump.yaml";
 const TEKTON_PIPELINE: &str = "/tekton/task/tagbump/0.1/samples/pipeline.yaml";
 
@@ -997,6 +1118,8 @@ fn examples_never_hard_code_a_token() {
         TEKTON_TASK,
         TEKTON_PIPELINE,
         "/templates/tagbump.yml",
+        "/jenkins/vars/tagbump.groovy",
+        "jenkins/Jenkinsfile.library",
     ] {
         let text = example(path);
         assert!(

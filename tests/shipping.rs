@@ -63,6 +63,7 @@ fn every_reference_to_the_published_action_and_images_names_the_owner_in_cargo_t
         "examples",
         "templates",
         "tekton",
+        "jenkins",
         ".github",
     ]);
     assert!(files.len() > 5, "found the files to check: {files:?}");
@@ -93,7 +94,7 @@ fn every_reference_to_the_published_action_and_images_names_the_owner_in_cargo_t
 }
 
 #[test]
-fn the_action_the_gitlab_component_and_the_tekton_task_run_the_image_of_this_version() {
+fn the_action_and_the_gitlab_tekton_and_jenkins_steps_run_the_image_of_this_version() {
     let image = format!("ghcr.io/{}/tagbump:{}", owner(), env!("CARGO_PKG_VERSION"));
     let action = yaml("action.yml");
     assert_eq!(
@@ -101,13 +102,9 @@ fn the_action_the_gitlab_component_and_the_tekton_task_run_the_image_of_this_ver
         Some(format!("docker://{image}").as_str())
     );
     let component = read("templates/tagbump.yml");
-    let header: Value = serde_norway::from_str(
-        component
-            .split_once("\n---\n")
-            .expect("spec header")
-            .0,
-    )
-    .expect("spec");
+    let header: Value =
+        serde_norway::from_str(component.split_once("\n---\n").expect("spec header").0)
+            .expect("spec");
     assert_eq!(
         header["spec"]["inputs"]["tagbump-image"]["default"].as_str(),
         Some(image.as_str())
@@ -120,8 +117,17 @@ fn the_action_the_gitlab_component_and_the_tekton_task_run_the_image_of_this_ver
         .find(|p| p["name"].as_str() == Some("tagbump-image"))
         .and_then(|p| p["default"].as_str());
     assert_eq!(default, Some(image.as_str()));
+    assert!(
+        read("jenkins/vars/tagbump.groovy")
+            .contains(&format!("docker.image(args.tagbumpImage ?: '{image}')")),
+        "the Jenkins library step runs {image}"
+    );
     let release = read(".github/workflows/release.yml");
-    for file in ["action.yml", "templates/tagbump.yml", "tekton/task/tagbump/0.1/tagbump.yaml"] {
+    for file in [
+        "action.yml",
+        "templates/tagbump.yml",
+        "tekton/task/tagbump/0.1/tagbump.yaml",
+    ] {
         assert!(
             release.contains(file),
             "the release workflow checks the version in {file}"
