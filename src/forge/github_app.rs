@@ -16,14 +16,15 @@
 //! ([`ConnectOptions`]: timeouts, retries, no redirects followed). The key, the JWT and
 //! the installation token never appear in an error or a log line.
 //!
-//! RSA signing uses `ring` (already built for rustls): maintained, constant-time RSA.
+//! RSA signing uses `aws-lc-rs` (rustls' crypto provider, already built): maintained,
+//! constant-time RSA.
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::PrivateKeyDer;
 use serde::Deserialize;
@@ -126,12 +127,12 @@ pub fn app_jwt(app: &GitHubApp, now: SystemTime) -> Result<Secret, ForgeError> {
         URL_SAFE_NO_PAD.encode(header.to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    let mut signature = vec![0u8; app.key.0.public().modulus_len()];
+    let mut signature = vec![0u8; app.key.0.public_modulus_len()];
     app.key
         .0
         .sign(
             &RSA_PKCS1_SHA256,
-            &ring::rand::SystemRandom::new(),
+            &aws_lc_rs::rand::SystemRandom::new(),
             signing_input.as_bytes(),
             &mut signature,
         )
