@@ -177,6 +177,7 @@ def check(out):
         fail("the layer's diff_id does not match")
 
     with tempfile.TemporaryDirectory() as rootfs:
+        os.chmod(rootfs, 0o755)  # the image's `/`, which the non-root user must traverse
         with tarfile.open(fileobj=io.BytesIO(layer)) as tar:
             names = sorted(tar.getnames())
             tar.extractall(rootfs, filter="tar") if hasattr(tarfile, "data_filter") else tar.extractall(rootfs)
@@ -187,10 +188,17 @@ def check(out):
         env = {k: v for k, v in (e.split("=", 1) for e in cfg["Env"])}
         user = cfg["User"].split(":")
 
+        chroot, unshare = shutil.which("chroot"), shutil.which("unshare")
+        if not chroot:
+            fail("chroot (coreutils) is needed to run the image")
+
         def run(*args):
-            cmd = ["chroot", f"--userspec={user[0]}:{user[1]}", rootfs, *cfg["Entrypoint"], *args]
+            # The process gets exactly the image's environment (no PATH: none is needed).
+            cmd = [chroot, f"--userspec={user[0]}:{user[1]}", rootfs, *cfg["Entrypoint"], *args]
             if os.geteuid() != 0:
-                cmd = ["unshare", "--map-root-user", "chroot", rootfs, *cfg["Entrypoint"], *args]
+                if not unshare:
+                    fail("not root and no unshare: cannot chroot")
+                cmd = [unshare, "--map-root-user", chroot, rootfs, *cfg["Entrypoint"], *args]
             os.chmod(os.path.join(rootfs, "tmp", "config-repo"), 0o777)
             for d, _, files in os.walk(os.path.join(rootfs, "tmp", "config-repo")):
                 os.chmod(d, 0o777)
