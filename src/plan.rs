@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::image::{split_image_string, ImageRef};
 use crate::policy::{PolicyError, TagPolicy};
-use crate::targets::{self, TargetError};
+use crate::targets::{self, FindOptions, Target, TargetError, TargetKind};
 use crate::yaml::file::{edit_file, FileEdit, FileError};
 use crate::yaml::{Edit, EditOptions};
 
@@ -145,6 +145,9 @@ pub struct Options {
     pub create_missing: bool,
     /// Rollback protection.
     pub policy: TagPolicy,
+    /// What `image` requests look for besides the image (Flux policy, `appVersion`,
+    /// Argo CD parameter names).
+    pub find: FindOptions,
 }
 
 /// One value that an edit reached.
@@ -164,6 +167,13 @@ pub struct ChangeRecord {
     pub new: String,
     /// Whether the value changed.
     pub changed: bool,
+    /// Why the place was touched (`image` requests): `helm-map`, `kustomize`,
+    /// `image-string`, `flux-marker`, `argocd-parameter` or `app-version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<TargetKind>,
+    /// The place named no tag or digest before (`image: busybox`) and now names one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
 }
 
 /// The edits of a request, computed and checked but not yet written.
@@ -368,6 +378,8 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
         create_missing: options.create_missing,
     };
     let mut files = Vec::new();
+    // For `image` requests, the targets of each file in `files`.
+    let mut found_targets: Vec<Vec<Target>> = Vec::new();
     let mut skipped = Vec::new();
     let mut notes = Vec::new();
     match request {
@@ -409,6 +421,7 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
             );
             let candidates = found.files;
             let searched = candidates.len();
+            let mut hits: Vec<(PathBuf, String, Vec<Target>, bool)> = Vec::new();
             for path in candidates {
                 let path = path.canonicalize().unwrap_or(path);
                 let is_explicit = explicit.contains(&path);
@@ -421,22 +434,25 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                     Err(e) => return Err(relative_file_error(root, e).into()),
                 };
                 let name = relative(root, &path).display().to_string();
-                let found = match targets::find_in_text(&name, &text, image) {
-                    Ok(found) => found,
-                    Err(e) if !is_explicit => {
-                        skipped.push((relative(root, &path), e.to_string()));
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                if found.is_empty() {
-                    continue;
+                let found =
+                    match targets::find_in_text_with(&name, &text, image, &options.find) {
+                        Ok(found) => found,
+                        Err(e) if !is_explicit => {
+                            skipped.push((relative(root, &path), e.to_string()));
+                            continue;
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                if !found.is_empty() {
+                    hits.push((path, text, found, is_explicit));
                 }
-                notes.extend(
-                    found
-                        .iter()
-                        .filter_map(|t| t.note.as_ref().map(|n| format!("{name}:{}: {n}", t.line))),
-                );
+            }
+            keep_app_versions_of_matching_charts(&mut hits);
+            for (path, text, found, _) in hits {
+                let name = relative(root, &path).display().to_string();
+                notes.extend(found.iter().filter_map(|t| {
+                    t.note.as_ref().map(|n| format!("{name}:{}: {n}", t.line))
+                }));
                 let edits = targets::to_edits(&found);
                 let outcome = crate::yaml::apply(&text, &edits, edit_options).map_err(|error| {
                     FileError::Edit {
@@ -449,6 +465,7 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                     original: text,
                     outcome,
                 });
+                found_targets.push(found);
             }
             if files.is_empty() {
                 return Err(PlanError::ImageNotFound {
@@ -464,20 +481,14 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
         }
     }
     let mut records = Vec::new();
-    for f in &files {
+    for (i, f) in files.iter().enumerate() {
         let file = relative(root, &f.path);
+        let targets = found_targets.get(i).map(Vec::as_slice).unwrap_or_default();
         for c in &f.outcome.changes {
-            if c.is_change() {
-                options
-                    .policy
-                    .check(c.old.as_deref().map(tag_of), tag_of(&c.new))
-                    .map_err(|error| PlanError::Policy {
-                        file: file.display().to_string(),
-                        line: c.line,
-                        error,
-                    })?;
-            }
-            records.push(ChangeRecord {
+            let target = targets
+                .iter()
+                .find(|t| t.document == c.document && t.path == c.path);
+            let record = ChangeRecord {
                 file: file.clone(),
                 document: c.document,
                 path: c.path.to_string(),
@@ -485,7 +496,41 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                 old: c.old.clone(),
                 new: c.new.clone(),
                 changed: c.is_change(),
-            });
+                kind: target.map(|t| t.kind),
+                pinned: target.is_some_and(|t| t.pinned),
+            };
+            // A string holding YAML (Argo CD's `helm.values`) is reported, and checked
+            // against the policy, place by place.
+            let places = match target {
+                Some(t) if !t.within.is_empty() => t
+                    .within
+                    .iter()
+                    .map(|w| ChangeRecord {
+                        path: format!("{} > {}", c.path, w.path),
+                        line: w.line,
+                        old: Some(w.old.clone()),
+                        new: w.new.clone(),
+                        changed: w.is_change(),
+                        kind: Some(w.kind),
+                        pinned: w.pinned,
+                        ..record.clone()
+                    })
+                    .collect(),
+                _ => vec![record],
+            };
+            for r in places {
+                if r.changed {
+                    options
+                        .policy
+                        .check(r.old.as_deref().map(tag_of), tag_of(&r.new))
+                        .map_err(|error| PlanError::Policy {
+                            file: file.display().to_string(),
+                            line: r.line,
+                            error,
+                        })?;
+                }
+                records.push(r);
+            }
         }
     }
     Ok(Plan {
@@ -495,6 +540,24 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
         skipped,
         notes,
     })
+}
+
+/// `appVersion` places count only for a chart whose own files refer to the image: a
+/// `Chart.yaml` keeps its `app-version` target when it was named on the command line
+/// or another file in its directory (its `values.yaml`) has a target.
+fn keep_app_versions_of_matching_charts(hits: &mut Vec<(PathBuf, String, Vec<Target>, bool)>) {
+    let referring: Vec<PathBuf> = hits
+        .iter()
+        .filter(|(_, _, found, _)| found.iter().any(|t| t.kind != TargetKind::AppVersion))
+        .filter_map(|(path, _, _, _)| path.parent().map(Path::to_path_buf))
+        .collect();
+    for (path, _, found, explicit) in hits.iter_mut() {
+        let chart_dir = path.parent().map(Path::to_path_buf);
+        if !*explicit && !chart_dir.is_some_and(|d| referring.contains(&d)) {
+            found.retain(|t| t.kind != TargetKind::AppVersion);
+        }
+    }
+    hits.retain(|(_, _, found, _)| !found.is_empty());
 }
 
 #[cfg(test)]

@@ -106,7 +106,7 @@ fn run_case(name: &str) {
 
     let actual: Vec<String> = found
         .iter()
-        .map(|(file, t)| format!("{file} #{} {} {:?}", t.document, t.path, t.kind))
+        .map(|(file, t)| format!("{file} #{} {} {}", t.document, t.path, t.kind))
         .collect();
     let wanted: Vec<String> = case
         .targets
@@ -180,7 +180,7 @@ fn targets_carry_old_value_new_value_and_line() {
     let targets = find("values.yaml", text, &image("ghcr.io/acme/api:v1.5.0"));
     assert_eq!(targets.len(), 1);
     let t = &targets[0];
-    assert_eq!(t.kind, TargetKind::HelmValues);
+    assert_eq!(t.kind, TargetKind::HelmMap);
     assert_eq!(
         (t.document, t.path.to_string()),
         (0, "image.tag".to_string())
@@ -241,7 +241,7 @@ fn file_role_comes_from_the_last_path_component() {
     let new = image("ghcr.io/acme/api:v2");
     let in_kustomization = find("overlays/prod/kustomization.yaml", text, &new);
     assert_eq!(in_kustomization.len(), 1);
-    assert_eq!(in_kustomization[0].kind, TargetKind::Kustomization);
+    assert_eq!(in_kustomization[0].kind, TargetKind::Kustomize);
     // The same text under another name is not a kustomization: `images` entries are
     // then plain data with no `tag` key.
     assert!(find("overlays/prod/other.yaml", text, &new).is_empty());
@@ -250,7 +250,11 @@ fn file_role_comes_from_the_last_path_component() {
 #[test]
 fn kustomization_entry_without_new_tag_is_an_error_that_says_what_to_add() {
     let text = "kind: Kustomization\nimages:\n  - name: ghcr.io/acme/api\n    newName: ghcr.io/acme/api-mirror\n";
-    let err = find_in_text("kustomization.yaml", text, &image("ghcr.io/acme/api:v2"))
+    let err = find_in_text(
+        "kustomization.yaml",
+        text,
+        &image("ghcr.io/acme/api-mirror:v2"),
+    )
         .expect_err("no newTag to set");
     assert!(
         matches!(err, TargetError::Unwritable { line: 3, .. }),
