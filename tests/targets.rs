@@ -1,9 +1,12 @@
 //! Finding the references to an image in a GitOps repository.
 //!
 //! Fixtures: `fixtures/targets/<case>/` holds input files under their real names, a
-//! `case.json` (`spec`: what the case shows, `image`: the pushed image, `targets`: the
-//! places expected, in file-name and source order) and `expected/<file>` for every
-//! input. For each input, `find_in_text` → `to_edits` → `yaml::apply` must produce exactly
+//! `case.json` (`spec`: what the case shows, `image`: the pushed image, `options`: the
+//! `tagbump image` flags that shape discovery, if any — `flux_policy`, `app_version`,
+//! `argocd_params` — and `targets`: the places expected, in file-name and source order,
+//! each with its kind and whether it is `pinned`) and `expected/<file>` for every
+//! input. Directories named `negative-*` hold a wrong edit that tagbump once made (or
+//! that a naive reading would make): their expected files show it is not made. For each input, `find_in_text` → `to_edits` → `yaml::apply` must produce exactly
 //! the expected bytes, with LF and with CRLF line endings, and running again on the
 //! result must find nothing left to change.
 
@@ -11,7 +14,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use tagbump::image::ImageRef;
-use tagbump::targets::{find_in_text, to_edits, yaml_files, Target, TargetError, TargetKind};
+use tagbump::targets::{
+    find_in_text, find_in_text_with, to_edits, yaml_files, FindOptions, FluxPolicy, Target,
+    TargetError, TargetKind,
+};
 use tagbump::yaml::{apply, EditOptions};
 
 #[derive(Deserialize)]
@@ -19,7 +25,32 @@ struct Case {
     #[allow(dead_code)]
     spec: String,
     image: String,
+    #[serde(default)]
+    options: CaseOptions,
     targets: Vec<ExpectedTarget>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CaseOptions {
+    flux_policy: Option<String>,
+    #[serde(default)]
+    app_version: bool,
+    #[serde(default)]
+    argocd_params: Vec<(String, Option<String>)>,
+}
+
+impl CaseOptions {
+    fn find_options(&self) -> FindOptions {
+        FindOptions {
+            flux_policy: self
+                .flux_policy
+                .as_deref()
+                .map(|p| FluxPolicy::parse(p).expect("valid flux_policy in case.json")),
+            app_version: self.app_version,
+            argocd_parameters: self.argocd_params.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize, Debug)]
@@ -30,6 +61,9 @@ struct ExpectedTarget {
     kind: String,
     /// A phrase the target's note must contain; no note expected when absent.
     note: Option<String>,
+    /// Whether the place named no tag or digest before.
+    #[serde(default)]
+    pinned: bool,
 }
 
 fn fixtures() -> PathBuf {
@@ -52,8 +86,16 @@ fn find(file: &str, text: &str, image: &ImageRef) -> Vec<Target> {
     find_in_text(file, text, image).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
+fn find_with(file: &str, text: &str, image: &ImageRef, options: &FindOptions) -> Vec<Target> {
+    find_in_text_with(file, text, image, options).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
 fn rewrite(file: &str, text: &str, image: &ImageRef) -> String {
-    let targets = find(file, text, image);
+    rewrite_with(file, text, image, &FindOptions::default())
+}
+
+fn rewrite_with(file: &str, text: &str, image: &ImageRef, options: &FindOptions) -> String {
+    let targets = find_with(file, text, image, options);
     apply(text, &to_edits(&targets), EditOptions::default())
         .unwrap_or_else(|e| panic!("{file}: the editor refused the targets: {e}"))
         .text
@@ -65,6 +107,7 @@ fn run_case(name: &str) {
         serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).expect("case.json"))
             .expect("valid case.json");
     let image = ImageRef::parse(&case.image).expect("valid image in case.json");
+    let options = case.options.find_options();
     let files = inputs(&dir);
     assert!(!files.is_empty(), "{name}: no input files");
 
@@ -73,16 +116,16 @@ fn run_case(name: &str) {
         let input = std::fs::read_to_string(dir.join(file)).expect("input");
         let expected = std::fs::read_to_string(dir.join("expected").join(file))
             .unwrap_or_else(|e| panic!("{name}: expected/{file}: {e}"));
-        let targets = find(file, &input, &image);
+        let targets = find_with(file, &input, &image, &options);
         found.extend(targets.iter().map(|t| (file.clone(), t.clone())));
 
-        let output = rewrite(file, &input, &image);
+        let output = rewrite_with(file, &input, &image, &options);
         assert_eq!(
             output, expected,
             "{name}/{file}: output differs from expected/{file}"
         );
 
-        let crlf = rewrite(file, &input.replace('\n', "\r\n"), &image);
+        let crlf = rewrite_with(file, &input.replace('\n', "\r\n"), &image, &options);
         assert_eq!(
             crlf,
             expected.replace('\n', "\r\n"),
@@ -91,7 +134,7 @@ fn run_case(name: &str) {
 
         // An emptied digest is no longer a place to write, so the second run may find
         // fewer places, but never new ones.
-        let again = find(file, &output, &image);
+        let again = find_with(file, &output, &image, &options);
         assert!(
             again.iter().all(|a| targets
                 .iter()
@@ -106,12 +149,18 @@ fn run_case(name: &str) {
 
     let actual: Vec<String> = found
         .iter()
-        .map(|(file, t)| format!("{file} #{} {} {}", t.document, t.path, t.kind))
+        .map(|(file, t)| {
+            let pinned = if t.pinned { " pinned" } else { "" };
+            format!("{file} #{} {} {}{pinned}", t.document, t.path, t.kind)
+        })
         .collect();
     let wanted: Vec<String> = case
         .targets
         .iter()
-        .map(|t| format!("{} #{} {} {}", t.file, t.document, t.path, t.kind))
+        .map(|t| {
+            let pinned = if t.pinned { " pinned" } else { "" };
+            format!("{} #{} {} {}{pinned}", t.file, t.document, t.path, t.kind)
+        })
         .collect();
     assert_eq!(actual, wanted, "{name}: targets");
     for ((file, target), expected) in found.iter().zip(&case.targets) {
@@ -165,6 +214,19 @@ fixture_cases! {
     docker_hub_names_are_normalised => "docker-hub-normalisation",
     near_misses_are_left_alone => "near-misses-unchanged",
     anchors_are_edited_once_and_merge_keys_are_followed => "anchors-and-merge-keys",
+    null_registry_is_no_registry_and_null_tag_is_a_place => "helm-null-registry-and-null-tag",
+    negative_null_registry_is_not_a_path => "negative-null-registry-is-not-a-path",
+    untagged_image_with_sibling_tag_writes_the_sibling => "helm-image-with-sibling-tag",
+    negative_sibling_tag_is_never_appended => "negative-sibling-tag-is-never-appended",
+    kustomize_new_name_is_the_effective_image => "kustomize-new-name-is-the-image",
+    negative_kustomize_name_replaced_by_new_name => "negative-kustomize-name-replaced-by-new-name",
+    untagged_image_string_is_pinned => "image-string-untagged-is-pinned",
+    flux_markers_of_the_image_policy => "flux-markers",
+    flux_policy_option_writes_exactly_its_fields => "flux-policy-option",
+    flux_digest_marker => "flux-digest-marker",
+    argocd_helm_values_string_values_object_and_parameters => "argocd-application-helm-values",
+    argocd_custom_parameter_names => "argocd-custom-parameter-names",
+    chart_app_version_when_asked => "chart-app-version",
 }
 
 // ---------------------------------------------------------------------------------------
