@@ -227,6 +227,14 @@ fixture_cases! {
     argocd_helm_values_string_values_object_and_parameters => "argocd-application-helm-values",
     argocd_custom_parameter_names => "argocd-custom-parameter-names",
     chart_app_version_when_asked => "chart-app-version",
+    workload_list_items => "workload-list",
+    workload_statefulset => "workload-statefulset",
+    workload_daemonset => "workload-daemonset",
+    workload_job => "workload-job",
+    workload_cronjob => "workload-cronjob",
+    workload_argo_rollout => "workload-argo-rollout",
+    workload_knative_service => "workload-knative-service",
+    workload_ephemeral_containers => "workload-ephemeral-containers",
 }
 
 // ---------------------------------------------------------------------------------------
