@@ -673,3 +673,129 @@ fn a_templated_tag_is_skipped_and_keeps_its_digest() {
     let targets = find("values.yaml", &text, &image("ghcr.io/acme/api:v2"));
     assert!(targets.is_empty(), "{targets:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 12 layouts, stated inline.
+
+#[test]
+fn helm_values_string_carries_its_inner_places_with_file_lines() {
+    let text = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    helm:\n      values: |\n        # api\n        image:\n          repository: ghcr.io/acme/api\n          tag: v1.4.2\n        sidecar:\n          image: ghcr.io/acme/api:v1.4.2\n";
+    let targets = find("app.yaml", text, &image("ghcr.io/acme/api:v1.5.0"));
+    assert_eq!(targets.len(), 1, "{targets:?}");
+    let t = &targets[0];
+    assert_eq!(t.path.to_string(), "spec.source.helm.values");
+    let inner: Vec<(String, TargetKind, usize, &str, &str)> = t
+        .within
+        .iter()
+        .map(|w| (w.path.to_string(), w.kind, w.line, w.old.as_str(), w.new.as_str()))
+        .collect();
+    assert_eq!(
+        inner,
+        vec![
+            ("image.tag".to_string(), TargetKind::HelmMap, 10, "v1.4.2", "v1.5.0"),
+            (
+                "sidecar.image".to_string(),
+                TargetKind::ImageString,
+                12,
+                "ghcr.io/acme/api:v1.4.2",
+                "ghcr.io/acme/api:v1.5.0"
+            ),
+        ]
+    );
+    assert_eq!(
+        t.new,
+        "# api\nimage:\n  repository: ghcr.io/acme/api\n  tag: v1.5.0\nsidecar:\n  image: ghcr.io/acme/api:v1.5.0\n"
+    );
+}
+
+#[test]
+fn a_helm_values_string_that_is_not_yaml_is_not_a_place() {
+    let text = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    helm:\n      values: \"image: [ghcr.io/acme/api:v1\"\n";
+    assert!(find("app.yaml", text, &image("ghcr.io/acme/api:v2")).is_empty());
+}
+
+#[test]
+fn a_digest_marker_without_a_digest_to_write_is_an_error_naming_the_line() {
+    let text = "images:\n  - name: api\n    newName: ghcr.io/acme/api # {\"$imagepolicy\": \"flux-system:api:name\"}\n    digest: sha256:3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d # {\"$imagepolicy\": \"flux-system:api:digest\"}\n";
+    let err = find_in_text("kustomization.yaml", text, &image("ghcr.io/acme/api:v2"))
+        .expect_err("no digest to write");
+    let message = err.to_string();
+    assert!(message.starts_with("kustomization.yaml:4:"), "{message}");
+    assert!(message.contains("flux-system:api:digest"), "{message}");
+}
+
+#[test]
+fn unknown_marker_suffixes_and_other_comments_are_not_markers() {
+    let text = "a: ghcr.io/acme/api:v1 # {\"$imagepolicy\": \"flux-system:api:sha\"}\nb: v1 # $imagepolicy flux-system:api:tag\nc: v1 # {\"$imagepolicy\": \"flux-system:api:tag\"}\n";
+    let new = image("ghcr.io/acme/api:v2");
+    // No whole or :name field names the image, so policy api is not selected.
+    assert!(find("x.yaml", text, &new).is_empty());
+    // Named on the command line, only the well-formed :tag marker counts.
+    let options = FindOptions {
+        flux_policy: Some(FluxPolicy::parse("flux-system:api").expect("policy")),
+        ..FindOptions::default()
+    };
+    let targets = find_with("x.yaml", text, &new, &options);
+    let paths: Vec<String> = targets.iter().map(|t| t.path.to_string()).collect();
+    assert_eq!(paths, vec!["c"]);
+}
+
+#[test]
+fn flux_policies_are_namespace_and_name() {
+    let policy = FluxPolicy::parse("flux-system:api").expect("valid");
+    assert_eq!(
+        (policy.namespace(), policy.name(), policy.to_string().as_str()),
+        ("flux-system", "api", "flux-system:api")
+    );
+    for bad in ["api", ":api", "flux-system:", "a:b:tag", "a b:c", ""] {
+        let err = FluxPolicy::parse(bad).expect_err(bad);
+        assert!(err.to_string().contains("NAMESPACE:NAME"), "{err}");
+    }
+}
+
+#[test]
+fn app_version_is_a_place_only_when_asked_for() {
+    let text = "apiVersion: v2\nname: api\nappVersion: 1.4.2\n";
+    let new = image("ghcr.io/acme/api:1.5.0");
+    assert!(find("charts/api/Chart.yaml", text, &new).is_empty());
+    let options = FindOptions {
+        app_version: true,
+        ..FindOptions::default()
+    };
+    let targets = find_with("charts/api/Chart.yaml", text, &new, &options);
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].kind, TargetKind::AppVersion);
+    // "1.5.0" stays a string: plain is fine, it is not a YAML 1.1 number.
+    assert_eq!(
+        rewrite_with("charts/api/Chart.yaml", text, &new, &options),
+        "apiVersion: v2\nname: api\nappVersion: 1.5.0\n"
+    );
+    // Only Chart.yaml has an appVersion to set.
+    assert!(find_with("values.yaml", text, &new, &options).is_empty());
+}
+
+#[test]
+fn target_kinds_have_their_report_names() {
+    let names: Vec<String> = [
+        TargetKind::HelmMap,
+        TargetKind::Kustomize,
+        TargetKind::ImageString,
+        TargetKind::FluxMarker,
+        TargetKind::ArgoCdParameter,
+        TargetKind::AppVersion,
+    ]
+    .iter()
+    .map(|k| format!("{k}={}", serde_json::to_string(k).expect("json")))
+    .collect();
+    assert_eq!(
+        names,
+        vec![
+            "helm-map=\"helm-map\"",
+            "kustomize=\"kustomize\"",
+            "image-string=\"image-string\"",
+            "flux-marker=\"flux-marker\"",
+            "argocd-parameter=\"argocd-parameter\"",
+            "app-version=\"app-version\"",
+        ]
+    );
+}
