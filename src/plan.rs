@@ -434,15 +434,14 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                     Err(e) => return Err(relative_file_error(root, e).into()),
                 };
                 let name = relative(root, &path).display().to_string();
-                let found =
-                    match targets::find_in_text_with(&name, &text, image, &options.find) {
-                        Ok(found) => found,
-                        Err(e) if !is_explicit => {
-                            skipped.push((relative(root, &path), e.to_string()));
-                            continue;
-                        }
-                        Err(e) => return Err(e.into()),
-                    };
+                let found = match targets::find_in_text_with(&name, &text, image, &options.find) {
+                    Ok(found) => found,
+                    Err(e) if !is_explicit => {
+                        skipped.push((relative(root, &path), e.to_string()));
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 if !found.is_empty() {
                     hits.push((path, text, found, is_explicit));
                 }
@@ -450,9 +449,11 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
             keep_app_versions_of_matching_charts(&mut hits);
             for (path, text, found, _) in hits {
                 let name = relative(root, &path).display().to_string();
-                notes.extend(found.iter().filter_map(|t| {
-                    t.note.as_ref().map(|n| format!("{name}:{}: {n}", t.line))
-                }));
+                notes.extend(
+                    found
+                        .iter()
+                        .filter_map(|t| t.note.as_ref().map(|n| format!("{name}:{}: {n}", t.line))),
+                );
                 let edits = targets::to_edits(&found);
                 let outcome = crate::yaml::apply(&text, &edits, edit_options).map_err(|error| {
                     FileError::Edit {

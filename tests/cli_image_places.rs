@@ -69,7 +69,8 @@ fn places(report: &Value) -> Vec<String> {
 const VALUES: &str = "image:\n  registry: null\n  repository: ghcr.io/acme/api\n  tag: v1.4.2\nexporter:\n  image: ghcr.io/acme/api\n  tag: v1.4.2\n";
 const KUSTOMIZATION: &str =
     "images:\n  - name: api\n    newName: ghcr.io/acme/api\n    newTag: v1.4.2\n";
-const POD: &str = "kind: Pod\nspec:\n  containers:\n    - name: api\n      image: ghcr.io/acme/api\n";
+const POD: &str =
+    "kind: Pod\nspec:\n  containers:\n    - name: api\n      image: ghcr.io/acme/api\n";
 const FLUX: &str = "runner: ghcr.io/acme/api:v1.4.2 # {\"$imagepolicy\": \"flux-system:api\"}\n";
 const APP: &str = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    helm:\n      parameters:\n        - name: image.repository\n          value: ghcr.io/acme/api\n        - name: image.tag\n          value: v1.4.2\n";
 const CHART: &str = "apiVersion: v2\nname: api\nversion: 1.0.0\nappVersion: v1.4.2\n";
@@ -109,11 +110,9 @@ fn json_output_names_the_kind_of_every_place_and_pinned_strings() {
         ]
     );
     assert!(
-        report["notes"]
-            .as_array()
-            .expect("notes")
-            .iter()
-            .any(|n| n.as_str().is_some_and(|n| n.starts_with("pod.yaml:5: pinned"))),
+        report["notes"].as_array().expect("notes").iter().any(|n| n
+            .as_str()
+            .is_some_and(|n| n.starts_with("pod.yaml:5: pinned"))),
         "{report}"
     );
     // A dry run: nothing written.
@@ -124,7 +123,10 @@ fn json_output_names_the_kind_of_every_place_and_pinned_strings() {
 #[test]
 fn dry_run_text_shows_the_kind_next_to_each_change() {
     let dir = tree(&[("pod.yaml", POD), ("values.yaml", VALUES)]);
-    let out = tagbump(dir.path(), &["image", "ghcr.io/acme/api:v1.5.0", "--dry-run"]);
+    let out = tagbump(
+        dir.path(),
+        &["image", "ghcr.io/acme/api:v1.5.0", "--dry-run"],
+    );
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     for line in [
@@ -145,7 +147,10 @@ fn app_version_is_written_only_for_charts_whose_values_refer_to_the_image() {
         ("charts/web/Chart.yaml", CHART),
         ("charts/web/values.yaml", other_values),
     ]);
-    let out = tagbump(dir.path(), &["image", "ghcr.io/acme/api:v1.5.0", "--app-version"]);
+    let out = tagbump(
+        dir.path(),
+        &["image", "ghcr.io/acme/api:v1.5.0", "--app-version"],
+    );
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let read = |rel: &str| std::fs::read_to_string(dir.path().join(rel)).expect("read");
     assert_eq!(
@@ -156,7 +161,10 @@ fn app_version_is_written_only_for_charts_whose_values_refer_to_the_image() {
     assert_eq!(read("charts/web/values.yaml"), other_values);
 
     // Without the flag, appVersion is not a place.
-    let dir = tree(&[("charts/api/Chart.yaml", CHART), ("charts/api/values.yaml", VALUES)]);
+    let dir = tree(&[
+        ("charts/api/Chart.yaml", CHART),
+        ("charts/api/values.yaml", VALUES),
+    ]);
     let out = tagbump(dir.path(), &["image", "ghcr.io/acme/api:v1.5.0"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(

@@ -325,7 +325,7 @@ fn kustomization_entry_without_new_tag_is_an_error_that_says_what_to_add() {
         text,
         &image("ghcr.io/acme/api-mirror:v2"),
     )
-        .expect_err("no newTag to set");
+    .expect_err("no newTag to set");
     assert!(
         matches!(err, TargetError::Unwritable { line: 3, .. }),
         "{err:?}"
@@ -687,12 +687,26 @@ fn helm_values_string_carries_its_inner_places_with_file_lines() {
     let inner: Vec<(String, TargetKind, usize, &str, &str)> = t
         .within
         .iter()
-        .map(|w| (w.path.to_string(), w.kind, w.line, w.old.as_str(), w.new.as_str()))
+        .map(|w| {
+            (
+                w.path.to_string(),
+                w.kind,
+                w.line,
+                w.old.as_str(),
+                w.new.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         inner,
         vec![
-            ("image.tag".to_string(), TargetKind::HelmMap, 10, "v1.4.2", "v1.5.0"),
+            (
+                "image.tag".to_string(),
+                TargetKind::HelmMap,
+                10,
+                "v1.4.2",
+                "v1.5.0"
+            ),
             (
                 "sidecar.image".to_string(),
                 TargetKind::ImageString,
@@ -715,13 +729,26 @@ fn a_helm_values_string_that_is_not_yaml_is_not_a_place() {
 }
 
 #[test]
-fn a_digest_marker_without_a_digest_to_write_is_an_error_naming_the_line() {
-    let text = "images:\n  - name: api\n    newName: ghcr.io/acme/api # {\"$imagepolicy\": \"flux-system:api:name\"}\n    digest: sha256:3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d # {\"$imagepolicy\": \"flux-system:api:digest\"}\n";
-    let err = find_in_text("kustomization.yaml", text, &image("ghcr.io/acme/api:v2"))
-        .expect_err("no digest to write");
-    let message = err.to_string();
-    assert!(message.starts_with("kustomization.yaml:4:"), "{message}");
-    assert!(message.contains("flux-system:api:digest"), "{message}");
+fn a_digest_marker_is_emptied_when_the_new_image_has_no_digest() {
+    let text = "images:\n  - name: api\n    newName: ghcr.io/acme/api # {\"$imagepolicy\": \"flux-system:api:name\"}\n    newTag: v1 # {\"$imagepolicy\": \"flux-system:api:tag\"}\n    digest: sha256:3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d # {\"$imagepolicy\": \"flux-system:api:digest\"}\n";
+    let new = image("ghcr.io/acme/api:v2");
+    let targets = find("kustomization.yaml", text, &new);
+    let digest = targets.last().expect("digest target");
+    assert_eq!(
+        (digest.path.to_string(), digest.new.as_str()),
+        ("images[0].digest".to_string(), "")
+    );
+    assert!(
+        digest
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("dropped the old digest")),
+        "{digest:?}"
+    );
+    assert_eq!(
+        rewrite("kustomization.yaml", text, &new),
+        "images:\n  - name: api\n    newName: ghcr.io/acme/api # {\"$imagepolicy\": \"flux-system:api:name\"}\n    newTag: v2 # {\"$imagepolicy\": \"flux-system:api:tag\"}\n    digest: \"\" # {\"$imagepolicy\": \"flux-system:api:digest\"}\n"
+    );
 }
 
 #[test]
@@ -744,7 +771,11 @@ fn unknown_marker_suffixes_and_other_comments_are_not_markers() {
 fn flux_policies_are_namespace_and_name() {
     let policy = FluxPolicy::parse("flux-system:api").expect("valid");
     assert_eq!(
-        (policy.namespace(), policy.name(), policy.to_string().as_str()),
+        (
+            policy.namespace(),
+            policy.name(),
+            policy.to_string().as_str()
+        ),
         ("flux-system", "api", "flux-system:api")
     );
     for bad in ["api", ":api", "flux-system:", "a:b:tag", "a b:c", ""] {

@@ -35,9 +35,8 @@ pub fn run(command: Command) -> ExitCode {
         }
         Command::Image(a) => {
             let find = find_options(&a);
-            let result = image_request(&a).and_then(|request| {
-                execute(&request, &a.common, false, find, &env, &mut report)
-            });
+            let result = image_request(&a)
+                .and_then(|request| execute(&request, &a.common, false, find, &env, &mut report));
             finish(result, report, &a.common, &env)
         }
         Command::Set(a) => {

@@ -50,7 +50,11 @@ impl<'a> Scan<'a, '_> {
 
     /// Rule 4: `helm.parameters`, `helm.values` and `kustomize.images` of an Argo CD
     /// source. (`helm.valuesObject` is a map like any values file: the walk finds it.)
-    pub(super) fn argocd_source(&mut self, source: &'a Node, path: &KeyPath) -> Result<(), TargetError> {
+    pub(super) fn argocd_source(
+        &mut self,
+        source: &'a Node,
+        path: &KeyPath,
+    ) -> Result<(), TargetError> {
         if let Some(helm) = source.get("helm") {
             let helm_path = path.child(key("helm"));
             self.helm_parameters(helm, &helm_path)?;
@@ -209,11 +213,14 @@ impl<'a> Scan<'a, '_> {
         }
         let edited = crate::yaml::apply(&scalar.value, &to_edits(&inner), EditOptions::default())
             .map_err(|e| {
-                self.unwritable(
-                    node,
-                    format!("{path} holds values that refer to image {}, but they cannot be edited: {e}", self.image.familiar_name()),
-                )
-            })?;
+            self.unwritable(
+                node,
+                format!(
+                    "{path} holds values that refer to image {}, but they cannot be edited: {e}",
+                    self.image.familiar_name()
+                ),
+            )
+        })?;
         // Lines inside a block scalar follow its header line; a quoted string is one
         // place in the file.
         let outer = self.line(node);
@@ -224,7 +231,11 @@ impl<'a> Scan<'a, '_> {
         let kind = inner[0].kind;
         let notes: Vec<String> = inner
             .iter()
-            .filter_map(|t| t.note.as_ref().map(|n| format!("{} (in {path}): {n}", t.path)))
+            .filter_map(|t| {
+                t.note
+                    .as_ref()
+                    .map(|n| format!("{} (in {path}): {n}", t.path))
+            })
             .collect();
         let extra = Extra {
             note: (!notes.is_empty()).then(|| notes.join("; ")),

@@ -10,7 +10,9 @@
 //! ```
 //!
 //! `NS:POLICY` marks a whole reference, `NS:POLICY:name` the repository name,
-//! `NS:POLICY:tag` the tag and `NS:POLICY:digest` the digest. tagbump writes the
+//! `NS:POLICY:tag` the tag and `NS:POLICY:digest` the digest. A `:digest` field gets
+//! the pushed image's digest; when it has none, an old digest is emptied (with a note),
+//! since it would keep deploying the previous content. tagbump writes the
 //! pushed image into the fields of a policy when one of the policy's whole-reference or
 //! `:name` fields in the file names the image; with `--flux-policy NS:POLICY`, exactly
 //! the fields of that policy, whatever they hold, and no other place.
@@ -25,7 +27,7 @@ use crate::image::ImageRef;
 use crate::yaml::model::{Document, Node, NodeKind, ScalarStyle};
 use crate::yaml::{KeyPath, Segment};
 
-use super::scan::{key, Extra, Scan};
+use super::scan::{dropped_digest, key, Scan};
 use super::{FindOptions, TargetError, TargetKind};
 
 /// A Flux `ImagePolicy`, `namespace:name`.
@@ -49,7 +51,9 @@ impl FluxPolicy {
         let bad = || FluxPolicyError(s.to_string());
         let (namespace, name) = s.split_once(':').ok_or_else(bad)?;
         let part_ok = |p: &str| {
-            !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-.".contains(c))
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.".contains(c))
         };
         if !part_ok(namespace) || !part_ok(name) {
             return Err(bad());
@@ -252,22 +256,18 @@ impl<'a> Scan<'a, '_> {
                         self.set(kind, m.node, m.path.clone(), tag.to_string(), None)?;
                     }
                 }
-                Field::Digest => {
-                    let Some(digest) = self.image.digest() else {
-                        return Err(self.unwritable(
-                            m.node,
-                            format!(
-                                "{} is marked with policy {}:digest but the image {} has no \
-                                 digest; give IMAGE:TAG@sha256:… to write it",
-                                m.path,
-                                m.policy,
-                                self.image
-                            ),
-                        ));
-                    };
-                    let extra = Extra::default();
-                    self.set_with(kind, m.node, m.path.clone(), digest.to_string(), extra)?;
-                }
+                Field::Digest => match self.image.digest() {
+                    Some(digest) => {
+                        self.set(kind, m.node, m.path.clone(), digest.to_string(), None)?;
+                    }
+                    // The old digest pinned the previous content and would override
+                    // the new tag, as next to a Helm map's tag: it goes, with a note.
+                    None if !value.trim().is_empty() => {
+                        let note = Some(dropped_digest(&value));
+                        self.set(kind, m.node, m.path.clone(), String::new(), note)?;
+                    }
+                    None => {}
+                },
             }
         }
         Ok(())

@@ -62,10 +62,9 @@ pub(super) fn templated(value: &str) -> bool {
 /// string: a `registry` written so means "no registry".
 pub(super) fn null_or_empty(node: &Node) -> bool {
     match &node.kind {
-        NodeKind::Scalar(scalar) if scalar.style == ScalarStyle::Plain => matches!(
-            scalar.value.trim(),
-            "" | "~" | "null" | "Null" | "NULL"
-        ),
+        NodeKind::Scalar(scalar) if scalar.style == ScalarStyle::Plain => {
+            matches!(scalar.value.trim(), "" | "~" | "null" | "Null" | "NULL")
+        }
         NodeKind::Scalar(scalar) => scalar.value.trim().is_empty(),
         _ => false,
     }
@@ -472,7 +471,6 @@ impl<'a> Scan<'a, '_> {
         }
         Ok(wrote)
     }
-
 }
 
 pub(super) fn dropped_digest(old: &str) -> String {

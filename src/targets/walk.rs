@@ -62,8 +62,8 @@ impl<'a> Scan<'a, '_> {
         let Some((new, note)) = self.retag(value) else {
             return Ok(());
         };
-        let pinned = split_image_string(value)
-            .is_some_and(|raw| raw.tag.is_none() && raw.digest.is_none());
+        let pinned =
+            split_image_string(value).is_some_and(|raw| raw.tag.is_none() && raw.digest.is_none());
         let note = if pinned {
             Some(format!(
                 "pinned: {value} named no tag (Kubernetes pulls it as :latest); it now names {new}"
@@ -151,7 +151,9 @@ impl<'a> Scan<'a, '_> {
             .find(|k| map.get(k).is_some())
             .unwrap_or("digest");
         let tag = map.get(tag_key).map(|n| (n, path.child(key(tag_key))));
-        let digest = map.get(digest_key).map(|n| (n, path.child(key(digest_key))));
+        let digest = map
+            .get(digest_key)
+            .map(|n| (n, path.child(key(digest_key))));
         let what = format!("the map at {}", display_path(path));
         self.tag_and_digest(
             TargetKind::HelmMap,
