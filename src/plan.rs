@@ -6,7 +6,9 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::image::{split_image_string, ImageRef};
 use crate::policy::{PolicyError, TagPolicy};
-use crate::targets::{self, FindOptions, Target, TargetError, TargetKind};
+use crate::targets::{FindOptions, Target, TargetError, TargetKind};
+
+mod image;
 use crate::yaml::file::{edit_file, FileEdit, FileError};
 use crate::yaml::{Edit, EditOptions};
 
@@ -398,87 +400,15 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
             }
         }
         Request::Image { image, paths } => {
-            let given: Vec<PathBuf> = if paths.is_empty() {
-                vec![PathBuf::from(".")]
-            } else {
-                paths.clone()
-            };
-            // A path given that is not a directory is read as a file, whatever it is:
-            // a FIFO or device named on the command line is an error, not a skip.
-            let mut explicit = Vec::new();
-            for p in &given {
-                let resolved = resolve_inside(root, p)?;
-                if !resolved.is_dir() {
-                    explicit.push(resolved);
-                }
-            }
-            let found = targets::find_yaml_files(root, &given)?;
-            skipped.extend(
-                found
-                    .skipped
-                    .into_iter()
-                    .map(|(path, reason)| (relative(root, &path), reason)),
-            );
-            let candidates = found.files;
-            let searched = candidates.len();
-            let mut hits: Vec<(PathBuf, String, Vec<Target>, bool)> = Vec::new();
-            for path in candidates {
-                let path = path.canonicalize().unwrap_or(path);
-                let is_explicit = explicit.contains(&path);
-                let text = match crate::yaml::file::read_text(&path) {
-                    Ok(t) => t,
-                    Err(e) if !is_explicit => {
-                        skipped.push((relative(root, &path), e.to_string()));
-                        continue;
-                    }
-                    Err(e) => return Err(relative_file_error(root, e).into()),
-                };
-                let name = relative(root, &path).display().to_string();
-                let found = match targets::find_in_text_with(&name, &text, image, &options.find) {
-                    Ok(found) => found,
-                    Err(e) if !is_explicit => {
-                        skipped.push((relative(root, &path), e.to_string()));
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                if !found.is_empty() {
-                    hits.push((path, text, found, is_explicit));
-                }
-            }
-            keep_app_versions_of_matching_charts(&mut hits);
-            for (path, text, found, _) in hits {
-                let name = relative(root, &path).display().to_string();
-                notes.extend(
-                    found
-                        .iter()
-                        .filter_map(|t| t.note.as_ref().map(|n| format!("{name}:{}: {n}", t.line))),
-                );
-                let edits = targets::to_edits(&found);
-                let outcome = crate::yaml::apply(&text, &edits, edit_options).map_err(|error| {
-                    FileError::Edit {
-                        path: relative(root, &path),
-                        error,
-                    }
-                })?;
-                files.push(FileEdit {
-                    path,
-                    original: text,
-                    outcome,
-                });
-                found_targets.push(found);
-            }
-            if files.is_empty() {
-                return Err(PlanError::ImageNotFound {
-                    image: image.familiar_name(),
-                    paths: given
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    searched,
-                });
-            }
+            (files, found_targets) = image::image_files(
+                root,
+                image,
+                paths,
+                options,
+                edit_options,
+                &mut skipped,
+                &mut notes,
+            )?;
         }
     }
     let mut records = Vec::new();
@@ -541,24 +471,6 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
         skipped,
         notes,
     })
-}
-
-/// `appVersion` places count only for a chart whose own files refer to the image: a
-/// `Chart.yaml` keeps its `app-version` target when it was named on the command line
-/// or another file in its directory (its `values.yaml`) has a target.
-fn keep_app_versions_of_matching_charts(hits: &mut Vec<(PathBuf, String, Vec<Target>, bool)>) {
-    let referring: Vec<PathBuf> = hits
-        .iter()
-        .filter(|(_, _, found, _)| found.iter().any(|t| t.kind != TargetKind::AppVersion))
-        .filter_map(|(path, _, _, _)| path.parent().map(Path::to_path_buf))
-        .collect();
-    for (path, _, found, explicit) in hits.iter_mut() {
-        let chart_dir = path.parent().map(Path::to_path_buf);
-        if !*explicit && !chart_dir.is_some_and(|d| referring.contains(&d)) {
-            found.retain(|t| t.kind != TargetKind::AppVersion);
-        }
-    }
-    hits.retain(|(_, _, found, _)| !found.is_empty());
 }
 
 #[cfg(test)]
