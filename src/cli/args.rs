@@ -28,8 +28,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Update every reference to an image (Helm values, kustomizations, manifests,
-    /// .argocd-source-<app>.yaml) under the given paths — no key paths needed.
+    /// Update every reference to an image (Helm values, kustomizations, manifests, Argo CD
+    /// Applications and .argocd-source-<app>.yaml, Flux image policy markers) under the
+    /// given paths — no key paths needed.
     ///
     /// Example: tagbump image ghcr.io/acme/api:v1.5.0 apps/api
     Image(ImageArgs),
