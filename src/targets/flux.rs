@@ -2,7 +2,8 @@
 //!
 //! Flux's image-automation-controller (Setters strategy) updates a field whose line
 //! ends with a marker comment naming an `ImagePolicy`
-//! (<https://fluxcd.io/flux/guides/image-update/#configure-image-update-for-custom-resources>):
+//! (<https://fluxcd.io/flux/guides/image-update/>; the controller's own `testdata/setters`
+//! files mark `newName`, `newTag` and `newDigest` this way):
 //!
 //! ```yaml
 //! image: ghcr.io/acme/api:v1.4.2 # {"$imagepolicy": "flux-system:api"}
