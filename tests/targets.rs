@@ -806,6 +806,39 @@ fn app_version_is_a_place_only_when_asked_for() {
 }
 
 #[test]
+fn an_untagged_argocd_kustomize_image_is_pinned_too() {
+    let text = "kustomize:\n  images:\n  - ghcr.io/acme/api\n  - old/api=ghcr.io/acme/api:v1\n";
+    let targets = find(
+        ".argocd-source-api.yaml",
+        text,
+        &image("ghcr.io/acme/api:v2"),
+    );
+    let seen: Vec<(String, &str, bool)> = targets
+        .iter()
+        .map(|t| (t.path.to_string(), t.new.as_str(), t.pinned))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "kustomize.images[0]".to_string(),
+                "ghcr.io/acme/api:v2",
+                true
+            ),
+            (
+                "kustomize.images[1]".to_string(),
+                "old/api=ghcr.io/acme/api:v2",
+                false
+            ),
+        ]
+    );
+    assert!(targets[0]
+        .note
+        .as_deref()
+        .is_some_and(|n| n.starts_with("pinned:")));
+}
+
+#[test]
 fn target_kinds_have_their_report_names() {
     let names: Vec<String> = [
         TargetKind::HelmMap,

@@ -177,16 +177,31 @@ impl<'a> Scan<'a, '_> {
                 continue;
             }
             let (new_reference, note) = self.compose(&raw);
+            // `nginx` alone names no tag (kustomize keeps the resources' own): it is
+            // pinned to the new one, and the report says so.
+            let pinned = raw.tag.is_none() && raw.digest.is_none();
+            let note = if pinned {
+                Some(format!(
+                    "pinned: {value} named no tag; it now names {new_reference}"
+                ))
+            } else {
+                note
+            };
             let new = match old_name {
                 Some(old) => format!("{old}={new_reference}"),
                 None => new_reference,
             };
-            self.set(
+            let extra = Extra {
+                note,
+                pinned,
+                ..Extra::default()
+            };
+            self.set_with(
                 TargetKind::Kustomize,
                 item,
                 path.child(Segment::Index(i)),
                 new,
-                note,
+                extra,
             )?;
         }
         Ok(())

@@ -36,7 +36,7 @@
 //!    the pairs named in [`FindOptions::argocd_parameters`]), `helm.valuesObject`
 //!    (Helm maps and image strings as above) and `helm.values` (a YAML string: edited
 //!    inside, byte for byte, see [`Target::within`]) and `kustomize.images`
-//!    (`kustomize`) of Argo CD Image Updater's `.argocd-source-<app>.yaml` files, and of
+//!    (`kustomize`; matched on the image after `=`, an untagged item is pinned) of Argo CD Image Updater's `.argocd-source-<app>.yaml` files, and of
 //!    the `spec.source` / `spec.sources[*]` of Argo CD `Application` manifests.
 //! 5. **Flux image automation markers** (`flux-marker`): a field followed on its line
 //!    by `# {"$imagepolicy": "NS:POLICY"}` (the whole reference) or
