@@ -145,10 +145,16 @@ pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result
     }
     for c in &report.changes {
         let old = c.old.as_deref().unwrap_or("(new)");
+        // Why the place was touched (`image` runs): the kind, and whether it was pinned.
+        let why = match (c.kind, c.pinned) {
+            (Some(kind), true) => format!("  ({kind}, pinned)"),
+            (Some(kind), false) => format!("  ({kind})"),
+            (None, _) => String::new(),
+        };
         if c.changed {
             writeln!(
                 out,
-                "{}:{}  {}  {} → {}",
+                "{}:{}  {}  {} → {}{why}",
                 c.file.display(),
                 c.line,
                 c.path,
@@ -158,7 +164,7 @@ pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result
         } else {
             writeln!(
                 out,
-                "{}:{}  {}  {} (unchanged)",
+                "{}:{}  {}  {} (unchanged){why}",
                 c.file.display(),
                 c.line,
                 c.path,
