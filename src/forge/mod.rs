@@ -39,6 +39,8 @@ mod github;
 pub mod github_app;
 mod github_repo;
 mod gitlab;
+mod gitlab_http;
+mod gitlab_mr;
 mod gitlab_repo;
 mod options;
 mod repo_id;
