@@ -3,21 +3,20 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use super::args::{CommonArgs, ViaArg};
+use super::args::{CommonArgs, MergeMethodArg, ViaArg};
 use super::failure::invalid_input;
 use super::output::{self, Report};
 use super::run::{
-    context_for, default_subject, existing_file, forge_kind, retry_policy, sparse_paths, timeouts,
-    Job,
+    context_for, default_subject, existing_file, forge_kind, forge_options, retry_policy,
+    sparse_paths, timeouts, Job,
 };
 use super::tokens::Tokens;
 use tagbump::ci::Pipeline;
 use tagbump::credentials;
-use tagbump::forge::{self, ChangeLine, ForgeKind, PullRequestSpec, RepoId};
+use tagbump::forge::{self, ChangeLine, ForgeKind, MergeMethod, PullRequestSpec, RepoId};
 use tagbump::git::{self, ApplyResult, Auth, RemoteSpec, WriteBackOptions, WriteBackOutcome};
 use tagbump::land::api::ApiRepo;
 use tagbump::land::api_lander::{self, ApiLandError, ApiWriteBack};
@@ -107,6 +106,12 @@ pub(super) fn remote(
         assignees: common.pr.assignees.clone(),
         draft: common.pr.draft,
         auto_merge: common.pr.auto_merge,
+        merge_method: common.pr.merge_method.map(|m| match m {
+            MergeMethodArg::Merge => MergeMethod::Merge,
+            MergeMethodArg::Squash => MergeMethod::Squash,
+            MergeMethodArg::Rebase => MergeMethod::Rebase,
+        }),
+        head_sha: outcome.commit.clone(),
         supersede_prefix: common
             .pr
             .close_superseded
@@ -128,6 +133,8 @@ pub(super) fn remote(
         url: pr.url.clone(),
         created: pr.created,
         closed_superseded: pr.closed_superseded.clone(),
+        deleted_branches: pr.deleted_branches.clone(),
+        merged: pr.merged,
     });
     Ok(())
 }
@@ -227,14 +234,7 @@ fn api_repo(
     else {
         return Ok(None);
     };
-    let options = forge::ConnectOptions {
-        log: Arc::new(|line| eprintln!("tagbump: {line}")),
-        timeouts: forge::Timeouts {
-            deadline: Some(std::time::Instant::now() + common.git.timeout),
-            ..forge::Timeouts::default()
-        },
-        ..forge::ConnectOptions::default()
-    };
+    let options = forge_options(common);
     let repo = match kind {
         ForgeKind::GitHub => forge::github_repo(&api, &repo, &token, &options),
         ForgeKind::GitLab => forge::gitlab_repo(&api, &repo, &token, &options),
@@ -271,14 +271,7 @@ fn pr_forge(
         .for_destination(&api)?
         .map(|c| c.token)
         .ok_or_else(|| invalid_input(format!("--pr needs an API token for {shown_api}: set TAGBUMP_TOKEN, GITHUB_TOKEN or GITLAB_TOKEN (each only for its own forge's host), name one with --token-env, or use a GitHub App (--github-app-id)")))?;
-    let options = forge::ConnectOptions {
-        log: Arc::new(|line| eprintln!("tagbump: {line}")),
-        timeouts: forge::Timeouts {
-            deadline: Some(std::time::Instant::now() + common.git.timeout),
-            ..forge::Timeouts::default()
-        },
-        ..forge::ConnectOptions::default()
-    };
+    let options = forge_options(common);
     let client = forge::connect_with(kind, &api, &token, &options)
         .with_context(|| format!("cannot connect to the {kind} API at {shown_api}"))?;
     Ok((client, repo))

@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::gitlab_http::{classify, classify_transport, object_message, status_failure};
 pub(crate) use super::gitlab_http::{Http, HttpError};
 use super::{
-    error_chain, excerpt, ConnectOptions, Failure, ForgeError, Retrier, RetryPolicy, Sleeper,
+    encode_component, error_chain, excerpt, ConnectOptions, Failure, ForgeError, Retrier, RetryPolicy, Sleeper,
 };
 use crate::secret::Secret;
 
@@ -33,7 +33,7 @@ pub struct GitLab {
     pub(crate) client: Http,
     pub(crate) api_base: String,
     pub(crate) token: Secret,
-    retrier: Retrier,
+    pub(super) retrier: Retrier,
 }
 
 impl fmt::Debug for GitLab {
@@ -109,6 +109,8 @@ impl GitLab {
             sleeper: options.sleeper.clone(),
             api_base: api_base.clone(),
             deadline: options.timeouts.deadline,
+            secondary_wait: options.secondary_rate_limit_wait,
+            log: options.log.clone(),
         };
         let client = Http::new(rest_url, token, options.timeouts).map_err(|e| {
             ForgeError::Config(format!(
@@ -156,12 +158,35 @@ impl GitLab {
         url: &str,
         what: &str,
     ) -> Result<http::Response<Bytes>, ForgeError> {
+        self.raw_form(method, url, what, &[])
+    }
+
+    /// Like [`GitLab::raw`] with a form body (`application/x-www-form-urlencoded`,
+    /// as the `gitlab` crate sends), for parameters the crate does not know yet.
+    pub(crate) fn raw_form(
+        &self,
+        method: http::Method,
+        url: &str,
+        what: &str,
+        form: &[(&str, String)],
+    ) -> Result<http::Response<Bytes>, ForgeError> {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+            .collect::<Vec<_>>()
+            .join("&");
         self.retrier
             .run(|| {
-                let request = http::Request::builder().method(method.clone()).uri(url);
+                let mut request = http::Request::builder().method(method.clone()).uri(url);
+                if !form.is_empty() {
+                    request = request.header(
+                        http::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    );
+                }
                 let response = self
                     .client
-                    .send(request, Vec::new())
+                    .send(request, body.clone().into_bytes())
                     .map_err(|e| classify_transport(e, &self.api_base, what))?;
                 let status = response.status().as_u16();
                 if (200..300).contains(&status) {
