@@ -16,8 +16,8 @@ use octocrab::Octocrab;
 use serde_json::Value;
 
 use super::{
-    error_chain, excerpt, host_of, origin_of, redirect_target, wait_until, ConnectOptions,
-    Failure, ForgeError, Retrier, RetryPolicy, Sleeper, Timeouts,
+    error_chain, excerpt, host_of, origin_of, redirect_target, wait_until, ConnectOptions, Failure,
+    ForgeError, Retrier, RetryPolicy, Sleeper, Timeouts,
 };
 use crate::secret::Secret;
 
@@ -212,7 +212,6 @@ impl GitHub {
             .redacted(&self.token)
         })
     }
-
 }
 
 /// Where GitHub's GraphQL endpoint `…/graphql` lives for a REST API base: the same

@@ -21,14 +21,16 @@ use serde_json::Value;
 use super::gitlab_http::{classify, classify_transport, object_message, status_failure};
 pub(crate) use super::gitlab_http::{Http, HttpError};
 use super::{
-    encode_component, error_chain, excerpt, ConnectOptions, Failure, ForgeError, Retrier, RetryPolicy, Sleeper,
+    encode_component, error_chain, excerpt, ConnectOptions, Failure, ForgeError, Retrier,
+    RetryPolicy, Sleeper,
 };
 use crate::secret::Secret;
 
 pub(super) const NOT_FOUND_HINT: &str =
     "GitLab also answers 404 when the token has no access to a private project";
 
-/// A GitLab connection using `PRIVATE-TOKEN` authentication.
+/// A GitLab connection using `PRIVATE-TOKEN` authentication (`JOB-TOKEN` for a CI/CD
+/// job token, see [`ConnectOptions::gitlab_job_token`]).
 pub struct GitLab {
     pub(crate) client: Http,
     pub(crate) api_base: String,
@@ -69,6 +71,10 @@ impl GitLab {
         options: &ConnectOptions,
     ) -> Result<GitLab, ForgeError> {
         let gitlab = GitLab::unchecked(api_base, token, options)?;
+        if options.gitlab_job_token {
+            // A job token cannot read `/user`; its first real call checks it.
+            return Ok(gitlab);
+        }
         let check = CurrentUser::builder().build().map_err(config)?;
         gitlab.query::<Value, _>(&check)?;
         Ok(gitlab)
@@ -112,13 +118,14 @@ impl GitLab {
             secondary_wait: options.secondary_rate_limit_wait,
             log: options.log.clone(),
         };
-        let client = Http::new(rest_url, token, options.timeouts).map_err(|e| {
-            ForgeError::Config(format!(
-                "cannot build an HTTP client for {api_base}: {}",
-                error_chain(&e)
-            ))
-            .redacted(token)
-        })?;
+        let client = Http::new(rest_url, token, options.gitlab_job_token, options.timeouts)
+            .map_err(|e| {
+                ForgeError::Config(format!(
+                    "cannot build an HTTP client for {api_base}: {}",
+                    error_chain(&e)
+                ))
+                .redacted(token)
+            })?;
         Ok(GitLab {
             client,
             api_base,

@@ -88,13 +88,15 @@ pub(super) fn status_failure(status: u16, message: String, api_base: &str, what:
 }
 
 /// The `gitlab` crate's [`api::Client`] over tagbump's own blocking `reqwest`
-/// client: no redirects, connect and read timeouts, `PRIVATE-TOKEN` only on
-/// requests to the API origin.
+/// client: no redirects, connect and read timeouts, the token (`PRIVATE-TOKEN`, or
+/// `JOB-TOKEN` for a CI/CD job token) only on requests to the API origin.
 pub(crate) struct Http {
     client: reqwest::blocking::Client,
     /// `scheme://host[:port]/[prefix/]api/v4/`.
     rest_url: Url,
     token: Secret,
+    /// `PRIVATE-TOKEN` or `JOB-TOKEN`.
+    header: &'static str,
     timeouts: Timeouts,
 }
 
@@ -139,6 +141,7 @@ impl Http {
     pub(super) fn new(
         rest_url: Url,
         token: &Secret,
+        job_token: bool,
         timeouts: Timeouts,
     ) -> Result<Http, reqwest::Error> {
         let client = reqwest::blocking::Client::builder()
@@ -151,6 +154,11 @@ impl Http {
             client,
             rest_url,
             token: token.clone(),
+            header: if job_token {
+                "JOB-TOKEN"
+            } else {
+                "PRIVATE-TOKEN"
+            },
             timeouts,
         })
     }
@@ -168,7 +176,7 @@ impl Http {
             http::HeaderValue::from_str(self.token.expose()).map_err(|_| HttpError::TokenHeader)?;
         token.set_sensitive(true);
         if let Some(headers) = request.headers_mut() {
-            headers.insert("PRIVATE-TOKEN", token);
+            headers.insert(self.header, token);
         }
         let mut request: reqwest::blocking::Request = request.body(body)?.try_into()?;
         if Http::origin(request.url()) != Http::origin(&self.rest_url) {

@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 
 use ::gitlab::api::projects::merge_requests::notes::CreateMergeRequestNote;
 use ::gitlab::api::projects::merge_requests::{
-    CreateMergeRequest, EditMergeRequest, MergeRequestState,
-    MergeRequestStateEvent, MergeRequests,
+    CreateMergeRequest, EditMergeRequest, MergeRequestState, MergeRequestStateEvent, MergeRequests,
 };
 use ::gitlab::api::users::Users;
 use serde::Deserialize;
@@ -309,13 +308,12 @@ impl GitLab {
         let path = format!("projects/{project}/merge_requests/{}/commits", mr.iid);
         let url = format!("{}/{path}", self.api_base);
         let response = self.raw(http::Method::GET, &url, &format!("GET /{path}"))?;
-        let commits: Vec<Commit> = serde_json::from_slice(response.body()).map_err(|e| {
-            ForgeError::Decode {
+        let commits: Vec<Commit> =
+            serde_json::from_slice(response.body()).map_err(|e| ForgeError::Decode {
                 api_base: self.api_base.clone(),
                 what: format!("GET /{path}"),
                 message: e.to_string(),
-            }
-        })?;
+            })?;
         if commits.len() != 1 {
             return Ok(Err(format!(
                 "it holds {} commits, so someone else pushed to it",

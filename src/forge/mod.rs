@@ -36,8 +36,8 @@ use crate::secret::Secret;
 
 mod error;
 mod github;
-mod github_pr;
 pub mod github_app;
+mod github_pr;
 mod github_repo;
 mod gitlab;
 mod gitlab_http;

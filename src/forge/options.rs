@@ -99,6 +99,11 @@ pub struct ConnectOptions {
     /// waits. Default: 60 s. All such waits stay within [`Timeouts::deadline`] and
     /// [`RetryPolicy::max_attempts`], not [`RetryPolicy::max_wait`].
     pub secondary_rate_limit_wait: Duration,
+    /// The token is a GitLab CI/CD job token (`CI_JOB_TOKEN`): GitLab reads it from
+    /// the `JOB-TOKEN` header, not `PRIVATE-TOKEN` ("GitLab CI/CD job token" in GitLab's
+    /// docs), and it cannot read `/user`, so [`connect`](super::connect) does not check
+    /// it there. It cannot create, edit or merge merge requests either. Default: false.
+    pub gitlab_job_token: bool,
 }
 
 impl Default for ConnectOptions {
@@ -109,6 +114,7 @@ impl Default for ConnectOptions {
             sleeper: Arc::new(std::thread::sleep),
             log: Arc::new(|_| {}),
             secondary_rate_limit_wait: Self::SECONDARY_RATE_LIMIT_WAIT,
+            gitlab_job_token: false,
         }
     }
 }
@@ -124,6 +130,7 @@ impl fmt::Debug for ConnectOptions {
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
             .field("secondary_rate_limit_wait", &self.secondary_rate_limit_wait)
+            .field("gitlab_job_token", &self.gitlab_job_token)
             .finish_non_exhaustive()
     }
 }

@@ -77,44 +77,40 @@ impl Retrier {
                     wait
                 }
                 Failure::SecondaryRateLimited {
-                        wait,
-                        reset_at,
-                        message,
-                    } => {
-                        secondary += 1;
-                        let named = wait.is_some();
-                        let wait = wait.unwrap_or_else(|| {
-                            self.secondary_wait
-                                .saturating_mul(1 << secondary.saturating_sub(1).min(16))
+                    wait,
+                    reset_at,
+                    message,
+                } => {
+                    secondary += 1;
+                    let named = wait.is_some();
+                    let wait = wait.unwrap_or_else(|| {
+                        self.secondary_wait
+                            .saturating_mul(1 << secondary.saturating_sub(1).min(16))
+                    });
+                    if n >= max || out_of_time(wait) {
+                        let why = if n >= max {
+                            format!("still limited after {n} attempt(s)")
+                        } else {
+                            format!(
+                                "waiting another {}s would pass the run's deadline",
+                                wait.as_secs()
+                            )
+                        };
+                        return Err(ForgeError::RateLimited {
+                            api_base: self.api_base.clone(),
+                            reset: format!("secondary rate limit ({message}); {why}"),
+                            reset_at,
                         });
-                        if n >= max || out_of_time(wait) {
-                            let why = if n >= max {
-                                format!("still limited after {n} attempt(s)")
-                            } else {
-                                format!(
-                                    "waiting another {}s would pass the run's deadline",
-                                    wait.as_secs()
-                                )
-                            };
-                            return Err(ForgeError::RateLimited {
-                                api_base: self.api_base.clone(),
-                                reset: format!("secondary rate limit ({message}); {why}"),
-                                reset_at,
-                            });
-                        }
-                        (self.log)(&format!(
-                            "secondary rate limit at {}: waiting {}s{} before attempt {} ({message})",
-                            self.api_base,
-                            wait.as_secs(),
-                            if named {
-                                " as the forge asked"
-                            } else {
-                                ""
-                            },
-                            n + 1
-                        ));
-                        wait
                     }
+                    (self.log)(&format!(
+                        "secondary rate limit at {}: waiting {}s{} before attempt {} ({message})",
+                        self.api_base,
+                        wait.as_secs(),
+                        if named { " as the forge asked" } else { "" },
+                        n + 1
+                    ));
+                    wait
+                }
                 Failure::Server { status, message } => {
                     if n >= max || out_of_time(backoff) {
                         return Err(ForgeError::Server {
@@ -328,11 +324,17 @@ mod tests {
         let lines = lines.lock().unwrap();
         assert_eq!(lines.len(), 3);
         assert!(
-            lines[0].starts_with("secondary rate limit at https://api.example: waiting 60s before attempt 2"),
+            lines[0].starts_with(
+                "secondary rate limit at https://api.example: waiting 60s before attempt 2"
+            ),
             "{}",
             lines[0]
         );
-        assert!(lines[2].contains("waiting 7s as the forge asked"), "{}", lines[2]);
+        assert!(
+            lines[2].contains("waiting 7s as the forge asked"),
+            "{}",
+            lines[2]
+        );
     }
 
     #[test]

@@ -14,6 +14,32 @@
 //!    like the real forge (GitHub 422 "A pull request already exists",
 //!    GitLab 409 "Another open merge request already exists").
 //!
+//! The forges' rules for pull/merge requests that tagbump must follow (issue 13), each
+//! answered as the forge's documentation says:
+//!
+//! - GitHub "Request reviewers for a pull request": requesting the author is 422
+//!   `Review cannot be requested from pull request author.` and requests nobody.
+//! - GitHub GraphQL `enablePullRequestAutoMerge` on a pull request that is already
+//!   mergeable ([`ForgeServer::set_mergeable_now`]): `Pull request is in clean status`;
+//!   a stale `expectedHeadOid` is refused. "Merge a pull request" (`PUT …/merge`): 409
+//!   `Head branch was modified. Review and try the merge again.` for a `sha` that is not
+//!   the head, 405 `Pull Request is not mergeable` unless mergeable.
+//! - GitHub "Get a pull request" carries `commits`; "Delete a reference" (`DELETE
+//!   …/git/refs/heads/B`, 204; 422 `Reference does not exist`).
+//! - GitHub "Rate limits for the REST API" › "About secondary rate limits": see
+//!   [`FakeResponse::github_secondary_limit`].
+//! - GitLab "Merge requests API" › "Merge a merge request": `auto_merge` from 17.11
+//!   (`GET /version`, [`ForgeServer::set_gitlab_version`]; older versions ignore it as an
+//!   unknown parameter and merge at once), `merge_when_pipeline_succeeds` before; 409
+//!   `SHA does not match HEAD of source branch` for a stale `sha`; 405 `405 Method Not
+//!   Allowed` while mergeability is still being computed right after creation
+//!   ([`ForgeServer::set_not_mergeable_for`], gitlab-org/gitlab#353984); without a
+//!   pipeline ([`ForgeServer::set_pipeline`]) auto-merge merges at once. "List merge
+//!   request commits" and "Delete repository branch" (204).
+//! - GitLab "CI/CD job token" › "Job token access": a job token is read from `JOB-TOKEN`
+//!   only, and the merge request and user endpoints are not among those it may use:
+//!   401 `{"message":"401 Unauthorized"}` ([`ForgeServer::set_gitlab_tokens`]).
+//!
 //! Request bodies are recorded as JSON. A form-encoded body (the `gitlab` crate
 //! sends `application/x-www-form-urlencoded`) is turned into a JSON object of
 //! strings, with `key[]` entries collected into an array under `key`.
@@ -108,6 +134,24 @@ impl FakeResponse {
         FakeResponse::json(status, json!({ "message": message }))
     }
 
+    /// GitHub's secondary rate limit ("Rate limits for the REST API" › "Exceeding the
+    /// rate limit": a 403 or 429 whose message says so, `retry-after` present or not,
+    /// `x-ratelimit-remaining` not 0).
+    pub fn github_secondary_limit(status: u16, retry_after: Option<u64>) -> FakeResponse {
+        let response = FakeResponse::json(
+            status,
+            json!({
+                "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:FAKE.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+            }),
+        )
+        .with_header("x-ratelimit-remaining", "4990");
+        match retry_after {
+            Some(secs) => response.with_header("retry-after", &secs.to_string()),
+            None => response,
+        }
+    }
+
     /// Adds a header.
     pub fn with_header(mut self, name: &str, value: &str) -> FakeResponse {
         self.headers.push((name.to_string(), value.to_string()));
@@ -150,7 +194,23 @@ pub struct FakeChange {
     pub auto_merge: bool,
     /// GitLab `remove_source_branch`.
     pub remove_source_branch: bool,
+    /// The head branch's tip.
+    pub head_sha: String,
+    /// Commits on the head branch beyond the base.
+    pub commits: u64,
+    /// `merged` (GitHub: closed and merged; GitLab state `merged`).
+    pub merged: bool,
+    /// The merge method / `squash` asked for, and the `sha` sent with a merge.
+    pub merge_method: Option<String>,
+    /// The `sha` sent with the merge or `expectedHeadOid` with auto-merge.
+    pub merge_sha: Option<String>,
+    /// GitLab: which auto-merge parameter was used (`auto_merge` or
+    /// `merge_when_pipeline_succeeds`).
+    pub auto_merge_param: Option<String>,
 }
+
+/// The head commit every seeded or created change starts with.
+pub const HEAD_SHA: &str = "1111111111111111111111111111111111111111";
 
 struct Injection {
     method: String,
@@ -166,6 +226,24 @@ struct State {
     changes: Vec<FakeChange>,
     next_number: u64,
     users: Vec<(String, u64)>,
+    /// GitHub: the login that opens pull requests (the token's user).
+    login: String,
+    /// GitHub: `enablePullRequestAutoMerge` answers "clean status" (nothing to wait for).
+    mergeable_now: bool,
+    /// GitHub repository settings `allow_merge_commit`, `allow_squash_merge`,
+    /// `allow_rebase_merge`.
+    allow: [bool; 3],
+    /// Branches deleted through the API.
+    deleted_branches: Vec<String>,
+    /// GitLab `GET /version`.
+    gitlab_version: String,
+    /// GitLab: how many merge calls after a creation are answered 405.
+    not_mergeable_for: u32,
+    not_mergeable_left: u32,
+    /// GitLab: the merge request has a pipeline to wait for.
+    pipeline: bool,
+    /// GitLab: (personal token, job token) checked in `PRIVATE-TOKEN` / `JOB-TOKEN`.
+    gitlab_tokens: Option<(String, String)>,
 }
 
 /// The running fake forge. Stops when dropped.
@@ -209,6 +287,15 @@ impl ForgeServer {
             changes: Vec::new(),
             next_number: 1,
             users: vec![("tagbump-bot".to_string(), 1)],
+            login: "tagbump-bot".to_string(),
+            mergeable_now: false,
+            allow: [true, true, true],
+            deleted_branches: Vec::new(),
+            gitlab_version: "17.11.0-ee".to_string(),
+            not_mergeable_for: 0,
+            not_mergeable_left: 0,
+            pipeline: true,
+            gitlab_tokens: None,
         }));
         let stopping = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -313,6 +400,8 @@ impl ForgeServer {
             base: base.to_string(),
             title: title.to_string(),
             state: open.to_string(),
+            head_sha: HEAD_SHA.to_string(),
+            commits: 1,
             ..FakeChange::default()
         });
         number
@@ -330,6 +419,53 @@ impl ForgeServer {
             .iter()
             .find(|c| c.number == number)
             .cloned()
+    }
+
+    /// GitHub: pull requests are already mergeable, so auto-merge cannot be enabled
+    /// ("clean status") and `PUT …/merge` succeeds.
+    pub fn set_mergeable_now(&self, on: bool) {
+        self.lock().mergeable_now = on;
+    }
+
+    /// GitHub: which merge methods the repository allows (merge commit, squash, rebase).
+    pub fn set_allowed_merge_methods(&self, merge: bool, squash: bool, rebase: bool) {
+        self.lock().allow = [merge, squash, rebase];
+    }
+
+    /// Sets the head tip and the number of commits beyond the base of a change (what
+    /// someone pushing to its branch would change).
+    pub fn set_head(&self, number: u64, sha: &str, commits: u64) {
+        if let Some(c) = self.lock().changes.iter_mut().find(|c| c.number == number) {
+            c.head_sha = sha.to_string();
+            c.commits = commits;
+        }
+    }
+
+    /// Branches deleted through the API, in order.
+    pub fn deleted_branches(&self) -> Vec<String> {
+        self.lock().deleted_branches.clone()
+    }
+
+    /// GitLab: what `GET /version` says.
+    pub fn set_gitlab_version(&self, version: &str) {
+        self.lock().gitlab_version = version.to_string();
+    }
+
+    /// GitLab: the first `n` merge calls after each creation are answered 405.
+    pub fn set_not_mergeable_for(&self, n: u32) {
+        self.lock().not_mergeable_for = n;
+    }
+
+    /// GitLab: whether merge requests have a pipeline (without one, auto-merge merges at
+    /// once).
+    pub fn set_pipeline(&self, on: bool) {
+        self.lock().pipeline = on;
+    }
+
+    /// GitLab: check tokens like GitLab does: `personal` in `PRIVATE-TOKEN`, `job` in
+    /// `JOB-TOKEN` and only on the endpoints a job token may use.
+    pub fn set_gitlab_tokens(&self, personal: &str, job: &str) {
+        self.lock().gitlab_tokens = Some((personal.to_string(), job.to_string()));
     }
 
     /// Registers a GitLab user for `GET /users?username=`.
@@ -502,7 +638,22 @@ fn push_unique(list: &mut Vec<String>, items: impl IntoIterator<Item = String>) 
 
 // ---------------------------------------------------------------- GitHub
 
-fn github_pull_json(base_url: &str, c: &FakeChange) -> Value {
+/// A user as GitHub shows the author of a pull request (the "simple user" schema).
+pub fn github_user_json(base_url: &str, login: &str) -> Value {
+    let url = |tail: &str| format!("{base_url}/users/{login}{tail}");
+    json!({
+        "login": login, "id": 1, "node_id": "U_fake1", "type": "User", "site_admin": false,
+        "avatar_url": format!("{base_url}/avatars/{login}"), "gravatar_id": "",
+        "url": url(""), "html_url": format!("{base_url}/{login}"),
+        "followers_url": url("/followers"), "following_url": url("/following{/other_user}"),
+        "gists_url": url("/gists{/gist_id}"), "starred_url": url("/starred{/owner}{/repo}"),
+        "subscriptions_url": url("/subscriptions"), "organizations_url": url("/orgs"),
+        "repos_url": url("/repos"), "events_url": url("/events{/privacy}"),
+        "received_events_url": url("/received_events"),
+    })
+}
+
+fn github_pull_json(base_url: &str, login: &str, c: &FakeChange) -> Value {
     let owner = c.repo.split('/').next().unwrap_or("");
     json!({
         "url": format!("{base_url}/repos/{}/pulls/{}", c.repo, c.number),
@@ -515,9 +666,12 @@ fn github_pull_json(base_url: &str, c: &FakeChange) -> Value {
         "body": c.body,
         "draft": c.draft,
         "locked": false,
+        "merged": c.merged,
+        "commits": c.commits,
+        "user": github_user_json(base_url, login),
         "head": {
             "ref": c.head,
-            "sha": "1111111111111111111111111111111111111111",
+            "sha": c.head_sha,
             "label": format!("{}:{}", c.head_owner, c.head),
         },
         "base": {
@@ -532,8 +686,43 @@ fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
     let seg = segments(&req.path);
     let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
     let base_url = state.base_url.clone();
+    let login = state.login.clone();
+    let (mergeable_now, allow) = (state.mergeable_now, state.allow);
     match (req.method.as_str(), seg.as_slice()) {
         ("POST", ["graphql"]) => github_graphql(state, req),
+        // "Get a repository": the merge settings a default merge method follows.
+        ("GET", ["repos", owner, name]) => FakeResponse::json(
+            200,
+            json!({
+                "full_name": format!("{owner}/{name}"),
+                "default_branch": "main",
+                "allow_merge_commit": allow[0],
+                "allow_squash_merge": allow[1],
+                "allow_rebase_merge": allow[2],
+            }),
+        ),
+        // "Delete a reference": 204, or 422 "Reference does not exist".
+        ("DELETE", ["repos", owner, name, "git", "refs", "heads", branch @ ..]) => {
+            let repo = format!("{owner}/{name}");
+            let branch = branch.join("/");
+            let exists = state
+                .changes
+                .iter()
+                .any(|c| c.repo == repo && c.head == branch)
+                && !state.deleted_branches.contains(&branch);
+            if !exists {
+                return FakeResponse::json(
+                    422,
+                    json!({ "message": "Reference does not exist", "documentation_url": "https://docs.github.com/rest/git/refs#delete-a-reference" }),
+                );
+            }
+            state.deleted_branches.push(branch);
+            FakeResponse {
+                status: 204,
+                headers: Vec::new(),
+                body: String::new(),
+            }
+        }
         ("GET", ["repos", owner, name, "pulls"]) => {
             let repo = format!("{owner}/{name}");
             let want_state = req.query_param("state").unwrap_or("open");
@@ -552,7 +741,7 @@ fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                         .is_none_or(|(o, b)| c.head_owner == *o && c.head == *b)
                 })
                 .filter(|c| base.is_none_or(|b| c.base == b))
-                .map(|c| github_pull_json(&base_url, c))
+                .map(|c| github_pull_json(&base_url, &login, c))
                 .collect();
             FakeResponse::json(200, Value::Array(list))
         }
@@ -605,9 +794,11 @@ fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                     .get("draft")
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
+                head_sha: HEAD_SHA.to_string(),
+                commits: 1,
                 ..FakeChange::default()
             };
-            let json = github_pull_json(&base_url, &change);
+            let json = github_pull_json(&base_url, &login, &change);
             state.changes.push(change);
             FakeResponse::json(201, json)
         }
@@ -637,13 +828,48 @@ fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                     }
                 }
                 ("POST", "pulls", ["requested_reviewers"]) => {
-                    push_unique(&mut change.reviewers, string_list(&req.body, "reviewers"));
+                    let reviewers = string_list(&req.body, "reviewers");
+                    if reviewers.iter().any(|r| r.eq_ignore_ascii_case(&login)) {
+                        // "Request reviewers for a pull request": nobody is requested.
+                        return FakeResponse::json(
+                            422,
+                            json!({
+                                "message": "Review cannot be requested from pull request author.",
+                                "documentation_url": "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request",
+                            }),
+                        );
+                    }
+                    push_unique(&mut change.reviewers, reviewers);
                     push_unique(
                         &mut change.team_reviewers,
                         string_list(&req.body, "team_reviewers"),
                     );
-                    let json = github_pull_json(&base_url, change);
+                    let json = github_pull_json(&base_url, &login, change);
                     return FakeResponse::json(201, json);
+                }
+                // "Merge a pull request".
+                ("PUT", "pulls", ["merge"]) => {
+                    let doc = "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request";
+                    if str_field(&req.body, "sha").is_some_and(|sha| sha != change.head_sha) {
+                        return FakeResponse::json(
+                            409,
+                            json!({ "message": "Head branch was modified. Review and try the merge again.", "documentation_url": doc }),
+                        );
+                    }
+                    if !mergeable_now || change.state != "open" {
+                        return FakeResponse::json(
+                            405,
+                            json!({ "message": "Pull Request is not mergeable", "documentation_url": doc }),
+                        );
+                    }
+                    change.state = "closed".to_string();
+                    change.merged = true;
+                    change.merge_method = str_field(&req.body, "merge_method").map(str::to_string);
+                    change.merge_sha = str_field(&req.body, "sha").map(str::to_string);
+                    return FakeResponse::json(
+                        200,
+                        json!({ "sha": "3333333333333333333333333333333333333333", "merged": true, "message": "Pull Request successfully merged" }),
+                    );
                 }
                 ("POST", "issues", ["labels"]) => {
                     push_unique(&mut change.labels, string_list(&req.body, "labels"));
@@ -657,7 +883,7 @@ fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                 }
                 ("POST", "issues", ["assignees"]) => {
                     push_unique(&mut change.assignees, string_list(&req.body, "assignees"));
-                    let json = github_pull_json(&base_url, change);
+                    let json = github_pull_json(&base_url, &login, change);
                     return FakeResponse::json(201, json);
                 }
                 ("POST", "issues", ["comments"]) => {
@@ -670,7 +896,7 @@ fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                 }
                 _ => return not_found(),
             }
-            let json = github_pull_json(&base_url, change);
+            let json = github_pull_json(&base_url, &login, change);
             FakeResponse::json(200, json)
         }
         _ => not_found(),
@@ -685,20 +911,47 @@ fn github_graphql(state: &mut State, req: &RecordedRequest) -> FakeResponse {
             json!({ "errors": [{ "message": "the fake forge only knows enablePullRequestAutoMerge" }] }),
         );
     }
-    let node_id = req
-        .body
-        .get("variables")
-        .and_then(Value::as_object)
-        .and_then(|vars| vars.values().find_map(Value::as_str))
-        .unwrap_or("")
-        .to_string();
+    let vars = req.body.get("variables").cloned().unwrap_or(Value::Null);
+    let node_id = str_field(&vars, "pullRequestId")
+        .map(str::to_string)
+        .or_else(|| {
+            vars.as_object()
+                .and_then(|v| v.values().find_map(Value::as_str))
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let mergeable_now = state.mergeable_now;
+    let unprocessable = |message: String| {
+        FakeResponse::json(
+            200,
+            json!({
+                "data": { "enablePullRequestAutoMerge": null },
+                "errors": [{ "type": "UNPROCESSABLE", "path": ["enablePullRequestAutoMerge"], "message": message }],
+            }),
+        )
+    };
     match state
         .changes
         .iter_mut()
         .find(|c| format!("PR_node_{}", c.number) == node_id)
     {
+        // Auto-merge waits for requirements; with none left GitHub refuses it.
+        Some(_) if mergeable_now => {
+            unprocessable("Pull request Pull request is in clean status".to_string())
+        }
+        Some(change)
+            if str_field(&vars, "expectedHeadOid").is_some_and(|oid| oid != change.head_sha) =>
+        {
+            unprocessable(format!(
+                "Expected head oid {} does not match the head oid {}",
+                str_field(&vars, "expectedHeadOid").unwrap_or(""),
+                change.head_sha
+            ))
+        }
         Some(change) => {
             change.auto_merge = true;
+            change.merge_method = str_field(&vars, "mergeMethod").map(str::to_string);
+            change.merge_sha = str_field(&vars, "expectedHeadOid").map(str::to_string);
             FakeResponse::json(
                 200,
                 json!({ "data": { "enablePullRequestAutoMerge": { "pullRequest": { "number": change.number } } } }),
@@ -731,6 +984,7 @@ fn gitlab_mr_json(base_url: &str, c: &FakeChange) -> Value {
         "draft": c.title.starts_with("Draft:"),
         "labels": c.labels,
         "merge_when_pipeline_succeeds": c.auto_merge,
+        "sha": c.head_sha,
         "web_url": format!("{base_url}/{}/-/merge_requests/{}", c.repo, c.number),
     })
 }
@@ -746,7 +1000,42 @@ fn gitlab(state: &mut State, req: &RecordedRequest) -> FakeResponse {
     let ["api", "v4", rest @ ..] = seg.as_slice() else {
         return not_found();
     };
+    if let Some((personal, job)) = &state.gitlab_tokens {
+        let job_endpoint = matches!(
+            (req.method.as_str(), rest),
+            ("GET", ["projects", _])
+                | ("GET", ["projects", _, "repository", "branches", ..])
+                | ("GET", ["projects", _, "repository", "commits", ..])
+                | ("GET", ["projects", _, "repository", "files", ..])
+        );
+        let authorised = req.header("private-token") == Some(personal.as_str())
+            || (job_endpoint && req.header("job-token") == Some(job.as_str()));
+        if !authorised {
+            return FakeResponse::message(401, "401 Unauthorized");
+        }
+    }
+    let version = state.gitlab_version.clone();
+    let (pipeline, not_mergeable_for) = (state.pipeline, state.not_mergeable_for);
     match (req.method.as_str(), rest) {
+        ("GET", ["version"]) => {
+            FakeResponse::json(200, json!({ "version": version, "revision": "fake" }))
+        }
+        ("DELETE", ["projects", project, "repository", "branches", branch]) => {
+            let exists = state
+                .changes
+                .iter()
+                .any(|c| c.repo == *project && c.head == *branch)
+                && !state.deleted_branches.iter().any(|b| b == branch);
+            if !exists {
+                return FakeResponse::message(404, "404 Branch Not Found");
+            }
+            state.deleted_branches.push(branch.to_string());
+            FakeResponse {
+                status: 204,
+                headers: Vec::new(),
+                body: String::new(),
+            }
+        }
         ("GET", ["user"]) => FakeResponse::json(200, gitlab_user_json("tagbump-bot", 1)),
         ("GET", ["users"]) => {
             let wanted = req.query_param("username");
@@ -817,13 +1106,51 @@ fn gitlab(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                 assignees: ids("assignee_ids"),
                 remove_source_branch: str_field(&req.body, "remove_source_branch") == Some("true")
                     || req.body.get("remove_source_branch") == Some(&Value::Bool(true)),
+                head_sha: HEAD_SHA.to_string(),
+                commits: 1,
                 ..FakeChange::default()
             };
+            state.not_mergeable_left = not_mergeable_for;
             let json = gitlab_mr_json(&base_url, &change);
             state.changes.push(change);
             FakeResponse::json(201, json)
         }
         (method, ["projects", project, "merge_requests", iid, tail @ ..]) => {
+            let mut left_405 = state.not_mergeable_left;
+            let response = gitlab_one(
+                state,
+                req,
+                &base_url,
+                &version,
+                pipeline,
+                method,
+                project,
+                iid,
+                tail,
+                &mut left_405,
+            );
+            state.not_mergeable_left = left_405;
+            response
+        }
+        _ => FakeResponse::message(404, "404 Not found"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gitlab_one(
+    state: &mut State,
+    req: &RecordedRequest,
+    base_url: &str,
+    version: &str,
+    pipeline: bool,
+    method: &str,
+    project: &str,
+    iid: &str,
+    tail: &[&str],
+    left_405: &mut u32,
+) -> FakeResponse {
+    {
+        {
             let Some(change) = iid.parse::<u64>().ok().and_then(|n| {
                 state
                     .changes
@@ -853,14 +1180,61 @@ fn gitlab(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                         _ => {}
                     }
                 }
+                ("GET", ["commits"]) => {
+                    let commits: Vec<Value> = (1..=change.commits)
+                        .map(|i| {
+                            let id = if i == 1 {
+                                change.head_sha.clone()
+                            } else {
+                                format!("{i:040}")
+                            };
+                            json!({ "id": id, "short_id": &id[..8], "title": "commit" })
+                        })
+                        .collect();
+                    return FakeResponse::json(200, Value::Array(commits));
+                }
                 ("PUT", ["merge"]) => {
-                    let wanted = str_field(&req.body, "merge_when_pipeline_succeeds")
-                        == Some("true")
-                        || req.body.get("merge_when_pipeline_succeeds") == Some(&Value::Bool(true));
-                    if wanted {
-                        change.auto_merge = true;
+                    if state_left_405(left_405) {
+                        return FakeResponse::message(405, "405 Method Not Allowed");
+                    }
+                    let flag = |key: &str| {
+                        str_field(&req.body, key) == Some("true")
+                            || req.body.get(key) == Some(&Value::Bool(true))
+                    };
+                    if let Some(sha) = str_field(&req.body, "sha") {
+                        if sha != change.head_sha {
+                            return FakeResponse::message(
+                                409,
+                                &format!(
+                                    "SHA does not match HEAD of source branch: {}",
+                                    change.head_sha
+                                ),
+                            );
+                        }
+                        change.merge_sha = Some(sha.to_string());
+                    }
+                    // Before 17.11 `auto_merge` is an unknown parameter, ignored.
+                    let knows_auto_merge = version_at_least(version, 17, 11);
+                    let param = if knows_auto_merge && flag("auto_merge") {
+                        Some("auto_merge")
+                    } else if flag("merge_when_pipeline_succeeds") {
+                        Some("merge_when_pipeline_succeeds")
                     } else {
-                        change.state = "merged".to_string();
+                        None
+                    };
+                    change.merge_method =
+                        str_field(&req.body, "squash").map(|s| format!("squash={s}"));
+                    match param {
+                        Some(param) if pipeline => {
+                            change.auto_merge = true;
+                            change.auto_merge_param = Some(param.to_string());
+                        }
+                        // No pipeline to wait for: merged at once.
+                        other => {
+                            change.auto_merge_param = other.map(str::to_string);
+                            change.state = "merged".to_string();
+                            change.merged = true;
+                        }
                     }
                 }
                 ("POST", ["notes"]) => {
@@ -873,11 +1247,28 @@ fn gitlab(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                 }
                 _ => return FakeResponse::message(404, "404 Not found"),
             }
-            let json = gitlab_mr_json(&base_url, change);
+            let json = gitlab_mr_json(base_url, change);
             FakeResponse::json(200, json)
         }
-        _ => FakeResponse::message(404, "404 Not found"),
     }
+}
+
+/// Uses up one of the 405 answers GitLab gives right after creation.
+fn state_left_405(left: &mut u32) -> bool {
+    if *left > 0 {
+        *left -= 1;
+        true
+    } else {
+        false
+    }
+}
+
+/// `17.11.0-ee` ≥ 17.11.
+fn version_at_least(version: &str, major: u64, minor: u64) -> bool {
+    let mut parts = version
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u64>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (major, minor)
 }
 
 fn split_labels(labels: Option<&str>) -> Vec<String> {
