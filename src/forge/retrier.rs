@@ -105,7 +105,7 @@ impl Retrier {
                     (self.log)(&format!(
                         "secondary rate limit at {}: waiting {}s{} before attempt {} ({message})",
                         self.api_base,
-                        wait.as_secs(),
+                        wait.as_secs_f64(),
                         if named { " as the forge asked" } else { "" },
                         n + 1
                     ));
