@@ -48,7 +48,7 @@ impl fmt::Debug for GitLab {
 
 impl GitLab {
     /// Connects to `api_base` (`https://<host>/api/v4`; an `http://` base is
-    /// used as plain HTTP) with the default [`Timeouts`] and checks the token with
+    /// used as plain HTTP) with the default [`Timeouts`](super::Timeouts) and checks the token with
     /// `GET /user`.
     pub fn new(
         api_base: &str,
