@@ -8,6 +8,7 @@ mod support;
 
 use support::cli::{home, run, tagbump, Run};
 use support::fake_github::FakeGitHub;
+use support::fake_gitlab::{FakeGitLab, JOB_TOKEN, TOKEN as GITLAB_TOKEN};
 use support::forge_server::{FakeResponse, ForgeServer};
 use support::git_server::{self, BareRepo, SmartHttpServer};
 
@@ -307,4 +308,152 @@ fn gitlab_full_pr_run_sets_auto_merge_for_the_pushed_sha_and_deletes_the_superse
         "API requests of a full GitLab --pr --auto-merge --reviewer --close-superseded run: {} ({lines:?})",
         lines.len()
     );
+}
+
+/// `tagbump image ghcr.io/acme/web:TAG apps --pr --via api` against the fake GitLab
+/// (its merge requests live on the real branches of the served repository).
+fn gitlab_pr(gitlab: &FakeGitLab, home: &std::path::Path, tag: &str, extra: &[&str]) -> Run {
+    run(tagbump(home)
+        .args(["image", &format!("ghcr.io/acme/web:{tag}"), "apps"])
+        .args(["--output", "json"])
+        .args(["--repo", &format!("{}/group/config.git", gitlab.url())])
+        .args(["--pr", "--via", "api", "--forge", "gitlab"])
+        .args(["--api-url", &gitlab.api_base()])
+        .args(extra)
+        .env("TAGBUMP_TOKEN", GITLAB_TOKEN))
+}
+
+/// GitLab `--pr --via api` end to end on one server: the commit on a bot branch, the
+/// merge request, `auto_merge` for exactly that commit ("Merge a merge request", retried
+/// past the 405 GitLab answers right after creation), the older merge request closed
+/// and its branch, which holds only tagbump's commit, really deleted.
+#[test]
+fn gitlab_full_pr_run_through_the_api_on_one_server() {
+    let repo = seed();
+    let gitlab = FakeGitLab::start(&repo);
+    let home = home();
+    let first = gitlab_pr(&gitlab, home.path(), "2.0.9", &[]);
+    first.assert_code(0);
+    let old_branch = first.json()["branch"].as_str().expect("branch").to_string();
+    assert!(repo.branches().contains(&old_branch));
+    gitlab.set_not_mergeable_for(1);
+    let before = gitlab.requests().len();
+
+    let out = gitlab_pr(
+        &gitlab,
+        home.path(),
+        "2.1.0",
+        &["--auto-merge", "--reviewer", "alice", "--close-superseded"],
+    );
+
+    out.assert_code(0);
+    let report = out.json();
+    assert_eq!(report["via"], "api");
+    let commit = report["commit"].as_str().expect("commit").to_string();
+    let branch = report["branch"].as_str().expect("branch").to_string();
+    assert_eq!(repo.tip(&branch).as_deref(), Some(commit.as_str()));
+    assert_eq!(report["pull_request"]["number"], 2);
+    assert_eq!(
+        report["pull_request"]["closed_superseded"],
+        serde_json::json!([1])
+    );
+    assert_eq!(
+        report["pull_request"]["deleted_branches"],
+        serde_json::json!([old_branch])
+    );
+    let mrs = gitlab.merge_requests();
+    assert_eq!(mrs[0].state, "closed");
+    assert_eq!(mrs[0].notes, ["Superseded by !2"]);
+    assert_eq!(mrs[1].reviewer_ids, ["42"]);
+    assert_eq!(mrs[1].auto_merge.as_deref(), Some("auto_merge"));
+    assert_eq!(mrs[1].merge_sha.as_deref(), Some(commit.as_str()));
+    assert!(
+        !repo.branches().contains(&old_branch),
+        "{:?}",
+        repo.branches()
+    );
+    assert_eq!(
+        gitlab.requests_to("PUT", "/merge_requests/2/merge").len(),
+        2,
+        "one 405, then set"
+    );
+
+    let lines: Vec<String> = gitlab.requests()[before..]
+        .iter()
+        .map(|r| r.line())
+        .collect();
+    println!(
+        "requests of a full GitLab --pr --via api --auto-merge --reviewer --close-superseded run: {} ({lines:?})",
+        lines.len()
+    );
+}
+
+/// docs.gitlab.com, "Merge requests API" › "Merge a merge request": with no pipeline to
+/// wait for, auto-merge merges at once; tagbump reports it as merged.
+#[test]
+fn gitlab_auto_merge_without_a_pipeline_merges_at_once_through_the_api() {
+    let repo = seed();
+    let gitlab = FakeGitLab::start(&repo);
+    gitlab.set_pipeline(false);
+    let main_before = repo.tip("main").expect("main");
+    let home = home();
+
+    let out = gitlab_pr(&gitlab, home.path(), "2.1.0", &["--auto-merge"]);
+
+    out.assert_code(0);
+    let report = out.json();
+    assert_eq!(report["pull_request"]["merged"], true, "{}", out.stderr);
+    assert_eq!(gitlab.merge_requests()[0].state, "merged");
+    assert_eq!(
+        git_server::git(repo.path(), &["rev-parse", "main^1"]).trim(),
+        main_before,
+        "a merge commit on main"
+    );
+    assert_eq!(
+        repo.read_file("main", WEB).as_deref(),
+        Some("image:\n  repository: ghcr.io/acme/web\n  tag: \"2.1.0\"\n")
+    );
+}
+
+/// docs.gitlab.com, "GitLab CI/CD job token": the job token cannot commit through the
+/// API, so `--via api` with only CI_JOB_TOKEN is refused plainly, before any call.
+#[test]
+fn gitlab_via_api_with_only_the_job_token_is_refused_before_any_call() {
+    let repo = seed();
+    let gitlab = FakeGitLab::start(&repo);
+    let main_before = repo.tip("main");
+    let home = home();
+
+    let out = run(tagbump(home.path())
+        .args([
+            "image",
+            "ghcr.io/acme/web:2.1.0",
+            "apps",
+            "--output",
+            "json",
+        ])
+        .args(["--repo", &format!("{}/group/config.git", gitlab.url())])
+        .args([
+            "--via",
+            "api",
+            "--forge",
+            "gitlab",
+            "--api-url",
+            &gitlab.api_base(),
+        ])
+        .env("CI_JOB_TOKEN", JOB_TOKEN)
+        .env("CI_SERVER_HOST", "127.0.0.1"));
+
+    out.assert_code(1);
+    let message = out.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("--via api cannot use CI_JOB_TOKEN: a GitLab CI/CD job token cannot commit through the API"),
+        "{message}"
+    );
+    assert!(gitlab.requests().is_empty());
+    assert_eq!(repo.tip("main"), main_before);
+    assert!(!out.stdout.contains(JOB_TOKEN) && !out.stderr.contains(JOB_TOKEN));
 }

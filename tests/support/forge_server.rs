@@ -548,7 +548,9 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
     let _ = request.respond(reply);
 }
 
-fn parse_body(content_type: &str, raw: &str) -> Value {
+/// A request body as JSON: JSON as it is, a form body as an object of strings (`key[]`
+/// entries collected into an array under `key`), `Null` when empty.
+pub fn parse_body(content_type: &str, raw: &str) -> Value {
     if raw.trim().is_empty() {
         return Value::Null;
     }
