@@ -58,6 +58,8 @@ use serde_json::{json, Map, Value};
 
 #[path = "forge_server/github.rs"]
 mod github;
+#[path = "forge_server/github_rules.rs"]
+pub mod github_rules;
 #[path = "forge_server/gitlab.rs"]
 mod gitlab;
 

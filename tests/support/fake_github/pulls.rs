@@ -33,6 +33,7 @@
 use serde_json::{json, Value};
 
 use super::Shared;
+use crate::support::forge_server::github_rules::{self as rules, validation_failed};
 use crate::support::forge_server::{decode, github_user_json, FakeResponse};
 
 /// The login of the fake's token: the author of every pull request it opens.
@@ -94,19 +95,10 @@ impl Pulls {
     }
 }
 
-const DOC_CREATE: &str = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request";
-
 fn not_found() -> FakeResponse {
     FakeResponse::json(
         404,
         json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404" }),
-    )
-}
-
-fn validation_failed(error: Value) -> FakeResponse {
-    FakeResponse::json(
-        422,
-        json!({ "message": "Validation Failed", "errors": [error], "documentation_url": DOC_CREATE, "status": "422" }),
     )
 }
 
@@ -252,8 +244,7 @@ fn create(shared: &Shared, full_name: &str, body: &Value) -> FakeResponse {
         .iter()
         .any(|p| p.state == "open" && p.head == head && p.base == base)
     {
-        return validation_failed(json!({ "resource": "PullRequest", "code": "custom",
-            "message": format!("A pull request already exists for {owner}:{head}.") }));
+        return rules::already_exists(owner, &head);
     }
     let pull = FakePull {
         number: state.pulls.pulls.len() as u64 + 1,
@@ -300,16 +291,8 @@ fn one(
             200
         }
         ("POST", "pulls", ["requested_reviewers"]) => {
-            if list(body, "reviewers")
-                .iter()
-                .any(|r| r.eq_ignore_ascii_case(LOGIN))
-            {
-                return FakeResponse::json(
-                    422,
-                    json!({ "message": "Review cannot be requested from pull request author.",
-                        "documentation_url": "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request",
-                        "status": "422" }),
-                );
+            if let Some(refusal) = rules::author_as_reviewer(&list(body, "reviewers"), LOGIN) {
+                return refusal;
             }
             add_unique(&mut pull.reviewers, list(body, "reviewers"));
             add_unique(&mut pull.team_reviewers, list(body, "team_reviewers"));
@@ -351,26 +334,15 @@ fn one(
 
 /// "Merge a pull request", on the real branches.
 fn merge(shared: &Shared, pull: &FakePull, body: &Value) -> FakeResponse {
-    let doc = "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request";
     let _moving = shared.ref_lock.lock().unwrap_or_else(|e| e.into_inner());
-    let (Some(head), Some(base)) = (shared.git.tip(&pull.head), shared.git.tip(&pull.base)) else {
-        return FakeResponse::json(
-            405,
-            json!({ "message": "Pull Request is not mergeable", "documentation_url": doc }),
-        );
-    };
-    if text(body, "sha").is_some_and(|sha| sha != head) {
-        return FakeResponse::json(
-            409,
-            json!({ "message": "Head branch was modified. Review and try the merge again.", "documentation_url": doc }),
-        );
-    }
-    let mergeable = shared.lock().pulls.mergeable_now;
-    if !mergeable || pull.state != "open" || !shared.git.is_ancestor(&base, &head) {
-        return FakeResponse::json(
-            405,
-            json!({ "message": "Pull Request is not mergeable", "documentation_url": doc }),
-        );
+    let head = shared.git.tip(&pull.head).unwrap_or_default();
+    let base = shared.git.tip(&pull.base).unwrap_or_default();
+    let mergeable = shared.lock().pulls.mergeable_now
+        && pull.state == "open"
+        && !head.is_empty()
+        && shared.git.is_ancestor(&base, &head);
+    if let Some(refusal) = rules::merge_refusal(text(body, "sha"), &head, mergeable) {
+        return refusal;
     }
     let method = text(body, "merge_method").unwrap_or("merge").to_string();
     let moved = shared
@@ -385,7 +357,10 @@ fn merge(shared: &Shared, pull: &FakePull, body: &Value) -> FakeResponse {
     let commit = match moved {
         Ok(commit) => commit,
         Err(e) => {
-            return FakeResponse::json(405, json!({ "message": e, "documentation_url": doc }))
+            return FakeResponse::json(
+                405,
+                json!({ "message": e, "documentation_url": rules::DOC_MERGE }),
+            )
         }
     };
     let mut state = shared.lock();
@@ -399,10 +374,7 @@ fn merge(shared: &Shared, pull: &FakePull, body: &Value) -> FakeResponse {
         p.merged = true;
         p.merge_method = Some(method);
     }
-    FakeResponse::json(
-        200,
-        json!({ "sha": commit, "merged": true, "message": "Pull Request successfully merged" }),
-    )
+    rules::merged(&commit)
 }
 
 /// GraphQL `enablePullRequestAutoMerge` (the variable holds the pull request's node id).
@@ -419,14 +391,7 @@ fn enable_auto_merge(shared: &Shared, body: &Value) -> FakeResponse {
         .pointer("/variables/mergeMethod")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let refused = |message: String| {
-        FakeResponse::json(
-            200,
-            json!({ "data": { "enablePullRequestAutoMerge": null }, "errors": [{ "type": "UNPROCESSABLE",
-                "path": ["enablePullRequestAutoMerge"], "message": message }] }),
-        )
-    };
-    let head_of = |branch: &str| shared.git.tip(branch);
+    let head_of = |branch: &str| shared.git.tip(branch).unwrap_or_default();
     let mut state = shared.lock();
     let mergeable_now = state.pulls.mergeable_now;
     match state
@@ -435,13 +400,13 @@ fn enable_auto_merge(shared: &Shared, body: &Value) -> FakeResponse {
         .iter_mut()
         .find(|p| node_id(p.number) == id)
     {
-        Some(_) if mergeable_now => {
-            refused("Pull request Pull request is in clean status".to_string())
-        }
-        Some(pull) if expected.is_some() && expected != head_of(&pull.head) => {
-            refused("Head branch was modified. Review and try the merge again.".to_string())
-        }
         Some(pull) => {
+            let head = head_of(&pull.head);
+            if let Some(refusal) =
+                rules::auto_merge_refusal(mergeable_now, expected.as_deref(), &head)
+            {
+                return refusal;
+            }
             pull.auto_merge = true;
             pull.merge_method = method;
             FakeResponse::json(

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::github_rules as rules;
 use super::{
     not_found, push_unique, segments, str_field, string_list, FakeChange, FakeResponse,
     RecordedRequest, State, HEAD_SHA,
@@ -136,18 +137,7 @@ pub(super) fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                     && c.head == head
                     && c.base == base
             }) {
-                return FakeResponse::json(
-                    422,
-                    json!({
-                        "message": "Validation Failed",
-                        "errors": [{
-                            "resource": "PullRequest",
-                            "code": "custom",
-                            "message": format!("A pull request already exists for {head_owner}:{head}."),
-                        }],
-                        "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
-                    }),
-                );
+                return rules::already_exists(&head_owner, &head);
             }
             let number = state.next_number;
             state.next_number += 1;
@@ -200,15 +190,8 @@ pub(super) fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                 }
                 ("POST", "pulls", ["requested_reviewers"]) => {
                     let reviewers = string_list(&req.body, "reviewers");
-                    if reviewers.iter().any(|r| r.eq_ignore_ascii_case(&login)) {
-                        // "Request reviewers for a pull request": nobody is requested.
-                        return FakeResponse::json(
-                            422,
-                            json!({
-                                "message": "Review cannot be requested from pull request author.",
-                                "documentation_url": "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request",
-                            }),
-                        );
+                    if let Some(refusal) = rules::author_as_reviewer(&reviewers, &login) {
+                        return refusal;
                     }
                     push_unique(&mut change.reviewers, reviewers);
                     push_unique(
@@ -220,27 +203,16 @@ pub(super) fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                 }
                 // "Merge a pull request".
                 ("PUT", "pulls", ["merge"]) => {
-                    let doc = "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request";
-                    if str_field(&req.body, "sha").is_some_and(|sha| sha != change.head_sha) {
-                        return FakeResponse::json(
-                            409,
-                            json!({ "message": "Head branch was modified. Review and try the merge again.", "documentation_url": doc }),
-                        );
-                    }
-                    if !mergeable_now || change.state != "open" {
-                        return FakeResponse::json(
-                            405,
-                            json!({ "message": "Pull Request is not mergeable", "documentation_url": doc }),
-                        );
+                    let sha = str_field(&req.body, "sha");
+                    let mergeable = mergeable_now && change.state == "open";
+                    if let Some(refusal) = rules::merge_refusal(sha, &change.head_sha, mergeable) {
+                        return refusal;
                     }
                     change.state = "closed".to_string();
                     change.merged = true;
                     change.merge_method = str_field(&req.body, "merge_method").map(str::to_string);
                     change.merge_sha = str_field(&req.body, "sha").map(str::to_string);
-                    return FakeResponse::json(
-                        200,
-                        json!({ "sha": "3333333333333333333333333333333333333333", "merged": true, "message": "Pull Request successfully merged" }),
-                    );
+                    return rules::merged("3333333333333333333333333333333333333333");
                 }
                 ("POST", "issues", ["labels"]) => {
                     push_unique(&mut change.labels, string_list(&req.body, "labels"));
@@ -292,48 +264,28 @@ fn github_graphql(state: &mut State, req: &RecordedRequest) -> FakeResponse {
         })
         .unwrap_or_default();
     let mergeable_now = state.mergeable_now;
-    let unprocessable = |message: String| {
-        FakeResponse::json(
-            200,
-            json!({
-                "data": { "enablePullRequestAutoMerge": null },
-                "errors": [{ "type": "UNPROCESSABLE", "path": ["enablePullRequestAutoMerge"], "message": message }],
-            }),
-        )
-    };
-    match state
+    let expected = str_field(&vars, "expectedHeadOid");
+    let Some(change) = state
         .changes
         .iter_mut()
         .find(|c| format!("PR_node_{}", c.number) == node_id)
-    {
-        // Auto-merge waits for requirements; with none left GitHub refuses it.
-        Some(_) if mergeable_now => {
-            unprocessable("Pull request Pull request is in clean status".to_string())
-        }
-        Some(change)
-            if str_field(&vars, "expectedHeadOid").is_some_and(|oid| oid != change.head_sha) =>
-        {
-            unprocessable(format!(
-                "Expected head oid {} does not match the head oid {}",
-                str_field(&vars, "expectedHeadOid").unwrap_or(""),
-                change.head_sha
-            ))
-        }
-        Some(change) => {
-            change.auto_merge = true;
-            change.merge_method = str_field(&vars, "mergeMethod").map(str::to_string);
-            change.merge_sha = str_field(&vars, "expectedHeadOid").map(str::to_string);
-            FakeResponse::json(
-                200,
-                json!({ "data": { "enablePullRequestAutoMerge": { "pullRequest": { "number": change.number } } } }),
-            )
-        }
-        None => FakeResponse::json(
+    else {
+        return FakeResponse::json(
             200,
             json!({
                 "data": { "enablePullRequestAutoMerge": null },
                 "errors": [{ "message": format!("Could not resolve to a node with the global id of '{node_id}'") }],
             }),
-        ),
+        );
+    };
+    if let Some(refusal) = rules::auto_merge_refusal(mergeable_now, expected, &change.head_sha) {
+        return refusal;
     }
+    change.auto_merge = true;
+    change.merge_method = str_field(&vars, "mergeMethod").map(str::to_string);
+    change.merge_sha = expected.map(str::to_string);
+    FakeResponse::json(
+        200,
+        json!({ "data": { "enablePullRequestAutoMerge": { "pullRequest": { "number": change.number } } } }),
+    )
 }
