@@ -457,3 +457,42 @@ fn gitlab_via_api_with_only_the_job_token_is_refused_before_any_call() {
     assert_eq!(repo.tip("main"), main_before);
     assert!(!out.stdout.contains(JOB_TOKEN) && !out.stderr.contains(JOB_TOKEN));
 }
+
+/// docs.gitlab.com, "GitLab CI/CD job token": without `--pr` the job token can land the
+/// change only over git (as user `gitlab-ci-token`, where the project allows job-token
+/// pushes); `--via auto` says so and never tries the API with it.
+#[test]
+fn gitlab_direct_push_with_the_job_token_lands_with_git_as_gitlab_ci_token() {
+    let job_token = "job-PR-RULES-SECRET-2626";
+    let repo = seed();
+    let (git, url) = serve_as_acme_gitops(&repo, job_token);
+    let forge = ForgeServer::gitlab();
+    let main_before = repo.tip("main");
+    let home = home();
+
+    let out = run(tagbump(home.path())
+        .args(["image", "ghcr.io/acme/web:2.1.0", "apps"])
+        .args(["--repo", &url, "--forge", "gitlab"])
+        .args(["--api-url", &forge.api_base()])
+        .env("CI_JOB_TOKEN", job_token)
+        .env("CI_SERVER_HOST", "127.0.0.1"));
+
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains(
+            "tagbump: landing with git: a GitLab CI/CD job token (CI_JOB_TOKEN) cannot commit through the API"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_ne!(repo.tip("main"), main_before, "pushed");
+    assert!(forge.requests().is_empty(), "the API is not used");
+    assert!(
+        git.credentials_seen()
+            .iter()
+            .all(|c| c == &format!("gitlab-ci-token:{job_token}")),
+        "{:?}",
+        git.credentials_seen().len()
+    );
+    assert!(!git.credentials_seen().is_empty());
+}
