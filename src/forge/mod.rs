@@ -10,6 +10,11 @@
 //! - Every failure is a typed [`ForgeError`] whose text never contains the token.
 //! - Rate limits and server errors are retried within a [`RetryPolicy`]; the
 //!   waiting is done by a [`Sleeper`] so that tests can observe it instead of sleeping.
+//!   GitHub's secondary rate limits are waited out as GitHub asks (`retry-after`, else
+//!   [`ConnectOptions::secondary_rate_limit_wait`], doubling), within the deadline.
+//! - The forges' own rules for pull/merge requests (author as reviewer, auto-merge of a
+//!   request that is already mergeable, `sha` of the pushed commit, GitLab's 405 right
+//!   after creation, job tokens) are described in `github_pr.rs` and `gitlab_mr.rs`.
 //! - Every request has a connect and a read timeout ([`Timeouts`], 10 s and 30 s by
 //!   default) and may be bounded by an overall deadline; a timed-out request is
 //!   reported as [`ForgeError::Timeout`] naming the host and what was waited for, and
@@ -105,7 +110,8 @@ pub struct PullRequestSpec {
     /// never for a later push by someone else (GitHub and GitLab `sha`).
     pub head_sha: Option<String>,
     /// Close other open requests into the same base whose source branch starts
-    /// with this prefix (older bumps of the same image), with a "Superseded by" comment.
+    /// with this prefix (older bumps of the same image), with a "Superseded by" comment,
+    /// and delete their branches when they hold only tagbump's one commit.
     pub supersede_prefix: Option<String>,
 }
 
