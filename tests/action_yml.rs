@@ -327,6 +327,11 @@ fn image_run_inputs(repo_url: &str, key_file: &str) -> Vec<(&'static str, String
         ("assignees", s("dave"), vec![s("--assignee=dave")]),
         ("draft", s("true"), vec![s("--draft")]),
         ("auto-merge", s("true"), vec![s("--auto-merge")]),
+        (
+            "merge-method",
+            s("squash"),
+            vec![s("--merge-method=squash")],
+        ),
         ("close-superseded", s("true"), vec![s("--close-superseded")]),
         ("forge", s("github"), vec![s("--forge=github")]),
         (

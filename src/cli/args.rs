@@ -257,12 +257,29 @@ pub struct PrArgs {
     /// Open the PR as a draft.
     #[arg(long)]
     pub draft: bool,
-    /// Enable auto-merge (GitHub) / merge when the pipeline succeeds (GitLab).
+    /// Enable auto-merge (GitHub; a PR that is already mergeable is merged now) /
+    /// auto-merge (GitLab; merges at once when there is no pipeline). Only the pushed
+    /// commit is merged.
     #[arg(long)]
     pub auto_merge: bool,
-    /// Close older open tagbump PRs for the same image that this one supersedes.
+    /// How --auto-merge merges. Default: the repository's (GitHub: the first allowed
+    /// of merge, squash, rebase; GitLab: the project's merge method and squash option).
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub merge_method: Option<MergeMethodArg>,
+    /// Close older open tagbump PRs for the same image that this one supersedes, and
+    /// delete their branches (only those holding just tagbump's commit).
     #[arg(long)]
     pub close_superseded: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeMethodArg {
+    /// A merge commit.
+    Merge,
+    /// One squashed commit.
+    Squash,
+    /// Rebase onto the base branch (GitHub; GitLab follows the project's setting).
+    Rebase,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

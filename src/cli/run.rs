@@ -329,6 +329,31 @@ pub(super) fn retry_policy(common: &CommonArgs) -> RetryPolicy {
     }
 }
 
+/// The variable that shortens the first wait after a headerless GitHub secondary rate
+/// limit, in milliseconds (tests only: GitHub asks for at least a minute).
+pub(super) const SECONDARY_WAIT_VARIABLE: &str = "TAGBUMP_TEST_SECONDARY_RATE_LIMIT_WAIT_MS";
+
+/// How forge API calls of this run behave: warnings on stderr, the run's deadline, and
+/// (for tests only) [`SECONDARY_WAIT_VARIABLE`].
+pub(super) fn forge_options(common: &CommonArgs) -> forge::ConnectOptions {
+    let secondary_rate_limit_wait = std::env::var(SECONDARY_WAIT_VARIABLE)
+        .ok()
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
+        .map_or(
+            forge::ConnectOptions::SECONDARY_RATE_LIMIT_WAIT,
+            std::time::Duration::from_millis,
+        );
+    forge::ConnectOptions {
+        log: std::sync::Arc::new(|line| eprintln!("tagbump: {line}")),
+        timeouts: forge::Timeouts {
+            deadline: Some(std::time::Instant::now() + common.git.timeout),
+            ..forge::Timeouts::default()
+        },
+        secondary_rate_limit_wait,
+        ..forge::ConnectOptions::default()
+    }
+}
+
 pub(super) fn timeouts(common: &CommonArgs) -> Timeouts {
     Timeouts {
         overall: common.git.timeout,
