@@ -6,7 +6,9 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::image::{split_image_string, ImageRef};
 use crate::policy::{PolicyError, TagPolicy};
-use crate::targets::{self, TargetError};
+use crate::targets::{FindOptions, Target, TargetError, TargetKind};
+
+mod image;
 use crate::yaml::file::{edit_file, FileEdit, FileError};
 use crate::yaml::{Edit, EditOptions};
 
@@ -145,6 +147,9 @@ pub struct Options {
     pub create_missing: bool,
     /// Rollback protection.
     pub policy: TagPolicy,
+    /// What `image` requests look for besides the image (Flux policy, `appVersion`,
+    /// Argo CD parameter names).
+    pub find: FindOptions,
 }
 
 /// One value that an edit reached.
@@ -164,6 +169,13 @@ pub struct ChangeRecord {
     pub new: String,
     /// Whether the value changed.
     pub changed: bool,
+    /// Why the place was touched (`image` requests): `helm-map`, `kustomize`,
+    /// `image-string`, `flux-marker`, `argocd-parameter` or `app-version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<TargetKind>,
+    /// The place named no tag or digest before (`image: busybox`) and now names one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
 }
 
 /// The edits of a request, computed and checked but not yet written.
@@ -368,6 +380,8 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
         create_missing: options.create_missing,
     };
     let mut files = Vec::new();
+    // For `image` requests, the targets of each file in `files`.
+    let mut found_targets: Vec<Vec<Target>> = Vec::new();
     let mut skipped = Vec::new();
     let mut notes = Vec::new();
     match request {
@@ -386,98 +400,26 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
             }
         }
         Request::Image { image, paths } => {
-            let given: Vec<PathBuf> = if paths.is_empty() {
-                vec![PathBuf::from(".")]
-            } else {
-                paths.clone()
-            };
-            // A path given that is not a directory is read as a file, whatever it is:
-            // a FIFO or device named on the command line is an error, not a skip.
-            let mut explicit = Vec::new();
-            for p in &given {
-                let resolved = resolve_inside(root, p)?;
-                if !resolved.is_dir() {
-                    explicit.push(resolved);
-                }
-            }
-            let found = targets::find_yaml_files(root, &given)?;
-            skipped.extend(
-                found
-                    .skipped
-                    .into_iter()
-                    .map(|(path, reason)| (relative(root, &path), reason)),
-            );
-            let candidates = found.files;
-            let searched = candidates.len();
-            for path in candidates {
-                let path = path.canonicalize().unwrap_or(path);
-                let is_explicit = explicit.contains(&path);
-                let text = match crate::yaml::file::read_text(&path) {
-                    Ok(t) => t,
-                    Err(e) if !is_explicit => {
-                        skipped.push((relative(root, &path), e.to_string()));
-                        continue;
-                    }
-                    Err(e) => return Err(relative_file_error(root, e).into()),
-                };
-                let name = relative(root, &path).display().to_string();
-                let found = match targets::find_in_text(&name, &text, image) {
-                    Ok(found) => found,
-                    Err(e) if !is_explicit => {
-                        skipped.push((relative(root, &path), e.to_string()));
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                if found.is_empty() {
-                    continue;
-                }
-                notes.extend(
-                    found
-                        .iter()
-                        .filter_map(|t| t.note.as_ref().map(|n| format!("{name}:{}: {n}", t.line))),
-                );
-                let edits = targets::to_edits(&found);
-                let outcome = crate::yaml::apply(&text, &edits, edit_options).map_err(|error| {
-                    FileError::Edit {
-                        path: relative(root, &path),
-                        error,
-                    }
-                })?;
-                files.push(FileEdit {
-                    path,
-                    original: text,
-                    outcome,
-                });
-            }
-            if files.is_empty() {
-                return Err(PlanError::ImageNotFound {
-                    image: image.familiar_name(),
-                    paths: given
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    searched,
-                });
-            }
+            (files, found_targets) = image::image_files(
+                root,
+                image,
+                paths,
+                options,
+                edit_options,
+                &mut skipped,
+                &mut notes,
+            )?;
         }
     }
     let mut records = Vec::new();
-    for f in &files {
+    for (i, f) in files.iter().enumerate() {
         let file = relative(root, &f.path);
+        let targets = found_targets.get(i).map(Vec::as_slice).unwrap_or_default();
         for c in &f.outcome.changes {
-            if c.is_change() {
-                options
-                    .policy
-                    .check(c.old.as_deref().map(tag_of), tag_of(&c.new))
-                    .map_err(|error| PlanError::Policy {
-                        file: file.display().to_string(),
-                        line: c.line,
-                        error,
-                    })?;
-            }
-            records.push(ChangeRecord {
+            let target = targets
+                .iter()
+                .find(|t| t.document == c.document && t.path == c.path);
+            let record = ChangeRecord {
                 file: file.clone(),
                 document: c.document,
                 path: c.path.to_string(),
@@ -485,7 +427,41 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                 old: c.old.clone(),
                 new: c.new.clone(),
                 changed: c.is_change(),
-            });
+                kind: target.map(|t| t.kind),
+                pinned: target.is_some_and(|t| t.pinned),
+            };
+            // A string holding YAML (Argo CD's `helm.values`) is reported, and checked
+            // against the policy, place by place.
+            let places = match target {
+                Some(t) if !t.within.is_empty() => t
+                    .within
+                    .iter()
+                    .map(|w| ChangeRecord {
+                        path: format!("{} > {}", c.path, w.path),
+                        line: w.line,
+                        old: Some(w.old.clone()),
+                        new: w.new.clone(),
+                        changed: w.is_change(),
+                        kind: Some(w.kind),
+                        pinned: w.pinned,
+                        ..record.clone()
+                    })
+                    .collect(),
+                _ => vec![record],
+            };
+            for r in places {
+                if r.changed {
+                    options
+                        .policy
+                        .check(r.old.as_deref().map(tag_of), tag_of(&r.new))
+                        .map_err(|error| PlanError::Policy {
+                            file: file.display().to_string(),
+                            line: r.line,
+                            error,
+                        })?;
+                }
+                records.push(r);
+            }
         }
     }
     Ok(Plan {

@@ -219,6 +219,15 @@ fn image_run_inputs(repo_url: &str, key_file: &str) -> Vec<(&'static str, String
         ("command", s("image"), vec![s("image")]),
         ("image", s("ghcr.io/acme/api"), vec![s("ghcr.io/acme/api")]),
         ("tag", s("v2.0.0"), vec![s("--tag=v2.0.0")]),
+        ("app-version", s("true"), vec![s("--app-version")]),
+        (
+            "argocd-params",
+            s("backend.img.name,backend.img.version\n  migrations.ref "),
+            vec![
+                s("--argocd-param=backend.img.name,backend.img.version"),
+                s("--argocd-param=migrations.ref"),
+            ],
+        ),
         (
             "paths",
             s("apps/api\n  apps/web "),
@@ -318,6 +327,11 @@ fn image_run_inputs(repo_url: &str, key_file: &str) -> Vec<(&'static str, String
         ("assignees", s("dave"), vec![s("--assignee=dave")]),
         ("draft", s("true"), vec![s("--draft")]),
         ("auto-merge", s("true"), vec![s("--auto-merge")]),
+        (
+            "merge-method",
+            s("squash"),
+            vec![s("--merge-method=squash")],
+        ),
         ("close-superseded", s("true"), vec![s("--close-superseded")]),
         ("forge", s("github"), vec![s("--forge=github")]),
         (
@@ -476,13 +490,15 @@ fn every_input_reaches_the_matching_cli_flag() {
         ),
     ];
 
-    // Coverage: every declared input is exercised by one of the two runs.
+    // Coverage: every declared input is exercised by one of the runs (--flux-policy by
+    // `the_flux_policy_input_reaches_tagbump`).
     let declared: BTreeSet<String> = inputs(&action()).into_keys().collect();
     let exercised: BTreeSet<String> = image_run
         .iter()
         .chain(set_run.iter())
         .chain(unchanged_run.iter())
         .map(|(name, _, _)| name.to_string())
+        .chain(["flux-policy".to_string()])
         // Checked by `the_github_app_inputs_reach_tagbump_through_its_variables`.
         .chain(["github-app-id".to_string(), "github-app-key".to_string()])
         .collect();
@@ -646,6 +662,22 @@ fn inputs_of_the_other_command_and_bad_booleans_are_refused_before_tagbump_runs(
             ],
             "belongs to command: set",
         ),
+        (
+            vec![
+                ("command", "set"),
+                ("flux-policy", "flux-system:api"),
+                ("assignments", "a.yaml x=1"),
+            ],
+            "belong to command: image",
+        ),
+        (
+            vec![
+                ("command", "set"),
+                ("app-version", "true"),
+                ("assignments", "a.yaml x=1"),
+            ],
+            "'app-version' belongs to command: image",
+        ),
         (vec![("command", "set")], "'assignments' is required"),
         (vec![("command", "image")], "'image' is required"),
         (vec![("command", "bump")], "must be image or set"),
@@ -671,6 +703,54 @@ fn inputs_of_the_other_command_and_bad_booleans_are_refused_before_tagbump_runs(
             "{given:?}: tagbump must not run"
         );
     }
+}
+
+#[test]
+fn the_flux_policy_input_reaches_tagbump() {
+    let bare = BareRepo::new_with(
+        &[(
+            "apps/api/values.yaml",
+            "image: ghcr.io/acme/api:v1.0.0 # {\"$imagepolicy\": \"flux-system:api\"}\nsidecar: ghcr.io/acme/api:v1.0.0\n",
+        )],
+        "main",
+    );
+    let work = tempfile::tempdir().expect("workdir");
+    let recorder = Recorder::new();
+    let url = bare.file_url();
+    let given = [
+        ("image", "ghcr.io/acme/api:v2.0.0"),
+        ("flux-policy", "flux-system:api"),
+        ("repo", url.as_str()),
+        ("dry-run", "true"),
+        ("output", "json"),
+    ];
+    let out = run_action(&recorder, &given, work.path(), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        recorder
+            .argv()
+            .contains(&"--flux-policy=flux-system:api".to_string()),
+        "{:?}",
+        recorder.argv()
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    let kinds: Vec<(&str, &str)> = report["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().unwrap_or_default(),
+                c["kind"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, vec![("image", "flux-marker")]);
 }
 
 /// The Dockerfile's instructions (comments dropped, `\` continuations joined).

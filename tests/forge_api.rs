@@ -70,6 +70,8 @@ fn spec(path: &str) -> PullRequestSpec {
         assignees: vec![],
         draft: false,
         auto_merge: false,
+        merge_method: None,
+        head_sha: None,
         supersede_prefix: None,
     }
 }
@@ -291,10 +293,11 @@ fn github_auto_merge_is_enabled_through_graphql() {
     assert_eq!(graphql[0].path, "/graphql");
     let query = graphql[0].body["query"].as_str().unwrap();
     assert!(query.contains("enablePullRequestAutoMerge"), "{query}");
-    assert!(query.contains("mergeMethod: SQUASH"), "{query}");
+    // No --merge-method: the repository's first allowed method ("Get a repository").
+    assert_eq!(server.requests_to("GET", "/repos/acme/deploy").len(), 2);
     assert_eq!(
         graphql[0].body["variables"],
-        json!({ "pullRequestId": "PR_node_1" })
+        json!({ "pullRequestId": "PR_node_1", "mergeMethod": "MERGE", "expectedHeadOid": forge_server::HEAD_SHA })
     );
     assert_eq!(
         graphql[0].header("authorization"),
@@ -668,7 +671,7 @@ fn gitlab_recovers_from_409_already_exists_by_updating() {
 }
 
 #[test]
-fn gitlab_auto_merge_sets_merge_when_pipeline_succeeds() {
+fn gitlab_auto_merge_sets_auto_merge_for_the_head_sha_on_17_11() {
     let server = ForgeServer::gitlab();
     let (forge, _) = gitlab(&server);
     let spec = PullRequestSpec {
@@ -683,20 +686,16 @@ fn gitlab_auto_merge_sets_merge_when_pipeline_succeeds() {
     assert_eq!(merge.len(), 1);
     assert_eq!(
         merge[0].body,
-        json!({ "merge_when_pipeline_succeeds": "true" })
+        json!({ "auto_merge": "true", "sha": forge_server::HEAD_SHA })
     );
     assert!(server.change(pr.number).unwrap().auto_merge);
 }
 
 #[test]
-fn gitlab_not_yet_mergeable_is_a_warning() {
+fn gitlab_still_not_mergeable_after_the_retries_is_a_warning() {
     let server = ForgeServer::gitlab();
-    server.inject(
-        "PUT",
-        "/merge",
-        FakeResponse::message(405, "405 Method Not Allowed"),
-    );
-    let (forge, _) = gitlab(&server);
+    server.set_not_mergeable_for(5);
+    let (forge, sleeps) = gitlab(&server);
     let spec = PullRequestSpec {
         auto_merge: true,
         ..spec(PROJECT)
@@ -705,6 +704,12 @@ fn gitlab_not_yet_mergeable_is_a_warning() {
     let pr = forge.ensure_pull_request(&spec).unwrap();
 
     assert!(pr.created);
+    assert_eq!(server.requests_to("PUT", "/merge").len(), 5);
+    assert_eq!(
+        sleeps.taken(),
+        [1, 2, 4, 8].map(Duration::from_secs),
+        "retried after 1, 2, 4, 8 s"
+    );
     assert_eq!(pr.warnings.len(), 1);
     assert!(pr.warnings[0].contains("405"), "{:?}", pr.warnings);
 }

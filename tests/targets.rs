@@ -1,9 +1,12 @@
 //! Finding the references to an image in a GitOps repository.
 //!
 //! Fixtures: `fixtures/targets/<case>/` holds input files under their real names, a
-//! `case.json` (`spec`: what the case shows, `image`: the pushed image, `targets`: the
-//! places expected, in file-name and source order) and `expected/<file>` for every
-//! input. For each input, `find_in_text` → `to_edits` → `yaml::apply` must produce exactly
+//! `case.json` (`spec`: what the case shows, `image`: the pushed image, `options`: the
+//! `tagbump image` flags that shape discovery, if any — `flux_policy`, `app_version`,
+//! `argocd_params` — and `targets`: the places expected, in file-name and source order,
+//! each with its kind and whether it is `pinned`) and `expected/<file>` for every
+//! input. Directories named `negative-*` hold a wrong edit that tagbump once made (or
+//! that a naive reading would make): their expected files show it is not made. For each input, `find_in_text` → `to_edits` → `yaml::apply` must produce exactly
 //! the expected bytes, with LF and with CRLF line endings, and running again on the
 //! result must find nothing left to change.
 
@@ -11,7 +14,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use tagbump::image::ImageRef;
-use tagbump::targets::{find_in_text, to_edits, yaml_files, Target, TargetError, TargetKind};
+use tagbump::targets::{
+    find_in_text, find_in_text_with, to_edits, yaml_files, FindOptions, FluxPolicy, Target,
+    TargetError, TargetKind,
+};
 use tagbump::yaml::{apply, EditOptions};
 
 #[derive(Deserialize)]
@@ -19,7 +25,32 @@ struct Case {
     #[allow(dead_code)]
     spec: String,
     image: String,
+    #[serde(default)]
+    options: CaseOptions,
     targets: Vec<ExpectedTarget>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CaseOptions {
+    flux_policy: Option<String>,
+    #[serde(default)]
+    app_version: bool,
+    #[serde(default)]
+    argocd_params: Vec<(String, Option<String>)>,
+}
+
+impl CaseOptions {
+    fn find_options(&self) -> FindOptions {
+        FindOptions {
+            flux_policy: self
+                .flux_policy
+                .as_deref()
+                .map(|p| FluxPolicy::parse(p).expect("valid flux_policy in case.json")),
+            app_version: self.app_version,
+            argocd_parameters: self.argocd_params.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize, Debug)]
@@ -30,6 +61,9 @@ struct ExpectedTarget {
     kind: String,
     /// A phrase the target's note must contain; no note expected when absent.
     note: Option<String>,
+    /// Whether the place named no tag or digest before.
+    #[serde(default)]
+    pinned: bool,
 }
 
 fn fixtures() -> PathBuf {
@@ -52,8 +86,16 @@ fn find(file: &str, text: &str, image: &ImageRef) -> Vec<Target> {
     find_in_text(file, text, image).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
+fn find_with(file: &str, text: &str, image: &ImageRef, options: &FindOptions) -> Vec<Target> {
+    find_in_text_with(file, text, image, options).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
 fn rewrite(file: &str, text: &str, image: &ImageRef) -> String {
-    let targets = find(file, text, image);
+    rewrite_with(file, text, image, &FindOptions::default())
+}
+
+fn rewrite_with(file: &str, text: &str, image: &ImageRef, options: &FindOptions) -> String {
+    let targets = find_with(file, text, image, options);
     apply(text, &to_edits(&targets), EditOptions::default())
         .unwrap_or_else(|e| panic!("{file}: the editor refused the targets: {e}"))
         .text
@@ -65,6 +107,7 @@ fn run_case(name: &str) {
         serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).expect("case.json"))
             .expect("valid case.json");
     let image = ImageRef::parse(&case.image).expect("valid image in case.json");
+    let options = case.options.find_options();
     let files = inputs(&dir);
     assert!(!files.is_empty(), "{name}: no input files");
 
@@ -73,16 +116,16 @@ fn run_case(name: &str) {
         let input = std::fs::read_to_string(dir.join(file)).expect("input");
         let expected = std::fs::read_to_string(dir.join("expected").join(file))
             .unwrap_or_else(|e| panic!("{name}: expected/{file}: {e}"));
-        let targets = find(file, &input, &image);
+        let targets = find_with(file, &input, &image, &options);
         found.extend(targets.iter().map(|t| (file.clone(), t.clone())));
 
-        let output = rewrite(file, &input, &image);
+        let output = rewrite_with(file, &input, &image, &options);
         assert_eq!(
             output, expected,
             "{name}/{file}: output differs from expected/{file}"
         );
 
-        let crlf = rewrite(file, &input.replace('\n', "\r\n"), &image);
+        let crlf = rewrite_with(file, &input.replace('\n', "\r\n"), &image, &options);
         assert_eq!(
             crlf,
             expected.replace('\n', "\r\n"),
@@ -91,7 +134,7 @@ fn run_case(name: &str) {
 
         // An emptied digest is no longer a place to write, so the second run may find
         // fewer places, but never new ones.
-        let again = find(file, &output, &image);
+        let again = find_with(file, &output, &image, &options);
         assert!(
             again.iter().all(|a| targets
                 .iter()
@@ -106,12 +149,18 @@ fn run_case(name: &str) {
 
     let actual: Vec<String> = found
         .iter()
-        .map(|(file, t)| format!("{file} #{} {} {:?}", t.document, t.path, t.kind))
+        .map(|(file, t)| {
+            let pinned = if t.pinned { " pinned" } else { "" };
+            format!("{file} #{} {} {}{pinned}", t.document, t.path, t.kind)
+        })
         .collect();
     let wanted: Vec<String> = case
         .targets
         .iter()
-        .map(|t| format!("{} #{} {} {}", t.file, t.document, t.path, t.kind))
+        .map(|t| {
+            let pinned = if t.pinned { " pinned" } else { "" };
+            format!("{} #{} {} {}{pinned}", t.file, t.document, t.path, t.kind)
+        })
         .collect();
     assert_eq!(actual, wanted, "{name}: targets");
     for ((file, target), expected) in found.iter().zip(&case.targets) {
@@ -165,6 +214,27 @@ fixture_cases! {
     docker_hub_names_are_normalised => "docker-hub-normalisation",
     near_misses_are_left_alone => "near-misses-unchanged",
     anchors_are_edited_once_and_merge_keys_are_followed => "anchors-and-merge-keys",
+    null_registry_is_no_registry_and_null_tag_is_a_place => "helm-null-registry-and-null-tag",
+    negative_null_registry_is_not_a_path => "negative-null-registry-is-not-a-path",
+    untagged_image_with_sibling_tag_writes_the_sibling => "helm-image-with-sibling-tag",
+    negative_sibling_tag_is_never_appended => "negative-sibling-tag-is-never-appended",
+    kustomize_new_name_is_the_effective_image => "kustomize-new-name-is-the-image",
+    negative_kustomize_name_replaced_by_new_name => "negative-kustomize-name-replaced-by-new-name",
+    untagged_image_string_is_pinned => "image-string-untagged-is-pinned",
+    flux_markers_of_the_image_policy => "flux-markers",
+    flux_policy_option_writes_exactly_its_fields => "flux-policy-option",
+    flux_digest_marker => "flux-digest-marker",
+    argocd_helm_values_string_values_object_and_parameters => "argocd-application-helm-values",
+    argocd_custom_parameter_names => "argocd-custom-parameter-names",
+    chart_app_version_when_asked => "chart-app-version",
+    workload_list_items => "workload-list",
+    workload_statefulset => "workload-statefulset",
+    workload_daemonset => "workload-daemonset",
+    workload_job => "workload-job",
+    workload_cronjob => "workload-cronjob",
+    workload_argo_rollout => "workload-argo-rollout",
+    workload_knative_service => "workload-knative-service",
+    workload_ephemeral_containers => "workload-ephemeral-containers",
 }
 
 // ---------------------------------------------------------------------------------------
@@ -180,7 +250,7 @@ fn targets_carry_old_value_new_value_and_line() {
     let targets = find("values.yaml", text, &image("ghcr.io/acme/api:v1.5.0"));
     assert_eq!(targets.len(), 1);
     let t = &targets[0];
-    assert_eq!(t.kind, TargetKind::HelmValues);
+    assert_eq!(t.kind, TargetKind::HelmMap);
     assert_eq!(
         (t.document, t.path.to_string()),
         (0, "image.tag".to_string())
@@ -241,7 +311,7 @@ fn file_role_comes_from_the_last_path_component() {
     let new = image("ghcr.io/acme/api:v2");
     let in_kustomization = find("overlays/prod/kustomization.yaml", text, &new);
     assert_eq!(in_kustomization.len(), 1);
-    assert_eq!(in_kustomization[0].kind, TargetKind::Kustomization);
+    assert_eq!(in_kustomization[0].kind, TargetKind::Kustomize);
     // The same text under another name is not a kustomization: `images` entries are
     // then plain data with no `tag` key.
     assert!(find("overlays/prod/other.yaml", text, &new).is_empty());
@@ -250,8 +320,12 @@ fn file_role_comes_from_the_last_path_component() {
 #[test]
 fn kustomization_entry_without_new_tag_is_an_error_that_says_what_to_add() {
     let text = "kind: Kustomization\nimages:\n  - name: ghcr.io/acme/api\n    newName: ghcr.io/acme/api-mirror\n";
-    let err = find_in_text("kustomization.yaml", text, &image("ghcr.io/acme/api:v2"))
-        .expect_err("no newTag to set");
+    let err = find_in_text(
+        "kustomization.yaml",
+        text,
+        &image("ghcr.io/acme/api-mirror:v2"),
+    )
+    .expect_err("no newTag to set");
     assert!(
         matches!(err, TargetError::Unwritable { line: 3, .. }),
         "{err:?}"
@@ -598,4 +672,194 @@ fn a_templated_tag_is_skipped_and_keeps_its_digest() {
     );
     let targets = find("values.yaml", &text, &image("ghcr.io/acme/api:v2"));
     assert!(targets.is_empty(), "{targets:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 12 layouts, stated inline.
+
+#[test]
+fn helm_values_string_carries_its_inner_places_with_file_lines() {
+    let text = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    helm:\n      values: |\n        # api\n        image:\n          repository: ghcr.io/acme/api\n          tag: v1.4.2\n        sidecar:\n          image: ghcr.io/acme/api:v1.4.2\n";
+    let targets = find("app.yaml", text, &image("ghcr.io/acme/api:v1.5.0"));
+    assert_eq!(targets.len(), 1, "{targets:?}");
+    let t = &targets[0];
+    assert_eq!(t.path.to_string(), "spec.source.helm.values");
+    let inner: Vec<(String, TargetKind, usize, &str, &str)> = t
+        .within
+        .iter()
+        .map(|w| {
+            (
+                w.path.to_string(),
+                w.kind,
+                w.line,
+                w.old.as_str(),
+                w.new.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        inner,
+        vec![
+            (
+                "image.tag".to_string(),
+                TargetKind::HelmMap,
+                10,
+                "v1.4.2",
+                "v1.5.0"
+            ),
+            (
+                "sidecar.image".to_string(),
+                TargetKind::ImageString,
+                12,
+                "ghcr.io/acme/api:v1.4.2",
+                "ghcr.io/acme/api:v1.5.0"
+            ),
+        ]
+    );
+    assert_eq!(
+        t.new,
+        "# api\nimage:\n  repository: ghcr.io/acme/api\n  tag: v1.5.0\nsidecar:\n  image: ghcr.io/acme/api:v1.5.0\n"
+    );
+}
+
+#[test]
+fn a_helm_values_string_that_is_not_yaml_is_not_a_place() {
+    let text = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    helm:\n      values: \"image: [ghcr.io/acme/api:v1\"\n";
+    assert!(find("app.yaml", text, &image("ghcr.io/acme/api:v2")).is_empty());
+}
+
+#[test]
+fn a_digest_marker_is_emptied_when_the_new_image_has_no_digest() {
+    let text = "images:\n  - name: api\n    newName: ghcr.io/acme/api # {\"$imagepolicy\": \"flux-system:api:name\"}\n    newTag: v1 # {\"$imagepolicy\": \"flux-system:api:tag\"}\n    digest: sha256:3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d # {\"$imagepolicy\": \"flux-system:api:digest\"}\n";
+    let new = image("ghcr.io/acme/api:v2");
+    let targets = find("kustomization.yaml", text, &new);
+    let digest = targets.last().expect("digest target");
+    assert_eq!(
+        (digest.path.to_string(), digest.new.as_str()),
+        ("images[0].digest".to_string(), "")
+    );
+    assert!(
+        digest
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("dropped the old digest")),
+        "{digest:?}"
+    );
+    assert_eq!(
+        rewrite("kustomization.yaml", text, &new),
+        "images:\n  - name: api\n    newName: ghcr.io/acme/api # {\"$imagepolicy\": \"flux-system:api:name\"}\n    newTag: v2 # {\"$imagepolicy\": \"flux-system:api:tag\"}\n    digest: \"\" # {\"$imagepolicy\": \"flux-system:api:digest\"}\n"
+    );
+}
+
+#[test]
+fn unknown_marker_suffixes_and_other_comments_are_not_markers() {
+    let text = "a: ghcr.io/acme/api:v1 # {\"$imagepolicy\": \"flux-system:api:sha\"}\nb: v1 # $imagepolicy flux-system:api:tag\nc: v1 # {\"$imagepolicy\": \"flux-system:api:tag\"}\n";
+    let new = image("ghcr.io/acme/api:v2");
+    // No whole or :name field names the image, so policy api is not selected.
+    assert!(find("x.yaml", text, &new).is_empty());
+    // Named on the command line, only the well-formed :tag marker counts.
+    let options = FindOptions {
+        flux_policy: Some(FluxPolicy::parse("flux-system:api").expect("policy")),
+        ..FindOptions::default()
+    };
+    let targets = find_with("x.yaml", text, &new, &options);
+    let paths: Vec<String> = targets.iter().map(|t| t.path.to_string()).collect();
+    assert_eq!(paths, vec!["c"]);
+}
+
+#[test]
+fn flux_policies_are_namespace_and_name() {
+    let policy = FluxPolicy::parse("flux-system:api").expect("valid");
+    assert_eq!(
+        (
+            policy.namespace(),
+            policy.name(),
+            policy.to_string().as_str()
+        ),
+        ("flux-system", "api", "flux-system:api")
+    );
+    for bad in ["api", ":api", "flux-system:", "a:b:tag", "a b:c", ""] {
+        let err = FluxPolicy::parse(bad).expect_err(bad);
+        assert!(err.to_string().contains("NAMESPACE:NAME"), "{err}");
+    }
+}
+
+#[test]
+fn app_version_is_a_place_only_when_asked_for() {
+    let text = "apiVersion: v2\nname: api\nappVersion: 1.4.2\n";
+    let new = image("ghcr.io/acme/api:1.5.0");
+    assert!(find("charts/api/Chart.yaml", text, &new).is_empty());
+    let options = FindOptions {
+        app_version: true,
+        ..FindOptions::default()
+    };
+    let targets = find_with("charts/api/Chart.yaml", text, &new, &options);
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].kind, TargetKind::AppVersion);
+    // "1.5.0" stays a string: plain is fine, it is not a YAML 1.1 number.
+    assert_eq!(
+        rewrite_with("charts/api/Chart.yaml", text, &new, &options),
+        "apiVersion: v2\nname: api\nappVersion: 1.5.0\n"
+    );
+    // Only Chart.yaml has an appVersion to set.
+    assert!(find_with("values.yaml", text, &new, &options).is_empty());
+}
+
+#[test]
+fn an_untagged_argocd_kustomize_image_is_pinned_too() {
+    let text = "kustomize:\n  images:\n  - ghcr.io/acme/api\n  - old/api=ghcr.io/acme/api:v1\n";
+    let targets = find(
+        ".argocd-source-api.yaml",
+        text,
+        &image("ghcr.io/acme/api:v2"),
+    );
+    let seen: Vec<(String, &str, bool)> = targets
+        .iter()
+        .map(|t| (t.path.to_string(), t.new.as_str(), t.pinned))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "kustomize.images[0]".to_string(),
+                "ghcr.io/acme/api:v2",
+                true
+            ),
+            (
+                "kustomize.images[1]".to_string(),
+                "old/api=ghcr.io/acme/api:v2",
+                false
+            ),
+        ]
+    );
+    assert!(targets[0]
+        .note
+        .as_deref()
+        .is_some_and(|n| n.starts_with("pinned:")));
+}
+
+#[test]
+fn target_kinds_have_their_report_names() {
+    let names: Vec<String> = [
+        TargetKind::HelmMap,
+        TargetKind::Kustomize,
+        TargetKind::ImageString,
+        TargetKind::FluxMarker,
+        TargetKind::ArgoCdParameter,
+        TargetKind::AppVersion,
+    ]
+    .iter()
+    .map(|k| format!("{k}={}", serde_json::to_string(k).expect("json")))
+    .collect();
+    assert_eq!(
+        names,
+        vec![
+            "helm-map=\"helm-map\"",
+            "kustomize=\"kustomize\"",
+            "image-string=\"image-string\"",
+            "flux-marker=\"flux-marker\"",
+            "argocd-parameter=\"argocd-parameter\"",
+            "app-version=\"app-version\"",
+        ]
+    );
 }

@@ -28,8 +28,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Update every reference to an image (Helm values, kustomizations, manifests,
-    /// .argocd-source-<app>.yaml) under the given paths — no key paths needed.
+    /// Update every reference to an image (Helm values, kustomizations, manifests, Argo CD
+    /// Applications and .argocd-source-<app>.yaml, Flux image policy markers) under the
+    /// given paths — no key paths needed.
     ///
     /// Example: tagbump image ghcr.io/acme/api:v1.5.0 apps/api
     Image(ImageArgs),
@@ -63,6 +64,22 @@ pub struct ImageArgs {
     /// The new tag, when IMAGE has none.
     #[arg(long, env = "TAGBUMP_TAG")]
     pub tag: Option<String>,
+    /// Write exactly the fields marked for this Flux image policy
+    /// (# {"$imagepolicy": "NAMESPACE:NAME"} and its :tag, :name, :digest forms), and
+    /// nothing else. Without it, marked fields are written when their policy's
+    /// reference or :name field names IMAGE.
+    #[arg(long, value_name = "NAMESPACE:NAME", env = "TAGBUMP_FLUX_POLICY", value_parser = tagbump::targets::FluxPolicy::parse)]
+    pub flux_policy: Option<tagbump::targets::FluxPolicy>,
+    /// Also set the appVersion of the Chart.yaml of each chart whose values refer to
+    /// IMAGE (or of a Chart.yaml named in PATHS).
+    #[arg(long, env = "TAGBUMP_APP_VERSION")]
+    pub app_version: bool,
+    /// Argo CD Helm parameters that hold IMAGE under other names: REPOSITORY_PARAM,TAG_PARAM
+    /// (e.g. backend.img.name,backend.img.version), or one PARAM holding the whole
+    /// reference. Repeatable. (image.repository / image.name + image.tag pairs and
+    /// *.image parameters are found without it.)
+    #[arg(long = "argocd-param", value_name = "NAME[,TAG]")]
+    pub argocd_params: Vec<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -240,12 +257,29 @@ pub struct PrArgs {
     /// Open the PR as a draft.
     #[arg(long)]
     pub draft: bool,
-    /// Enable auto-merge (GitHub) / merge when the pipeline succeeds (GitLab).
+    /// Enable auto-merge (GitHub; a PR that is already mergeable is merged now) /
+    /// auto-merge (GitLab; merges at once when there is no pipeline). Only the pushed
+    /// commit is merged.
     #[arg(long)]
     pub auto_merge: bool,
-    /// Close older open tagbump PRs for the same image that this one supersedes.
+    /// How --auto-merge merges. Default: the repository's (GitHub: the first allowed
+    /// of merge, squash, rebase; GitLab: the project's merge method and squash option).
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub merge_method: Option<MergeMethodArg>,
+    /// Close older open tagbump PRs for the same image that this one supersedes, and
+    /// delete their branches (only those holding just tagbump's commit).
     #[arg(long)]
     pub close_superseded: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeMethodArg {
+    /// A merge commit.
+    Merge,
+    /// One squashed commit.
+    Squash,
+    /// Rebase onto the base branch (GitHub; GitLab follows the project's setting).
+    Rebase,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

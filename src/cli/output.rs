@@ -18,6 +18,11 @@ pub struct PrReport {
     pub url: String,
     pub created: bool,
     pub closed_superseded: Vec<u64>,
+    /// Branches of the closed superseded requests that were deleted.
+    pub deleted_branches: Vec<String>,
+    /// Merged during this run (`--auto-merge` on a request that was already mergeable,
+    /// or GitLab with no pipeline to wait for).
+    pub merged: bool,
 }
 
 /// Everything a run reports.
@@ -145,10 +150,16 @@ pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result
     }
     for c in &report.changes {
         let old = c.old.as_deref().unwrap_or("(new)");
+        // Why the place was touched (`image` runs): the kind, and whether it was pinned.
+        let why = match (c.kind, c.pinned) {
+            (Some(kind), true) => format!("  ({kind}, pinned)"),
+            (Some(kind), false) => format!("  ({kind})"),
+            (None, _) => String::new(),
+        };
         if c.changed {
             writeln!(
                 out,
-                "{}:{}  {}  {} → {}",
+                "{}:{}  {}  {} → {}{why}",
                 c.file.display(),
                 c.line,
                 c.path,
@@ -158,7 +169,7 @@ pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result
         } else {
             writeln!(
                 out,
-                "{}:{}  {}  {} (unchanged)",
+                "{}:{}  {}  {} (unchanged){why}",
                 c.file.display(),
                 c.line,
                 c.path,
@@ -209,8 +220,14 @@ pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result
             pr.number,
             pr.url
         )?;
+        if pr.merged {
+            writeln!(out, "merged pull request #{}", pr.number)?;
+        }
         for n in &pr.closed_superseded {
             writeln!(out, "closed superseded pull request #{n}")?;
+        }
+        for b in &pr.deleted_branches {
+            writeln!(out, "deleted branch {b}")?;
         }
     }
     Ok(())
@@ -239,10 +256,12 @@ pub fn append_github_output(path: &Path, report: &Report) -> Result<()> {
         Some(pr) => {
             lines.push(format!("pr-number={}", pr.number));
             lines.push(format!("pr-url={}", pr.url));
+            lines.push(format!("pr-merged={}", pr.merged));
         }
         None => {
             lines.push("pr-number=".to_string());
             lines.push("pr-url=".to_string());
+            lines.push("pr-merged=".to_string());
         }
     }
     let mut f = std::fs::OpenOptions::new()

@@ -3,21 +3,20 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use super::args::{CommonArgs, ViaArg};
+use super::args::{CommonArgs, MergeMethodArg, ViaArg};
 use super::failure::invalid_input;
 use super::output::{self, Report};
 use super::run::{
-    context_for, default_subject, existing_file, forge_kind, retry_policy, sparse_paths, timeouts,
-    Job,
+    context_for, default_subject, existing_file, forge_kind, forge_options, retry_policy,
+    sparse_paths, timeouts, Job,
 };
-use super::tokens::Tokens;
+use super::tokens::{Chosen, Tokens};
 use tagbump::ci::Pipeline;
 use tagbump::credentials;
-use tagbump::forge::{self, ChangeLine, ForgeKind, PullRequestSpec, RepoId};
+use tagbump::forge::{self, ChangeLine, ForgeKind, MergeMethod, PullRequestSpec, RepoId};
 use tagbump::git::{self, ApplyResult, Auth, RemoteSpec, WriteBackOptions, WriteBackOutcome};
 use tagbump::land::api::ApiRepo;
 use tagbump::land::api_lander::{self, ApiLandError, ApiWriteBack};
@@ -107,6 +106,12 @@ pub(super) fn remote(
         assignees: common.pr.assignees.clone(),
         draft: common.pr.draft,
         auto_merge: common.pr.auto_merge,
+        merge_method: common.pr.merge_method.map(|m| match m {
+            MergeMethodArg::Merge => MergeMethod::Merge,
+            MergeMethodArg::Squash => MergeMethod::Squash,
+            MergeMethodArg::Rebase => MergeMethod::Rebase,
+        }),
+        head_sha: outcome.commit.clone(),
         supersede_prefix: common
             .pr
             .close_superseded
@@ -128,6 +133,8 @@ pub(super) fn remote(
         url: pr.url.clone(),
         created: pr.created,
         closed_superseded: pr.closed_superseded.clone(),
+        deleted_branches: pr.deleted_branches.clone(),
+        merged: pr.merged,
     });
     Ok(())
 }
@@ -216,10 +223,24 @@ fn api_repo(
         ),
         _ => None,
     };
-    let token = match (&api, via) {
-        (Some(api), Via::Auto | Via::Api) => tokens.for_destination(api)?.map(|c| c.token),
+    let chosen = match (&api, via) {
+        (Some(api), Via::Auto | Via::Api) => tokens.for_destination(api)?,
         _ => None,
     };
+    if kind == Some(ForgeKind::GitLab) && chosen.as_ref().is_some_and(is_job_token) {
+        // GitLab's "CI/CD job token" page: the job token may only read a few API
+        // endpoints (branches, commits, files: GET), never create a commit.
+        if via == Via::Api {
+            return Err(invalid_input(format!(
+                "--via api cannot use {JOB_TOKEN}: a GitLab CI/CD job token cannot commit through the API. Land with git (--via git or auto; the project must allow Git push requests with job tokens), or set TAGBUMP_TOKEN to a project or group access token (Developer role, api scope)"
+            )));
+        }
+        eprintln!(
+            "tagbump: landing with git: a GitLab CI/CD job token ({JOB_TOKEN}) cannot commit through the API"
+        );
+        return Ok(None);
+    }
+    let token = chosen.map(|c| c.token);
     let choice = choose(via, url, kind, token.is_some()).map_err(invalid_input)?;
     eprintln!("tagbump: {choice}");
     let (true, Some(kind), Some(repo), Some(api), Some(token)) =
@@ -227,14 +248,7 @@ fn api_repo(
     else {
         return Ok(None);
     };
-    let options = forge::ConnectOptions {
-        log: Arc::new(|line| eprintln!("tagbump: {line}")),
-        timeouts: forge::Timeouts {
-            deadline: Some(std::time::Instant::now() + common.git.timeout),
-            ..forge::Timeouts::default()
-        },
-        ..forge::ConnectOptions::default()
-    };
+    let options = forge_options(common);
     let repo = match kind {
         ForgeKind::GitHub => forge::github_repo(&api, &repo, &token, &options),
         ForgeKind::GitLab => forge::gitlab_repo(&api, &repo, &token, &options),
@@ -267,21 +281,30 @@ fn pr_forge(
         .unwrap_or_else(|| forge::default_api_base(kind, &repo));
     let secrets = credentials::known_secrets(env, common.git.token_env.as_deref());
     let shown_api = credentials::redact(&api, &secrets);
-    let token = tokens
+    let chosen = tokens
         .for_destination(&api)?
-        .map(|c| c.token)
         .ok_or_else(|| invalid_input(format!("--pr needs an API token for {shown_api}: set TAGBUMP_TOKEN, GITHUB_TOKEN or GITLAB_TOKEN (each only for its own forge's host), name one with --token-env, or use a GitHub App (--github-app-id)")))?;
-    let options = forge::ConnectOptions {
-        log: Arc::new(|line| eprintln!("tagbump: {line}")),
-        timeouts: forge::Timeouts {
-            deadline: Some(std::time::Instant::now() + common.git.timeout),
-            ..forge::Timeouts::default()
-        },
-        ..forge::ConnectOptions::default()
-    };
+    if kind == ForgeKind::GitLab && is_job_token(&chosen) {
+        // GitLab's "CI/CD job token" page: the job token cannot create, edit or
+        // merge merge requests. Said before anything is pushed.
+        return Err(invalid_input(format!(
+            "--pr cannot use {JOB_TOKEN}: a GitLab CI/CD job token cannot create, edit or merge merge requests. Set TAGBUMP_TOKEN (a masked CI/CD variable) to a project or group access token with the Developer role and the api scope"
+        )));
+    }
+    let token = chosen.token;
+    let options = forge_options(common);
     let client = forge::connect_with(kind, &api, &token, &options)
         .with_context(|| format!("cannot connect to the {kind} API at {shown_api}"))?;
     Ok((client, repo))
+}
+
+/// The variable GitLab CI puts the job token in.
+const JOB_TOKEN: &str = "CI_JOB_TOKEN";
+
+/// Whether the chosen token is GitLab's CI/CD job token (also when named with
+/// --token-env: the value is still a job token).
+fn is_job_token(chosen: &Chosen) -> bool {
+    chosen.source == JOB_TOKEN
 }
 
 /// The branch prefix shared by every PR of the same image: the branch template rendered

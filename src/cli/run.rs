@@ -19,6 +19,7 @@ use tagbump::git::{
 use tagbump::image::parse_image_and_tag;
 use tagbump::plan::{self, FileEdits, Plan, Request};
 use tagbump::policy::TagPolicy;
+use tagbump::targets::FindOptions;
 use tagbump::template;
 use tagbump::yaml::{Edit, KeyPath};
 
@@ -33,8 +34,9 @@ pub fn run(command: Command) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Image(a) => {
+            let find = find_options(&a);
             let result = image_request(&a)
-                .and_then(|request| execute(&request, &a.common, false, &env, &mut report));
+                .and_then(|request| execute(&request, &a.common, false, find, &env, &mut report));
             finish(result, report, &a.common, &env)
         }
         Command::Set(a) => {
@@ -43,12 +45,29 @@ pub fn run(command: Command) -> ExitCode {
                     &Request::Set { files },
                     &a.common,
                     a.create,
+                    FindOptions::default(),
                     &env,
                     &mut report,
                 )
             });
             finish(result, report, &a.common, &env)
         }
+    }
+}
+
+/// What `tagbump image` looks for besides the image.
+fn find_options(a: &ImageArgs) -> FindOptions {
+    FindOptions {
+        flux_policy: a.flux_policy.clone(),
+        app_version: a.app_version,
+        argocd_parameters: a
+            .argocd_params
+            .iter()
+            .map(|p| match p.split_once(',') {
+                Some((name, tag)) => (name.trim().to_string(), Some(tag.trim().to_string())),
+                None => (p.trim().to_string(), None),
+            })
+            .collect(),
     }
 }
 
@@ -121,11 +140,13 @@ fn execute(
     request: &Request,
     common: &CommonArgs,
     create_missing: bool,
+    find: FindOptions,
     env: &dyn Fn(&str) -> Option<String>,
     report: &mut Report,
 ) -> Result<()> {
     let options = plan::Options {
         create_missing,
+        find,
         policy: TagPolicy {
             no_downgrade: common.no_downgrade,
             allow_tags: common
@@ -305,6 +326,31 @@ pub(super) fn retry_policy(common: &CommonArgs) -> RetryPolicy {
         retry_for: common.git.retry_for,
         max_attempts: common.git.retries.map(|n| n.max(1)),
         ..RetryPolicy::default()
+    }
+}
+
+/// The variable that shortens the first wait after a headerless GitHub secondary rate
+/// limit, in milliseconds (tests only: GitHub asks for at least a minute).
+pub(super) const SECONDARY_WAIT_VARIABLE: &str = "TAGBUMP_TEST_SECONDARY_RATE_LIMIT_WAIT_MS";
+
+/// How forge API calls of this run behave: warnings on stderr, the run's deadline, and
+/// (for tests only) [`SECONDARY_WAIT_VARIABLE`].
+pub(super) fn forge_options(common: &CommonArgs) -> forge::ConnectOptions {
+    let secondary_rate_limit_wait = std::env::var(SECONDARY_WAIT_VARIABLE)
+        .ok()
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
+        .map_or(
+            forge::ConnectOptions::SECONDARY_RATE_LIMIT_WAIT,
+            std::time::Duration::from_millis,
+        );
+    forge::ConnectOptions {
+        log: std::sync::Arc::new(|line| eprintln!("tagbump: {line}")),
+        timeouts: forge::Timeouts {
+            deadline: Some(std::time::Instant::now() + common.git.timeout),
+            ..forge::Timeouts::default()
+        },
+        secondary_rate_limit_wait,
+        ..forge::ConnectOptions::default()
     }
 }
 

@@ -9,7 +9,6 @@
 
 use std::cell::RefCell;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
@@ -118,14 +117,7 @@ impl<'a> Tokens<'a> {
         if let Some(minted) = app.minted.borrow().as_ref() {
             return Ok(minted.token.clone());
         }
-        let options = forge::ConnectOptions {
-            log: Arc::new(|line| eprintln!("tagbump: {line}")),
-            timeouts: forge::Timeouts {
-                deadline: Some(std::time::Instant::now() + self.common.git.timeout),
-                ..forge::Timeouts::default()
-            },
-            ..forge::ConnectOptions::default()
-        };
+        let options = super::run::forge_options(self.common);
         let minted = github_app::installation_token(&app.api, &app.repo, &app.app, &options)
             .with_context(|| {
                 format!(

@@ -12,14 +12,12 @@
 
 use std::fmt;
 
-use octocrab::models::pulls::PullRequest as GhPull;
 use octocrab::Octocrab;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{
-    encode_component, error_chain, excerpt, host_of, origin_of, redirect_target, wait_until,
-    ConnectOptions, Failure, Forge, ForgeError, ForgeKind, PullRequest, PullRequestSpec, Retrier,
-    RetryPolicy, Sleeper, Timeouts,
+    error_chain, excerpt, host_of, origin_of, redirect_target, wait_until, ConnectOptions, Failure,
+    ForgeError, Retrier, RetryPolicy, Sleeper, Timeouts,
 };
 use crate::secret::Secret;
 
@@ -51,6 +49,7 @@ pub(super) enum Verb {
     Get,
     Post,
     Patch,
+    Put,
     Delete,
 }
 
@@ -61,6 +60,7 @@ impl fmt::Display for Verb {
             Verb::Post => "POST",
             Verb::Delete => "DELETE",
             Verb::Patch => "PATCH",
+            Verb::Put => "PUT",
         })
     }
 }
@@ -121,6 +121,8 @@ impl GitHub {
                 sleeper: options.sleeper.clone(),
                 api_base: api_base.clone(),
                 deadline: timeouts.deadline,
+                secondary_wait: options.secondary_rate_limit_wait,
+                log: options.log.clone(),
             },
             api_base,
             token: token.clone(),
@@ -210,260 +212,6 @@ impl GitHub {
             .redacted(&self.token)
         })
     }
-
-    fn find_open(
-        &self,
-        repo_path: &str,
-        owner: &str,
-        spec: &PullRequestSpec,
-    ) -> Result<Option<GhPull>, ForgeError> {
-        let path = format!(
-            "{repo_path}/pulls?state=open&head={}&base={}&per_page=100",
-            encode_component(&format!("{owner}:{}", spec.head)),
-            encode_component(&spec.base),
-        );
-        let pulls: Vec<GhPull> = self.call_json(Verb::Get, &path, None)?;
-        Ok(pulls.into_iter().find(|p| p.head.ref_field == spec.head))
-    }
-
-    fn update(
-        &self,
-        repo_path: &str,
-        number: u64,
-        spec: &PullRequestSpec,
-    ) -> Result<GhPull, ForgeError> {
-        self.call_json(
-            Verb::Patch,
-            &format!("{repo_path}/pulls/{number}"),
-            Some(&json!({ "title": spec.title, "body": spec.body })),
-        )
-    }
-
-    fn create(&self, repo_path: &str, spec: &PullRequestSpec) -> Result<GhPull, ForgeError> {
-        self.call_json(
-            Verb::Post,
-            &format!("{repo_path}/pulls"),
-            Some(&json!({
-                "title": spec.title,
-                "head": spec.head,
-                "base": spec.base,
-                "body": spec.body,
-                "draft": spec.draft,
-            })),
-        )
-    }
-
-    /// Runs a follow-up call (labels, reviewers, …); a 422 becomes a warning.
-    fn follow_up(
-        &self,
-        warnings: &mut Vec<String>,
-        what: &str,
-        path: &str,
-        body: Value,
-    ) -> Result<(), ForgeError> {
-        match self.call(false, Verb::Post, path, Some(&body)) {
-            Ok(_) => Ok(()),
-            Err(ForgeError::Api {
-                status: 422,
-                message,
-                ..
-            }) => {
-                warnings.push(format!("could not {what}: {message}"));
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Enables auto-merge (squash) through GraphQL; GraphQL-level errors
-    /// (auto-merge disabled for the repository, PR already mergeable, draft, …)
-    /// are returned as a warning.
-    fn enable_auto_merge(&self, pull: &GhPull) -> Result<Option<String>, ForgeError> {
-        let Some(node_id) = pull.node_id.as_deref() else {
-            return Ok(Some(format!(
-                "auto-merge not enabled for #{}: GitHub did not return the pull request's node id",
-                pull.number
-            )));
-        };
-        let query = "mutation EnableAutoMerge($pullRequestId: ID!) { \
-            enablePullRequestAutoMerge(input: {pullRequestId: $pullRequestId, mergeMethod: SQUASH}) \
-            { pullRequest { number } } }";
-        let body = json!({ "query": query, "variables": { "pullRequestId": node_id } });
-        let text = self.call(true, Verb::Post, "/graphql", Some(&body))?;
-        let response: Value = serde_json::from_str(&text).map_err(|e| ForgeError::Decode {
-            api_base: self.api_base.clone(),
-            what: "POST /graphql".into(),
-            message: e.to_string(),
-        })?;
-        let errors: Vec<String> = response
-            .get("errors")
-            .and_then(Value::as_array)
-            .map(|errors| {
-                errors
-                    .iter()
-                    .map(|e| {
-                        e.get("message")
-                            .and_then(Value::as_str)
-                            .map_or_else(|| e.to_string(), str::to_string)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        if errors.is_empty() {
-            Ok(None)
-        } else {
-            Ok(Some(self.token.redact(&format!(
-                "auto-merge not enabled for #{}: {}",
-                pull.number,
-                errors.join("; ")
-            ))))
-        }
-    }
-
-    fn close_superseded(
-        &self,
-        repo_path: &str,
-        owner: &str,
-        prefix: &str,
-        spec: &PullRequestSpec,
-        current: u64,
-    ) -> Result<Vec<u64>, ForgeError> {
-        let path = format!(
-            "{repo_path}/pulls?state=open&base={}&per_page=100",
-            encode_component(&spec.base)
-        );
-        let pulls: Vec<GhPull> = self.call_json(Verb::Get, &path, None)?;
-        let same_repo = format!("{owner}:");
-        let mut closed = Vec::new();
-        for pull in pulls {
-            let head = &pull.head.ref_field;
-            let from_this_repo = pull
-                .head
-                .label
-                .as_deref()
-                .is_none_or(|label| label.starts_with(&same_repo));
-            if pull.number == current
-                || head == &spec.head
-                || !head.starts_with(prefix)
-                || !from_this_repo
-            {
-                continue;
-            }
-            self.call(
-                false,
-                Verb::Post,
-                &format!("{repo_path}/issues/{}/comments", pull.number),
-                Some(&json!({ "body": format!("Superseded by #{current}") })),
-            )?;
-            self.call(
-                false,
-                Verb::Patch,
-                &format!("{repo_path}/pulls/{}", pull.number),
-                Some(&json!({ "state": "closed" })),
-            )?;
-            closed.push(pull.number);
-        }
-        Ok(closed)
-    }
-}
-
-impl Forge for GitHub {
-    fn kind(&self) -> ForgeKind {
-        ForgeKind::GitHub
-    }
-
-    fn ensure_pull_request(&self, spec: &PullRequestSpec) -> Result<PullRequest, ForgeError> {
-        let (owner, name) = match spec.repo.path.split_once('/') {
-            Some((owner, name)) if !owner.is_empty() && !name.is_empty() && !name.contains('/') => {
-                (owner, name)
-            }
-            _ => {
-                return Err(ForgeError::Config(format!(
-                    "`{}` is not a GitHub repository path of the form owner/name",
-                    spec.repo.path
-                )))
-            }
-        };
-        let repo_path = format!(
-            "/repos/{}/{}",
-            encode_component(owner),
-            encode_component(name)
-        );
-        let mut warnings = Vec::new();
-
-        let (pull, created) = match self.find_open(&repo_path, owner, spec)? {
-            Some(existing) => (self.update(&repo_path, existing.number, spec)?, false),
-            None => match self.create(&repo_path, spec) {
-                Ok(pull) => (pull, true),
-                // Someone (or an earlier, interrupted attempt) opened it meanwhile.
-                Err(e @ ForgeError::Api { status: 422, .. })
-                    if e.to_string().contains("already exists") =>
-                {
-                    match self.find_open(&repo_path, owner, spec)? {
-                        Some(existing) => (self.update(&repo_path, existing.number, spec)?, false),
-                        None => return Err(e),
-                    }
-                }
-                Err(e) => return Err(e),
-            },
-        };
-        let number = pull.number;
-
-        if !spec.labels.is_empty() {
-            self.follow_up(
-                &mut warnings,
-                "add labels",
-                &format!("{repo_path}/issues/{number}/labels"),
-                json!({ "labels": spec.labels }),
-            )?;
-        }
-        if created && !spec.reviewers.is_empty() {
-            let (teams, users): (Vec<&String>, Vec<&String>) =
-                spec.reviewers.iter().partition(|r| r.contains('/'));
-            let mut body = json!({ "reviewers": users });
-            if !teams.is_empty() {
-                let slugs: Vec<&str> = teams
-                    .iter()
-                    .map(|t| t.rsplit('/').next().unwrap_or(t))
-                    .collect();
-                body["team_reviewers"] = json!(slugs);
-            }
-            self.follow_up(
-                &mut warnings,
-                "request reviewers",
-                &format!("{repo_path}/pulls/{number}/requested_reviewers"),
-                body,
-            )?;
-        }
-        if created && !spec.assignees.is_empty() {
-            self.follow_up(
-                &mut warnings,
-                "add assignees",
-                &format!("{repo_path}/issues/{number}/assignees"),
-                json!({ "assignees": spec.assignees }),
-            )?;
-        }
-        if spec.auto_merge {
-            warnings.extend(self.enable_auto_merge(&pull)?);
-        }
-        let closed_superseded = match spec.supersede_prefix.as_deref() {
-            Some(prefix) if !prefix.is_empty() => {
-                self.close_superseded(&repo_path, owner, prefix, spec, number)?
-            }
-            _ => Vec::new(),
-        };
-
-        Ok(PullRequest {
-            number,
-            url: pull
-                .html_url
-                .as_ref()
-                .map_or_else(|| pull.url.clone(), |u| u.to_string()),
-            created,
-            closed_superseded,
-            warnings,
-        })
-    }
 }
 
 /// Where GitHub's GraphQL endpoint `…/graphql` lives for a REST API base: the same
@@ -493,6 +241,7 @@ async fn attempt(
         Verb::Get => client._get(uri).await,
         Verb::Post => client._post(uri, body).await,
         Verb::Patch => client._patch(uri, body).await,
+        Verb::Put => client._put(uri, body).await,
         Verb::Delete => client._delete(uri, body).await,
     }
     .map_err(transport)?;
@@ -523,6 +272,23 @@ async fn attempt(
         return Ok(text);
     }
     let message = github_message(&text);
+    // GitHub, "Rate limits for the REST API" › "Exceeding the rate limit": a secondary
+    // limit is a 403 or 429 "with an error message that indicates" it; honour
+    // `retry-after`, else the reset when `x-ratelimit-remaining` is 0, else wait at
+    // least a minute and then exponentially longer (the Retrier does).
+    if matches!(status, 403 | 429) && is_secondary_limit(&message) {
+        let wait = retry_after.map(std::time::Duration::from_secs).or_else(|| {
+            (remaining.as_deref() == Some("0"))
+                .then_some(reset_at)
+                .flatten()
+                .map(wait_until)
+        });
+        return Err(Failure::SecondaryRateLimited {
+            wait,
+            reset_at: reset_at.filter(|_| remaining.as_deref() == Some("0")),
+            message,
+        });
+    }
     let rate_limited = status == 429
         || (status == 403 && (remaining.as_deref() == Some("0") || retry_after.is_some()));
     Err(match status {
@@ -553,6 +319,13 @@ async fn attempt(
             message,
         }),
     })
+}
+
+/// Whether GitHub's error message is a secondary rate limit ("You have exceeded a
+/// secondary rate limit…"; before 2022 the same limit was called "abuse detection").
+fn is_secondary_limit(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("secondary rate limit") || lower.contains("abuse detection")
 }
 
 /// Marks a transport error whose cause is an I/O timeout (octocrab's `timeout`

@@ -10,6 +10,11 @@
 //! - Every failure is a typed [`ForgeError`] whose text never contains the token.
 //! - Rate limits and server errors are retried within a [`RetryPolicy`]; the
 //!   waiting is done by a [`Sleeper`] so that tests can observe it instead of sleeping.
+//!   GitHub's secondary rate limits are waited out as GitHub asks (`retry-after`, else
+//!   [`ConnectOptions::secondary_rate_limit_wait`], doubling), within the deadline.
+//! - The forges' own rules for pull/merge requests (author as reviewer, auto-merge of a
+//!   request that is already mergeable, `sha` of the pushed commit, GitLab's 405 right
+//!   after creation, job tokens) are described in `github_pr.rs` and `gitlab_mr.rs`.
 //! - Every request has a connect and a read timeout ([`Timeouts`], 10 s and 30 s by
 //!   default) and may be bounded by an overall deadline; a timed-out request is
 //!   reported as [`ForgeError::Timeout`] naming the host and what was waited for, and
@@ -37,8 +42,11 @@ use crate::secret::Secret;
 mod error;
 mod github;
 pub mod github_app;
+mod github_pr;
 mod github_repo;
 mod gitlab;
+mod gitlab_http;
+mod gitlab_mr;
 mod gitlab_repo;
 mod options;
 mod repo_id;
@@ -90,12 +98,53 @@ pub struct PullRequestSpec {
     pub assignees: Vec<String>,
     /// Open as a draft.
     pub draft: bool,
-    /// Ask the forge to merge automatically once checks pass (GitHub auto-merge
-    /// with squash, GitLab "merge when pipeline succeeds").
+    /// Ask the forge to merge automatically once checks pass (GitHub auto-merge, or
+    /// an immediate merge when the pull request is already mergeable; GitLab
+    /// auto-merge, which merges at once when there is no pipeline).
     pub auto_merge: bool,
+    /// How to merge with [`PullRequestSpec::auto_merge`]; `None`: the repository's
+    /// own (GitHub: the first it allows of merge, squash, rebase; GitLab: the
+    /// project's merge method).
+    pub merge_method: Option<MergeMethod>,
+    /// The commit tagbump pushed to `head`: a merge is asked for exactly this commit,
+    /// never for a later push by someone else (GitHub and GitLab `sha`).
+    pub head_sha: Option<String>,
     /// Close other open requests into the same base whose source branch starts
-    /// with this prefix (older bumps of the same image), with a "Superseded by" comment.
+    /// with this prefix (older bumps of the same image), with a "Superseded by" comment,
+    /// and delete their branches when they hold only tagbump's one commit.
     pub supersede_prefix: Option<String>,
+}
+
+/// How a pull request is merged (GitHub's `merge_method` / `mergeMethod`; on GitLab
+/// only `squash` changes anything: it asks for a squash on merge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeMethod {
+    /// A merge commit.
+    Merge,
+    /// One squashed commit.
+    Squash,
+    /// The commits rebased onto the base.
+    Rebase,
+}
+
+impl MergeMethod {
+    /// `merge`, `squash` or `rebase` (GitHub REST `merge_method`).
+    pub fn rest_name(self) -> &'static str {
+        match self {
+            MergeMethod::Merge => "merge",
+            MergeMethod::Squash => "squash",
+            MergeMethod::Rebase => "rebase",
+        }
+    }
+
+    /// `MERGE`, `SQUASH` or `REBASE` (GitHub GraphQL `PullRequestMergeMethod`).
+    pub fn graphql_name(self) -> &'static str {
+        match self {
+            MergeMethod::Merge => "MERGE",
+            MergeMethod::Squash => "SQUASH",
+            MergeMethod::Rebase => "REBASE",
+        }
+    }
 }
 
 /// The outcome of [`Forge::ensure_pull_request`].
@@ -109,6 +158,12 @@ pub struct PullRequest {
     pub created: bool,
     /// Numbers of the older requests that were closed as superseded.
     pub closed_superseded: Vec<u64>,
+    /// Source branches of the closed requests that were deleted: only branches with
+    /// tagbump's one commit on top of their base (nobody else pushed to them).
+    pub deleted_branches: Vec<String>,
+    /// The request was merged during this run (GitHub: `--auto-merge` on a pull
+    /// request that was already mergeable).
+    pub merged: bool,
     /// Non-fatal problems, e.g. auto-merge could not be enabled yet or a
     /// reviewer name could not be resolved.
     pub warnings: Vec<String>,

@@ -91,9 +91,19 @@ pub struct ConnectOptions {
     pub timeouts: Timeouts,
     /// Waits between attempts ([`std::thread::sleep`] by default).
     pub sleeper: Sleeper,
-    /// Receives warnings, e.g. about a token sent over plain `http://` (discarded
-    /// by default).
+    /// Receives warnings, e.g. about a token sent over plain `http://`, and waits
+    /// for secondary rate limits (discarded by default).
     pub log: Logger,
+    /// The first wait after a GitHub secondary rate limit that names no time
+    /// (`retry-after`): GitHub asks for at least one minute, then exponentially longer
+    /// waits. Default: 60 s. All such waits stay within [`Timeouts::deadline`] and
+    /// [`RetryPolicy::max_attempts`], not [`RetryPolicy::max_wait`].
+    pub secondary_rate_limit_wait: Duration,
+    /// The token is a GitLab CI/CD job token (`CI_JOB_TOKEN`): GitLab reads it from
+    /// the `JOB-TOKEN` header, not `PRIVATE-TOKEN` ("GitLab CI/CD job token" in GitLab's
+    /// docs), and it cannot read `/user`, so [`connect`](super::connect) does not check
+    /// it there. It cannot create, edit or merge merge requests either. Default: false.
+    pub gitlab_job_token: bool,
 }
 
 impl Default for ConnectOptions {
@@ -103,8 +113,15 @@ impl Default for ConnectOptions {
             timeouts: Timeouts::default(),
             sleeper: Arc::new(std::thread::sleep),
             log: Arc::new(|_| {}),
+            secondary_rate_limit_wait: Self::SECONDARY_RATE_LIMIT_WAIT,
+            gitlab_job_token: false,
         }
     }
+}
+
+impl ConnectOptions {
+    /// The default [`ConnectOptions::secondary_rate_limit_wait`]: one minute.
+    pub const SECONDARY_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 }
 
 impl fmt::Debug for ConnectOptions {
@@ -112,6 +129,8 @@ impl fmt::Debug for ConnectOptions {
         f.debug_struct("ConnectOptions")
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
+            .field("secondary_rate_limit_wait", &self.secondary_rate_limit_wait)
+            .field("gitlab_job_token", &self.gitlab_job_token)
             .finish_non_exhaustive()
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::{ForgeError, RetryPolicy, Sleeper};
+use super::{ForgeError, Logger, RetryPolicy, Sleeper};
 
 /// Why one attempt failed, and whether it is worth another.
 #[derive(Debug)]
@@ -11,6 +11,15 @@ pub(crate) enum Failure {
     RateLimited {
         wait: Option<Duration>,
         reset_at: Option<u64>,
+    },
+    /// A GitHub secondary rate limit (403 or 429 whose message says so). `wait` is
+    /// what the forge asked for (`retry-after`, or the reset when
+    /// `x-ratelimit-remaining` is 0); without it the [`Retrier`] waits its
+    /// `secondary_wait`, doubled on each further one.
+    SecondaryRateLimited {
+        wait: Option<Duration>,
+        reset_at: Option<u64>,
+        message: String,
     },
     /// A 5xx answer.
     Server { status: u16, message: String },
@@ -28,6 +37,11 @@ pub(crate) struct Retrier {
     pub(crate) api_base: String,
     /// No retry is started that would wait past this instant.
     pub(crate) deadline: Option<Instant>,
+    /// The first wait after a secondary rate limit that named no time (GitHub: "at
+    /// least one minute"); doubled for each further one in the same call.
+    pub(crate) secondary_wait: Duration,
+    /// Where waits for secondary rate limits are announced.
+    pub(crate) log: Logger,
 }
 
 impl Retrier {
@@ -38,6 +52,7 @@ impl Retrier {
     ) -> Result<T, ForgeError> {
         let max = self.policy.max_attempts.max(1);
         let mut n = 1;
+        let mut secondary = 0u32;
         loop {
             let failure = match attempt() {
                 Ok(value) => return Ok(value),
@@ -59,6 +74,41 @@ impl Retrier {
                             reset_at,
                         });
                     }
+                    wait
+                }
+                Failure::SecondaryRateLimited {
+                    wait,
+                    reset_at,
+                    message,
+                } => {
+                    secondary += 1;
+                    let named = wait.is_some();
+                    let wait = wait.unwrap_or_else(|| {
+                        self.secondary_wait
+                            .saturating_mul(1 << secondary.saturating_sub(1).min(16))
+                    });
+                    if n >= max || out_of_time(wait) {
+                        let why = if n >= max {
+                            format!("still limited after {n} attempt(s)")
+                        } else {
+                            format!(
+                                "waiting another {}s would pass the run's deadline",
+                                wait.as_secs()
+                            )
+                        };
+                        return Err(ForgeError::RateLimited {
+                            api_base: self.api_base.clone(),
+                            reset: format!("secondary rate limit ({message}); {why}"),
+                            reset_at,
+                        });
+                    }
+                    (self.log)(&format!(
+                        "secondary rate limit at {}: waiting {}s{} before attempt {} ({message})",
+                        self.api_base,
+                        wait.as_secs_f64(),
+                        if named { " as the forge asked" } else { "" },
+                        n + 1
+                    ));
                     wait
                 }
                 Failure::Server { status, message } => {
@@ -146,6 +196,8 @@ mod tests {
             sleeper: Arc::new(move |d| log.lock().unwrap().push(d)),
             api_base: "https://api.example".into(),
             deadline: None,
+            secondary_wait: Duration::from_secs(60),
+            log: Arc::new(|_| {}),
         };
         let err = r
             .run::<()>(|| {
@@ -177,6 +229,8 @@ mod tests {
             sleeper: Arc::new(move |d| log.lock().unwrap().push(d)),
             api_base: "https://api.example".into(),
             deadline: None,
+            secondary_wait: Duration::from_secs(60),
+            log: Arc::new(|_| {}),
         };
         let mut calls = 0;
         let err = r
@@ -215,6 +269,8 @@ mod tests {
             sleeper: Arc::new(move |d| log.lock().unwrap().push(d)),
             api_base: "https://api.example".into(),
             deadline: Some(Instant::now() + Duration::from_millis(500)),
+            secondary_wait: Duration::from_secs(60),
+            log: Arc::new(|_| {}),
         };
         let mut calls = 0;
         let err = r
@@ -229,5 +285,80 @@ mod tests {
         assert_eq!(calls, 1, "the 1 s backoff would pass the deadline");
         assert!(matches!(err, ForgeError::Server { attempts: 1, .. }));
         assert!(slept.lock().unwrap().is_empty());
+    }
+
+    /// GitHub, "Rate limits for the REST API" › "Exceeding the rate limit": without
+    /// `retry-after`, wait at least a minute, then exponentially longer; with it,
+    /// exactly what it says.
+    #[test]
+    fn secondary_rate_limits_wait_a_minute_then_double_or_as_asked() {
+        let slept = Arc::new(Mutex::new(Vec::new()));
+        let log = slept.clone();
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let logged = lines.clone();
+        let r = Retrier {
+            policy: RetryPolicy::default(),
+            sleeper: Arc::new(move |d| log.lock().unwrap().push(d.as_secs())),
+            api_base: "https://api.example".into(),
+            deadline: None,
+            secondary_wait: Duration::from_secs(60),
+            log: Arc::new(move |l| logged.lock().unwrap().push(l.to_string())),
+        };
+        let mut calls = 0;
+        let answers = [None, None, Some(Duration::from_secs(7))];
+        let value = r
+            .run(|| {
+                calls += 1;
+                match answers.get(calls - 1) {
+                    Some(wait) => Err(Failure::SecondaryRateLimited {
+                        wait: *wait,
+                        reset_at: None,
+                        message: "You have exceeded a secondary rate limit".into(),
+                    }),
+                    None => Ok(calls),
+                }
+            })
+            .unwrap();
+        assert_eq!(value, 4);
+        assert_eq!(*slept.lock().unwrap(), [60, 120, 7]);
+        let lines = lines.lock().unwrap();
+        assert_eq!(lines.len(), 3);
+        assert!(
+            lines[0].starts_with(
+                "secondary rate limit at https://api.example: waiting 60s before attempt 2"
+            ),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[2].contains("waiting 7s as the forge asked"),
+            "{}",
+            lines[2]
+        );
+    }
+
+    #[test]
+    fn a_secondary_rate_limit_wait_past_the_deadline_is_an_error_naming_it() {
+        let r = Retrier {
+            policy: RetryPolicy::default(),
+            sleeper: Arc::new(|_| panic!("no wait may start")),
+            api_base: "https://api.example".into(),
+            deadline: Some(Instant::now() + Duration::from_secs(30)),
+            secondary_wait: Duration::from_secs(60),
+            log: Arc::new(|_| {}),
+        };
+        let err = r
+            .run::<()>(|| {
+                Err(Failure::SecondaryRateLimited {
+                    wait: None,
+                    reset_at: None,
+                    message: "You have exceeded a secondary rate limit".into(),
+                })
+            })
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "rate limited by https://api.example: secondary rate limit (You have exceeded a secondary rate limit); waiting another 60s would pass the run's deadline"
+        );
     }
 }

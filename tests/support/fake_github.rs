@@ -300,6 +300,12 @@ impl FakeGitHub {
         self.shared.lock().pulls.all()
     }
 
+    /// Pull requests have nothing left to wait for: auto-merge is refused as "clean
+    /// status" and "Merge a pull request" succeeds (see [`pulls`]).
+    pub fn set_mergeable_now(&self, on: bool) {
+        self.shared.lock().pulls.mergeable_now = on;
+    }
+
     /// Files larger than this come from `contents/` without content.
     pub fn set_contents_limit(&self, bytes: u64) {
         self.shared.lock().contents_limit = bytes;

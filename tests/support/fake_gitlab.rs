@@ -23,8 +23,14 @@
 //! - `GET projects/:id/repository/commits/:sha/signature`: 404 unless
 //!   [`FakeGitLab::sign_commits`] was set.
 //!
+//! - merge requests, users and version ([`super::fake_gitlab_mr`]), so that `--pr --via
+//!   api` runs against this one server.
+//!
 //! Without the right `PRIVATE-TOKEN` every request is 401 `{"message":"401
-//! Unauthorized"}`; an unknown project is 404 `404 Project Not Found`. Every request is
+//! Unauthorized"}`. The CI/CD job token [`JOB_TOKEN`] is read from `JOB-TOKEN` only, and
+//! only on the endpoints GitLab's "CI/CD job token" page lists for it (reads of the
+//! project, branches, commits, files and tree); anything else with it is 401 too. An
+//! unknown project is 404 `404 Project Not Found`. Every request is
 //! recorded, and one-shot responses can be injected (429 with `Retry-After`, 5xx, a
 //! redirect) exactly as with [`super::forge_server::ForgeServer::inject`].
 
@@ -48,6 +54,8 @@ use super::git_server::{git_command, BareRepo};
 pub const PROJECT: &str = "group/config";
 /// The token the fake accepts, user `tagbump-bot`.
 pub const TOKEN: &str = "glpat-FAKE-SECRET-7788";
+/// The CI/CD job token the fake accepts in `JOB-TOKEN`, on the job token's endpoints.
+pub const JOB_TOKEN: &str = "job-FAKE-SECRET-7788";
 
 struct Injection {
     method: String,
@@ -62,6 +70,7 @@ struct State {
     keyset: bool,
     signed: bool,
     signed_commits: HashSet<String>,
+    mrs: super::fake_gitlab_mr::Mrs,
 }
 
 struct Shared {
@@ -95,6 +104,7 @@ impl FakeGitLab {
                 keyset: true,
                 signed: false,
                 signed_commits: HashSet::new(),
+                mrs: super::fake_gitlab_mr::Mrs::default(),
             }),
             write: Mutex::new(()),
         });
@@ -146,6 +156,26 @@ impl FakeGitLab {
     /// Commits created from now on are reported as signed and verified.
     pub fn sign_commits(&self) {
         self.lock().signed = true;
+    }
+
+    /// Every merge request, by iid.
+    pub fn merge_requests(&self) -> Vec<super::fake_gitlab_mr::FakeMr> {
+        self.lock().mrs.mrs.clone()
+    }
+
+    /// What `GET /version` says.
+    pub fn set_version(&self, version: &str) {
+        self.lock().mrs.version = version.to_string();
+    }
+
+    /// Whether merge requests have a pipeline (without one, auto-merge merges at once).
+    pub fn set_pipeline(&self, on: bool) {
+        self.lock().mrs.pipeline = on;
+    }
+
+    /// The first `n` merge calls after each creation are answered 405.
+    pub fn set_not_mergeable_for(&self, n: u32) {
+        self.lock().mrs.not_mergeable_for = n;
     }
 
     /// Every request so far.
@@ -245,10 +275,25 @@ fn message(status: u16, text: &str) -> FakeResponse {
     FakeResponse::message(status, text)
 }
 
+/// The reads GitLab's "CI/CD job token" page lists for a job token.
+fn job_token_endpoint(method: &str, seg: &[&str]) -> bool {
+    method == "GET"
+        && matches!(
+            seg,
+            ["api", "v4", "projects", _]
+                | [
+                    "api",
+                    "v4",
+                    "projects",
+                    _,
+                    "repository",
+                    "branches" | "commits" | "files" | "tree",
+                    ..
+                ]
+        )
+}
+
 fn handle(shared: &Shared, req: &RecordedRequest) -> FakeResponse {
-    if req.header("private-token") != Some(TOKEN) {
-        return message(401, "401 Unauthorized");
-    }
     let segments: Vec<String> = req
         .path
         .split('/')
@@ -256,6 +301,17 @@ fn handle(shared: &Shared, req: &RecordedRequest) -> FakeResponse {
         .map(decode)
         .collect();
     let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let personal = req.header("private-token") == Some(TOKEN);
+    let job = req.header("job-token") == Some(JOB_TOKEN) && job_token_endpoint(&req.method, &seg);
+    if !(personal || job) {
+        return message(401, "401 Unauthorized");
+    }
+    if let ["api", "v4", rest @ ..] = seg.as_slice() {
+        let state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(response) = super::fake_gitlab_mr::instance_route(&state.mrs, req, rest) {
+            return response;
+        }
+    }
     let ["api", "v4", "projects", id, rest @ ..] = seg.as_slice() else {
         return message(404, "404 Not Found");
     };
@@ -269,6 +325,15 @@ fn handle(shared: &Shared, req: &RecordedRequest) -> FakeResponse {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
+    if rest.first() == Some(&"merge_requests") {
+        let _write = shared.write.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(response) =
+            super::fake_gitlab_mr::route(&mut state.mrs, &repo, &shared.url, req, rest)
+        {
+            return response;
+        }
+    }
     match (req.method.as_str(), rest) {
         ("GET", []) => json_ok(json!({
             "id": 1,

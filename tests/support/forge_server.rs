@@ -14,6 +14,32 @@
 //!    like the real forge (GitHub 422 "A pull request already exists",
 //!    GitLab 409 "Another open merge request already exists").
 //!
+//! The forges' rules for pull/merge requests that tagbump must follow (issue 13), each
+//! answered as the forge's documentation says:
+//!
+//! - GitHub "Request reviewers for a pull request": requesting the author is 422
+//!   `Review cannot be requested from pull request author.` and requests nobody.
+//! - GitHub GraphQL `enablePullRequestAutoMerge` on a pull request that is already
+//!   mergeable ([`ForgeServer::set_mergeable_now`]): `Pull request is in clean status`;
+//!   a stale `expectedHeadOid` is refused. "Merge a pull request" (`PUT …/merge`): 409
+//!   `Head branch was modified. Review and try the merge again.` for a `sha` that is not
+//!   the head, 405 `Pull Request is not mergeable` unless mergeable.
+//! - GitHub "Get a pull request" carries `commits`; "Delete a reference" (`DELETE
+//!   …/git/refs/heads/B`, 204; 422 `Reference does not exist`).
+//! - GitHub "Rate limits for the REST API" › "About secondary rate limits": see
+//!   [`FakeResponse::github_secondary_limit`].
+//! - GitLab "Merge requests API" › "Merge a merge request": `auto_merge` from 17.11
+//!   (`GET /version`, [`ForgeServer::set_gitlab_version`]; older versions ignore it as an
+//!   unknown parameter and merge at once), `merge_when_pipeline_succeeds` before; 409
+//!   `SHA does not match HEAD of source branch` for a stale `sha`; 405 `405 Method Not
+//!   Allowed` while mergeability is still being computed right after creation
+//!   ([`ForgeServer::set_not_mergeable_for`], gitlab-org/gitlab#353984); without a
+//!   pipeline ([`ForgeServer::set_pipeline`]) auto-merge merges at once. "List merge
+//!   request commits" and "Delete repository branch" (204).
+//! - GitLab "CI/CD job token" › "Job token access": a job token is read from `JOB-TOKEN`
+//!   only, and the merge request and user endpoints are not among those it may use:
+//!   401 `{"message":"401 Unauthorized"}` ([`ForgeServer::set_gitlab_tokens`]).
+//!
 //! Request bodies are recorded as JSON. A form-encoded body (the `gitlab` crate
 //! sends `application/x-www-form-urlencoded`) is turned into a JSON object of
 //! strings, with `key[]` entries collected into an array under `key`.
@@ -29,6 +55,22 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use serde_json::{json, Map, Value};
+
+#[path = "forge_server/github.rs"]
+mod github;
+#[path = "forge_server/github_rules.rs"]
+pub mod github_rules;
+#[path = "forge_server/gitlab.rs"]
+mod gitlab;
+
+use self::github::github;
+#[allow(unused_imports)] // used by the fake GitHub of `fake_github`, not by every test crate
+pub use self::github::github_user_json;
+use self::gitlab::gitlab;
+#[path = "forge_server/silent.rs"]
+mod silent;
+#[allow(unused_imports)] // not every test crate hangs an API host
+pub use self::silent::SilentServer;
 
 /// Which API the server imitates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +150,24 @@ impl FakeResponse {
         FakeResponse::json(status, json!({ "message": message }))
     }
 
+    /// GitHub's secondary rate limit ("Rate limits for the REST API" › "Exceeding the
+    /// rate limit": a 403 or 429 whose message says so, `retry-after` present or not,
+    /// `x-ratelimit-remaining` not 0).
+    pub fn github_secondary_limit(status: u16, retry_after: Option<u64>) -> FakeResponse {
+        let response = FakeResponse::json(
+            status,
+            json!({
+                "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:FAKE.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+            }),
+        )
+        .with_header("x-ratelimit-remaining", "4990");
+        match retry_after {
+            Some(secs) => response.with_header("retry-after", &secs.to_string()),
+            None => response,
+        }
+    }
+
     /// Adds a header.
     pub fn with_header(mut self, name: &str, value: &str) -> FakeResponse {
         self.headers.push((name.to_string(), value.to_string()));
@@ -150,7 +210,23 @@ pub struct FakeChange {
     pub auto_merge: bool,
     /// GitLab `remove_source_branch`.
     pub remove_source_branch: bool,
+    /// The head branch's tip.
+    pub head_sha: String,
+    /// Commits on the head branch beyond the base.
+    pub commits: u64,
+    /// `merged` (GitHub: closed and merged; GitLab state `merged`).
+    pub merged: bool,
+    /// The merge method / `squash` asked for, and the `sha` sent with a merge.
+    pub merge_method: Option<String>,
+    /// The `sha` sent with the merge or `expectedHeadOid` with auto-merge.
+    pub merge_sha: Option<String>,
+    /// GitLab: which auto-merge parameter was used (`auto_merge` or
+    /// `merge_when_pipeline_succeeds`).
+    pub auto_merge_param: Option<String>,
 }
+
+/// The head commit every seeded or created change starts with.
+pub const HEAD_SHA: &str = "1111111111111111111111111111111111111111";
 
 struct Injection {
     method: String,
@@ -166,6 +242,24 @@ struct State {
     changes: Vec<FakeChange>,
     next_number: u64,
     users: Vec<(String, u64)>,
+    /// GitHub: the login that opens pull requests (the token's user).
+    login: String,
+    /// GitHub: `enablePullRequestAutoMerge` answers "clean status" (nothing to wait for).
+    mergeable_now: bool,
+    /// GitHub repository settings `allow_merge_commit`, `allow_squash_merge`,
+    /// `allow_rebase_merge`.
+    allow: [bool; 3],
+    /// Branches deleted through the API.
+    deleted_branches: Vec<String>,
+    /// GitLab `GET /version`.
+    gitlab_version: String,
+    /// GitLab: how many merge calls after a creation are answered 405.
+    not_mergeable_for: u32,
+    not_mergeable_left: u32,
+    /// GitLab: the merge request has a pipeline to wait for.
+    pipeline: bool,
+    /// GitLab: (personal token, job token) checked in `PRIVATE-TOKEN` / `JOB-TOKEN`.
+    gitlab_tokens: Option<(String, String)>,
 }
 
 /// The running fake forge. Stops when dropped.
@@ -209,6 +303,15 @@ impl ForgeServer {
             changes: Vec::new(),
             next_number: 1,
             users: vec![("tagbump-bot".to_string(), 1)],
+            login: "tagbump-bot".to_string(),
+            mergeable_now: false,
+            allow: [true, true, true],
+            deleted_branches: Vec::new(),
+            gitlab_version: "17.11.0-ee".to_string(),
+            not_mergeable_for: 0,
+            not_mergeable_left: 0,
+            pipeline: true,
+            gitlab_tokens: None,
         }));
         let stopping = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -313,6 +416,8 @@ impl ForgeServer {
             base: base.to_string(),
             title: title.to_string(),
             state: open.to_string(),
+            head_sha: HEAD_SHA.to_string(),
+            commits: 1,
             ..FakeChange::default()
         });
         number
@@ -330,6 +435,53 @@ impl ForgeServer {
             .iter()
             .find(|c| c.number == number)
             .cloned()
+    }
+
+    /// GitHub: pull requests are already mergeable, so auto-merge cannot be enabled
+    /// ("clean status") and `PUT …/merge` succeeds.
+    pub fn set_mergeable_now(&self, on: bool) {
+        self.lock().mergeable_now = on;
+    }
+
+    /// GitHub: which merge methods the repository allows (merge commit, squash, rebase).
+    pub fn set_allowed_merge_methods(&self, merge: bool, squash: bool, rebase: bool) {
+        self.lock().allow = [merge, squash, rebase];
+    }
+
+    /// Sets the head tip and the number of commits beyond the base of a change (what
+    /// someone pushing to its branch would change).
+    pub fn set_head(&self, number: u64, sha: &str, commits: u64) {
+        if let Some(c) = self.lock().changes.iter_mut().find(|c| c.number == number) {
+            c.head_sha = sha.to_string();
+            c.commits = commits;
+        }
+    }
+
+    /// Branches deleted through the API, in order.
+    pub fn deleted_branches(&self) -> Vec<String> {
+        self.lock().deleted_branches.clone()
+    }
+
+    /// GitLab: what `GET /version` says.
+    pub fn set_gitlab_version(&self, version: &str) {
+        self.lock().gitlab_version = version.to_string();
+    }
+
+    /// GitLab: the first `n` merge calls after each creation are answered 405.
+    pub fn set_not_mergeable_for(&self, n: u32) {
+        self.lock().not_mergeable_for = n;
+    }
+
+    /// GitLab: whether merge requests have a pipeline (without one, auto-merge merges at
+    /// once).
+    pub fn set_pipeline(&self, on: bool) {
+        self.lock().pipeline = on;
+    }
+
+    /// GitLab: check tokens like GitLab does: `personal` in `PRIVATE-TOKEN`, `job` in
+    /// `JOB-TOKEN` and only on the endpoints a job token may use.
+    pub fn set_gitlab_tokens(&self, personal: &str, job: &str) {
+        self.lock().gitlab_tokens = Some((personal.to_string(), job.to_string()));
     }
 
     /// Registers a GitLab user for `GET /users?username=`.
@@ -412,7 +564,9 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
     let _ = request.respond(reply);
 }
 
-fn parse_body(content_type: &str, raw: &str) -> Value {
+/// A request body as JSON: JSON as it is, a form body as an object of strings (`key[]`
+/// entries collected into an array under `key`), `Null` when empty.
+pub fn parse_body(content_type: &str, raw: &str) -> Value {
     if raw.trim().is_empty() {
         return Value::Null;
     }
@@ -496,471 +650,6 @@ fn push_unique(list: &mut Vec<String>, items: impl IntoIterator<Item = String>) 
     for item in items {
         if !list.contains(&item) {
             list.push(item);
-        }
-    }
-}
-
-// ---------------------------------------------------------------- GitHub
-
-fn github_pull_json(base_url: &str, c: &FakeChange) -> Value {
-    let owner = c.repo.split('/').next().unwrap_or("");
-    json!({
-        "url": format!("{base_url}/repos/{}/pulls/{}", c.repo, c.number),
-        "id": 1000 + c.number,
-        "node_id": format!("PR_node_{}", c.number),
-        "number": c.number,
-        "html_url": format!("{base_url}/{}/pull/{}", c.repo, c.number),
-        "state": c.state,
-        "title": c.title,
-        "body": c.body,
-        "draft": c.draft,
-        "locked": false,
-        "head": {
-            "ref": c.head,
-            "sha": "1111111111111111111111111111111111111111",
-            "label": format!("{}:{}", c.head_owner, c.head),
-        },
-        "base": {
-            "ref": c.base,
-            "sha": "2222222222222222222222222222222222222222",
-            "label": format!("{owner}:{}", c.base),
-        },
-    })
-}
-
-fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
-    let seg = segments(&req.path);
-    let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
-    let base_url = state.base_url.clone();
-    match (req.method.as_str(), seg.as_slice()) {
-        ("POST", ["graphql"]) => github_graphql(state, req),
-        ("GET", ["repos", owner, name, "pulls"]) => {
-            let repo = format!("{owner}/{name}");
-            let want_state = req.query_param("state").unwrap_or("open");
-            let head = req.query_param("head").map(|h| match h.split_once(':') {
-                Some((o, b)) => (o.to_string(), b.to_string()),
-                None => (owner.to_string(), h.to_string()),
-            });
-            let base = req.query_param("base");
-            let list: Vec<Value> = state
-                .changes
-                .iter()
-                .filter(|c| c.repo == repo)
-                .filter(|c| want_state == "all" || c.state == want_state)
-                .filter(|c| {
-                    head.as_ref()
-                        .is_none_or(|(o, b)| c.head_owner == *o && c.head == *b)
-                })
-                .filter(|c| base.is_none_or(|b| c.base == b))
-                .map(|c| github_pull_json(&base_url, c))
-                .collect();
-            FakeResponse::json(200, Value::Array(list))
-        }
-        ("POST", ["repos", owner, name, "pulls"]) => {
-            let repo = format!("{owner}/{name}");
-            let (Some(title), Some(head), Some(base)) = (
-                str_field(&req.body, "title"),
-                str_field(&req.body, "head"),
-                str_field(&req.body, "base"),
-            ) else {
-                return FakeResponse::message(422, "Validation Failed");
-            };
-            let (head_owner, head) = match head.split_once(':') {
-                Some((o, b)) => (o.to_string(), b.to_string()),
-                None => (owner.to_string(), head.to_string()),
-            };
-            if state.changes.iter().any(|c| {
-                c.repo == repo
-                    && c.state == "open"
-                    && c.head_owner == head_owner
-                    && c.head == head
-                    && c.base == base
-            }) {
-                return FakeResponse::json(
-                    422,
-                    json!({
-                        "message": "Validation Failed",
-                        "errors": [{
-                            "resource": "PullRequest",
-                            "code": "custom",
-                            "message": format!("A pull request already exists for {head_owner}:{head}."),
-                        }],
-                        "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
-                    }),
-                );
-            }
-            let number = state.next_number;
-            state.next_number += 1;
-            let change = FakeChange {
-                number,
-                repo,
-                head_owner,
-                head,
-                base: base.to_string(),
-                title: title.to_string(),
-                body: str_field(&req.body, "body").unwrap_or("").to_string(),
-                state: "open".to_string(),
-                draft: req
-                    .body
-                    .get("draft")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-                ..FakeChange::default()
-            };
-            let json = github_pull_json(&base_url, &change);
-            state.changes.push(change);
-            FakeResponse::json(201, json)
-        }
-        (method, ["repos", owner, name, kind, number, rest @ ..])
-            if *kind == "pulls" || *kind == "issues" =>
-        {
-            let repo = format!("{owner}/{name}");
-            let Some(change) = number.parse::<u64>().ok().and_then(|n| {
-                state
-                    .changes
-                    .iter_mut()
-                    .find(|c| c.repo == repo && c.number == n)
-            }) else {
-                return not_found();
-            };
-            match (method, *kind, rest) {
-                ("GET", "pulls", []) => {}
-                ("PATCH", "pulls", []) => {
-                    if let Some(title) = str_field(&req.body, "title") {
-                        change.title = title.to_string();
-                    }
-                    if let Some(body) = str_field(&req.body, "body") {
-                        change.body = body.to_string();
-                    }
-                    if let Some(s) = str_field(&req.body, "state") {
-                        change.state = s.to_string();
-                    }
-                }
-                ("POST", "pulls", ["requested_reviewers"]) => {
-                    push_unique(&mut change.reviewers, string_list(&req.body, "reviewers"));
-                    push_unique(
-                        &mut change.team_reviewers,
-                        string_list(&req.body, "team_reviewers"),
-                    );
-                    let json = github_pull_json(&base_url, change);
-                    return FakeResponse::json(201, json);
-                }
-                ("POST", "issues", ["labels"]) => {
-                    push_unique(&mut change.labels, string_list(&req.body, "labels"));
-                    let labels: Vec<Value> = change
-                        .labels
-                        .iter()
-                        .enumerate()
-                        .map(|(i, l)| json!({ "id": i + 1, "name": l, "color": "ededed", "default": false }))
-                        .collect();
-                    return FakeResponse::json(200, Value::Array(labels));
-                }
-                ("POST", "issues", ["assignees"]) => {
-                    push_unique(&mut change.assignees, string_list(&req.body, "assignees"));
-                    let json = github_pull_json(&base_url, change);
-                    return FakeResponse::json(201, json);
-                }
-                ("POST", "issues", ["comments"]) => {
-                    let body = str_field(&req.body, "body").unwrap_or("").to_string();
-                    change.comments.push(body.clone());
-                    return FakeResponse::json(
-                        201,
-                        json!({ "id": 9000 + change.comments.len(), "body": body }),
-                    );
-                }
-                _ => return not_found(),
-            }
-            let json = github_pull_json(&base_url, change);
-            FakeResponse::json(200, json)
-        }
-        _ => not_found(),
-    }
-}
-
-fn github_graphql(state: &mut State, req: &RecordedRequest) -> FakeResponse {
-    let query = str_field(&req.body, "query").unwrap_or("");
-    if !query.contains("enablePullRequestAutoMerge") {
-        return FakeResponse::json(
-            200,
-            json!({ "errors": [{ "message": "the fake forge only knows enablePullRequestAutoMerge" }] }),
-        );
-    }
-    let node_id = req
-        .body
-        .get("variables")
-        .and_then(Value::as_object)
-        .and_then(|vars| vars.values().find_map(Value::as_str))
-        .unwrap_or("")
-        .to_string();
-    match state
-        .changes
-        .iter_mut()
-        .find(|c| format!("PR_node_{}", c.number) == node_id)
-    {
-        Some(change) => {
-            change.auto_merge = true;
-            FakeResponse::json(
-                200,
-                json!({ "data": { "enablePullRequestAutoMerge": { "pullRequest": { "number": change.number } } } }),
-            )
-        }
-        None => FakeResponse::json(
-            200,
-            json!({
-                "data": { "enablePullRequestAutoMerge": null },
-                "errors": [{ "message": format!("Could not resolve to a node with the global id of '{node_id}'") }],
-            }),
-        ),
-    }
-}
-
-// ---------------------------------------------------------------- GitLab
-
-fn gitlab_mr_json(base_url: &str, c: &FakeChange) -> Value {
-    json!({
-        "id": 5000 + c.number,
-        "iid": c.number,
-        "project_id": 1,
-        "source_project_id": 1,
-        "target_project_id": 1,
-        "title": c.title,
-        "description": c.body,
-        "state": c.state,
-        "source_branch": c.head,
-        "target_branch": c.base,
-        "draft": c.title.starts_with("Draft:"),
-        "labels": c.labels,
-        "merge_when_pipeline_succeeds": c.auto_merge,
-        "web_url": format!("{base_url}/{}/-/merge_requests/{}", c.repo, c.number),
-    })
-}
-
-fn gitlab_user_json(username: &str, id: u64) -> Value {
-    json!({ "id": id, "username": username, "name": username, "state": "active" })
-}
-
-fn gitlab(state: &mut State, req: &RecordedRequest) -> FakeResponse {
-    let seg = segments(&req.path);
-    let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
-    let base_url = state.base_url.clone();
-    let ["api", "v4", rest @ ..] = seg.as_slice() else {
-        return not_found();
-    };
-    match (req.method.as_str(), rest) {
-        ("GET", ["user"]) => FakeResponse::json(200, gitlab_user_json("tagbump-bot", 1)),
-        ("GET", ["users"]) => {
-            let wanted = req.query_param("username");
-            let users: Vec<Value> = state
-                .users
-                .iter()
-                .filter(|(name, _)| wanted.is_none_or(|w| w.eq_ignore_ascii_case(name)))
-                .map(|(name, id)| gitlab_user_json(name, *id))
-                .collect();
-            FakeResponse::json(200, Value::Array(users))
-        }
-        ("GET", ["projects", project, "merge_requests"]) => {
-            let want_state = req.query_param("state").unwrap_or("all");
-            let source = req.query_param("source_branch");
-            let target = req.query_param("target_branch");
-            let list: Vec<Value> = state
-                .changes
-                .iter()
-                .filter(|c| c.repo == *project)
-                .filter(|c| want_state == "all" || c.state == want_state)
-                .filter(|c| source.is_none_or(|s| c.head == s))
-                .filter(|c| target.is_none_or(|t| c.base == t))
-                .map(|c| gitlab_mr_json(&base_url, c))
-                .collect();
-            FakeResponse::json(200, Value::Array(list))
-        }
-        ("POST", ["projects", project, "merge_requests"]) => {
-            let (Some(source), Some(target), Some(title)) = (
-                str_field(&req.body, "source_branch"),
-                str_field(&req.body, "target_branch"),
-                str_field(&req.body, "title"),
-            ) else {
-                return FakeResponse::json(
-                    400,
-                    json!({ "error": "source_branch, target_branch, title are missing" }),
-                );
-            };
-            if let Some(existing) = state.changes.iter().find(|c| {
-                c.repo == *project && c.state == "opened" && c.head == source && c.base == target
-            }) {
-                return FakeResponse::json(
-                    409,
-                    json!({ "message": [format!("Another open merge request already exists for this source branch: !{}", existing.number)] }),
-                );
-            }
-            let number = state.next_number;
-            state.next_number += 1;
-            let ids = |key: &str| {
-                let mut list = string_list(&req.body, key);
-                if let Some(single) = str_field(&req.body, key.trim_end_matches('s')) {
-                    list.push(single.to_string());
-                }
-                list
-            };
-            let change = FakeChange {
-                number,
-                repo: project.to_string(),
-                head_owner: project.split('/').next().unwrap_or("").to_string(),
-                head: source.to_string(),
-                base: target.to_string(),
-                title: title.to_string(),
-                body: str_field(&req.body, "description")
-                    .unwrap_or("")
-                    .to_string(),
-                state: "opened".to_string(),
-                labels: split_labels(str_field(&req.body, "labels")),
-                reviewers: ids("reviewer_ids"),
-                assignees: ids("assignee_ids"),
-                remove_source_branch: str_field(&req.body, "remove_source_branch") == Some("true")
-                    || req.body.get("remove_source_branch") == Some(&Value::Bool(true)),
-                ..FakeChange::default()
-            };
-            let json = gitlab_mr_json(&base_url, &change);
-            state.changes.push(change);
-            FakeResponse::json(201, json)
-        }
-        (method, ["projects", project, "merge_requests", iid, tail @ ..]) => {
-            let Some(change) = iid.parse::<u64>().ok().and_then(|n| {
-                state
-                    .changes
-                    .iter_mut()
-                    .find(|c| c.repo == *project && c.number == n)
-            }) else {
-                return FakeResponse::message(404, "404 Not found");
-            };
-            match (method, tail) {
-                ("GET", []) => {}
-                ("PUT", []) => {
-                    if let Some(title) = str_field(&req.body, "title") {
-                        change.title = title.to_string();
-                    }
-                    if let Some(description) = str_field(&req.body, "description") {
-                        change.body = description.to_string();
-                    }
-                    if let Some(labels) = str_field(&req.body, "labels") {
-                        change.labels = split_labels(Some(labels));
-                    }
-                    if let Some(labels) = str_field(&req.body, "add_labels") {
-                        push_unique(&mut change.labels, split_labels(Some(labels)));
-                    }
-                    match str_field(&req.body, "state_event") {
-                        Some("close") => change.state = "closed".to_string(),
-                        Some("reopen") => change.state = "opened".to_string(),
-                        _ => {}
-                    }
-                }
-                ("PUT", ["merge"]) => {
-                    let wanted = str_field(&req.body, "merge_when_pipeline_succeeds")
-                        == Some("true")
-                        || req.body.get("merge_when_pipeline_succeeds") == Some(&Value::Bool(true));
-                    if wanted {
-                        change.auto_merge = true;
-                    } else {
-                        change.state = "merged".to_string();
-                    }
-                }
-                ("POST", ["notes"]) => {
-                    let body = str_field(&req.body, "body").unwrap_or("").to_string();
-                    change.comments.push(body.clone());
-                    return FakeResponse::json(
-                        201,
-                        json!({ "id": 7000 + change.comments.len(), "body": body }),
-                    );
-                }
-                _ => return FakeResponse::message(404, "404 Not found"),
-            }
-            let json = gitlab_mr_json(&base_url, change);
-            FakeResponse::json(200, json)
-        }
-        _ => FakeResponse::message(404, "404 Not found"),
-    }
-}
-
-fn split_labels(labels: Option<&str>) -> Vec<String> {
-    labels
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// A TCP server that accepts every connection and never sends a byte: an API
-/// host that hangs (overloaded, or a firewall that lets the handshake through).
-/// Connections are held open until the server is dropped.
-pub struct SilentServer {
-    port: u16,
-    accepted: Arc<Mutex<Vec<std::net::TcpStream>>>,
-    stopping: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl SilentServer {
-    /// Listens on a free loopback port.
-    pub fn start() -> SilentServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap_or_else(|e| panic!("cannot start the silent server: {e}"));
-        let port = listener
-            .local_addr()
-            .unwrap_or_else(|e| panic!("silent server address: {e}"))
-            .port();
-        let accepted = Arc::new(Mutex::new(Vec::new()));
-        let stopping = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let accepted = accepted.clone();
-            let stopping = stopping.clone();
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stopping.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    if let Ok(stream) = stream {
-                        accepted
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push(stream);
-                    }
-                }
-            })
-        };
-        SilentServer {
-            port,
-            accepted,
-            stopping,
-            thread: Some(thread),
-        }
-    }
-
-    /// `http://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// `127.0.0.1:PORT`.
-    pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// Connections accepted so far.
-    pub fn accepted(&self) -> usize {
-        self.accepted
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
-    }
-}
-
-impl Drop for SilentServer {
-    fn drop(&mut self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }

@@ -10,7 +10,8 @@
 //! - [`forge_server`]: a fake GitHub / GitLab REST API (owned by the forge module's
 //!   tests; declared here so every test crate can use it).
 //! - [`fake_gitlab`] (+ [`fake_gitlab_commit`]): GitLab's repository API backed by a
-//!   real bare repository (files, tree, commits with per-file compare-and-swap).
+//!   real bare repository (files, tree, commits with per-file compare-and-swap), and
+//!   its merge requests ([`fake_gitlab_mr`]).
 //! - [`fake_github`]: a fake GitHub whose REST + GraphQL API sits on a real bare
 //!   repository (reads with git, commits with git plumbing, compare-and-swap with
 //!   `git update-ref`).
@@ -25,5 +26,6 @@ pub mod cli;
 pub mod fake_github;
 pub mod fake_gitlab;
 pub mod fake_gitlab_commit;
+pub mod fake_gitlab_mr;
 pub mod forge_server;
 pub mod git_server;

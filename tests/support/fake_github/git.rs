@@ -293,6 +293,33 @@ impl Git {
     }
 
     /// Whether `ancestor` is an ancestor of (or equal to) `descendant`.
+    /// How many commits `head` has that `base` lacks (`git rev-list --count`).
+    pub fn commits_between(&self, base: &str, head: &str) -> u64 {
+        self.text(&["rev-list", "--count", &format!("{base}..{head}")])
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The commit "Merge a pull request" makes for a head whose base has not moved:
+    /// the head's tree on the base, with the head as second parent for `merge` and
+    /// without it for `squash` / `rebase` (one commit either way here).
+    pub fn merge_commit(&self, base: &str, head: &str, method: &str) -> Result<String, String> {
+        let tree = format!("{head}^{{tree}}");
+        let mut args = vec!["commit-tree", tree.as_str(), "-p", base];
+        if method == "merge" {
+            args.extend(["-p", head]);
+        }
+        args.extend(["-m", "Merge pull request"]);
+        let identity = [
+            ("GIT_AUTHOR_NAME", AUTHOR.0),
+            ("GIT_AUTHOR_EMAIL", AUTHOR.1),
+            ("GIT_COMMITTER_NAME", COMMITTER.0),
+            ("GIT_COMMITTER_EMAIL", COMMITTER.1),
+        ];
+        let out = self.run(&args, None, &identity)?;
+        Ok(String::from_utf8_lossy(&out).trim().to_string())
+    }
+
     pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> bool {
         self.run(
             &["merge-base", "--is-ancestor", ancestor, descendant],

@@ -14,8 +14,16 @@
 //! - "Issues" › "Labels" › "Add labels to an issue" (`POST …/issues/{n}/labels`, 200, the
 //!   labels), "Assignees" › "Add assignees to an issue" (`POST …/issues/{n}/assignees`,
 //!   201) and "Comments" › "Create an issue comment" (`POST …/issues/{n}/comments`, 201).
-//! - GraphQL `enablePullRequestAutoMerge(input: {pullRequestId})` with the pull request's
-//!   `node_id`.
+//! - GraphQL `enablePullRequestAutoMerge(input: {pullRequestId, mergeMethod,
+//!   expectedHeadOid})` with the pull request's `node_id`; a pull request that is already
+//!   mergeable ([`Pulls::mergeable_now`]) is refused with `Pull request is in clean status`.
+//! - "Merge a pull request" (`PUT …/pulls/{n}/merge`, `merge_method`, `sha`): 409 `Head
+//!   branch was modified. Review and try the merge again.` for another `sha`, 405 `Pull
+//!   Request is not mergeable` when the base moved; else the base branch really moves (a
+//!   merge commit, or one squashed commit) and the pull request is closed as merged.
+//! - Requesting a review from the author ([`LOGIN`], the token's user) is 422 `Review
+//!   cannot be requested from pull request author.` and requests nobody ("Request
+//!   reviewers for a pull request"). `commits` counts the head's commits beyond the base.
 //!
 //! `head.sha` and `base.sha` are the branches' real tips. Like GitHub, an open pull
 //! request whose head branch no longer has any commit that its base lacks (e.g. the
@@ -25,7 +33,11 @@
 use serde_json::{json, Value};
 
 use super::Shared;
-use crate::support::forge_server::{decode, FakeResponse};
+use crate::support::forge_server::github_rules::{self as rules, validation_failed};
+use crate::support::forge_server::{decode, github_user_json, FakeResponse};
+
+/// The login of the fake's token: the author of every pull request it opens.
+pub const LOGIN: &str = "tagbump-bot";
 
 /// One pull request held by the fake.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,12 +73,19 @@ pub struct FakePull {
     pub closed_by_push: bool,
     /// How many times it was updated with `PATCH`.
     pub updates: u32,
+    /// Merged through "Merge a pull request".
+    pub merged: bool,
+    /// The merge method asked for (auto-merge or merge).
+    pub merge_method: Option<String>,
 }
 
 /// The store.
 #[derive(Debug, Default)]
 pub(crate) struct Pulls {
     pulls: Vec<FakePull>,
+    /// Pull requests have nothing left to wait for (no required checks or reviews):
+    /// auto-merge is refused as "clean status", and a merge succeeds.
+    pub(crate) mergeable_now: bool,
 }
 
 impl Pulls {
@@ -76,19 +95,10 @@ impl Pulls {
     }
 }
 
-const DOC_CREATE: &str = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request";
-
 fn not_found() -> FakeResponse {
     FakeResponse::json(
         404,
         json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404" }),
-    )
-}
-
-fn validation_failed(error: Value) -> FakeResponse {
-    FakeResponse::json(
-        422,
-        json!({ "message": "Validation Failed", "errors": [error], "documentation_url": DOC_CREATE, "status": "422" }),
     )
 }
 
@@ -138,6 +148,9 @@ fn pull_json(shared: &Shared, full_name: &str, pull: &FakePull) -> Value {
         "body": pull.body,
         "draft": pull.draft,
         "labels": pull.labels.iter().map(|l| json!({ "name": l })).collect::<Vec<_>>(),
+        "user": github_user_json("https://api.github.test", LOGIN),
+        "merged": pull.merged,
+        "commits": shared.git.commits_between(&sha(&pull.base), &sha(&pull.head)),
         "head": { "label": format!("{owner}:{}", pull.head), "ref": pull.head, "sha": sha(&pull.head) },
         "base": { "label": format!("{owner}:{}", pull.base), "ref": pull.base, "sha": sha(&pull.base) },
     })
@@ -231,8 +244,7 @@ fn create(shared: &Shared, full_name: &str, body: &Value) -> FakeResponse {
         .iter()
         .any(|p| p.state == "open" && p.head == head && p.base == base)
     {
-        return validation_failed(json!({ "resource": "PullRequest", "code": "custom",
-            "message": format!("A pull request already exists for {owner}:{head}.") }));
+        return rules::already_exists(owner, &head);
     }
     let pull = FakePull {
         number: state.pulls.pulls.len() as u64 + 1,
@@ -279,9 +291,17 @@ fn one(
             200
         }
         ("POST", "pulls", ["requested_reviewers"]) => {
+            if let Some(refusal) = rules::author_as_reviewer(&list(body, "reviewers"), LOGIN) {
+                return refusal;
+            }
             add_unique(&mut pull.reviewers, list(body, "reviewers"));
             add_unique(&mut pull.team_reviewers, list(body, "team_reviewers"));
             201
+        }
+        ("PUT", "pulls", ["merge"]) => {
+            let pull = pull.clone();
+            drop(state);
+            return merge(shared, &pull, body);
         }
         ("POST", "issues", ["labels"]) => {
             add_unique(&mut pull.labels, list(body, "labels"));
@@ -312,13 +332,68 @@ fn one(
     FakeResponse::json(status, pull_json(shared, full_name, &pull))
 }
 
+/// "Merge a pull request", on the real branches.
+fn merge(shared: &Shared, pull: &FakePull, body: &Value) -> FakeResponse {
+    let _moving = shared.ref_lock.lock().unwrap_or_else(|e| e.into_inner());
+    let head = shared.git.tip(&pull.head).unwrap_or_default();
+    let base = shared.git.tip(&pull.base).unwrap_or_default();
+    let mergeable = shared.lock().pulls.mergeable_now
+        && pull.state == "open"
+        && !head.is_empty()
+        && shared.git.is_ancestor(&base, &head);
+    if let Some(refusal) = rules::merge_refusal(text(body, "sha"), &head, mergeable) {
+        return refusal;
+    }
+    let method = text(body, "merge_method").unwrap_or("merge").to_string();
+    let moved = shared
+        .git
+        .merge_commit(&base, &head, &method)
+        .and_then(|commit| {
+            shared
+                .git
+                .update_ref(&format!("refs/heads/{}", pull.base), &commit, &base)
+                .map(|()| commit)
+        });
+    let commit = match moved {
+        Ok(commit) => commit,
+        Err(e) => {
+            return FakeResponse::json(
+                405,
+                json!({ "message": e, "documentation_url": rules::DOC_MERGE }),
+            )
+        }
+    };
+    let mut state = shared.lock();
+    if let Some(p) = state
+        .pulls
+        .pulls
+        .iter_mut()
+        .find(|p| p.number == pull.number)
+    {
+        p.state = "closed".to_string();
+        p.merged = true;
+        p.merge_method = Some(method);
+    }
+    rules::merged(&commit)
+}
+
 /// GraphQL `enablePullRequestAutoMerge` (the variable holds the pull request's node id).
 fn enable_auto_merge(shared: &Shared, body: &Value) -> FakeResponse {
     let id = body
         .pointer("/variables/pullRequestId")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    let expected = body
+        .pointer("/variables/expectedHeadOid")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let method = body
+        .pointer("/variables/mergeMethod")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let head_of = |branch: &str| shared.git.tip(branch).unwrap_or_default();
     let mut state = shared.lock();
+    let mergeable_now = state.pulls.mergeable_now;
     match state
         .pulls
         .pulls
@@ -326,7 +401,14 @@ fn enable_auto_merge(shared: &Shared, body: &Value) -> FakeResponse {
         .find(|p| node_id(p.number) == id)
     {
         Some(pull) => {
+            let head = head_of(&pull.head);
+            if let Some(refusal) =
+                rules::auto_merge_refusal(mergeable_now, expected.as_deref(), &head)
+            {
+                return refusal;
+            }
             pull.auto_merge = true;
+            pull.merge_method = method;
             FakeResponse::json(
                 200,
                 json!({ "data": { "enablePullRequestAutoMerge": { "pullRequest": { "number": pull.number } } } }),

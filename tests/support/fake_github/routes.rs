@@ -103,6 +103,9 @@ pub(crate) fn route(shared: &Shared, method: &str, url: &str, body: &Value) -> F
             "full_name": full_name,
             "private": true,
             "default_branch": git.default_branch(),
+            "allow_merge_commit": true,
+            "allow_squash_merge": true,
+            "allow_rebase_merge": true,
         })),
         ("GET", r) if r.starts_with("/git/ref/heads/") => {
             let branch = decode(&r["/git/ref/heads/".len()..]);

@@ -1,0 +1,269 @@
+//! `tagbump image` tells the user why each place was touched: `--output json` gives
+//! every change its `kind` (`helm-map`, `kustomize`, `image-string`, `flux-marker`,
+//! `argocd-parameter`, `app-version`) and `pinned` when an untagged image string got a
+//! tag; `--dry-run` prints the same next to each line. The flags that shape discovery
+//! (`--flux-policy`, `--app-version`, `--argocd-param`) are checked here end to end,
+//! through the binary, on a config tree written by each test.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn tagbump(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tagbump"))
+        .args(args)
+        .arg("-C")
+        .arg(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tagbump")
+}
+
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, text) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+fn json(out: &Output) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+/// `file path kind [pinned]` for every change of a JSON report.
+fn places(report: &Value) -> Vec<String> {
+    report["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            let pinned = if c["pinned"] == Value::Bool(true) {
+                " pinned"
+            } else {
+                ""
+            };
+            format!(
+                "{} {} {}{pinned}",
+                c["file"].as_str().expect("file"),
+                c["path"].as_str().expect("path"),
+                c["kind"].as_str().expect("kind")
+            )
+        })
+        .collect()
+}
+
+const VALUES: &str = "image:\n  registry: null\n  repository: ghcr.io/acme/api\n  tag: v1.4.2\nexporter:\n  image: ghcr.io/acme/api\n  tag: v1.4.2\n";
+const KUSTOMIZATION: &str =
+    "images:\n  - name: api\n    newName: ghcr.io/acme/api\n    newTag: v1.4.2\n";
+const POD: &str =
+    "kind: Pod\nspec:\n  containers:\n    - name: api\n      image: ghcr.io/acme/api\n";
+const FLUX: &str = "runner: ghcr.io/acme/api:v1.4.2 # {\"$imagepolicy\": \"flux-system:api\"}\n";
+const APP: &str = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    helm:\n      parameters:\n        - name: image.repository\n          value: ghcr.io/acme/api\n        - name: image.tag\n          value: v1.4.2\n";
+const CHART: &str = "apiVersion: v2\nname: api\nversion: 1.0.0\nappVersion: v1.4.2\n";
+
+#[test]
+fn json_output_names_the_kind_of_every_place_and_pinned_strings() {
+    let dir = tree(&[
+        ("chart/Chart.yaml", CHART),
+        ("chart/values.yaml", VALUES),
+        ("overlay/kustomization.yaml", KUSTOMIZATION),
+        ("pod.yaml", POD),
+        ("flux.yaml", FLUX),
+        ("app.yaml", APP),
+    ]);
+    let out = tagbump(
+        dir.path(),
+        &[
+            "image",
+            "ghcr.io/acme/api:v1.5.0",
+            "--app-version",
+            "--dry-run",
+            "--output",
+            "json",
+        ],
+    );
+    let report = json(&out);
+    assert_eq!(
+        places(&report),
+        vec![
+            "app.yaml spec.source.helm.parameters[1].value argocd-parameter",
+            "chart/Chart.yaml appVersion app-version",
+            "chart/values.yaml image.tag helm-map",
+            "chart/values.yaml exporter.tag helm-map",
+            "flux.yaml runner flux-marker",
+            "overlay/kustomization.yaml images[0].newTag kustomize",
+            "pod.yaml spec.containers[0].image image-string pinned",
+        ]
+    );
+    assert!(
+        report["notes"].as_array().expect("notes").iter().any(|n| n
+            .as_str()
+            .is_some_and(|n| n.starts_with("pod.yaml:5: pinned"))),
+        "{report}"
+    );
+    // A dry run: nothing written.
+    let pod = std::fs::read_to_string(dir.path().join("pod.yaml")).expect("pod");
+    assert_eq!(pod, POD);
+}
+
+#[test]
+fn dry_run_text_shows_the_kind_next_to_each_change() {
+    let dir = tree(&[("pod.yaml", POD), ("values.yaml", VALUES)]);
+    let out = tagbump(
+        dir.path(),
+        &["image", "ghcr.io/acme/api:v1.5.0", "--dry-run"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "pod.yaml:5  spec.containers[0].image  ghcr.io/acme/api → ghcr.io/acme/api:v1.5.0  (image-string, pinned)",
+        "values.yaml:4  image.tag  v1.4.2 → v1.5.0  (helm-map)",
+        "values.yaml:7  exporter.tag  v1.4.2 → v1.5.0  (helm-map)",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn app_version_is_written_only_for_charts_whose_values_refer_to_the_image() {
+    let other_values = "image:\n  repository: ghcr.io/acme/web\n  tag: v1.4.2\n";
+    let dir = tree(&[
+        ("charts/api/Chart.yaml", CHART),
+        ("charts/api/values.yaml", VALUES),
+        ("charts/web/Chart.yaml", CHART),
+        ("charts/web/values.yaml", other_values),
+    ]);
+    let out = tagbump(
+        dir.path(),
+        &["image", "ghcr.io/acme/api:v1.5.0", "--app-version"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let read = |rel: &str| std::fs::read_to_string(dir.path().join(rel)).expect("read");
+    assert_eq!(
+        read("charts/api/Chart.yaml"),
+        "apiVersion: v2\nname: api\nversion: 1.0.0\nappVersion: v1.5.0\n"
+    );
+    assert_eq!(read("charts/web/Chart.yaml"), CHART);
+    assert_eq!(read("charts/web/values.yaml"), other_values);
+
+    // Without the flag, appVersion is not a place.
+    let dir = tree(&[
+        ("charts/api/Chart.yaml", CHART),
+        ("charts/api/values.yaml", VALUES),
+    ]);
+    let out = tagbump(dir.path(), &["image", "ghcr.io/acme/api:v1.5.0"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("charts/api/Chart.yaml")).expect("read"),
+        CHART
+    );
+}
+
+#[test]
+fn flux_policy_writes_exactly_the_fields_of_that_policy() {
+    let marked = "web:\n  image: ghcr.io/acme/web:1.0.0 # {\"$imagepolicy\": \"apps:web\"}\n  tag: 1.0.0 # {\"$imagepolicy\": \"apps:web:tag\"}\n";
+    let dir = tree(&[("marked.yaml", marked), ("values.yaml", VALUES)]);
+    let out = tagbump(
+        dir.path(),
+        &[
+            "image",
+            "ghcr.io/acme/web:2.0.0",
+            "--flux-policy",
+            "apps:web",
+            "--output",
+            "json",
+        ],
+    );
+    let report = json(&out);
+    assert_eq!(
+        places(&report),
+        vec![
+            "marked.yaml web.image flux-marker",
+            "marked.yaml web.tag flux-marker"
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("marked.yaml")).expect("read"),
+        "web:\n  image: ghcr.io/acme/web:2.0.0 # {\"$imagepolicy\": \"apps:web\"}\n  tag: 2.0.0 # {\"$imagepolicy\": \"apps:web:tag\"}\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("values.yaml")).expect("read"),
+        VALUES
+    );
+}
+
+#[test]
+fn a_malformed_flux_policy_is_an_argument_error_and_nothing_changes() {
+    let dir = tree(&[("values.yaml", VALUES)]);
+    let out = tagbump(
+        dir.path(),
+        &["image", "ghcr.io/acme/api:v1.5.0", "--flux-policy", "api"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("NAMESPACE:NAME"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("values.yaml")).expect("read"),
+        VALUES
+    );
+}
+
+#[test]
+fn argocd_param_names_chart_specific_parameters() {
+    let source = "helm:\n  parameters:\n  - name: backend.img.name\n    value: ghcr.io/acme/api\n  - name: backend.img.version\n    value: v1.4.2\n";
+    let dir = tree(&[(".argocd-source-shop.yaml", source)]);
+    let out = tagbump(
+        dir.path(),
+        &[
+            "image",
+            "ghcr.io/acme/api:v1.5.0",
+            "--argocd-param",
+            "backend.img.name,backend.img.version",
+            "--output",
+            "json",
+        ],
+    );
+    let report = json(&out);
+    assert_eq!(
+        places(&report),
+        vec![".argocd-source-shop.yaml helm.parameters[1].value argocd-parameter"]
+    );
+}
+
+#[test]
+fn helm_values_strings_are_reported_place_by_place() {
+    let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    helm:\n      values: |\n        image:\n          repository: ghcr.io/acme/api\n          tag: v1.4.2\n";
+    let dir = tree(&[("app.yaml", app)]);
+    let out = tagbump(
+        dir.path(),
+        &[
+            "image",
+            "ghcr.io/acme/api:v1.5.0",
+            "--dry-run",
+            "--output",
+            "json",
+        ],
+    );
+    let report = json(&out);
+    let change = &report["changes"][0];
+    assert_eq!(change["path"], "spec.source.helm.values > image.tag");
+    assert_eq!(change["kind"], "helm-map");
+    assert_eq!(change["line"], 9);
+    assert_eq!(change["old"], "v1.4.2");
+    assert_eq!(change["new"], "v1.5.0");
+    assert_eq!(report["changes"].as_array().expect("changes").len(), 1);
+}
