@@ -33,7 +33,7 @@
 # are used, so `DOCKER_BUILDKIT=0 docker build` works too.
 
 FROM rust:1-alpine AS build
-# C toolchain for the crypto crates (ring, aws-lc-sys) under rustls; ca-certificates
+# C toolchain for aws-lc-sys (rustls' crypto provider); ca-certificates
 # for the bundle the `slim` stage copies.
 RUN apk add --no-cache build-base cmake perl ca-certificates
 WORKDIR /src

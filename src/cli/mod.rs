@@ -45,10 +45,15 @@ fn token_env(command: &args::Command) -> Option<&str> {
     }
 }
 
+/// Windows: Ctrl-C reaches the whole console process group, git children included.
+#[cfg(not(unix))]
+fn stop_cleanly_on_signals() {}
+
 /// SIGINT, SIGTERM and SIGHUP (a cancelled CI job, Ctrl-C) kill every git child with
 /// its helpers (they run in their own process groups, so the terminal's signal does not
 /// reach them) and remove the temporary clone, then exit with 128 + the signal number.
 /// A push that was under way either completed before or never lands.
+#[cfg(unix)]
 fn stop_cleanly_on_signals() {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {

@@ -68,6 +68,7 @@ fn unregister(pid: u32) {
     }
 }
 
+#[cfg(unix)]
 fn kill_group(pid: u32) {
     if let Ok(pid) = i32::try_from(pid) {
         // The group may already be gone; nothing to do then.
@@ -76,6 +77,17 @@ fn kill_group(pid: u32) {
             nix::sys::signal::Signal::SIGKILL,
         );
     }
+}
+
+/// Windows has no process groups to signal: `taskkill /T` ends the child's process tree.
+#[cfg(not(unix))]
+fn kill_group(pid: u32) {
+    let _ = Command::new("taskkill")
+        .args(["/F", "/T", "/PID", &pid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 /// Kills every git child (and its helpers) that is still running. For signal
@@ -98,7 +110,8 @@ enum Event {
     Exited(std::io::Result<ExitStatus>),
 }
 
-/// `setpriv`, if it is installed and knows `--pdeathsig`.
+/// `setpriv`, if it is installed and knows `--pdeathsig` (Linux only).
+#[cfg(unix)]
 fn setpriv() -> Option<&'static std::path::Path> {
     static SETPRIV: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
     SETPRIV
@@ -124,10 +137,17 @@ fn setpriv() -> Option<&'static std::path::Path> {
 /// the command, and when tagbump dies (SIGTERM from the parent-death signal) kills the
 /// whole group — git *and* its helpers (`git-remote-http` would otherwise finish a
 /// push it already holds).
+#[cfg(unix)]
 const GROUP_GUARD: &str = "trap 'kill -KILL 0' TERM; \"$0\" \"$@\" & wait \"$!\"";
 
 /// `cmd`, started under [`GROUP_GUARD`] through `setpriv --pdeathsig TERM` where
 /// available (see the module docs); `cmd` itself otherwise.
+#[cfg(not(unix))]
+fn dying_with_parent(cmd: Command) -> Command {
+    cmd
+}
+
+#[cfg(unix)]
 fn dying_with_parent(cmd: Command) -> Command {
     let Some(setpriv) = setpriv() else {
         return cmd;
@@ -152,12 +172,15 @@ fn dying_with_parent(cmd: Command) -> Command {
 /// Spawns `cmd` (stdin closed, stdout and stderr captured) in its own process group,
 /// bound to die with this process where possible, and waits for it under `limits`.
 pub(crate) fn run(cmd: Command, limits: Limits) -> std::io::Result<Outcome> {
-    use std::os::unix::process::CommandExt;
     let mut cmd = dying_with_parent(cmd);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
     let mut child = cmd.spawn()?;
     let pid = child.id();
     register(pid);
