@@ -63,6 +63,7 @@ pub mod image;
 pub mod land;
 pub mod plan;
 pub mod policy;
+pub mod registry;
 pub mod retry;
 pub mod secret;
 #[doc(hidden)]
