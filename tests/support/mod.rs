@@ -27,3 +27,4 @@ pub mod fake_gitlab;
 pub mod fake_gitlab_commit;
 pub mod forge_server;
 pub mod git_server;
+pub mod registry;
