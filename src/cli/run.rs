@@ -33,8 +33,10 @@ pub fn run(command: Command) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Image(a) => {
-            let result = image_request(&a)
+            let mut registry = None;
+            let result = image_request(&a, &env, &mut registry)
                 .and_then(|request| execute(&request, &a.common, false, &env, &mut report));
+            report.registry = registry;
             finish(result, report, &a.common, &env)
         }
         Command::Set(a) => {
@@ -52,12 +54,17 @@ pub fn run(command: Command) -> ExitCode {
     }
 }
 
-fn image_request(a: &ImageArgs) -> Result<Request> {
+fn image_request(
+    a: &ImageArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    registry: &mut Option<super::registry::RegistryReport>,
+) -> Result<Request> {
     let image = parse_image_and_tag(&a.image, a.tag.as_deref())
         .with_context(|| format!("invalid image {:?}", a.image))?;
+    let image = super::registry::resolve(a, image, env, registry)?;
     if image.tag().is_none() && image.digest().is_none() {
         return Err(invalid_input(format!(
-            "image {:?} has no tag or digest: give IMAGE:TAG, IMAGE@sha256:…, or --tag",
+            "image {:?} has no tag or digest: give IMAGE:TAG, IMAGE@sha256:…, --tag, or --strategy",
             a.image
         )));
     }
@@ -131,7 +138,7 @@ fn execute(
             allow_tags: common
                 .allow_tags
                 .as_deref()
-                .map(regex::Regex::new)
+                .map(tagbump::registry::strategy::allow_regex)
                 .transpose()
                 .context("invalid --allow-tags regular expression")?,
         },

@@ -419,9 +419,7 @@ mod tests {
 
     #[test]
     fn semver_picks_the_highest_release_and_skips_other_tags() {
-        let c = pick(Strategy::Semver, TAGS, &TagFilter::default())
-            .ok()
-            .expect("chosen");
+        let c = pick(Strategy::Semver, TAGS, &TagFilter::default()).expect("chosen");
         assert_eq!(c.tag, "2.0.0");
         assert_eq!(c.considered, 5);
         assert_eq!(
@@ -461,14 +459,12 @@ mod tests {
         let list = &["1.2.0", "1.3.0-rc.1"];
         assert_eq!(
             pick(Strategy::Semver, list, &constraint("1.x"))
-                .ok()
                 .expect("c")
                 .tag,
             "1.2.0"
         );
         assert_eq!(
             pick(Strategy::Semver, list, &constraint("1.x-0"))
-                .ok()
                 .expect("c")
                 .tag,
             "1.3.0-rc.1"
@@ -482,9 +478,7 @@ mod tests {
             ignore: vec!["sha-*".into()],
             ..TagFilter::default()
         };
-        let none = pick(Strategy::Semver, TAGS, &filter)
-            .err()
-            .expect("no match");
+        let none = pick(Strategy::Semver, TAGS, &filter).expect_err("no match");
         assert_eq!(
             none.rejected,
             vec![
@@ -524,7 +518,6 @@ mod tests {
             &["2024-11-30", "2024-12-01", "latest", "2023-01-01"],
             &filter,
         )
-        .ok()
         .expect("chosen");
         assert_eq!(c.tag, "2024-11-30");
         assert_eq!(c.considered, 2);
@@ -551,7 +544,6 @@ mod tests {
             times,
         )
         .expect("ok")
-        .ok()
         .expect("chosen");
         assert_eq!(c.tag, "latest");
         assert_eq!(
