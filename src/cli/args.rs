@@ -64,9 +64,9 @@ pub struct ImageArgs {
     #[arg(long, env = "TAGBUMP_TAG")]
     pub tag: Option<String>,
     #[command(flatten)]
-    pub registry: RegistryArgs,
-    #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 /// Reading the image's registry (OCI distribution API).
