@@ -32,7 +32,7 @@ pub enum Command {
     /// .argocd-source-<app>.yaml) under the given paths — no key paths needed.
     ///
     /// Example: tagbump image ghcr.io/acme/api:v1.5.0 apps/api
-    Image(ImageArgs),
+    Image(Box<ImageArgs>),
     /// Set explicit key paths in YAML files.
     ///
     /// Arguments are files followed by KEY=VALUE assignments for that file:
@@ -43,7 +43,7 @@ pub enum Command {
     /// A file named twice is one file with all its edits, in order. A key path given twice
     /// for a file counts once when the values agree, and is an error (nothing is written)
     /// when they differ.
-    Set(SetArgs),
+    Set(Box<SetArgs>),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -67,6 +67,42 @@ pub struct ImageArgs {
     pub common: CommonArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub argocd: ArgoArgs,
+}
+
+/// Writing Argo CD Image Updater's override file instead of searching.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Argo CD Image Updater write-back")]
+pub struct ArgoArgs {
+    /// Write only this application's .argocd-source-<app>.yaml in the one PATH given
+    /// (its source directory), exactly as Argo CD Image Updater's git write-back
+    /// writes it; values files are not touched. NAMESPACE/NAME for an application
+    /// outside Argo CD's namespace (file .argocd-source-<namespace>_<app>.yaml).
+    #[arg(long, value_name = "[NAMESPACE/]NAME", env = "TAGBUMP_ARGOCD_APP")]
+    pub argocd_app: Option<String>,
+    /// Argo CD's own namespace, for the file name of --argocd-app NAMESPACE/NAME.
+    #[arg(long, value_name = "NAMESPACE", default_value = "argocd")]
+    pub argocd_namespace: String,
+    /// The application's kind. Default: Chart.yaml in the directory → helm,
+    /// kustomization.yaml → kustomize.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub argocd_app_kind: Option<AppKindArg>,
+    /// With --argocd-app (Helm): the parameter for the repository.
+    #[arg(long, value_name = "PARAM", default_value = "image.name")]
+    pub helm_image_name: String,
+    /// With --argocd-app (Helm): the parameter for the tag.
+    #[arg(long, value_name = "PARAM", default_value = "image.tag")]
+    pub helm_image_tag: String,
+    /// With --argocd-app (Kustomize): the image name to override (written NAME=IMAGE:TAG).
+    #[arg(long, value_name = "NAME")]
+    pub kustomize_image_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AppKindArg {
+    Helm,
+    Kustomize,
 }
 
 /// Reading the image's registry (OCI distribution API).

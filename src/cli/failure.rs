@@ -59,6 +59,7 @@ pub fn kind(err: &anyhow::Error) -> &'static str {
 
 fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
     if cause.is::<InvalidInput>()
+        || cause.is::<tagbump::argocd_source::ArgoSourceError>()
         || cause.is::<PathError>()
         || cause.is::<ReferenceError>()
         || cause.is::<regex::Error>()
@@ -158,6 +159,11 @@ fn plan_kind(e: &PlanError) -> &'static str {
         PlanError::Targets(t) => target_kind(t),
         PlanError::Policy { .. } => "policy",
         PlanError::ImageNotFound { .. } => "image-not-found",
+        PlanError::ArgoCdSourceDir => "invalid-input",
+        PlanError::ArgoCdSource(e) => match e {
+            tagbump::argocd_source::ArgoSourceError::Malformed { .. } => "yaml",
+            _ => "invalid-input",
+        },
     }
 }
 

@@ -5,8 +5,9 @@
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::args::{ImageArgs, StrategyArg};
+use super::args::{AppKindArg, ImageArgs, StrategyArg};
 use super::failure::invalid_input;
+use tagbump::argocd_source::{self, AppKind, ArgoApp};
 use tagbump::image::ImageRef;
 use tagbump::registry::docker_config;
 use tagbump::registry::strategy::{self, Candidate, Constraint, TagFilter};
@@ -298,4 +299,37 @@ pub fn write_text(out: &mut dyn std::io::Write, r: &RegistryReport) -> std::io::
         }
     }
     Ok(())
+}
+
+/// `--argocd-app` and its companions as the library's [`ArgoApp`].
+pub fn argocd_app(a: &ImageArgs) -> Result<Option<ArgoApp>> {
+    let g = &a.argocd;
+    let Some(given) = &g.argocd_app else {
+        if g.argocd_app_kind.is_some() || g.kustomize_image_name.is_some() {
+            return Err(invalid_input(
+                "--argocd-app-kind and --kustomize-image-name go with --argocd-app",
+            ));
+        }
+        return Ok(None);
+    };
+    let (namespace, name) = match given.split_once('/') {
+        Some((ns, name)) => (Some(ns.to_string()), name),
+        None => (None, given.as_str()),
+    };
+    let whole = |_| argocd_source::ArgoSourceError::InvalidName(given.clone());
+    argocd_source::check_name(name).map_err(whole)?;
+    if let Some(ns) = &namespace {
+        argocd_source::check_name(ns).map_err(whole)?;
+    }
+    let mut app = ArgoApp::new(name);
+    app.namespace = namespace;
+    app.argocd_namespace = g.argocd_namespace.clone();
+    app.kind = g.argocd_app_kind.map(|k| match k {
+        AppKindArg::Helm => AppKind::Helm,
+        AppKindArg::Kustomize => AppKind::Kustomize,
+    });
+    app.helm_name_param = g.helm_image_name.clone();
+    app.helm_tag_param = g.helm_image_tag.clone();
+    app.kustomize_image_name = g.kustomize_image_name.clone();
+    Ok(Some(app))
 }

@@ -34,8 +34,10 @@ pub fn run(command: Command) -> ExitCode {
         }
         Command::Image(a) => {
             let mut registry = None;
-            let result = image_request(&a, &env, &mut registry)
-                .and_then(|request| execute(&request, &a.common, false, &env, &mut report));
+            let result = image_request(&a, &env, &mut registry).and_then(|request| {
+                let argocd_app = super::registry::argocd_app(&a)?;
+                execute(&request, &a.common, false, argocd_app, &env, &mut report)
+            });
             report.registry = registry;
             finish(result, report, &a.common, &env)
         }
@@ -45,6 +47,7 @@ pub fn run(command: Command) -> ExitCode {
                     &Request::Set { files },
                     &a.common,
                     a.create,
+                    None,
                     &env,
                     &mut report,
                 )
@@ -128,11 +131,13 @@ fn execute(
     request: &Request,
     common: &CommonArgs,
     create_missing: bool,
+    argocd_app: Option<tagbump::argocd_source::ArgoApp>,
     env: &dyn Fn(&str) -> Option<String>,
     report: &mut Report,
 ) -> Result<()> {
     let options = plan::Options {
         create_missing,
+        argocd_app,
         policy: TagPolicy {
             no_downgrade: common.no_downgrade,
             allow_tags: common
