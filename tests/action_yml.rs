@@ -480,6 +480,8 @@ fn every_input_reaches_the_matching_cli_flag() {
         .chain(["github-app-id".to_string(), "github-app-key".to_string()])
         // Checked by `the_registry_inputs_reach_tagbump` (against a real registry).
         .chain(REGISTRY_INPUTS.iter().map(|i| i.to_string()))
+        // Checked by `the_argocd_inputs_reach_tagbump`.
+        .chain(ARGOCD_INPUTS.iter().map(|i| i.to_string()))
         .collect();
     assert_eq!(
         exercised, declared,
@@ -1056,5 +1058,113 @@ fn the_registry_inputs_reach_tagbump() {
             "image:\n  repository: {host}/acme/api\n  tag: 1.5.0\n  digest: \"{}\"\n",
             arm.digest
         )
+    );
+}
+
+/// The Argo CD write-back inputs, exercised by `the_argocd_inputs_reach_tagbump`.
+const ARGOCD_INPUTS: [&str; 6] = [
+    "argocd-app",
+    "argocd-namespace",
+    "argocd-app-kind",
+    "helm-image-name",
+    "helm-image-tag",
+    "kustomize-image-name",
+];
+
+#[test]
+fn the_argocd_inputs_reach_tagbump() {
+    let work = tempfile::tempdir().expect("workdir");
+    std::fs::create_dir_all(work.path().join("app")).expect("mkdir");
+    let s = |v: &str| v.to_string();
+    let helm_run: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            "image",
+            s("ghcr.io/acme/api:v2.0.0"),
+            vec![s("ghcr.io/acme/api:v2.0.0")],
+        ),
+        ("paths", s("app"), vec![s("app")]),
+        (
+            "argocd-app",
+            s("team-a/api"),
+            vec![s("--argocd-app=team-a/api")],
+        ),
+        (
+            "argocd-namespace",
+            s("gitops"),
+            vec![s("--argocd-namespace=gitops")],
+        ),
+        (
+            "argocd-app-kind",
+            s("helm"),
+            vec![s("--argocd-app-kind=helm")],
+        ),
+        (
+            "helm-image-name",
+            s("api.image.repository"),
+            vec![s("--helm-image-name=api.image.repository")],
+        ),
+        (
+            "helm-image-tag",
+            s("api.image.tag"),
+            vec![s("--helm-image-tag=api.image.tag")],
+        ),
+    ];
+    let kustomize_run: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            "image",
+            s("ghcr.io/acme/api:v2.0.0"),
+            vec![s("ghcr.io/acme/api:v2.0.0")],
+        ),
+        ("paths", s("app"), vec![s("app")]),
+        ("argocd-app", s("shop"), vec![s("--argocd-app=shop")]),
+        (
+            "argocd-app-kind",
+            s("kustomize"),
+            vec![s("--argocd-app-kind=kustomize")],
+        ),
+        (
+            "kustomize-image-name",
+            s("api"),
+            vec![s("--kustomize-image-name=api")],
+        ),
+    ];
+    let covered: BTreeSet<String> = helm_run
+        .iter()
+        .chain(kustomize_run.iter())
+        .map(|(n, _, _)| n.to_string())
+        .filter(|n| ARGOCD_INPUTS.contains(&n.as_str()))
+        .collect();
+    assert_eq!(
+        covered,
+        ARGOCD_INPUTS.iter().map(|s| s.to_string()).collect()
+    );
+    for run in [&helm_run, &kustomize_run] {
+        let recorder = Recorder::new();
+        let given: Vec<(&str, &str)> = run.iter().map(|(n, v, _)| (*n, v.as_str())).collect();
+        let out = run_action(&recorder, &given, work.path(), &[]);
+        assert!(
+            out.status.success(),
+            "argv: {:?}\nstderr: {}",
+            recorder.argv(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let argv = recorder.argv();
+        for (input, _, expected) in run.iter() {
+            for arg in expected {
+                assert!(
+                    argv.contains(arg),
+                    "input {input} must add {arg:?}; argv was {argv:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("app/.argocd-source-team-a_api.yaml")).expect("helm file"),
+        "helm:\n  parameters:\n  - name: api.image.repository\n    value: ghcr.io/acme/api\n    forcestring: true\n  - name: api.image.tag\n    value: v2.0.0\n    forcestring: true\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("app/.argocd-source-shop.yaml"))
+            .expect("kustomize file"),
+        "kustomize:\n  images:\n  - api=ghcr.io/acme/api:v2.0.0\n"
     );
 }
