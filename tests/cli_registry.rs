@@ -575,3 +575,77 @@ fn credentials_come_from_docker_config_auths_and_credential_helpers() {
     assert_no_password(&out);
     assert!(read(dir.path(), "app/deploy.yaml").contains(&index.digest));
 }
+
+#[test]
+fn the_rollback_guard_still_applies_to_a_chosen_tag() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    push_api(&reg);
+    let host = reg.token_host();
+    let dir = tempfile::tempdir().expect("tmp");
+    let deploy = format!("image: {host}/acme/api:2.0.0\n");
+    std::fs::write(dir.path().join("deploy.yaml"), &deploy).expect("w");
+    let home = home();
+    let out = tagbump_image(
+        &reg,
+        home.path(),
+        dir.path(),
+        &[
+            &format!("{host}/acme/api"),
+            "--strategy",
+            "semver",
+            "--constraint",
+            "1.x",
+            "--no-downgrade",
+            "--output",
+            "json",
+        ],
+    );
+    out.assert_code(1);
+    let json = out.json();
+    assert_eq!(json["error"]["kind"], "policy");
+    assert_eq!(json["registry"]["strategy"]["tag"], "1.5.0");
+    assert!(
+        out.stderr
+            .contains("refusing to move 2.0.0 back to 1.5.0 (--no-downgrade)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(read(dir.path(), "deploy.yaml"), deploy, "nothing written");
+}
+
+#[test]
+fn a_rate_limit_beyond_the_deadline_is_reported_with_its_kind() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    push_api(&reg);
+    let front = reg.paging_front(100, 3600);
+    front.throttle.store(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = config_dir(&front.host());
+    let home = home();
+    let out = tagbump_image(
+        &reg,
+        home.path(),
+        dir.path(),
+        &[
+            &format!("{}/acme/api:1.5.0", front.host()),
+            "--pin-digest",
+            "--output",
+            "json",
+        ],
+    );
+    out.assert_code(1);
+    assert_eq!(out.json()["error"]["kind"], "rate-limited");
+    assert!(
+        out.stderr
+            .contains("rate limited (429 Too Many Requests), Retry-After 3600s"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        read(dir.path(), "app/deploy.yaml"),
+        DEPLOY.replace("REG", &front.host())
+    );
+}
