@@ -337,3 +337,22 @@ fn a_registry_that_never_answers_is_a_timeout_naming_the_host() {
         )
     );
 }
+
+#[test]
+fn credentials_never_go_to_a_plain_http_token_realm_off_loopback() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    reg.push_image("acme/api", "1.0.0", "2026-01-01T00:00:00Z", "amd64");
+    // The registry's challenge names a realm on another host over plain HTTP
+    // (192.0.2.1 is TEST-NET-1, RFC 5737): refused before any request goes there.
+    let odd = reg.registry_with_realm("odd-realm", "http://192.0.2.1/token");
+    let mut r = resolver(&reg, &format!("{}/acme/api", odd.host()), credentials());
+    let err = r.pin("1.0.0", None).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "http://192.0.2.1/token: plain HTTP is only used for localhost, 127.0.0.0/8 and hosts named with --insecure-registry"
+    );
+    // Only the registry's own 401 was requested.
+    assert_eq!(r.client().requests(), 1);
+}

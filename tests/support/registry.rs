@@ -136,6 +136,22 @@ impl TestRegistry {
         format!("127.0.0.1:{}", self.token.port)
     }
 
+    /// Another token-auth registry on the same storage whose challenges name `realm`
+    /// (e.g. a plain-HTTP realm on another host, which clients must refuse).
+    pub fn registry_with_realm(&self, name: &str, realm: &str) -> ExtraRegistry {
+        let binary = binary().expect("docker-registry");
+        let process = RegistryProcess::start(
+            &binary,
+            self.dir.path(),
+            name,
+            &format!(
+                "auth:\n  token:\n    realm: {realm}\n    service: {SERVICE}\n    issuer: {ISSUER}\n    rootcertbundle: {}\n",
+                self.ca_pem.display()
+            ),
+        );
+        ExtraRegistry { process }
+    }
+
     /// The temporary directory (logs, config).
     pub fn dir(&self) -> &Path {
         self.dir.path()
@@ -294,6 +310,18 @@ impl TestRegistry {
         let read =
             |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
         format!("{}{}", read("basic.log"), read("token.log"))
+    }
+}
+
+/// A further registry process (see [`TestRegistry::registry_with_realm`]); stops on drop.
+pub struct ExtraRegistry {
+    process: RegistryProcess,
+}
+
+impl ExtraRegistry {
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.process.port)
     }
 }
 
