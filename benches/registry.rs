@@ -1,5 +1,5 @@
 //! Registry benchmark against the real registry of the test harness
-//! (`tests/support/registry.rs`: Debian's `docker-registry` 2.8 with TLS from a
+//! (`tests/support/registry/`: Debian's `docker-registry` 2.8 with TLS from a
 //! private CA, token auth through the harness's token server, and the paginating
 //! front, since 2.8 itself does not page tag lists).
 //!

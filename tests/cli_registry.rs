@@ -1,5 +1,5 @@
 //! `tagbump image` reading a real registry (`docker-registry` 2.8 with TLS from a
-//! private CA; see `tests/support/registry.rs`): `--pin-digest` writes the digest
+//! private CA; see `tests/support/registry/`): `--pin-digest` writes the digest
 //! where each target has room for it, `--platform` picks a child of an index,
 //! `--verify-digest` checks a given digest, `--strategy` chooses the tag, and the
 //! errors say what went wrong without leaking the password.

@@ -1,7 +1,7 @@
 //! The scheduled "Image Updater from CI" examples run for real, like `tests/examples.rs`
 //! runs the others: the GitHub step's inputs through action.yml's entrypoint, the
 //! GitLab job's `script:` with its variables — against the harness's real registry
-//! (`tests/support/registry.rs`) and a real git smart-HTTP server. The only things a
+//! (`tests/support/registry/`) and a real git smart-HTTP server. The only things a
 //! test swaps in an example are where the registry and the config repository live
 //! (and the registry's private CA, given as `ca-bundle` / `TAGBUMP_CA_BUNDLE`).
 
