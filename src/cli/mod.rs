@@ -4,6 +4,7 @@ pub mod args;
 mod failure;
 mod finish;
 mod output;
+mod registry;
 mod remote;
 mod run;
 mod tokens;
