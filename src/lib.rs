@@ -11,6 +11,10 @@
 //!   Argo CD Image Updater override files that hold a given image.
 //! - [`plan`]: applies a request to the files under one directory, all or nothing.
 //! - [`policy`]: opt-in rollback protection (no downgrade, allowed tags).
+//! - [`registry`]: the container registry's view (digests, tags, build times) for
+//!   `--pin-digest` and Image Updater's update strategies.
+//! - [`argocd_source`]: Argo CD Image Updater's `.argocd-source-<app>.yaml`, written
+//!   as Image Updater writes it.
 //! - [`fsio`]: atomic file writes.
 //! - [`ci`]: the pipeline that runs tagbump (commit trailers, links back).
 //! - [`template`]: `{placeholder}` templates for messages and branch names.
@@ -54,6 +58,7 @@
 //! [`git::write_back`] runs the same kind of edit inside a fresh clone of a config
 //! repository and commits and pushes it; [`forge::Forge`] then opens a pull request.
 
+pub mod argocd_source;
 pub mod ci;
 pub mod credentials;
 pub mod forge;
@@ -63,6 +68,7 @@ pub mod image;
 pub mod land;
 pub mod plan;
 pub mod policy;
+pub mod registry;
 pub mod retry;
 pub mod secret;
 #[doc(hidden)]

@@ -150,6 +150,9 @@ pub struct Options {
     /// What `image` requests look for besides the image (Flux policy, `appVersion`,
     /// Argo CD parameter names).
     pub find: FindOptions,
+    /// `image` only: write this Argo CD application's `.argocd-source-<app>.yaml` in
+    /// the (single) path given, instead of searching for references.
+    pub argocd_app: Option<crate::argocd_source::ArgoApp>,
 }
 
 /// One value that an edit reached.
@@ -233,6 +236,12 @@ pub enum PlanError {
         /// The other value.
         second: String,
     },
+    /// `--argocd-app` with more than one path.
+    #[error("--argocd-app writes one application's override file: give its source directory as the only path")]
+    ArgoCdSourceDir,
+    /// The override file could not be written.
+    #[error(transparent)]
+    ArgoCdSource(#[from] crate::argocd_source::ArgoSourceError),
     /// No reference to the image exists under the paths searched.
     #[error("no reference to {image} found under {paths} (searched {searched} YAML file(s)); check the image name, or use `tagbump set` with an explicit key path")]
     ImageNotFound {
@@ -362,6 +371,61 @@ pub fn resolve_inside(root: &Path, file: &Path) -> Result<PathBuf, PlanError> {
     }
 }
 
+/// The `.argocd-source-<app>.yaml` of `app` in `dir`, created or updated in memory.
+fn argocd_source_file(
+    root: &Path,
+    dir: &Path,
+    app: &crate::argocd_source::ArgoApp,
+    image: &ImageRef,
+) -> Result<FileEdit, PlanError> {
+    use crate::argocd_source as argo;
+    if !dir.is_dir() {
+        return Err(PlanError::File(FileError::NotFound {
+            path: relative(root, dir),
+        }));
+    }
+    let kind = match app.kind {
+        Some(k) => k,
+        None => argo::detect_kind(dir).map_err(|e| match e {
+            argo::ArgoSourceError::UnknownKind(d) => {
+                argo::ArgoSourceError::UnknownKind(relative(root, &d))
+            }
+            other => other,
+        })?,
+    };
+    let path = dir.join(app.file_name());
+    let original = if path.exists() {
+        Some(crate::yaml::file::read_text(&path).map_err(|e| relative_file_error(root, e))?)
+    } else {
+        None
+    };
+    let (text, written) = argo::render(
+        original.as_deref(),
+        &relative(root, &path),
+        app,
+        kind,
+        image,
+    )?;
+    let changes = written
+        .into_iter()
+        .map(|w| crate::yaml::Change {
+            document: 0,
+            path: w.path,
+            line: text
+                .lines()
+                .position(|l| l.ends_with(&crate::argocd_source::goyaml::scalar(&w.new)))
+                .map_or(1, |i| i + 1),
+            old: w.old,
+            new: w.new,
+        })
+        .collect();
+    Ok(FileEdit {
+        path,
+        original: original.unwrap_or_default(),
+        outcome: crate::yaml::Outcome { text, changes },
+    })
+}
+
 /// The tag part of an image string, or the whole value.
 fn tag_of(value: &str) -> &str {
     split_image_string(value)
@@ -398,6 +462,18 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                         .map_err(|e| relative_file_error(root, e))?,
                 );
             }
+        }
+        Request::Image { image, paths } if options.argocd_app.is_some() => {
+            let app = options
+                .argocd_app
+                .as_ref()
+                .ok_or(PlanError::ArgoCdSourceDir)?;
+            let dir = match paths.as_slice() {
+                [] => root.to_path_buf(),
+                [one] => resolve_inside(root, one)?,
+                _ => return Err(PlanError::ArgoCdSourceDir),
+            };
+            files.push(argocd_source_file(root, &dir, app, image)?);
         }
         Request::Image { image, paths } => {
             (files, found_targets) = image::image_files(

@@ -19,10 +19,11 @@ const TOKEN: &str = "ghp_action-test-token-0123456789";
 
 /// Inputs handed to tagbump as the variables it reads itself (secrets: never an
 /// argument), with those variables.
-const DIRECT_ENV: [(&str, &str); 3] = [
+const DIRECT_ENV: [(&str, &str); 4] = [
     ("token", "TAGBUMP_TOKEN"),
     ("github-app-id", "TAGBUMP_GITHUB_APP_ID"),
     ("github-app-key", "TAGBUMP_GITHUB_APP_KEY"),
+    ("registry-password", "TAGBUMP_REGISTRY_PASSWORD"),
 ];
 
 fn repo_root() -> PathBuf {
@@ -501,6 +502,10 @@ fn every_input_reaches_the_matching_cli_flag() {
         .chain(["flux-policy".to_string()])
         // Checked by `the_github_app_inputs_reach_tagbump_through_its_variables`.
         .chain(["github-app-id".to_string(), "github-app-key".to_string()])
+        // Checked by `the_registry_inputs_reach_tagbump` (against a real registry).
+        .chain(REGISTRY_INPUTS.iter().map(|i| i.to_string()))
+        // Checked by `the_argocd_inputs_reach_tagbump`.
+        .chain(ARGOCD_INPUTS.iter().map(|i| i.to_string()))
         .collect();
     assert_eq!(
         exercised, declared,
@@ -1017,4 +1022,240 @@ fn dockerfile_slim_stage_is_scratch_with_only_the_binary_a_ca_bundle_and_a_user_
             "the slim image sets {setting}: {env}"
         );
     }
+}
+
+/// The registry inputs, exercised by `the_registry_inputs_reach_tagbump`.
+const REGISTRY_INPUTS: [&str; 9] = [
+    "pin-digest",
+    "verify-digest",
+    "platform",
+    "strategy",
+    "constraint",
+    "ignore-tags",
+    "registry-username",
+    "registry-password",
+    "insecure-registry",
+];
+
+#[test]
+fn the_registry_inputs_reach_tagbump() {
+    use support::registry::{TestRegistry, PASSWORD, USER};
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let base = reg.push_image("acme/api", "1.4.0", "2026-01-01T00:00:00Z", "amd64");
+    reg.tag("acme/api", "2.0.0", &base);
+    reg.tag("acme/api", "nightly", &base);
+    let amd = reg.push_image("acme/api", "1.5.0-amd64", "2026-01-10T00:00:00Z", "amd64");
+    let arm = reg.push_image("acme/api", "1.5.0-arm64", "2026-01-10T00:00:00Z", "arm64");
+    let index = reg.push_index("acme/api", "1.5.0", &[(&amd, "amd64"), (&arm, "arm64")]);
+    let host = reg.token_host();
+    let work = tempfile::tempdir().expect("workdir");
+    std::fs::write(
+        work.path().join("values.yaml"),
+        format!("image:\n  repository: {host}/acme/api\n  tag: 1.4.0\n  digest: \"\"\n"),
+    )
+    .expect("values");
+    let ca = reg.ca_pem.display().to_string();
+    let image = format!("{host}/acme/api");
+    let s = |v: &str| v.to_string();
+    let chosen_run: Vec<(&str, String, Vec<String>)> = vec![
+        ("image", image.clone(), vec![image.clone()]),
+        ("paths", s("values.yaml"), vec![s("values.yaml")]),
+        ("strategy", s("semver"), vec![s("--strategy=semver")]),
+        ("constraint", s("1.x"), vec![s("--constraint=1.x")]),
+        (
+            "ignore-tags",
+            s("2.*, nightly"),
+            vec![s("--ignore-tags=2.*"), s("--ignore-tags=nightly")],
+        ),
+        ("pin-digest", s("true"), vec![s("--pin-digest")]),
+        (
+            "platform",
+            s("linux/arm64"),
+            vec![s("--platform=linux/arm64")],
+        ),
+        (
+            "registry-username",
+            s(USER),
+            vec![format!("--registry-username={USER}")],
+        ),
+        ("registry-password", s(PASSWORD), vec![]),
+        (
+            "insecure-registry",
+            s("registry.lan\nother.lan:5000"),
+            vec![
+                s("--insecure-registry=registry.lan"),
+                s("--insecure-registry=other.lan:5000"),
+            ],
+        ),
+        ("ca-bundle", ca.clone(), vec![format!("--ca-bundle={ca}")]),
+        ("output", s("json"), vec![s("--output=json")]),
+    ];
+    let pinned = format!("{image}:1.5.0@{}", index.digest);
+    let verify_run: Vec<(&str, String, Vec<String>)> = vec![
+        ("image", pinned.clone(), vec![pinned.clone()]),
+        ("verify-digest", s("true"), vec![s("--verify-digest")]),
+        (
+            "registry-username",
+            s(USER),
+            vec![format!("--registry-username={USER}")],
+        ),
+        ("registry-password", s(PASSWORD), vec![]),
+        ("ca-bundle", ca.clone(), vec![format!("--ca-bundle={ca}")]),
+        ("dry-run", s("true"), vec![s("--dry-run")]),
+    ];
+    let declared: BTreeSet<String> = chosen_run
+        .iter()
+        .chain(verify_run.iter())
+        .map(|(n, _, _)| n.to_string())
+        .filter(|n| REGISTRY_INPUTS.contains(&n.as_str()))
+        .collect();
+    assert_eq!(
+        declared,
+        REGISTRY_INPUTS.iter().map(|s| s.to_string()).collect()
+    );
+
+    for run in [&chosen_run, &verify_run] {
+        let recorder = Recorder::new();
+        let given: Vec<(&str, &str)> = run.iter().map(|(n, v, _)| (*n, v.as_str())).collect();
+        let out = run_action(&recorder, &given, work.path(), &[]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "argv: {:?}\nstdout: {stdout}\nstderr: {stderr}",
+            recorder.argv()
+        );
+        let argv = recorder.argv();
+        for (input, _, expected) in run.iter() {
+            for arg in expected {
+                assert!(
+                    argv.contains(arg),
+                    "input {input} must add {arg:?}; argv was {argv:?}"
+                );
+            }
+        }
+        assert!(
+            argv.iter().all(|a| !a.contains(PASSWORD)),
+            "the password is never an argument: {argv:?}"
+        );
+        assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD));
+    }
+    // The first run wrote 1.5.0 (the highest 1.x not ignored) and the arm64 child's digest.
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("values.yaml")).expect("values"),
+        format!(
+            "image:\n  repository: {host}/acme/api\n  tag: 1.5.0\n  digest: \"{}\"\n",
+            arm.digest
+        )
+    );
+}
+
+/// The Argo CD write-back inputs, exercised by `the_argocd_inputs_reach_tagbump`.
+const ARGOCD_INPUTS: [&str; 6] = [
+    "argocd-app",
+    "argocd-namespace",
+    "argocd-app-kind",
+    "helm-image-name",
+    "helm-image-tag",
+    "kustomize-image-name",
+];
+
+#[test]
+fn the_argocd_inputs_reach_tagbump() {
+    let work = tempfile::tempdir().expect("workdir");
+    std::fs::create_dir_all(work.path().join("app")).expect("mkdir");
+    let s = |v: &str| v.to_string();
+    let helm_run: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            "image",
+            s("ghcr.io/acme/api:v2.0.0"),
+            vec![s("ghcr.io/acme/api:v2.0.0")],
+        ),
+        ("paths", s("app"), vec![s("app")]),
+        (
+            "argocd-app",
+            s("team-a/api"),
+            vec![s("--argocd-app=team-a/api")],
+        ),
+        (
+            "argocd-namespace",
+            s("gitops"),
+            vec![s("--argocd-namespace=gitops")],
+        ),
+        (
+            "argocd-app-kind",
+            s("helm"),
+            vec![s("--argocd-app-kind=helm")],
+        ),
+        (
+            "helm-image-name",
+            s("api.image.repository"),
+            vec![s("--helm-image-name=api.image.repository")],
+        ),
+        (
+            "helm-image-tag",
+            s("api.image.tag"),
+            vec![s("--helm-image-tag=api.image.tag")],
+        ),
+    ];
+    let kustomize_run: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            "image",
+            s("ghcr.io/acme/api:v2.0.0"),
+            vec![s("ghcr.io/acme/api:v2.0.0")],
+        ),
+        ("paths", s("app"), vec![s("app")]),
+        ("argocd-app", s("shop"), vec![s("--argocd-app=shop")]),
+        (
+            "argocd-app-kind",
+            s("kustomize"),
+            vec![s("--argocd-app-kind=kustomize")],
+        ),
+        (
+            "kustomize-image-name",
+            s("api"),
+            vec![s("--kustomize-image-name=api")],
+        ),
+    ];
+    let covered: BTreeSet<String> = helm_run
+        .iter()
+        .chain(kustomize_run.iter())
+        .map(|(n, _, _)| n.to_string())
+        .filter(|n| ARGOCD_INPUTS.contains(&n.as_str()))
+        .collect();
+    assert_eq!(
+        covered,
+        ARGOCD_INPUTS.iter().map(|s| s.to_string()).collect()
+    );
+    for run in [&helm_run, &kustomize_run] {
+        let recorder = Recorder::new();
+        let given: Vec<(&str, &str)> = run.iter().map(|(n, v, _)| (*n, v.as_str())).collect();
+        let out = run_action(&recorder, &given, work.path(), &[]);
+        assert!(
+            out.status.success(),
+            "argv: {:?}\nstderr: {}",
+            recorder.argv(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let argv = recorder.argv();
+        for (input, _, expected) in run.iter() {
+            for arg in expected {
+                assert!(
+                    argv.contains(arg),
+                    "input {input} must add {arg:?}; argv was {argv:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("app/.argocd-source-team-a_api.yaml")).expect("helm file"),
+        "helm:\n  parameters:\n  - name: api.image.repository\n    value: ghcr.io/acme/api\n    forcestring: true\n  - name: api.image.tag\n    value: v2.0.0\n    forcestring: true\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("app/.argocd-source-shop.yaml"))
+            .expect("kustomize file"),
+        "kustomize:\n  images:\n  - api=ghcr.io/acme/api:v2.0.0\n"
+    );
 }

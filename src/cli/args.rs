@@ -33,7 +33,7 @@ pub enum Command {
     /// given paths — no key paths needed.
     ///
     /// Example: tagbump image ghcr.io/acme/api:v1.5.0 apps/api
-    Image(ImageArgs),
+    Image(Box<ImageArgs>),
     /// Set explicit key paths in YAML files.
     ///
     /// Arguments are files followed by KEY=VALUE assignments for that file:
@@ -44,7 +44,7 @@ pub enum Command {
     /// A file named twice is one file with all its edits, in order. A key path given twice
     /// for a file counts once when the values agree, and is an error (nothing is written)
     /// when they differ.
-    Set(SetArgs),
+    Set(Box<SetArgs>),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -82,6 +82,101 @@ pub struct ImageArgs {
     pub argocd_params: Vec<String>,
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub argocd: ArgoArgs,
+}
+
+/// Writing Argo CD Image Updater's override file instead of searching.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Argo CD Image Updater write-back")]
+pub struct ArgoArgs {
+    /// Write only this application's .argocd-source-<app>.yaml in the one PATH given
+    /// (its source directory), exactly as Argo CD Image Updater's git write-back
+    /// writes it; values files are not touched. NAMESPACE/NAME for an application
+    /// outside Argo CD's namespace (file .argocd-source-<namespace>_<app>.yaml).
+    #[arg(long, value_name = "[NAMESPACE/]NAME", env = "TAGBUMP_ARGOCD_APP")]
+    pub argocd_app: Option<String>,
+    /// Argo CD's own namespace, for the file name of --argocd-app NAMESPACE/NAME.
+    #[arg(long, value_name = "NAMESPACE", default_value = "argocd")]
+    pub argocd_namespace: String,
+    /// The application's kind. Default: Chart.yaml in the directory → helm,
+    /// kustomization.yaml → kustomize.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub argocd_app_kind: Option<AppKindArg>,
+    /// With --argocd-app (Helm): the parameter for the repository.
+    #[arg(long, value_name = "PARAM", default_value = "image.name")]
+    pub helm_image_name: String,
+    /// With --argocd-app (Helm): the parameter for the tag.
+    #[arg(long, value_name = "PARAM", default_value = "image.tag")]
+    pub helm_image_tag: String,
+    /// With --argocd-app (Kustomize): the image name to override (written NAME=IMAGE:TAG).
+    #[arg(long, value_name = "NAME")]
+    pub kustomize_image_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AppKindArg {
+    Helm,
+    Kustomize,
+}
+
+/// Reading the image's registry (OCI distribution API).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Registry")]
+pub struct RegistryArgs {
+    /// Resolve the tag's digest from the registry and write it where the target has room
+    /// for it: repo:tag@sha256:… in image strings, a `digest` next to a Helm image's
+    /// `tag`, `digest` in kustomize images[]. For a multi-platform image the index's
+    /// digest is written (see --platform).
+    #[arg(long, env = "TAGBUMP_PIN_DIGEST")]
+    pub pin_digest: bool,
+    /// Check the digest given in IMAGE (IMAGE:TAG@sha256:…) against the registry: the
+    /// tag must point to it (without a tag, the repository must hold it).
+    #[arg(long, env = "TAGBUMP_VERIFY_DIGEST")]
+    pub verify_digest: bool,
+    /// With --pin-digest / --verify-digest / --strategy digest: the digest of this
+    /// platform's image inside a multi-platform index (os/arch[/variant]). With
+    /// --strategy newest-build: whose build time counts (default linux/amd64).
+    #[arg(long, value_name = "OS/ARCH", env = "TAGBUMP_PLATFORM")]
+    pub platform: Option<String>,
+    /// Choose the tag from the registry (give IMAGE without a tag): semver (highest
+    /// version), newest-build (latest image `created` time), alphabetical (last
+    /// name), digest (the current digest of IMAGE:TAG, for mutable tags such as
+    /// latest). As Argo CD Image Updater's update strategies; --allow-tags,
+    /// --ignore-tags and --constraint filter the candidates.
+    #[arg(long, value_enum, value_name = "STRATEGY", env = "TAGBUMP_STRATEGY")]
+    pub strategy: Option<StrategyArg>,
+    /// With --strategy semver: only versions in this range (1.2.x, ^1.2, ~1.2,
+    /// ">=1.2 <2", "1.x || 2.x"; append -0 to allow pre-releases: 2.x-0).
+    #[arg(long, value_name = "RANGE", env = "TAGBUMP_CONSTRAINT")]
+    pub constraint: Option<String>,
+    /// With --strategy: skip tags matching this glob (* and ?); repeatable.
+    #[arg(long = "ignore-tags", value_name = "GLOB")]
+    pub ignore_tags: Vec<String>,
+    /// Registry username; the password is read from TAGBUMP_REGISTRY_PASSWORD. Default:
+    /// Docker's config.json (auths, credsStore, credHelpers), else anonymous.
+    #[arg(long, value_name = "USER", env = "TAGBUMP_REGISTRY_USERNAME")]
+    pub registry_username: Option<String>,
+    /// Allow plain HTTP to this registry host (as Docker's insecure-registries);
+    /// localhost and 127.0.0.0/8 always may. Repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// Highest semantic version.
+    Semver,
+    /// Most recent image build (`created`) time.
+    #[value(alias = "latest")]
+    NewestBuild,
+    /// Last tag in alphabetical order.
+    #[value(alias = "name")]
+    Alphabetical,
+    /// Current digest of a mutable tag.
+    Digest,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ use tagbump::image::ReferenceError;
 use tagbump::land::api_lander::ApiLandError;
 use tagbump::plan::PlanError;
 use tagbump::policy::PolicyError;
+use tagbump::registry::RegistryError;
 use tagbump::targets::TargetError;
 use tagbump::yaml::file::FileError;
 use tagbump::yaml::{EditError, PathError};
@@ -48,7 +49,9 @@ pub fn invalid_input(message: impl Into<String>) -> anyhow::Error {
 ///
 /// `invalid-input`, `file-not-found`, `image-not-found`, `yaml`, `key-path`,
 /// `safety-net`, `policy`, `git-auth`, `git-unreachable`, `git-transport`, `timeout`, `tls`, `rejected`,
-/// `retries-exhausted`, `dirty-worktree`, `git`, `forge-auth`, `forge`, `io`, and
+/// `retries-exhausted`, `dirty-worktree`, `git`, `forge-auth`, `forge`, `io`,
+/// `registry-not-found`, `registry-auth`, `rate-limited`, `digest-mismatch`,
+/// `no-match`, `registry`, and
 /// `other` for anything unclassified.
 pub fn kind(err: &anyhow::Error) -> &'static str {
     err.chain().find_map(kind_of).unwrap_or("other")
@@ -56,6 +59,7 @@ pub fn kind(err: &anyhow::Error) -> &'static str {
 
 fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
     if cause.is::<InvalidInput>()
+        || cause.is::<tagbump::argocd_source::ArgoSourceError>()
         || cause.is::<PathError>()
         || cause.is::<ReferenceError>()
         || cause.is::<regex::Error>()
@@ -96,10 +100,26 @@ fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
     if cause.is::<PolicyError>() {
         return Some("policy");
     }
+    if let Some(e) = cause.downcast_ref::<RegistryError>() {
+        return Some(registry_kind(e));
+    }
     if cause.is::<std::io::Error>() {
         return Some("io");
     }
     None
+}
+
+fn registry_kind(e: &RegistryError) -> &'static str {
+    match e {
+        RegistryError::NotFound { .. } | RegistryError::NoPlatform { .. } => "registry-not-found",
+        RegistryError::Auth { .. } | RegistryError::Credentials { .. } => "registry-auth",
+        RegistryError::RateLimited { .. } => "rate-limited",
+        RegistryError::Timeout { .. } => "timeout",
+        RegistryError::InsecureRefused { .. } | RegistryError::CaBundle { .. } => "invalid-input",
+        RegistryError::DigestMismatch { .. } => "digest-mismatch",
+        RegistryError::NoMatch { .. } => "no-match",
+        RegistryError::Transport { .. } | RegistryError::Protocol { .. } => "registry",
+    }
 }
 
 /// `None` for the edit closure's error: its cause (next in the chain) says what it is.
@@ -139,6 +159,11 @@ fn plan_kind(e: &PlanError) -> &'static str {
         PlanError::Targets(t) => target_kind(t),
         PlanError::Policy { .. } => "policy",
         PlanError::ImageNotFound { .. } => "image-not-found",
+        PlanError::ArgoCdSourceDir => "invalid-input",
+        PlanError::ArgoCdSource(e) => match e {
+            tagbump::argocd_source::ArgoSourceError::Malformed { .. } => "yaml",
+            _ => "invalid-input",
+        },
     }
 }
 

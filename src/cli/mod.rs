@@ -5,6 +5,7 @@ mod failure;
 mod finish;
 mod native;
 mod output;
+mod registry;
 mod remote;
 mod run;
 mod tokens;

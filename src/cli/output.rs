@@ -58,6 +58,9 @@ pub struct Report {
     pub verified: Option<bool>,
     /// The pull / merge request.
     pub pull_request: Option<PrReport>,
+    /// What the registry said (--strategy, --pin-digest, --verify-digest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<super::registry::RegistryReport>,
     /// The unified diff (dry runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
@@ -142,6 +145,9 @@ pub fn emit(report: &Report, format: OutputFormat, dry_run: bool) -> Result<()> 
 
 /// The human-readable form.
 pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result<()> {
+    if let Some(r) = &report.registry {
+        super::registry::write_text(out, r)?;
+    }
     for s in &report.skipped {
         writeln!(out, "skipped {}: {}", s.file.display(), s.reason)?;
     }

@@ -35,8 +35,20 @@ pub fn run(command: Command) -> ExitCode {
         }
         Command::Image(a) => {
             let find = find_options(&a);
-            let result = image_request(&a)
-                .and_then(|request| execute(&request, &a.common, false, find, &env, &mut report));
+            let mut registry = None;
+            let result = image_request(&a, &env, &mut registry).and_then(|request| {
+                let argocd_app = super::registry::argocd_app(&a)?;
+                execute(
+                    &request,
+                    &a.common,
+                    false,
+                    find,
+                    argocd_app,
+                    &env,
+                    &mut report,
+                )
+            });
+            report.registry = registry;
             finish(result, report, &a.common, &env)
         }
         Command::Set(a) => {
@@ -46,6 +58,7 @@ pub fn run(command: Command) -> ExitCode {
                     &a.common,
                     a.create,
                     FindOptions::default(),
+                    None,
                     &env,
                     &mut report,
                 )
@@ -71,12 +84,17 @@ fn find_options(a: &ImageArgs) -> FindOptions {
     }
 }
 
-fn image_request(a: &ImageArgs) -> Result<Request> {
+fn image_request(
+    a: &ImageArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    registry: &mut Option<super::registry::RegistryReport>,
+) -> Result<Request> {
     let image = parse_image_and_tag(&a.image, a.tag.as_deref())
         .with_context(|| format!("invalid image {:?}", a.image))?;
+    let image = super::registry::resolve(a, image, env, registry)?;
     if image.tag().is_none() && image.digest().is_none() {
         return Err(invalid_input(format!(
-            "image {:?} has no tag or digest: give IMAGE:TAG, IMAGE@sha256:…, or --tag",
+            "image {:?} has no tag or digest: give IMAGE:TAG, IMAGE@sha256:…, --tag, or --strategy",
             a.image
         )));
     }
@@ -141,18 +159,20 @@ fn execute(
     common: &CommonArgs,
     create_missing: bool,
     find: FindOptions,
+    argocd_app: Option<tagbump::argocd_source::ArgoApp>,
     env: &dyn Fn(&str) -> Option<String>,
     report: &mut Report,
 ) -> Result<()> {
     let options = plan::Options {
         create_missing,
         find,
+        argocd_app,
         policy: TagPolicy {
             no_downgrade: common.no_downgrade,
             allow_tags: common
                 .allow_tags
                 .as_deref()
-                .map(regex::Regex::new)
+                .map(tagbump::registry::strategy::allow_regex)
                 .transpose()
                 .context("invalid --allow-tags regular expression")?,
         },

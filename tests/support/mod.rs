@@ -29,3 +29,4 @@ pub mod fake_gitlab_commit;
 pub mod fake_gitlab_mr;
 pub mod forge_server;
 pub mod git_server;
+pub mod registry;

@@ -1,0 +1,358 @@
+//! The registry client against a real registry (`docker-registry`, distribution 2.8)
+//! on 127.0.0.1 with TLS from a private CA: Basic auth (htpasswd), the Bearer token
+//! flow through the harness's token server, digests of manifests and indexes, tag
+//! listing, build times, and the errors the issue lists.
+
+mod support;
+
+use std::time::Duration;
+
+use support::registry::{TestRegistry, PASSWORD, USER};
+use tagbump::image::ImageRef;
+use tagbump::registry::{
+    BasicCredentials, Client, ClientOptions, Endpoint, Platform, RegistryError, Resolver,
+};
+use tagbump::retry::Timeouts;
+use tagbump::secret::Secret;
+
+fn credentials() -> Option<BasicCredentials> {
+    Some(BasicCredentials {
+        username: USER.into(),
+        password: Secret::new(PASSWORD),
+    })
+}
+
+fn resolver(reg: &TestRegistry, image: &str, creds: Option<BasicCredentials>) -> Resolver {
+    let image = ImageRef::parse(image).expect("image");
+    let options = ClientOptions {
+        timeouts: Timeouts {
+            overall: Duration::from_secs(60),
+            idle: Duration::from_secs(10),
+        },
+        ca_bundle: Some(reg.ca_pem.clone()),
+        credentials: creds,
+        ..ClientOptions::default()
+    };
+    let client = Client::new(Endpoint::of(&image, &[]), options).expect("client");
+    Resolver::new(client, image.name())
+}
+
+#[test]
+fn a_tag_resolves_to_its_manifest_digest_with_basic_and_with_bearer_auth() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let pushed = reg.push_image("acme/api", "1.5.0", "2026-01-02T03:04:05Z", "amd64");
+
+    let mut basic = resolver(
+        &reg,
+        &format!("{}/acme/api", reg.basic_host()),
+        credentials(),
+    );
+    let pinned = basic.pin("1.5.0", None).expect("pinned over Basic");
+    assert_eq!(pinned.digest, pushed.digest);
+    assert_eq!(
+        pinned.media_type,
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    // One HEAD answered 401 with the challenge, one HEAD with credentials.
+    assert_eq!(basic.client().requests(), 2);
+
+    let mut bearer = resolver(
+        &reg,
+        &format!("{}/acme/api", reg.token_host()),
+        credentials(),
+    );
+    let pinned = bearer.pin("1.5.0", None).expect("pinned over Bearer");
+    assert_eq!(pinned.digest, pushed.digest);
+    // HEAD (401 + challenge), GET token, HEAD with the token.
+    assert_eq!(bearer.client().requests(), 3);
+    assert_eq!(
+        reg.tokens
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+}
+
+#[test]
+fn tags_are_listed_across_pages_through_a_paginating_front() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let pushed = reg.push_image("acme/api", "1.0.0", "2026-01-02T03:04:05Z", "amd64");
+    let mut expected = vec!["1.0.0".to_string()];
+    for i in 1..=120 {
+        let tag = format!("1.{}.{}", i / 10, i % 10);
+        reg.tag("acme/api", &tag, &pushed);
+        expected.push(tag);
+    }
+    expected.sort();
+    expected.dedup();
+    let front = reg.paging_front(50, 1);
+    let mut r = resolver(&reg, &format!("{}/acme/api", front.host()), credentials());
+    let mut tags = r.tags().expect("tags");
+    tags.sort();
+    assert_eq!(tags, expected);
+    // The first request over HTTPS fails (the front speaks plain HTTP on loopback);
+    // then 401, token, and three pages of at most 50.
+    assert_eq!(r.client().endpoint().scheme, "http");
+    assert_eq!(front.requests.load(std::sync::atomic::Ordering::SeqCst), 4);
+}
+
+/// Two single-platform images and the OCI index over them, tagged `tag`.
+fn push_multi_arch(
+    reg: &TestRegistry,
+    repo: &str,
+    tag: &str,
+    created: &str,
+) -> [support::registry::Pushed; 3] {
+    let amd = reg.push_image(repo, &format!("{tag}-amd64"), created, "amd64");
+    let arm = reg.push_docker_image(repo, &format!("{tag}-arm64"), created, "arm64");
+    let index = reg.push_index(repo, tag, &[(&amd, "amd64"), (&arm, "arm64")]);
+    [index, amd, arm]
+}
+
+#[test]
+fn an_index_pins_to_its_own_digest_and_a_platform_to_its_child() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let [index, amd, arm] = push_multi_arch(&reg, "acme/web", "2.0.0", "2026-02-01T00:00:00Z");
+    let image = format!("{}/acme/web", reg.token_host());
+
+    let mut r = resolver(&reg, &image, credentials());
+    let pinned = r.pin("2.0.0", None).expect("index");
+    assert_eq!(pinned.digest, index.digest);
+    assert_eq!(pinned.media_type, "application/vnd.oci.image.index.v1+json");
+
+    let arm64 = Platform::parse("linux/arm64").expect("platform");
+    let pinned = r.pin("2.0.0", Some(&arm64)).expect("child");
+    assert_eq!(pinned.digest, arm.digest);
+    assert_eq!(
+        pinned.media_type,
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(pinned.platform.as_deref(), Some("linux/arm64"));
+    let amd64 = Platform::parse("linux/amd64").expect("platform");
+    assert_eq!(
+        r.pin("2.0.0", Some(&amd64)).expect("child").digest,
+        amd.digest
+    );
+
+    // A platform the index does not list names the ones it does.
+    let s390x = Platform::parse("linux/s390x").expect("platform");
+    let err = r.pin("2.0.0", Some(&s390x)).expect_err("absent");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "linux/s390x is not in the index of {image}:2.0.0 (it has: linux/amd64, linux/arm64)"
+        )
+    );
+    // A single-platform tag ignores --platform: its own digest is the one.
+    assert_eq!(
+        r.pin("2.0.0-arm64", Some(&amd64)).expect("single").digest,
+        arm.digest
+    );
+}
+
+#[test]
+fn build_times_come_from_the_config_of_the_platform_child() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    push_multi_arch(&reg, "acme/web", "2.0.0", "2026-02-01T00:00:00Z");
+    reg.push_docker_image("acme/web", "1.9.0", "2025-12-24T18:30:00+01:00", "amd64");
+    let mut r = resolver(
+        &reg,
+        &format!("{}/acme/web", reg.token_host()),
+        credentials(),
+    );
+    let amd64 = Platform::parse("linux/amd64").expect("platform");
+    assert_eq!(
+        r.created("2.0.0", &amd64).expect("index").as_deref(),
+        Some("2026-02-01T00:00:00Z")
+    );
+    assert_eq!(
+        r.created("1.9.0", &amd64).expect("docker").as_deref(),
+        Some("2025-12-24T18:30:00+01:00")
+    );
+}
+
+#[test]
+fn verify_digest_accepts_the_registrys_digest_and_names_both_on_a_mismatch() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let v1 = reg.push_image("acme/api", "1.0.0", "2026-01-01T00:00:00Z", "amd64");
+    let v2 = reg.push_image("acme/api", "2.0.0", "2026-01-02T00:00:00Z", "amd64");
+    let image = format!("{}/acme/api", reg.basic_host());
+    let mut r = resolver(&reg, &image, credentials());
+    assert_eq!(
+        r.verify(Some("1.0.0"), &v1.digest, None)
+            .expect("same")
+            .digest,
+        v1.digest
+    );
+    let err = r
+        .verify(Some("1.0.0"), &v2.digest, None)
+        .expect_err("mismatch");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "digest mismatch for {image}: the given digest is {}, but the registry has {} for tag \"1.0.0\"",
+            v2.digest, v1.digest
+        )
+    );
+    // Without a tag: the repository must hold the digest.
+    assert_eq!(
+        r.verify(None, &v2.digest, None).expect("held").digest,
+        v2.digest
+    );
+    let absent = format!("sha256:{}", "0".repeat(64));
+    let err = r.verify(None, &absent, None).expect_err("absent");
+    assert!(matches!(err, RegistryError::NotFound { .. }), "{err}");
+}
+
+#[test]
+fn unknown_repositories_and_tags_are_not_found() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    reg.push_image("acme/api", "1.0.0", "2026-01-01T00:00:00Z", "amd64");
+    let mut r = resolver(
+        &reg,
+        &format!("{}/acme/api", reg.token_host()),
+        credentials(),
+    );
+    let err = r.pin("9.9.9", None).expect_err("no such tag");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: tag \"9.9.9\" not found in repository acme/api (404)",
+            reg.token_host()
+        )
+    );
+    let mut r = resolver(
+        &reg,
+        &format!("{}/acme/nothing", reg.token_host()),
+        credentials(),
+    );
+    let err = r.tags().expect_err("no such repository");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: repository not found in repository acme/nothing (404)",
+            reg.token_host()
+        )
+    );
+}
+
+#[test]
+fn bad_credentials_are_refused_without_the_password_in_the_message() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    reg.push_image("acme/api", "1.0.0", "2026-01-01T00:00:00Z", "amd64");
+    let wrong = Some(BasicCredentials {
+        username: USER.into(),
+        password: Secret::new("wrong-SECRET-9f1e"),
+    });
+    for host in [reg.basic_host(), reg.token_host()] {
+        let mut r = resolver(&reg, &format!("{host}/acme/api"), wrong.clone());
+        let err = r.pin("1.0.0", None).expect_err("refused");
+        let text = format!("{err} {err:?}");
+        assert!(
+            matches!(err, RegistryError::Auth { status: 401, .. }),
+            "{text}"
+        );
+        assert!(text.contains("as user \"ci-bot\""), "{text}");
+        assert!(!text.contains("wrong-SECRET-9f1e"), "{text}");
+    }
+    // Anonymous: the token server hands out a token without access; the registry refuses it.
+    let mut r = resolver(&reg, &format!("{}/acme/api", reg.token_host()), None);
+    let err = r.pin("1.0.0", None).expect_err("anonymous refused");
+    assert!(
+        err.to_string().contains("denied (401) without credentials"),
+        "{err}"
+    );
+    assert_eq!(
+        reg.tokens
+            .saw_credentials
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+}
+
+#[test]
+fn rate_limits_are_waited_out_within_the_deadline_and_reported_beyond_it() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let pushed = reg.push_image("acme/api", "1.0.0", "2026-01-01T00:00:00Z", "amd64");
+    let front = reg.paging_front(100, 1);
+    front.throttle.store(2, std::sync::atomic::Ordering::SeqCst);
+    let mut r = resolver(&reg, &format!("{}/acme/api", front.host()), credentials());
+    assert_eq!(
+        r.pin("1.0.0", None).expect("after two 429s").digest,
+        pushed.digest
+    );
+
+    // Retry-After beyond the run's deadline: an error at once, naming the wait.
+    let slow = reg.paging_front(100, 3600);
+    slow.throttle.store(1, std::sync::atomic::Ordering::SeqCst);
+    let mut r = resolver(&reg, &format!("{}/acme/api", slow.host()), credentials());
+    let started = std::time::Instant::now();
+    let err = r.pin("1.0.0", None).expect_err("rate limited");
+    assert_eq!(
+        err.to_string(),
+        format!("{}: rate limited (429 Too Many Requests), Retry-After 3600s; gave up after 1 attempt(s)", slow.host())
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "did not sleep through Retry-After"
+    );
+}
+
+#[test]
+fn a_registry_that_never_answers_is_a_timeout_naming_the_host() {
+    // Accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let host = format!("127.0.0.1:{}", silent.local_addr().expect("addr").port());
+    let image = ImageRef::parse(&format!("{host}/acme/api")).expect("image");
+    let options = ClientOptions {
+        timeouts: Timeouts {
+            overall: Duration::from_secs(30),
+            idle: Duration::from_millis(500),
+        },
+        ..ClientOptions::default()
+    };
+    let client = Client::new(Endpoint::of(&image, &[]), options).expect("client");
+    let mut r = Resolver::new(client, image.name());
+    let err = r.pin("1.0.0", None).expect_err("timeout");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{host}: no answer within 0.5s while waiting for an answer (resolving tag \"1.0.0\")"
+        )
+    );
+}
+
+#[test]
+fn credentials_never_go_to_a_plain_http_token_realm_off_loopback() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    reg.push_image("acme/api", "1.0.0", "2026-01-01T00:00:00Z", "amd64");
+    // The registry's challenge names a realm on another host over plain HTTP
+    // (192.0.2.1 is TEST-NET-1, RFC 5737): refused before any request goes there.
+    let odd = reg.registry_with_realm("odd-realm", "http://192.0.2.1/token");
+    let mut r = resolver(&reg, &format!("{}/acme/api", odd.host()), credentials());
+    let err = r.pin("1.0.0", None).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "http://192.0.2.1/token: plain HTTP is only used for localhost, 127.0.0.0/8 and hosts named with --insecure-registry"
+    );
+    // Only the registry's own 401 was requested.
+    assert_eq!(r.client().requests(), 1);
+}
