@@ -214,7 +214,7 @@ impl Resolver {
 
 /// `sha256:<hex>` of `bytes`.
 pub fn sha256_digest(bytes: &[u8]) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
     let hex: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
 }
