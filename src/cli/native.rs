@@ -171,7 +171,11 @@ pub fn github_summary(report: &Report, error: Option<&anyhow::Error>, dry_run: b
         }
     }
     if let Some(pr) = &report.pull_request {
-        let verb = if pr.created { "opened" } else { "updated" };
+        let verb = match (pr.merged, pr.created) {
+            (true, _) => "merged",
+            (false, true) => "opened",
+            (false, false) => "updated",
+        };
         links.push(format!("{verb} pull request [#{}]({})", pr.number, pr.url));
     }
     if let Some(via) = &report.via {
@@ -345,6 +349,8 @@ mod tests {
                 old: Some("1.4.2".into()),
                 new: "1.5.0".into(),
                 changed: true,
+                kind: None,
+                pinned: false,
             }],
             repo: Some("https://github.com/acme/gitops-config.git".into()),
             commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
@@ -363,7 +369,7 @@ mod tests {
             number: 12,
             url: "https://github.com/acme/gitops-config/pull/12".into(),
             created: true,
-            closed_superseded: vec![],
+            ..PrReport::default()
         });
         assert_eq!(
             github_summary(&report, None, false),
@@ -433,7 +439,7 @@ mod tests {
             number: 7,
             url: "https://gitlab.example.com/acme/cfg/-/merge_requests/7".into(),
             created: true,
-            closed_superseded: vec![],
+            ..PrReport::default()
         });
         assert_eq!(
             dotenv(&report),
