@@ -25,6 +25,9 @@
 
 use std::path::Path;
 
+#[path = "corpus/v2.rs"]
+mod v2;
+
 use regex::Regex;
 use tagbump::yaml::{apply, Edit, EditOptions, KeyPath};
 use yaml_rust2::parser::{Event, Parser};
