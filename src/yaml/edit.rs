@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::model::{self, block_layout, Document, LineIndex, Node, NodeKind, ScalarStyle};
+use super::block;
+use super::model::{self, Document, LineIndex, Node, NodeKind, ScalarStyle};
 use super::path::{KeyPath, Segment};
 use super::scalar::{self, Context};
 use super::verify;
@@ -663,7 +664,11 @@ fn scalar_splice(
     };
     match sc.style {
         ScalarStyle::Literal | ScalarStyle::Folded => {
-            block_splice(text, sc.span.start, sc.style, value, newline)
+            block::rewrite(text, sc.span.start, value, newline).map(|r| Splice {
+                start: r.range.start,
+                end: r.range.end,
+                text: r.text,
+            })
         }
         _ if sc.span.is_empty() => {
             // `key:` with an empty value: write after the colon.
@@ -699,77 +704,6 @@ fn scalar_splice(
             ),
         }),
     }
-}
-
-/// Rewrites a block scalar's header chomping and content lines.
-fn block_splice(
-    text: &str,
-    start: usize,
-    style: ScalarStyle,
-    value: &str,
-    newline: &str,
-) -> Option<Splice> {
-    let layout = block_layout(text, start)?;
-    let header = &text[start..layout.header_end];
-    let explicit: String = header.chars().filter(char::is_ascii_digit).collect();
-    let body = value.trim_end_matches('\n');
-    let trailing = value.len() - body.len();
-    let chomp = match trailing {
-        0 => "-",
-        1 => "",
-        _ => "+",
-    };
-    let folded_ok = !body.contains('\n') && !body.starts_with([' ', '\t']);
-    let indicator = if style == ScalarStyle::Folded && folded_ok {
-        '>'
-    } else {
-        '|'
-    };
-    let pad = " ".repeat(layout.indent);
-    let mut out = format!("{indicator}{explicit}{chomp}");
-    // Whatever followed the indicators on the header line (a comment) and its line break.
-    let header_rest = &text[layout.header_end..layout.content_start];
-    out.push_str(header_rest);
-    if !header_rest.ends_with('\n') && !body.is_empty() {
-        out.push_str(newline);
-    }
-    let content: Vec<String> = body
-        .split('\n')
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("{pad}{l}")
-            }
-        })
-        .collect();
-    out.push_str(&content.join(newline));
-    let end = if layout.end <= layout.content_start {
-        layout.content_start
-    } else if body.is_empty() {
-        // No content any more: drop the old content lines with their line break.
-        text[layout.end..]
-            .find('\n')
-            .map_or(layout.end, |i| layout.end + i + 1)
-    } else {
-        layout.end
-    };
-    // The value's trailing line breaks: the last one is the line break that follows the
-    // content in the text — unless the content ends the input, where it must be written.
-    let followed_by_break = text[end..].starts_with('\n') || text[end..].starts_with("\r\n");
-    let breaks = if followed_by_break || body.is_empty() {
-        trailing.saturating_sub(1)
-    } else {
-        trailing
-    };
-    for _ in 0..breaks {
-        out.push_str(newline);
-    }
-    Some(Splice {
-        start,
-        end,
-        text: out,
-    })
 }
 
 /// The splice that adds the missing keys of `path` under `node` (the deepest existing
@@ -820,12 +754,17 @@ fn create(
     let step = indent_step(doc, lines);
     // After the line that ends the mapping's last value.
     let end = node.end;
-    let (at, lead) = match text[end..].find('\n') {
-        Some(i) => (end + i + 1, String::new()),
-        None => (text.len(), newline.to_string()),
+    // At the end of a file without a final newline the new lines go after a line break
+    // of their own, and the file still ends without one.
+    let (at, at_end) = match text[end..].find('\n') {
+        Some(i) => (end + i + 1, false),
+        None => (text.len(), true),
     };
-    let mut out = lead;
+    let mut out = String::new();
     for (n, key) in keys.iter().enumerate() {
+        if at_end {
+            out.push_str(newline);
+        }
         out.push_str(&" ".repeat(indent + n * step));
         let key_text = if scalar::plain_is_safe(key, Context::Block) {
             key.clone()
@@ -838,7 +777,9 @@ fn create(
             out.push(' ');
             out.push_str(&scalar::render(value, ScalarStyle::Plain, Context::Block));
         }
-        out.push_str(newline);
+        if !at_end {
+            out.push_str(newline);
+        }
     }
     Ok((
         Splice {

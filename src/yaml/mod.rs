@@ -19,6 +19,7 @@
 //! The editor works on text only; [`file`](mod@file) reads and writes files atomically.
 
 mod aliases;
+mod block;
 mod edit;
 pub mod file;
 pub mod model;

@@ -8,6 +8,7 @@
 
 use std::ops::Range;
 
+use super::block;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -429,7 +430,7 @@ impl<'a> Builder<'a> {
                         // The parser marks a block scalar at its first content character;
                         // its text starts at the `|`/`>` header.
                         let start = match style {
-                            ScalarStyle::Literal | ScalarStyle::Folded => block_header_before(
+                            ScalarStyle::Literal | ScalarStyle::Folded => block::header_before(
                                 self.text,
                                 byte,
                                 value.trim_matches('\n').is_empty(),
@@ -584,57 +585,6 @@ fn anchor_name_before(text: &str, byte: usize) -> Option<String> {
     None
 }
 
-/// Finds the `|`/`>` header of the block scalar whose first content character is at
-/// `content`: on the nearest non-blank line above it — or at `content` itself when the
-/// scalar is `empty` (no content lines).
-fn block_header_before(text: &str, content: usize, empty: bool) -> Option<usize> {
-    let mut line_start = text[..content].rfind('\n').map_or(0, |i| i + 1);
-    // A block scalar without content: the parser points at the header itself.
-    if empty && header_in_line(text, line_start) == Some(content) {
-        return Some(content);
-    }
-    while line_start > 0 {
-        let prev_start = text[..line_start - 1].rfind('\n').map_or(0, |i| i + 1);
-        let line = &text[prev_start..line_start - 1];
-        if !line.trim().is_empty() {
-            return header_in_line(text, prev_start);
-        }
-        line_start = prev_start;
-    }
-    None
-}
-
-/// The position of a block scalar header (`|`, `>-`, `|2+` …) on the line starting at
-/// `line_start`: an indicator preceded by white space (or the line start) and followed
-/// only by indentation/chomping indicators, white space and an optional comment.
-fn header_in_line(text: &str, line_start: usize) -> Option<usize> {
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    let line = text[line_start..line_end].trim_end_matches('\r');
-    let bytes = line.as_bytes();
-    for (i, b) in bytes.iter().enumerate() {
-        if *b != b'|' && *b != b'>' {
-            continue;
-        }
-        if i > 0 && !bytes[i - 1].is_ascii_whitespace() {
-            continue;
-        }
-        let rest = &line[i + 1..];
-        let indicators = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '-' || c == '+'))
-            .unwrap_or(rest.len());
-        let after = &rest[indicators..];
-        let trimmed = after.trim_start();
-        if indicators <= 2
-            && (trimmed.is_empty() || (trimmed.starts_with('#') && after.len() > trimmed.len()))
-        {
-            return Some(line_start + i);
-        }
-    }
-    None
-}
-
 /// Works out where a scalar that starts at `start` ends, and checks that the raw text
 /// there really reads back as `value`.
 pub(crate) fn scalar_end(
@@ -679,7 +629,7 @@ pub(crate) fn scalar_end(
             }
             None
         }
-        ScalarStyle::Literal | ScalarStyle::Folded => block_end(text, start).map(|b| b.end),
+        ScalarStyle::Literal | ScalarStyle::Folded => block::layout(text, start).map(|b| b.end),
     }
 }
 
@@ -730,72 +680,6 @@ fn fold_plain(raw: &str) -> String {
         out.push_str(line);
     }
     out
-}
-
-/// Where a block scalar's pieces stand.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct BlockLayout {
-    /// End of the header's indicators (`|2-`), before any comment.
-    pub header_end: usize,
-    /// Start of the first content line (after the header's line break).
-    pub content_start: usize,
-    /// End of the last non-empty content line (before its line break).
-    pub end: usize,
-    /// Indentation of the content, in spaces.
-    pub indent: usize,
-}
-
-/// Lays out the block scalar whose header (`|` or `>`) is at `start`.
-pub(crate) fn block_layout(text: &str, start: usize) -> Option<BlockLayout> {
-    block_end(text, start)
-}
-
-fn block_end(text: &str, start: usize) -> Option<BlockLayout> {
-    let rest = text.get(start..)?;
-    let first = rest.chars().next()?;
-    if first != '|' && first != '>' {
-        return None;
-    }
-    let header_len = 1 + rest[1..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '-' || *c == '+')
-        .count();
-    let explicit: Option<usize> = rest[1..header_len]
-        .chars()
-        .find(|c| c.is_ascii_digit())
-        .and_then(|c| c.to_digit(10))
-        .map(|d| d as usize);
-    let header_end = start + header_len;
-    // The content starts on the next line; at the end of the input there is none.
-    let content_start = text[header_end..]
-        .find('\n')
-        .map_or(text.len(), |i| header_end + i + 1);
-    let parent_indent = {
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        text[line_start..].chars().take_while(|c| *c == ' ').count()
-    };
-    let mut indent: Option<usize> = explicit.map(|d| parent_indent + d);
-    let mut end = content_start;
-    let mut offset = content_start;
-    for line in text[content_start..].split_inclusive('\n') {
-        let content = line.trim_end_matches(['\n', '\r']);
-        let spaces = content.chars().take_while(|c| *c == ' ').count();
-        let blank = content.trim().is_empty();
-        if !blank {
-            let want = *indent.get_or_insert(spaces);
-            if spaces < want || (explicit.is_none() && want <= parent_indent) {
-                break;
-            }
-            end = offset + content.len();
-        }
-        offset += line.len();
-    }
-    Some(BlockLayout {
-        header_end,
-        content_start,
-        end: end.max(content_start),
-        indent: indent.unwrap_or(parent_indent + 2),
-    })
 }
 
 #[cfg(test)]
