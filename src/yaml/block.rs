@@ -65,7 +65,6 @@ fn header_in_line(text: &str, line_start: usize) -> Option<usize> {
     None
 }
 
-
 /// Where a block scalar's pieces stand.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct BlockLayout {
@@ -127,7 +126,6 @@ pub(crate) fn layout(text: &str, start: usize) -> Option<BlockLayout> {
         indent: indent.unwrap_or(parent_indent + 2),
     })
 }
-
 
 /// The chomping indicator of a block header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,7 +220,10 @@ pub(crate) fn rewrite(text: &str, start: usize, value: &str, newline: &str) -> O
     let indicator_digit = match explicit {
         Some(d) => Some(d),
         None if needs_indicator => {
-            let d = layout.indent.checked_sub(parent_indent).filter(|d| (1..=9).contains(d))?;
+            let d = layout
+                .indent
+                .checked_sub(parent_indent)
+                .filter(|d| (1..=9).contains(d))?;
             Some(d)
         }
         None => None,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::block;
+use super::lenient;
 use super::model::{self, Document, LineIndex, Node, NodeKind, ScalarStyle};
 use super::path::{KeyPath, Segment};
 use super::scalar::{self, Context};
@@ -281,7 +282,110 @@ enum Absence<'a> {
 /// Applies `edits` to `text`. Only the bytes of edited scalars (or the lines of created
 /// keys) change; the result is re-parsed and compared with the intended data before it
 /// is returned.
+///
+/// A file that yaml-rust2 refuses only for a quoted scalar's continuation line indented
+/// at its key's column (which libyaml and go-yaml accept) is read through
+/// [`lenient::Padded`]; any other syntax error refuses the edit.
 pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome, EditError> {
+    let (plan, padded) = match plan(text, edits, options) {
+        Err(EditError::Syntax {
+            line,
+            column,
+            message,
+        }) if lenient::is_quoted_indent(&message) => {
+            let padded = lenient::Padded::new(text).map_err(|why| EditError::Syntax {
+                line,
+                column,
+                message: format!(
+                    "{message}; libyaml reads such a line, but this file cannot be checked that way: {why}"
+                ),
+            })?;
+            let plan = plan(&padded.text, edits, options)?.map_back(&padded);
+            (plan, Some(padded))
+        }
+        other => (other?, None),
+    };
+    let Plan {
+        planned,
+        mut changes,
+        substitutions,
+        creations,
+        expected,
+    } = plan;
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut cursor = 0;
+    for (start, (splice, change)) in planned {
+        out.push_str(&text[cursor..start]);
+        out.push_str(&splice.text);
+        cursor = splice.end;
+        changes.push(change);
+    }
+    out.push_str(&text[cursor..]);
+    changes.sort_by_key(|c| (c.document, c.line));
+
+    if out != text {
+        let original_read = padded.as_ref().map_or(text, |p| p.text.as_str());
+        let original =
+            verify::data(original_read, &substitutions).map_err(|reason| EditError::SafetyNet {
+                reason: format!("the original does not parse again: {reason}"),
+            })?;
+        // A padded original: the result is padded the same way (proved neutral by
+        // libyaml) before yaml-rust2 reads it.
+        let new_padded = match padded {
+            Some(_) => Some(
+                lenient::Padded::new(&out).map_err(|why| EditError::SafetyNet {
+                    reason: format!("the result cannot be read: {why}"),
+                })?,
+            ),
+            None => None,
+        };
+        let new_read = new_padded
+            .as_ref()
+            .map_or(out.as_str(), |p| p.text.as_str());
+        check(text, &out, new_read, original, &creations, &expected)?;
+    }
+    Ok(Outcome { text: out, changes })
+}
+
+/// The splices an edit makes, and what the safety net needs to check them.
+struct Plan {
+    /// By start offset: the splice and its change record. A BTreeMap keeps source order.
+    planned: BTreeMap<usize, (Splice, Change)>,
+    /// Places reached that keep their value.
+    changes: Vec<Change>,
+    substitutions: verify::Substitutions,
+    creations: Vec<(usize, KeyPath, Vec<String>, String)>,
+    expected: Vec<(usize, KeyPath, String)>,
+}
+
+impl Plan {
+    /// The plan of a padded text, in the original's byte offsets.
+    fn map_back(self, padded: &lenient::Padded) -> Plan {
+        let planned = self
+            .planned
+            .into_values()
+            .map(|(splice, change)| {
+                let start = padded.to_original(splice.start);
+                let end = padded.to_original(splice.end);
+                (
+                    start,
+                    (
+                        Splice {
+                            start,
+                            end,
+                            text: splice.text,
+                        },
+                        change,
+                    ),
+                )
+            })
+            .collect();
+        Plan { planned, ..self }
+    }
+}
+
+/// Locates every edit in `text` and plans its splice.
+fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditError> {
     // The safety net expands aliases: an alias bomb is refused while parsing, before
     // anything is expanded.
     let mut counter = aliases::AliasCounter::default();
@@ -426,28 +530,13 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
         }
     }
 
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut cursor = 0;
-    for (start, (splice, change)) in planned {
-        out.push_str(&text[cursor..start]);
-        out.push_str(&splice.text);
-        cursor = splice.end;
-        changes.push(change);
-    }
-    out.push_str(&text[cursor..]);
-    changes.sort_by_key(|c| (c.document, c.line));
-
-    if out != text {
-        // The located tree is no longer needed: free it before the safety net builds its
-        // own two (a large file would otherwise be held three times over).
-        drop(docs);
-        let original =
-            verify::data(text, &substitutions).map_err(|reason| EditError::SafetyNet {
-                reason: format!("the original does not parse again: {reason}"),
-            })?;
-        check(text, &out, original, &creations, &expected)?;
-    }
-    Ok(Outcome { text: out, changes })
+    Ok(Plan {
+        planned,
+        changes,
+        substitutions,
+        creations,
+        expected,
+    })
 }
 
 /// Keeps `absence` if its document has a longer prefix of the path than the best so far.
@@ -487,11 +576,12 @@ fn insert_planned(
     Ok(())
 }
 
-/// The safety net (see [`verify`]).
-/// `expected` is the original's data with the edited scalars already substituted.
+/// The safety net (see [`verify`]). yaml-rust2 reads `new_read` (`new`, or `new` padded
+/// by [`lenient::Padded`]), libyaml reads `new` itself. `expected` is the original's data with the edited scalars already substituted.
 fn check(
     original: &str,
     new: &str,
+    new_read: &str,
     mut expected: Vec<verify::Data>,
     creations: &[(usize, KeyPath, Vec<String>, String)],
     expected_paths: &[(usize, KeyPath, String)],
@@ -505,7 +595,7 @@ fn check(
             return Err(net(format!("could not model the creation of {at}")));
         }
     }
-    let actual = verify::data(new, &verify::Substitutions::new())
+    let actual = verify::data(new_read, &verify::Substitutions::new())
         .map_err(|e| net(format!("the result does not parse: {e}")))?;
     if actual.len() != expected.len() {
         return Err(net(format!(

@@ -22,6 +22,7 @@ mod aliases;
 mod block;
 mod edit;
 pub mod file;
+mod lenient;
 pub mod model;
 mod path;
 pub mod scalar;

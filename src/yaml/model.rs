@@ -162,6 +162,14 @@ impl LineIndex {
         }
     }
 
+    /// Byte offset of the start of 1-based `line` (the end of the text past the last).
+    pub fn offset_of_line(&self, line: usize) -> usize {
+        self.starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or_else(|| self.starts.last().copied().unwrap_or(0))
+    }
+
     /// Byte offset of the start of the line holding `byte`.
     pub fn line_start(&self, byte: usize) -> usize {
         self.starts[self.line(byte) - 1]

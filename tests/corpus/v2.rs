@@ -79,19 +79,20 @@ fn parse_task(line: &str) -> Result<Task, String> {
             other => Err(format!("bad pypath step {other}")),
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let span = v.get("span").and_then(|s| s.as_array()).and_then(|s| {
-        Some((
-            s.first()?.as_u64()? as usize,
-            s.get(1)?.as_u64()? as usize,
-        ))
-    });
+    let span = v
+        .get("span")
+        .and_then(|s| s.as_array())
+        .and_then(|s| Some((s.first()?.as_u64()? as usize, s.get(1)?.as_u64()? as usize)));
     Ok(Task {
         id: text("id")?,
         file: text("file")?,
         kind: text("kind")?,
         path: field("path")?,
         value: field("value")?,
-        document: v.get("document").and_then(|d| d.as_u64()).map(|d| d as usize),
+        document: v
+            .get("document")
+            .and_then(|d| d.as_u64())
+            .map(|d| d as usize),
         expected: text("expected")?,
         pypath,
         span,
@@ -200,7 +201,11 @@ fn per_document(
     let before = documents(input).map_err(|e| format!("original does not parse: {e}"))?;
     let after = documents(out).map_err(|e| format!("output does not parse: {e}"))?;
     if before.len() != after.len() {
-        return Err(format!("{} documents before, {} after", before.len(), after.len()));
+        return Err(format!(
+            "{} documents before, {} after",
+            before.len(),
+            after.len()
+        ));
     }
     let mut edited = 0;
     for (d, (old, new)) in before.iter().zip(&after).enumerate() {
