@@ -143,6 +143,8 @@ fn normalise(path: &Path) -> PathBuf {
 pub struct Options {
     /// Create missing keys (`set` only).
     pub create_missing: bool,
+    /// Refuse edits that would also change other paths through aliases.
+    pub refuse_aliased: bool,
     /// Rollback protection.
     pub policy: TagPolicy,
 }
@@ -164,6 +166,9 @@ pub struct ChangeRecord {
     pub new: String,
     /// Whether the value changed.
     pub changed: bool,
+    /// Other paths of the document that take the new value too, as aliases of the
+    /// scalar or of a mapping or sequence holding it.
+    pub aliases: Vec<String>,
 }
 
 /// The edits of a request, computed and checked but not yet written.
@@ -366,6 +371,7 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
     })?;
     let edit_options = EditOptions {
         create_missing: options.create_missing,
+        refuse_aliased: options.refuse_aliased,
     };
     let mut files = Vec::new();
     let mut skipped = Vec::new();
@@ -485,6 +491,7 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                 old: c.old.clone(),
                 new: c.new.clone(),
                 changed: c.is_change(),
+                aliases: c.aliases.iter().map(ToString::to_string).collect(),
             });
         }
     }

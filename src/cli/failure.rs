@@ -167,6 +167,7 @@ fn edit_kind(e: &EditError) -> &'static str {
             "yaml"
         }
         EditError::SafetyNet { .. } => "safety-net",
+        EditError::Aliased { .. } => "policy",
         EditError::NotFound { .. }
         | EditError::WrongKind { .. }
         | EditError::IndexOutOfRange { .. }

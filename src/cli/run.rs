@@ -126,6 +126,7 @@ fn execute(
 ) -> Result<()> {
     let options = plan::Options {
         create_missing,
+        refuse_aliased: common.no_aliased,
         policy: TagPolicy {
             no_downgrade: common.no_downgrade,
             allow_tags: common

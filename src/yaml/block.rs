@@ -154,13 +154,14 @@ impl Chomp {
         }
     }
 
-    /// Whether content ending in `trailing` line breaks reads back with this chomping;
-    /// `at_end`: the content ends the input, so its last line break may be missing.
-    fn holds(self, trailing: usize, at_end: bool) -> bool {
+    /// Whether content ending in `trailing` line breaks reads back with this chomping.
+    /// (Clip or keep content that ends the input without a line break reads as no break
+    /// in libyaml and as one in yaml-rust2: such a value is written with strip.)
+    fn holds(self, trailing: usize) -> bool {
         match self {
             Chomp::Strip => trailing == 0,
-            Chomp::Clip => trailing == 1 || (trailing == 0 && at_end),
-            Chomp::Keep => trailing >= 1 || at_end,
+            Chomp::Clip => trailing == 1,
+            Chomp::Keep => trailing >= 1,
         }
     }
 }
@@ -197,8 +198,7 @@ pub(crate) fn rewrite(text: &str, start: usize, value: &str, newline: &str) -> O
         layout.content_start
     };
     let blank_run_end = blank_run_end(text, after_content);
-    let at_end = after_content == text.len();
-    let chomp = if old_chomp.holds(trailing, at_end && !body.is_empty()) {
+    let chomp = if old_chomp.holds(trailing) {
         old_chomp
     } else {
         match trailing {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::aliased;
 use super::block;
 use super::lenient;
 use super::model::{self, Document, LineIndex, Node, NodeKind, ScalarStyle};
@@ -49,6 +50,10 @@ impl Edit {
 pub struct EditOptions {
     /// Add a missing key under the deepest existing mapping instead of failing.
     pub create_missing: bool,
+    /// Refuse an edit that would also change other paths through aliases (the scalar,
+    /// or a mapping or sequence holding it, is anchored and aliased elsewhere). Without
+    /// it such edits are made and the other paths reported in [`Change::aliases`].
+    pub refuse_aliased: bool,
 }
 
 /// What happened at one place.
@@ -64,6 +69,9 @@ pub struct Change {
     pub old: Option<String>,
     /// The new value.
     pub new: String,
+    /// Other paths of the same document that take the new value too, because they are
+    /// aliases of the scalar or of a node holding it (empty when the value is unchanged).
+    pub aliases: Vec<KeyPath>,
 }
 
 impl Change {
@@ -209,6 +217,17 @@ pub enum EditError {
     AliasBomb {
         /// The limit, [`MAX_ALIAS_NODES`].
         limit: u64,
+    },
+    /// The edit would also change other paths through aliases, and
+    /// [`EditOptions::refuse_aliased`] is set.
+    #[error("key path {path} at line {line} is under an anchor: setting it would also change {} through aliases, and edits that change aliases are refused (--no-aliased)", others.join(", "))]
+    Aliased {
+        /// The path asked for.
+        path: KeyPath,
+        /// 1-based line.
+        line: usize,
+        /// The other paths that would change.
+        others: Vec<String>,
     },
     /// The result did not re-parse to exactly the intended data: refused, nothing written.
     #[error("refusing to write: the edited YAML would not read back as intended ({reason}); please report this as a bug with the input file")]
@@ -490,7 +509,13 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
                 line,
                 old: None,
                 new: edit.value.clone(),
+                aliases: docs[d]
+                    .root
+                    .as_ref()
+                    .map(|root| aliased::followers(root, &edit.path))
+                    .unwrap_or_default(),
             };
+            refuse_aliased(&change, options)?;
             creations.push((d, edit.path.prefix(depth), keys, edit.value.clone()));
             expected.push((d, edit.path.clone(), edit.value.clone()));
             insert_planned(&mut planned, splice, change, &edit.path)?;
@@ -509,11 +534,21 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
                 line: lines.line(sc.span.start.max(node.start)),
                 old: Some(sc.value.clone()),
                 new: edit.value.clone(),
+                aliases: Vec::new(),
             };
             if sc.value == edit.value {
                 changes.push(change);
                 continue;
             }
+            let change = Change {
+                aliases: docs[d]
+                    .root
+                    .as_ref()
+                    .map(|root| aliased::followers(root, &edit.path))
+                    .unwrap_or_default(),
+                ..change
+            };
+            refuse_aliased(&change, options)?;
             let context = if flow { Context::Flow } else { Context::Block };
             let splice =
                 scalar_splice(text, node, key, &edit.value, context, newline).ok_or_else(|| {
@@ -537,6 +572,19 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
         creations,
         expected,
     })
+}
+
+/// [`EditError::Aliased`] when `change` reaches other paths through aliases and the
+/// options refuse that.
+fn refuse_aliased(change: &Change, options: EditOptions) -> Result<(), EditError> {
+    if options.refuse_aliased && !change.aliases.is_empty() {
+        return Err(EditError::Aliased {
+            path: change.path.clone(),
+            line: change.line,
+            others: change.aliases.iter().map(ToString::to_string).collect(),
+        });
+    }
+    Ok(())
 }
 
 /// Keeps `absence` if its document has a longer prefix of the path than the best so far.

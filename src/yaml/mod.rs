@@ -18,6 +18,7 @@
 //!
 //! The editor works on text only; [`file`](mod@file) reads and writes files atomically.
 
+mod aliased;
 mod aliases;
 mod block;
 mod edit;
