@@ -190,15 +190,26 @@ pub(crate) fn rewrite(text: &str, start: usize, value: &str, newline: &str) -> O
     let trailing = value.len() - body.len();
     let old_chomp = Chomp::of(header);
     let has_content = layout.end > layout.content_start;
-    // Where the content (with a keep block's trailing empty lines) ends, and whether
-    // that is the end of the input.
+    // The start of the line after the old content (or after the header, without
+    // content), and past the empty lines there: the end of a keep block's value.
     let after_content = if has_content {
-        layout.end
+        text[layout.end..]
+            .find('\n')
+            .map_or(text.len(), |i| layout.end + i + 1)
     } else {
         layout.content_start
     };
-    let blank_run_end = blank_run_end(text, after_content);
-    let chomp = if old_chomp.holds(trailing) {
+    let blank_end = skip_blank_lines(text, after_content);
+    let chomp = if body.is_empty() {
+        // Only empty lines: kept line breaks (keep), or nothing at all.
+        // (A clip header that ends the input reads as one line break in yaml-rust2.)
+        match (trailing, old_chomp) {
+            (0, Chomp::Keep) => Chomp::Strip,
+            (0, Chomp::Clip) if blank_end == text.len() => Chomp::Strip,
+            (0, c) => c,
+            _ => Chomp::Keep,
+        }
+    } else if old_chomp.holds(trailing) {
         old_chomp
     } else {
         match trailing {
@@ -238,51 +249,47 @@ pub(crate) fn rewrite(text: &str, start: usize, value: &str, newline: &str) -> O
     // Whatever followed the indicators on the header line (a comment) and its line break.
     let header_rest = &text[layout.header_end..layout.content_start];
     out.push_str(header_rest);
-    if !header_rest.ends_with('\n') && !body.is_empty() {
+    let header_broken = header_rest.ends_with('\n');
+    if !header_broken && (!body.is_empty() || chomp == Chomp::Keep) {
         out.push_str(newline);
     }
     let pad = " ".repeat(layout.indent);
-    let lines = content_lines(body, folded);
-    let content: Vec<String> = lines
-        .iter()
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("{pad}{l}")
-            }
-        })
-        .collect();
-    out.push_str(&content.join(newline));
-    // What the old text replaced ends with: a keep block's trailing empty lines belong to
-    // its value, and so do the empty lines that a keep block now written takes in.
-    let end = if chomp == Chomp::Keep || old_chomp == Chomp::Keep {
-        if chomp == Chomp::Keep {
-            blank_run_end
-        } else if has_content {
-            layout.end
-        } else {
-            layout.content_start
-        }
-    } else if !has_content {
-        layout.content_start
+    if !body.is_empty() {
+        let lines = content_lines(body, folded);
+        let content: Vec<String> = lines
+            .iter()
+            .map(|l| {
+                if l.is_empty() {
+                    String::new()
+                } else {
+                    format!("{pad}{l}")
+                }
+            })
+            .collect();
+        out.push_str(&content.join(newline));
+    }
+    // The end of what is replaced, and the line breaks written after the content.
+    let (end, breaks) = if chomp == Chomp::Keep {
+        // The value's trailing line breaks are all written (the first ends the last
+        // content line), replacing the old content and the empty lines after it, which
+        // belonged to the old value (keep) or would join the new one.
+        (blank_end, trailing)
     } else if body.is_empty() {
-        // No content any more: drop the old content lines with their line break.
-        text[layout.end..]
-            .find('\n')
-            .map_or(layout.end, |i| layout.end + i + 1)
+        // No content any more: the old content lines go with their line breaks.
+        (after_content, 0)
+    } else if has_content {
+        // The old content's last line break stays and ends the new content; at the end
+        // of the input there is none, and clip needs one.
+        let at_end = layout.end == text.len();
+        (layout.end, usize::from(at_end && chomp == Chomp::Clip))
     } else {
-        layout.end
-    };
-    // The value's trailing line breaks: the last one is the line break that follows the
-    // content in the text, unless the content ends the input or the replaced range took
-    // it in (keep).
-    let followed_by_break = text[end..].starts_with('\n') || text[end..].starts_with("\r\n");
-    let took_breaks = chomp == Chomp::Keep && end > after_content;
-    let breaks = if (followed_by_break && !took_breaks) || (body.is_empty() && !took_breaks) {
-        trailing.saturating_sub(1)
-    } else {
-        trailing
+        // A block without content: the content line needs its own line break, unless it
+        // ends the input (strip).
+        let at_end = layout.content_start == text.len();
+        (
+            layout.content_start,
+            usize::from(!at_end || chomp == Chomp::Clip),
+        )
     };
     for _ in 0..breaks {
         out.push_str(newline);
@@ -293,15 +300,9 @@ pub(crate) fn rewrite(text: &str, start: usize, value: &str, newline: &str) -> O
     })
 }
 
-/// Past the empty (blank) lines that follow the end of content at `from`: the start of
-/// the next line with text, or the end of the input.
-fn blank_run_end(text: &str, from: usize) -> usize {
-    let mut at = from;
-    // The rest of the content's own line (its line break).
-    let Some(i) = text[at..].find('\n') else {
-        return text.len();
-    };
-    at += i + 1;
+/// Past the empty (blank) lines from `at` (a line start): the start of the next line
+/// with text, or the end of the input.
+fn skip_blank_lines(text: &str, mut at: usize) -> usize {
     for line in text[at..].split_inclusive('\n') {
         if !line.trim().is_empty() {
             return at;
