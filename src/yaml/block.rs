@@ -99,10 +99,7 @@ pub(crate) fn layout(text: &str, start: usize) -> Option<BlockLayout> {
     let content_start = text[header_end..]
         .find('\n')
         .map_or(text.len(), |i| header_end + i + 1);
-    let parent_indent = {
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        text[line_start..].chars().take_while(|c| *c == ' ').count()
-    };
+    let parent_indent = parent_indent(text, start);
     let mut indent: Option<usize> = explicit.map(|d| parent_indent + d);
     let mut end = content_start;
     let mut offset = content_start;
@@ -125,6 +122,33 @@ pub(crate) fn layout(text: &str, start: usize) -> Option<BlockLayout> {
         end: end.max(content_start),
         indent: indent.unwrap_or(parent_indent + 2),
     })
+}
+
+/// The indentation of the node that holds the block scalar whose header is at `start`,
+/// to which an indentation indicator is added: the column of the key on the header's
+/// line (past any `- ` of compact sequence items), or for a sequence item `- |` the
+/// column of its dash (YAML 1.2 §8.2.1, §8.2.2).
+fn parent_indent(text: &str, start: usize) -> usize {
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..start].as_bytes();
+    let mut col = 0;
+    let mut dash = None;
+    loop {
+        while line.get(col) == Some(&b' ') {
+            col += 1;
+        }
+        if line.get(col) == Some(&b'-') && matches!(line.get(col + 1), None | Some(b' ')) {
+            dash = Some(col);
+            col += 1;
+            continue;
+        }
+        break;
+    }
+    if col < line.len() {
+        col
+    } else {
+        dash.unwrap_or(col)
+    }
 }
 
 /// The chomping indicator of a block header.
@@ -220,10 +244,7 @@ pub(crate) fn rewrite(text: &str, start: usize, value: &str, newline: &str) -> O
     };
     // A first line starting with a space needs an indentation indicator: without one
     // the space would be read as indentation.
-    let parent_indent = {
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        text[line_start..].chars().take_while(|c| *c == ' ').count()
-    };
+    let parent_indent = parent_indent(text, start);
     let needs_indicator = body
         .split('\n')
         .find(|l| !l.is_empty())

@@ -1,5 +1,5 @@
 //! Block scalars of every header (`|`/`>`, strip/clip/keep chomping, with and without an
-//! indentation indicator), nested or not, followed by empty lines, a key, a comment or
+//! indentation indicator), at the top, nested, or in a sequence item, followed by empty lines, a key, a comment or
 //! the end of the file (with or without a final newline), LF or CRLF, set to values with
 //! leading spaces, empty lines, more-indented lines and trailing line breaks. For every
 //! case:
@@ -73,7 +73,7 @@ proptest! {
         folded in any::<bool>(),
         chomp in prop::sample::select(&["", "-", "+"][..]),
         indicator in prop::sample::select(&[None, Some(1usize), Some(2), Some(4)][..]),
-        nested in any::<bool>(),
+        nesting in 0..3usize,
         comment in any::<bool>(),
         old_lines in prop::collection::vec(prop::sample::select(&["old one", "old two", ""][..]), 1..4),
         empty_after in 0..3usize,
@@ -81,17 +81,19 @@ proptest! {
         crlf in any::<bool>(),
         value in block_value(),
     ) {
-        let parent = if nested { 2 } else { 0 };
+        // 0: a top-level key; 1: a nested key; 2: a key of a mapping in a sequence item.
+        let parent = if nesting == 0 { 0 } else { 2 };
         let pad = " ".repeat(parent);
         let content_pad = " ".repeat(parent + indicator.unwrap_or(2));
         let style = if folded { '>' } else { '|' };
         let digit = indicator.map(|d| d.to_string()).unwrap_or_default();
         let header = format!("{style}{digit}{chomp}");
         let mut prefix = String::from("first: 1\n");
-        if nested {
-            prefix.push_str("outer:\n");
+        match nesting {
+            0 => prefix.push_str("block: "),
+            1 => prefix.push_str("outer:\n  block: "),
+            _ => prefix.push_str("outer:\n- block: "),
         }
-        prefix.push_str(&format!("{pad}block: "));
         let mut block = header.clone();
         if comment {
             block.push_str("  # a comment");
@@ -126,7 +128,7 @@ proptest! {
         } else {
             (input, "\n")
         };
-        let path = if nested { "outer.block" } else { "block" };
+        let path = ["block", "outer.block", "outer[0].block"][nesting];
         let edit = Edit::new(KeyPath::parse(path).expect("path"), value.clone());
         let out = apply(&input, &[edit], EditOptions::default())
             .unwrap_or_else(|e| panic!("refused: {e}\n--- input\n{input}"))
@@ -137,12 +139,17 @@ proptest! {
         let mut want_r = yaml_rust2(&input);
         let key = |k: &str| yaml_rust2::Yaml::String(k.into());
         let new_value = yaml_rust2::Yaml::String(value.clone());
-        if nested {
-            want["outer"]["block"] = serde_norway::Value::String(value.clone());
-            if let Some(yaml_rust2::Yaml::Hash(o)) = want_r.as_mut_hash().and_then(|h| h.get_mut(&key("outer"))) {
-                if let Some(v) = o.get_mut(&key("block")) {
-                    *v = new_value;
-                }
+        if nesting > 0 {
+            let outer_l = &mut want["outer"];
+            let holder = if nesting == 2 { &mut outer_l[0] } else { outer_l };
+            holder["block"] = serde_norway::Value::String(value.clone());
+            let outer_r = want_r.as_mut_hash().and_then(|h| h.get_mut(&key("outer")));
+            let holder = match outer_r {
+                Some(yaml_rust2::Yaml::Array(items)) => items.first_mut(),
+                other => other,
+            };
+            if let Some(v) = holder.and_then(|h| h.as_mut_hash()).and_then(|o| o.get_mut(&key("block"))) {
+                *v = new_value;
             }
         } else {
             want["block"] = serde_norway::Value::String(value.clone());
