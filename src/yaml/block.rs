@@ -130,7 +130,7 @@ pub(crate) fn layout(text: &str, start: usize) -> Option<BlockLayout> {
 /// column of its dash (YAML 1.2 §8.2.1, §8.2.2).
 fn parent_indent(text: &str, start: usize) -> usize {
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line = text[line_start..start].as_bytes();
+    let line = &text.as_bytes()[line_start..start];
     let mut col = 0;
     let mut dash = None;
     loop {

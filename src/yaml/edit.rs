@@ -121,8 +121,9 @@ impl From<model::SyntaxError> for ParseFailure {
 /// is returned.
 ///
 /// A file that yaml-rust2 refuses only for a quoted scalar's continuation line indented
-/// at its key's column (which libyaml and go-yaml accept) is read through
-/// [`lenient::Padded`]; any other syntax error refuses the edit.
+/// at its key's column (which libyaml and go-yaml accept) is read with those lines
+/// indented further in a copy, once libyaml has shown the copy holds the same data; any
+/// other syntax error refuses the edit.
 pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome, EditError> {
     let (plan, padded) = match plan(text, edits, options) {
         Err(EditError::Syntax {
