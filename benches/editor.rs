@@ -4,6 +4,8 @@
 //! - `large_values/<n>`: one deep edit in a synthetic umbrella-chart values file of n
 //!   components (~1.3 KB each), reported as bytes/s.
 //! - `corpus`: every task of `../shared/corpus/tasks.jsonl`, when that corpus exists.
+//! - `corpus_v2`: part 2 (`../shared/corpus-v2`: block scalars, multi-line flow scalars,
+//!   `--create`): every task, and per kind the task on the largest file of that kind.
 //!
 //! Run: `cargo bench --bench editor`. The figures for the closing note come from here.
 
@@ -122,6 +124,84 @@ fn bench_corpus(c: &mut Criterion) {
     group.finish();
 }
 
+/// One task of part 2 of the corpus: (kind, file name, text, edit, create).
+type V2Task = (String, String, String, Edit, bool);
+
+fn corpus_v2_tasks() -> Vec<V2Task> {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus-v2");
+    let Ok(tasks) = std::fs::read_to_string(corpus.join("tasks.jsonl")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for line in tasks.lines().filter(|l| !l.trim().is_empty()) {
+        let Ok(task) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let edit = &task["edits"][0];
+        let (Some(kind), Some(file), Some(path), Some(value)) = (
+            task["kind"].as_str(),
+            task["file"].as_str(),
+            edit["path"].as_str(),
+            edit["value"].as_str(),
+        ) else {
+            continue;
+        };
+        let (Ok(text), Ok(path)) = (
+            std::fs::read_to_string(corpus.join(file)),
+            KeyPath::parse(path),
+        ) else {
+            continue;
+        };
+        let mut edit = Edit::new(path, value);
+        edit.document = task["document"].as_u64().map(|d| d as usize);
+        let name = file.rsplit('/').next().unwrap_or(file).to_string();
+        out.push((kind.to_string(), name, text, edit, kind == "create"));
+    }
+    out
+}
+
+fn bench_corpus_v2(c: &mut Criterion) {
+    let tasks = corpus_v2_tasks();
+    if tasks.is_empty() {
+        eprintln!("no ../shared/corpus-v2/tasks.jsonl: corpus part 2 benchmark not run");
+        return;
+    }
+    let run = |t: &V2Task| {
+        let options = EditOptions {
+            create_missing: t.4,
+            ..EditOptions::default()
+        };
+        apply(&t.2, std::slice::from_ref(&t.3), options)
+            .map(|o| o.text.len())
+            .unwrap_or(0)
+    };
+    let mut group = c.benchmark_group("corpus_v2");
+    let total: usize = tasks.iter().map(|t| t.2.len()).sum();
+    group.throughput(Throughput::Bytes(total as u64));
+    group.bench_function(format!("{}-tasks", tasks.len()), |b| {
+        b.iter(|| tasks.iter().map(run).sum::<usize>())
+    });
+    // Per kind, the task on the largest file.
+    let mut kinds: Vec<&str> = tasks.iter().map(|t| t.0.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for kind in kinds {
+        let Some(largest) = tasks
+            .iter()
+            .filter(|t| t.0 == kind)
+            .max_by_key(|t| t.2.len())
+        else {
+            continue;
+        };
+        group.throughput(Throughput::Bytes(largest.2.len() as u64));
+        group.bench_function(
+            format!("largest-{kind}-{}-{}KB", largest.1, largest.2.len() / 1024),
+            |b| b.iter(|| run(largest)),
+        );
+    }
+    group.finish();
+}
+
 /// The same job as a user runs it from a pipeline: one process per bump, on a file on
 /// disk — `tagbump set` against `yq -y -i` (kislyuk's yq, PyYAML round trip; the
 /// "yq-style" recipe of the tutorials), when `yq` is installed.
@@ -175,6 +255,7 @@ criterion_group!(
     bench_fixtures,
     bench_large,
     bench_corpus,
+    bench_corpus_v2,
     bench_process_vs_yq
 );
 criterion_main!(benches);

@@ -145,6 +145,8 @@ fn normalise(path: &Path) -> PathBuf {
 pub struct Options {
     /// Create missing keys (`set` only).
     pub create_missing: bool,
+    /// Refuse edits that would also change other paths through aliases.
+    pub refuse_aliased: bool,
     /// Rollback protection.
     pub policy: TagPolicy,
     /// What `image` requests look for besides the image (Flux policy, `appVersion`,
@@ -179,6 +181,9 @@ pub struct ChangeRecord {
     /// The place named no tag or digest before (`image: busybox`) and now names one.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub pinned: bool,
+    /// Other paths of the document that take the new value too, as aliases of the
+    /// scalar or of a mapping or sequence holding it.
+    pub aliases: Vec<String>,
 }
 
 /// The edits of a request, computed and checked but not yet written.
@@ -417,6 +422,7 @@ fn argocd_source_file(
                 .map_or(1, |i| i + 1),
             old: w.old,
             new: w.new,
+            aliases: Vec::new(),
         })
         .collect();
     Ok(FileEdit {
@@ -442,6 +448,7 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
     })?;
     let edit_options = EditOptions {
         create_missing: options.create_missing,
+        refuse_aliased: options.refuse_aliased,
     };
     let mut files = Vec::new();
     // For `image` requests, the targets of each file in `files`.
@@ -503,6 +510,7 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                 old: c.old.clone(),
                 new: c.new.clone(),
                 changed: c.is_change(),
+                aliases: c.aliases.iter().map(ToString::to_string).collect(),
                 kind: target.map(|t| t.kind),
                 pinned: target.is_some_and(|t| t.pinned),
             };

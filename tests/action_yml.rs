@@ -286,6 +286,7 @@ fn image_run_inputs(repo_url: &str, key_file: &str) -> Vec<(&'static str, String
         ("dry-run", s("true"), vec![s("--dry-run")]),
         ("output", s("json"), vec![s("--output=json")]),
         ("no-downgrade", s("true"), vec![s("--no-downgrade")]),
+        ("no-aliased", s("true"), vec![s("--no-aliased")]),
         (
             "allow-tags",
             s(r"^v\d+\."),

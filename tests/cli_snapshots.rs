@@ -147,6 +147,53 @@ fn set_dry_run_text() {
     );
 }
 
+/// A values file whose image map is anchored and merged into two other components.
+const ANCHORED: &str = "defaults: &img\n  repository: ghcr.io/acme/api\n  tag: 1.4.2\napi:\n  image: *img\nworker:\n  image:\n    <<: *img\n    pullPolicy: Always\n";
+
+#[test]
+fn set_reports_the_paths_that_change_through_aliases() {
+    let demo = Demo::new();
+    demo.write("apps/anchored/values.yaml", ANCHORED);
+    insta::assert_snapshot!(
+        "set_aliases_text",
+        demo.run(&[
+            "set",
+            "apps/anchored/values.yaml",
+            "defaults.tag=1.5.0",
+            "--dry-run"
+        ])
+    );
+    insta::assert_snapshot!(
+        "set_aliases_json",
+        demo.run(&[
+            "set",
+            "apps/anchored/values.yaml",
+            "defaults.tag=1.5.0",
+            "--dry-run",
+            "--output",
+            "json"
+        ])
+    );
+}
+
+#[test]
+fn error_no_aliased_refuses_an_edit_that_changes_aliases() {
+    let demo = Demo::new();
+    demo.write("apps/anchored/values.yaml", ANCHORED);
+    insta::assert_snapshot!(
+        "error_no_aliased",
+        demo.run(&[
+            "set",
+            "apps/anchored/values.yaml",
+            "defaults.tag=1.5.0",
+            "--no-aliased"
+        ])
+    );
+    let after =
+        std::fs::read_to_string(demo.root.join("apps/anchored/values.yaml")).expect("read back");
+    assert_eq!(after, ANCHORED, "a refused edit writes nothing");
+}
+
 // ---------------------------------------------------------------- help
 
 #[test]

@@ -20,10 +20,16 @@
 //! types (<https://yaml.org/type/>) applied to plain scalars. It shares no code with the
 //! editor or its safety net.
 //!
+//! Part 2 (`../shared/corpus-v2`: block scalars, multi-line flow scalars, `--create`) is
+//! run by the `v2` module below, with its per-kind tally printed.
+//!
 //! The corpus is material shared beside the project. Where it is absent (a checkout
 //! without `../shared`) the test says so on stderr and checks nothing.
 
 use std::path::Path;
+
+#[path = "corpus/v2.rs"]
+mod v2;
 
 use regex::Regex;
 use tagbump::yaml::{apply, Edit, EditOptions, KeyPath};

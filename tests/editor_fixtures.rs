@@ -15,6 +15,13 @@ struct Spec {
     edits: Vec<EditSpec>,
     #[serde(default)]
     error_contains: Vec<String>,
+    /// `EditOptions::refuse_aliased`.
+    #[serde(default)]
+    no_aliased: bool,
+    /// Per edited path, the other paths reported as changing through aliases (none
+    /// where a path is not listed).
+    #[serde(default)]
+    aliases: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +83,7 @@ fn every_fixture_produces_exactly_the_expected_bytes() {
         let expected = std::fs::read_to_string(case.join("expected.yaml")).expect("expected.yaml");
         let options = EditOptions {
             create_missing: spec.create,
+            refuse_aliased: spec.no_aliased,
         };
         for (variant, input, expected) in [
             ("LF", input.clone(), expected.clone()),
@@ -84,6 +92,20 @@ fn every_fixture_produces_exactly_the_expected_bytes() {
             let out = apply(&input, &edits(&spec), options)
                 .unwrap_or_else(|e| panic!("{name} ({variant}): {e}"));
             assert_eq!(out.text, expected, "{name} ({variant}): output differs");
+            for change in &out.changes {
+                let reported: Vec<String> =
+                    change.aliases.iter().map(ToString::to_string).collect();
+                let want = spec
+                    .aliases
+                    .get(&change.path.to_string())
+                    .cloned()
+                    .unwrap_or_default();
+                assert_eq!(
+                    reported, want,
+                    "{name} ({variant}): aliases of {}",
+                    change.path
+                );
+            }
             assert_eq!(
                 out.changed(),
                 input != expected,
@@ -108,6 +130,7 @@ fn every_error_fixture_fails_with_a_clear_message() {
         for (variant, input) in [("LF", input.clone()), ("CRLF", crlf(&input))] {
             let options = EditOptions {
                 create_missing: spec.create,
+                refuse_aliased: spec.no_aliased,
             };
             let err = match apply(&input, &edits(&spec), options) {
                 Ok(out) => panic!("{name} ({variant}): expected an error, got {:?}", out.text),

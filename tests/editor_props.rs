@@ -5,8 +5,13 @@
 //! - the edit succeeds (the safety net never trips on a correct edit);
 //! - every byte before and after the edited scalar is unchanged;
 //! - the result reads back with the new value at the path.
+//!
+//! Block scalars of every header have their own generator (`editor_props/blocks.rs`).
 
 use proptest::prelude::*;
+
+#[path = "editor_props/blocks.rs"]
+mod blocks;
 use tagbump::yaml::{apply, model, Edit, EditOptions, KeyPath, Segment};
 
 #[derive(Clone, Debug)]

@@ -5,6 +5,8 @@
 //! back with the new value at the path, with every byte outside the edited scalar
 //! unchanged.
 //!
+//! Block scalars have their own target, `editor_blocks`.
+//!
 //! Run: `cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run editor -- -max_total_time=300`.
 #![no_main]
 
@@ -67,8 +69,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     if !span.is_empty() {
-        // Only the scalar's bytes changed: the text around its span is kept.
-        let (head, tail) = (&text[..span.start], &text[span.end..]);
+        // Only the scalar's bytes changed: the text around its span is kept (a block
+        // scalar written with keep chomping takes in the empty lines after it).
+        let mut tail = &text[span.end..];
+        if matches!(text.as_bytes().get(span.start), Some(b'|' | b'>')) {
+            let first_line = tail.find('\n').map_or(tail.len(), |i| i + 1);
+            let mut rest = &tail[first_line..];
+            while let Some(line) = rest.split_inclusive('\n').next().filter(|l| l.trim().is_empty()) {
+                rest = &rest[line.len()..];
+            }
+            tail = rest;
+        }
+        let head = &text[..span.start];
         assert!(
             out.text.len() >= head.len() + tail.len()
                 && out.text.starts_with(head)

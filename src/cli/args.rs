@@ -227,6 +227,11 @@ pub struct CommonArgs {
     /// Refuse to move a tag to a lower semantic version.
     #[arg(long, env = "TAGBUMP_NO_DOWNGRADE")]
     pub no_downgrade: bool,
+    /// Refuse an edit that would also change other values through YAML aliases (a value
+    /// under an `&anchor` that is used as `*anchor` elsewhere). Without it such edits are
+    /// made and the other paths reported.
+    #[arg(long, env = "TAGBUMP_NO_ALIASED")]
+    pub no_aliased: bool,
     /// Refuse new tags that do not match this regular expression.
     #[arg(long, value_name = "REGEX", env = "TAGBUMP_ALLOW_TAGS")]
     pub allow_tags: Option<String>,

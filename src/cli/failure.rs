@@ -192,6 +192,7 @@ fn edit_kind(e: &EditError) -> &'static str {
             "yaml"
         }
         EditError::SafetyNet { .. } => "safety-net",
+        EditError::Aliased { .. } => "policy",
         EditError::NotFound { .. }
         | EditError::WrongKind { .. }
         | EditError::IndexOutOfRange { .. }

@@ -351,6 +351,7 @@ mod tests {
                 changed: true,
                 kind: None,
                 pinned: false,
+                aliases: vec![],
             }],
             repo: Some("https://github.com/acme/gitops-config.git".into()),
             commit: Some("0123456789abcdef0123456789abcdef01234567".into()),

@@ -165,12 +165,17 @@ pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result
         if c.changed {
             writeln!(
                 out,
-                "{}:{}  {}  {} → {}{why}",
+                "{}:{}  {}  {} → {}{}{why}",
                 c.file.display(),
                 c.line,
                 c.path,
                 old,
-                c.new
+                c.new,
+                if c.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!("  (also {} through aliases)", c.aliases.join(", "))
+                }
             )?;
         } else {
             writeln!(

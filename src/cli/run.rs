@@ -167,6 +167,7 @@ fn execute(
         create_missing,
         find,
         argocd_app,
+        refuse_aliased: common.no_aliased,
         policy: TagPolicy {
             no_downgrade: common.no_downgrade,
             allow_tags: common

@@ -18,9 +18,12 @@
 //!
 //! The editor works on text only; [`file`](mod@file) reads and writes files atomically.
 
+mod aliased;
 mod aliases;
+mod block;
 mod edit;
 pub mod file;
+mod lenient;
 pub mod model;
 mod path;
 pub mod scalar;

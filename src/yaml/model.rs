@@ -8,6 +8,10 @@
 
 use std::ops::Range;
 
+use super::block;
+
+mod spans;
+pub(crate) use spans::scalar_end;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -159,6 +163,14 @@ impl LineIndex {
             Ok(i) => i + 1,
             Err(i) => i,
         }
+    }
+
+    /// Byte offset of the start of 1-based `line` (the end of the text past the last).
+    pub fn offset_of_line(&self, line: usize) -> usize {
+        self.starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or_else(|| self.starts.last().copied().unwrap_or(0))
     }
 
     /// Byte offset of the start of the line holding `byte`.
@@ -429,7 +441,7 @@ impl<'a> Builder<'a> {
                         // The parser marks a block scalar at its first content character;
                         // its text starts at the `|`/`>` header.
                         let start = match style {
-                            ScalarStyle::Literal | ScalarStyle::Folded => block_header_before(
+                            ScalarStyle::Literal | ScalarStyle::Folded => block::header_before(
                                 self.text,
                                 byte,
                                 value.trim_matches('\n').is_empty(),
@@ -584,335 +596,5 @@ fn anchor_name_before(text: &str, byte: usize) -> Option<String> {
     None
 }
 
-/// Finds the `|`/`>` header of the block scalar whose first content character is at
-/// `content`: on the nearest non-blank line above it — or at `content` itself when the
-/// scalar is `empty` (no content lines).
-fn block_header_before(text: &str, content: usize, empty: bool) -> Option<usize> {
-    let mut line_start = text[..content].rfind('\n').map_or(0, |i| i + 1);
-    // A block scalar without content: the parser points at the header itself.
-    if empty && header_in_line(text, line_start) == Some(content) {
-        return Some(content);
-    }
-    while line_start > 0 {
-        let prev_start = text[..line_start - 1].rfind('\n').map_or(0, |i| i + 1);
-        let line = &text[prev_start..line_start - 1];
-        if !line.trim().is_empty() {
-            return header_in_line(text, prev_start);
-        }
-        line_start = prev_start;
-    }
-    None
-}
-
-/// The position of a block scalar header (`|`, `>-`, `|2+` …) on the line starting at
-/// `line_start`: an indicator preceded by white space (or the line start) and followed
-/// only by indentation/chomping indicators, white space and an optional comment.
-fn header_in_line(text: &str, line_start: usize) -> Option<usize> {
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    let line = text[line_start..line_end].trim_end_matches('\r');
-    let bytes = line.as_bytes();
-    for (i, b) in bytes.iter().enumerate() {
-        if *b != b'|' && *b != b'>' {
-            continue;
-        }
-        if i > 0 && !bytes[i - 1].is_ascii_whitespace() {
-            continue;
-        }
-        let rest = &line[i + 1..];
-        let indicators = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '-' || c == '+'))
-            .unwrap_or(rest.len());
-        let after = &rest[indicators..];
-        let trimmed = after.trim_start();
-        if indicators <= 2
-            && (trimmed.is_empty() || (trimmed.starts_with('#') && after.len() > trimmed.len()))
-        {
-            return Some(line_start + i);
-        }
-    }
-    None
-}
-
-/// Works out where a scalar that starts at `start` ends, and checks that the raw text
-/// there really reads back as `value`.
-pub(crate) fn scalar_end(
-    text: &str,
-    start: usize,
-    style: ScalarStyle,
-    value: &str,
-) -> Option<usize> {
-    let rest = text.get(start..)?;
-    match style {
-        ScalarStyle::Plain => plain_end(rest, value).map(|n| start + n),
-        ScalarStyle::SingleQuoted => {
-            let bytes = rest.as_bytes();
-            if bytes.first() != Some(&b'\'') {
-                return None;
-            }
-            let mut i = 1;
-            while i < bytes.len() {
-                if bytes[i] == b'\'' {
-                    if bytes.get(i + 1) == Some(&b'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    return Some(start + i + 1);
-                }
-                i += 1;
-            }
-            None
-        }
-        ScalarStyle::DoubleQuoted => {
-            let bytes = rest.as_bytes();
-            if bytes.first() != Some(&b'"') {
-                return None;
-            }
-            let mut i = 1;
-            while i < bytes.len() {
-                match bytes[i] {
-                    b'\\' => i += 2,
-                    b'"' => return Some(start + i + 1),
-                    _ => i += 1,
-                }
-            }
-            None
-        }
-        ScalarStyle::Literal | ScalarStyle::Folded => block_end(text, start).map(|b| b.end),
-    }
-}
-
-/// Length of a plain scalar's raw text at the start of `rest`.
-fn plain_end(rest: &str, value: &str) -> Option<usize> {
-    if rest.starts_with(value) {
-        return Some(value.len());
-    }
-    // A multi-line plain scalar: lines are folded into one with single spaces (empty
-    // lines become line breaks). Try each line end as the scalar's end until the folded
-    // text equals the value.
-    let mut offset = 0;
-    for (n, line) in rest.split_inclusive('\n').enumerate() {
-        if n > 1000 {
-            break;
-        }
-        let content = line.trim_end_matches(['\n', '\r']);
-        let end = offset + content.trim_end_matches([' ', '\t']).len();
-        offset += line.len();
-        if n == 0 || content.trim().is_empty() {
-            continue;
-        }
-        if fold_plain(&rest[..end]) == value {
-            return Some(end);
-        }
-    }
-    None
-}
-
-/// Folds a multi-line plain scalar's raw text the way a YAML parser does.
-fn fold_plain(raw: &str) -> String {
-    let mut out = String::new();
-    let mut empties = 0;
-    for (n, line) in raw.lines().enumerate() {
-        let line = if n == 0 { line.trim_end() } else { line.trim() };
-        if line.is_empty() {
-            empties += 1;
-            continue;
-        }
-        if n > 0 {
-            if empties == 0 {
-                out.push(' ');
-            } else {
-                out.extend(std::iter::repeat_n('\n', empties));
-            }
-        }
-        empties = 0;
-        out.push_str(line);
-    }
-    out
-}
-
-/// Where a block scalar's pieces stand.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct BlockLayout {
-    /// End of the header's indicators (`|2-`), before any comment.
-    pub header_end: usize,
-    /// Start of the first content line (after the header's line break).
-    pub content_start: usize,
-    /// End of the last non-empty content line (before its line break).
-    pub end: usize,
-    /// Indentation of the content, in spaces.
-    pub indent: usize,
-}
-
-/// Lays out the block scalar whose header (`|` or `>`) is at `start`.
-pub(crate) fn block_layout(text: &str, start: usize) -> Option<BlockLayout> {
-    block_end(text, start)
-}
-
-fn block_end(text: &str, start: usize) -> Option<BlockLayout> {
-    let rest = text.get(start..)?;
-    let first = rest.chars().next()?;
-    if first != '|' && first != '>' {
-        return None;
-    }
-    let header_len = 1 + rest[1..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '-' || *c == '+')
-        .count();
-    let explicit: Option<usize> = rest[1..header_len]
-        .chars()
-        .find(|c| c.is_ascii_digit())
-        .and_then(|c| c.to_digit(10))
-        .map(|d| d as usize);
-    let header_end = start + header_len;
-    // The content starts on the next line; at the end of the input there is none.
-    let content_start = text[header_end..]
-        .find('\n')
-        .map_or(text.len(), |i| header_end + i + 1);
-    let parent_indent = {
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        text[line_start..].chars().take_while(|c| *c == ' ').count()
-    };
-    let mut indent: Option<usize> = explicit.map(|d| parent_indent + d);
-    let mut end = content_start;
-    let mut offset = content_start;
-    for line in text[content_start..].split_inclusive('\n') {
-        let content = line.trim_end_matches(['\n', '\r']);
-        let spaces = content.chars().take_while(|c| *c == ' ').count();
-        let blank = content.trim().is_empty();
-        if !blank {
-            let want = *indent.get_or_insert(spaces);
-            if spaces < want || (explicit.is_none() && want <= parent_indent) {
-                break;
-            }
-            end = offset + content.len();
-        }
-        offset += line.len();
-    }
-    Some(BlockLayout {
-        header_end,
-        content_start,
-        end: end.max(content_start),
-        indent: indent.unwrap_or(parent_indent + 2),
-    })
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn scalar_at<'a>(doc: &'a Document, key: &str) -> &'a Scalar {
-        doc.root
-            .as_ref()
-            .and_then(|r| r.get(key))
-            .and_then(|n| n.as_scalar())
-            .expect("scalar")
-    }
-
-    #[test]
-    fn spans_cover_each_style() {
-        let text = "a: plain value # c\nb: 'it''s'\nc: \"x\\\"y\"\nd: |\n  one\n  two\n\ne: end\n";
-        let docs = parse(text).expect("parses");
-        let doc = &docs[0];
-        let span = |k| {
-            let s = scalar_at(doc, k);
-            &text[s.span.clone()]
-        };
-        assert_eq!(span("a"), "plain value");
-        assert_eq!(span("b"), "'it''s'");
-        assert_eq!(span("c"), "\"x\\\"y\"");
-        assert_eq!(span("d"), "|\n  one\n  two");
-        assert_eq!(span("e"), "end");
-    }
-
-    #[test]
-    fn multibyte_text_maps_to_bytes() {
-        let text = "\u{feff}name: héllo wörld\ntag: v1\n";
-        let docs = parse(text).expect("parses");
-        let s = scalar_at(&docs[0], "tag");
-        assert_eq!(&text[s.span.clone()], "v1");
-    }
-
-    #[test]
-    fn positions_survive_non_ascii_block_scalars() {
-        // yaml-rust2's character index drifts after a block scalar line with non-ASCII
-        // text; positions must not.
-        let text = "k: >-\n  a: [[[\u{fffd}[[[b\nz: x\n";
-        let docs = parse(text).expect("parses");
-        let s = scalar_at(&docs[0], "z");
-        assert_eq!(&text[s.span.clone()], "x");
-    }
-
-    #[test]
-    fn multiline_plain_is_located() {
-        let text = "k: one\n  two\n\n  three\nz: 1\n";
-        let docs = parse(text).expect("parses");
-        let s = scalar_at(&docs[0], "k");
-        assert_eq!(s.value, "one two\nthree");
-        assert_eq!(&text[s.span.clone()], "one\n  two\n\n  three");
-    }
-
-    #[test]
-    fn anchors_and_aliases_are_named() {
-        let text = "base: &img\n  tag: v1\nother: *img\nx: &t !!str 5\n";
-        let docs = parse(text).expect("parses");
-        let root = docs[0].root.as_ref().expect("root");
-        assert_eq!(
-            root.get("base").and_then(|n| n.anchor.clone()),
-            Some("img".into())
-        );
-        assert_eq!(
-            root.get("other").map(|n| n.kind.clone()),
-            Some(NodeKind::Alias("img".into()))
-        );
-        assert_eq!(
-            root.get("x").and_then(|n| n.anchor.clone()),
-            Some("t".into())
-        );
-    }
-
-    #[test]
-    fn empty_block_scalars_are_located() {
-        for text in [
-            "config: |-\n",
-            "config: |-",
-            "config: >\nx: 1\n",
-            "a:\n  b: |+ # c\n",
-        ] {
-            let docs = parse(text).unwrap_or_else(|e| panic!("{text:?}: {}", e.message));
-            assert!(docs[0].root.is_some(), "{text:?}");
-        }
-    }
-
-    #[test]
-    fn lone_carriage_returns_are_refused() {
-        let err = parse("a: 1\rb: 2\r").expect_err("lone CR");
-        assert!(err.message.contains("carriage return"));
-        assert!(parse("a: 1\r\nb: 2\r\n").is_ok());
-    }
-
-    #[test]
-    fn control_characters_are_refused() {
-        let err = parse("a: 1\nb: x\u{0}y\n").expect_err("NUL");
-        assert_eq!((err.line, err.column), (2, 5));
-        assert!(err.message.contains("U+0000"));
-        assert!(parse("a: \"tab\tok\"\r\n").is_ok());
-    }
-
-    #[test]
-    fn absurd_nesting_is_refused_not_a_crash() {
-        let deep = format!("{}x\n", "- ".repeat(5000));
-        let err = parse(&deep).expect_err("too deep");
-        assert!(err.message.contains("nesting deeper than"));
-        let ok = format!("{}x\n", "- ".repeat(100));
-        assert!(parse(&ok).is_ok());
-    }
-
-    #[test]
-    fn syntax_errors_carry_position() {
-        let err = parse("a: [1, 2\nb: 3\n").expect_err("malformed");
-        assert!(err.line >= 1);
-        assert!(!err.message.is_empty());
-    }
-}
+mod tests;

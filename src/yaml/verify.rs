@@ -285,6 +285,11 @@ pub(crate) fn cross_check(
     Ok(())
 }
 
+/// libyaml's reading of every document of `text`.
+pub(crate) fn libyaml_data(text: &str) -> Result<Vec<serde_norway::Value>, String> {
+    serde_docs(text).map_err(|e| e.to_string())
+}
+
 fn serde_docs(text: &str) -> Result<Vec<serde_norway::Value>, serde_norway::Error> {
     use serde::Deserialize;
     serde_norway::Deserializer::from_str(text)
