@@ -18,14 +18,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use support::cli::{self, home, run, Run};
 use support::git_server::{self, BareRepo, SmartHttpServer};
+use support::test_ca::TestCa;
 use tempfile::TempDir;
 
 /// The token the git server accepts; distinctive so that a leak is easy to spot.
@@ -62,42 +59,18 @@ struct Pki {
 
 impl Pki {
     fn generate() -> Pki {
-        let ca_key = KeyPair::generate().expect("CA key");
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "tagbump test CA");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca_cert = ca_params.self_signed(&ca_key).expect("self-signed CA");
-        let issuer = Issuer::new(ca_params, ca_key);
-
-        let leaf_key = KeyPair::generate().expect("server key");
-        let mut leaf_params =
-            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-                .expect("server params");
-        leaf_params
-            .distinguished_name
-            .push(DnType::CommonName, "localhost");
-        leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let leaf_cert = leaf_params
-            .signed_by(&leaf_key, &issuer)
-            .expect("server certificate");
+        let ca = TestCa::new("tagbump test CA");
+        let leaf = ca.localhost_server();
 
         let dir = tempfile::Builder::new()
             .prefix("tagbump-https-ca-")
             .tempdir()
             .expect("tempdir");
         let ca_pem = dir.path().join("ca.pem");
-        std::fs::write(&ca_pem, ca_cert.pem()).expect("write ca.pem");
+        std::fs::write(&ca_pem, ca.cert.pem()).expect("write ca.pem");
 
-        let chain: Vec<CertificateDer<'static>> = vec![leaf_cert.der().clone()];
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let chain: Vec<CertificateDer<'static>> = vec![leaf.cert.der().clone()];
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key.serialize_der()));
         let server =
             ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
                 .with_safe_default_protocol_versions()

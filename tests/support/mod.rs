@@ -30,3 +30,4 @@ pub mod fake_gitlab_mr;
 pub mod forge_server;
 pub mod git_server;
 pub mod registry;
+pub mod test_ca;

@@ -21,10 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use super::test_ca::TestCa;
 use tempfile::TempDir;
 
 pub mod front;
@@ -367,51 +364,18 @@ impl Pki {
     /// A CA, a server certificate for 127.0.0.1/localhost (`server.pem`,
     /// `server-key.pem`), and a token-signing certificate, all under `dir`.
     fn generate(dir: &Path) -> Pki {
-        let ca_key = KeyPair::generate().expect("CA key");
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "tagbump registry test CA");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca_cert = ca_params.self_signed(&ca_key).expect("self-signed CA");
-        let issuer = Issuer::new(ca_params, ca_key);
-
-        let server_key = KeyPair::generate().expect("server key");
-        let mut server_params =
-            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-                .expect("server params");
-        server_params
-            .distinguished_name
-            .push(DnType::CommonName, "localhost");
-        server_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let server_cert = server_params
-            .signed_by(&server_key, &issuer)
-            .expect("server certificate");
-
-        let signing_key = KeyPair::generate().expect("token signing key");
-        let mut signing_params = CertificateParams::new(Vec::<String>::new()).expect("params");
-        signing_params
-            .distinguished_name
-            .push(DnType::CommonName, "tagbump test token signer");
-        signing_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        let signing_cert = signing_params
-            .signed_by(&signing_key, &issuer)
-            .expect("signing certificate");
+        let ca = TestCa::new("tagbump registry test CA");
+        let server = ca.localhost_server();
+        let signing = ca.signer("tagbump test token signer");
 
         let ca_pem = dir.join("ca.pem");
-        std::fs::write(&ca_pem, ca_cert.pem()).expect("ca.pem");
-        std::fs::write(dir.join("server.pem"), server_cert.pem()).expect("server.pem");
-        std::fs::write(dir.join("server-key.pem"), server_key.serialize_pem()).expect("key");
+        std::fs::write(&ca_pem, ca.cert.pem()).expect("ca.pem");
+        std::fs::write(dir.join("server.pem"), server.cert.pem()).expect("server.pem");
+        std::fs::write(dir.join("server-key.pem"), server.key.serialize_pem()).expect("key");
         Pki {
             ca_pem,
-            signing_key_der: signing_key.serialize_der(),
-            signing_cert_der: signing_cert.der().to_vec(),
+            signing_key_der: signing.key.serialize_der(),
+            signing_cert_der: signing.cert.der().to_vec(),
         }
     }
 }
