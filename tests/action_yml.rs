@@ -14,6 +14,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_norway::Value;
 use support::git_server::{self, BareRepo};
+use support::published;
 
 const TOKEN: &str = "ghp_action-test-token-0123456789";
 
@@ -374,13 +375,9 @@ fn runs_the_published_full_image_of_this_version() {
     let action = action();
     assert_eq!(str_of(&action["runs"]["using"]), "docker");
     let version = env!("CARGO_PKG_VERSION");
-    let owner = env!("CARGO_PKG_REPOSITORY")
-        .strip_prefix("https://github.com/")
-        .and_then(|r| r.split('/').next())
-        .expect("Cargo.toml `repository` is https://github.com/OWNER/tagbump");
     assert_eq!(
         str_of(&action["runs"]["image"]),
-        format!("docker://ghcr.io/{owner}/tagbump:{version}"),
+        format!("docker://{}", published::image(version)),
         "action.yml runs the image the release workflow publishes for this version"
     );
     assert_eq!(

@@ -22,6 +22,7 @@ use std::process::{Command, Output, Stdio};
 use serde_norway::Value;
 use support::forge_server::ForgeServer;
 use support::git_server::{self, BareRepo, SmartHttpServer};
+use support::published;
 
 const TOKEN: &str = "examples-token-5f3c9a";
 const SOURCE_SHA: &str = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
@@ -241,20 +242,13 @@ fn github_expr(text: &str, ctx: &BTreeMap<&str, &str>) -> String {
     .into_owned()
 }
 
-/// Where the action is published (`OWNER/tagbump`), from Cargo.toml's `repository`.
-fn published_action() -> String {
-    env!("CARGO_PKG_REPOSITORY")
-        .trim_start_matches("https://github.com/")
-        .to_string()
-}
-
 /// The tagbump steps of the workflow, by the `uses:` they name.
 fn tagbump_steps(workflow: &Value) -> BTreeMap<String, Value> {
     let mut steps = BTreeMap::new();
     for (_, job) in entries(&workflow["jobs"]) {
         for step in job["steps"].as_sequence().into_iter().flatten() {
             let uses = step.get("uses").map(s).unwrap_or_default();
-            if uses == "./" || uses.starts_with(&format!("{}@", published_action())) {
+            if uses == "./" || uses.starts_with(&published::action_ref("")) {
                 steps.insert(uses, step.clone());
             }
         }
@@ -279,7 +273,7 @@ fn github_workflow_pushes_staging_and_opens_a_production_pull_request() {
     let steps = tagbump_steps(&workflow);
     assert_eq!(
         steps.keys().cloned().collect::<Vec<_>>(),
-        vec!["./".to_string(), format!("{}@v1", published_action())],
+        vec!["./".to_string(), published::action_ref("v1")],
         "the workflow shows the published action and `uses: ./`"
     );
     let tag = "sha-1a2b3c4";
@@ -302,7 +296,7 @@ fn github_workflow_pushes_staging_and_opens_a_production_pull_request() {
     };
 
     // 1. Staging: push to main.
-    let step = &steps[&format!("{}@v1", published_action())];
+    let step = &steps[&published::action_ref("v1")];
     let mut with: BTreeMap<String, String> = entries(&step["with"])
         .into_iter()
         .map(|(k, v)| (k, github_expr(&s(v), &ctx)))
@@ -644,11 +638,7 @@ fn gitlab_catalog_component_adds_a_job_that_bumps_with_its_inputs() {
     assert_eq!(s(&job["stage"]), "deploy");
     assert_eq!(
         s(&job["image"]["name"]),
-        format!(
-            "ghcr.io/{}:{}",
-            env!("CARGO_PKG_REPOSITORY").trim_start_matches("https://github.com/"),
-            env!("CARGO_PKG_VERSION")
-        ),
+        published::image(env!("CARGO_PKG_VERSION")),
         "the component runs the image of its own version"
     );
     assert_eq!(

@@ -13,6 +13,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_norway::Value;
 use support::git_server::{self, BareRepo, SmartHttpServer};
+use support::published;
 use support::registry::{Pushed, TestRegistry, PASSWORD, USER};
 
 const TOKEN: &str = "examples-scheduled-token-8d1e";
@@ -115,8 +116,7 @@ fn github_scheduled_workflow_keeps_the_newest_1x_pinned_by_digest() {
 
     let workflow = example("github/scheduled-semver.yml");
     let step = workflow["jobs"]["bump-api"]["steps"][0].clone();
-    let published = env!("CARGO_PKG_REPOSITORY").trim_start_matches("https://github.com/");
-    assert_eq!(s(&step["uses"]), format!("{published}@v1"));
+    assert_eq!(s(&step["uses"]), published::action_ref("v1"));
     let mut with: BTreeMap<String, String> = entries(&step["with"])
         .into_iter()
         .map(|(k, v)| (k, s(v)))

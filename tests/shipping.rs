@@ -9,6 +9,13 @@ use std::process::Command;
 use regex::Regex;
 use serde_norway::Value;
 
+// Only the one helper: this binary needs none of the servers in `support`.
+#[allow(dead_code)]
+#[path = "support/published.rs"]
+mod published;
+
+use published::owner;
+
 fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -19,14 +26,6 @@ fn read(path: &str) -> String {
 
 fn yaml(path: &str) -> Value {
     serde_norway::from_str(&read(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// The owner tagbump is published under, set in one place: Cargo.toml's `repository`.
-fn owner() -> &'static str {
-    env!("CARGO_PKG_REPOSITORY")
-        .strip_prefix("https://github.com/")
-        .and_then(|r| r.strip_suffix("/tagbump"))
-        .expect("Cargo.toml `repository` is https://github.com/OWNER/tagbump")
 }
 
 /// Every tracked file under `paths` (files or directories), relative to the root.
@@ -95,7 +94,7 @@ fn every_reference_to_the_published_action_and_images_names_the_owner_in_cargo_t
 
 #[test]
 fn the_action_and_the_gitlab_tekton_and_jenkins_steps_run_the_image_of_this_version() {
-    let image = format!("ghcr.io/{}/tagbump:{}", owner(), env!("CARGO_PKG_VERSION"));
+    let image = published::image(env!("CARGO_PKG_VERSION"));
     let action = yaml("action.yml");
     assert_eq!(
         action["runs"]["image"].as_str(),

@@ -16,6 +16,9 @@
 //!   repository (reads with git, commits with git plumbing, compare-and-swap with
 //!   `git update-ref`).
 //!
+//! - [`published`]: where tagbump is published (owner, action, image), from Cargo.toml's
+//!   `repository`.
+//!
 //! Every `git_server` helper calls [`git_server::init`] first, which isolates the test process from
 //! the machine's git configuration (no system/global config, a throw-away `HOME`), so
 //! tests never depend on a user identity or credential helper configured on the host.
@@ -29,5 +32,6 @@ pub mod fake_gitlab_commit;
 pub mod fake_gitlab_mr;
 pub mod forge_server;
 pub mod git_server;
+pub mod published;
 pub mod registry;
 pub mod test_ca;
