@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_norway::Value;
+use support::ci_example::{action, s as str_of};
 use support::git_server::{self, BareRepo};
 use support::published;
 
@@ -33,21 +34,6 @@ fn repo_root() -> PathBuf {
 
 fn tagbump_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tagbump"))
-}
-
-fn action() -> Value {
-    let text = std::fs::read_to_string(repo_root().join("action.yml")).expect("read action.yml");
-    serde_norway::from_str(&text).expect("action.yml is valid YAML")
-}
-
-fn str_of(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Null => String::new(),
-        other => panic!("expected a scalar, got {other:?}"),
-    }
 }
 
 fn mapping<'a>(v: &'a Value, what: &str) -> Vec<(String, &'a Value)> {

@@ -17,9 +17,13 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_norway::Value;
+use support::ci_example::{
+    self, action_command, entries, example, expand, image_entrypoint, run_script, s, script,
+    serve_as_acme_gitops_config, yaml,
+};
 use support::forge_server::ForgeServer;
 use support::git_server::{self, BareRepo, SmartHttpServer};
 use support::published;
@@ -27,37 +31,6 @@ use support::published;
 const TOKEN: &str = "examples-token-5f3c9a";
 const SOURCE_SHA: &str = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
 const WEB_VALUES: &str = "image:\n  repository: registry.example.com/acme/web\n  tag: \"7.0.0\"\n";
-
-/// A file under `examples/`, or, for a path starting with `/`, under the repository root
-/// (the GitLab component in `templates/`, the Tekton task in its catalog layout).
-fn example(path: &str) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let full = match path.strip_prefix('/') {
-        Some(rooted) => root.join(rooted),
-        None => root.join("examples").join(path),
-    };
-    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("read {}: {e}", full.display()))
-}
-
-fn yaml(path: &str) -> Value {
-    serde_norway::from_str(&example(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn s(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Null => String::new(),
-        other => panic!("expected a scalar, got {other:?}"),
-    }
-}
-
-fn entries(v: &Value) -> Vec<(String, &Value)> {
-    v.as_mapping()
-        .map(|m| m.iter().map(|(k, v)| (s(k), v)).collect())
-        .unwrap_or_default()
-}
 
 fn api_values(image_repo: &str) -> String {
     format!("replicaCount: 2\nimage:\n  repository: {image_repo}\n  tag: \"1.0.0\" # written by CI\n  pullPolicy: IfNotPresent\n")
@@ -86,11 +59,7 @@ impl ConfigRepo {
             ],
             "main",
         );
-        let owner = bare.root().join("acme");
-        std::fs::create_dir_all(&owner).expect("mkdir acme");
-        std::os::unix::fs::symlink(bare.path(), owner.join("gitops-config.git"))
-            .expect("symlink the repository under acme/");
-        let http = SmartHttpServer::start(bare.root(), TOKEN);
+        let http = serve_as_acme_gitops_config(&bare, TOKEN);
         ConfigRepo {
             bare,
             http,
@@ -105,24 +74,7 @@ impl ConfigRepo {
 
     /// A clean environment for the CI job: tagbump first on PATH, no host git config.
     fn command(&self, program: impl AsRef<std::ffi::OsStr>, cwd: &Path) -> Command {
-        let bin_dir = Path::new(env!("CARGO_BIN_EXE_tagbump"))
-            .parent()
-            .expect("binary dir")
-            .to_path_buf();
-        let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        )))
-        .expect("PATH");
-        let mut cmd = Command::new(program);
-        cmd.current_dir(cwd)
-            .env_clear()
-            .env("PATH", path)
-            .env("HOME", self.home.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("LC_ALL", "C")
-            .stdin(Stdio::null());
-        cmd
+        ci_example::command(program, cwd, self.home.path())
     }
 
     /// The api image tag on `main` is `tag`, nothing else in the file moved, and the
@@ -157,33 +109,9 @@ impl ConfigRepo {
     }
 }
 
+/// The job succeeded and the token is not in its log.
 fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({})\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !all.contains(TOKEN),
-        "{what}: the token leaked into the job log"
-    );
-}
-
-/// Replaces `$NAME` / `${NAME}` from `vars` (GitLab's variable expansion).
-fn expand(text: &str, vars: &BTreeMap<String, String>) -> String {
-    let re = regex::Regex::new(r"\$\{(\w+)\}|\$(\w+)").expect("regex");
-    re.replace_all(text, |c: &regex::Captures| {
-        let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
-        vars.get(name).cloned().unwrap_or_default()
-    })
-    .into_owned()
+    ci_example::assert_ok(out, what, &[TOKEN]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -198,32 +126,7 @@ fn run_action(
     workdir: &Path,
     env: &[(&str, String)],
 ) -> Output {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml"))
-        .expect("action.yml");
-    let action: Value = serde_norway::from_str(&text).expect("action.yml");
-    let mut values: BTreeMap<String, String> = entries(&action["inputs"])
-        .into_iter()
-        .map(|(k, spec)| (k, spec.get("default").map(s).unwrap_or_default()))
-        .collect();
-    for (k, v) in with {
-        assert!(
-            values.contains_key(k),
-            "the example uses undeclared input {k}"
-        );
-        values.insert(k.clone(), v.clone());
-    }
-    let mut cmd = repo.command(s(&action["runs"]["entrypoint"]), workdir);
-    for arg in action["runs"]["args"].as_sequence().expect("runs.args") {
-        cmd.arg(s(arg));
-    }
-    for (var, value) in entries(&action["runs"]["env"]) {
-        let input = s(value)
-            .trim()
-            .trim_start_matches("${{ inputs.")
-            .trim_end_matches(" }}")
-            .to_string();
-        cmd.env(var, &values[&input]);
-    }
+    let mut cmd = action_command(with, workdir, repo.home.path());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -404,11 +307,9 @@ fn gitlab_job(name: &str) -> (BTreeMap<String, String>, Vec<String>) {
         if let Some(lines) = layer.get("script").and_then(Value::as_sequence) {
             script = lines.iter().map(s).collect();
         }
-        if let Some(image) = layer.get("image") {
+        if layer.get("image").is_some() {
             assert_eq!(
-                image["entrypoint"]
-                    .as_sequence()
-                    .map(|e| e.iter().map(s).collect::<Vec<_>>()),
+                image_entrypoint(&layer),
                 Some(vec![String::new()]),
                 "{name}: the image's tagbump ENTRYPOINT must be reset for GitLab's shell"
             );
@@ -436,9 +337,7 @@ fn run_gitlab_job(repo: &ConfigRepo, name: &str, predefined: &BTreeMap<String, S
         env.insert(k, value);
     }
     let work = tempfile::tempdir().expect("build dir");
-    let mut cmd = repo.command("sh", work.path());
-    cmd.arg("-ec").arg(script.join("\n")).envs(&env);
-    cmd.output().expect("run the job script")
+    run_script(&script, &env, work.path(), repo.home.path())
 }
 
 #[test]
@@ -583,9 +482,7 @@ fn run_component_job(
     predefined: &BTreeMap<String, String>,
 ) -> Output {
     assert_eq!(
-        job["image"]["entrypoint"]
-            .as_sequence()
-            .map(|e| e.iter().map(s).collect::<Vec<_>>()),
+        image_entrypoint(job),
         Some(vec![String::new()]),
         "the image's tagbump ENTRYPOINT must be reset for GitLab's shell"
     );
@@ -594,16 +491,8 @@ fn run_component_job(
         let value = expand(&s(v), &env);
         env.insert(k, value);
     }
-    let script: Vec<String> = job["script"]
-        .as_sequence()
-        .expect("script")
-        .iter()
-        .map(s)
-        .collect();
     let work = tempfile::tempdir().expect("build dir");
-    let mut cmd = repo.command("sh", work.path());
-    cmd.arg("-ec").arg(script.join("\n")).envs(&env);
-    let out = cmd.output().expect("run the job script");
+    let out = run_script(&script(job), &env, work.path(), repo.home.path());
     if let Some(dotenv) = env.get("TAGBUMP_DOTENV") {
         let report = std::fs::read_to_string(work.path().join(dotenv)).expect("dotenv report");
         assert!(report.starts_with("TAGBUMP_CHANGED="), "{report}");

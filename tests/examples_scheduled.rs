@@ -8,39 +8,17 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use serde_norway::Value;
+use support::ci_example::{
+    self, action_command, entries, expand, image_entrypoint, run_script, s, script,
+    serve_as_acme_gitops_config, yaml,
+};
 use support::git_server::{self, BareRepo, SmartHttpServer};
 use support::published;
 use support::registry::{Pushed, TestRegistry, PASSWORD, USER};
 
 const TOKEN: &str = "examples-scheduled-token-8d1e";
-
-fn example(path: &str) -> Value {
-    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(path);
-    let text = std::fs::read_to_string(&full).expect("example");
-    serde_norway::from_str(&text).expect("example YAML")
-}
-
-fn s(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Null => String::new(),
-        other => panic!("expected a scalar, got {other:?}"),
-    }
-}
-
-fn entries(v: &Value) -> Vec<(String, &Value)> {
-    v.as_mapping()
-        .map(|m| m.iter().map(|(k, v)| (s(k), v)).collect())
-        .unwrap_or_default()
-}
 
 /// Releases 1.4.0, 1.5.0 (an index over amd64 and arm64), 1.6.0-rc1 and 2.0.0 of
 /// `acme/api`; returns the 1.5.0 index.
@@ -57,50 +35,14 @@ fn push_releases(reg: &TestRegistry) -> Pushed {
 /// A config repository served over smart HTTP as `acme/gitops-config.git`.
 fn config_repo(files: &[(&str, &str)]) -> (BareRepo, SmartHttpServer) {
     let bare = BareRepo::new_with(files, "main");
-    let owner = bare.root().join("acme");
-    std::fs::create_dir_all(&owner).expect("mkdir");
-    std::os::unix::fs::symlink(bare.path(), owner.join("gitops-config.git")).expect("symlink");
-    let http = SmartHttpServer::start(bare.root(), TOKEN);
+    let http = serve_as_acme_gitops_config(&bare, TOKEN);
     (bare, http)
 }
 
-fn command(program: &str, cwd: &Path, home: &Path) -> Command {
-    git_server::init();
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_tagbump"))
-        .parent()
-        .expect("dir")
-        .to_path_buf();
-    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))
-    .expect("PATH");
-    let mut cmd = Command::new(program);
-    cmd.current_dir(cwd)
-        .env_clear()
-        .env("PATH", path)
-        .env("HOME", home)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null());
-    cmd
-}
-
+/// The job succeeded and neither the config repository's token nor the registry's
+/// password is in its log.
 fn assert_ok(out: &Output, what: &str) {
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{all}",
-        out.status
-    );
-    assert!(
-        !all.contains(TOKEN) && !all.contains(PASSWORD),
-        "{what}: a secret leaked into the job log"
-    );
+    ci_example::assert_ok(out, what, &[TOKEN, PASSWORD]);
 }
 
 #[test]
@@ -114,7 +56,7 @@ fn github_scheduled_workflow_keeps_the_newest_1x_pinned_by_digest() {
         format!("image:\n  repository: {host}/acme/api\n  tag: \"1.4.0\"\n  digest: \"\"\n");
     let (bare, http) = config_repo(&[("apps/api/values.yaml", &values)]);
 
-    let workflow = example("github/scheduled-semver.yml");
+    let workflow = yaml("github/scheduled-semver.yml");
     let step = workflow["jobs"]["bump-api"]["steps"][0].clone();
     assert_eq!(s(&step["uses"]), published::action_ref("v1"));
     let mut with: BTreeMap<String, String> = entries(&step["with"])
@@ -142,37 +84,11 @@ fn github_scheduled_workflow_keeps_the_newest_1x_pinned_by_digest() {
     with.insert("ca-bundle".into(), reg.ca_pem.display().to_string());
 
     // action.yml as the runner runs it.
-    let action: Value = serde_norway::from_str(
-        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml"))
-            .expect("action.yml"),
-    )
-    .expect("action");
-    let mut inputs: BTreeMap<String, String> = entries(&action["inputs"])
-        .into_iter()
-        .map(|(k, spec)| (k, spec.get("default").map(s).unwrap_or_default()))
-        .collect();
-    for (k, v) in &with {
-        assert!(
-            inputs.contains_key(k),
-            "the example uses undeclared input {k}"
-        );
-        inputs.insert(k.clone(), v.clone());
-    }
     let work = tempfile::tempdir().expect("work");
     let home = tempfile::tempdir().expect("home");
-    let mut cmd = command(&s(&action["runs"]["entrypoint"]), work.path(), home.path());
-    for arg in action["runs"]["args"].as_sequence().expect("args") {
-        cmd.arg(s(arg));
-    }
-    for (var, value) in entries(&action["runs"]["env"]) {
-        let input = s(value)
-            .trim()
-            .trim_start_matches("${{ inputs.")
-            .trim_end_matches(" }}")
-            .to_string();
-        cmd.env(var, &inputs[&input]);
-    }
-    let out = cmd.output().expect("run the action");
+    let out = action_command(&with, work.path(), home.path())
+        .output()
+        .expect("run the action");
     assert_ok(&out, "the scheduled workflow's tagbump step");
     assert_eq!(
         bare.read_file("main", "apps/api/values.yaml").as_deref(),
@@ -209,14 +125,9 @@ fn gitlab_scheduled_job_writes_the_argocd_source_file_as_image_updater_does() {
             "image:\n  repository: example/api\n  tag: latest\n",
         ),
     ]);
-    let pipeline = example("gitlab/scheduled-semver.gitlab-ci.yml");
+    let pipeline = yaml("gitlab/scheduled-semver.gitlab-ci.yml");
     let job = &pipeline["image-updater"];
-    assert_eq!(
-        job["image"]["entrypoint"]
-            .as_sequence()
-            .map(|e| e.iter().map(s).collect::<Vec<_>>()),
-        Some(vec![String::new()])
-    );
+    assert_eq!(image_entrypoint(job), Some(vec![String::new()]));
     // Predefined and project-level variables of a scheduled pipeline.
     let mut env: BTreeMap<String, String> = [
         ("CI_PIPELINE_SOURCE", "schedule".to_string()),
@@ -229,30 +140,16 @@ fn gitlab_scheduled_job_writes_the_argocd_source_file_as_image_updater_does() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let re = regex::Regex::new(r"\$\{(\w+)\}|\$(\w+)").expect("regex");
     for (k, v) in entries(&job["variables"]) {
-        let mut value = re
-            .replace_all(&s(v), |c: &regex::Captures| {
-                let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
-                env.get(name).cloned().unwrap_or_default()
-            })
-            .into_owned();
+        let mut value = expand(&s(v), &env);
         if k == "CONFIG_REPO" {
             value = http.url("acme/gitops-config.git");
         }
         env.insert(k, value);
     }
-    let script: Vec<String> = job["script"]
-        .as_sequence()
-        .expect("script")
-        .iter()
-        .map(s)
-        .collect();
     let work = tempfile::tempdir().expect("work");
     let home = tempfile::tempdir().expect("home");
-    let mut cmd = command("sh", work.path(), home.path());
-    cmd.arg("-ec").arg(script.join("\n")).envs(&env);
-    let out = cmd.output().expect("run the job");
+    let out = run_script(&script(job), &env, work.path(), home.path());
     assert_ok(&out, "the scheduled GitLab job");
     assert_eq!(
         bare.read_file("main", "apps/api/.argocd-source-api.yaml").as_deref(),

@@ -25,6 +25,7 @@
 
 #![allow(dead_code)]
 
+pub mod ci_example;
 pub mod cli;
 pub mod fake_github;
 pub mod fake_gitlab;
