@@ -7,10 +7,11 @@
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_norway::Value;
 
+use super::cli::clean_command;
 use super::git_server;
 
 /// A file under `examples/`, or, for a path starting with `/`, under the repository root
@@ -64,7 +65,6 @@ pub fn action_inputs(action: &Value) -> BTreeMap<String, String> {
 /// A clean environment for a CI job in `cwd`: tagbump first on `PATH`, `HOME` = `home`,
 /// no host git configuration, the C locale, no stdin.
 pub fn command(program: impl AsRef<OsStr>, cwd: &Path, home: &Path) -> Command {
-    git_server::init();
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_tagbump"))
         .parent()
         .expect("binary dir")
@@ -73,15 +73,8 @@ pub fn command(program: impl AsRef<OsStr>, cwd: &Path, home: &Path) -> Command {
         &std::env::var_os("PATH").unwrap_or_default(),
     )))
     .expect("PATH");
-    let mut cmd = Command::new(program);
-    cmd.current_dir(cwd)
-        .env_clear()
-        .env("PATH", path)
-        .env("HOME", home)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null());
+    let mut cmd = clean_command(program, path, home);
+    cmd.current_dir(cwd);
     cmd
 }
 

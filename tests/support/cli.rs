@@ -1,5 +1,6 @@
 //! Running the real `tagbump` binary in tests: a clean environment and what it printed.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -11,10 +12,20 @@ use super::git_server;
 /// harness's recording `git` wrapper), a throw-away `HOME`, and git isolated from the
 /// machine's configuration. Each test adds exactly the variables it is about.
 pub fn tagbump(home: &Path) -> Command {
+    clean_command(
+        env!("CARGO_BIN_EXE_tagbump"),
+        std::env::var_os("PATH").unwrap_or_default(),
+        home,
+    )
+}
+
+/// `program` with a clean environment: only `PATH` = `path`, `HOME` = `home`, git
+/// isolated from the machine's configuration, the C locale, no stdin.
+pub fn clean_command(program: impl AsRef<OsStr>, path: impl AsRef<OsStr>, home: &Path) -> Command {
     git_server::init();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagbump"));
+    let mut cmd = Command::new(program);
     cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PATH", path)
         .env("HOME", home)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
