@@ -26,7 +26,7 @@
 //! The corpus is material shared beside the project. Where it is absent (a checkout
 //! without `../shared`) the test says so on stderr and checks nothing.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[path = "corpus/v2.rs"]
 mod v2;
@@ -38,27 +38,14 @@ use yaml_rust2::scanner::TScalarStyle;
 
 #[test]
 fn every_corpus_task_passes() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let Ok(tasks) = std::fs::read_to_string(corpus.join("tasks.jsonl")) else {
-        eprintln!(
-            "note: {} has no tasks.jsonl; the corpus test has nothing to run",
-            corpus.display()
-        );
+    let Some((corpus, tasks)) = load_tasks("corpus", "the corpus test", Task::parse) else {
         return;
     };
     let yaml11 = Yaml11::new();
     let mut failures = Vec::new();
     let mut counts = (0usize, 0usize);
-    for (n, line) in tasks
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let task: Task =
-            Task::parse(line).unwrap_or_else(|e| panic!("tasks.jsonl line {}: {e}", n + 1));
-        let input = std::fs::read_to_string(corpus.join(&task.file))
-            .unwrap_or_else(|e| panic!("{}: {}: {e}", task.id, task.file));
-        let result = run_task(&task, &input, &corpus, &yaml11);
+    for (task, input) in &tasks {
+        let result = run_task(task, input, &corpus, &yaml11);
         match task.kind {
             Kind::Exact { .. } => counts.0 += 1,
             Kind::Semantic { .. } => counts.1 += 1,
@@ -84,26 +71,13 @@ fn every_corpus_task_passes() {
 }
 
 fn run_task(task: &Task, input: &str, corpus: &Path, yaml11: &Yaml11) -> Result<(), String> {
-    let edits = task
-        .edits
-        .iter()
-        .map(|(path, value)| {
-            let mut edit = Edit::new(
-                KeyPath::parse(path).map_err(|e| format!("key path {path:?}: {e}"))?,
-                value.clone(),
-            );
-            edit.document = task.document;
-            Ok(edit)
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let edits = edits(&task.edits, task.document)?;
     let out = apply(input, &edits, EditOptions::default())
         .map_err(|e| format!("refused: {e}"))?
         .text;
     match &task.kind {
         Kind::Exact { expected } => {
-            let want = std::fs::read_to_string(corpus.join(expected))
-                .map_err(|e| format!("{expected}: {e}"))?;
-            if out == want {
+            if out == expected_output(corpus, expected)? {
                 Ok(())
             } else {
                 Err(format!("output differs from {expected}"))
@@ -112,47 +86,81 @@ fn run_task(task: &Task, input: &str, corpus: &Path, yaml11: &Yaml11) -> Result<
         Kind::Semantic { line, pypath } => {
             let value = &task.edits[0].1;
             only_line_changed(input, &out, *line)?;
-            let before = documents(input).map_err(|e| format!("original does not parse: {e}"))?;
-            let after = documents(&out).map_err(|e| format!("output does not parse: {e}"))?;
-            if before.len() != after.len() {
-                return Err(format!(
-                    "{} documents before, {} after",
-                    before.len(),
-                    after.len()
-                ));
-            }
-            let mut edited = 0;
-            for (d, (old, new)) in before.iter().zip(&after).enumerate() {
-                if task.document.is_some_and(|want| want != d) || get(old, pypath).is_none() {
-                    if old != new {
-                        return Err(format!("document {d} changed but has no edit"));
-                    }
-                    continue;
-                }
-                edited += 1;
+            per_document(task.document, pypath, input, &out, |old, new| {
                 let Some(Node::Scalar(scalar)) = get(new, pypath) else {
-                    return Err(format!(
-                        "document {d}: no scalar at {pypath:?} after the edit"
-                    ));
+                    return Err(format!("no scalar at {pypath:?} after the edit"));
                 };
                 let read = yaml11.read(scalar);
                 if read != Read::Str(value) {
                     return Err(format!(
-                        "document {d}: {pypath:?} reads back as {read:?} under YAML 1.1, not the string {value:?}"
+                        "{pypath:?} reads back as {read:?} under YAML 1.1, not the string {value:?}"
                     ));
                 }
                 let mut expected = old.clone();
                 set(&mut expected, pypath, new_at(new, pypath));
                 if &expected != new {
-                    return Err(format!("document {d}: data other than {pypath:?} changed"));
+                    return Err(format!("data other than {pypath:?} changed"));
                 }
-            }
-            if edited == 0 {
-                return Err(format!("no document has {pypath:?}"));
-            }
-            Ok(())
+                Ok(())
+            })
         }
     }
+}
+
+/// The edits of a task, in tagbump's key-path syntax, all on `document` (or every one).
+fn edits(edits: &[(String, String)], document: Option<usize>) -> Result<Vec<Edit>, String> {
+    edits
+        .iter()
+        .map(|(path, value)| {
+            let mut edit = Edit::new(
+                KeyPath::parse(path).map_err(|e| format!("key path {path:?}: {e}"))?,
+                value.clone(),
+            );
+            edit.document = document;
+            Ok(edit)
+        })
+        .collect()
+}
+
+/// The expected output a task names (`expected/<id>.yaml`).
+fn expected_output(corpus: &Path, expected: &str) -> Result<String, String> {
+    std::fs::read_to_string(corpus.join(expected)).map_err(|e| format!("{expected}: {e}"))
+}
+
+/// Reads `input` and `out` back and checks them document by document: a document the
+/// task does not edit (another than `document`, or one without `pypath`) must be
+/// unchanged; `each` checks every edited one (old, new); at least one must be edited.
+fn per_document(
+    document: Option<usize>,
+    pypath: &[Step],
+    input: &str,
+    out: &str,
+    mut each: impl FnMut(&Node, &Node) -> Result<(), String>,
+) -> Result<(), String> {
+    let before = documents(input).map_err(|e| format!("original does not parse: {e}"))?;
+    let after = documents(out).map_err(|e| format!("output does not parse: {e}"))?;
+    if before.len() != after.len() {
+        return Err(format!(
+            "{} documents before, {} after",
+            before.len(),
+            after.len()
+        ));
+    }
+    let mut edited = 0;
+    for (d, (old, new)) in before.iter().zip(&after).enumerate() {
+        if document.is_some_and(|want| want != d) || get(old, pypath).is_none() {
+            if old != new {
+                return Err(format!("document {d} changed but has no edit"));
+            }
+            continue;
+        }
+        edited += 1;
+        each(old, new).map_err(|e| format!("document {d}: {e}"))?;
+    }
+    if edited == 0 {
+        return Err(format!("no document has {pypath:?}"));
+    }
+    Ok(())
 }
 
 /// Every line but `line` (0-based) must be byte-identical; line endings included.
@@ -198,56 +206,17 @@ enum Step {
 impl Task {
     fn parse(line: &str) -> Result<Task, String> {
         let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
-        let text = |name: &str| {
-            v.get(name)
-                .and_then(|x| x.as_str())
-                .map(str::to_string)
-                .ok_or_else(|| format!("missing string field {name:?}"))
-        };
-        let edits = v
-            .get("edits")
-            .and_then(|e| e.as_array())
-            .ok_or("missing \"edits\"")?
-            .iter()
-            .map(|e| {
-                let path = e.get("path").and_then(|p| p.as_str());
-                let value = e.get("value").and_then(|p| p.as_str());
-                match (path, value) {
-                    (Some(p), Some(v)) => Ok((p.to_string(), v.to_string())),
-                    _ => Err(format!("edit without path/value: {e}")),
-                }
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        if edits.is_empty() {
-            return Err("a task without edits".into());
-        }
-        let document = match v.get("document") {
-            None | Some(serde_json::Value::Null) => None,
-            Some(d) => Some(d.as_u64().ok_or("\"document\" is not a number")? as usize),
-        };
-        let kind = match text("kind")?.as_str() {
+        let edits = edits_field(&v)?;
+        let kind = match text_field(&v, "kind")?.as_str() {
             "exact" => Kind::Exact {
-                expected: text("expected")?,
+                expected: text_field(&v, "expected")?,
             },
             "semantic" => {
                 let line = v
                     .get("line")
                     .and_then(|l| l.as_u64())
                     .ok_or("missing \"line\"")? as usize;
-                let pypath = v
-                    .get("pypath")
-                    .and_then(|p| p.as_array())
-                    .ok_or("missing \"pypath\"")?
-                    .iter()
-                    .map(|s| match s {
-                        serde_json::Value::String(k) => Ok(Step::Key(k.clone())),
-                        serde_json::Value::Number(i) => i
-                            .as_u64()
-                            .map(|i| Step::Index(i as usize))
-                            .ok_or_else(|| format!("bad index {i}")),
-                        other => Err(format!("bad pypath step {other}")),
-                    })
-                    .collect::<Result<Vec<_>, String>>()?;
+                let pypath = pypath_field(&v)?;
                 if edits.len() != 1 {
                     return Err("a semantic task has exactly one edit".into());
                 }
@@ -256,13 +225,118 @@ impl Task {
             other => return Err(format!("unknown kind {other:?}")),
         };
         Ok(Task {
-            id: text("id")?,
-            file: text("file")?,
+            id: text_field(&v, "id")?,
+            file: text_field(&v, "file")?,
             edits,
-            document,
+            document: document_field(&v)?,
             kind,
         })
     }
+}
+
+impl CorpusTask for Task {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn file(&self) -> &str {
+        &self.file
+    }
+}
+
+/// A task of either part: what it is called and the file it edits.
+trait CorpusTask {
+    fn id(&self) -> &str;
+    fn file(&self) -> &str;
+}
+
+/// The tasks of `../shared/<dir>/tasks.jsonl` (one per non-empty line, read with
+/// `parse`), each with the text of the file it edits, and the corpus directory. `None`,
+/// said on stderr (`what` has nothing to run), where the corpus is absent. A line that
+/// does not parse, or a file that cannot be read, fails the test.
+fn load_tasks<T: CorpusTask>(
+    dir: &str,
+    what: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Option<(PathBuf, Vec<(T, String)>)> {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(dir);
+    let Ok(tasks) = std::fs::read_to_string(corpus.join("tasks.jsonl")) else {
+        eprintln!(
+            "note: {} has no tasks.jsonl; {what} has nothing to run",
+            corpus.display()
+        );
+        return None;
+    };
+    let tasks = tasks
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, line)| {
+            let task = parse(line).unwrap_or_else(|e| panic!("tasks.jsonl line {}: {e}", n + 1));
+            let input = std::fs::read_to_string(corpus.join(task.file()))
+                .unwrap_or_else(|e| panic!("{}: {}: {e}", task.id(), task.file()));
+            (task, input)
+        })
+        .collect();
+    Some((corpus, tasks))
+}
+
+fn text_field(v: &serde_json::Value, name: &str) -> Result<String, String> {
+    v.get(name)
+        .and_then(|x| x.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| format!("missing string field {name:?}"))
+}
+
+/// `edits`: at least one `{"path", "value"}`.
+fn edits_field(v: &serde_json::Value) -> Result<Vec<(String, String)>, String> {
+    let edits = v
+        .get("edits")
+        .and_then(|e| e.as_array())
+        .ok_or("missing \"edits\"")?
+        .iter()
+        .map(|e| {
+            let path = e.get("path").and_then(|p| p.as_str());
+            let value = e.get("value").and_then(|p| p.as_str());
+            match (path, value) {
+                (Some(p), Some(v)) => Ok((p.to_string(), v.to_string())),
+                _ => Err(format!("edit without path/value: {e}")),
+            }
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    if edits.is_empty() {
+        return Err("a task without edits".into());
+    }
+    Ok(edits)
+}
+
+/// `document`: a number, or absent / null for every document.
+fn document_field(v: &serde_json::Value) -> Result<Option<usize>, String> {
+    match v.get("document") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(d) => Ok(Some(
+            d.as_u64().ok_or("\"document\" is not a number")? as usize
+        )),
+    }
+}
+
+/// `pypath`: the edited node's path as the oracle wrote it (keys and indexes).
+fn pypath_field(v: &serde_json::Value) -> Result<Vec<Step>, String> {
+    v.get("pypath")
+        .and_then(|p| p.as_array())
+        .ok_or("missing \"pypath\"")?
+        .iter()
+        .map(|s| match s {
+            serde_json::Value::String(k) => Ok(Step::Key(k.clone())),
+            serde_json::Value::Number(i) => i
+                .as_u64()
+                .map(|i| Step::Index(i as usize))
+                .ok_or_else(|| format!("bad index {i}")),
+            other => Err(format!("bad pypath step {other}")),
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------

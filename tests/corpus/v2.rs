@@ -16,9 +16,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use tagbump::yaml::{apply, Edit, EditOptions, KeyPath};
+use tagbump::yaml::{apply, EditOptions};
 
-use super::{documents, get, Node, Scalar, Step};
+use super::{
+    document_field, edits, edits_field, expected_output, get, load_tasks, per_document,
+    pypath_field, text_field, CorpusTask, Node, Scalar, Step,
+};
 
 /// How one task came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -46,81 +49,47 @@ struct Task {
 
 fn parse_task(line: &str) -> Result<Task, String> {
     let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
-    let text = |name: &str| {
-        v.get(name)
-            .and_then(|x| x.as_str())
-            .map(str::to_string)
-            .ok_or_else(|| format!("missing string field {name:?}"))
-    };
-    let edits = v
-        .get("edits")
-        .and_then(|e| e.as_array())
-        .ok_or("missing \"edits\"")?;
-    let [edit] = edits.as_slice() else {
+    let Ok([(path, value)]) = <[_; 1]>::try_from(edits_field(&v)?) else {
         return Err("a part-2 task has exactly one edit".into());
     };
-    let field = |name: &str| {
-        edit.get(name)
-            .and_then(|x| x.as_str())
-            .map(str::to_string)
-            .ok_or_else(|| format!("edit without {name:?}"))
-    };
-    let pypath = v
-        .get("pypath")
-        .and_then(|p| p.as_array())
-        .ok_or("missing \"pypath\"")?
-        .iter()
-        .map(|s| match s {
-            serde_json::Value::String(k) => Ok(Step::Key(k.clone())),
-            serde_json::Value::Number(i) => i
-                .as_u64()
-                .map(|i| Step::Index(i as usize))
-                .ok_or_else(|| format!("bad index {i}")),
-            other => Err(format!("bad pypath step {other}")),
-        })
-        .collect::<Result<Vec<_>, String>>()?;
     let span = v
         .get("span")
         .and_then(|s| s.as_array())
         .and_then(|s| Some((s.first()?.as_u64()? as usize, s.get(1)?.as_u64()? as usize)));
     Ok(Task {
-        id: text("id")?,
-        file: text("file")?,
-        kind: text("kind")?,
-        path: field("path")?,
-        value: field("value")?,
-        document: v
-            .get("document")
-            .and_then(|d| d.as_u64())
-            .map(|d| d as usize),
-        expected: text("expected")?,
-        pypath,
+        id: text_field(&v, "id")?,
+        file: text_field(&v, "file")?,
+        kind: text_field(&v, "kind")?,
+        path,
+        value,
+        document: document_field(&v)?,
+        expected: text_field(&v, "expected")?,
+        pypath: pypath_field(&v)?,
         span,
         indent: v.get("indent").and_then(|i| i.as_u64()).unwrap_or(0) as usize,
     })
 }
 
+impl CorpusTask for Task {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn file(&self) -> &str {
+        &self.file
+    }
+}
+
 #[test]
 fn every_corpus_v2_task_passes() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus-v2");
-    let Ok(tasks) = std::fs::read_to_string(corpus.join("tasks.jsonl")) else {
-        eprintln!(
-            "note: {} has no tasks.jsonl; the corpus part 2 test has nothing to run",
-            corpus.display()
-        );
+    let Some((corpus, tasks)) = load_tasks("corpus-v2", "the corpus part 2 test", parse_task)
+    else {
         return;
     };
     let mut tally: BTreeMap<String, BTreeMap<Score, usize>> = BTreeMap::new();
     let mut failures = Vec::new();
-    for (n, line) in tasks
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let task = parse_task(line).unwrap_or_else(|e| panic!("tasks.jsonl line {}: {e}", n + 1));
-        let input = std::fs::read_to_string(corpus.join(&task.file))
-            .unwrap_or_else(|e| panic!("{}: {}: {e}", task.id, task.file));
-        let (score, why) = score(&task, &input, &corpus);
+    for (task, input) in &tasks {
+        let (score, why) = score(task, input, &corpus);
         *tally
             .entry(task.kind.clone())
             .or_default()
@@ -151,23 +120,21 @@ fn every_corpus_v2_task_passes() {
 }
 
 fn score(task: &Task, input: &str, corpus: &Path) -> (Score, String) {
-    let path = match KeyPath::parse(&task.path) {
-        Ok(p) => p,
-        Err(e) => return (Score::Wrong, format!("key path {:?}: {e}", task.path)),
+    let edit = match edits(&[(task.path.clone(), task.value.clone())], task.document) {
+        Ok(edit) => edit,
+        Err(e) => return (Score::Wrong, e),
     };
-    let mut edit = Edit::new(path, task.value.clone());
-    edit.document = task.document;
     let options = EditOptions {
         create_missing: task.kind == "create",
         ..EditOptions::default()
     };
-    let out = match apply(input, &[edit], options) {
+    let out = match apply(input, &edit, options) {
         Ok(o) => o.text,
         Err(e) => return (Score::Refused, format!("refused: {e}")),
     };
-    let want = match std::fs::read_to_string(corpus.join(&task.expected)) {
+    let want = match expected_output(corpus, &task.expected) {
         Ok(w) => w,
-        Err(e) => return (Score::Wrong, format!("{}: {e}", task.expected)),
+        Err(e) => return (Score::Wrong, e),
     };
     if out == want {
         return (Score::Exact, String::new());
@@ -191,46 +158,13 @@ fn byte_of_char(text: &str, n: usize) -> usize {
     text.char_indices().nth(n).map_or(text.len(), |(i, _)| i)
 }
 
-/// The documents the task edits (all, or the one it names) and the rest.
-fn per_document(
-    task: &Task,
-    input: &str,
-    out: &str,
-    mut each: impl FnMut(&Node, &Node) -> Result<(), String>,
-) -> Result<(), String> {
-    let before = documents(input).map_err(|e| format!("original does not parse: {e}"))?;
-    let after = documents(out).map_err(|e| format!("output does not parse: {e}"))?;
-    if before.len() != after.len() {
-        return Err(format!(
-            "{} documents before, {} after",
-            before.len(),
-            after.len()
-        ));
-    }
-    let mut edited = 0;
-    for (d, (old, new)) in before.iter().zip(&after).enumerate() {
-        if task.document.is_some_and(|want| want != d) || get(old, &task.pypath).is_none() {
-            if old != new {
-                return Err(format!("document {d} changed but has no edit"));
-            }
-            continue;
-        }
-        edited += 1;
-        each(old, new).map_err(|e| format!("document {d}: {e}"))?;
-    }
-    if edited == 0 {
-        return Err("no document has the path".into());
-    }
-    Ok(())
-}
-
 fn edited_semantically(task: &Task, input: &str, out: &str) -> Result<(), String> {
     let (from, to) = task.span.ok_or("a task without \"span\"")?;
     let (from, to) = (byte_of_char(input, from), byte_of_char(input, to));
     if !out.starts_with(&input[..from]) || !out.ends_with(&input[to..]) {
         return Err("bytes outside the scalar's span changed".into());
     }
-    per_document(task, input, out, |old, new| {
+    per_document(task.document, &task.pypath, input, out, |old, new| {
         let Some(Node::Scalar(scalar)) = get(new, &task.pypath) else {
             return Err("no scalar at the path after the edit".into());
         };
@@ -258,7 +192,7 @@ fn created_semantically(task: &Task, input: &str, out: &str) -> Result<(), Strin
     if rest != a {
         return Err("the original lines are not all there, unchanged and in order".into());
     }
-    per_document(task, input, out, |old, new| {
+    per_document(task.document, &task.pypath, input, out, |old, new| {
         let Some(Node::Map(after)) = get(new, &task.pypath) else {
             return Err("no mapping at the path after the edit".into());
         };
