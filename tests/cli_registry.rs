@@ -7,6 +7,7 @@
 mod support;
 
 use std::path::Path;
+use std::process::Command;
 
 use support::cli::{home, run, tagbump, Run};
 use support::registry::{Pushed, TestRegistry, PASSWORD, USER};
@@ -42,11 +43,7 @@ images:
 fn config_dir(reg: &str) -> TempDir {
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::create_dir_all(dir.path().join("app")).expect("mkdir");
-    std::fs::write(
-        dir.path().join("app/deploy.yaml"),
-        DEPLOY.replace("REG", reg),
-    )
-    .expect("w");
+    std::fs::write(dir.path().join("app/deploy.yaml"), deploy(reg, "1.4.0")).expect("w");
     std::fs::write(dir.path().join("values.yaml"), VALUES.replace("REG", reg)).expect("w");
     std::fs::write(
         dir.path().join("app/kustomization.yaml"),
@@ -56,23 +53,50 @@ fn config_dir(reg: &str) -> TempDir {
     dir
 }
 
+/// [`DEPLOY`] naming the registry `host`, its image at `tag` (`1.4.0`: as written).
+fn deploy(host: &str, tag: &str) -> String {
+    DEPLOY
+        .replace("REG", host)
+        .replace("api:1.4.0", &format!("api:{tag}"))
+}
+
 fn read(dir: &Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).expect("read")
 }
 
-/// `tagbump image …` against `reg`'s CA, with the registry password in the
-/// environment and `--registry-username`.
-fn tagbump_image(reg: &TestRegistry, home: &Path, dir: &Path, args: &[&str]) -> Run {
-    let mut cmd = tagbump(home);
-    cmd.arg("image")
-        .args(args)
-        .arg("-C")
-        .arg(dir)
-        .arg("--ca-bundle")
-        .arg(&reg.ca_pem)
-        .args(["--registry-username", USER])
-        .env("TAGBUMP_REGISTRY_PASSWORD", PASSWORD);
-    run(&mut cmd)
+/// A running registry (`None` where `docker-registry` is missing: the test is skipped
+/// with the notice [`TestRegistry::start`] prints) and a throw-away `HOME` for tagbump.
+struct Fixture {
+    reg: TestRegistry,
+    home: TempDir,
+}
+
+impl Fixture {
+    fn start() -> Option<Fixture> {
+        let reg = TestRegistry::start()?;
+        Some(Fixture { reg, home: home() })
+    }
+
+    /// `tagbump image ARGS -C DIR` trusting the registry's CA, without credentials.
+    fn image_command(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = tagbump(self.home.path());
+        cmd.arg("image")
+            .args(args)
+            .arg("-C")
+            .arg(dir)
+            .arg("--ca-bundle")
+            .arg(&self.reg.ca_pem);
+        cmd
+    }
+
+    /// `tagbump image …` with `--registry-username` and the registry password in the
+    /// environment.
+    fn image(&self, dir: &Path, args: &[&str]) -> Run {
+        let mut cmd = self.image_command(dir, args);
+        cmd.args(["--registry-username", USER])
+            .env("TAGBUMP_REGISTRY_PASSWORD", PASSWORD);
+        run(&mut cmd)
+    }
 }
 
 fn assert_no_password(run: &Run) {
@@ -96,16 +120,13 @@ fn push_api(reg: &TestRegistry) -> [Pushed; 3] {
 
 #[test]
 fn pin_digest_writes_the_index_digest_into_image_strings_helm_maps_and_kustomize_images() {
-    let Some(reg) = TestRegistry::start() else {
+    let Some(fx) = Fixture::start() else {
         return;
     };
-    let [index, _, _] = push_api(&reg);
-    let host = reg.token_host();
+    let [index, _, _] = push_api(&fx.reg);
+    let host = fx.reg.token_host();
     let dir = config_dir(&host);
-    let home = home();
-    let out = tagbump_image(
-        &reg,
-        home.path(),
+    let out = fx.image(
         dir.path(),
         &[
             &format!("{host}/acme/api:1.5.0"),
@@ -119,9 +140,7 @@ fn pin_digest_writes_the_index_digest_into_image_strings_helm_maps_and_kustomize
     let d = &index.digest;
     assert_eq!(
         read(dir.path(), "app/deploy.yaml"),
-        DEPLOY
-            .replace("REG", &host)
-            .replace("api:1.4.0", &format!("api:1.5.0@{d}"))
+        deploy(&host, &format!("1.5.0@{d}"))
     );
     assert_eq!(
         read(dir.path(), "values.yaml"),
@@ -143,16 +162,13 @@ fn pin_digest_writes_the_index_digest_into_image_strings_helm_maps_and_kustomize
 
 #[test]
 fn platform_pins_the_child_of_the_index() {
-    let Some(reg) = TestRegistry::start() else {
+    let Some(fx) = Fixture::start() else {
         return;
     };
-    let [_, _, arm] = push_api(&reg);
-    let host = reg.basic_host();
+    let [_, _, arm] = push_api(&fx.reg);
+    let host = fx.reg.basic_host();
     let dir = config_dir(&host);
-    let home = home();
-    let out = tagbump_image(
-        &reg,
-        home.path(),
+    let out = fx.image(
         dir.path(),
         &[
             &format!("{host}/acme/api:1.5.0"),
@@ -165,9 +181,7 @@ fn platform_pins_the_child_of_the_index() {
     out.assert_code(0);
     assert_eq!(
         read(dir.path(), "app/deploy.yaml"),
-        DEPLOY
-            .replace("REG", &host)
-            .replace("api:1.4.0", &format!("api:1.5.0@{}", arm.digest))
+        deploy(&host, &format!("1.5.0@{}", arm.digest))
     );
     assert!(
         out.stdout.starts_with(&format!(
@@ -181,20 +195,14 @@ fn platform_pins_the_child_of_the_index() {
 
 #[test]
 fn verify_digest_accepts_the_registrys_digest_and_refuses_another_without_writing() {
-    let Some(reg) = TestRegistry::start() else {
+    let Some(fx) = Fixture::start() else {
         return;
     };
-    let [index, amd, _] = push_api(&reg);
-    let host = reg.token_host();
+    let [index, amd, _] = push_api(&fx.reg);
+    let host = fx.reg.token_host();
     let dir = config_dir(&host);
-    let home = home();
     let wrong = format!("{host}/acme/api:1.5.0@{}", amd.digest);
-    let out = tagbump_image(
-        &reg,
-        home.path(),
-        dir.path(),
-        &[&wrong, "--verify-digest", "--output", "json"],
-    );
+    let out = fx.image(dir.path(), &[&wrong, "--verify-digest", "--output", "json"]);
     out.assert_code(1);
     let json = out.json();
     assert_eq!(json["error"]["kind"], "digest-mismatch");
@@ -208,32 +216,27 @@ fn verify_digest_accepts_the_registrys_digest_and_refuses_another_without_writin
     );
     assert_eq!(
         read(dir.path(), "app/deploy.yaml"),
-        DEPLOY.replace("REG", &host),
+        deploy(&host, "1.4.0"),
         "nothing written"
     );
 
     let right = format!("{host}/acme/api:1.5.0@{}", index.digest);
-    let out = tagbump_image(
-        &reg,
-        home.path(),
-        dir.path(),
-        &[&right, "app/deploy.yaml", "--verify-digest"],
-    );
+    let out = fx.image(dir.path(), &[&right, "app/deploy.yaml", "--verify-digest"]);
     out.assert_code(0);
     assert_eq!(
         read(dir.path(), "app/deploy.yaml"),
-        DEPLOY
-            .replace("REG", &host)
-            .replace("api:1.4.0", &format!("api:1.5.0@{}", index.digest))
+        deploy(&host, &format!("1.5.0@{}", index.digest))
     );
 }
 
 #[test]
 fn strategy_semver_with_a_constraint_picks_the_highest_version_in_range_and_says_why() {
-    let Some(reg) = TestRegistry::start() else {
+    let Some(fx) = Fixture::start() else {
         return;
     };
-    let base = reg.push_image("acme/api", "1.4.0", "2026-01-01T00:00:00Z", "amd64");
+    let base = fx
+        .reg
+        .push_image("acme/api", "1.4.0", "2026-01-01T00:00:00Z", "amd64");
     for tag in [
         "1.4.2",
         "v1.4.10",
@@ -243,14 +246,11 @@ fn strategy_semver_with_a_constraint_picks_the_highest_version_in_range_and_says
         "latest",
         "sha-1a2b3c4",
     ] {
-        reg.tag("acme/api", tag, &base);
+        fx.reg.tag("acme/api", tag, &base);
     }
-    let host = reg.token_host();
+    let host = fx.reg.token_host();
     let dir = config_dir(&host);
-    let home = home();
-    let out = tagbump_image(
-        &reg,
-        home.path(),
+    let out = fx.image(
         dir.path(),
         &[
             &format!("{host}/acme/api"),
@@ -266,9 +266,7 @@ fn strategy_semver_with_a_constraint_picks_the_highest_version_in_range_and_says
     out.assert_code(0);
     assert_eq!(
         read(dir.path(), "app/deploy.yaml"),
-        DEPLOY
-            .replace("REG", &host)
-            .replace("api:1.4.0", "api:v1.4.10")
+        deploy(&host, "v1.4.10")
     );
     let expected = "\
 registry: semver chose v1.4.10: 1.4.10 is the highest semantic version within \"~1.4\" of 3 candidate(s)
@@ -284,18 +282,18 @@ registry: rejected latest: not a semantic version
 
 #[test]
 fn strategy_newest_build_reads_created_times_and_alphabetical_the_names() {
-    let Some(reg) = TestRegistry::start() else {
+    let Some(fx) = Fixture::start() else {
         return;
     };
-    reg.push_image("acme/api", "a1b2c3d", "2026-03-01T09:00:00Z", "amd64");
-    reg.push_image("acme/api", "f0e1d2c", "2026-03-02T09:00:00Z", "amd64");
-    reg.push_image("acme/api", "0ddba11", "2026-02-27T09:00:00Z", "amd64");
-    let host = reg.token_host();
-    let home = home();
+    fx.reg
+        .push_image("acme/api", "a1b2c3d", "2026-03-01T09:00:00Z", "amd64");
+    fx.reg
+        .push_image("acme/api", "f0e1d2c", "2026-03-02T09:00:00Z", "amd64");
+    fx.reg
+        .push_image("acme/api", "0ddba11", "2026-02-27T09:00:00Z", "amd64");
+    let host = fx.reg.token_host();
     let dir = config_dir(&host);
-    let out = tagbump_image(
-        &reg,
-        home.path(),
+    let out = fx.image(
         dir.path(),
         &[
             &format!("{host}/acme/api"),
@@ -309,9 +307,7 @@ fn strategy_newest_build_reads_created_times_and_alphabetical_the_names() {
     out.assert_code(0);
     assert_eq!(
         read(dir.path(), "app/deploy.yaml"),
-        DEPLOY
-            .replace("REG", &host)
-            .replace("api:1.4.0", "api:f0e1d2c")
+        deploy(&host, "f0e1d2c")
     );
     let json = out.json();
     assert_eq!(
@@ -324,9 +320,7 @@ fn strategy_newest_build_reads_created_times_and_alphabetical_the_names() {
     );
 
     let dir = config_dir(&host);
-    let out = tagbump_image(
-        &reg,
-        home.path(),
+    let out = fx.image(
         dir.path(),
         &[
             &format!("{host}/acme/api"),
@@ -340,47 +334,38 @@ fn strategy_newest_build_reads_created_times_and_alphabetical_the_names() {
     out.assert_code(0);
     assert_eq!(
         read(dir.path(), "app/deploy.yaml"),
-        DEPLOY
-            .replace("REG", &host)
-            .replace("api:1.4.0", "api:f0e1d2c")
+        deploy(&host, "f0e1d2c")
     );
 }
 
 #[test]
 fn strategy_digest_tracks_a_mutable_tag() {
-    let Some(reg) = TestRegistry::start() else {
+    let Some(fx) = Fixture::start() else {
         return;
     };
-    let first = reg.push_image("acme/api", "latest", "2026-03-01T09:00:00Z", "amd64");
-    let host = reg.token_host();
+    let first = fx
+        .reg
+        .push_image("acme/api", "latest", "2026-03-01T09:00:00Z", "amd64");
+    let host = fx.reg.token_host();
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::write(
         dir.path().join("deploy.yaml"),
         format!("image: {host}/acme/api:latest\n"),
     )
     .expect("w");
-    let home = home();
     let image = format!("{host}/acme/api:latest");
-    tagbump_image(
-        &reg,
-        home.path(),
-        dir.path(),
-        &[&image, "--strategy", "digest"],
-    )
-    .assert_code(0);
+    fx.image(dir.path(), &[&image, "--strategy", "digest"])
+        .assert_code(0);
     assert_eq!(
         read(dir.path(), "deploy.yaml"),
         format!("image: {image}@{}\n", first.digest)
     );
     // CI pushes a new `latest`: the next run moves the digest.
-    let second = reg.push_image("acme/api", "latest", "2026-03-02T09:00:00Z", "amd64");
-    tagbump_image(
-        &reg,
-        home.path(),
-        dir.path(),
-        &[&image, "--strategy", "digest"],
-    )
-    .assert_code(0);
+    let second = fx
+        .reg
+        .push_image("acme/api", "latest", "2026-03-02T09:00:00Z", "amd64");
+    fx.image(dir.path(), &[&image, "--strategy", "digest"])
+        .assert_code(0);
     assert_eq!(
         read(dir.path(), "deploy.yaml"),
         format!("image: {image}@{}\n", second.digest)
@@ -389,19 +374,18 @@ fn strategy_digest_tracks_a_mutable_tag() {
 
 #[test]
 fn no_matching_tag_lists_the_newest_rejected_candidates_and_changes_nothing() {
-    let Some(reg) = TestRegistry::start() else {
+    let Some(fx) = Fixture::start() else {
         return;
     };
-    let base = reg.push_image("acme/api", "1.4.0", "2026-01-01T00:00:00Z", "amd64");
+    let base = fx
+        .reg
+        .push_image("acme/api", "1.4.0", "2026-01-01T00:00:00Z", "amd64");
     for tag in ["1.5.0", "2.0.0", "nightly"] {
-        reg.tag("acme/api", tag, &base);
+        fx.reg.tag("acme/api", tag, &base);
     }
-    let host = reg.token_host();
+    let host = fx.reg.token_host();
     let dir = config_dir(&host);
-    let home = home();
-    let out = tagbump_image(
-        &reg,
-        home.path(),
+    let out = fx.image(
         dir.path(),
         &[
             &format!("{host}/acme/api"),
@@ -424,24 +408,18 @@ fn no_matching_tag_lists_the_newest_rejected_candidates_and_changes_nothing() {
         "{}",
         out.stderr
     );
-    assert_eq!(
-        read(dir.path(), "app/deploy.yaml"),
-        DEPLOY.replace("REG", &host)
-    );
+    assert_eq!(read(dir.path(), "app/deploy.yaml"), deploy(&host, "1.4.0"));
 }
 
 #[test]
 fn errors_unknown_tag_bad_password_and_anonymous_are_classified_and_leak_nothing() {
-    let Some(reg) = TestRegistry::start() else {
+    let Some(fx) = Fixture::start() else {
         return;
     };
-    push_api(&reg);
-    let host = reg.token_host();
+    push_api(&fx.reg);
+    let host = fx.reg.token_host();
     let dir = config_dir(&host);
-    let home = home();
-    let out = tagbump_image(
-        &reg,
-        home.path(),
+    let out = fx.image(
         dir.path(),
         &[
             &format!("{host}/acme/api:9.9.9"),
@@ -460,21 +438,10 @@ fn errors_unknown_tag_bad_password_and_anonymous_are_classified_and_leak_nothing
         out.stderr
     );
 
-    let mut cmd = tagbump(home.path());
-    cmd.args([
-        "image",
-        &format!("{host}/acme/api:1.5.0"),
-        "--pin-digest",
-        "--output",
-        "json",
-        "--registry-username",
-        USER,
-    ])
-    .arg("-C")
-    .arg(dir.path())
-    .arg("--ca-bundle")
-    .arg(&reg.ca_pem)
-    .env("TAGBUMP_REGISTRY_PASSWORD", "wrong-SECRET-5e6f");
+    let image = format!("{host}/acme/api:1.5.0");
+    let mut cmd = fx.image_command(dir.path(), &[&image, "--pin-digest", "--output", "json"]);
+    cmd.args(["--registry-username", USER])
+        .env("TAGBUMP_REGISTRY_PASSWORD", "wrong-SECRET-5e6f");
     let out = run(&mut cmd);
     out.assert_code(1);
     assert_eq!(out.json()["error"]["kind"], "registry-auth");
@@ -484,18 +451,9 @@ fn errors_unknown_tag_bad_password_and_anonymous_are_classified_and_leak_nothing
         out.stderr
     );
     assert!(out.stderr.contains("as user \"ci-bot\""), "{}", out.stderr);
-    assert_eq!(
-        read(dir.path(), "app/deploy.yaml"),
-        DEPLOY.replace("REG", &host)
-    );
+    assert_eq!(read(dir.path(), "app/deploy.yaml"), deploy(&host, "1.4.0"));
 
-    let mut cmd = tagbump(home.path());
-    cmd.args(["image", &format!("{host}/acme/api:1.5.0"), "--pin-digest"])
-        .arg("-C")
-        .arg(dir.path())
-        .arg("--ca-bundle")
-        .arg(&reg.ca_pem);
-    let out = run(&mut cmd);
+    let out = run(&mut fx.image_command(dir.path(), &[&image, "--pin-digest"]));
     out.assert_code(1);
     assert!(
         out.stderr
@@ -507,13 +465,12 @@ fn errors_unknown_tag_bad_password_and_anonymous_are_classified_and_leak_nothing
 
 #[test]
 fn credentials_come_from_docker_config_auths_and_credential_helpers() {
-    let Some(reg) = TestRegistry::start() else {
+    let Some(fx) = Fixture::start() else {
         return;
     };
-    let [index, _, _] = push_api(&reg);
-    let host = reg.token_host();
-    let home = home();
-    let docker = home.path().join(".docker");
+    let [index, _, _] = push_api(&fx.reg);
+    let host = fx.reg.token_host();
+    let docker = fx.home.path().join(".docker");
     std::fs::create_dir_all(&docker).expect("mkdir");
     use base64::Engine;
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
@@ -523,18 +480,9 @@ fn credentials_come_from_docker_config_auths_and_credential_helpers() {
     )
     .expect("w");
     let dir = config_dir(&host);
-    let mut cmd = tagbump(home.path());
-    cmd.args([
-        "image",
-        &format!("{host}/acme/api:1.5.0"),
-        "app/deploy.yaml",
-        "--pin-digest",
-    ])
-    .arg("-C")
-    .arg(dir.path())
-    .arg("--ca-bundle")
-    .arg(&reg.ca_pem);
-    run(&mut cmd).assert_code(0);
+    let image = format!("{host}/acme/api:1.5.0");
+    let args = [image.as_str(), "app/deploy.yaml", "--pin-digest"];
+    run(&mut fx.image_command(dir.path(), &args)).assert_code(0);
     assert!(read(dir.path(), "app/deploy.yaml").contains(&index.digest));
 
     // credHelpers: docker-credential-<name> get, server address on stdin.
@@ -558,19 +506,7 @@ fn credentials_come_from_docker_config_auths_and_credential_helpers() {
         bin.path().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut cmd = tagbump(home.path());
-    cmd.args([
-        "image",
-        &format!("{host}/acme/api:1.5.0"),
-        "app/deploy.yaml",
-        "--pin-digest",
-    ])
-    .arg("-C")
-    .arg(dir.path())
-    .arg("--ca-bundle")
-    .arg(&reg.ca_pem)
-    .env("PATH", path);
-    let out = run(&mut cmd);
+    let out = run(fx.image_command(dir.path(), &args).env("PATH", path));
     out.assert_code(0);
     assert_no_password(&out);
     assert!(read(dir.path(), "app/deploy.yaml").contains(&index.digest));
@@ -578,18 +514,15 @@ fn credentials_come_from_docker_config_auths_and_credential_helpers() {
 
 #[test]
 fn the_rollback_guard_still_applies_to_a_chosen_tag() {
-    let Some(reg) = TestRegistry::start() else {
+    let Some(fx) = Fixture::start() else {
         return;
     };
-    push_api(&reg);
-    let host = reg.token_host();
+    push_api(&fx.reg);
+    let host = fx.reg.token_host();
     let dir = tempfile::tempdir().expect("tmp");
     let deploy = format!("image: {host}/acme/api:2.0.0\n");
     std::fs::write(dir.path().join("deploy.yaml"), &deploy).expect("w");
-    let home = home();
-    let out = tagbump_image(
-        &reg,
-        home.path(),
+    let out = fx.image(
         dir.path(),
         &[
             &format!("{host}/acme/api"),
@@ -617,17 +550,14 @@ fn the_rollback_guard_still_applies_to_a_chosen_tag() {
 
 #[test]
 fn a_rate_limit_beyond_the_deadline_is_reported_with_its_kind() {
-    let Some(reg) = TestRegistry::start() else {
+    let Some(fx) = Fixture::start() else {
         return;
     };
-    push_api(&reg);
-    let front = reg.paging_front(100, 3600);
+    push_api(&fx.reg);
+    let front = fx.reg.paging_front(100, 3600);
     front.throttle.store(1, std::sync::atomic::Ordering::SeqCst);
     let dir = config_dir(&front.host());
-    let home = home();
-    let out = tagbump_image(
-        &reg,
-        home.path(),
+    let out = fx.image(
         dir.path(),
         &[
             &format!("{}/acme/api:1.5.0", front.host()),
@@ -646,6 +576,6 @@ fn a_rate_limit_beyond_the_deadline_is_reported_with_its_kind() {
     );
     assert_eq!(
         read(dir.path(), "app/deploy.yaml"),
-        DEPLOY.replace("REG", &front.host())
+        deploy(&front.host(), "1.4.0")
     );
 }
