@@ -155,9 +155,7 @@ fn string_list(value: &Value) -> Vec<String> {
 /// Serves `repo` over smart HTTP (token required) as `acme/gitops.git`, so that the
 /// repository id derived from the URL is `acme/gitops`.
 fn serve_as_acme_gitops(repo: &BareRepo) -> (SmartHttpServer, String) {
-    let acme = repo.root().join("acme");
-    std::fs::create_dir_all(&acme).expect("mkdir acme");
-    std::os::unix::fs::symlink(repo.path(), acme.join("gitops.git")).expect("symlink");
+    repo.also_as("acme/gitops.git");
     let server = SmartHttpServer::start(repo.root(), TOKEN);
     let url = server.url("acme/gitops.git");
     (server, url)
@@ -530,9 +528,7 @@ fn ci_job_token_goes_only_to_the_ci_server_host() {
 #[test]
 fn pr_does_not_send_a_foreign_token_to_the_forge_api() {
     let repo = demo_bare_repo();
-    let acme = repo.root().join("acme");
-    std::fs::create_dir_all(&acme).expect("mkdir acme");
-    std::os::unix::fs::symlink(repo.path(), acme.join("gitops.git")).expect("symlink");
+    repo.also_as("acme/gitops.git");
     let server = SmartHttpServer::start_anonymous(repo.root());
     let url = server.url("acme/gitops.git");
     let forge = ForgeServer::gitlab();

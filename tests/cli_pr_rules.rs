@@ -6,38 +6,29 @@
 
 mod support;
 
+use std::path::Path;
+use std::process::Command;
+
 use support::cli::{home, run, tagbump, Run};
 use support::fake_github::FakeGitHub;
 use support::fake_gitlab::{FakeGitLab, JOB_TOKEN, TOKEN as GITLAB_TOKEN};
+use support::forge_cli::{bump_web, via_github_api, via_gitlab_api, web_config, WEB};
 use support::forge_server::{FakeResponse, ForgeServer};
 use support::git_server::{self, BareRepo, SmartHttpServer};
 
 const TOKEN: &str = "ghs_PR-RULES-SECRET-1313";
-const WEB: &str = "apps/web/values.yaml";
 
-fn seed() -> BareRepo {
-    BareRepo::new_with(
-        &[
-            (
-                WEB,
-                "image:\n  repository: ghcr.io/acme/web\n  tag: \"2.0.0\"\n",
-            ),
-            ("README.md", "# config\n"),
-        ],
-        "main",
-    )
+/// `tagbump image ghcr.io/acme/web:TAG apps --pr --via api` against the fake GitHub,
+/// with the token.
+fn github_pr_command(github: &FakeGitHub, home: &Path, tag: &str) -> Command {
+    let mut cmd = via_github_api(home, github, bump_web(tag));
+    cmd.arg("--pr").env("TAGBUMP_TOKEN", TOKEN);
+    cmd
 }
 
-/// `tagbump image ghcr.io/acme/web:TAG apps --pr --via api` against the fake GitHub.
-fn github_pr(github: &FakeGitHub, home: &std::path::Path, tag: &str, extra: &[&str]) -> Run {
-    run(tagbump(home)
-        .args(["image", &format!("ghcr.io/acme/web:{tag}"), "apps"])
-        .args(["--output", "json"])
-        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
-        .args(["--pr", "--via", "api", "--forge", "github"])
-        .args(["--api-url", github.url()])
-        .args(extra)
-        .env("TAGBUMP_TOKEN", TOKEN))
+/// [`github_pr_command`] with `extra` flags, run.
+fn github_pr(github: &FakeGitHub, home: &Path, tag: &str, extra: &[&str]) -> Run {
+    run(github_pr_command(github, home, tag).args(extra))
 }
 
 /// The full `--pr --auto-merge --reviewer … --close-superseded` run on GitHub: the
@@ -47,7 +38,7 @@ fn github_pr(github: &FakeGitHub, home: &std::path::Path, tag: &str, extra: &[&s
 /// only tagbump's commit, deleted ("Delete a reference").
 #[test]
 fn github_full_pr_run_requests_the_others_enables_auto_merge_and_deletes_the_superseded_branch() {
-    let repo = seed();
+    let repo = web_config();
     let github = FakeGitHub::start(&repo, "acme/gitops", TOKEN);
     let home = home();
     let first = github_pr(&github, home.path(), "2.0.9", &[]);
@@ -122,26 +113,15 @@ fn github_full_pr_run_requests_the_others_enables_auto_merge_and_deletes_the_sup
 /// "Merge a pull request" (`merge_method`, `sha` = the pushed commit) and says so.
 #[test]
 fn github_auto_merge_of_an_already_mergeable_pr_merges_it_now_and_reports_merged() {
-    let repo = seed();
+    let repo = web_config();
     let github = FakeGitHub::start(&repo, "acme/gitops", TOKEN);
     github.set_mergeable_now(true);
     let main_before = repo.tip("main").expect("main");
     let home = home();
     let gh_output = home.path().join("github-output");
 
-    let out = run(tagbump(home.path())
-        .args([
-            "image",
-            "ghcr.io/acme/web:2.1.0",
-            "apps",
-            "--output",
-            "json",
-        ])
-        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
-        .args(["--pr", "--via", "api", "--forge", "github"])
-        .args(["--api-url", github.url()])
+    let out = run(github_pr_command(&github, home.path(), "2.1.0")
         .args(["--auto-merge", "--merge-method", "squash"])
-        .env("TAGBUMP_TOKEN", TOKEN)
         .env("GITHUB_OUTPUT", &gh_output));
 
     out.assert_code(0);
@@ -171,7 +151,7 @@ fn github_auto_merge_of_an_already_mergeable_pr_merges_it_now_and_reports_merged
 /// as a permission problem.
 #[test]
 fn github_secondary_rate_limit_is_waited_out_and_named_in_the_log() {
-    let repo = seed();
+    let repo = web_config();
     let github = FakeGitHub::start(&repo, "acme/gitops", TOKEN);
     github.inject(
         "POST",
@@ -180,18 +160,7 @@ fn github_secondary_rate_limit_is_waited_out_and_named_in_the_log() {
     );
     let home = home();
 
-    let out = run(tagbump(home.path())
-        .args([
-            "image",
-            "ghcr.io/acme/web:2.1.0",
-            "apps",
-            "--output",
-            "json",
-        ])
-        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
-        .args(["--pr", "--via", "api", "--forge", "github"])
-        .args(["--api-url", github.url()])
-        .env("TAGBUMP_TOKEN", TOKEN)
+    let out = run(github_pr_command(&github, home.path(), "2.1.0")
         .env("TAGBUMP_TEST_SECONDARY_RATE_LIMIT_WAIT_MS", "20"));
 
     out.assert_code(0);
@@ -209,12 +178,20 @@ fn github_secondary_rate_limit_is_waited_out_and_named_in_the_log() {
 
 /// Serves `repo` over smart HTTP (token `token`) as `acme/gitops.git`.
 fn serve_as_acme_gitops(repo: &BareRepo, token: &str) -> (SmartHttpServer, String) {
-    let acme = repo.root().join("acme");
-    std::fs::create_dir_all(&acme).expect("mkdir acme");
-    std::os::unix::fs::symlink(repo.path(), acme.join("gitops.git")).expect("symlink");
+    repo.also_as("acme/gitops.git");
     let server = SmartHttpServer::start(repo.root(), token);
     let url = server.url("acme/gitops.git");
     (server, url)
+}
+
+/// `tagbump image ghcr.io/acme/web:TAG apps --output json --pr` landing with git on
+/// `url`, the merge request through the fake GitLab API `forge`.
+fn gitlab_git_pr_command(home: &Path, url: &str, forge: &ForgeServer, tag: &str) -> Command {
+    let mut cmd = tagbump(home);
+    cmd.args(bump_web(tag))
+        .args(["--repo", url, "--pr", "--forge", "gitlab"])
+        .args(["--api-url", &forge.api_base()]);
+    cmd
 }
 
 /// docs.gitlab.com, "GitLab CI/CD job token": a job token cannot create, edit or merge
@@ -223,22 +200,13 @@ fn serve_as_acme_gitops(repo: &BareRepo, token: &str) -> (SmartHttpServer, Strin
 #[test]
 fn gitlab_pr_with_only_the_job_token_is_refused_before_anything_is_pushed() {
     let job_token = "job-PR-RULES-SECRET-1313";
-    let repo = seed();
+    let repo = web_config();
     let (_git, url) = serve_as_acme_gitops(&repo, job_token);
     let forge = ForgeServer::gitlab();
     forge.set_gitlab_tokens("glpat-unused-1313", job_token);
     let home = home();
 
-    let out = run(tagbump(home.path())
-        .args([
-            "image",
-            "ghcr.io/acme/web:2.1.0",
-            "apps",
-            "--output",
-            "json",
-        ])
-        .args(["--repo", &url, "--pr", "--forge", "gitlab"])
-        .args(["--api-url", &forge.api_base()])
+    let out = run(gitlab_git_pr_command(home.path(), &url, &forge, "2.1.0")
         .env("CI_JOB_TOKEN", job_token)
         .env("CI_SERVER_HOST", "127.0.0.1"));
 
@@ -262,7 +230,7 @@ fn gitlab_pr_with_only_the_job_token_is_refused_before_anything_is_pushed() {
 #[test]
 fn gitlab_full_pr_run_sets_auto_merge_for_the_pushed_sha_and_deletes_the_superseded_branch() {
     let token = "glpat-PR-RULES-SECRET-1313";
-    let repo = seed();
+    let repo = web_config();
     let (_git, url) = serve_as_acme_gitops(&repo, token);
     let forge = ForgeServer::gitlab();
     forge.add_user("alice", 42);
@@ -270,16 +238,7 @@ fn gitlab_full_pr_run_sets_auto_merge_for_the_pushed_sha_and_deletes_the_superse
     let old = forge.add_change("acme/gitops", old_branch, "main", "bump web to 2.0.9");
     let home = home();
 
-    let out = run(tagbump(home.path())
-        .args([
-            "image",
-            "ghcr.io/acme/web:2.1.0",
-            "apps",
-            "--output",
-            "json",
-        ])
-        .args(["--repo", &url, "--pr", "--forge", "gitlab"])
-        .args(["--api-url", &forge.api_base()])
+    let out = run(gitlab_git_pr_command(home.path(), &url, &forge, "2.1.0")
         .args(["--auto-merge", "--reviewer", "alice", "--close-superseded"])
         .env("TAGBUMP_TOKEN", token));
 
@@ -312,13 +271,9 @@ fn gitlab_full_pr_run_sets_auto_merge_for_the_pushed_sha_and_deletes_the_superse
 
 /// `tagbump image ghcr.io/acme/web:TAG apps --pr --via api` against the fake GitLab
 /// (its merge requests live on the real branches of the served repository).
-fn gitlab_pr(gitlab: &FakeGitLab, home: &std::path::Path, tag: &str, extra: &[&str]) -> Run {
-    run(tagbump(home)
-        .args(["image", &format!("ghcr.io/acme/web:{tag}"), "apps"])
-        .args(["--output", "json"])
-        .args(["--repo", &format!("{}/group/config.git", gitlab.url())])
-        .args(["--pr", "--via", "api", "--forge", "gitlab"])
-        .args(["--api-url", &gitlab.api_base()])
+fn gitlab_pr(gitlab: &FakeGitLab, home: &Path, tag: &str, extra: &[&str]) -> Run {
+    run(via_gitlab_api(home, gitlab, bump_web(tag))
+        .arg("--pr")
         .args(extra)
         .env("TAGBUMP_TOKEN", GITLAB_TOKEN))
 }
@@ -329,7 +284,7 @@ fn gitlab_pr(gitlab: &FakeGitLab, home: &std::path::Path, tag: &str, extra: &[&s
 /// and its branch, which holds only tagbump's commit, really deleted.
 #[test]
 fn gitlab_full_pr_run_through_the_api_on_one_server() {
-    let repo = seed();
+    let repo = web_config();
     let gitlab = FakeGitLab::start(&repo);
     let home = home();
     let first = gitlab_pr(&gitlab, home.path(), "2.0.9", &[]);
@@ -392,7 +347,7 @@ fn gitlab_full_pr_run_through_the_api_on_one_server() {
 /// wait for, auto-merge merges at once; tagbump reports it as merged.
 #[test]
 fn gitlab_auto_merge_without_a_pipeline_merges_at_once_through_the_api() {
-    let repo = seed();
+    let repo = web_config();
     let gitlab = FakeGitLab::start(&repo);
     gitlab.set_pipeline(false);
     let main_before = repo.tip("main").expect("main");
@@ -419,28 +374,12 @@ fn gitlab_auto_merge_without_a_pipeline_merges_at_once_through_the_api() {
 /// API, so `--via api` with only CI_JOB_TOKEN is refused plainly, before any call.
 #[test]
 fn gitlab_via_api_with_only_the_job_token_is_refused_before_any_call() {
-    let repo = seed();
+    let repo = web_config();
     let gitlab = FakeGitLab::start(&repo);
     let main_before = repo.tip("main");
     let home = home();
 
-    let out = run(tagbump(home.path())
-        .args([
-            "image",
-            "ghcr.io/acme/web:2.1.0",
-            "apps",
-            "--output",
-            "json",
-        ])
-        .args(["--repo", &format!("{}/group/config.git", gitlab.url())])
-        .args([
-            "--via",
-            "api",
-            "--forge",
-            "gitlab",
-            "--api-url",
-            &gitlab.api_base(),
-        ])
+    let out = run(via_gitlab_api(home.path(), &gitlab, bump_web("2.1.0"))
         .env("CI_JOB_TOKEN", JOB_TOKEN)
         .env("CI_SERVER_HOST", "127.0.0.1"));
 
@@ -464,7 +403,7 @@ fn gitlab_via_api_with_only_the_job_token_is_refused_before_any_call() {
 #[test]
 fn gitlab_direct_push_with_the_job_token_lands_with_git_as_gitlab_ci_token() {
     let job_token = "job-PR-RULES-SECRET-2626";
-    let repo = seed();
+    let repo = web_config();
     let (git, url) = serve_as_acme_gitops(&repo, job_token);
     let forge = ForgeServer::gitlab();
     let main_before = repo.tip("main");

@@ -156,10 +156,7 @@ pub fn serve_as_acme_gitops_config(
     bare: &git_server::BareRepo,
     token: &str,
 ) -> git_server::SmartHttpServer {
-    let owner = bare.root().join("acme");
-    std::fs::create_dir_all(&owner).expect("mkdir acme");
-    std::os::unix::fs::symlink(bare.path(), owner.join("gitops-config.git"))
-        .expect("symlink the repository under acme/");
+    bare.also_as("acme/gitops-config.git");
     git_server::SmartHttpServer::start(bare.root(), token)
 }
 

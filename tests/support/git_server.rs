@@ -256,6 +256,17 @@ impl BareRepo {
         "config.git"
     }
 
+    /// Makes the repository also reachable as `name` (e.g. `acme/gitops.git`) under
+    /// [`BareRepo::root`], with a symlink, so that a server of the root serves it at a
+    /// URL whose path names an owner and a repository.
+    pub fn also_as(&self, name: &str) {
+        let link = self.root().join(name);
+        if let Some(parent) = link.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir the owner's directory");
+        }
+        std::os::unix::fs::symlink(&self.path, &link).expect("symlink the repository");
+    }
+
     /// `file://` URL of the repository.
     pub fn file_url(&self) -> String {
         format!("file://{}", self.path.display())

@@ -16,6 +16,8 @@
 //!   repository (reads with git, commits with git plumbing, compare-and-swap with
 //!   `git update-ref`).
 //!
+//! - [`forge_cli`]: the `tagbump` runs of the forge tests (`--via api` against the fakes,
+//!   the web-app bump and its config repository).
 //! - [`published`]: where tagbump is published (owner, action, image), from Cargo.toml's
 //!   `repository`.
 //!
@@ -31,6 +33,7 @@ pub mod fake_github;
 pub mod fake_gitlab;
 pub mod fake_gitlab_commit;
 pub mod fake_gitlab_mr;
+pub mod forge_cli;
 pub mod forge_server;
 pub mod git_server;
 pub mod published;
