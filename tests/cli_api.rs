@@ -8,28 +8,9 @@ use std::process::Stdio;
 
 use support::cli::{finished, home, run, tagbump};
 use support::fake_github::FakeGitHub;
-use support::fake_gitlab::{FakeGitLab, PROJECT, TOKEN as GITLAB_TOKEN};
+use support::fake_gitlab::{FakeGitLab, TOKEN as GITLAB_TOKEN};
+use support::forge_cli::{bump_web, via_github_api, via_gitlab_api};
 use support::git_server::{self, BareRepo};
-
-/// `tagbump ARGS… --repo <fake>/acme/gitops.git --via api --forge github --api-url <fake>`.
-fn via_github_api(
-    home: &std::path::Path,
-    github: &FakeGitHub,
-    args: &[&str],
-) -> std::process::Command {
-    let mut cmd = tagbump(home);
-    cmd.args(args)
-        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
-        .args([
-            "--via",
-            "api",
-            "--forge",
-            "github",
-            "--api-url",
-            github.url(),
-        ]);
-    cmd
-}
 
 const GITHUB_TOKEN: &str = "ghs_CLI-SECRET-5151";
 const WEB: &str = "apps/web/values.yaml";
@@ -59,7 +40,7 @@ fn set_through_the_github_api_lands_one_verified_commit_without_a_clone() {
     let out = run(via_github_api(
         home.path(),
         &github,
-        &["set", WEB, "image.tag=2.1.0", "--output", "json"],
+        ["set", WEB, "image.tag=2.1.0", "--output", "json"],
     )
     .env("TAGBUMP_TOKEN", GITHUB_TOKEN)
     .env("GITHUB_OUTPUT", &gh_output));
@@ -128,24 +109,9 @@ fn set_through_the_gitlab_api_lands_one_commit() {
     let repo = seed();
     let gitlab = FakeGitLab::start(&repo);
     let home = home();
-    let out = run(tagbump(home.path())
-        .args([
-            "image",
-            "ghcr.io/acme/web:2.2.0",
-            "apps",
-            "--output",
-            "json",
-        ])
-        .args(["--repo", &format!("{}/{PROJECT}.git", gitlab.url())])
-        .args([
-            "--via",
-            "api",
-            "--forge",
-            "gitlab",
-            "--api-url",
-            &gitlab.api_base(),
-        ])
-        .env("TAGBUMP_TOKEN", GITLAB_TOKEN));
+    let out =
+        run(via_gitlab_api(home.path(), &gitlab, bump_web("2.2.0"))
+            .env("TAGBUMP_TOKEN", GITLAB_TOKEN));
     out.assert_code(0);
     assert_eq!(out.json()["via"], "api");
     assert_eq!(
@@ -164,7 +130,7 @@ fn nothing_to_change_through_the_api_is_success_without_a_commit() {
     let out = run(via_github_api(
         home.path(),
         &github,
-        &["set", API, "image.tag=v1", "--output", "json"],
+        ["set", API, "image.tag=v1", "--output", "json"],
     )
     .env("TAGBUMP_TOKEN", GITHUB_TOKEN));
     out.assert_code(0);
@@ -180,7 +146,7 @@ fn a_wrong_token_through_the_api_is_a_clear_error_and_changes_nothing() {
     let out = run(via_github_api(
         home.path(),
         &github,
-        &["set", WEB, "image.tag=9.9.9", "--output", "json"],
+        ["set", WEB, "image.tag=9.9.9", "--output", "json"],
     )
     .env("TAGBUMP_TOKEN", "ghs_WRONG-SECRET-0000"));
     out.assert_code(1);
@@ -224,18 +190,15 @@ fn twenty_concurrent_api_runs_with_defaults_all_land_in_a_linear_history() {
         .collect();
     let repo = BareRepo::new_with(&pairs, "main");
     let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
-    let url = format!("{}/acme/gitops.git", github.url());
     let home = home();
     let children: Vec<_> = (0..APPS)
         .map(|n| {
-            tagbump(home.path())
-                .args([
-                    "set",
-                    &format!("apps/app{n}/values.yaml"),
-                    &format!("image.tag=v{}", n + 1),
-                ])
-                .args(["--repo", &url, "--via", "api", "--forge", "github"])
-                .args(["--api-url", github.url()])
+            let set = [
+                "set".to_string(),
+                format!("apps/app{n}/values.yaml"),
+                format!("image.tag=v{}", n + 1),
+            ];
+            via_github_api(home.path(), &github, set)
                 .env("TAGBUMP_TOKEN", GITHUB_TOKEN)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -272,24 +235,8 @@ fn pr_through_the_api(
     tag: &str,
     extra: &[&str],
 ) -> support::cli::Run {
-    run(tagbump(home)
-        .args([
-            "image",
-            &format!("ghcr.io/acme/web:{tag}"),
-            "apps",
-            "--output",
-            "json",
-        ])
-        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
-        .args([
-            "--pr",
-            "--via",
-            "api",
-            "--forge",
-            "github",
-            "--api-url",
-            github.url(),
-        ])
+    run(via_github_api(home, github, bump_web(tag))
+        .arg("--pr")
         .args(extra)
         .env("TAGBUMP_TOKEN", GITHUB_TOKEN))
 }
@@ -522,7 +469,7 @@ fn image_without_paths_reads_a_large_tree_in_a_few_graphql_queries() {
     let out = run(via_github_api(
         home.path(),
         &github,
-        &["image", "ghcr.io/acme/app7:v2", "--output", "json"],
+        ["image", "ghcr.io/acme/app7:v2", "--output", "json"],
     )
     .env("TAGBUMP_TOKEN", GITHUB_TOKEN));
     out.assert_code(0);

@@ -13,15 +13,15 @@ use std::process::Command;
 
 use support::cli::{home, run, tagbump};
 use support::fake_github::FakeGitHub;
+use support::forge_cli::{via_github_api, web_config, WEB};
 use support::git_server::{self, BareRepo};
-use tagbump::forge::github_app::{installation_token, AppKey, GitHubApp};
+use tagbump::forge::github_app::{installation_token, AppKey, GitHubApp, InstallationToken};
 use tagbump::forge::{ConnectOptions, ForgeError, RepoId};
 use tempfile::TempDir;
 
 const INSTALLATION_TOKEN: &str = "ghs_INSTALLATION-SECRET-4242";
 const APP_ID: u64 = 42;
 const INSTALLATION_ID: u64 = 7;
-const WEB: &str = "apps/web/values.yaml";
 
 /// An RSA key pair on disk: the private PEM and the public key as DER `RSAPublicKey`.
 struct KeyPair {
@@ -89,21 +89,21 @@ fn openssl(cmd: &mut Command) {
     );
 }
 
-fn seed() -> BareRepo {
-    BareRepo::new_with(
-        &[
-            (
-                WEB,
-                "image:\n  repository: ghcr.io/acme/web\n  tag: \"2.0.0\"\n",
-            ),
-            ("README.md", "# config\n"),
-        ],
-        "main",
-    )
+/// [`web_config`] on a fake GitHub as `name`, where the app whose public key is
+/// `registered`'s is installed (installation [`INSTALLATION_ID`]).
+fn github_with_app(name: &str, registered: &KeyPair) -> (BareRepo, FakeGitHub) {
+    let repo = web_config();
+    let github = FakeGitHub::start(&repo, name, INSTALLATION_TOKEN);
+    github.enable_app(APP_ID, registered.public_der.clone(), INSTALLATION_ID);
+    (repo, github)
 }
 
-fn repo_id(github: &FakeGitHub) -> RepoId {
-    RepoId::from_remote_url(&format!("{}/acme/gitops.git", github.url())).expect("repo id")
+/// The library's call: an installation token for `acme/gitops` on `github`, signed
+/// with `keys`.
+fn mint(github: &FakeGitHub, keys: &KeyPair) -> Result<InstallationToken, ForgeError> {
+    let repo =
+        RepoId::from_remote_url(&format!("{}/acme/gitops.git", github.url())).expect("repo id");
+    installation_token(github.url(), &repo, &keys.app(), &ConnectOptions::default())
 }
 
 /// The JWTs the fake received (the `Authorization: Bearer` values of App calls).
@@ -120,18 +120,10 @@ fn jwts(github: &FakeGitHub) -> Vec<String> {
 #[test]
 fn the_library_mints_an_installation_token_for_the_repository() {
     for pkcs1 in [true, false] {
-        let repo = seed();
-        let github = FakeGitHub::start(&repo, "acme/gitops", INSTALLATION_TOKEN);
         let keys = KeyPair::generate(pkcs1);
-        github.enable_app(APP_ID, keys.public_der.clone(), INSTALLATION_ID);
+        let (_repo, github) = github_with_app("acme/gitops", &keys);
 
-        let minted = installation_token(
-            github.url(),
-            &repo_id(&github),
-            &keys.app(),
-            &ConnectOptions::default(),
-        )
-        .expect("an installation token");
+        let minted = mint(&github, &keys).expect("an installation token");
         assert_eq!(minted.token.expose(), INSTALLATION_TOKEN);
         assert_eq!(minted.installation_id, INSTALLATION_ID);
         assert_eq!(minted.expires_at, "2099-01-01T00:00:00Z");
@@ -157,19 +149,11 @@ fn the_library_mints_an_installation_token_for_the_repository() {
 
 #[test]
 fn a_key_of_another_app_is_refused_with_a_clear_error() {
-    let repo = seed();
-    let github = FakeGitHub::start(&repo, "acme/gitops", INSTALLATION_TOKEN);
     let registered = KeyPair::generate(true);
     let other = KeyPair::generate(true);
-    github.enable_app(APP_ID, registered.public_der.clone(), INSTALLATION_ID);
+    let (_repo, github) = github_with_app("acme/gitops", &registered);
 
-    let err = installation_token(
-        github.url(),
-        &repo_id(&github),
-        &other.app(),
-        &ConnectOptions::default(),
-    )
-    .expect_err("a signature by another key is refused");
+    let err = mint(&github, &other).expect_err("a signature by another key is refused");
     assert!(matches!(err, ForgeError::AppRejected { .. }), "{err:?}");
     assert_eq!(err.status(), Some(401));
     let text = err.to_string();
@@ -191,17 +175,9 @@ fn a_key_of_another_app_is_refused_with_a_clear_error() {
 
 #[test]
 fn an_app_not_installed_on_the_repository_says_so() {
-    let repo = seed();
-    let github = FakeGitHub::start(&repo, "acme/other", INSTALLATION_TOKEN);
     let keys = KeyPair::generate(true);
-    github.enable_app(APP_ID, keys.public_der.clone(), INSTALLATION_ID);
-    let err = installation_token(
-        github.url(),
-        &repo_id(&github),
-        &keys.app(),
-        &ConnectOptions::default(),
-    )
-    .expect_err("not installed");
+    let (_repo, github) = github_with_app("acme/other", &keys);
+    let err = mint(&github, &keys).expect_err("not installed");
     assert!(matches!(err, ForgeError::AppNotInstalled { .. }), "{err:?}");
     assert!(
         err.to_string()
@@ -212,23 +188,12 @@ fn an_app_not_installed_on_the_repository_says_so() {
 
 #[test]
 fn the_cli_lands_a_commit_through_the_api_with_the_installation_token() {
-    let repo = seed();
-    let github = FakeGitHub::start(&repo, "acme/gitops", INSTALLATION_TOKEN);
     let keys = KeyPair::generate(true);
-    github.enable_app(APP_ID, keys.public_der.clone(), INSTALLATION_ID);
+    let (repo, github) = github_with_app("acme/gitops", &keys);
     let before = repo.tip("main");
     let home = home();
-    let out = run(tagbump(home.path())
-        .args(["set", WEB, "image.tag=2.1.0", "--output", "json"])
-        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
-        .args([
-            "--via",
-            "api",
-            "--forge",
-            "github",
-            "--api-url",
-            github.url(),
-        ])
+    let set = ["set", WEB, "image.tag=2.1.0", "--output", "json"];
+    let out = run(via_github_api(home.path(), &github, set)
         .args(["--github-app-id", "42", "--github-app-key"])
         .arg(keys.path())
         // The App wins over a token variable (which would be refused by the fake).
@@ -278,25 +243,15 @@ fn the_cli_lands_a_commit_through_the_api_with_the_installation_token() {
 
 #[test]
 fn the_cli_takes_the_pem_from_the_environment_and_reports_a_wrong_key() {
-    let repo = seed();
-    let github = FakeGitHub::start(&repo, "acme/gitops", INSTALLATION_TOKEN);
     let registered = KeyPair::generate(true);
     let other = KeyPair::generate(false);
-    github.enable_app(APP_ID, registered.public_der.clone(), INSTALLATION_ID);
+    let (repo, github) = github_with_app("acme/gitops", &registered);
     let home = home();
-    let out = run(tagbump(home.path())
-        .args(["set", WEB, "image.tag=2.1.0"])
-        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
-        .args([
-            "--via",
-            "api",
-            "--forge",
-            "github",
-            "--api-url",
-            github.url(),
-        ])
-        .env("TAGBUMP_GITHUB_APP_ID", "42")
-        .env("TAGBUMP_GITHUB_APP_KEY", other.pem_text()));
+    let out = run(
+        via_github_api(home.path(), &github, ["set", WEB, "image.tag=2.1.0"])
+            .env("TAGBUMP_GITHUB_APP_ID", "42")
+            .env("TAGBUMP_GITHUB_APP_KEY", other.pem_text()),
+    );
     assert_ne!(out.code, Some(0));
     assert!(
         out.stderr
