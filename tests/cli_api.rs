@@ -241,6 +241,19 @@ fn pr_through_the_api(
         .env("TAGBUMP_TOKEN", GITHUB_TOKEN))
 }
 
+/// `--pr-branch` with a branch name without the tag: every bump reuses one bot branch.
+const REUSED_BRANCH: [&str; 2] = ["--pr-branch", "tagbump/{image_slug}"];
+
+/// A first `--pr` run (2.1.0) on the [`REUSED_BRANCH`]: that bot branch's name.
+fn open_pr_on_the_reused_branch(github: &FakeGitHub, home: &std::path::Path) -> String {
+    let opened = pr_through_the_api(github, home, "2.1.0", &REUSED_BRANCH);
+    opened.assert_code(0);
+    opened.json()["branch"]
+        .as_str()
+        .expect("branch")
+        .to_string()
+}
+
 /// The commits `branch` has that `main` does not, newest first.
 fn ahead_of_main(repo: &BareRepo, branch: &str) -> Vec<String> {
     git_server::git(repo.path(), &["rev-list", &format!("main..{branch}")])
@@ -312,20 +325,14 @@ fn a_newer_tag_through_the_api_moves_the_bot_branch_under_a_lease_and_updates_th
     let repo = seed();
     let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
     let home = home();
-    let reused = ["--pr-branch", "tagbump/{image_slug}"];
-    let opened = pr_through_the_api(&github, home.path(), "2.1.0", &reused);
-    opened.assert_code(0);
-    let branch = opened.json()["branch"]
-        .as_str()
-        .expect("branch")
-        .to_string();
+    let branch = open_pr_on_the_reused_branch(&github, home.path());
     let branch = branch.as_str();
     let first = repo.tip(branch).expect("the bot branch exists");
     // Meanwhile main moves on.
     let main_now = repo.commit_files("main", &[("README.md", "# config v2\n")], "docs");
     github.clear_requests();
 
-    let out = pr_through_the_api(&github, home.path(), "2.2.0", &reused);
+    let out = pr_through_the_api(&github, home.path(), "2.2.0", &REUSED_BRANCH);
 
     out.assert_code(0);
     let report = out.json();
@@ -381,13 +388,7 @@ fn a_bot_branch_moved_by_someone_else_between_our_look_and_our_move_is_not_overw
     let repo = seed();
     let github = FakeGitHub::start(&repo, "acme/gitops", GITHUB_TOKEN);
     let home = home();
-    let reused = ["--pr-branch", "tagbump/{image_slug}"];
-    let opened = pr_through_the_api(&github, home.path(), "2.1.0", &reused);
-    opened.assert_code(0);
-    let branch = opened.json()["branch"]
-        .as_str()
-        .expect("branch")
-        .to_string();
+    let branch = open_pr_on_the_reused_branch(&github, home.path());
     let ours = repo.tip(&branch).expect("the bot branch exists");
     // Someone pushes to the bot branch just before our run moves it.
     let (bare, theirs_on) = (repo.path().to_path_buf(), branch.clone());
@@ -409,7 +410,7 @@ fn a_bot_branch_moved_by_someone_else_between_our_look_and_our_move_is_not_overw
     });
     github.clear_requests();
 
-    let out = pr_through_the_api(&github, home.path(), "2.2.0", &reused);
+    let out = pr_through_the_api(&github, home.path(), "2.2.0", &REUSED_BRANCH);
 
     out.assert_code(0);
     let theirs = theirs
