@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use forge_server::{FakeResponse, ForgeServer, HEAD_SHA};
 use serde_json::json;
 use tagbump::forge::{
-    connect_with, ConnectOptions, Forge, ForgeError, ForgeKind, MergeMethod, PullRequestSpec,
-    RepoId, RetryPolicy, Timeouts,
+    connect_with, ConnectOptions, Forge, ForgeError, ForgeKind, MergeMethod, PullRequest,
+    PullRequestSpec, RepoId, RetryPolicy, Timeouts,
 };
 use tagbump::secret::Secret;
 
@@ -72,11 +72,13 @@ fn connect(
     (forge, recorder)
 }
 
-fn spec(path: &str) -> PullRequestSpec {
+/// The pull request every test asks for: `HEAD` → `main` of `acme/gitops`, pushed at
+/// `HEAD_SHA`, no options.
+fn spec() -> PullRequestSpec {
     PullRequestSpec {
         repo: RepoId {
             host: "forge.example".into(),
-            path: path.into(),
+            path: "acme/gitops".into(),
         },
         head: HEAD.into(),
         base: "main".into(),
@@ -91,6 +93,38 @@ fn spec(path: &str) -> PullRequestSpec {
         head_sha: Some(HEAD_SHA.into()),
         supersede_prefix: None,
     }
+}
+
+/// [`spec`] with auto-merge, by `method` (or the forge's default).
+fn auto_merge(method: Option<MergeMethod>) -> PullRequestSpec {
+    PullRequestSpec {
+        auto_merge: true,
+        merge_method: method,
+        ..spec()
+    }
+}
+
+/// [`spec`] closing the older pull requests of branches named `PREFIX…`.
+fn superseding() -> PullRequestSpec {
+    PullRequestSpec {
+        supersede_prefix: Some(PREFIX.into()),
+        ..spec()
+    }
+}
+
+/// Two older bot changes: `PREFIX1.3.0` holding only tagbump's commit, and `PREFIX1.4.0`
+/// where someone else pushed (`commits` commits). Their numbers.
+fn older_bot_changes(server: &ForgeServer, commits: u64) -> (u64, u64) {
+    let untouched = server.add_change("acme/gitops", &format!("{PREFIX}1.3.0"), "main", "1.3.0");
+    let touched = server.add_change("acme/gitops", &format!("{PREFIX}1.4.0"), "main", "1.4.0");
+    server.set_head(touched, "4444444444444444444444444444444444444444", commits);
+    (untouched, touched)
+}
+
+/// Connects to `server` with the default options and asks for `spec`.
+fn ensure(kind: ForgeKind, server: &ForgeServer, spec: &PullRequestSpec) -> PullRequest {
+    let (forge, _) = connect(kind, server, |_| {});
+    forge.ensure_pull_request(spec).unwrap()
 }
 
 // ------------------------------------------------------------ GitHub secondary limits
@@ -108,7 +142,7 @@ fn github_secondary_limit_without_retry_after_waits_a_minute_then_twice_as_long(
     }
     let (forge, rec) = connect(ForgeKind::GitHub, &server, |_| {});
 
-    let pr = forge.ensure_pull_request(&spec("acme/gitops")).unwrap();
+    let pr = forge.ensure_pull_request(&spec()).unwrap();
 
     assert!(pr.created);
     assert_eq!(rec.sleeps(), [60, 120]);
@@ -138,7 +172,7 @@ fn github_secondary_limit_with_retry_after_waits_exactly_that_long() {
     );
     let (forge, rec) = connect(ForgeKind::GitHub, &server, |_| {});
 
-    forge.ensure_pull_request(&spec("acme/gitops")).unwrap();
+    forge.ensure_pull_request(&spec()).unwrap();
 
     assert_eq!(rec.sleeps(), [7]);
     assert!(rec.lines()[0].contains("waiting 7s as the forge asked"));
@@ -159,7 +193,7 @@ fn github_secondary_limit_whose_wait_passes_the_deadline_is_an_error_that_says_s
         };
     });
 
-    let err = forge.ensure_pull_request(&spec("acme/gitops")).unwrap_err();
+    let err = forge.ensure_pull_request(&spec()).unwrap_err();
 
     assert!(matches!(err, ForgeError::RateLimited { .. }), "{err:?}");
     let text = err.to_string();
@@ -178,13 +212,12 @@ fn github_secondary_limit_whose_wait_passes_the_deadline_is_an_error_that_says_s
 #[test]
 fn github_author_as_reviewer_is_left_out_with_a_warning_and_the_others_are_requested() {
     let server = ForgeServer::github();
-    let (forge, _) = connect(ForgeKind::GitHub, &server, |_| {});
     let spec = PullRequestSpec {
         reviewers: vec!["alice".into(), "tagbump-bot".into(), "acme/platform".into()],
-        ..spec("acme/gitops")
+        ..spec()
     };
 
-    let pr = forge.ensure_pull_request(&spec).unwrap();
+    let pr = ensure(ForgeKind::GitHub, &server, &spec);
 
     let requests = server.requests_to("POST", "/requested_reviewers");
     assert_eq!(requests.len(), 1);
@@ -210,29 +243,22 @@ fn github_reviewer_request_refused_for_one_name_still_requests_the_others() {
     let server = ForgeServer::github();
     // The author is not known from the answer (e.g. a GitHub App acting as a user):
     // GitHub's 422 refuses the whole request, so each name is asked for alone.
-    server.inject(
-        "POST",
-        "/requested_reviewers",
-        FakeResponse::json(
-            422,
-            json!({ "message": "Review cannot be requested from pull request author." }),
-        ),
-    );
-    server.inject(
-        "POST",
-        "/requested_reviewers",
-        FakeResponse::json(
-            422,
-            json!({ "message": "Review cannot be requested from pull request author." }),
-        ),
-    );
-    let (forge, _) = connect(ForgeKind::GitHub, &server, |_| {});
+    for _ in 0..2 {
+        server.inject(
+            "POST",
+            "/requested_reviewers",
+            FakeResponse::json(
+                422,
+                json!({ "message": "Review cannot be requested from pull request author." }),
+            ),
+        );
+    }
     let spec = PullRequestSpec {
         reviewers: vec!["bot-user".into(), "alice".into()],
-        ..spec("acme/gitops")
+        ..spec()
     };
 
-    let pr = forge.ensure_pull_request(&spec).unwrap();
+    let pr = ensure(ForgeKind::GitHub, &server, &spec);
 
     let bodies: Vec<_> = server
         .requests_to("POST", "/requested_reviewers")
@@ -262,14 +288,12 @@ fn github_reviewer_request_refused_for_one_name_still_requests_the_others() {
 fn github_auto_merge_of_an_already_mergeable_pull_request_merges_it_now_with_the_method_and_sha() {
     let server = ForgeServer::github();
     server.set_mergeable_now(true);
-    let (forge, _) = connect(ForgeKind::GitHub, &server, |_| {});
-    let spec = PullRequestSpec {
-        auto_merge: true,
-        merge_method: Some(MergeMethod::Squash),
-        ..spec("acme/gitops")
-    };
 
-    let pr = forge.ensure_pull_request(&spec).unwrap();
+    let pr = ensure(
+        ForgeKind::GitHub,
+        &server,
+        &auto_merge(Some(MergeMethod::Squash)),
+    );
 
     assert!(pr.merged, "{:?}", pr.warnings);
     assert!(pr.warnings.is_empty(), "{:?}", pr.warnings);
@@ -288,13 +312,8 @@ fn github_auto_merge_of_an_already_mergeable_pull_request_merges_it_now_with_the
 fn github_auto_merge_without_a_method_uses_the_first_the_repository_allows() {
     let server = ForgeServer::github();
     server.set_allowed_merge_methods(false, true, true);
-    let (forge, _) = connect(ForgeKind::GitHub, &server, |_| {});
-    let spec = PullRequestSpec {
-        auto_merge: true,
-        ..spec("acme/gitops")
-    };
 
-    let pr = forge.ensure_pull_request(&spec).unwrap();
+    let pr = ensure(ForgeKind::GitHub, &server, &auto_merge(None));
 
     assert!(!pr.merged);
     let change = server.change(1).unwrap();
@@ -307,16 +326,13 @@ fn github_auto_merge_without_a_method_uses_the_first_the_repository_allows() {
 fn github_never_merges_a_later_push_by_someone_else() {
     let server = ForgeServer::github();
     server.set_mergeable_now(true);
-    let (forge, _) = connect(ForgeKind::GitHub, &server, |_| {});
     let spec = PullRequestSpec {
-        auto_merge: true,
-        merge_method: Some(MergeMethod::Merge),
         // tagbump pushed this; the branch now points at someone else's commit.
         head_sha: Some("9999999999999999999999999999999999999999".into()),
-        ..spec("acme/gitops")
+        ..auto_merge(Some(MergeMethod::Merge))
     };
 
-    let pr = forge.ensure_pull_request(&spec).unwrap();
+    let pr = ensure(ForgeKind::GitHub, &server, &spec);
 
     assert!(!pr.merged);
     assert!(!server.change(1).unwrap().merged);
@@ -333,17 +349,10 @@ fn github_never_merges_a_later_push_by_someone_else() {
 #[test]
 fn github_close_superseded_deletes_the_branches_only_tagbump_pushed_to() {
     let server = ForgeServer::github();
-    let untouched = server.add_change("acme/gitops", &format!("{PREFIX}1.3.0"), "main", "1.3.0");
-    let touched = server.add_change("acme/gitops", &format!("{PREFIX}1.4.0"), "main", "1.4.0");
-    server.set_head(touched, "4444444444444444444444444444444444444444", 2);
+    let (untouched, touched) = older_bot_changes(&server, 2);
     let other = server.add_change("acme/gitops", "feature/x", "main", "feature");
-    let (forge, _) = connect(ForgeKind::GitHub, &server, |_| {});
-    let spec = PullRequestSpec {
-        supersede_prefix: Some(PREFIX.into()),
-        ..spec("acme/gitops")
-    };
 
-    let pr = forge.ensure_pull_request(&spec).unwrap();
+    let pr = ensure(ForgeKind::GitHub, &server, &superseding());
 
     assert_eq!(pr.closed_superseded, [untouched, touched]);
     assert_eq!(pr.deleted_branches, [format!("{PREFIX}1.3.0")]);
@@ -362,13 +371,8 @@ fn github_close_superseded_deletes_the_branches_only_tagbump_pushed_to() {
 fn gitlab_before_17_11_sets_merge_when_pipeline_succeeds_with_the_sha() {
     let server = ForgeServer::gitlab();
     server.set_gitlab_version("17.10.3-ee");
-    let (forge, _) = connect(ForgeKind::GitLab, &server, |_| {});
-    let spec = PullRequestSpec {
-        auto_merge: true,
-        ..spec("acme/gitops")
-    };
 
-    let pr = forge.ensure_pull_request(&spec).unwrap();
+    let pr = ensure(ForgeKind::GitLab, &server, &auto_merge(None));
 
     assert!(!pr.merged);
     let merge = server.requests_to("PUT", "/merge_requests/1/merge");
@@ -389,13 +393,10 @@ fn gitlab_405_right_after_creation_is_retried_until_mergeability_is_known() {
     let server = ForgeServer::gitlab();
     server.set_not_mergeable_for(2);
     let (forge, rec) = connect(ForgeKind::GitLab, &server, |_| {});
-    let spec = PullRequestSpec {
-        auto_merge: true,
-        merge_method: Some(MergeMethod::Squash),
-        ..spec("acme/gitops")
-    };
 
-    let pr = forge.ensure_pull_request(&spec).unwrap();
+    let pr = forge
+        .ensure_pull_request(&auto_merge(Some(MergeMethod::Squash)))
+        .unwrap();
 
     assert!(pr.warnings.is_empty(), "{:?}", pr.warnings);
     assert_eq!(rec.sleeps(), [1, 2]);
@@ -409,14 +410,12 @@ fn gitlab_405_right_after_creation_is_retried_until_mergeability_is_known() {
 #[test]
 fn gitlab_never_merges_a_later_push_by_someone_else() {
     let server = ForgeServer::gitlab();
-    let (forge, _) = connect(ForgeKind::GitLab, &server, |_| {});
     let spec = PullRequestSpec {
-        auto_merge: true,
         head_sha: Some("9999999999999999999999999999999999999999".into()),
-        ..spec("acme/gitops")
+        ..auto_merge(None)
     };
 
-    let pr = forge.ensure_pull_request(&spec).unwrap();
+    let pr = ensure(ForgeKind::GitLab, &server, &spec);
 
     let change = server.change(1).unwrap();
     assert!(!change.auto_merge && !change.merged);
@@ -432,13 +431,8 @@ fn gitlab_never_merges_a_later_push_by_someone_else() {
 fn gitlab_auto_merge_without_a_pipeline_merges_at_once_and_says_so() {
     let server = ForgeServer::gitlab();
     server.set_pipeline(false);
-    let (forge, _) = connect(ForgeKind::GitLab, &server, |_| {});
-    let spec = PullRequestSpec {
-        auto_merge: true,
-        ..spec("acme/gitops")
-    };
 
-    let pr = forge.ensure_pull_request(&spec).unwrap();
+    let pr = ensure(ForgeKind::GitLab, &server, &auto_merge(None));
 
     assert!(pr.merged);
     assert_eq!(server.change(1).unwrap().state, "merged");
@@ -447,16 +441,9 @@ fn gitlab_auto_merge_without_a_pipeline_merges_at_once_and_says_so() {
 #[test]
 fn gitlab_close_superseded_deletes_the_branches_only_tagbump_pushed_to() {
     let server = ForgeServer::gitlab();
-    let untouched = server.add_change("acme/gitops", &format!("{PREFIX}1.3.0"), "main", "1.3.0");
-    let touched = server.add_change("acme/gitops", &format!("{PREFIX}1.4.0"), "main", "1.4.0");
-    server.set_head(touched, "4444444444444444444444444444444444444444", 3);
-    let (forge, _) = connect(ForgeKind::GitLab, &server, |_| {});
-    let spec = PullRequestSpec {
-        supersede_prefix: Some(PREFIX.into()),
-        ..spec("acme/gitops")
-    };
+    let (untouched, touched) = older_bot_changes(&server, 3);
 
-    let pr = forge.ensure_pull_request(&spec).unwrap();
+    let pr = ensure(ForgeKind::GitLab, &server, &superseding());
 
     assert_eq!(pr.closed_superseded, [untouched, touched]);
     assert_eq!(pr.deleted_branches, [format!("{PREFIX}1.3.0")]);
@@ -476,7 +463,7 @@ fn gitlab_job_token_is_sent_as_job_token_and_merge_requests_are_refused() {
     server.set_gitlab_tokens(TOKEN, JOB_TOKEN);
     let (forge, _) = connect(ForgeKind::GitLab, &server, |o| o.gitlab_job_token = true);
 
-    let err = forge.ensure_pull_request(&spec("acme/gitops")).unwrap_err();
+    let err = forge.ensure_pull_request(&spec()).unwrap_err();
 
     assert!(matches!(err, ForgeError::Auth { .. }), "{err:?}");
     let requests = server.requests();
@@ -490,9 +477,7 @@ fn gitlab_job_token_is_sent_as_job_token_and_merge_requests_are_refused() {
 fn gitlab_personal_token_is_still_sent_as_private_token() {
     let server = ForgeServer::gitlab();
     server.set_gitlab_tokens(TOKEN, JOB_TOKEN);
-    let (forge, _) = connect(ForgeKind::GitLab, &server, |_| {});
-
-    forge.ensure_pull_request(&spec("acme/gitops")).unwrap();
+    ensure(ForgeKind::GitLab, &server, &spec());
 
     assert!(server
         .requests()
