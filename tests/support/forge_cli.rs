@@ -45,12 +45,8 @@ pub fn via_github_api<S: AsRef<OsStr>>(
     github: &FakeGitHub,
     args: impl IntoIterator<Item = S>,
 ) -> Command {
-    let mut cmd = tagbump(home);
-    cmd.args(args)
-        .args(["--repo", &format!("{}/acme/gitops.git", github.url())])
-        .args(["--via", "api", "--forge", "github", "--api-url"])
-        .arg(github.url());
-    cmd
+    let repo = format!("{}/acme/gitops.git", github.url());
+    via_api(home, args, &repo, "github", github.url())
 }
 
 /// `tagbump ARGS… --repo <fake>/group/config.git --via api --forge gitlab --api-url
@@ -60,10 +56,20 @@ pub fn via_gitlab_api<S: AsRef<OsStr>>(
     gitlab: &FakeGitLab,
     args: impl IntoIterator<Item = S>,
 ) -> Command {
+    let repo = format!("{}/{PROJECT}.git", gitlab.url());
+    via_api(home, args, &repo, "gitlab", &gitlab.api_base())
+}
+
+fn via_api<S: AsRef<OsStr>>(
+    home: &Path,
+    args: impl IntoIterator<Item = S>,
+    repo: &str,
+    forge: &str,
+    api_url: &str,
+) -> Command {
     let mut cmd = tagbump(home);
     cmd.args(args)
-        .args(["--repo", &format!("{}/{PROJECT}.git", gitlab.url())])
-        .args(["--via", "api", "--forge", "gitlab", "--api-url"])
-        .arg(gitlab.api_base());
+        .args(["--repo", repo, "--via", "api", "--forge", forge])
+        .args(["--api-url", api_url]);
     cmd
 }
