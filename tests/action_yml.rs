@@ -10,10 +10,13 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_norway::Value;
-use support::ci_example::{action, s as str_of};
+use support::ci_example::{
+    action, action_command_with_first_on_path, action_env_inputs, action_inputs, mapping,
+    s as str_of,
+};
 use support::git_server::{self, BareRepo};
 use support::published;
 
@@ -34,41 +37,6 @@ fn repo_root() -> PathBuf {
 
 fn tagbump_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tagbump"))
-}
-
-fn mapping<'a>(v: &'a Value, what: &str) -> Vec<(String, &'a Value)> {
-    v.as_mapping()
-        .unwrap_or_else(|| panic!("{what} must be a mapping"))
-        .iter()
-        .map(|(k, v)| (str_of(k), v))
-        .collect()
-}
-
-/// Declared inputs with their defaults.
-fn inputs(action: &Value) -> BTreeMap<String, String> {
-    mapping(&action["inputs"], "inputs")
-        .into_iter()
-        .map(|(name, spec)| (name, spec.get("default").map(str_of).unwrap_or_default()))
-        .collect()
-}
-
-/// `runs.env` as (variable, input name): every value must be exactly `${{ inputs.X }}`.
-fn env_to_input(action: &Value) -> Vec<(String, String)> {
-    mapping(&action["runs"]["env"], "runs.env")
-        .into_iter()
-        .map(|(var, value)| {
-            let value = str_of(value);
-            let input = value
-                .trim()
-                .strip_prefix("${{ inputs.")
-                .and_then(|rest| rest.strip_suffix(" }}"))
-                .unwrap_or_else(|| {
-                    panic!("runs.env {var} must be `${{{{ inputs.NAME }}}}`, is {value:?}")
-                })
-                .to_string();
-            (var, input)
-        })
-        .collect()
 }
 
 fn script(action: &Value) -> String {
@@ -124,53 +92,23 @@ impl Recorder {
     }
 }
 
-/// Runs the action like the runner: each input (given, else its default) becomes the
-/// `runs.env` variable that names it, then `<entrypoint> <args…>` runs in `workdir`
-/// with a clean environment plus `extra_env`.
+/// Runs the action like the runner (see [`action_command_with_first_on_path`]) in
+/// `workdir`, the recorder's `tagbump` first on `PATH`, plus `extra_env`.
 fn run_action(
     recorder: &Recorder,
     given: &[(&str, &str)],
     workdir: &Path,
     extra_env: &[(&str, &str)],
 ) -> Output {
-    let action = action();
-    let mut values = inputs(&action);
-    for (name, value) in given {
-        assert!(
-            values.contains_key(*name),
-            "the test sets input {name:?}, which action.yml does not declare"
-        );
-        values.insert(name.to_string(), value.to_string());
-    }
-    let entrypoint = str_of(&action["runs"]["entrypoint"]);
-    let args: Vec<String> = action["runs"]["args"]
-        .as_sequence()
-        .expect("runs.args")
+    let with = given
         .iter()
-        .map(str_of)
+        .map(|(name, value)| (name.to_string(), value.to_string()))
         .collect();
-    let path = std::env::join_paths(std::iter::once(recorder.bin()).chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))
-    .expect("PATH");
     let home = tempfile::tempdir().expect("home");
-    let mut cmd = Command::new(entrypoint);
-    cmd.args(&args)
-        .current_dir(workdir)
-        .env_clear()
-        .env("PATH", path)
-        .env("HOME", home.path())
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null());
-    for (var, input) in env_to_input(&action) {
-        cmd.env(var, &values[&input]);
-    }
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run the action's entrypoint")
+    action_command_with_first_on_path(&recorder.bin(), &with, workdir, home.path())
+        .envs(extra_env.iter().copied())
+        .output()
+        .expect("run the action's entrypoint")
 }
 
 fn help(sub: &str) -> String {
@@ -388,8 +326,8 @@ fn runs_the_published_full_image_of_this_version() {
 #[test]
 fn every_input_is_handed_to_the_container_through_runs_env_exactly_once() {
     let action = action();
-    let declared: BTreeSet<String> = inputs(&action).into_keys().collect();
-    let mapped = env_to_input(&action);
+    let declared: BTreeSet<String> = action_inputs(&action).into_keys().collect();
+    let mapped = action_env_inputs(&action);
     let mut seen = BTreeSet::new();
     for (var, input) in &mapped {
         assert!(
@@ -477,7 +415,7 @@ fn every_input_reaches_the_matching_cli_flag() {
 
     // Coverage: every declared input is exercised by one of the runs (--flux-policy by
     // `the_flux_policy_input_reaches_tagbump`).
-    let declared: BTreeSet<String> = inputs(&action()).into_keys().collect();
+    let declared: BTreeSet<String> = action_inputs(&action()).into_keys().collect();
     let exercised: BTreeSet<String> = image_run
         .iter()
         .chain(set_run.iter())
@@ -1151,13 +1089,20 @@ fn the_argocd_inputs_reach_tagbump() {
     let work = tempfile::tempdir().expect("workdir");
     std::fs::create_dir_all(work.path().join("app")).expect("mkdir");
     let s = |v: &str| v.to_string();
-    let helm_run: Vec<(&str, String, Vec<String>)> = vec![
-        (
-            "image",
-            s("ghcr.io/acme/api:v2.0.0"),
-            vec![s("ghcr.io/acme/api:v2.0.0")],
-        ),
-        ("paths", s("app"), vec![s("app")]),
+    // Both runs bump the image in `app`.
+    let run_with = |inputs: Vec<(&'static str, String, Vec<String>)>| {
+        let mut run = vec![
+            (
+                "image",
+                s("ghcr.io/acme/api:v2.0.0"),
+                vec![s("ghcr.io/acme/api:v2.0.0")],
+            ),
+            ("paths", s("app"), vec![s("app")]),
+        ];
+        run.extend(inputs);
+        run
+    };
+    let helm_run = run_with(vec![
         (
             "argocd-app",
             s("team-a/api"),
@@ -1183,14 +1128,8 @@ fn the_argocd_inputs_reach_tagbump() {
             s("api.image.tag"),
             vec![s("--helm-image-tag=api.image.tag")],
         ),
-    ];
-    let kustomize_run: Vec<(&str, String, Vec<String>)> = vec![
-        (
-            "image",
-            s("ghcr.io/acme/api:v2.0.0"),
-            vec![s("ghcr.io/acme/api:v2.0.0")],
-        ),
-        ("paths", s("app"), vec![s("app")]),
+    ]);
+    let kustomize_run = run_with(vec![
         ("argocd-app", s("shop"), vec![s("--argocd-app=shop")]),
         (
             "argocd-app-kind",
@@ -1202,7 +1141,7 @@ fn the_argocd_inputs_reach_tagbump() {
             s("api"),
             vec![s("--kustomize-image-name=api")],
         ),
-    ];
+    ]);
     let covered: BTreeSet<String> = helm_run
         .iter()
         .chain(kustomize_run.iter())

@@ -54,22 +54,63 @@ pub fn entries(v: &Value) -> Vec<(String, &Value)> {
         .unwrap_or_default()
 }
 
+/// A mapping's entries with their keys as strings; fails the test where `v` (named
+/// `what`) is not a mapping.
+pub fn mapping<'a>(v: &'a Value, what: &str) -> Vec<(String, &'a Value)> {
+    assert!(v.is_mapping(), "{what} must be a mapping");
+    entries(v)
+}
+
 /// action.yml's declared inputs with their defaults (empty where none).
 pub fn action_inputs(action: &Value) -> BTreeMap<String, String> {
-    entries(&action["inputs"])
+    mapping(&action["inputs"], "inputs")
         .into_iter()
         .map(|(k, spec)| (k, spec.get("default").map(s).unwrap_or_default()))
+        .collect()
+}
+
+/// action.yml's `runs.env` as (variable, input name): every value must be exactly
+/// `${{ inputs.NAME }}`.
+pub fn action_env_inputs(action: &Value) -> Vec<(String, String)> {
+    mapping(&action["runs"]["env"], "runs.env")
+        .into_iter()
+        .map(|(var, value)| {
+            let value = s(value);
+            let input = value
+                .trim()
+                .strip_prefix("${{ inputs.")
+                .and_then(|rest| rest.strip_suffix(" }}"))
+                .unwrap_or_else(|| {
+                    panic!("runs.env {var} must be `${{{{ inputs.NAME }}}}`, is {value:?}")
+                })
+                .to_string();
+            (var, input)
+        })
         .collect()
 }
 
 /// A clean environment for a CI job in `cwd`: tagbump first on `PATH`, `HOME` = `home`,
 /// no host git configuration, the C locale, no stdin.
 pub fn command(program: impl AsRef<OsStr>, cwd: &Path, home: &Path) -> Command {
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_tagbump"))
+    command_with_first_on_path(tagbump_dir(), program, cwd, home)
+}
+
+/// The directory of the freshly built `tagbump`.
+fn tagbump_dir() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_tagbump"))
         .parent()
         .expect("binary dir")
-        .to_path_buf();
-    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+}
+
+/// [`command`] with `first` (e.g. a recording `tagbump` wrapper) first on `PATH`.
+pub fn command_with_first_on_path(
+    first: &Path,
+    program: impl AsRef<OsStr>,
+    cwd: &Path,
+    home: &Path,
+) -> Command {
+    let first = first.to_path_buf();
+    let path = std::env::join_paths(std::iter::once(first).chain(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     )))
     .expect("PATH");
@@ -82,25 +123,30 @@ pub fn command(program: impl AsRef<OsStr>, cwd: &Path, home: &Path) -> Command {
 /// (given, else default; an undeclared input fails the test) → `runs.env` →
 /// `<runs.entrypoint> <runs.args…>` in `cwd`.
 pub fn action_command(with: &BTreeMap<String, String>, cwd: &Path, home: &Path) -> Command {
+    action_command_with_first_on_path(tagbump_dir(), with, cwd, home)
+}
+
+/// [`action_command`] with `first` (e.g. a recording `tagbump` wrapper) first on `PATH`.
+pub fn action_command_with_first_on_path(
+    first: &Path,
+    with: &BTreeMap<String, String>,
+    cwd: &Path,
+    home: &Path,
+) -> Command {
     let action = action();
     let mut values = action_inputs(&action);
     for (k, v) in with {
         assert!(
             values.contains_key(k),
-            "the example uses undeclared input {k}"
+            "input {k:?} is given but action.yml does not declare it"
         );
         values.insert(k.clone(), v.clone());
     }
-    let mut cmd = command(s(&action["runs"]["entrypoint"]), cwd, home);
+    let mut cmd = command_with_first_on_path(first, s(&action["runs"]["entrypoint"]), cwd, home);
     for arg in action["runs"]["args"].as_sequence().expect("runs.args") {
         cmd.arg(s(arg));
     }
-    for (var, value) in entries(&action["runs"]["env"]) {
-        let input = s(value)
-            .trim()
-            .trim_start_matches("${{ inputs.")
-            .trim_end_matches(" }}")
-            .to_string();
+    for (var, input) in action_env_inputs(&action) {
         cmd.env(var, &values[&input]);
     }
     cmd
