@@ -136,10 +136,34 @@ fn config_repo() -> BareRepo {
     )
 }
 
+/// An input, the value a step gives it, and the arguments it must add to tagbump's.
+type InputCase = (&'static str, String, Vec<String>);
+
+/// Runs the action (see [`run_action`]) with the inputs of `run` in `workdir`, a new
+/// recorder's `tagbump` first on `PATH`.
+fn run_inputs(run: &[InputCase], workdir: &Path) -> (Recorder, Output) {
+    let recorder = Recorder::new();
+    let given: Vec<(&str, &str)> = run.iter().map(|(n, v, _)| (*n, v.as_str())).collect();
+    let out = run_action(&recorder, &given, workdir, &[]);
+    (recorder, out)
+}
+
+/// Every input of `run` added its arguments to `argv`.
+fn assert_inputs_reached(run: &[InputCase], argv: &[String]) {
+    for (input, _, expected) in run {
+        for arg in expected {
+            assert!(
+                argv.contains(arg),
+                "input {input} must add {arg:?}; argv was {argv:?}"
+            );
+        }
+    }
+}
+
 /// What each input must turn into: (input, arguments it must add). Inputs not listed
 /// here fail `every_input_reaches_the_matching_cli_flag`, so a new input cannot be
 /// added to action.yml without being wired to a flag.
-fn image_run_inputs(repo_url: &str, key_file: &str) -> Vec<(&'static str, String, Vec<String>)> {
+fn image_run_inputs(repo_url: &str, key_file: &str) -> Vec<InputCase> {
     let s = |v: &str| v.to_string();
     vec![
         ("command", s("image"), vec![s("image")]),
@@ -270,7 +294,7 @@ fn image_run_inputs(repo_url: &str, key_file: &str) -> Vec<(&'static str, String
     ]
 }
 
-fn set_run_inputs(repo_url: &str) -> Vec<(&'static str, String, Vec<String>)> {
+fn set_run_inputs(repo_url: &str) -> Vec<InputCase> {
     let s = |v: &str| v.to_string();
     vec![
         ("command", s("set"), vec![s("set")]),
@@ -395,7 +419,7 @@ fn every_input_reaches_the_matching_cli_flag() {
     let image_run = image_run_inputs(&bare.file_url(), &key);
     let set_run = set_run_inputs(&bare.file_url());
     // Nothing to change (the tag is already there): exit code 3.
-    let unchanged_run: Vec<(&str, String, Vec<String>)> = vec![
+    let unchanged_run: Vec<InputCase> = vec![
         (
             "image",
             "ghcr.io/acme/api:v1.0.0".into(),
@@ -454,9 +478,7 @@ fn every_input_reaches_the_matching_cli_flag() {
     }
 
     for run in [&image_run, &set_run] {
-        let recorder = Recorder::new();
-        let given: Vec<(&str, &str)> = run.iter().map(|(n, v, _)| (*n, v.as_str())).collect();
-        let out = run_action(&recorder, &given, work.path(), &[]);
+        let (recorder, out) = run_inputs(run, work.path());
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -465,14 +487,7 @@ fn every_input_reaches_the_matching_cli_flag() {
             recorder.argv()
         );
         let argv = recorder.argv();
-        for (input, _, expected) in run.iter() {
-            for arg in expected {
-                assert!(
-                    argv.contains(arg),
-                    "input {input} must add {arg:?}; argv was {argv:?}"
-                );
-            }
-        }
+        assert_inputs_reached(run, &argv);
         assert!(
             argv.iter().all(|a| !a.contains(TOKEN)),
             "the token must not appear in the argument vector: {argv:?}"
@@ -493,26 +508,14 @@ fn every_input_reaches_the_matching_cli_flag() {
             "the dry-run diff shows the new tag: {stdout}"
         );
     }
-    let recorder = Recorder::new();
-    let given: Vec<(&str, &str)> = unchanged_run
-        .iter()
-        .map(|(n, v, _)| (*n, v.as_str()))
-        .collect();
-    let out = run_action(&recorder, &given, work.path(), &[]);
+    let (recorder, out) = run_inputs(&unchanged_run, work.path());
     assert_eq!(
         out.status.code(),
         Some(3),
         "fail-if-unchanged: exit code 3 when the tag is already there; {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for (input, _, expected) in &unchanged_run {
-        for arg in expected {
-            assert!(
-                recorder.argv().contains(arg),
-                "input {input} must add {arg:?}"
-            );
-        }
-    }
+    assert_inputs_reached(&unchanged_run, &recorder.argv());
 
     assert_eq!(
         bare.read_file("main", "apps/api/values.yaml").as_deref(),
@@ -981,7 +984,7 @@ fn the_registry_inputs_reach_tagbump() {
     let ca = reg.ca_pem.display().to_string();
     let image = format!("{host}/acme/api");
     let s = |v: &str| v.to_string();
-    let chosen_run: Vec<(&str, String, Vec<String>)> = vec![
+    let chosen_run: Vec<InputCase> = vec![
         ("image", image.clone(), vec![image.clone()]),
         ("paths", s("values.yaml"), vec![s("values.yaml")]),
         ("strategy", s("semver"), vec![s("--strategy=semver")]),
@@ -1015,7 +1018,7 @@ fn the_registry_inputs_reach_tagbump() {
         ("output", s("json"), vec![s("--output=json")]),
     ];
     let pinned = format!("{image}:1.5.0@{}", index.digest);
-    let verify_run: Vec<(&str, String, Vec<String>)> = vec![
+    let verify_run: Vec<InputCase> = vec![
         ("image", pinned.clone(), vec![pinned.clone()]),
         ("verify-digest", s("true"), vec![s("--verify-digest")]),
         (
@@ -1039,9 +1042,7 @@ fn the_registry_inputs_reach_tagbump() {
     );
 
     for run in [&chosen_run, &verify_run] {
-        let recorder = Recorder::new();
-        let given: Vec<(&str, &str)> = run.iter().map(|(n, v, _)| (*n, v.as_str())).collect();
-        let out = run_action(&recorder, &given, work.path(), &[]);
+        let (recorder, out) = run_inputs(run, work.path());
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -1050,14 +1051,7 @@ fn the_registry_inputs_reach_tagbump() {
             recorder.argv()
         );
         let argv = recorder.argv();
-        for (input, _, expected) in run.iter() {
-            for arg in expected {
-                assert!(
-                    argv.contains(arg),
-                    "input {input} must add {arg:?}; argv was {argv:?}"
-                );
-            }
-        }
+        assert_inputs_reached(run, &argv);
         assert!(
             argv.iter().all(|a| !a.contains(PASSWORD)),
             "the password is never an argument: {argv:?}"
@@ -1090,7 +1084,7 @@ fn the_argocd_inputs_reach_tagbump() {
     std::fs::create_dir_all(work.path().join("app")).expect("mkdir");
     let s = |v: &str| v.to_string();
     // Both runs bump the image in `app`.
-    let run_with = |inputs: Vec<(&'static str, String, Vec<String>)>| {
+    let run_with = |inputs: Vec<InputCase>| {
         let mut run = vec![
             (
                 "image",
@@ -1153,9 +1147,7 @@ fn the_argocd_inputs_reach_tagbump() {
         ARGOCD_INPUTS.iter().map(|s| s.to_string()).collect()
     );
     for run in [&helm_run, &kustomize_run] {
-        let recorder = Recorder::new();
-        let given: Vec<(&str, &str)> = run.iter().map(|(n, v, _)| (*n, v.as_str())).collect();
-        let out = run_action(&recorder, &given, work.path(), &[]);
+        let (recorder, out) = run_inputs(run, work.path());
         assert!(
             out.status.success(),
             "argv: {:?}\nstderr: {}",
@@ -1163,14 +1155,7 @@ fn the_argocd_inputs_reach_tagbump() {
             String::from_utf8_lossy(&out.stderr)
         );
         let argv = recorder.argv();
-        for (input, _, expected) in run.iter() {
-            for arg in expected {
-                assert!(
-                    argv.contains(arg),
-                    "input {input} must add {arg:?}; argv was {argv:?}"
-                );
-            }
-        }
+        assert_inputs_reached(run, &argv);
     }
     assert_eq!(
         std::fs::read_to_string(work.path().join("app/.argocd-source-team-a_api.yaml")).expect("helm file"),
