@@ -414,16 +414,42 @@ fn set_over_ssh(
     cmd
 }
 
+/// What most tests start from: a private sshd, a seeded bare repository it serves, a
+/// throw-away `HOME`, and the repository's `ssh://` URL.
+struct Setup {
+    server: SshServer,
+    repo: BareRepo,
+    home: TempDir,
+    url: String,
+}
+
+/// [`Setup`], or `None` (with the notice [`SshServer::start`] prints) without sshd.
+fn setup() -> Option<Setup> {
+    let server = SshServer::start()?;
+    let repo = BareRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let url = server.url(&repo.path());
+    Some(Setup {
+        server,
+        repo,
+        home,
+        url,
+    })
+}
+
 // ---------------------------------------------------------------- specification
 
 #[test]
 fn a_key_given_with_ssh_key_pushes_the_commit_over_ssh() {
-    let Some(server) = SshServer::start() else {
+    let Some(Setup {
+        server,
+        repo,
+        home,
+        url,
+    }) = setup()
+    else {
         return;
     };
-    let repo = BareRepo::new();
-    let home = tempfile::tempdir().expect("home");
-    let url = server.url(&repo.path());
 
     let out = run(
         set_over_ssh(home.path(), &server, &url, API_VALUES, "image.tag=v2")
@@ -452,12 +478,15 @@ fn a_key_given_with_ssh_key_pushes_the_commit_over_ssh() {
 
 #[test]
 fn a_relative_ssh_key_path_is_relative_to_the_working_directory() {
-    let Some(server) = SshServer::start() else {
+    let Some(Setup {
+        server,
+        repo,
+        home,
+        url,
+    }) = setup()
+    else {
         return;
     };
-    let repo = BareRepo::new();
-    let home = tempfile::tempdir().expect("home");
-    let url = server.url(&repo.path());
 
     // git and ssh run inside a temporary clone; the key is where the user said it is.
     let out = run(
@@ -473,12 +502,15 @@ fn a_relative_ssh_key_path_is_relative_to_the_working_directory() {
 
 #[test]
 fn a_key_given_only_in_git_ssh_command_is_used() {
-    let Some(server) = SshServer::start() else {
+    let Some(Setup {
+        server,
+        repo,
+        home,
+        url,
+    }) = setup()
+    else {
         return;
     };
-    let repo = BareRepo::new();
-    let home = tempfile::tempdir().expect("home");
-    let url = server.url(&repo.path());
     let ssh_command = format!(
         "{} -i {}",
         server.ssh_command(),
@@ -498,11 +530,12 @@ fn a_key_given_only_in_git_ssh_command_is_used() {
 
 #[test]
 fn scp_like_urls_work_with_the_port_from_git_ssh_command() {
-    let Some(server) = SshServer::start() else {
+    let Some(Setup {
+        server, repo, home, ..
+    }) = setup()
+    else {
         return;
     };
-    let repo = BareRepo::new();
-    let home = tempfile::tempdir().expect("home");
     // `user@host:path` has no room for a port: it comes from the ssh command.
     let url = format!("{}@127.0.0.1:{}", server.user, repo.path().display());
     let ssh_command = format!("{} -p {}", server.ssh_command(), server.port);
@@ -521,12 +554,15 @@ fn scp_like_urls_work_with_the_port_from_git_ssh_command() {
 
 #[test]
 fn a_key_the_server_refuses_is_an_authentication_error_and_changes_nothing() {
-    let Some(server) = SshServer::start() else {
+    let Some(Setup {
+        server,
+        repo,
+        home,
+        url,
+    }) = setup()
+    else {
         return;
     };
-    let repo = BareRepo::new();
-    let home = tempfile::tempdir().expect("home");
-    let url = server.url(&repo.path());
     let tip = repo.tip();
 
     let out = run(
@@ -557,12 +593,15 @@ fn a_key_the_server_refuses_is_an_authentication_error_and_changes_nothing() {
 
 #[test]
 fn an_unknown_host_key_is_refused_not_accepted() {
-    let Some(server) = SshServer::start() else {
+    let Some(Setup {
+        server,
+        repo,
+        home,
+        url,
+    }) = setup()
+    else {
         return;
     };
-    let repo = BareRepo::new();
-    let home = tempfile::tempdir().expect("home");
-    let url = server.url(&repo.path());
     let tip = repo.tip();
     let empty_known_hosts = home.path().join("empty_known_hosts");
     std::fs::write(&empty_known_hosts, "").expect("known_hosts");
@@ -590,12 +629,15 @@ fn an_unknown_host_key_is_refused_not_accepted() {
 
 #[test]
 fn a_push_that_loses_the_race_is_redone_on_the_new_tip() {
-    let Some(server) = SshServer::start() else {
+    let Some(Setup {
+        server,
+        repo,
+        home,
+        url,
+    }) = setup()
+    else {
         return;
     };
-    let repo = BareRepo::new();
-    let home = tempfile::tempdir().expect("home");
-    let url = server.url(&repo.path());
 
     // A competing commit, ready to be pushed by another "pipeline".
     let rival = home.path().join("rival");
@@ -668,12 +710,15 @@ fn a_push_that_loses_the_race_is_redone_on_the_new_tip() {
 
 #[test]
 fn concurrent_runs_over_ssh_both_land_with_linear_history() {
-    let Some(server) = SshServer::start() else {
+    let Some(Setup {
+        server,
+        repo,
+        home,
+        url,
+    }) = setup()
+    else {
         return;
     };
-    let repo = BareRepo::new();
-    let home = tempfile::tempdir().expect("home");
-    let url = server.url(&repo.path());
 
     let spawn = |file: &str, assignment: &str| {
         set_over_ssh(home.path(), &server, &url, file, assignment)
