@@ -415,39 +415,21 @@ fn set_over_ssh(
 }
 
 /// What most tests start from: a private sshd, a seeded bare repository it serves, a
-/// throw-away `HOME`, and the repository's `ssh://` URL.
-struct Setup {
-    server: SshServer,
-    repo: BareRepo,
-    home: TempDir,
-    url: String,
-}
-
-/// [`Setup`], or `None` (with the notice [`SshServer::start`] prints) without sshd.
-fn setup() -> Option<Setup> {
+/// throw-away `HOME`, and the repository's `ssh://` URL. `None` (with the notice
+/// [`SshServer::start`] prints) without sshd.
+fn setup() -> Option<(SshServer, BareRepo, TempDir, String)> {
     let server = SshServer::start()?;
     let repo = BareRepo::new();
     let home = tempfile::tempdir().expect("home");
     let url = server.url(&repo.path());
-    Some(Setup {
-        server,
-        repo,
-        home,
-        url,
-    })
+    Some((server, repo, home, url))
 }
 
 // ---------------------------------------------------------------- specification
 
 #[test]
 fn a_key_given_with_ssh_key_pushes_the_commit_over_ssh() {
-    let Some(Setup {
-        server,
-        repo,
-        home,
-        url,
-    }) = setup()
-    else {
+    let Some((server, repo, home, url)) = setup() else {
         return;
     };
 
@@ -478,13 +460,7 @@ fn a_key_given_with_ssh_key_pushes_the_commit_over_ssh() {
 
 #[test]
 fn a_relative_ssh_key_path_is_relative_to_the_working_directory() {
-    let Some(Setup {
-        server,
-        repo,
-        home,
-        url,
-    }) = setup()
-    else {
+    let Some((server, repo, home, url)) = setup() else {
         return;
     };
 
@@ -502,13 +478,7 @@ fn a_relative_ssh_key_path_is_relative_to_the_working_directory() {
 
 #[test]
 fn a_key_given_only_in_git_ssh_command_is_used() {
-    let Some(Setup {
-        server,
-        repo,
-        home,
-        url,
-    }) = setup()
-    else {
+    let Some((server, repo, home, url)) = setup() else {
         return;
     };
     let ssh_command = format!(
@@ -530,10 +500,7 @@ fn a_key_given_only_in_git_ssh_command_is_used() {
 
 #[test]
 fn scp_like_urls_work_with_the_port_from_git_ssh_command() {
-    let Some(Setup {
-        server, repo, home, ..
-    }) = setup()
-    else {
+    let Some((server, repo, home, _)) = setup() else {
         return;
     };
     // `user@host:path` has no room for a port: it comes from the ssh command.
@@ -554,13 +521,7 @@ fn scp_like_urls_work_with_the_port_from_git_ssh_command() {
 
 #[test]
 fn a_key_the_server_refuses_is_an_authentication_error_and_changes_nothing() {
-    let Some(Setup {
-        server,
-        repo,
-        home,
-        url,
-    }) = setup()
-    else {
+    let Some((server, repo, home, url)) = setup() else {
         return;
     };
     let tip = repo.tip();
@@ -593,13 +554,7 @@ fn a_key_the_server_refuses_is_an_authentication_error_and_changes_nothing() {
 
 #[test]
 fn an_unknown_host_key_is_refused_not_accepted() {
-    let Some(Setup {
-        server,
-        repo,
-        home,
-        url,
-    }) = setup()
-    else {
+    let Some((server, repo, home, url)) = setup() else {
         return;
     };
     let tip = repo.tip();
@@ -629,13 +584,7 @@ fn an_unknown_host_key_is_refused_not_accepted() {
 
 #[test]
 fn a_push_that_loses_the_race_is_redone_on_the_new_tip() {
-    let Some(Setup {
-        server,
-        repo,
-        home,
-        url,
-    }) = setup()
-    else {
+    let Some((server, repo, home, url)) = setup() else {
         return;
     };
 
@@ -710,13 +659,7 @@ fn a_push_that_loses_the_race_is_redone_on_the_new_tip() {
 
 #[test]
 fn concurrent_runs_over_ssh_both_land_with_linear_history() {
-    let Some(Setup {
-        server,
-        repo,
-        home,
-        url,
-    }) = setup()
-    else {
+    let Some((server, repo, home, url)) = setup() else {
         return;
     };
 
