@@ -312,6 +312,18 @@ impl HttpsRemote {
         assert_eq!(changed, files);
     }
 
+    /// `set apps/api/values.yaml image.tag=v2` landed: that one value changed, in one
+    /// commit on the seed.
+    fn assert_api_tag_moved_to_v2(&self) {
+        assert_eq!(
+            self.repo
+                .read_file("main", "apps/api/values.yaml")
+                .as_deref(),
+            Some(VALUES.replace("tag: v1", "tag: v2").as_str())
+        );
+        self.assert_one_new_commit_changing(&["apps/api/values.yaml"]);
+    }
+
     fn assert_unchanged(&self) {
         assert_eq!(
             self.repo.tip("main").as_deref(),
@@ -401,14 +413,7 @@ fn set_over_https_with_ca_bundle_flag_commits_and_pushes_through_tls() {
     .assert_code(0)
     .assert_no_token();
 
-    assert_eq!(
-        remote
-            .repo
-            .read_file("main", "apps/api/values.yaml")
-            .as_deref(),
-        Some(VALUES.replace("tag: v1", "tag: v2").as_str())
-    );
-    remote.assert_one_new_commit_changing(&["apps/api/values.yaml"]);
+    remote.assert_api_tag_moved_to_v2();
     assert_pushed_through_git_trusting(&remote.pki.ca_pem);
     assert!(
         remote.proxy.handshakes() > 0,
@@ -473,14 +478,7 @@ fn ca_bundle_from_the_environment_works_like_the_flag() {
     .assert_code(0)
     .assert_no_token();
 
-    assert_eq!(
-        remote
-            .repo
-            .read_file("main", "apps/api/values.yaml")
-            .as_deref(),
-        Some(VALUES.replace("tag: v1", "tag: v2").as_str())
-    );
-    remote.assert_one_new_commit_changing(&["apps/api/values.yaml"]);
+    remote.assert_api_tag_moved_to_v2();
     assert_pushed_through_git_trusting(&remote.pki.ca_pem);
 }
 
@@ -496,14 +494,7 @@ fn relative_ca_bundle_path_is_resolved_against_the_working_directory() {
     .assert_code(0)
     .assert_no_token();
 
-    assert_eq!(
-        remote
-            .repo
-            .read_file("main", "apps/api/values.yaml")
-            .as_deref(),
-        Some(VALUES.replace("tag: v1", "tag: v2").as_str())
-    );
-    remote.assert_one_new_commit_changing(&["apps/api/values.yaml"]);
+    remote.assert_api_tag_moved_to_v2();
     // git runs in a temporary directory, so it must be handed the absolute path.
     assert_pushed_through_git_trusting(&remote.pki.ca_pem);
 }
