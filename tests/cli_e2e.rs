@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use serde_json::Value;
-use support::cli::{finished, home, run, tagbump};
+use support::cli::{finished, home, run, tagbump, Run};
 use support::forge_server::{FakeResponse, ForgeServer};
 use support::git_server::{self, BareRepo, GitDaemon, SmartHttpServer};
 use tempfile::TempDir;
@@ -694,6 +694,21 @@ fn fifty_concurrent_processes_with_defaults_all_land_over_file_urls() {
 
 // ---------------------------------------------------------------- --pr
 
+/// `tagbump image ghcr.io/acme/api:TAG --repo URL --pr` onto the reused bot branch
+/// `tagbump/{image_slug}`, labelled `deploy`, reviewer `alice`, as a draft, the pull
+/// request through the fake `forge` API at `api_url`; JSON report, `GITHUB_OUTPUT` to
+/// `gh_output`.
+fn open_pr(home: &Path, gh_output: &Path, url: &str, forge: &str, api_url: &str, tag: &str) -> Run {
+    run(tagbump(home)
+        .args(["image", &format!("ghcr.io/acme/api:{tag}"), "--repo", url])
+        .args(["--pr", "--pr-branch", "tagbump/{image_slug}"])
+        .args(["--forge", forge, "--api-url", api_url])
+        .args(["--label", "deploy", "--reviewer", "alice", "--draft"])
+        .args(["--output", "json"])
+        .env("TAGBUMP_TOKEN", TOKEN)
+        .env("GITHUB_OUTPUT", gh_output))
+}
+
 #[test]
 fn pr_on_github_pushes_a_bot_branch_opens_a_draft_pr_and_updates_it_on_rerun() {
     let repo = demo_bare_repo();
@@ -703,16 +718,7 @@ fn pr_on_github_pushes_a_bot_branch_opens_a_draft_pr_and_updates_it_on_rerun() {
     let gh_output = home.path().join("github-output");
     let base_tip = repo.tip("main").expect("tip");
 
-    let open = |tag: &str| {
-        run(tagbump(home.path())
-            .args(["image", &format!("ghcr.io/acme/api:{tag}"), "--repo", &url])
-            .args(["--pr", "--pr-branch", "tagbump/{image_slug}"])
-            .args(["--forge", "github", "--api-url", forge.url()])
-            .args(["--label", "deploy", "--reviewer", "alice", "--draft"])
-            .args(["--output", "json"])
-            .env("TAGBUMP_TOKEN", TOKEN)
-            .env("GITHUB_OUTPUT", &gh_output))
-    };
+    let open = |tag: &str| open_pr(home.path(), &gh_output, &url, "github", forge.url(), tag);
 
     let first = open("1.5.0");
     first.assert_code(0);
@@ -984,14 +990,14 @@ fn pr_on_gitlab_opens_a_merge_request_and_updates_it_on_rerun() {
     let base_tip = repo.tip("main").expect("tip");
 
     let open = |tag: &str| {
-        run(tagbump(home.path())
-            .args(["image", &format!("ghcr.io/acme/api:{tag}"), "--repo", &url])
-            .args(["--pr", "--pr-branch", "tagbump/{image_slug}"])
-            .args(["--forge", "gitlab", "--api-url", &forge.api_base()])
-            .args(["--label", "deploy", "--reviewer", "alice", "--draft"])
-            .args(["--output", "json"])
-            .env("TAGBUMP_TOKEN", TOKEN)
-            .env("GITHUB_OUTPUT", &gh_output))
+        open_pr(
+            home.path(),
+            &gh_output,
+            &url,
+            "gitlab",
+            &forge.api_base(),
+            tag,
+        )
     };
 
     let first = open("1.5.0");
