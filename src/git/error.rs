@@ -141,3 +141,19 @@ pub enum GitError {
 fn format_remote_lines(lines: &[String]) -> String {
     lines.iter().map(|l| format!("\nremote: {l}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_error_lists_remote_lines() {
+        let e = GitError::Rejected {
+            url: "u".into(),
+            branch: "main".into(),
+            reason: "[remote rejected] (pre-receive hook declined)".into(),
+            remote_messages: vec!["frozen".into()],
+        };
+        assert!(e.to_string().ends_with("declined)\nremote: frozen"));
+    }
+}
