@@ -2,13 +2,23 @@
 //! temporary clone of a config repository. Every file is edited in memory and checked
 //! first; only when all of them succeed is anything written (each file atomically).
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::image::{split_image_string, ImageRef};
-use crate::policy::{PolicyError, TagPolicy};
-use crate::targets::{FindOptions, Target, TargetError, TargetKind};
+use crate::policy::TagPolicy;
+use crate::targets::{FindOptions, Target, TargetKind};
 
+mod argocd_file;
+mod error;
 mod image;
+mod merge;
+mod paths;
+use self::argocd_file::argocd_source_file;
+pub use self::error::PlanError;
+use self::merge::merge_into;
+pub use self::merge::merge_same_files;
+pub use self::paths::resolve_inside;
+use self::paths::{relative, relative_file_error};
 use crate::yaml::file::{edit_file, FileEdit, FileError};
 use crate::yaml::{Edit, EditOptions};
 
@@ -58,86 +68,6 @@ impl Request {
                 .join("; "),
         }
     }
-}
-
-/// Merges the edits of a file named more than once into one entry, keeping the order of
-/// the edits. Files are compared by their lexically normalised path (`./a.yaml`,
-/// `b/../a.yaml` and `a.yaml` are one file); [`plan`] also merges files that resolve to
-/// the same file on disk. A key path given twice for a file (in the same document
-/// selection) counts once if the values agree, and is a [`PlanError::SetTwice`] if they
-/// differ.
-pub fn merge_same_files(files: Vec<FileEdits>) -> Result<Vec<FileEdits>, PlanError> {
-    let mut merged: Vec<FileEdits> = Vec::new();
-    let mut keys: Vec<PathBuf> = Vec::new();
-    for fe in files {
-        let key = normalise(&fe.file);
-        merge_into(&mut merged, &mut keys, key, fe)?;
-    }
-    Ok(merged)
-}
-
-/// Adds `fe` to `merged` (whose entries are identified by `keys`), or its edits to the
-/// entry with the same key.
-fn merge_into(
-    merged: &mut Vec<FileEdits>,
-    keys: &mut Vec<PathBuf>,
-    key: PathBuf,
-    fe: FileEdits,
-) -> Result<(), PlanError> {
-    let Some(at) = keys.iter().position(|k| *k == key) else {
-        keys.push(key);
-        let mut first = FileEdits {
-            file: fe.file,
-            edits: Vec::new(),
-        };
-        for edit in fe.edits {
-            add_edit(&mut first, edit)?;
-        }
-        merged.push(first);
-        return Ok(());
-    };
-    for edit in fe.edits {
-        add_edit(&mut merged[at], edit)?;
-    }
-    Ok(())
-}
-
-/// Appends `edit` unless the same key path is already set (to the same value: dropped;
-/// to another: an error).
-fn add_edit(target: &mut FileEdits, edit: Edit) -> Result<(), PlanError> {
-    let earlier = target
-        .edits
-        .iter()
-        .find(|e| e.path == edit.path && e.document == edit.document);
-    match earlier {
-        None => target.edits.push(edit),
-        Some(e) if e.value == edit.value => {}
-        Some(e) => {
-            return Err(PlanError::SetTwice {
-                file: target.file.clone(),
-                path: edit.path.to_string(),
-                first: e.value.clone(),
-                second: edit.value,
-            })
-        }
-    }
-    Ok(())
-}
-
-/// `path` without `.` components and with `dir/..` pairs removed (lexically; a leading
-/// `..` stays).
-fn normalise(path: &Path) -> PathBuf {
-    let mut out: Vec<Component> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out.iter().collect()
 }
 
 /// How to apply a request.
@@ -201,64 +131,6 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
-/// Why a request could not be applied. Nothing has been written when this is returned
-/// from [`plan`].
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    /// A file path leaves the root.
-    #[error("{}: outside the repository root {}", path.display(), root.display())]
-    OutsideRoot {
-        /// The path as given.
-        path: PathBuf,
-        /// The root.
-        root: PathBuf,
-    },
-    /// Reading, editing or writing a file failed.
-    #[error(transparent)]
-    File(#[from] FileError),
-    /// Searching for image references failed.
-    #[error(transparent)]
-    Targets(#[from] TargetError),
-    /// The policy refused a value.
-    #[error("{file}:{line}: {error}")]
-    Policy {
-        /// The file.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// The rule broken.
-        error: PolicyError,
-    },
-    /// The same key path is given twice for one file with different values.
-    #[error("{path} is set twice for {} ({first}, {second}); give each key path once", file.display())]
-    SetTwice {
-        /// The file, as first named.
-        file: PathBuf,
-        /// The key path.
-        path: String,
-        /// The first value.
-        first: String,
-        /// The other value.
-        second: String,
-    },
-    /// `--argocd-app` with more than one path.
-    #[error("--argocd-app writes one application's override file: give its source directory as the only path")]
-    ArgoCdSourceDir,
-    /// The override file could not be written.
-    #[error(transparent)]
-    ArgoCdSource(#[from] crate::argocd_source::ArgoSourceError),
-    /// No reference to the image exists under the paths searched.
-    #[error("no reference to {image} found under {paths} (searched {searched} YAML file(s)); check the image name, or use `tagbump set` with an explicit key path")]
-    ImageNotFound {
-        /// The image's name.
-        image: String,
-        /// The paths searched.
-        paths: String,
-        /// How many files were read.
-        searched: usize,
-    },
-}
-
 impl Plan {
     /// Whether any file changes.
     pub fn changed(&self) -> bool {
@@ -293,143 +165,6 @@ impl Plan {
         }
         Ok(written)
     }
-}
-
-/// The same error with its path relative to `root`: the absolute path of a temporary
-/// clone means nothing to the user.
-fn relative_file_error(root: &Path, error: FileError) -> FileError {
-    match error {
-        FileError::NotFound { path } => FileError::NotFound {
-            path: relative(root, &path),
-        },
-        FileError::NotUtf8 { path, offset } => FileError::NotUtf8 {
-            path: relative(root, &path),
-            offset,
-        },
-        FileError::NotAFile { path, kind } => FileError::NotAFile {
-            path: relative(root, &path),
-            kind,
-        },
-        FileError::TooLarge { path, size, limit } => FileError::TooLarge {
-            path: relative(root, &path),
-            size,
-            limit,
-        },
-        FileError::Io { path, error } => FileError::Io {
-            path: relative(root, &path),
-            error,
-        },
-        FileError::Edit { path, error } => FileError::Edit {
-            path: relative(root, &path),
-            error,
-        },
-    }
-}
-
-fn relative(root: &Path, path: &Path) -> PathBuf {
-    path.strip_prefix(root)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// Resolves `file` under `root`, refusing anything that leads outside it (`..`, absolute
-/// paths elsewhere, symlinks pointing out).
-pub fn resolve_inside(root: &Path, file: &Path) -> Result<PathBuf, PlanError> {
-    let outside = || PlanError::OutsideRoot {
-        path: file.to_path_buf(),
-        root: root.to_path_buf(),
-    };
-    let joined = if file.is_absolute() {
-        file.to_path_buf()
-    } else {
-        root.join(file)
-    };
-    let canon_root = root.canonicalize().map_err(|error| FileError::Io {
-        path: root.to_path_buf(),
-        error,
-    })?;
-    match joined.canonicalize() {
-        Ok(canon) if canon.starts_with(&canon_root) => {
-            Ok(canon_root.join(canon.strip_prefix(&canon_root).map_err(|_| outside())?))
-        }
-        Ok(_) => Err(outside()),
-        Err(_) => {
-            // The file does not exist: judge the path by its components.
-            let mut depth: i64 = 0;
-            for c in file.components() {
-                match c {
-                    Component::ParentDir => depth -= 1,
-                    Component::Normal(_) => depth += 1,
-                    Component::RootDir | Component::Prefix(_) if !joined.starts_with(root) => {
-                        return Err(outside())
-                    }
-                    _ => {}
-                }
-                if depth < 0 {
-                    return Err(outside());
-                }
-            }
-            Err(PlanError::File(FileError::NotFound {
-                path: file.to_path_buf(),
-            }))
-        }
-    }
-}
-
-/// The `.argocd-source-<app>.yaml` of `app` in `dir`, created or updated in memory.
-fn argocd_source_file(
-    root: &Path,
-    dir: &Path,
-    app: &crate::argocd_source::ArgoApp,
-    image: &ImageRef,
-) -> Result<FileEdit, PlanError> {
-    use crate::argocd_source as argo;
-    if !dir.is_dir() {
-        return Err(PlanError::File(FileError::NotFound {
-            path: relative(root, dir),
-        }));
-    }
-    let kind = match app.kind {
-        Some(k) => k,
-        None => argo::detect_kind(dir).map_err(|e| match e {
-            argo::ArgoSourceError::UnknownKind(d) => {
-                argo::ArgoSourceError::UnknownKind(relative(root, &d))
-            }
-            other => other,
-        })?,
-    };
-    let path = dir.join(app.file_name());
-    let original = if path.exists() {
-        Some(crate::yaml::file::read_text(&path).map_err(|e| relative_file_error(root, e))?)
-    } else {
-        None
-    };
-    let (text, written) = argo::render(
-        original.as_deref(),
-        &relative(root, &path),
-        app,
-        kind,
-        image,
-    )?;
-    let changes = written
-        .into_iter()
-        .map(|w| crate::yaml::Change {
-            document: 0,
-            path: w.path,
-            line: text
-                .lines()
-                .position(|l| l.ends_with(&crate::argocd_source::goyaml::scalar(&w.new)))
-                .map_or(1, |i| i + 1),
-            old: w.old,
-            new: w.new,
-            aliases: Vec::new(),
-        })
-        .collect();
-    Ok(FileEdit {
-        path,
-        original: original.unwrap_or_default(),
-        outcome: crate::yaml::Outcome { text, changes },
-    })
 }
 
 /// The tag part of an image string, or the whole value.
@@ -555,66 +290,4 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
         skipped,
         notes,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::yaml::KeyPath;
-
-    fn set(file: &str, assignments: &[(&str, &str)]) -> FileEdits {
-        FileEdits {
-            file: PathBuf::from(file),
-            edits: assignments
-                .iter()
-                .map(|(k, v)| Edit::new(KeyPath::parse(k).expect("key path"), *v))
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn a_file_named_twice_becomes_one_file_with_the_edits_in_order() {
-        let merged = merge_same_files(vec![
-            set("a.yaml", &[("image.tag", "v3")]),
-            set("b.yaml", &[("image.tag", "v1")]),
-            set("./x/../a.yaml", &[("replicas", "2")]),
-        ])
-        .expect("no conflict");
-        assert_eq!(
-            merged,
-            vec![
-                set("a.yaml", &[("image.tag", "v3"), ("replicas", "2")]),
-                set("b.yaml", &[("image.tag", "v1")]),
-            ]
-        );
-    }
-
-    #[test]
-    fn the_same_key_path_with_the_same_value_counts_once() {
-        let merged = merge_same_files(vec![
-            set("a.yaml", &[("image.tag", "v3")]),
-            set("a.yaml", &[("\"image\".tag", "v3")]),
-        ])
-        .expect("no conflict");
-        assert_eq!(merged, vec![set("a.yaml", &[("image.tag", "v3")])]);
-    }
-
-    #[test]
-    fn the_same_key_path_with_two_values_is_an_error() {
-        let err = merge_same_files(vec![
-            set("a.yaml", &[("image.tag", "v3")]),
-            set("a.yaml", &[("image.tag", "v4")]),
-        ])
-        .expect_err("conflict");
-        assert_eq!(
-            err.to_string(),
-            "image.tag is set twice for a.yaml (v3, v4); give each key path once"
-        );
-        let err = merge_same_files(vec![set(
-            "a.yaml",
-            &[("image.tag", "v3"), ("image.tag", "v4")],
-        )])
-        .expect_err("conflict within one naming");
-        assert!(matches!(err, PlanError::SetTwice { .. }), "{err}");
-    }
 }

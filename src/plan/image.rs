@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{relative, relative_file_error, resolve_inside, Options, PlanError};
+use super::paths::{relative, relative_file_error, resolve_inside};
+use super::{Options, PlanError};
 use crate::image::ImageRef;
 use crate::targets::{self, Target, TargetKind};
 use crate::yaml::file::{FileEdit, FileError};
