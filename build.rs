@@ -28,6 +28,11 @@ fn git_head() -> Option<String> {
     let dir = std::env::var("CARGO_MANIFEST_DIR").ok()?;
     let git = Path::new(&dir).join(".git");
     if !git.exists() {
+        // A path that does not exist makes cargo run this script again on the next build
+        // (cheap). Without it, the packaged crate's verification build
+        // (`cargo publish --dry-run`), which shares the checkout's target directory and
+        // build-script hash, would leave its "no commit" result for the checkout's builds.
+        println!("cargo:rerun-if-changed={}", git.display());
         return None;
     }
     let location = rev_parse(
