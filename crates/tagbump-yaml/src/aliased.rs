@@ -193,7 +193,7 @@ fn has_alias(node: &Node) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::model::parse;
+    use crate::model::parse;
 
     fn followers_of(text: &str, path: &str) -> Vec<String> {
         let docs = parse(text).expect("parses");

@@ -68,7 +68,7 @@ impl AliasCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::model::events;
+    use crate::model::events;
 
     fn added(text: &str) -> Result<u64, TooManyAliasNodes> {
         let mut counter = AliasCounter::default();

@@ -1,6 +1,6 @@
 //! Why an edit is refused.
 
-use crate::yaml::path::KeyPath;
+use crate::path::KeyPath;
 
 /// Why an edit was refused. Nothing is written when any edit of a file fails.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -116,11 +116,11 @@ pub enum EditError {
         /// Why not.
         reason: String,
     },
-    /// The text's aliases expand to more nodes than [`MAX_ALIAS_NODES`](crate::yaml::MAX_ALIAS_NODES): an alias bomb
+    /// The text's aliases expand to more nodes than [`MAX_ALIAS_NODES`](crate::MAX_ALIAS_NODES): an alias bomb
     /// ("billion laughs"), which no real values file or manifest is.
     #[error("refusing to edit: its aliases expand to more than {limit} nodes (an alias bomb?)")]
     AliasBomb {
-        /// The limit, [`MAX_ALIAS_NODES`](crate::yaml::MAX_ALIAS_NODES).
+        /// The limit, [`MAX_ALIAS_NODES`](crate::MAX_ALIAS_NODES).
         limit: u64,
     },
     /// The edit would also change other paths through aliases, and

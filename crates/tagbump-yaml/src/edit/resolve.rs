@@ -1,8 +1,8 @@
 //! Walking a key path through a document to the node an edit lands on.
 
 use super::EditError;
-use crate::yaml::model::{LineIndex, Node, NodeKind, ScalarStyle};
-use crate::yaml::path::{KeyPath, Segment};
+use crate::model::{LineIndex, Node, NodeKind, ScalarStyle};
+use crate::path::{KeyPath, Segment};
 
 /// Where one edit lands in one document.
 pub(super) enum Target<'a> {

@@ -1,11 +1,11 @@
 //! The bytes that write a new value: into an existing scalar, or as new keys.
 
 use super::EditError;
-use crate::yaml::block;
-use crate::yaml::model::{Document, LineIndex, Node, NodeKind, ScalarStyle};
-use crate::yaml::path::{KeyPath, Segment};
-use crate::yaml::scalar::{self, Context};
-use crate::yaml::verify;
+use crate::block;
+use crate::model::{Document, LineIndex, Node, NodeKind, ScalarStyle};
+use crate::path::{KeyPath, Segment};
+use crate::scalar::{self, Context};
+use crate::verify;
 
 /// A byte range to replace.
 pub(super) struct Splice {

@@ -1,0 +1,36 @@
+//! A format-preserving YAML editor.
+//!
+//! [`apply`] sets scalars at key paths and returns new text in which only the bytes of
+//! the edited scalars differ: comments, blank lines, indentation, key order, quoting of
+//! other values, flow collections, anchors, document markers, BOM, CRLF and a missing
+//! final newline all stay as they were. The result is re-parsed and compared with the
+//! intended data before it is returned ([`EditError::SafetyNet`] otherwise).
+//!
+//! ```
+//! use tagbump_yaml::{apply, Edit, EditOptions, KeyPath};
+//!
+//! let values = "image:\n  repository: ghcr.io/acme/api   # the API\n  tag: \"1.4.2\"\n";
+//! let edit = Edit::new(KeyPath::parse("image.tag")?, "1.5.0");
+//! let out = apply(values, &[edit], EditOptions::default())?;
+//! assert_eq!(out.text, "image:\n  repository: ghcr.io/acme/api   # the API\n  tag: \"1.5.0\"\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The editor works on text only: reading and writing files is the job of
+//! `tagbump::yaml::file`. It is a crate of its own so that it can be built for speed
+//! while the rest of tagbump (network clients, CLI) is built for size; `tagbump`
+//! re-exports it as `tagbump::yaml`.
+
+mod aliased;
+mod aliases;
+mod block;
+mod edit;
+mod lenient;
+pub mod model;
+mod path;
+pub mod scalar;
+mod verify;
+
+pub use aliases::MAX_ALIAS_NODES;
+pub use edit::{apply, Change, Edit, EditError, EditOptions, Outcome};
+pub use path::{KeyPath, PathError, Segment};
