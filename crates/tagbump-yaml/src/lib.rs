@@ -34,3 +34,8 @@ mod verify;
 pub use aliases::MAX_ALIAS_NODES;
 pub use edit::{apply, Change, Edit, EditError, EditOptions, Outcome};
 pub use path::{KeyPath, PathError, Segment};
+
+/// The README's example, run as a doc test so that it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
