@@ -11,8 +11,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tagbump::yaml::model::{self, Node, NodeKind};
-use tagbump::yaml::{apply, Edit, EditOptions, KeyPath, Segment};
+use tagbump_yaml::model::{self, Node, NodeKind};
+use tagbump_yaml::{apply, Edit, EditOptions, KeyPath, Segment};
 
 fn leaves(node: &Node, prefix: Vec<Segment>, out: &mut Vec<(KeyPath, std::ops::Range<usize>)>) {
     match &node.kind {

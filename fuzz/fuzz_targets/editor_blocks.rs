@@ -13,7 +13,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tagbump::yaml::{apply, Edit, EditOptions, KeyPath};
+use tagbump_yaml::{apply, Edit, EditOptions, KeyPath};
 
 const OLD: [&str; 4] = [
     "old one\n",
