@@ -6,7 +6,7 @@
 //! `PATH` behind a wrapper that records the argument vector. So "every input reaches a
 //! real flag" is checked against what clap actually accepts, not against a list.
 
-mod support;
+use crate::support;
 
 // Along its seams, in submodules of this one test binary; the harness stays here.
 #[path = "action_yml/argocd.rs"]

@@ -3,7 +3,7 @@
 //! result is checked with git: exact bytes, one commit, its parent the tip the edit
 //! was read at, linear history.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

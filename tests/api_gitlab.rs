@@ -2,7 +2,7 @@
 //! result is checked with git (exact bytes, one commit on the tip it was read at or on a
 //! newer one that kept the other writer's work, linear history).
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

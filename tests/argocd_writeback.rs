@@ -3,7 +3,7 @@
 //! write-back writes it (fixtures in `fixtures/argocd-writeback/`, see its README),
 //! and nothing else.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

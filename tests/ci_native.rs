@@ -3,7 +3,7 @@
 //! dotenv report under GitLab CI, result files under Tekton. End to end through the CLI,
 //! pushing to a real bare repository over `file://`.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! GitLab of `tests/support` (each backed by a real bare repository, with real
 //! compare-and-swap), checked with git on that repository. No clone is made.
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 

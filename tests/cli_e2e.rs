@@ -2,7 +2,7 @@
 //! subprocess with a controlled environment against real git servers on 127.0.0.1
 //! (smart HTTP with a token, `git daemon`, `file://`) and a fake GitHub / GitLab API.
 
-mod support;
+use crate::support;
 
 // Along its seams, in submodules of this one test binary; the harness stays here.
 #[path = "cli_e2e/concurrency.rs"]

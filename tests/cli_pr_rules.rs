@@ -4,7 +4,7 @@
 //! server with the fake GitLab API of `tests/support/forge_server.rs`. Each fake answers
 //! as the forge's documentation page named at the rule says.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! `--verify-digest` checks a given digest, `--strategy` chooses the tag, and the
 //! errors say what went wrong without leaking the password.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

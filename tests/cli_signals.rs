@@ -4,7 +4,7 @@
 //! running and lands after the job was reported failed. Either way the remote holds
 //! nothing new or the complete commit.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Child, Stdio};

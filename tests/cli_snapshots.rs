@@ -3,7 +3,7 @@
 //!
 //! The `.snap` files live in `tests/snapshots/` and are committed; a mismatch fails the
 //! test (no `cargo insta` needed). Review a deliberate change with `cargo insta review`,
-//! or regenerate with `INSTA_UPDATE=always cargo test --test cli_snapshots` and read the
+//! or regenerate with `INSTA_UPDATE=always cargo test --test cli cli_snapshots` and read the
 //! diff before committing.
 
 use std::path::{Path, PathBuf};

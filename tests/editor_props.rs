@@ -403,7 +403,7 @@ fn find_span(docs: &[model::Document], path: &KeyPath) -> Option<std::ops::Range
 }
 
 proptest! {
-    // 400 cases in CI; more with TAGBUMP_PROPTEST_CASES=20000 cargo test --test editor_props.
+    // 400 cases in CI; more with TAGBUMP_PROPTEST_CASES=20000 cargo test --test editor editor_props.
     #![proptest_config(ProptestConfig {
         cases: std::env::var("TAGBUMP_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400),
         failure_persistence: None,

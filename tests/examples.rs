@@ -13,7 +13,7 @@
 //! file, the other app untouched, and the commit's message, author and CI trailers as
 //! the example configures them.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

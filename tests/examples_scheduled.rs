@@ -5,7 +5,7 @@
 //! test swaps in an example are where the registry and the config repository live
 //! (and the registry's private CA, given as `ca-bundle` / `TAGBUMP_CA_BUNDLE`).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::process::Output;

@@ -1,8 +1,7 @@
 //! Pull/merge requests against a local fake GitHub / GitLab: the exact requests
 //! sent, the recovery paths, retries and error reporting.
 
-#[path = "support/forge_server.rs"]
-mod forge_server;
+use crate::support::forge_server;
 
 // Along its seams, in submodules of this one test binary: GitHub stays here.
 #[path = "forge_api/gitlab.rs"]

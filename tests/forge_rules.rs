@@ -2,8 +2,7 @@
 //! the fake forge (`support/forge_server.rs`), which answers as each named documentation
 //! page says.
 
-#[path = "support/forge_server.rs"]
-mod forge_server;
+use crate::support::forge_server;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

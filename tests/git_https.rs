@@ -7,7 +7,7 @@
 //! the harness's smart HTTP git server (`git http-backend` behind Basic auth). The
 //! plain HTTP port is never given to `tagbump`: everything it does goes through TLS.
 
-mod support;
+use crate::support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

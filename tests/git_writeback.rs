@@ -2,7 +2,7 @@
 //! servers on 127.0.0.1 (file://, git daemon, smart HTTP), including races,
 //! rejections, broken connections and secret hygiene.
 
-mod support;
+use crate::support;
 
 // Along its seams, in submodules of this one test binary.
 #[path = "git_writeback/failures.rs"]

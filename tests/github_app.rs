@@ -6,7 +6,7 @@
 //! Keys are made per test with `openssl genrsa` (PKCS#1 like GitHub's downloads, and
 //! PKCS#8); the fake gets only the public key (DER `RSAPublicKey`).
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

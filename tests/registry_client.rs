@@ -3,7 +3,7 @@
 //! flow through the harness's token server, digests of manifests and indexes, tag
 //! listing, build times, and the errors the issue lists.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -10,9 +10,7 @@ use regex::Regex;
 use serde_norway::Value;
 
 // Only the one helper: this binary needs none of the servers in `support`.
-#[allow(dead_code)]
-#[path = "support/published.rs"]
-mod published;
+use crate::support::published;
 
 use published::owner;
 

@@ -1,0 +1,18 @@
+//! What ships: the GitHub Action, the CI-native integrations (GitLab, Tekton, Jenkins), the
+//! runnable examples and the release workflows.
+//!
+//! One test binary per area (each binary links the whole stack); a module per former
+//! test file.
+
+mod support;
+
+#[path = "action_yml.rs"]
+mod action_yml;
+#[path = "ci_native.rs"]
+mod ci_native;
+#[path = "examples.rs"]
+mod examples;
+#[path = "examples_scheduled.rs"]
+mod examples_scheduled;
+#[path = "shipping.rs"]
+mod shipping;

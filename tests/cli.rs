@@ -1,0 +1,28 @@
+//! The `tagbump` binary end to end: remote and local bumps over real git servers (smart
+//! HTTP, git daemon, SSH, file URLs) and the fake forges, output formats, snapshots, signals.
+//!
+//! One test binary per area (each binary links the whole stack); a module per former
+//! test file.
+
+mod support;
+
+#[path = "argocd_writeback.rs"]
+mod argocd_writeback;
+#[path = "cli_api.rs"]
+mod cli_api;
+#[path = "cli_e2e.rs"]
+mod cli_e2e;
+#[path = "cli_image_places.rs"]
+mod cli_image_places;
+#[path = "cli_pr_rules.rs"]
+mod cli_pr_rules;
+#[path = "cli_registry.rs"]
+mod cli_registry;
+#[path = "cli_signals.rs"]
+mod cli_signals;
+#[path = "cli_snapshots.rs"]
+mod cli_snapshots;
+#[path = "git_https.rs"]
+mod git_https;
+#[path = "git_ssh.rs"]
+mod git_ssh;

@@ -1,0 +1,22 @@
+//! The library's write path against real servers: git write-back, the GitHub and GitLab
+//! APIs (fakes on real bare repositories), forge rules, GitHub App tokens, the registry client.
+//!
+//! One test binary per area (each binary links the whole stack); a module per former
+//! test file.
+
+mod support;
+
+#[path = "api_github.rs"]
+mod api_github;
+#[path = "api_gitlab.rs"]
+mod api_gitlab;
+#[path = "forge_api.rs"]
+mod forge_api;
+#[path = "forge_rules.rs"]
+mod forge_rules;
+#[path = "git_writeback.rs"]
+mod git_writeback;
+#[path = "github_app.rs"]
+mod github_app;
+#[path = "registry_client.rs"]
+mod registry_client;
