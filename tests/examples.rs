@@ -145,14 +145,17 @@ fn github_expr(text: &str, ctx: &BTreeMap<&str, &str>) -> String {
     .into_owned()
 }
 
-/// The tagbump steps of the workflow, by the `uses:` they name.
+/// The tagbump steps of the workflow, by their `id:`; each names the published action
+/// at the major tag a release of this version moves (`OWNER/tagbump@vMAJOR`).
 fn tagbump_steps(workflow: &Value) -> BTreeMap<String, Value> {
+    let major = env!("CARGO_PKG_VERSION_MAJOR");
     let mut steps = BTreeMap::new();
     for (_, job) in entries(&workflow["jobs"]) {
         for step in job["steps"].as_sequence().into_iter().flatten() {
             let uses = step.get("uses").map(s).unwrap_or_default();
-            if uses == "./" || uses.starts_with(&published::action_ref("")) {
-                steps.insert(uses, step.clone());
+            if uses.starts_with(&published::action_ref("")) {
+                assert_eq!(uses, published::action_ref(&format!("v{major}")));
+                steps.insert(s(&step["id"]), step.clone());
             }
         }
     }
@@ -176,8 +179,8 @@ fn github_workflow_pushes_staging_and_opens_a_production_pull_request() {
     let steps = tagbump_steps(&workflow);
     assert_eq!(
         steps.keys().cloned().collect::<Vec<_>>(),
-        vec!["./".to_string(), published::action_ref("v1")],
-        "the workflow shows the published action and `uses: ./`"
+        vec!["bump".to_string(), "pr".to_string()],
+        "the workflow pushes with the published action, and opens a pull request with it"
     );
     let tag = "sha-1a2b3c4";
     let ctx: BTreeMap<&str, &str> = [
@@ -199,7 +202,7 @@ fn github_workflow_pushes_staging_and_opens_a_production_pull_request() {
     };
 
     // 1. Staging: push to main.
-    let step = &steps[&published::action_ref("v1")];
+    let step = &steps["bump"];
     let mut with: BTreeMap<String, String> = entries(&step["with"])
         .into_iter()
         .map(|(k, v)| (k, github_expr(&s(v), &ctx)))
@@ -230,7 +233,7 @@ fn github_workflow_pushes_staging_and_opens_a_production_pull_request() {
     assert_eq!(outputs["files"], r#"["apps/api/values.yaml"]"#);
 
     // 2. Production: a pull request (the forge API is the fake GitHub).
-    let step = &steps["./"];
+    let step = &steps["pr"];
     let mut with: BTreeMap<String, String> = entries(&step["with"])
         .into_iter()
         .map(|(k, v)| (k, github_expr(&s(v), &ctx)))

