@@ -831,6 +831,11 @@ fn tekton_task_wired_after_the_build_pushes_the_new_tag() {
         }
     }
     pipeline_vars.insert("tasks.clone.results.commit".into(), SOURCE_SHA.into());
+    // Substituted by Tekton in a Pipeline (not in a Task: see the test below).
+    pipeline_vars.insert(
+        "context.pipelineRun.name".into(),
+        "build-and-bump-run-x7k2p".into(),
+    );
 
     // The pipeline task that references our Task.
     let task_name = s(&task["metadata"]["name"]);
@@ -885,10 +890,6 @@ fn tekton_task_wired_after_the_build_pushes_the_new_tag() {
             vars.insert(format!("params.{name}"), v.clone());
         }
     }
-    vars.insert(
-        "context.pipelineRun.name".into(),
-        "build-and-bump-run-x7k2p".into(),
-    );
     vars.insert(
         "context.taskRun.name".into(),
         "build-and-bump-run-x7k2p-manifests".into(),
@@ -981,6 +982,56 @@ fn tekton_task_wired_after_the_build_pushes_the_new_tag() {
              Source-Commit: {SOURCE_SHA}\n\
              Pipeline: build-and-bump-run-x7k2p"
         )
+    );
+}
+
+/// Every `$(context.…)` reference in `text`.
+fn context_refs(text: &str) -> Vec<String> {
+    let re = regex::Regex::new(r"\$\((context\.[\w.-]+)\)").expect("regex");
+    re.captures_iter(text).map(|c| c[1].to_string()).collect()
+}
+
+#[test]
+fn tekton_task_uses_only_the_context_variables_tekton_substitutes_in_a_task() {
+    // Tekton's "Variable substitutions supported by Tasks and Pipelines"
+    // (tekton.dev/docs/pipelines/variables): a Task gets context.taskRun.{name,namespace,
+    // uid} and context.task.{name,retry-count}; context.pipelineRun.* and
+    // context.pipeline.* are substituted in Pipelines only, and stay literal text in a
+    // Task, which ended up in the commit's Pipeline trailer.
+    const IN_A_TASK: [&str; 5] = [
+        "context.taskRun.name",
+        "context.taskRun.namespace",
+        "context.taskRun.uid",
+        "context.task.name",
+        "context.task.retry-count",
+    ];
+    const IN_A_PIPELINE: [&str; 5] = [
+        "context.pipelineRun.name",
+        "context.pipelineRun.namespace",
+        "context.pipelineRun.uid",
+        "context.pipeline.name",
+        "context.pipelineTask.retries",
+    ];
+    let pipeline = example(TEKTON_PIPELINE);
+    // What Tekton substitutes into: the steps (descriptions may quote a Pipeline's
+    // reference).
+    let task_yaml = yaml(TEKTON_TASK);
+    let steps = serde_norway::to_string(&task_yaml["spec"]["steps"]).expect("steps");
+    for used in context_refs(&steps) {
+        assert!(
+            IN_A_TASK.contains(&used.as_str()),
+            "{TEKTON_TASK}: $({used}) is not substituted in a Task"
+        );
+    }
+    for used in context_refs(&pipeline) {
+        assert!(
+            IN_A_PIPELINE.contains(&used.as_str()),
+            "{TEKTON_PIPELINE}: $({used}) is not substituted in a Pipeline"
+        );
+    }
+    assert!(
+        pipeline.contains("value: $(context.pipelineRun.name)"),
+        "the sample Pipeline hands its run's name to the Task"
     );
 }
 
