@@ -433,10 +433,12 @@ fn component_job(inputs: &[(&str, Value)]) -> (String, Value) {
             (None, Some(default)) => default.clone(),
             (None, None) => panic!("required input {name} not given"),
         };
+        // Only string inputs: a boolean or number used as a whole variable value is
+        // inserted as that type, which GitLab versions before mid-2024 reject ("variable
+        // definition must be either a string or a hash").
         match decl.get("type").map(s).as_deref() {
-            Some("boolean") => assert!(value.is_bool(), "{name} must be a boolean"),
             None | Some("string") => assert!(value.is_string(), "{name} must be a string"),
-            Some(other) => panic!("unexpected input type {other}"),
+            Some(other) => panic!("{name}: input type {other}; use a string with options"),
         }
         if let Some(options) = decl.get("options").and_then(Value::as_sequence) {
             assert!(
@@ -449,6 +451,18 @@ fn component_job(inputs: &[(&str, Value)]) -> (String, Value) {
     // Interpolated in each string of the parsed configuration (keys included), so a value
     // with `: ` or quotes stays one string.
     let jobs: Value = serde_norway::from_str(body).expect("the component's jobs");
+    // A variable whose value may hold `$` (the commit message template) is not expanded.
+    for (_, job) in entries(&jobs) {
+        for (var, value) in entries(&job["variables"]) {
+            if s(&value["value"]).contains("inputs.message") || var.ends_with("_MESSAGE") {
+                assert_eq!(
+                    value["expand"].as_bool(),
+                    Some(false),
+                    "{var}: `expand: false`, or GitLab expands `$` in the message"
+                );
+            }
+        }
+    }
     let jobs = interpolate(jobs, &values);
     let (name, job) = entries(&jobs).into_iter().next().expect("one job");
     (name, job.clone())
@@ -491,13 +505,28 @@ fn run_component_job(
     );
     let mut env = predefined.clone();
     for (k, v) in entries(&job["variables"]) {
-        let value = expand(&s(v), &env);
+        // `NAME: value`, or `NAME: { value:, expand: false }` (kept as written).
+        let value = match v.get("value") {
+            Some(raw) if v["expand"].as_bool() == Some(false) => s(raw),
+            Some(raw) => expand(&s(raw), &env),
+            None => expand(&s(v), &env),
+        };
         env.insert(k, value);
     }
-    let work = tempfile::tempdir().expect("build dir");
-    let out = run_script(&script(job), &env, work.path(), repo.home.path());
+    run_component_job_in(repo, job, &env, tempfile::tempdir().expect("build dir").path())
+}
+
+/// The component's job script with the job's variables `env`, in the build directory
+/// `work` (where a glob would match).
+fn run_component_job_in(
+    repo: &ConfigRepo,
+    job: &Value,
+    env: &BTreeMap<String, String>,
+    work: &Path,
+) -> Output {
+    let out = run_script(&script(job), env, work, repo.home.path());
     if let Some(dotenv) = env.get("TAGBUMP_DOTENV") {
-        let report = std::fs::read_to_string(work.path().join(dotenv)).expect("dotenv report");
+        let report = std::fs::read_to_string(work.join(dotenv)).expect("dotenv report");
         assert!(report.starts_with("TAGBUMP_CHANGED="), "{report}");
     }
     out
@@ -554,7 +583,7 @@ fn gitlab_catalog_component_adds_a_job_that_bumps_with_its_inputs() {
             "message",
             Value::from("chore(deploy): \"{image}\" to {tag}"),
         ),
-        ("merge-request", Value::from(false)),
+        ("merge-request", Value::from("false")),
         ("via", Value::from("git")),
         ("extra-args", Value::from("--no-downgrade")),
     ]);
@@ -570,6 +599,133 @@ fn gitlab_catalog_component_adds_a_job_that_bumps_with_its_inputs() {
         message.starts_with("chore(deploy): \"registry.gitlab.example.com/acme/api\" to v2.0.0"),
         "{message}"
     );
+}
+
+/// A directory with a `tagbump` that records its arguments (NUL-separated) in `argv`.
+fn argv_recorder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("recorder");
+    let bin = dir.path().join("tagbump");
+    std::fs::write(
+        &bin,
+        format!(
+            "#!/bin/sh\n: > '{argv}'\nfor a in \"$@\"; do printf '%s\\0' \"$a\" >> '{argv}'; done\n",
+            argv = dir.path().join("argv").display()
+        ),
+    )
+    .expect("write recorder");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+fn recorded_argv(dir: &Path) -> Vec<String> {
+    std::fs::read(dir.join("argv"))
+        .expect("tagbump was run")
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
+}
+
+#[test]
+fn gitlab_component_lists_are_one_item_per_line_never_globbed_and_the_message_keeps_its_dollar() {
+    let repo = ConfigRepo::new("registry.gitlab.example.com/acme/api");
+    let (_, job) = component_job(&[
+        ("image", Value::from("$CI_REGISTRY_IMAGE:v3")),
+        ("repo", Value::from(repo.url())),
+        ("paths", Value::from("apps/*\napps/my api\n")),
+        ("extra-args", Value::from("--label=deploy now\n--no-downgrade")),
+        ("message", Value::from("chore: $HOME {tag}")),
+    ]);
+    let recorder = argv_recorder();
+    let mut env: BTreeMap<String, String> = [
+        ("CI_REGISTRY_IMAGE", "registry.gitlab.example.com/acme/api"),
+        ("HOME", "/home/should-not-appear"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in entries(&job["variables"]) {
+        let value = match v.get("value") {
+            Some(raw) if v["expand"].as_bool() == Some(false) => s(raw),
+            Some(raw) => expand(&s(raw), &env),
+            None => expand(&s(v), &env),
+        };
+        env.insert(k, value);
+    }
+    let path = format!(
+        "{}:{}",
+        recorder.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    env.insert("PATH".into(), path);
+    // The build directory has something `apps/*` would match if the shell globbed.
+    let work = tempfile::tempdir().expect("build dir");
+    std::fs::create_dir_all(work.path().join("apps/x")).expect("mkdir");
+    let out = run_script(&script(&job), &env, work.path(), repo.home.path());
+    assert_ok(&out, "component job");
+    assert_eq!(
+        recorded_argv(recorder.path()),
+        [
+            "image".to_string(),
+            format!("--repo={}", repo.url()),
+            "--via=auto".into(),
+            "--message=chore: $HOME {tag}".into(),
+            "--label=deploy now".into(),
+            "--no-downgrade".into(),
+            "--".into(),
+            "registry.gitlab.example.com/acme/api:v3".into(),
+            "apps/*".into(),
+            "apps/my api".into(),
+        ]
+    );
+}
+
+#[test]
+fn gitlab_mirror_publishes_the_component_from_the_semver_tag_the_release_pushes() {
+    // docs.gitlab.com, "CI/CD components" › "Publish a new release": a job with the
+    // `release:` keyword, in a tag pipeline, for a tag in semantic versioning; the
+    // project has a root README and the components in templates/.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(root.join("README.md").is_file() && root.join("templates/tagbump.yml").is_file());
+    let pipeline = yaml("/.gitlab-ci.yml");
+    let rule = s(&pipeline["workflow"]["rules"][0]["if"]);
+    let pattern = rule
+        .strip_prefix("$CI_COMMIT_TAG =~ /")
+        .and_then(|r| r.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("the pipeline runs for tags only: {rule}"));
+    let tag_rule = regex::Regex::new(pattern).expect("GitLab's regex is RE2, as Rust's");
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(tag_rule.is_match(version), "{version} is published");
+    assert!(!tag_rule.is_match(&format!("v{version}")), "v-tags are not");
+    assert!(!tag_rule.is_match("main"));
+    let releases: Vec<(String, &Value)> = entries(&pipeline)
+        .into_iter()
+        .filter(|(_, job)| job.get("release").is_some())
+        .collect();
+    assert_eq!(releases.len(), 1, "one release job");
+    let (name, job) = &releases[0];
+    assert_eq!(s(&job["release"]["tag_name"]), "$CI_COMMIT_TAG", "{name}");
+    let stages: Vec<String> = pipeline["stages"]
+        .as_sequence()
+        .expect("stages")
+        .iter()
+        .map(s)
+        .collect();
+    assert_eq!(
+        stages.last().map(String::as_str),
+        Some(s(&job["stage"]).as_str()),
+        "the release comes after the check of the component's image"
+    );
+    // The GitHub release pushes exactly that tag: the version without `v`.
+    let release = example("/.github/workflows/release.yml");
+    assert!(
+        release.contains("\"$pinned:refs/tags/$VERSION\""),
+        "release.yml pushes the tag {version}"
+    );
+    // Users include the component at that version.
+    let docs = example("/docs/ci.md") + &example("/templates/tagbump.yml");
+    assert!(docs.contains(&format!("/tagbump/tagbump/tagbump@{version}")));
 }
 
 // ---------------------------------------------------------------------------------------

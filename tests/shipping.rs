@@ -54,6 +54,7 @@ fn every_reference_to_the_published_action_and_images_names_the_owner_in_cargo_t
     )
     .expect("regex");
     let files = tracked(&[
+        ".gitlab-ci.yml",
         "action.yml",
         "Dockerfile",
         "README.md",
