@@ -744,17 +744,8 @@ fn jenkins_stage_runs_tagbump_in_its_image_with_the_token_from_credentials() {
         "the tagbump image runs via docker.image(…).inside with its ENTRYPOINT reset"
     );
     assert!(
-        stage.contains("string(credentialsId: 'config-repo-token', variable: 'TAGBUMP_TOKEN')"),
-        "the token comes from withCredentials into TAGBUMP_TOKEN"
-    );
-    let script = stage
-        .split("sh '''")
-        .nth(1)
-        .and_then(|rest| rest.split("'''").next())
-        .expect("a single-quoted sh '''…''' step (no Groovy interpolation of the secret)");
-    assert!(
-        !script.contains("TAGBUMP_TOKEN"),
-        "the script never spells out the token"
+        stage.contains("string(credentialsId: 'config-repo-token', variable: 'TAGBUMP_SECRET')"),
+        "the token comes from withCredentials"
     );
 
     // `environment { NAME = '…' }`
@@ -786,18 +777,10 @@ fn jenkins_stage_runs_tagbump_in_its_image_with_the_token_from_credentials() {
             "GIT_URL",
             "https://git.example.com/acme/api.git".to_string(),
         ),
-        ("TAGBUMP_TOKEN", TOKEN.to_string()),
     ] {
         env.insert(k.into(), v);
     }
-    let work = tempfile::tempdir().expect("workspace");
-    let out = repo
-        .command("sh", work.path())
-        .arg("-ec")
-        .arg(script)
-        .envs(&env)
-        .output()
-        .expect("run the sh step");
+    let out = run_jenkins_token_steps(&repo, stage, &env);
     assert_ok(&out, "the Jenkins sh step");
     repo.assert_api_tag(short);
     let (author, message) = repo.last_commit();
@@ -810,6 +793,104 @@ fn jenkins_stage_runs_tagbump_in_its_image_with_the_token_from_credentials() {
              Pipeline: https://jenkins.example.com/job/api/42/"
         )
     );
+}
+
+/// The single-quoted `sh '''…'''` steps of Groovy `text`, in order (no Groovy
+/// interpolation: the shell expands the variables).
+fn sh_blocks(text: &str) -> Vec<String> {
+    text.split("sh '''")
+        .skip(1)
+        .map(|rest| {
+            rest.split("'''")
+                .next()
+                .expect("a closed sh '''…''' step")
+                // Groovy: a backslash before the end of a line continues the line.
+                .replace("\\\n", "")
+        })
+        .collect()
+}
+
+/// Runs `sh -ec script` like a Jenkins `sh` step (with `env`, in `cwd`) under strace:
+/// the output, and every program started (its execve line, with all arguments).
+fn traced_sh(
+    repo: &ConfigRepo,
+    script: &str,
+    env: &BTreeMap<String, String>,
+    cwd: &Path,
+) -> (Output, String) {
+    let log = cwd.join("execve.log");
+    let out = repo
+        .command("strace", cwd)
+        .args(["-f", "-qq", "-e", "trace=execve", "-s", "65536", "-o"])
+        .arg(&log)
+        .args(["sh", "-ec", script])
+        .envs(env)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("strace is needed to see every child's arguments (.ci/run installs it): {e}")
+        });
+    let trace = std::fs::read_to_string(&log).expect("strace log");
+    let execs: String = trace.lines().filter(|l| l.contains("execve(")).collect::<Vec<_>>().join("\n");
+    (out, execs)
+}
+
+/// The Jenkins token steps of `groovy` (a stage, or the library): the first `sh` step
+/// writes the token on the agent, the second runs tagbump in the container. Checks what
+/// the Docker Pipeline plugin would put on command lines (every variable of a step in
+/// `.inside` becomes `docker exec --env NAME=VALUE`: the token must not be one), and
+/// that no process either step starts has the token in its arguments. `env`: the
+/// container step's variables, without the token.
+fn run_jenkins_token_steps(
+    repo: &ConfigRepo,
+    groovy: &str,
+    env: &BTreeMap<String, String>,
+) -> Output {
+    let credentials = groovy.find("withCredentials(").expect("withCredentials");
+    let inside = groovy.find(".inside(").expect(".inside");
+    assert!(
+        credentials < inside && !groovy[inside..].contains("withCredentials("),
+        "withCredentials must not wrap a step inside .inside: docker exec --env would \
+         put the token on the agent's process list"
+    );
+    let steps = sh_blocks(groovy);
+    assert_eq!(steps.len(), 2, "one step writes the token, one runs tagbump");
+    let workspace = tempfile::tempdir().expect("workspace");
+    let tmp = workspace.path().join("ws@tmp");
+    std::fs::create_dir_all(&tmp).expect("@tmp");
+    let token_file = tmp.join("tagbump-token");
+    let token_env: BTreeMap<String, String> = [
+        ("TAGBUMP_SECRET".to_string(), TOKEN.to_string()),
+        (
+            "TAGBUMP_TOKEN_FILE".to_string(),
+            token_file.display().to_string(),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let (out, execs) = traced_sh(repo, &steps[0], &token_env, workspace.path());
+    assert_ok(&out, "the step that writes the token");
+    assert!(!execs.contains(TOKEN), "a process had the token in its arguments:\n{execs}");
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(&token_file).expect("token file written");
+    assert_eq!(meta.permissions().mode() & 0o077, 0, "only the agent's user reads it");
+    assert_eq!(std::fs::read_to_string(&token_file).expect("token"), TOKEN);
+
+    let mut container_env = env.clone();
+    container_env.insert("TAGBUMP_TOKEN_FILE".into(), token_file.display().to_string());
+    for (name, value) in &container_env {
+        assert!(
+            !value.contains(TOKEN),
+            "{name} would be a `docker exec --env` argument holding the token"
+        );
+    }
+    let (out, execs) = traced_sh(repo, &steps[1], &container_env, workspace.path());
+    assert!(
+        execs.lines().any(|l| l.contains("/tagbump\", [\"tagbump\"")),
+        "strace saw tagbump start:\n{execs}"
+    );
+    assert!(!execs.contains(TOKEN), "a process had the token in its arguments:\n{execs}");
+    assert!(!token_file.exists(), "the token file is removed once read");
+    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -922,29 +1003,18 @@ fn jenkins_shared_library_step_bumps_with_its_arguments() {
     }
     assert!(
         library.contains(&format!(
-            "string(credentialsId: args.credentialsId ?: '{}', variable: 'TAGBUMP_TOKEN')",
+            "string(credentialsId: args.credentialsId ?: '{}', variable: 'TAGBUMP_SECRET')",
             args["credentialsId"]
         )),
-        "the token comes from withCredentials into TAGBUMP_TOKEN"
+        "the token comes from withCredentials"
     );
-    let script = library
-        .split("sh '''")
-        .nth(1)
-        .and_then(|rest| rest.split("'''").next())
-        .expect("a single-quoted sh '''…''' step");
-    assert!(
-        !script.contains("${args"),
-        "no Groovy interpolation in the shell script"
-    );
-    step_env.insert("TAGBUMP_TOKEN".into(), TOKEN.into());
-    let work = tempfile::tempdir().expect("workspace");
-    let out = repo
-        .command("sh", work.path())
-        .arg("-ec")
-        .arg(script)
-        .envs(&step_env)
-        .output()
-        .expect("run the sh step");
+    for script in sh_blocks(&library) {
+        assert!(
+            !script.contains("${args"),
+            "no Groovy interpolation in the shell script"
+        );
+    }
+    let out = run_jenkins_token_steps(&repo, &library, &step_env);
     assert_ok(&out, "the library step");
     repo.assert_api_tag("1a2b3c4");
     let (_, message) = repo.last_commit();
