@@ -345,6 +345,22 @@ fn the_release_builds_every_platform_and_both_images_with_attestations() {
         script.contains("git push origin \"$pinned:refs/tags/$VERSION\" \"+$pinned:refs/tags/$MAJOR\""),
         "tags the GitLab catalog version and moves the major tag: {script}"
     );
+    // The tags users reference run the action image by digest: the release rewrites
+    // action.yml on a commit of its own, which those tags point at.
+    assert!(
+        script.contains("s|^  image: docker://.*\\$|  image: docker://$IMAGE@$digest|")
+            && script.contains("commit --quiet -m")
+            && script.contains("pinned=\"$(git rev-parse HEAD)\""),
+        "action.yml pinned by digest on the pushed tags: {script}"
+    );
+    assert!(
+        script.contains("GIT_CONFIG_VALUE_0=")
+            && script
+                .lines()
+                .filter(|l| l.contains("git "))
+                .all(|l| !l.contains("GH_TOKEN") && !l.contains("$basic")),
+        "the token reaches git through its environment, not a command line: {script}"
+    );
 }
 
 #[test]
