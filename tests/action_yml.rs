@@ -26,7 +26,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_norway::Value;
 use support::ci_example::{
     action, action_command_with_first_on_path, action_env_inputs, action_inputs, mapping,
     s as str_of,

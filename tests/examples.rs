@@ -513,7 +513,12 @@ fn run_component_job(
         };
         env.insert(k, value);
     }
-    run_component_job_in(repo, job, &env, tempfile::tempdir().expect("build dir").path())
+    run_component_job_in(
+        repo,
+        job,
+        &env,
+        tempfile::tempdir().expect("build dir").path(),
+    )
 }
 
 /// The component's job script with the job's variables `env`, in the build directory
@@ -634,7 +639,10 @@ fn gitlab_component_lists_are_one_item_per_line_never_globbed_and_the_message_ke
         ("image", Value::from("$CI_REGISTRY_IMAGE:v3")),
         ("repo", Value::from(repo.url())),
         ("paths", Value::from("apps/*\napps/my api\n")),
-        ("extra-args", Value::from("--label=deploy now\n--no-downgrade")),
+        (
+            "extra-args",
+            Value::from("--label=deploy now\n--no-downgrade"),
+        ),
         ("message", Value::from("chore: $HOME {tag}")),
     ]);
     let recorder = argv_recorder();
@@ -830,7 +838,11 @@ fn traced_sh(
             panic!("strace is needed to see every child's arguments (.ci/run installs it): {e}")
         });
     let trace = std::fs::read_to_string(&log).expect("strace log");
-    let execs: String = trace.lines().filter(|l| l.contains("execve(")).collect::<Vec<_>>().join("\n");
+    let execs: String = trace
+        .lines()
+        .filter(|l| l.contains("execve("))
+        .collect::<Vec<_>>()
+        .join("\n");
     (out, execs)
 }
 
@@ -853,7 +865,11 @@ fn run_jenkins_token_steps(
          put the token on the agent's process list"
     );
     let steps = sh_blocks(groovy);
-    assert_eq!(steps.len(), 2, "one step writes the token, one runs tagbump");
+    assert_eq!(
+        steps.len(),
+        2,
+        "one step writes the token, one runs tagbump"
+    );
     let workspace = tempfile::tempdir().expect("workspace");
     let tmp = workspace.path().join("ws@tmp");
     std::fs::create_dir_all(&tmp).expect("@tmp");
@@ -869,14 +885,24 @@ fn run_jenkins_token_steps(
     .collect();
     let (out, execs) = traced_sh(repo, &steps[0], &token_env, workspace.path());
     assert_ok(&out, "the step that writes the token");
-    assert!(!execs.contains(TOKEN), "a process had the token in its arguments:\n{execs}");
+    assert!(
+        !execs.contains(TOKEN),
+        "a process had the token in its arguments:\n{execs}"
+    );
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(&token_file).expect("token file written");
-    assert_eq!(meta.permissions().mode() & 0o077, 0, "only the agent's user reads it");
+    assert_eq!(
+        meta.permissions().mode() & 0o077,
+        0,
+        "only the agent's user reads it"
+    );
     assert_eq!(std::fs::read_to_string(&token_file).expect("token"), TOKEN);
 
     let mut container_env = env.clone();
-    container_env.insert("TAGBUMP_TOKEN_FILE".into(), token_file.display().to_string());
+    container_env.insert(
+        "TAGBUMP_TOKEN_FILE".into(),
+        token_file.display().to_string(),
+    );
     for (name, value) in &container_env {
         assert!(
             !value.contains(TOKEN),
@@ -885,10 +911,15 @@ fn run_jenkins_token_steps(
     }
     let (out, execs) = traced_sh(repo, &steps[1], &container_env, workspace.path());
     assert!(
-        execs.lines().any(|l| l.contains("/tagbump\", [\"tagbump\"")),
+        execs
+            .lines()
+            .any(|l| l.contains("/tagbump\", [\"tagbump\"")),
         "strace saw tagbump start:\n{execs}"
     );
-    assert!(!execs.contains(TOKEN), "a process had the token in its arguments:\n{execs}");
+    assert!(
+        !execs.contains(TOKEN),
+        "a process had the token in its arguments:\n{execs}"
+    );
     assert!(!token_file.exists(), "the token file is removed once read");
     out
 }

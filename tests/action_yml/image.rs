@@ -11,7 +11,10 @@ fn runs_the_published_action_image_of_this_version() {
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(
         str_of(&action["runs"]["image"]),
-        format!("docker://{}", published::image(&format!("{version}-action"))),
+        format!(
+            "docker://{}",
+            published::image(&format!("{version}-action"))
+        ),
         "action.yml runs the action image the release workflow publishes for this version"
     );
     assert!(!str_of(&action["name"]).is_empty());
@@ -48,9 +51,9 @@ fn the_action_image_runs_as_root_with_the_entrypoint_script() {
         "the action's image runs as root, not {user}"
     );
     assert!(
-        stage
-            .iter()
-            .any(|(op, r)| op == "COPY" && r == "action/entrypoint.sh /usr/local/bin/tagbump-action"),
+        stage.iter().any(
+            |(op, r)| op == "COPY" && r == "action/entrypoint.sh /usr/local/bin/tagbump-action"
+        ),
         "the entrypoint script is in the image"
     );
     assert_eq!(

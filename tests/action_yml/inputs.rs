@@ -221,7 +221,11 @@ fn the_script_is_the_images_entrypoint_not_runs_args() {
         .expect("entrypoint")
         .permissions()
         .mode();
-    assert_eq!(mode & 0o111, 0o111, "executable: the image runs it directly");
+    assert_eq!(
+        mode & 0o111,
+        0o111,
+        "executable: the image runs it directly"
+    );
 }
 
 #[test]
