@@ -119,7 +119,7 @@ fn assert_ok(out: &Output, what: &str) {
 // ---------------------------------------------------------------------------------------
 
 /// Runs action.yml like the runner: inputs (given, else default) → `runs.env` →
-/// `<runs.entrypoint> <runs.args…>` in `workdir`.
+/// the `action` image's entrypoint script in `workdir`.
 fn run_action(
     repo: &ConfigRepo,
     with: &BTreeMap<String, String>,
