@@ -1,13 +1,19 @@
-# tagbump container images: two targets in one file.
+# tagbump container images: three targets in one file.
 #
-#   docker build -t tagbump .                        # default: the full image (last stage)
-#   docker build --target slim -t tagbump:slim .     # minimal: API mode only
+#   docker build --target full -t tagbump .          # git, ssh, a shell; non-root
+#   docker build --target slim -t tagbump:slim .     # minimal: API mode only; non-root
+#   docker build -t tagbump:action .                 # default (last stage): the GitHub Action's
 #   docker run --rm -e TAGBUMP_TOKEN tagbump image ghcr.io/acme/api:v1.5.0 apps/api \
 #       --repo https://github.com/acme/gitops-config.git --branch main
 #
-# - `full` (the final stage, so a plain `docker build` and a fork's action pointed at
-#   `runs.image: Dockerfile` get it): Alpine with git, ssh and a shell. Works with every
-#   remote and every `--via`.
+# - `full`: Alpine with git, ssh and a shell, run as the non-root user 1001 (Tekton
+#   `runAsNonRoot`, GitLab, Jenkins, `docker run`). Works with every remote and every
+#   `--via`.
+# - `action` (the final stage, so a fork's action pointed at `runs.image: Dockerfile`
+#   gets it): `full` run as root, as GitHub requires of a container action
+#   (docs.github.com: "Dockerfile support for GitHub Actions": "Docker actions must be
+#   run by the default Docker user (root)"), with action/entrypoint.sh, which maps the
+#   action's inputs onto tagbump's flags, as its ENTRYPOINT.
 # - `slim`: `FROM scratch` with only the static binary, a CA bundle, an empty /tmp and
 #   /etc/passwd and /etc/group entries for the non-root user 1001.
 #   No git, no ssh, no shell: it can only land changes through the GitHub / GitLab API
@@ -25,8 +31,7 @@
 # binary (gix cannot push); it also brings CA certificates, ssh for SSH remotes, and
 # setpriv (util-linux-misc), through which git is started so that it dies with tagbump
 # even after a `kill -9` (parent-death signal). The
-# process runs as the non-root user 1001 (the uid of the GitHub-hosted runner user, so the
-# workspace and $GITHUB_OUTPUT mounted by a container action stay writable).
+# process runs as the non-root user 1001.
 #
 # No credentials are baked in: tokens are given at run time (TAGBUMP_TOKEN, GITHUB_TOKEN,
 # GITLAB_TOKEN or CI_JOB_TOKEN in the environment). Only features of the classic builder
@@ -67,7 +72,7 @@ USER 1001:1001
 ENTRYPOINT ["/tagbump"]
 CMD ["--help"]
 
-# The default image (the last stage): git, ssh and a shell for every remote and mode.
+# The full image: git, ssh and a shell for every remote and mode, non-root.
 FROM alpine:3.22 AS full
 RUN apk add --no-cache ca-certificates git openssh-client-default util-linux-misc \
     && addgroup -g 1001 tagbump \
@@ -83,3 +88,16 @@ USER 1001:1001
 WORKDIR /github/workspace
 ENTRYPOINT ["tagbump"]
 CMD ["--help"]
+
+# The GitHub Action's image (action.yml): the full image, run as root (a container
+# action's workspace and $GITHUB_OUTPUT belong to the runner's user, whatever its uid),
+# with the script that maps the inputs onto tagbump's flags as its entrypoint. git may
+# work in the workspace although another uid owns it.
+FROM full AS action
+USER root
+RUN git config --system --add safe.directory /github/workspace \
+    && git config --system --add safe.directory '/github/workspace/*'
+COPY action/entrypoint.sh /usr/local/bin/tagbump-action
+LABEL org.opencontainers.image.title="tagbump (GitHub Action)"
+ENTRYPOINT ["/usr/local/bin/tagbump-action"]
+CMD []

@@ -1,8 +1,8 @@
 //! The GitHub Action (`action.yml`) is a thin, checked mapping onto the CLI.
 //!
-//! The action runs its `runs.args` script with `/bin/sh` inside the tagbump image; these
+//! The action runs the `action` image, whose ENTRYPOINT is action/entrypoint.sh; these
 //! tests run that very script the way the Actions runner does (inputs with their
-//! defaults → `runs.env` → `sh -c <script>`), with the freshly built binary first on
+//! defaults → `runs.env` → the entrypoint, no arguments), with the freshly built binary first on
 //! `PATH` behind a wrapper that records the argument vector. So "every input reaches a
 //! real flag" is checked against what clap actually accepts, not against a list.
 
@@ -26,7 +26,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_norway::Value;
 use support::ci_example::{
     action, action_command_with_first_on_path, action_env_inputs, action_inputs, mapping,
     s as str_of,
@@ -53,13 +52,11 @@ fn tagbump_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tagbump"))
 }
 
-fn script(action: &Value) -> String {
-    let args = action["runs"]["args"]
-        .as_sequence()
-        .expect("runs.args list");
-    assert_eq!(args.len(), 2, "runs.args is [-c, script]");
-    assert_eq!(str_of(&args[0]), "-c");
-    str_of(&args[1])
+/// The `action` image's entrypoint script (what `runs.args` held before it moved into
+/// the image).
+fn script() -> String {
+    std::fs::read_to_string(repo_root().join(support::ci_example::ACTION_ENTRYPOINT))
+        .expect("the action's entrypoint script")
 }
 
 /// A directory with a `tagbump` wrapper that records its arguments (NUL-separated) and

@@ -119,7 +119,7 @@ fn assert_ok(out: &Output, what: &str) {
 // ---------------------------------------------------------------------------------------
 
 /// Runs action.yml like the runner: inputs (given, else default) → `runs.env` →
-/// `<runs.entrypoint> <runs.args…>` in `workdir`.
+/// the `action` image's entrypoint script in `workdir`.
 fn run_action(
     repo: &ConfigRepo,
     with: &BTreeMap<String, String>,
@@ -145,14 +145,17 @@ fn github_expr(text: &str, ctx: &BTreeMap<&str, &str>) -> String {
     .into_owned()
 }
 
-/// The tagbump steps of the workflow, by the `uses:` they name.
+/// The tagbump steps of the workflow, by their `id:`; each names the published action
+/// at the major tag a release of this version moves (`OWNER/tagbump@vMAJOR`).
 fn tagbump_steps(workflow: &Value) -> BTreeMap<String, Value> {
+    let major = env!("CARGO_PKG_VERSION_MAJOR");
     let mut steps = BTreeMap::new();
     for (_, job) in entries(&workflow["jobs"]) {
         for step in job["steps"].as_sequence().into_iter().flatten() {
             let uses = step.get("uses").map(s).unwrap_or_default();
-            if uses == "./" || uses.starts_with(&published::action_ref("")) {
-                steps.insert(uses, step.clone());
+            if uses.starts_with(&published::action_ref("")) {
+                assert_eq!(uses, published::action_ref(&format!("v{major}")));
+                steps.insert(s(&step["id"]), step.clone());
             }
         }
     }
@@ -176,8 +179,8 @@ fn github_workflow_pushes_staging_and_opens_a_production_pull_request() {
     let steps = tagbump_steps(&workflow);
     assert_eq!(
         steps.keys().cloned().collect::<Vec<_>>(),
-        vec!["./".to_string(), published::action_ref("v1")],
-        "the workflow shows the published action and `uses: ./`"
+        vec!["bump".to_string(), "pr".to_string()],
+        "the workflow pushes with the published action, and opens a pull request with it"
     );
     let tag = "sha-1a2b3c4";
     let ctx: BTreeMap<&str, &str> = [
@@ -199,7 +202,7 @@ fn github_workflow_pushes_staging_and_opens_a_production_pull_request() {
     };
 
     // 1. Staging: push to main.
-    let step = &steps[&published::action_ref("v1")];
+    let step = &steps["bump"];
     let mut with: BTreeMap<String, String> = entries(&step["with"])
         .into_iter()
         .map(|(k, v)| (k, github_expr(&s(v), &ctx)))
@@ -230,7 +233,7 @@ fn github_workflow_pushes_staging_and_opens_a_production_pull_request() {
     assert_eq!(outputs["files"], r#"["apps/api/values.yaml"]"#);
 
     // 2. Production: a pull request (the forge API is the fake GitHub).
-    let step = &steps["./"];
+    let step = &steps["pr"];
     let mut with: BTreeMap<String, String> = entries(&step["with"])
         .into_iter()
         .map(|(k, v)| (k, github_expr(&s(v), &ctx)))
@@ -430,10 +433,12 @@ fn component_job(inputs: &[(&str, Value)]) -> (String, Value) {
             (None, Some(default)) => default.clone(),
             (None, None) => panic!("required input {name} not given"),
         };
+        // Only string inputs: a boolean or number used as a whole variable value is
+        // inserted as that type, which GitLab versions before mid-2024 reject ("variable
+        // definition must be either a string or a hash").
         match decl.get("type").map(s).as_deref() {
-            Some("boolean") => assert!(value.is_bool(), "{name} must be a boolean"),
             None | Some("string") => assert!(value.is_string(), "{name} must be a string"),
-            Some(other) => panic!("unexpected input type {other}"),
+            Some(other) => panic!("{name}: input type {other}; use a string with options"),
         }
         if let Some(options) = decl.get("options").and_then(Value::as_sequence) {
             assert!(
@@ -446,6 +451,18 @@ fn component_job(inputs: &[(&str, Value)]) -> (String, Value) {
     // Interpolated in each string of the parsed configuration (keys included), so a value
     // with `: ` or quotes stays one string.
     let jobs: Value = serde_norway::from_str(body).expect("the component's jobs");
+    // A variable whose value may hold `$` (the commit message template) is not expanded.
+    for (_, job) in entries(&jobs) {
+        for (var, value) in entries(&job["variables"]) {
+            if s(&value["value"]).contains("inputs.message") || var.ends_with("_MESSAGE") {
+                assert_eq!(
+                    value["expand"].as_bool(),
+                    Some(false),
+                    "{var}: `expand: false`, or GitLab expands `$` in the message"
+                );
+            }
+        }
+    }
     let jobs = interpolate(jobs, &values);
     let (name, job) = entries(&jobs).into_iter().next().expect("one job");
     (name, job.clone())
@@ -488,13 +505,33 @@ fn run_component_job(
     );
     let mut env = predefined.clone();
     for (k, v) in entries(&job["variables"]) {
-        let value = expand(&s(v), &env);
+        // `NAME: value`, or `NAME: { value:, expand: false }` (kept as written).
+        let value = match v.get("value") {
+            Some(raw) if v["expand"].as_bool() == Some(false) => s(raw),
+            Some(raw) => expand(&s(raw), &env),
+            None => expand(&s(v), &env),
+        };
         env.insert(k, value);
     }
-    let work = tempfile::tempdir().expect("build dir");
-    let out = run_script(&script(job), &env, work.path(), repo.home.path());
+    run_component_job_in(
+        repo,
+        job,
+        &env,
+        tempfile::tempdir().expect("build dir").path(),
+    )
+}
+
+/// The component's job script with the job's variables `env`, in the build directory
+/// `work` (where a glob would match).
+fn run_component_job_in(
+    repo: &ConfigRepo,
+    job: &Value,
+    env: &BTreeMap<String, String>,
+    work: &Path,
+) -> Output {
+    let out = run_script(&script(job), env, work, repo.home.path());
     if let Some(dotenv) = env.get("TAGBUMP_DOTENV") {
-        let report = std::fs::read_to_string(work.path().join(dotenv)).expect("dotenv report");
+        let report = std::fs::read_to_string(work.join(dotenv)).expect("dotenv report");
         assert!(report.starts_with("TAGBUMP_CHANGED="), "{report}");
     }
     out
@@ -551,7 +588,7 @@ fn gitlab_catalog_component_adds_a_job_that_bumps_with_its_inputs() {
             "message",
             Value::from("chore(deploy): \"{image}\" to {tag}"),
         ),
-        ("merge-request", Value::from(false)),
+        ("merge-request", Value::from("false")),
         ("via", Value::from("git")),
         ("extra-args", Value::from("--no-downgrade")),
     ]);
@@ -567,6 +604,136 @@ fn gitlab_catalog_component_adds_a_job_that_bumps_with_its_inputs() {
         message.starts_with("chore(deploy): \"registry.gitlab.example.com/acme/api\" to v2.0.0"),
         "{message}"
     );
+}
+
+/// A directory with a `tagbump` that records its arguments (NUL-separated) in `argv`.
+fn argv_recorder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("recorder");
+    let bin = dir.path().join("tagbump");
+    std::fs::write(
+        &bin,
+        format!(
+            "#!/bin/sh\n: > '{argv}'\nfor a in \"$@\"; do printf '%s\\0' \"$a\" >> '{argv}'; done\n",
+            argv = dir.path().join("argv").display()
+        ),
+    )
+    .expect("write recorder");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+fn recorded_argv(dir: &Path) -> Vec<String> {
+    std::fs::read(dir.join("argv"))
+        .expect("tagbump was run")
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
+}
+
+#[test]
+fn gitlab_component_lists_are_one_item_per_line_never_globbed_and_the_message_keeps_its_dollar() {
+    let repo = ConfigRepo::new("registry.gitlab.example.com/acme/api");
+    let (_, job) = component_job(&[
+        ("image", Value::from("$CI_REGISTRY_IMAGE:v3")),
+        ("repo", Value::from(repo.url())),
+        ("paths", Value::from("apps/*\napps/my api\n")),
+        (
+            "extra-args",
+            Value::from("--label=deploy now\n--no-downgrade"),
+        ),
+        ("message", Value::from("chore: $HOME {tag}")),
+    ]);
+    let recorder = argv_recorder();
+    let mut env: BTreeMap<String, String> = [
+        ("CI_REGISTRY_IMAGE", "registry.gitlab.example.com/acme/api"),
+        ("HOME", "/home/should-not-appear"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in entries(&job["variables"]) {
+        let value = match v.get("value") {
+            Some(raw) if v["expand"].as_bool() == Some(false) => s(raw),
+            Some(raw) => expand(&s(raw), &env),
+            None => expand(&s(v), &env),
+        };
+        env.insert(k, value);
+    }
+    let path = format!(
+        "{}:{}",
+        recorder.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    env.insert("PATH".into(), path);
+    // The build directory has something `apps/*` would match if the shell globbed.
+    let work = tempfile::tempdir().expect("build dir");
+    std::fs::create_dir_all(work.path().join("apps/x")).expect("mkdir");
+    let out = run_script(&script(&job), &env, work.path(), repo.home.path());
+    assert_ok(&out, "component job");
+    assert_eq!(
+        recorded_argv(recorder.path()),
+        [
+            "image".to_string(),
+            format!("--repo={}", repo.url()),
+            "--via=auto".into(),
+            "--message=chore: $HOME {tag}".into(),
+            "--label=deploy now".into(),
+            "--no-downgrade".into(),
+            "--".into(),
+            "registry.gitlab.example.com/acme/api:v3".into(),
+            "apps/*".into(),
+            "apps/my api".into(),
+        ]
+    );
+}
+
+#[test]
+fn gitlab_mirror_publishes_the_component_from_the_semver_tag_the_release_pushes() {
+    // docs.gitlab.com, "CI/CD components" › "Publish a new release": a job with the
+    // `release:` keyword, in a tag pipeline, for a tag in semantic versioning; the
+    // project has a root README and the components in templates/.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(root.join("README.md").is_file() && root.join("templates/tagbump.yml").is_file());
+    let pipeline = yaml("/.gitlab-ci.yml");
+    let rule = s(&pipeline["workflow"]["rules"][0]["if"]);
+    let pattern = rule
+        .strip_prefix("$CI_COMMIT_TAG =~ /")
+        .and_then(|r| r.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("the pipeline runs for tags only: {rule}"));
+    let tag_rule = regex::Regex::new(pattern).expect("GitLab's regex is RE2, as Rust's");
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(tag_rule.is_match(version), "{version} is published");
+    assert!(!tag_rule.is_match(&format!("v{version}")), "v-tags are not");
+    assert!(!tag_rule.is_match("main"));
+    let releases: Vec<(String, &Value)> = entries(&pipeline)
+        .into_iter()
+        .filter(|(_, job)| job.get("release").is_some())
+        .collect();
+    assert_eq!(releases.len(), 1, "one release job");
+    let (name, job) = &releases[0];
+    assert_eq!(s(&job["release"]["tag_name"]), "$CI_COMMIT_TAG", "{name}");
+    let stages: Vec<String> = pipeline["stages"]
+        .as_sequence()
+        .expect("stages")
+        .iter()
+        .map(s)
+        .collect();
+    assert_eq!(
+        stages.last().map(String::as_str),
+        Some(s(&job["stage"]).as_str()),
+        "the release comes after the check of the component's image"
+    );
+    // The GitHub release pushes exactly that tag: the version without `v`.
+    let release = example("/.github/workflows/release.yml");
+    assert!(
+        release.contains("\"$pinned:refs/tags/$VERSION\""),
+        "release.yml pushes the tag {version}"
+    );
+    // Users include the component at that version.
+    let docs = example("/docs/ci.md") + &example("/templates/tagbump.yml");
+    assert!(docs.contains(&format!("/tagbump/tagbump/tagbump@{version}")));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -585,17 +752,8 @@ fn jenkins_stage_runs_tagbump_in_its_image_with_the_token_from_credentials() {
         "the tagbump image runs via docker.image(…).inside with its ENTRYPOINT reset"
     );
     assert!(
-        stage.contains("string(credentialsId: 'config-repo-token', variable: 'TAGBUMP_TOKEN')"),
-        "the token comes from withCredentials into TAGBUMP_TOKEN"
-    );
-    let script = stage
-        .split("sh '''")
-        .nth(1)
-        .and_then(|rest| rest.split("'''").next())
-        .expect("a single-quoted sh '''…''' step (no Groovy interpolation of the secret)");
-    assert!(
-        !script.contains("TAGBUMP_TOKEN"),
-        "the script never spells out the token"
+        stage.contains("string(credentialsId: 'config-repo-token', variable: 'TAGBUMP_SECRET')"),
+        "the token comes from withCredentials"
     );
 
     // `environment { NAME = '…' }`
@@ -627,18 +785,10 @@ fn jenkins_stage_runs_tagbump_in_its_image_with_the_token_from_credentials() {
             "GIT_URL",
             "https://git.example.com/acme/api.git".to_string(),
         ),
-        ("TAGBUMP_TOKEN", TOKEN.to_string()),
     ] {
         env.insert(k.into(), v);
     }
-    let work = tempfile::tempdir().expect("workspace");
-    let out = repo
-        .command("sh", work.path())
-        .arg("-ec")
-        .arg(script)
-        .envs(&env)
-        .output()
-        .expect("run the sh step");
+    let out = run_jenkins_token_steps(&repo, stage, &env);
     assert_ok(&out, "the Jenkins sh step");
     repo.assert_api_tag(short);
     let (author, message) = repo.last_commit();
@@ -651,6 +801,127 @@ fn jenkins_stage_runs_tagbump_in_its_image_with_the_token_from_credentials() {
              Pipeline: https://jenkins.example.com/job/api/42/"
         )
     );
+}
+
+/// The single-quoted `sh '''…'''` steps of Groovy `text`, in order (no Groovy
+/// interpolation: the shell expands the variables).
+fn sh_blocks(text: &str) -> Vec<String> {
+    text.split("sh '''")
+        .skip(1)
+        .map(|rest| {
+            rest.split("'''")
+                .next()
+                .expect("a closed sh '''…''' step")
+                // Groovy: a backslash before the end of a line continues the line.
+                .replace("\\\n", "")
+        })
+        .collect()
+}
+
+/// Runs `sh -ec script` like a Jenkins `sh` step (with `env`, in `cwd`) under strace:
+/// the output, and every program started (its execve line, with all arguments).
+fn traced_sh(
+    repo: &ConfigRepo,
+    script: &str,
+    env: &BTreeMap<String, String>,
+    cwd: &Path,
+) -> (Output, String) {
+    let log = cwd.join("execve.log");
+    let out = repo
+        .command("strace", cwd)
+        .args(["-f", "-qq", "-e", "trace=execve", "-s", "65536", "-o"])
+        .arg(&log)
+        .args(["sh", "-ec", script])
+        .envs(env)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("strace is needed to see every child's arguments (.ci/run installs it): {e}")
+        });
+    let trace = std::fs::read_to_string(&log).expect("strace log");
+    let execs: String = trace
+        .lines()
+        .filter(|l| l.contains("execve("))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (out, execs)
+}
+
+/// The Jenkins token steps of `groovy` (a stage, or the library): the first `sh` step
+/// writes the token on the agent, the second runs tagbump in the container. Checks what
+/// the Docker Pipeline plugin would put on command lines (every variable of a step in
+/// `.inside` becomes `docker exec --env NAME=VALUE`: the token must not be one), and
+/// that no process either step starts has the token in its arguments. `env`: the
+/// container step's variables, without the token.
+fn run_jenkins_token_steps(
+    repo: &ConfigRepo,
+    groovy: &str,
+    env: &BTreeMap<String, String>,
+) -> Output {
+    let credentials = groovy.find("withCredentials(").expect("withCredentials");
+    let inside = groovy.find(".inside(").expect(".inside");
+    assert!(
+        credentials < inside && !groovy[inside..].contains("withCredentials("),
+        "withCredentials must not wrap a step inside .inside: docker exec --env would \
+         put the token on the agent's process list"
+    );
+    let steps = sh_blocks(groovy);
+    assert_eq!(
+        steps.len(),
+        2,
+        "one step writes the token, one runs tagbump"
+    );
+    let workspace = tempfile::tempdir().expect("workspace");
+    let tmp = workspace.path().join("ws@tmp");
+    std::fs::create_dir_all(&tmp).expect("@tmp");
+    let token_file = tmp.join("tagbump-token");
+    let token_env: BTreeMap<String, String> = [
+        ("TAGBUMP_SECRET".to_string(), TOKEN.to_string()),
+        (
+            "TAGBUMP_TOKEN_FILE".to_string(),
+            token_file.display().to_string(),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let (out, execs) = traced_sh(repo, &steps[0], &token_env, workspace.path());
+    assert_ok(&out, "the step that writes the token");
+    assert!(
+        !execs.contains(TOKEN),
+        "a process had the token in its arguments:\n{execs}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(&token_file).expect("token file written");
+    assert_eq!(
+        meta.permissions().mode() & 0o077,
+        0,
+        "only the agent's user reads it"
+    );
+    assert_eq!(std::fs::read_to_string(&token_file).expect("token"), TOKEN);
+
+    let mut container_env = env.clone();
+    container_env.insert(
+        "TAGBUMP_TOKEN_FILE".into(),
+        token_file.display().to_string(),
+    );
+    for (name, value) in &container_env {
+        assert!(
+            !value.contains(TOKEN),
+            "{name} would be a `docker exec --env` argument holding the token"
+        );
+    }
+    let (out, execs) = traced_sh(repo, &steps[1], &container_env, workspace.path());
+    assert!(
+        execs
+            .lines()
+            .any(|l| l.contains("/tagbump\", [\"tagbump\"")),
+        "strace saw tagbump start:\n{execs}"
+    );
+    assert!(
+        !execs.contains(TOKEN),
+        "a process had the token in its arguments:\n{execs}"
+    );
+    assert!(!token_file.exists(), "the token file is removed once read");
+    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -763,29 +1034,18 @@ fn jenkins_shared_library_step_bumps_with_its_arguments() {
     }
     assert!(
         library.contains(&format!(
-            "string(credentialsId: args.credentialsId ?: '{}', variable: 'TAGBUMP_TOKEN')",
+            "string(credentialsId: args.credentialsId ?: '{}', variable: 'TAGBUMP_SECRET')",
             args["credentialsId"]
         )),
-        "the token comes from withCredentials into TAGBUMP_TOKEN"
+        "the token comes from withCredentials"
     );
-    let script = library
-        .split("sh '''")
-        .nth(1)
-        .and_then(|rest| rest.split("'''").next())
-        .expect("a single-quoted sh '''…''' step");
-    assert!(
-        !script.contains("${args"),
-        "no Groovy interpolation in the shell script"
-    );
-    step_env.insert("TAGBUMP_TOKEN".into(), TOKEN.into());
-    let work = tempfile::tempdir().expect("workspace");
-    let out = repo
-        .command("sh", work.path())
-        .arg("-ec")
-        .arg(script)
-        .envs(&step_env)
-        .output()
-        .expect("run the sh step");
+    for script in sh_blocks(&library) {
+        assert!(
+            !script.contains("${args"),
+            "no Groovy interpolation in the shell script"
+        );
+    }
+    let out = run_jenkins_token_steps(&repo, &library, &step_env);
     assert_ok(&out, "the library step");
     repo.assert_api_tag("1a2b3c4");
     let (_, message) = repo.last_commit();
@@ -828,6 +1088,11 @@ fn tekton_task_wired_after_the_build_pushes_the_new_tag() {
         }
     }
     pipeline_vars.insert("tasks.clone.results.commit".into(), SOURCE_SHA.into());
+    // Substituted by Tekton in a Pipeline (not in a Task: see the test below).
+    pipeline_vars.insert(
+        "context.pipelineRun.name".into(),
+        "build-and-bump-run-x7k2p".into(),
+    );
 
     // The pipeline task that references our Task.
     let task_name = s(&task["metadata"]["name"]);
@@ -882,10 +1147,6 @@ fn tekton_task_wired_after_the_build_pushes_the_new_tag() {
             vars.insert(format!("params.{name}"), v.clone());
         }
     }
-    vars.insert(
-        "context.pipelineRun.name".into(),
-        "build-and-bump-run-x7k2p".into(),
-    );
     vars.insert(
         "context.taskRun.name".into(),
         "build-and-bump-run-x7k2p-manifests".into(),
@@ -978,6 +1239,56 @@ fn tekton_task_wired_after_the_build_pushes_the_new_tag() {
              Source-Commit: {SOURCE_SHA}\n\
              Pipeline: build-and-bump-run-x7k2p"
         )
+    );
+}
+
+/// Every `$(context.…)` reference in `text`.
+fn context_refs(text: &str) -> Vec<String> {
+    let re = regex::Regex::new(r"\$\((context\.[\w.-]+)\)").expect("regex");
+    re.captures_iter(text).map(|c| c[1].to_string()).collect()
+}
+
+#[test]
+fn tekton_task_uses_only_the_context_variables_tekton_substitutes_in_a_task() {
+    // Tekton's "Variable substitutions supported by Tasks and Pipelines"
+    // (tekton.dev/docs/pipelines/variables): a Task gets context.taskRun.{name,namespace,
+    // uid} and context.task.{name,retry-count}; context.pipelineRun.* and
+    // context.pipeline.* are substituted in Pipelines only, and stay literal text in a
+    // Task, which ended up in the commit's Pipeline trailer.
+    const IN_A_TASK: [&str; 5] = [
+        "context.taskRun.name",
+        "context.taskRun.namespace",
+        "context.taskRun.uid",
+        "context.task.name",
+        "context.task.retry-count",
+    ];
+    const IN_A_PIPELINE: [&str; 5] = [
+        "context.pipelineRun.name",
+        "context.pipelineRun.namespace",
+        "context.pipelineRun.uid",
+        "context.pipeline.name",
+        "context.pipelineTask.retries",
+    ];
+    let pipeline = example(TEKTON_PIPELINE);
+    // What Tekton substitutes into: the steps (descriptions may quote a Pipeline's
+    // reference).
+    let task_yaml = yaml(TEKTON_TASK);
+    let steps = serde_norway::to_string(&task_yaml["spec"]["steps"]).expect("steps");
+    for used in context_refs(&steps) {
+        assert!(
+            IN_A_TASK.contains(&used.as_str()),
+            "{TEKTON_TASK}: $({used}) is not substituted in a Task"
+        );
+    }
+    for used in context_refs(&pipeline) {
+        assert!(
+            IN_A_PIPELINE.contains(&used.as_str()),
+            "{TEKTON_PIPELINE}: $({used}) is not substituted in a Pipeline"
+        );
+    }
+    assert!(
+        pipeline.contains("value: $(context.pipelineRun.name)"),
+        "the sample Pipeline hands its run's name to the Task"
     );
 }
 

