@@ -13,6 +13,27 @@ pub enum GitError {
         /// What the transport said.
         detail: String,
     },
+    /// The server says the repository does not exist, is not exported (git daemon),
+    /// or is not visible to us (GitHub answers "not found" for a private repository the
+    /// credentials cannot see).
+    #[error("repository {url} not found (or not exported / no access): {detail}")]
+    RepoNotFound {
+        /// Remote URL without credentials.
+        url: String,
+        /// What the transport said.
+        detail: String,
+    },
+    /// The server does not accept pushes at all on this transport (a git daemon without
+    /// `--enable=receive-pack`). Not retried.
+    #[error(
+        "pushes not allowed by {url}: {detail} — a git daemon accepts pushes only with --enable=receive-pack (or receive-pack enabled per repository); push over ssh or https instead"
+    )]
+    PushNotAllowed {
+        /// Remote URL without credentials.
+        url: String,
+        /// What the transport said.
+        detail: String,
+    },
     /// The remote refused our credentials.
     #[error(
         "authentication to {url} failed: {detail} — check that the token (or key) is valid and has write permission on the repository"
