@@ -120,16 +120,19 @@ pub enum GitError {
         /// What the transport said.
         detail: String,
     },
-    /// Local mode: the branch moved upstream, but the checkout has other uncommitted
-    /// changes, so it is not reset.
-    #[error(
-        "the upstream of {path} moved and the checkout has uncommitted changes besides ours ({files}); not resetting it — commit or stash them and retry"
-    )]
+    /// Local mode: a file the edit changed already had uncommitted changes (staged or
+    /// not) or is not tracked, so the commit would hold more than the edit (the file
+    /// gets its bytes back); or the branch moved upstream and the checkout has other
+    /// uncommitted changes, so it is not reset.
+    #[error("{}", dirty_message(path, files, *upstream_moved))]
     DirtyWorktree {
         /// The checkout.
         path: PathBuf,
-        /// The other changed paths, comma-separated.
+        /// The paths with uncommitted changes, comma-separated.
         files: String,
+        /// `true`: found while moving to a new upstream tip after a lost race;
+        /// `false`: the edit touched these files.
+        upstream_moved: bool,
     },
     /// Bad input: a path outside the checkout, a bare repository, no upstream, ….
     #[error("{message}")]
@@ -157,6 +160,15 @@ pub enum GitError {
         /// Details.
         detail: String,
     },
+}
+
+fn dirty_message(path: &std::path::Path, files: &str, upstream_moved: bool) -> String {
+    let path = path.display();
+    if upstream_moved {
+        format!("the upstream of {path} moved and the checkout has uncommitted changes besides ours ({files}); not resetting it — commit or stash them and retry")
+    } else {
+        format!("uncommitted changes in {path} to files the edit changes: {files}; a commit would hold them too, so nothing was committed and the files are as they were — commit or stash them and retry")
+    }
 }
 
 fn format_remote_lines(lines: &[String]) -> String {
