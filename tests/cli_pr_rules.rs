@@ -181,7 +181,11 @@ fn github_auto_merge_retries_while_github_recomputes_mergeability_after_the_base
         .collect();
     assert_eq!(merges.len(), 3, "two 405s, then the merge");
     for merge in &merges {
-        assert_eq!(merge.body["sha"].as_str(), Some(pushed.as_str()), "only the pushed commit");
+        assert_eq!(
+            merge.body["sha"].as_str(),
+            Some(pushed.as_str()),
+            "only the pushed commit"
+        );
     }
     let pull = &github.pulls()[0];
     assert!(pull.merged && pull.state == "closed", "{pull:?}");

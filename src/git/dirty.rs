@@ -30,12 +30,12 @@ impl Uncommitted {
         for path in status_paths(runner, root, true)? {
             let full = root.join(&path);
             let bytes = match std::fs::symlink_metadata(&full) {
-                Ok(meta) if meta.is_file() => Some(std::fs::read(&full).map_err(|source| {
-                    GitError::Io {
+                Ok(meta) if meta.is_file() => {
+                    Some(std::fs::read(&full).map_err(|source| GitError::Io {
                         context: format!("reading {}", full.display()),
                         source,
-                    }
-                })?),
+                    })?)
+                }
                 _ => None,
             };
             before.insert(path, bytes);

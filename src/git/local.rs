@@ -6,8 +6,8 @@ use crate::land::Attempt;
 
 use super::child::Limits;
 use super::cli::{self, CredentialScope};
-use super::{commit, dirty};
 use super::redact::{self, strip_url_credentials};
+use super::{commit, dirty};
 use super::{short, ApplyResult, Auth, GitError, WriteBackOptions, WriteBackOutcome};
 
 /// Where local mode pushes to.

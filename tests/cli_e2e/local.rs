@@ -137,7 +137,13 @@ fn commit_refuses_to_sweep_uncommitted_changes_into_the_commit() {
     let home = home();
 
     let out = run(tagbump(home.path())
-        .args(["image", "ghcr.io/acme/api:1.5.0", "--commit", "--output", "json"])
+        .args([
+            "image",
+            "ghcr.io/acme/api:1.5.0",
+            "--commit",
+            "--output",
+            "json",
+        ])
         .arg("-C")
         .arg(&checkout));
     assert_ne!(out.code, Some(0), "{}", out.stderr);
@@ -149,5 +155,8 @@ fn commit_refuses_to_sweep_uncommitted_changes_into_the_commit() {
     assert_eq!(report["commit"], serde_json::Value::Null);
     assert_eq!(git_server::git(&checkout, &["rev-parse", "HEAD"]), head);
     assert_eq!(std::fs::read_to_string(&values).expect("read"), users);
-    assert_eq!(git_server::git(&checkout, &["status", "--porcelain"]), status);
+    assert_eq!(
+        git_server::git(&checkout, &["status", "--porcelain"]),
+        status
+    );
 }

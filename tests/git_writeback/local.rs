@@ -161,7 +161,10 @@ fn local_mode_refuses_an_edit_of_a_file_with_uncommitted_changes() {
     .expect_err("must refuse");
     assert!(matches!(err, GitError::DirtyWorktree { .. }), "{err:?}");
     let shown = err.to_string();
-    assert!(shown.contains(VALUES) && !shown.contains("notes.txt"), "{shown}");
+    assert!(
+        shown.contains(VALUES) && !shown.contains("notes.txt"),
+        "{shown}"
+    );
     assert_eq!(git_server::git(&checkout, &["rev-parse", "HEAD"]), head);
     assert_eq!(
         std::fs::read_to_string(checkout.join(VALUES)).expect("read"),
@@ -214,8 +217,11 @@ fn local_mode_commits_only_the_edit_and_leaves_other_staged_changes_staged() {
     std::fs::write(checkout.join("README.md"), "staged README edit\n").expect("write");
     std::fs::write(checkout.join("notes.txt"), "staged new file\n").expect("write");
     git_server::git(&checkout, &["add", "README.md", "notes.txt"]);
-    std::fs::write(checkout.join("README.md"), "staged README edit\nand more, unstaged\n")
-        .expect("write");
+    std::fs::write(
+        checkout.join("README.md"),
+        "staged README edit\nand more, unstaged\n",
+    )
+    .expect("write");
 
     let outcome = commit_local(
         &checkout,
@@ -231,7 +237,10 @@ fn local_mode_commits_only_the_edit_and_leaves_other_staged_changes_staged() {
         VALUES,
         "only the edited path is in the commit"
     );
-    assert_eq!(repo.read_file("main", "README.md").as_deref(), Some("config repo\n"));
+    assert_eq!(
+        repo.read_file("main", "README.md").as_deref(),
+        Some("config repo\n")
+    );
     assert_eq!(repo.read_file("main", "notes.txt"), None);
     assert_eq!(
         git_server::git(&checkout, &["status", "--porcelain"]),
