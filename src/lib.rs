@@ -20,6 +20,7 @@
 //! - [`template`]: `{placeholder}` templates for messages and branch names.
 //! - [`retry`]: the time-based retry budget and network time limits every way of
 //!   landing a change shares.
+//! - [`url`]: a git remote URL parsed once: transport, host, port, credentials.
 //! - [`git`]: clone, commit and push a config repository (knows nothing of YAML).
 //! - [`forge`]: GitHub / GitLab pull and merge requests behind one trait.
 //! - [`land`]: the ways of landing a change (git, a forge API) behind one seam.
@@ -75,4 +76,5 @@ pub mod secret;
 pub mod synth;
 pub mod targets;
 pub mod template;
+pub mod url;
 pub mod yaml;

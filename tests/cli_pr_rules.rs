@@ -145,6 +145,61 @@ fn github_auto_merge_of_an_already_mergeable_pr_merges_it_now_and_reports_merged
     assert!(outputs.lines().any(|l| l == "pr-merged=true"), "{outputs}");
 }
 
+/// Auto-merge under contention (akuity/kargo#5761): the base branch moved just before
+/// (another bump landed), so GitHub is still recomputing mergeability when tagbump
+/// merges the already-clean pull request. docs.github.com, "Merge a pull request"
+/// (https://docs.github.com/en/rest/pulls/pulls#merge-a-pull-request): 405 `Base branch
+/// was modified. Review and try the merge again.` meanwhile, and "Get a pull request"
+/// (https://docs.github.com/en/rest/pulls/pulls#get-a-pull-request): `mergeable: null`
+/// while the background job runs. With the default settings tagbump re-reads the pull
+/// request and merges again, always with `sha` = the commit it pushed, and the merge lands.
+#[test]
+fn github_auto_merge_retries_while_github_recomputes_mergeability_after_the_base_moved() {
+    let repo = web_config();
+    let github = FakeGitHub::start(&repo, "acme/gitops", TOKEN);
+    github.set_mergeable_now(true);
+    github.recompute_mergeability_after_base_moves("main", 3);
+    repo.commit_files(
+        "main",
+        &[("apps/api/values.yaml", "image:\n  tag: a9\n")],
+        "api: a9 (a concurrent bump)",
+    );
+    let home = home();
+
+    let out = github_pr(&github, home.path(), "2.2.0", &["--auto-merge"]);
+
+    out.assert_code(0);
+    let report = out.json();
+    assert_eq!(report["pull_request"]["merged"], true, "{}", out.stderr);
+    assert!(!out.stderr.contains("not merged"), "{}", out.stderr);
+    assert!(out.stderr.contains("recomputing"), "{}", out.stderr);
+    let pushed = report["commit"].as_str().expect("commit").to_string();
+    let merges: Vec<_> = github
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT" && r.url.ends_with("/pulls/1/merge"))
+        .collect();
+    assert_eq!(merges.len(), 3, "two 405s, then the merge");
+    for merge in &merges {
+        assert_eq!(
+            merge.body["sha"].as_str(),
+            Some(pushed.as_str()),
+            "only the pushed commit"
+        );
+    }
+    let pull = &github.pulls()[0];
+    assert!(pull.merged && pull.state == "closed", "{pull:?}");
+    assert_eq!(
+        repo.read_file("main", WEB).as_deref(),
+        Some("image:\n  repository: ghcr.io/acme/web\n  tag: \"2.2.0\"\n")
+    );
+    assert_eq!(
+        repo.read_file("main", "apps/api/values.yaml").as_deref(),
+        Some("image:\n  tag: a9\n"),
+        "the concurrent bump is kept"
+    );
+}
+
 /// docs.github.com, "Rate limits for the REST API": a 403 whose message is a secondary
 /// rate limit, without `retry-after`, is waited out (at least a minute; here shortened by
 /// the test-only TAGBUMP_TEST_SECONDARY_RATE_LIMIT_WAIT_MS) and said as such, not reported

@@ -519,6 +519,35 @@ fn scp_like_urls_work_with_the_port_from_git_ssh_command() {
     assert!(repo.show(WEB_VALUES).contains("tag: v3"));
 }
 
+/// Issue 19, item 8: the scp form without a user (`host:path`, here `127.0.0.1:/abs/path`,
+/// the user and port from the ssh command) is SSH to the CLI too, so `--ssh-key` is
+/// used: the ssh command alone offers no key (`IdentitiesOnly=yes`, no agent).
+#[test]
+fn scp_form_without_a_user_uses_the_ssh_key() {
+    let Some((server, repo, home, _)) = setup() else {
+        return;
+    };
+    let url = format!("127.0.0.1:{}", repo.path().display());
+    let ssh_command = format!(
+        "{} -p {} -l {}",
+        server.ssh_command(),
+        server.port,
+        server.user
+    );
+
+    let out = run(
+        set_over_ssh(home.path(), &server, &url, WEB_VALUES, "image.tag=v4")
+            .env("GIT_SSH_COMMAND", ssh_command)
+            .arg("--ssh-key")
+            .arg(server.client_key()),
+    );
+
+    out.assert_code(0);
+    assert_eq!(out.json()["commit"].as_str(), Some(repo.tip().as_str()));
+    assert_eq!(repo.commit_count(), 2);
+    assert!(repo.show(WEB_VALUES).contains("tag: v4"));
+}
+
 #[test]
 fn a_key_the_server_refuses_is_an_authentication_error_and_changes_nothing() {
     let Some((server, repo, home, url)) = setup() else {

@@ -48,7 +48,7 @@ pub fn invalid_input(message: impl Into<String>) -> anyhow::Error {
 /// The kind of the first cause the library (or the CLI's own checks) classifies:
 ///
 /// `invalid-input`, `file-not-found`, `image-not-found`, `yaml`, `key-path`,
-/// `safety-net`, `policy`, `git-auth`, `git-unreachable`, `git-transport`, `timeout`, `tls`, `rejected`,
+/// `safety-net`, `policy`, `git-auth`, `git-unreachable`, `git-not-found`, `git-transport`, `timeout`, `tls`, `rejected`,
 /// `retries-exhausted`, `dirty-worktree`, `git`, `forge-auth`, `forge`, `io`,
 /// `registry-not-found`, `registry-auth`, `rate-limited`, `digest-mismatch`,
 /// `no-match`, `registry`, and
@@ -127,6 +127,8 @@ fn git_kind(e: &GitError) -> Option<&'static str> {
     Some(match e {
         GitError::Apply(_) => return None,
         GitError::Unreachable { .. } => "git-unreachable",
+        GitError::RepoNotFound { .. } => "git-not-found",
+        GitError::PushNotAllowed { .. } => "rejected",
         GitError::Auth { .. } => "git-auth",
         GitError::Transport { .. } => "git-transport",
         GitError::Timeout { .. } => "timeout",

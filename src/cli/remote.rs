@@ -23,6 +23,7 @@ use tagbump::land::api_lander::{self, ApiLandError, ApiWriteBack};
 use tagbump::land::via::{choose, Via};
 use tagbump::plan::{self, Request};
 use tagbump::template;
+use tagbump::url::{RemoteUrl, Transport};
 
 /// Clones the config repository, edits, commits, pushes (or opens a PR).
 #[allow(clippy::too_many_arguments)]
@@ -173,13 +174,7 @@ fn land(
             Err(e) => return Err(anyhow::Error::new(e)),
         }
     }
-    let auth = match git_transport(url) {
-        Transport::Ssh => Auth::Ssh {
-            key_file: existing_file(common.git.ssh_key.as_deref(), "--ssh-key")?,
-        },
-        Transport::Http => tokens.git_auth(forge_kind, url)?.unwrap_or(Auth::Anonymous),
-        Transport::Other => Auth::Anonymous,
-    };
+    let auth = git_auth(url, forge_kind, common, tokens)?;
     let spec = RemoteSpec {
         url: url.to_string(),
         branch: common.git.branch.clone(),
@@ -318,46 +313,22 @@ fn supersede_prefix(branch_template: &str, vars: &BTreeMap<String, String>) -> S
     template::render(branch_template, &v)
 }
 
-enum Transport {
-    Http,
-    Ssh,
-    Other,
-}
-
-fn git_transport(url: &str) -> Transport {
-    if url.starts_with("https://") || url.starts_with("http://") {
-        Transport::Http
-    } else if url.starts_with("ssh://")
-        || (!url.contains("://") && url.contains('@') && url.contains(':'))
-    {
-        Transport::Ssh
-    } else {
-        Transport::Other
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn transports_are_recognised() {
-        assert!(matches!(
-            git_transport("https://github.com/o/r.git"),
-            Transport::Http
-        ));
-        assert!(matches!(
-            git_transport("git@github.com:o/r.git"),
-            Transport::Ssh
-        ));
-        assert!(matches!(
-            git_transport("ssh://git@host/o/r"),
-            Transport::Ssh
-        ));
-        assert!(matches!(git_transport("file:///tmp/r"), Transport::Other));
-        assert!(matches!(
-            git_transport("git://127.0.0.1/r"),
-            Transport::Other
-        ));
-    }
+/// The credentials git gets for `url`, by its transport ([`RemoteUrl`]): `--ssh-key`
+/// over SSH (also the scp form without a user), a token over http(s), nothing else.
+/// A URL that does not parse gets nothing: `git` refuses it, with the reason.
+pub(super) fn git_auth(
+    url: &str,
+    forge_kind: Option<ForgeKind>,
+    common: &CommonArgs,
+    tokens: &Tokens<'_>,
+) -> Result<Auth> {
+    Ok(match RemoteUrl::parse(url).map(|u| u.transport()) {
+        Ok(Transport::Ssh) => Auth::Ssh {
+            key_file: existing_file(common.git.ssh_key.as_deref(), "--ssh-key")?,
+        },
+        Ok(Transport::Https | Transport::Http) => {
+            tokens.git_auth(forge_kind, url)?.unwrap_or(Auth::Anonymous)
+        }
+        Ok(Transport::Git | Transport::File) | Err(_) => Auth::Anonymous,
+    })
 }

@@ -13,9 +13,7 @@ use super::output::Report;
 use super::tokens::Tokens;
 use tagbump::ci::{self, Pipeline};
 use tagbump::forge::{self, ForgeKind, RepoId};
-use tagbump::git::{
-    self, Applied, Auth, CommitInfo, Identity, RetryPolicy, Timeouts, WriteBackOptions,
-};
+use tagbump::git::{self, Applied, CommitInfo, Identity, RetryPolicy, Timeouts, WriteBackOptions};
 use tagbump::image::parse_image_and_tag;
 use tagbump::plan::{self, FileEdits, Plan, Request};
 use tagbump::policy::TagPolicy;
@@ -232,7 +230,7 @@ fn local_commit(
         let push_url = local_push_url(&common.dir).unwrap_or_default();
         let kind = forge_kind(&push_url, common)?;
         let tokens = Tokens::new(common, env, &push_url, kind)?;
-        Some(tokens.git_auth(kind, &push_url)?.unwrap_or(Auth::Anonymous))
+        Some(super::remote::git_auth(&push_url, kind, common, &tokens)?)
     } else {
         None
     };

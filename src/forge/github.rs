@@ -136,6 +136,11 @@ impl GitHub {
     }
 
     /// The token, for redacting messages.
+    /// The retry policy, sleeper, deadline and logger of this connection.
+    pub(super) fn retrier(&self) -> &Retrier {
+        &self.retrier
+    }
+
     pub(super) fn token(&self) -> &Secret {
         &self.token
     }

@@ -10,7 +10,8 @@
 //! - `enablePullRequestAutoMerge` refuses a pull request that is already mergeable
 //!   (`Pull request is in clean status`): it is merged at once with "Merge a pull
 //!   request" (`PUT …/pulls/{n}/merge`, `merge_method`, and `sha` = the pushed commit,
-//!   so that a later push by someone else is never merged: 409 then).
+//!   so that a later push by someone else is never merged: 409 then), retried while
+//!   GitHub recomputes mergeability (`github_merge.rs`).
 //! - "Delete a reference" removes the branch of a superseded pull request.
 
 use octocrab::models::pulls::PullRequest as GhPull;
@@ -22,9 +23,9 @@ use super::{
 };
 
 /// What auto-merge did.
-struct AutoMerge {
-    merged: bool,
-    warning: Option<String>,
+pub(super) struct AutoMerge {
+    pub(super) merged: bool,
+    pub(super) warning: Option<String>,
 }
 
 impl GitHub {
@@ -226,40 +227,6 @@ impl GitHub {
             "auto-merge not enabled for #{number}: {}",
             errors.join("; ")
         )))
-    }
-
-    /// "Merge a pull request" for `sha` only: 405 (not mergeable) and 409 (the head
-    /// moved) are warnings.
-    fn merge_now(
-        &self,
-        repo_path: &str,
-        number: u64,
-        method: MergeMethod,
-        sha: &str,
-    ) -> Result<AutoMerge, ForgeError> {
-        let body = json!({ "merge_method": method.rest_name(), "sha": sha });
-        match self.call(
-            false,
-            Verb::Put,
-            &format!("{repo_path}/pulls/{number}/merge"),
-            Some(&body),
-        ) {
-            Ok(_) => Ok(AutoMerge {
-                merged: true,
-                warning: None,
-            }),
-            Err(ForgeError::Api {
-                status: status @ (405 | 409 | 422),
-                message,
-                ..
-            }) => Ok(AutoMerge {
-                merged: false,
-                warning: Some(format!(
-                    "#{number} is already mergeable, so GitHub refuses auto-merge, but merging it now failed (HTTP {status}): {message}"
-                )),
-            }),
-            Err(e) => Err(e),
-        }
     }
 
     /// Closes the open pull requests into the same base from this repository's

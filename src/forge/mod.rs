@@ -42,6 +42,7 @@ use crate::secret::Secret;
 mod error;
 mod github;
 pub mod github_app;
+mod github_merge;
 mod github_pr;
 mod github_repo;
 mod gitlab;

@@ -32,6 +32,7 @@ use std::time::Duration;
 use super::child::{self, Killed, Limits};
 use super::redact::Redactor;
 use super::{Auth, GitError};
+use crate::url::RemoteUrl;
 
 mod push;
 mod stderr;
@@ -84,18 +85,19 @@ pub(crate) struct CredentialScope {
 
 impl CredentialScope {
     /// The scope of an `http(s)://` URL; `None` for other transports.
-    pub(crate) fn of_url(url: &str) -> Option<CredentialScope> {
-        let (scheme, rest) = url.split_once("://")?;
-        let protocol = scheme.to_ascii_lowercase();
-        if protocol != "https" && protocol != "http" {
+    pub(crate) fn of(url: &RemoteUrl) -> Option<CredentialScope> {
+        if !url.transport().is_http() {
             return None;
         }
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host = authority.rsplit('@').next().unwrap_or(authority);
         Some(CredentialScope {
-            protocol,
-            host: host.to_ascii_lowercase(),
+            protocol: url.transport().as_str().to_string(),
+            host: url.host_port()?,
         })
+    }
+
+    /// [`CredentialScope::of`] a URL given as text; `None` if it does not parse.
+    pub(crate) fn of_url(url: &str) -> Option<CredentialScope> {
+        CredentialScope::of(&RemoteUrl::parse(url).ok()?)
     }
 }
 
@@ -223,26 +225,12 @@ impl GitRunner<'_> {
     }
 }
 
-/// `host[:port]` of a URL (or scp-like `user@host:path`), for messages.
+/// `host[:port]` of a URL (or scp-like `[user@]host:path`), for messages.
 pub(crate) fn host_of(url: &str) -> String {
-    if let Some((_, rest)) = url.split_once("://") {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host = authority.rsplit('@').next().unwrap_or(authority);
-        return if host.is_empty() {
-            "the local machine".to_string()
-        } else {
-            host.to_string()
-        };
-    }
-    if super::remote::is_scp_like(url) {
-        let before_colon = url.split(':').next().unwrap_or(url);
-        return before_colon
-            .rsplit('@')
-            .next()
-            .unwrap_or(before_colon)
-            .to_string();
-    }
-    "the local machine".to_string()
+    RemoteUrl::parse(url)
+        .ok()
+        .and_then(|u| u.host_port())
+        .unwrap_or_else(|| "the local machine".to_string())
 }
 
 /// The `(major, minor)` version of the `git` binary on `PATH`, `None` if it cannot be

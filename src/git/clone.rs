@@ -6,7 +6,7 @@ use std::path::Path;
 use gix::ObjectId;
 
 use super::cli::{self, GitOutput};
-use super::remote::{is_local_path, Remote};
+use super::remote::Remote;
 use super::sparse;
 use super::GitError;
 
@@ -42,7 +42,7 @@ pub(crate) fn shallow_clone(
         }
         None => {
             let mut extra = Vec::new();
-            if is_local_path(&remote.url) {
+            if remote.plain_path {
                 // A plain path would make git copy the object store (ignoring --depth);
                 // --no-local uses the transport, like file://.
                 extra.push("--no-local");

@@ -13,6 +13,27 @@ pub enum GitError {
         /// What the transport said.
         detail: String,
     },
+    /// The server says the repository does not exist, is not exported (git daemon),
+    /// or is not visible to us (GitHub answers "not found" for a private repository the
+    /// credentials cannot see).
+    #[error("repository {url} not found (or not exported / no access): {detail}")]
+    RepoNotFound {
+        /// Remote URL without credentials.
+        url: String,
+        /// What the transport said.
+        detail: String,
+    },
+    /// The server does not accept pushes at all on this transport (a git daemon without
+    /// `--enable=receive-pack`). Not retried.
+    #[error(
+        "pushes not allowed by {url}: {detail} — a git daemon accepts pushes only with --enable=receive-pack (or receive-pack enabled per repository); push over ssh or https instead"
+    )]
+    PushNotAllowed {
+        /// Remote URL without credentials.
+        url: String,
+        /// What the transport said.
+        detail: String,
+    },
     /// The remote refused our credentials.
     #[error(
         "authentication to {url} failed: {detail} — check that the token (or key) is valid and has write permission on the repository"
@@ -99,16 +120,19 @@ pub enum GitError {
         /// What the transport said.
         detail: String,
     },
-    /// Local mode: the branch moved upstream, but the checkout has other uncommitted
-    /// changes, so it is not reset.
-    #[error(
-        "the upstream of {path} moved and the checkout has uncommitted changes besides ours ({files}); not resetting it — commit or stash them and retry"
-    )]
+    /// Local mode: a file the edit changed already had uncommitted changes (staged or
+    /// not) or is not tracked, so the commit would hold more than the edit (the file
+    /// gets its bytes back); or the branch moved upstream and the checkout has other
+    /// uncommitted changes, so it is not reset.
+    #[error("{}", dirty_message(path, files, *upstream_moved))]
     DirtyWorktree {
         /// The checkout.
         path: PathBuf,
-        /// The other changed paths, comma-separated.
+        /// The paths with uncommitted changes, comma-separated.
         files: String,
+        /// `true`: found while moving to a new upstream tip after a lost race;
+        /// `false`: the edit touched these files.
+        upstream_moved: bool,
     },
     /// Bad input: a path outside the checkout, a bare repository, no upstream, ….
     #[error("{message}")]
@@ -136,6 +160,15 @@ pub enum GitError {
         /// Details.
         detail: String,
     },
+}
+
+fn dirty_message(path: &std::path::Path, files: &str, upstream_moved: bool) -> String {
+    let path = path.display();
+    if upstream_moved {
+        format!("the upstream of {path} moved and the checkout has uncommitted changes besides ours ({files}); not resetting it — commit or stash them and retry")
+    } else {
+        format!("uncommitted changes in {path} to files the edit changes: {files}; a commit would hold them too, so nothing was committed and the files are as they were — commit or stash them and retry")
+    }
 }
 
 fn format_remote_lines(lines: &[String]) -> String {

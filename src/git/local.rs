@@ -6,8 +6,8 @@ use crate::land::Attempt;
 
 use super::child::Limits;
 use super::cli::{self, CredentialScope};
-use super::commit;
 use super::redact::{self, strip_url_credentials};
+use super::{commit, dirty};
 use super::{short, ApplyResult, Auth, GitError, WriteBackOptions, WriteBackOutcome};
 
 /// Where local mode pushes to.
@@ -70,7 +70,8 @@ fn local_upstream(
 ///
 /// # Errors
 ///
-/// As [`write_back`](super::write_back), plus [`GitError::DirtyWorktree`] when a rejected push would
+/// As [`write_back`](super::write_back), plus [`GitError::DirtyWorktree`] when the edit changed a
+/// file that had uncommitted changes (or is not tracked), and when a rejected push would
 /// require resetting a checkout that has other uncommitted changes.
 pub fn commit_local<F>(
     checkout: &Path,
@@ -193,11 +194,12 @@ where
                 reopen(&root)?
             }
             (Some(Reset::ToUpstream), Some(upstream)) => {
-                let dirty = other_changes(&runner, &root)?;
+                let dirty = dirty::status_paths(&runner, &root, false)?;
                 if !dirty.is_empty() {
                     return Err(GitError::DirtyWorktree {
                         path: root,
                         files: dirty.join(", "),
+                        upstream_moved: true,
                     });
                 }
                 let tip = fetch_upstream(&runner, &root, upstream)?;
@@ -226,8 +228,10 @@ where
             short(&head.to_hex().to_string())
         ));
 
+        let uncommitted = dirty::Uncommitted::read(&runner, &root)?;
         let applied = (self.apply)(&root).map_err(GitError::Apply)?;
         let files = applied.files.clone();
+        uncommitted.refuse_overlap(&runner, &repo, &root, head, &files)?;
         let built = commit::build_tree(&repo, &root, head, &files)?;
         let outcome = |changed: bool, commit: Option<String>| WriteBackOutcome {
             changed,
@@ -330,19 +334,6 @@ fn sync_index(runner: &cli::GitRunner<'_>, root: &Path, files: &[PathBuf]) -> Re
     args.extend(files.iter().map(|f| f.as_os_str().to_owned()));
     runner.run(root, &args)?.checked("index update")?;
     Ok(())
-}
-
-/// Tracked paths with uncommitted changes (staged or not).
-fn other_changes(runner: &cli::GitRunner<'_>, root: &Path) -> Result<Vec<String>, GitError> {
-    let out = runner
-        .run(root, ["status", "--porcelain=v1", "--untracked-files=no"])?
-        .checked("status")?;
-    Ok(out
-        .stdout
-        .lines()
-        .filter_map(|l| l.get(3..))
-        .map(str::to_string)
-        .collect())
 }
 
 fn fetch_upstream(

@@ -111,12 +111,20 @@
 //! also refuses to overwrite untracked files), the closure re-runs, and the push is
 //! tried again, within the same time budget. With other changes present,
 //! [`GitError::DirtyWorktree`] is returned and nothing is discarded.
+//!
+//! The commit holds exactly the edit: only the reported paths, on top of `HEAD` (other
+//! staged changes stay staged, unstaged ones stay in the worktree). An edit that
+//! changes a file which already had uncommitted changes (staged or not), or a file
+//! `HEAD` does not track, is refused with [`GitError::DirtyWorktree`] naming the
+//! files, and those files get their bytes back: the user's change and tagbump's could
+//! not be told apart in one commit.
 
 mod child;
 mod cli;
 mod clone;
 mod clone_mode;
 mod commit;
+mod dirty;
 mod error;
 mod local;
 mod redact;

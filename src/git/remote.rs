@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::retry::Timeouts;
 use crate::secret::Secret;
+use crate::url::RemoteUrl;
 
 use super::child::Limits;
 use super::cli::{CredentialScope, GitRunner};
@@ -16,6 +17,8 @@ use super::{Auth, GitError, RemoteSpec};
 pub(crate) struct Remote {
     /// The URL without any `user:password@` part; safe to print and to store.
     pub url: String,
+    /// The URL is a local path (not `file://`): clones need `--no-local`.
+    pub plain_path: bool,
     pub auth: Auth,
     /// Where the token may go: the URL's own protocol and host.
     pub scope: Option<CredentialScope>,
@@ -47,14 +50,18 @@ impl Remote {
 /// # Errors
 ///
 /// [`GitError::InvalidInput`] for a transport other than https, http, ssh, git and
-/// file (`ext::…` and friends run commands; they are never allowed).
+/// file (`ext::…` and friends run commands; they are never allowed), and for a URL git
+/// cannot parse.
 pub(crate) fn resolve(spec: &RemoteSpec, timeouts: &Timeouts) -> Result<Remote, GitError> {
-    check_transport(&spec.url)?;
-    let (url, from_url) = split_url_credentials(&spec.url);
-    let auth = match (&spec.auth, from_url) {
+    let parsed = RemoteUrl::parse(&spec.url).map_err(|e| GitError::InvalidInput {
+        message: e.to_string(),
+    })?;
+    let from_url = parsed.credentials();
+    let url = parsed.without_credentials();
+    let auth = match (&spec.auth, &from_url) {
         (Auth::Anonymous, Some((username, password))) => Auth::Token {
-            username,
-            token: Secret::new(password),
+            username: username.clone(),
+            token: Secret::new(password.clone()),
         },
         (auth, _) => auth.clone(),
     };
@@ -62,12 +69,13 @@ pub(crate) fn resolve(spec: &RemoteSpec, timeouts: &Timeouts) -> Result<Remote, 
     if let Auth::Token { token, .. } = &auth {
         secrets.push(token.clone());
     }
-    if let Some((_, pw)) = split_url_credentials(&spec.url).1 {
+    if let Some((_, pw)) = from_url {
         secrets.push(Secret::new(pw));
     }
     Ok(Remote {
-        scope: CredentialScope::of_url(&url),
+        scope: CredentialScope::of(&parsed),
         url,
+        plain_path: parsed.is_plain_path(),
         auth,
         // git runs in temporary directories: a relative path must not resolve there.
         ca_bundle: spec
@@ -80,82 +88,6 @@ pub(crate) fn resolve(spec: &RemoteSpec, timeouts: &Timeouts) -> Result<Remote, 
             deadline: Some(timeouts.deadline_from_now()),
         },
     })
-}
-
-/// Refuses transports that are not https, http, ssh, git or file (git's
-/// `GIT_ALLOW_PROTOCOL` enforces the same list inside git).
-fn check_transport(url: &str) -> Result<(), GitError> {
-    let refuse = |transport: &str| {
-        GitError::InvalidInput {
-        message: format!(
-            "the '{transport}' transport is not allowed: tagbump talks to git remotes over https, http, ssh, git and file only"
-        ),
-    }
-    };
-    if let Some((scheme, _)) = url.split_once("://") {
-        let scheme = scheme.to_ascii_lowercase();
-        return match scheme.as_str() {
-            "https" | "http" | "ssh" | "git+ssh" | "ssh+git" | "git" | "file" => Ok(()),
-            other => Err(refuse(other)),
-        };
-    }
-    // git's `<transport>::<address>` syntax (`ext::sh -c …`, `fd::…`, remote helpers).
-    if let Some((transport, _)) = url.split_once("::") {
-        if !transport.is_empty()
-            && !transport.contains('/')
-            && transport
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        {
-            return Err(refuse(transport));
-        }
-    }
-    Ok(())
-}
-
-/// `user@host:path` (scp-like ssh syntax), as opposed to a local path or a URL.
-pub(crate) fn is_scp_like(url: &str) -> bool {
-    if url.contains("://") || url.starts_with('/') || url.starts_with('.') {
-        return false;
-    }
-    match (url.find(':'), url.find('/')) {
-        (Some(colon), Some(slash)) => colon < slash,
-        (Some(_), None) => true,
-        _ => false,
-    }
-}
-
-/// A local path (not a URL, not scp-like ssh syntax).
-pub(crate) fn is_local_path(url: &str) -> bool {
-    !url.contains("://") && !is_scp_like(url)
-}
-
-/// Splits `scheme://user:pass@host/...` into the URL without credentials and the
-/// `(user, password)` pair, if both were present. A lone `token@` over http(s) is
-/// treated as the password with username `x-access-token`.
-fn split_url_credentials(url: &str) -> (String, Option<(String, String)>) {
-    let Some(scheme_end) = url.find("://") else {
-        return (url.to_string(), None);
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return (url.to_string(), None);
-    };
-    let userinfo = &authority[..at];
-    let scheme = url[..scheme_end].to_ascii_lowercase();
-    let is_http = scheme == "http" || scheme == "https";
-    let stripped = format!("{}://{}", &url[..scheme_end], &rest[at + 1..]);
-    match userinfo.split_once(':') {
-        Some((user, pass)) => (stripped, Some((user.to_string(), pass.to_string()))),
-        None if is_http => (
-            stripped,
-            Some(("x-access-token".to_string(), userinfo.to_string())),
-        ),
-        // ssh://git@host keeps its (non-secret) user name.
-        None => (url.to_string(), None),
-    }
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ use gix::ObjectId;
 
 use super::cli;
 use super::commit::repo_path;
-use super::remote::{is_local_path, Remote};
+use super::remote::Remote;
 use super::GitError;
 
 /// Oldest git used for sparse partial clones. Partial clone with batched blob prefetch
@@ -118,7 +118,7 @@ pub(crate) enum Checkout {
 /// honoured the filter.
 pub(crate) fn clone(remote: &Remote, branch: Option<&str>, dest: &Path) -> Result<bool, GitError> {
     let mut extra = vec!["--filter=blob:none", "--no-checkout"];
-    if is_local_path(&remote.url) {
+    if remote.plain_path {
         // A plain path would make git copy the object store (ignoring --depth and
         // --filter); --no-local uses the transport, like file://.
         extra.push("--no-local");

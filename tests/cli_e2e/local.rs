@@ -111,3 +111,52 @@ fn push_in_a_local_clone_commits_and_pushes_to_the_upstream() {
         "and clean"
     );
 }
+
+/// `--commit` in a checkout with an unrelated staged file and an unstaged edit in a file
+/// the bump changes: refused with kind `dirty-worktree` naming that file, nothing
+/// committed, every byte and the index as they were.
+#[test]
+fn commit_refuses_to_sweep_uncommitted_changes_into_the_commit() {
+    let repo = demo_bare_repo();
+    let work = tempfile::tempdir().expect("tempdir");
+    git_server::git(
+        work.path(),
+        &["clone", "--quiet", &repo.file_url(), "checkout"],
+    );
+    let checkout = work.path().join("checkout");
+    std::fs::write(checkout.join("NOTES.md"), "staged, unrelated\n").expect("write");
+    git_server::git(&checkout, &["add", "NOTES.md"]);
+    let values = checkout.join("apps/api/values.yaml");
+    let users = format!(
+        "{}# the user's own unfinished edit\n",
+        std::fs::read_to_string(&values).expect("read")
+    );
+    std::fs::write(&values, &users).expect("write");
+    let head = git_server::git(&checkout, &["rev-parse", "HEAD"]);
+    let status = git_server::git(&checkout, &["status", "--porcelain"]);
+    let home = home();
+
+    let out = run(tagbump(home.path())
+        .args([
+            "image",
+            "ghcr.io/acme/api:1.5.0",
+            "--commit",
+            "--output",
+            "json",
+        ])
+        .arg("-C")
+        .arg(&checkout));
+    assert_ne!(out.code, Some(0), "{}", out.stderr);
+    let report = out.json();
+    assert_eq!(report["error"]["kind"], "dirty-worktree", "{report}");
+    let message = report["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("apps/api/values.yaml"), "{message}");
+    assert!(!message.contains("NOTES.md"), "{message}");
+    assert_eq!(report["commit"], serde_json::Value::Null);
+    assert_eq!(git_server::git(&checkout, &["rev-parse", "HEAD"]), head);
+    assert_eq!(std::fs::read_to_string(&values).expect("read"), users);
+    assert_eq!(
+        git_server::git(&checkout, &["status", "--porcelain"]),
+        status
+    );
+}

@@ -299,3 +299,67 @@ fn a_missing_branch_is_reported_as_such() {
         }
     }
 }
+
+/// git-daemon(1): a repository that is not there is refused with "no such repository"
+/// (`--informative-errors`) or "access denied or repository not exported" (the default);
+/// git:// has no credentials, so neither is an authentication failure.
+#[test]
+fn a_missing_repository_on_git_daemon_is_not_found_not_an_auth_failure() {
+    let repo = seed();
+    for informative in [true, false] {
+        let daemon = GitDaemon::start_read_only(repo.root(), informative);
+        let url = daemon.url("no-such-repo.git");
+        let err = write_back(
+            &spec(url.clone()),
+            &opts(),
+            &mut |_| {},
+            set_file(VALUES, "x".into(), "never"),
+        )
+        .expect_err("no such repository");
+        let shown = err.to_string();
+        assert!(
+            matches!(err, GitError::RepoNotFound { .. }),
+            "informative={informative}: {err:?}"
+        );
+        assert!(
+            shown.contains("not found (or not exported / no access)") && shown.contains(&url),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("authentication") && !shown.contains("token"),
+            "{shown}"
+        );
+    }
+}
+
+/// git-daemon(1): `receive-pack` is off unless enabled ("service not enabled", or
+/// without `--informative-errors` "access denied or repository not exported"): the
+/// clone works, the push is refused, and tagbump says that pushes are not allowed.
+#[test]
+fn a_git_daemon_without_receive_pack_says_pushes_are_not_allowed() {
+    let repo = seed();
+    let before = repo.tip("main");
+    for informative in [true, false] {
+        let daemon = GitDaemon::start_read_only(repo.root(), informative);
+        let mut runs = 0;
+        let err = write_back(
+            &spec(daemon.url(repo.name())),
+            &opts(),
+            &mut |_| {},
+            |root: &Path| {
+                runs += 1;
+                set_file(VALUES, "image:\n  tag: v7\n".into(), "web: v7")(root)
+            },
+        )
+        .expect_err("pushes are off");
+        let shown = err.to_string();
+        assert!(
+            matches!(err, GitError::PushNotAllowed { .. }),
+            "informative={informative}: {err:?}"
+        );
+        assert!(shown.contains("pushes not allowed"), "{shown}");
+        assert!(!shown.contains("authentication"), "{shown}");
+        assert_eq!(runs, 1, "cloned and edited once, not retried");
+        assert_eq!(repo.tip("main"), before);
+    }
+}

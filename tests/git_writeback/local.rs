@@ -130,3 +130,125 @@ fn local_mode_refuses_to_reset_a_dirty_checkout() {
     );
     assert_eq!(runs, 1);
 }
+
+/// An unrelated staged file and an unstaged edit in the file the edit changes: the edit
+/// is refused (the user's edit and ours cannot be told apart in one commit), naming the
+/// file, and the checkout is exactly as it was: nothing committed, the file's bytes
+/// back, the staged file still staged.
+#[test]
+fn local_mode_refuses_an_edit_of_a_file_with_uncommitted_changes() {
+    let repo = seed();
+    let dir = local_checkout(&repo);
+    let checkout = dir.path().join("checkout");
+    std::fs::write(checkout.join("notes.txt"), "staged, unrelated\n").expect("write");
+    git_server::git(&checkout, &["add", "notes.txt"]);
+    let users = "image:\n  tag: v1\n  pullPolicy: Always # the user's own edit\n";
+    std::fs::write(checkout.join(VALUES), users).expect("write");
+    let head = git_server::git(&checkout, &["rev-parse", "HEAD"]);
+    let status = git_server::git(&checkout, &["status", "--porcelain"]);
+
+    let err = commit_local(
+        &checkout,
+        None,
+        &opts(),
+        &mut |_| {},
+        set_file(
+            VALUES,
+            "image:\n  tag: v17\n  pullPolicy: Always # the user's own edit\n".into(),
+            "web: v17",
+        ),
+    )
+    .expect_err("must refuse");
+    assert!(matches!(err, GitError::DirtyWorktree { .. }), "{err:?}");
+    let shown = err.to_string();
+    assert!(
+        shown.contains(VALUES) && !shown.contains("notes.txt"),
+        "{shown}"
+    );
+    assert_eq!(git_server::git(&checkout, &["rev-parse", "HEAD"]), head);
+    assert_eq!(
+        std::fs::read_to_string(checkout.join(VALUES)).expect("read"),
+        users,
+        "the user's bytes are back"
+    );
+    assert_eq!(
+        git_server::git(&checkout, &["status", "--porcelain"]),
+        status,
+        "index and worktree as before"
+    );
+}
+
+/// A staged change (nothing unstaged) to the file the edit changes is refused too.
+#[test]
+fn local_mode_refuses_an_edit_of_a_file_with_staged_changes() {
+    let repo = seed();
+    let dir = local_checkout(&repo);
+    let checkout = dir.path().join("checkout");
+    std::fs::write(checkout.join(VALUES), "image:\n  tag: v1-rc\n").expect("write");
+    git_server::git(&checkout, &["add", VALUES]);
+    let err = commit_local(
+        &checkout,
+        None,
+        &opts(),
+        &mut |_| {},
+        set_file(VALUES, "image:\n  tag: v18\n".into(), "web: v18"),
+    )
+    .expect_err("must refuse");
+    assert!(matches!(err, GitError::DirtyWorktree { .. }), "{err:?}");
+    assert!(err.to_string().contains(VALUES), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(checkout.join(VALUES)).expect("read"),
+        "image:\n  tag: v1-rc\n"
+    );
+    assert_eq!(
+        git_server::git(&checkout, &["diff", "--cached", "--name-only"]).trim(),
+        VALUES,
+        "still staged"
+    );
+}
+
+/// Other staged changes are neither committed nor unstaged: the commit holds exactly
+/// the edited path, and the staged file (and its staged content) is still in the index.
+#[test]
+fn local_mode_commits_only_the_edit_and_leaves_other_staged_changes_staged() {
+    let repo = seed();
+    let dir = local_checkout(&repo);
+    let checkout = dir.path().join("checkout");
+    std::fs::write(checkout.join("README.md"), "staged README edit\n").expect("write");
+    std::fs::write(checkout.join("notes.txt"), "staged new file\n").expect("write");
+    git_server::git(&checkout, &["add", "README.md", "notes.txt"]);
+    std::fs::write(
+        checkout.join("README.md"),
+        "staged README edit\nand more, unstaged\n",
+    )
+    .expect("write");
+
+    let outcome = commit_local(
+        &checkout,
+        Some(&Auth::Anonymous),
+        &opts(),
+        &mut |_| {},
+        set_file(VALUES, "image:\n  tag: v19\n".into(), "web: v19"),
+    )
+    .expect("commit + push");
+    assert_eq!(repo.tip("main"), outcome.commit);
+    assert_eq!(
+        git_server::git(&checkout, &["show", "--name-only", "--format=", "HEAD"]).trim(),
+        VALUES,
+        "only the edited path is in the commit"
+    );
+    assert_eq!(
+        repo.read_file("main", "README.md").as_deref(),
+        Some("config repo\n")
+    );
+    assert_eq!(repo.read_file("main", "notes.txt"), None);
+    assert_eq!(
+        git_server::git(&checkout, &["status", "--porcelain"]),
+        "MM README.md\nA  notes.txt\n",
+        "the other staged changes are still staged, the unstaged one unstaged"
+    );
+    assert_eq!(
+        git_server::git(&checkout, &["show", ":README.md"]),
+        "staged README edit\n"
+    );
+}

@@ -306,6 +306,21 @@ impl FakeGitHub {
         self.shared.lock().pulls.mergeable_now = on;
     }
 
+    /// From now on, whenever `base` has moved since GitHub last computed a pull
+    /// request's mergeability (for a start: since now), it recomputes it in the
+    /// background: the next `steps` reads of that pull request ("Get a pull request":
+    /// `mergeable: null`) and merges ("Merge a pull request": 405 `Base branch was
+    /// modified. Review and try the merge again.`) happen while it runs (see
+    /// [`pulls`]).
+    pub fn recompute_mergeability_after_base_moves(&self, base: &str, steps: u32) {
+        let tip = self.shared.git.tip(base).unwrap_or_default();
+        self.shared
+            .lock()
+            .pulls
+            .recompute
+            .insert(base.to_string(), (tip, steps));
+    }
+
     /// Files larger than this come from `contents/` without content.
     pub fn set_contents_limit(&self, bytes: u64) {
         self.shared.lock().contents_limit = bytes;

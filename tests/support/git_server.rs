@@ -413,15 +413,29 @@ impl GitDaemon {
     /// Starts the daemon for `root` (e.g. [`BareRepo::root`]) and waits until it accepts
     /// connections.
     pub fn start(root: &Path) -> GitDaemon {
+        GitDaemon::start_with(root, &["--informative-errors", "--enable=receive-pack"])
+    }
+
+    /// A daemon as `git daemon --export-all` runs without further options: no pushes
+    /// (`receive-pack` is off by default) and, unless `informative` (then
+    /// `--informative-errors`), every refusal said as "access denied or repository not
+    /// exported" (git-daemon(1)).
+    pub fn start_read_only(root: &Path, informative: bool) -> GitDaemon {
+        let extra: &[&str] = if informative {
+            &["--informative-errors"]
+        } else {
+            &[]
+        };
+        GitDaemon::start_with(root, extra)
+    }
+
+    fn start_with(root: &Path, extra: &[&str]) -> GitDaemon {
         init();
         let port = free_port();
         let mut child = Command::new(&env().real_git)
+            .args(["daemon", "--reuseaddr", "--export-all"])
+            .args(extra)
             .args([
-                "daemon",
-                "--reuseaddr",
-                "--export-all",
-                "--informative-errors",
-                "--enable=receive-pack",
                 &format!("--base-path={}", root.display()),
                 "--listen=127.0.0.1",
                 &format!("--port={port}"),

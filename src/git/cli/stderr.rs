@@ -67,6 +67,33 @@ pub(crate) fn classify_failure(
     let lower = stderr.to_ascii_lowercase();
     let detail = last_meaningful_lines(stderr);
     let any = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
+    // git daemon's refusals (`ERR <reason>: <path>`, printed as `fatal: remote error:
+    // …`): "service not enabled" (e.g. receive-pack off), "no such repository",
+    // "repository not exported", and, without `--informative-errors`, all of them as
+    // "access denied or repository not exported". The latter is not about credentials
+    // (git:// has none); for a push it is most often receive-pack being off.
+    let daemon_refusal = any(&["access denied or repository not exported"]);
+    if operation == "push" && (daemon_refusal || any(&["service not enabled"])) {
+        return GitError::PushNotAllowed {
+            url: url.to_string(),
+            detail,
+        };
+    }
+    if daemon_refusal
+        || any(&[
+            "no such repository",
+            "repository not exported",
+            "repository not found",
+            "does not appear to be a git repository",
+            "the requested url returned error: 404",
+        ])
+        || (lower.contains("repository '") && lower.contains("' not found"))
+    {
+        return GitError::RepoNotFound {
+            url: url.to_string(),
+            detail,
+        };
+    }
     if any(&[
         "authentication failed",
         "could not read username",
@@ -105,10 +132,7 @@ pub(crate) fn classify_failure(
         "no route to host",
         "network is unreachable",
         "connection timed out",
-        "does not appear to be a git repository",
-        "repository not found",
         "not found",
-        "the requested url returned error: 404",
         "name or service not known",
         "temporary failure in name resolution",
     ]) {
@@ -215,6 +239,33 @@ mod tests {
                 Some("nope")
             ),
             GitError::BranchNotFound { .. }
+        ));
+        assert!(matches!(
+            classify_failure(
+                "fatal: remote error: access denied or repository not exported: /nope.git",
+                "u",
+                "clone",
+                Some("main")
+            ),
+            GitError::RepoNotFound { .. }
+        ));
+        assert!(matches!(
+            classify_failure(
+                "fatal: remote error: service not enabled: /r.git",
+                "u",
+                "push",
+                None
+            ),
+            GitError::PushNotAllowed { .. }
+        ));
+        assert!(matches!(
+            classify_failure(
+                "remote: Repository not found.\nfatal: repository 'https://h/o/r.git/' not found",
+                "u",
+                "clone",
+                None
+            ),
+            GitError::RepoNotFound { .. }
         ));
         assert!(matches!(
             classify_failure(

@@ -21,6 +21,12 @@
 //!   branch was modified. Review and try the merge again.` for another `sha`, 405 `Pull
 //!   Request is not mergeable` when the base moved; else the base branch really moves (a
 //!   merge commit, or one squashed commit) and the pull request is closed as merged.
+//! - While GitHub recomputes mergeability after the base branch moved
+//!   ([`FakeGitHub::recompute_mergeability_after_base_moves`](super::FakeGitHub::recompute_mergeability_after_base_moves)),
+//!   "Merge a pull request" answers 405 `Base branch was modified. Review and try the
+//!   merge again.` (akuity/kargo#5761) and "Get a pull request" shows `mergeable: null`
+//!   ("GitHub has started a background job to compute the mergeability"), for a given
+//!   number of those requests.
 //! - Requesting a review from the author ([`LOGIN`], the token's user) is 422 `Review
 //!   cannot be requested from pull request author.` and requests nobody ("Request
 //!   reviewers for a pull request"). `commits` counts the head's commits beyond the base.
@@ -86,6 +92,12 @@ pub(crate) struct Pulls {
     /// Pull requests have nothing left to wait for (no required checks or reviews):
     /// auto-merge is refused as "clean status", and a merge succeeds.
     pub(crate) mergeable_now: bool,
+    /// Base branch → (its tip when mergeability was last computed, how many reads and
+    /// merges a recomputation lasts).
+    pub(crate) recompute: std::collections::HashMap<String, (String, u32)>,
+    /// Pull request → the base tip its mergeability was last computed for, and the
+    /// reads and merges its recomputation still lasts.
+    computing: std::collections::HashMap<u64, (String, u32)>,
 }
 
 impl Pulls {
@@ -93,6 +105,36 @@ impl Pulls {
     pub(crate) fn all(&self) -> Vec<FakePull> {
         self.pulls.clone()
     }
+}
+
+/// One read or merge of pull request `number`: whether GitHub is (still) recomputing
+/// its mergeability because its base moved since it last computed it.
+fn recomputing(shared: &Shared, number: u64) -> bool {
+    let Some(base) = shared
+        .lock()
+        .pulls
+        .pulls
+        .iter()
+        .find(|p| p.number == number)
+        .map(|p| p.base.clone())
+    else {
+        return false;
+    };
+    let tip = shared.git.tip(&base).unwrap_or_default();
+    let mut state = shared.lock();
+    let pulls = &mut state.pulls;
+    let Some((start_tip, steps)) = pulls.recompute.get(&base).cloned() else {
+        return false;
+    };
+    let entry = pulls.computing.entry(number).or_insert((start_tip, 0));
+    if entry.0 != tip {
+        *entry = (tip, steps);
+    }
+    if entry.1 == 0 {
+        return false;
+    }
+    entry.1 -= 1;
+    true
 }
 
 fn not_found() -> FakeResponse {
@@ -271,12 +313,32 @@ fn one(
     tail: &[&str],
     body: &Value,
 ) -> FakeResponse {
+    let computing = matches!(
+        (method, kind, tail),
+        ("GET", "pulls", []) | ("PUT", "pulls", ["merge"])
+    ) && recomputing(shared, number);
     let mut state = shared.lock();
+    let mergeable_now = state.pulls.mergeable_now;
     let Some(pull) = state.pulls.pulls.iter_mut().find(|p| p.number == number) else {
         return not_found();
     };
     let status = match (method, kind, tail) {
-        ("GET", "pulls", []) => 200,
+        ("GET", "pulls", []) => {
+            let pull = pull.clone();
+            drop(state);
+            let mut json = pull_json(shared, full_name, &pull);
+            let (mergeable, mergeable_state) = if computing {
+                (Value::Null, "unknown")
+            } else if mergeable_now && pull.state == "open" {
+                (Value::Bool(true), "clean")
+            } else {
+                (Value::Bool(false), "blocked")
+            };
+            json["mergeable"] = mergeable;
+            json["mergeable_state"] = Value::from(mergeable_state);
+            return FakeResponse::json(200, json);
+        }
+        ("PUT", "pulls", ["merge"]) if computing => return rules::base_modified(),
         ("PATCH", "pulls", []) => {
             if let Some(title) = text(body, "title") {
                 pull.title = title.to_string();

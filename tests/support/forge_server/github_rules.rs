@@ -82,6 +82,16 @@ pub fn merge_refusal(sha: Option<&str>, head: &str, mergeable: bool) -> Option<F
     })
 }
 
+/// "Merge a pull request" right after the base branch moved, while GitHub recomputes
+/// mergeability in the background (akuity/kargo#5761; "Get a pull request": `mergeable`
+/// is null meanwhile): 405, and the same request succeeds once that is done.
+pub fn base_modified() -> FakeResponse {
+    FakeResponse::json(
+        405,
+        json!({ "message": "Base branch was modified. Review and try the merge again.", "documentation_url": DOC_MERGE }),
+    )
+}
+
 /// "Merge a pull request": 200 with the merge commit.
 pub fn merged(commit: &str) -> FakeResponse {
     FakeResponse::json(
