@@ -176,6 +176,67 @@ fn set_reports_the_paths_that_change_through_aliases() {
     );
 }
 
+/// A chart's values with typed settings, as Helm charts ship them (bitnami-style
+/// `## @param` comments): numbers and booleans stay typed, a float tag that would change
+/// is quoted, and each change of type is reported.
+const TYPED: &str = "## @param replicaCount Number of replicas\nreplicaCount: 1\nimage:\n  repository: acme/api\n  tag: 1.9\n## @param metrics.enabled Start a metrics exporter\nmetrics:\n  enabled: true\n  ratio: 0.5\n";
+
+#[test]
+fn set_keeps_numbers_and_booleans_typed() {
+    let demo = Demo::new();
+    demo.write("apps/typed/values.yaml", TYPED);
+    insta::assert_snapshot!(
+        "set_typed_text",
+        demo.run(&[
+            "set",
+            "apps/typed/values.yaml",
+            "replicaCount=3",
+            "metrics.enabled=false",
+            "metrics.ratio=0.75",
+            "image.tag=1.10",
+        ])
+    );
+    let after =
+        std::fs::read_to_string(demo.root.join("apps/typed/values.yaml")).expect("read back");
+    assert_eq!(
+        after,
+        TYPED
+            .replace("replicaCount: 1", "replicaCount: 3")
+            .replace("enabled: true", "enabled: false")
+            .replace("ratio: 0.5", "ratio: 0.75")
+            .replace("tag: 1.9", "tag: \"1.10\"")
+    );
+    insta::assert_snapshot!(
+        "set_type_json",
+        demo.run(&[
+            "set",
+            "apps/typed/values.yaml",
+            "replicaCount=4",
+            "--type",
+            "string",
+            "--dry-run",
+            "--output",
+            "json"
+        ])
+    );
+}
+
+#[test]
+fn error_a_value_that_is_not_its_type() {
+    let demo = Demo::new();
+    demo.write("apps/typed/values.yaml", TYPED);
+    insta::assert_snapshot!(
+        "error_type",
+        demo.run(&[
+            "set",
+            "apps/typed/values.yaml",
+            "replicaCount=010",
+            "--type",
+            "int"
+        ])
+    );
+}
+
 #[test]
 fn error_no_aliased_refuses_an_edit_that_changes_aliases() {
     let demo = Demo::new();

@@ -192,8 +192,43 @@ pub struct SetArgs {
     /// error only if none has it).
     #[arg(long, value_name = "N")]
     pub document: Option<usize>,
+    /// The YAML type of the new values. auto: a plain int, float or bool stays one when
+    /// the new value is that type in canonical form (replicas: 1 → 3, enabled: true →
+    /// false, ratio: 0.5 → 0.75), anything else is written as a string, quoted where
+    /// plain text would read as something else (tag: 1.9 → "1.10"). string, int,
+    /// float, bool: that type (int, float and bool written plain); the report names
+    /// every change of type.
+    #[arg(long = "type", value_enum, value_name = "TYPE", default_value = "auto")]
+    pub value_type: ValueTypeArg,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValueTypeArg {
+    /// Keep an int, float or bool where the new value is one; else a string.
+    Auto,
+    /// A string.
+    String,
+    /// An integer.
+    Int,
+    /// A floating-point number.
+    Float,
+    /// true or false.
+    Bool,
+}
+
+impl ValueTypeArg {
+    pub fn library(self) -> tagbump::yaml::ValueType {
+        use tagbump::yaml::ValueType;
+        match self {
+            ValueTypeArg::Auto => ValueType::Auto,
+            ValueTypeArg::String => ValueType::String,
+            ValueTypeArg::Int => ValueType::Int,
+            ValueTypeArg::Float => ValueType::Float,
+            ValueTypeArg::Bool => ValueType::Bool,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -192,6 +192,7 @@ fn edit_kind(e: &EditError) -> &'static str {
             "yaml"
         }
         EditError::SafetyNet { .. } => "safety-net",
+        EditError::ValueType { .. } => "invalid-input",
         EditError::Aliased { .. } => "policy",
         EditError::NotFound { .. }
         | EditError::WrongKind { .. }

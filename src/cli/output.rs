@@ -163,9 +163,14 @@ pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result
             (None, _) => String::new(),
         };
         if c.changed {
+            let typed = c
+                .type_changed
+                .as_ref()
+                .map(|t| format!("  (type {} → {})", t.from, t.to))
+                .unwrap_or_default();
             writeln!(
                 out,
-                "{}:{}  {}  {} → {}{}{why}",
+                "{}:{}  {}  {} → {}{}{typed}{why}",
                 c.file.display(),
                 c.line,
                 c.path,
@@ -177,6 +182,7 @@ pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result
                     format!("  (also {} through aliases)", c.aliases.join(", "))
                 }
             )?;
+
         } else {
             writeln!(
                 out,

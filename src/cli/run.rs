@@ -116,10 +116,18 @@ fn parse_set_items(args: &SetArgs) -> Result<Vec<FileEdits>> {
                 };
                 let path = KeyPath::parse(key)
                     .with_context(|| format!("in {} ", current.file.display()))?;
+                let value_type = args.value_type.library();
+                value_type
+                    .check(value)
+                    .map_err(|why| {
+                        let ty = format!("{:?}", args.value_type).to_lowercase();
+                        invalid_input(format!("{item} (--type {ty}): {why}"))
+                    })?;
                 current.edits.push(Edit {
                     path,
                     value: value.to_string(),
                     document: args.document,
+                    value_type,
                 });
             }
             None => files.push(FileEdits {
