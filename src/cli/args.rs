@@ -127,9 +127,9 @@ pub enum AppKindArg {
 #[command(next_help_heading = "Registry")]
 pub struct RegistryArgs {
     /// Resolve the tag's digest from the registry and write it where the target has room
-    /// for it: repo:tag@sha256:… in image strings, a `digest` next to a Helm image's
-    /// `tag`, `digest` in kustomize images[]. For a multi-platform image the index's
-    /// digest is written (see --platform).
+    /// for it: repo:tag@sha256:… in image strings, a `digest` (or `sha`, the hex alone)
+    /// next to a Helm image's `tag`, `digest` in kustomize images[]. For a multi-platform
+    /// image the index's digest is written (see --platform).
     #[arg(long, env = "TAGBUMP_PIN_DIGEST")]
     pub pin_digest: bool,
     /// Check the digest given in IMAGE (IMAGE:TAG@sha256:…) against the registry: the

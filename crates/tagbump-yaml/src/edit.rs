@@ -135,23 +135,30 @@ impl From<model::SyntaxError> for ParseFailure {
 /// keys) change; the result is re-parsed and compared with the intended data before it
 /// is returned.
 ///
-/// A file that yaml-rust2 refuses only for a quoted scalar's continuation line indented
-/// at its key's column (which libyaml and go-yaml accept) is read with those lines
-/// indented further in a copy, once libyaml has shown the copy holds the same data; any
-/// other syntax error refuses the edit.
+/// A file that yaml-rust2 refuses only for lines indented at their key's column that
+/// libyaml and go-yaml accept (a quoted scalar's continuation line, a flow collection's
+/// closing bracket) is read with those lines indented further in a copy, once libyaml
+/// has shown the copy holds the same data; any other syntax error refuses the edit.
 pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome, EditError> {
     let (plan, padded) = match plan(text, edits, options) {
         Err(EditError::Syntax {
             line,
             column,
             message,
-        }) if lenient::is_quoted_indent(&message) => {
-            let padded = lenient::Padded::new(text).map_err(|why| EditError::Syntax {
-                line,
-                column,
-                message: format!(
-                    "{message}; libyaml reads such a line, but this file cannot be checked that way: {why}"
-                ),
+        }) if lenient::may_pad(&message) => {
+            let padded = lenient::Padded::new(text).map_err(|refusal| match refusal {
+                lenient::Refusal::NotLenient => EditError::Syntax {
+                    line,
+                    column,
+                    message: message.clone(),
+                },
+                lenient::Refusal::Cannot(why) => EditError::Syntax {
+                    line,
+                    column,
+                    message: format!(
+                        "{message}; libyaml reads such a line, but this file cannot be checked that way: {why}"
+                    ),
+                },
             })?;
             let plan = plan(&padded.text, edits, options)?.map_back(&padded);
             (plan, Some(padded))
@@ -186,8 +193,13 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
         // libyaml) before yaml-rust2 reads it.
         let new_padded = match padded {
             Some(_) => Some(
-                lenient::Padded::new(&out).map_err(|why| EditError::SafetyNet {
-                    reason: format!("the result cannot be read: {why}"),
+                lenient::Padded::new(&out).map_err(|refusal| EditError::SafetyNet {
+                    reason: match refusal {
+                        lenient::Refusal::NotLenient => "the result cannot be read".into(),
+                        lenient::Refusal::Cannot(why) => {
+                            format!("the result cannot be read: {why}")
+                        }
+                    },
                 })?,
             ),
             None => None,

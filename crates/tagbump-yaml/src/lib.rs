@@ -34,6 +34,7 @@ mod verify;
 
 pub use aliases::MAX_ALIAS_NODES;
 pub use edit::{apply, Change, Edit, EditError, EditOptions, Outcome};
+pub use lenient::{parse_readable, Readable};
 pub use path::{KeyPath, PathError, Segment};
 pub use typed::{ScalarType, TypeChange, ValueType};
 
