@@ -221,6 +221,54 @@ fn set_keeps_numbers_and_booleans_typed() {
     );
 }
 
+/// Invalid arguments exit 2 (as clap's own errors do), each with a message that says
+/// what to type instead; nothing is written.
+#[test]
+fn error_invalid_arguments_exit_2() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_image_with_a_scheme",
+        demo.run(&["image", "https://quay.io/thanos/thanos:v1", "--dry-run"])
+    );
+    insta::assert_snapshot!(
+        "error_colon_for_equals",
+        demo.run(&["set", "apps/api/values.yaml", "image.tag:v1"])
+    );
+    insta::assert_snapshot!(
+        "error_empty_value",
+        demo.run(&["set", "apps/api/values.yaml", "image.tag="])
+    );
+}
+
+/// A dry run says so in the report: `changed` and `files` are what would be written.
+#[test]
+fn set_dry_run_json_says_dry_run() {
+    let demo = Demo::new();
+    let out = demo.run(&[
+        "set",
+        "apps/api/values.yaml",
+        "image.tag=1.5.0",
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    assert!(out.contains("\n  \"dry_run\": true,\n  \"changed\": true,"), "{out}");
+    let real = demo.run(&["set", "apps/api/values.yaml", "image.tag=1.5.1", "--output", "json"]);
+    assert!(!real.contains("dry_run"), "{real}");
+}
+
+/// The file is named once in an error, by the context (`in FILE`), not again by the cause.
+#[test]
+fn error_names_each_context_once() {
+    let demo = Demo::new();
+    demo.write("apps/bad/values.yaml", "image: [1,\n tag: 2\n");
+    let out = demo.run(&["set", "apps/bad/values.yaml", "image.tag=1"]);
+    assert!(
+        out.contains("error: cannot apply image.tag=1 in apps/bad/values.yaml in [DEMO]: malformed YAML at line 3, column 1: "),
+        "{out}"
+    );
+}
+
 #[test]
 fn error_a_value_that_is_not_its_type() {
     let demo = Demo::new();

@@ -200,6 +200,10 @@ pub struct SetArgs {
     /// every change of type.
     #[arg(long = "type", value_enum, value_name = "TYPE", default_value = "auto")]
     pub value_type: ValueTypeArg,
+    /// Allow KEY= (an empty value); without it an empty value is refused as a likely
+    /// mistake (an unset variable).
+    #[arg(long)]
+    pub allow_empty: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

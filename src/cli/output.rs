@@ -28,6 +28,9 @@ pub struct PrReport {
 /// Everything a run reports.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
+    /// A dry run: `changed` and `files` say what would be written; nothing was.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
     /// Whether any file changed (or, in a dry run, would change).
     pub changed: bool,
     /// Changed files, relative to the repository root.
