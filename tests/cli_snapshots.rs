@@ -252,8 +252,17 @@ fn set_dry_run_json_says_dry_run() {
         "--output",
         "json",
     ]);
-    assert!(out.contains("\n  \"dry_run\": true,\n  \"changed\": true,"), "{out}");
-    let real = demo.run(&["set", "apps/api/values.yaml", "image.tag=1.5.1", "--output", "json"]);
+    assert!(
+        out.contains("\n  \"dry_run\": true,\n  \"changed\": true,"),
+        "{out}"
+    );
+    let real = demo.run(&[
+        "set",
+        "apps/api/values.yaml",
+        "image.tag=1.5.1",
+        "--output",
+        "json",
+    ]);
     assert!(!real.contains("dry_run"), "{real}");
 }
 
@@ -304,6 +313,39 @@ fn error_no_aliased_refuses_an_edit_that_changes_aliases() {
 }
 
 // ---------------------------------------------------------------- help
+
+/// The README states `--pr-branch`'s default and placeholders as `--help` does.
+#[test]
+fn readme_pr_branch_default_and_placeholders_match_help() {
+    let help = help(&["image", "--help"]);
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = help
+        .split("--pr-branch <TEMPLATE>")
+        .nth(1)
+        .expect("--pr-branch in --help");
+    let default = section
+        .split("[default: ")
+        .nth(1)
+        .and_then(|d| d.split(']').next())
+        .expect("a default");
+    assert!(
+        readme.contains(&format!("(`--pr-branch`, default `{default}`")),
+        "README must state the default {default:?}"
+    );
+    let message = help
+        .split("--message <TEMPLATE>")
+        .nth(1)
+        .and_then(|m| m.split("[env:").next())
+        .expect("--message in --help");
+    for placeholder in message.split_whitespace().filter(|w| w.starts_with('{')) {
+        let name = placeholder.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
+        assert!(
+            readme.contains(&format!("`{{{name}}}`")),
+            "README must name the placeholder {{{name}}}"
+        );
+    }
+}
 
 #[test]
 fn help_top_level() {

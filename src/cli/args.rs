@@ -327,7 +327,8 @@ pub struct GitArgs {
     #[arg(long, value_name = "FILE", env = "TAGBUMP_CA_BUNDLE")]
     pub ca_bundle: Option<PathBuf>,
     /// Commit message template. Placeholders: {image} {tag} {digest} {summary} {files}
-    /// {source_commit} {source_repo} {pipeline_url}.
+    /// {source_commit} {source_repo} {pipeline_url} {image_slug} {tag_slug} {slug}
+    /// ({slug} is {image_slug}/{tag_slug}).
     #[arg(long, value_name = "TEMPLATE", env = "TAGBUMP_MESSAGE")]
     pub message: Option<String>,
     /// Author name. Default: GIT_AUTHOR_NAME, else "tagbump".

@@ -265,7 +265,8 @@ mod tests {
         );
         let plain = anyhow::anyhow!("root cause").context("outer");
         assert_eq!(error_chain(&plain), "outer: root cause");
-        let file = anyhow::anyhow!("a.yaml: malformed YAML at line 9").context("cannot apply x=1 in a.yaml");
+        let file = anyhow::anyhow!("a.yaml: malformed YAML at line 9")
+            .context("cannot apply x=1 in a.yaml");
         assert_eq!(
             error_chain(&file),
             "cannot apply x=1 in a.yaml: malformed YAML at line 9"

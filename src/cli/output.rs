@@ -185,7 +185,6 @@ pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result
                     format!("  (also {} through aliases)", c.aliases.join(", "))
                 }
             )?;
-
         } else {
             writeln!(
                 out,

@@ -128,12 +128,10 @@ fn parse_set_items(args: &SetArgs) -> Result<Vec<FileEdits>> {
                 let path = KeyPath::parse(key)
                     .with_context(|| format!("in {} ", current.file.display()))?;
                 let value_type = args.value_type.library();
-                value_type
-                    .check(value)
-                    .map_err(|why| {
-                        let ty = format!("{:?}", args.value_type).to_lowercase();
-                        invalid_input(format!("{item} (--type {ty}): {why}"))
-                    })?;
+                value_type.check(value).map_err(|why| {
+                    let ty = format!("{:?}", args.value_type).to_lowercase();
+                    invalid_input(format!("{item} (--type {ty}): {why}"))
+                })?;
                 current.edits.push(Edit {
                     path,
                     value: value.to_string(),
@@ -148,7 +146,10 @@ fn parse_set_items(args: &SetArgs) -> Result<Vec<FileEdits>> {
         }
     }
     // `image.tag:v1` (a colon for `=`) is read as a file name: say so first.
-    for f in files.iter().filter(|f| f.edits.is_empty() && !f.file.exists()) {
+    for f in files
+        .iter()
+        .filter(|f| f.edits.is_empty() && !f.file.exists())
+    {
         let name = f.file.display().to_string();
         if let Some((key, value)) = name.split_once(':') {
             return Err(invalid_input(format!(

@@ -192,16 +192,18 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
         // A padded original: the result is padded the same way (proved neutral by
         // libyaml) before yaml-rust2 reads it.
         let new_padded = match padded {
-            Some(_) => Some(
-                lenient::Padded::new(&out).map_err(|refusal| EditError::SafetyNet {
-                    reason: match refusal {
-                        lenient::Refusal::NotLenient => "the result cannot be read".into(),
-                        lenient::Refusal::Cannot(why) => {
-                            format!("the result cannot be read: {why}")
-                        }
-                    },
-                })?,
-            ),
+            Some(_) => {
+                Some(
+                    lenient::Padded::new(&out).map_err(|refusal| EditError::SafetyNet {
+                        reason: match refusal {
+                            lenient::Refusal::NotLenient => "the result cannot be read".into(),
+                            lenient::Refusal::Cannot(why) => {
+                                format!("the result cannot be read: {why}")
+                            }
+                        },
+                    })?,
+                )
+            }
             None => None,
         };
         let new_read = new_padded
@@ -371,7 +373,13 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
                 type_change: None,
             };
             refuse_aliased(&change, options)?;
-            creations.push((d, edit.path.prefix(depth), keys, edit.value.clone(), new_type));
+            creations.push((
+                d,
+                edit.path.prefix(depth),
+                keys,
+                edit.value.clone(),
+                new_type,
+            ));
             expected.push((d, edit.path.clone(), edit.value.clone(), new_type));
             insert_planned(&mut planned, splice, change, &edit.path)?;
             continue;
@@ -416,13 +424,11 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
             refuse_aliased(&change, options)?;
             let plain = new_type != ScalarType::String;
             let splice = scalar_splice(text, node, key, &edit.value, plain, context, newline)
-                .ok_or_else(|| {
-                    EditError::SafetyNet {
-                        reason: format!(
-                            "could not place the new value of {} at line {}",
-                            edit.path, change.line
-                        ),
-                    }
+                .ok_or_else(|| EditError::SafetyNet {
+                    reason: format!(
+                        "could not place the new value of {} at line {}",
+                        edit.path, change.line
+                    ),
                 })?;
             substitutions.insert(sc.ordinal, (edit.value.clone(), new_type));
             expected.push((d, edit.path.clone(), edit.value.clone(), new_type));

@@ -149,9 +149,11 @@ impl Padded {
             if err.message == INDENTATION {
                 let line_start = index.offset_of_line(err.line);
                 let at = line_start + err.column.saturating_sub(1);
-                let alone = padded.text.get(line_start..at).is_some_and(|lead| {
-                    lead.bytes().all(|b| b == b' ')
-                }) && matches!(padded.text.as_bytes().get(at), Some(b']' | b'}'));
+                let alone = padded
+                    .text
+                    .get(line_start..at)
+                    .is_some_and(|lead| lead.bytes().all(|b| b == b' '))
+                    && matches!(padded.text.as_bytes().get(at), Some(b']' | b'}'));
                 lines_padded += 1;
                 if !alone || lines_padded > MAX_PADDED_LINES {
                     return Err(refuse());

@@ -129,9 +129,10 @@ impl ValueType {
 pub fn plain_type(text: &str) -> ScalarType {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return ScalarType::Null,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON"
-        | "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off"
-        | "OFF" => return ScalarType::Bool,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" | "n"
+        | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return ScalarType::Bool
+        }
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
         | ".nan" | ".NaN" | ".NAN" => return ScalarType::Float,
         _ => {}
@@ -264,13 +265,26 @@ mod tests {
 
     #[test]
     fn canonical_texts_are_what_helm_renders() {
-        for text in ["3", "0", "-2", "0.75", "1.5", "-0.5", "0.0001", "true", "false"] {
+        for text in [
+            "3", "0", "-2", "0.75", "1.5", "-0.5", "0.0001", "true", "false",
+        ] {
             let ty = plain_type(text);
             assert!(is_canonical(ty, text), "{text:?}");
         }
         for text in [
-            "010", "+3", "1_000", "0x1F", "-0", "1.10", "2.0", "1e3", "0.00001", "1000000.5",
-            "yes", "True", ".5",
+            "010",
+            "+3",
+            "1_000",
+            "0x1F",
+            "-0",
+            "1.10",
+            "2.0",
+            "1e3",
+            "0.00001",
+            "1000000.5",
+            "yes",
+            "True",
+            ".5",
         ] {
             assert!(!is_canonical(plain_type(text), text), "{text:?}");
         }

@@ -308,10 +308,15 @@ fn reads_as(v: &serde_norway::Value, value: &str, ty: ScalarType) -> bool {
         (ScalarType::Bool, Value::Bool(b)) => b.to_string() == value,
         (ScalarType::Int, Value::Number(n)) => match value.parse::<i64>() {
             Ok(want) => n.as_i64() == Some(want),
-            Err(_) => value.parse::<u64>().is_ok_and(|want| n.as_u64() == Some(want)),
+            Err(_) => value
+                .parse::<u64>()
+                .is_ok_and(|want| n.as_u64() == Some(want)),
         },
         (ScalarType::Float, Value::Number(n)) => {
-            n.is_f64() && value.parse::<f64>().is_ok_and(|want| n.as_f64() == Some(want))
+            n.is_f64()
+                && value
+                    .parse::<f64>()
+                    .is_ok_and(|want| n.as_f64() == Some(want))
         }
         _ => false,
     }
