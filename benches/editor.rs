@@ -40,6 +40,7 @@ fn fixture_cases() -> Vec<(String, String, Vec<Edit>)> {
                     path: KeyPath::parse(e["path"].as_str()?).ok()?,
                     value: e["value"].as_str()?.to_string(),
                     document: e["document"].as_u64().map(|d| d as usize),
+                    value_type: Default::default(),
                 })
             })
             .collect();

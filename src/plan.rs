@@ -114,6 +114,19 @@ pub struct ChangeRecord {
     /// Other paths of the document that take the new value too, as aliases of the
     /// scalar or of a mapping or sequence holding it.
     pub aliases: Vec<String>,
+    /// The value's YAML type before and after, when it changed (`tag: 1.9` → `"1.10"`:
+    /// float → string; `set --type`). Absent when the type stays.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub type_changed: Option<TypeChanged>,
+}
+
+/// A change of a value's YAML type: `int`, `float`, `bool`, `string`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TypeChanged {
+    /// The old type.
+    pub from: String,
+    /// The new type.
+    pub to: String,
 }
 
 /// The edits of a request, computed and checked but not yet written.
@@ -248,6 +261,10 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                 aliases: c.aliases.iter().map(ToString::to_string).collect(),
                 kind: target.map(|t| t.kind),
                 pinned: target.is_some_and(|t| t.pinned),
+                type_changed: c.type_change.map(|t| TypeChanged {
+                    from: t.from.to_string(),
+                    to: t.to.to_string(),
+                }),
             };
             // A string holding YAML (Argo CD's `helm.values`) is reported, and checked
             // against the policy, place by place.

@@ -127,7 +127,7 @@ fn an_unknown_kind_and_a_bad_name_are_refused_before_anything_is_written() {
             "json",
         ],
     );
-    out.assert_code(1);
+    out.assert_code(2);
     assert_eq!(out.json()["error"]["kind"], "invalid-input");
     assert!(
         out.stderr
@@ -146,7 +146,7 @@ fn an_unknown_kind_and_a_bad_name_are_refused_before_anything_is_written() {
             "helm",
         ],
     );
-    out.assert_code(1);
+    out.assert_code(2);
     assert!(
         out.stderr
             .contains("invalid Argo CD application \"../evil\""),

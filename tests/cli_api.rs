@@ -168,7 +168,7 @@ fn via_api_over_ssh_is_refused_with_the_reason() {
         ])
         .args(["--via", "api"])
         .env("TAGBUMP_TOKEN", GITHUB_TOKEN));
-    out.assert_code(1);
+    out.assert_code(2);
     assert!(out.stderr.contains("not an https:// URL"), "{}", out.stderr);
 }
 

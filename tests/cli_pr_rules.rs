@@ -265,7 +265,7 @@ fn gitlab_pr_with_only_the_job_token_is_refused_before_anything_is_pushed() {
         .env("CI_JOB_TOKEN", job_token)
         .env("CI_SERVER_HOST", "127.0.0.1"));
 
-    out.assert_code(1);
+    out.assert_code(2);
     let report = out.json();
     assert_eq!(report["error"]["kind"], "invalid-input");
     let message = report["error"]["message"].as_str().unwrap_or_default();
@@ -438,7 +438,7 @@ fn gitlab_via_api_with_only_the_job_token_is_refused_before_any_call() {
         .env("CI_JOB_TOKEN", JOB_TOKEN)
         .env("CI_SERVER_HOST", "127.0.0.1"));
 
-    out.assert_code(1);
+    out.assert_code(2);
     let message = out.json()["error"]["message"]
         .as_str()
         .unwrap_or_default()

@@ -176,6 +176,124 @@ fn set_reports_the_paths_that_change_through_aliases() {
     );
 }
 
+/// A chart's values with typed settings, as Helm charts ship them (bitnami-style
+/// `## @param` comments): numbers and booleans stay typed, a float tag that would change
+/// is quoted, and each change of type is reported.
+const TYPED: &str = "## @param replicaCount Number of replicas\nreplicaCount: 1\nimage:\n  repository: acme/api\n  tag: 1.9\n## @param metrics.enabled Start a metrics exporter\nmetrics:\n  enabled: true\n  ratio: 0.5\n";
+
+#[test]
+fn set_keeps_numbers_and_booleans_typed() {
+    let demo = Demo::new();
+    demo.write("apps/typed/values.yaml", TYPED);
+    insta::assert_snapshot!(
+        "set_typed_text",
+        demo.run(&[
+            "set",
+            "apps/typed/values.yaml",
+            "replicaCount=3",
+            "metrics.enabled=false",
+            "metrics.ratio=0.75",
+            "image.tag=1.10",
+        ])
+    );
+    let after =
+        std::fs::read_to_string(demo.root.join("apps/typed/values.yaml")).expect("read back");
+    assert_eq!(
+        after,
+        TYPED
+            .replace("replicaCount: 1", "replicaCount: 3")
+            .replace("enabled: true", "enabled: false")
+            .replace("ratio: 0.5", "ratio: 0.75")
+            .replace("tag: 1.9", "tag: \"1.10\"")
+    );
+    insta::assert_snapshot!(
+        "set_type_json",
+        demo.run(&[
+            "set",
+            "apps/typed/values.yaml",
+            "replicaCount=4",
+            "--type",
+            "string",
+            "--dry-run",
+            "--output",
+            "json"
+        ])
+    );
+}
+
+/// Invalid arguments exit 2 (as clap's own errors do), each with a message that says
+/// what to type instead; nothing is written.
+#[test]
+fn error_invalid_arguments_exit_2() {
+    let demo = Demo::new();
+    insta::assert_snapshot!(
+        "error_image_with_a_scheme",
+        demo.run(&["image", "https://quay.io/thanos/thanos:v1", "--dry-run"])
+    );
+    insta::assert_snapshot!(
+        "error_colon_for_equals",
+        demo.run(&["set", "apps/api/values.yaml", "image.tag:v1"])
+    );
+    insta::assert_snapshot!(
+        "error_empty_value",
+        demo.run(&["set", "apps/api/values.yaml", "image.tag="])
+    );
+}
+
+/// A dry run says so in the report: `changed` and `files` are what would be written.
+#[test]
+fn set_dry_run_json_says_dry_run() {
+    let demo = Demo::new();
+    let out = demo.run(&[
+        "set",
+        "apps/api/values.yaml",
+        "image.tag=1.5.0",
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    assert!(
+        out.contains("\n  \"dry_run\": true,\n  \"changed\": true,"),
+        "{out}"
+    );
+    let real = demo.run(&[
+        "set",
+        "apps/api/values.yaml",
+        "image.tag=1.5.1",
+        "--output",
+        "json",
+    ]);
+    assert!(!real.contains("dry_run"), "{real}");
+}
+
+/// The file is named once in an error, by the context (`in FILE`), not again by the cause.
+#[test]
+fn error_names_each_context_once() {
+    let demo = Demo::new();
+    demo.write("apps/bad/values.yaml", "image: [1,\n tag: 2\n");
+    let out = demo.run(&["set", "apps/bad/values.yaml", "image.tag=1"]);
+    assert!(
+        out.contains("error: cannot apply image.tag=1 in apps/bad/values.yaml in [DEMO]: malformed YAML at line 3, column 1: "),
+        "{out}"
+    );
+}
+
+#[test]
+fn error_a_value_that_is_not_its_type() {
+    let demo = Demo::new();
+    demo.write("apps/typed/values.yaml", TYPED);
+    insta::assert_snapshot!(
+        "error_type",
+        demo.run(&[
+            "set",
+            "apps/typed/values.yaml",
+            "replicaCount=010",
+            "--type",
+            "int"
+        ])
+    );
+}
+
 #[test]
 fn error_no_aliased_refuses_an_edit_that_changes_aliases() {
     let demo = Demo::new();
@@ -195,6 +313,39 @@ fn error_no_aliased_refuses_an_edit_that_changes_aliases() {
 }
 
 // ---------------------------------------------------------------- help
+
+/// The README states `--pr-branch`'s default and placeholders as `--help` does.
+#[test]
+fn readme_pr_branch_default_and_placeholders_match_help() {
+    let help = help(&["image", "--help"]);
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = help
+        .split("--pr-branch <TEMPLATE>")
+        .nth(1)
+        .expect("--pr-branch in --help");
+    let default = section
+        .split("[default: ")
+        .nth(1)
+        .and_then(|d| d.split(']').next())
+        .expect("a default");
+    assert!(
+        readme.contains(&format!("(`--pr-branch`, default `{default}`")),
+        "README must state the default {default:?}"
+    );
+    let message = help
+        .split("--message <TEMPLATE>")
+        .nth(1)
+        .and_then(|m| m.split("[env:").next())
+        .expect("--message in --help");
+    for placeholder in message.split_whitespace().filter(|w| w.starts_with('{')) {
+        let name = placeholder.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
+        assert!(
+            readme.contains(&format!("`{{{name}}}`")),
+            "README must name the placeholder {{{name}}}"
+        );
+    }
+}
 
 #[test]
 fn help_top_level() {

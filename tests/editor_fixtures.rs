@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tagbump::yaml::{apply, Edit, EditOptions, KeyPath};
+use tagbump::yaml::{apply, Edit, EditOptions, KeyPath, ValueType};
 
 #[derive(Deserialize)]
 struct Spec {
@@ -22,6 +22,10 @@ struct Spec {
     /// where a path is not listed).
     #[serde(default)]
     aliases: std::collections::BTreeMap<String, Vec<String>>,
+    /// Per edited path, the type change reported (`float → string`; none where a path
+    /// is not listed).
+    #[serde(default)]
+    type_changes: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -29,6 +33,9 @@ struct EditSpec {
     path: String,
     value: String,
     document: Option<usize>,
+    /// `string`, `int`, `float`, `bool` (`tagbump set --type`); default auto.
+    #[serde(rename = "type")]
+    value_type: Option<String>,
 }
 
 fn cases(dir: &str) -> Vec<PathBuf> {
@@ -62,6 +69,14 @@ fn edits(spec: &Spec) -> Vec<Edit> {
             path: KeyPath::parse(&e.path).expect("valid path in fixture"),
             value: e.value.clone(),
             document: e.document,
+            value_type: match e.value_type.as_deref() {
+                None | Some("auto") => ValueType::Auto,
+                Some("string") => ValueType::String,
+                Some("int") => ValueType::Int,
+                Some("float") => ValueType::Float,
+                Some("bool") => ValueType::Bool,
+                Some(other) => panic!("unknown type {other:?} in fixture"),
+            },
         })
         .collect()
 }
@@ -103,6 +118,12 @@ fn every_fixture_produces_exactly_the_expected_bytes() {
                 assert_eq!(
                     reported, want,
                     "{name} ({variant}): aliases of {}",
+                    change.path
+                );
+                assert_eq!(
+                    change.type_change.map(|t| t.to_string()),
+                    spec.type_changes.get(&change.path.to_string()).cloned(),
+                    "{name} ({variant}): type change of {}",
                     change.path
                 );
             }

@@ -273,7 +273,7 @@ fn an_app_id_without_a_key_is_invalid_input_before_anything_is_sent() {
         .args(["--repo", "https://github.com/acme/gitops.git"])
         .args(["--github-app-id", "42"])
         .args(["--output", "json"]));
-    out.assert_code(1);
+    out.assert_code(2);
     assert_eq!(out.json()["error"]["kind"], "invalid-input");
     assert!(
         out.stderr

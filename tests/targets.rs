@@ -235,6 +235,9 @@ fixture_cases! {
     workload_argo_rollout => "workload-argo-rollout",
     workload_knative_service => "workload-knative-service",
     workload_ephemeral_containers => "workload-ephemeral-containers",
+    flow_closing_bracket_at_its_key_column_is_read => "flow-closing-bracket-at-key-column",
+    kube_prometheus_stack_sha_gets_the_digest_hex => "kube-prometheus-stack-sha",
+    kube_prometheus_stack_sha_is_emptied_without_a_digest => "kube-prometheus-stack-sha-dropped",
 }
 
 // ---------------------------------------------------------------------------------------

@@ -127,9 +127,9 @@ pub enum AppKindArg {
 #[command(next_help_heading = "Registry")]
 pub struct RegistryArgs {
     /// Resolve the tag's digest from the registry and write it where the target has room
-    /// for it: repo:tag@sha256:… in image strings, a `digest` next to a Helm image's
-    /// `tag`, `digest` in kustomize images[]. For a multi-platform image the index's
-    /// digest is written (see --platform).
+    /// for it: repo:tag@sha256:… in image strings, a `digest` (or `sha`, the hex alone)
+    /// next to a Helm image's `tag`, `digest` in kustomize images[]. For a multi-platform
+    /// image the index's digest is written (see --platform).
     #[arg(long, env = "TAGBUMP_PIN_DIGEST")]
     pub pin_digest: bool,
     /// Check the digest given in IMAGE (IMAGE:TAG@sha256:…) against the registry: the
@@ -192,8 +192,47 @@ pub struct SetArgs {
     /// error only if none has it).
     #[arg(long, value_name = "N")]
     pub document: Option<usize>,
+    /// The YAML type of the new values. auto: a plain int, float or bool stays one when
+    /// the new value is that type in canonical form (replicas: 1 → 3, enabled: true →
+    /// false, ratio: 0.5 → 0.75), anything else is written as a string, quoted where
+    /// plain text would read as something else (tag: 1.9 → "1.10"). string, int,
+    /// float, bool: that type (int, float and bool written plain); the report names
+    /// every change of type.
+    #[arg(long = "type", value_enum, value_name = "TYPE", default_value = "auto")]
+    pub value_type: ValueTypeArg,
+    /// Allow KEY= (an empty value); without it an empty value is refused as a likely
+    /// mistake (an unset variable).
+    #[arg(long)]
+    pub allow_empty: bool,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValueTypeArg {
+    /// Keep an int, float or bool where the new value is one; else a string.
+    Auto,
+    /// A string.
+    String,
+    /// An integer.
+    Int,
+    /// A floating-point number.
+    Float,
+    /// true or false.
+    Bool,
+}
+
+impl ValueTypeArg {
+    pub fn library(self) -> tagbump::yaml::ValueType {
+        use tagbump::yaml::ValueType;
+        match self {
+            ValueTypeArg::Auto => ValueType::Auto,
+            ValueTypeArg::String => ValueType::String,
+            ValueTypeArg::Int => ValueType::Int,
+            ValueTypeArg::Float => ValueType::Float,
+            ValueTypeArg::Bool => ValueType::Bool,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -288,7 +327,8 @@ pub struct GitArgs {
     #[arg(long, value_name = "FILE", env = "TAGBUMP_CA_BUNDLE")]
     pub ca_bundle: Option<PathBuf>,
     /// Commit message template. Placeholders: {image} {tag} {digest} {summary} {files}
-    /// {source_commit} {source_repo} {pipeline_url}.
+    /// {source_commit} {source_repo} {pipeline_url} {image_slug} {tag_slug} {slug}
+    /// ({slug} is {image_slug}/{tag_slug}).
     #[arg(long, value_name = "TEMPLATE", env = "TAGBUMP_MESSAGE")]
     pub message: Option<String>,
     /// Author name. Default: GIT_AUTHOR_NAME, else "tagbump".

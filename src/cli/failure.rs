@@ -194,6 +194,7 @@ fn edit_kind(e: &EditError) -> &'static str {
             "yaml"
         }
         EditError::SafetyNet { .. } => "safety-net",
+        EditError::ValueType { .. } => "invalid-input",
         EditError::Aliased { .. } => "policy",
         EditError::NotFound { .. }
         | EditError::WrongKind { .. }
@@ -231,9 +232,15 @@ pub fn error_chain(err: &anyhow::Error) -> String {
 fn chain_text(err: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in err.chain() {
-        let part = cause.to_string();
+        let mut part = cause.to_string();
         if text.contains(&part) {
             continue;
+        }
+        // `FILE: why` under a context that already says `in FILE`: the file once.
+        if let Some((file, why)) = part.split_once(": ") {
+            if text.contains(&format!(" in {file}")) {
+                part = why.to_string();
+            }
         }
         if !text.is_empty() {
             text.push_str(": ");
@@ -260,6 +267,12 @@ mod tests {
         );
         let plain = anyhow::anyhow!("root cause").context("outer");
         assert_eq!(error_chain(&plain), "outer: root cause");
+        let file = anyhow::anyhow!("a.yaml: malformed YAML at line 9")
+            .context("cannot apply x=1 in a.yaml");
+        assert_eq!(
+            error_chain(&file),
+            "cannot apply x=1 in a.yaml: malformed YAML at line 9"
+        );
     }
 
     #[test]

@@ -14,6 +14,9 @@ use super::output::{self, Report};
 
 /// An error; nothing was written or pushed.
 pub const EXIT_FAILURE: u8 = 1;
+/// An invalid argument (a bad image reference, key path or flag value), as for clap's
+/// own errors; nothing was written or pushed.
+pub const EXIT_INVALID_INPUT: u8 = 2;
 /// Nothing changed and `--fail-if-unchanged` was given.
 pub const EXIT_UNCHANGED: u8 = 3;
 /// The commit was pushed (with `--pr`: the bot branch), but a later step failed: the
@@ -39,6 +42,7 @@ pub fn finish(
             Err(error)
         }
     };
+    report.dry_run = common.dry_run;
     let printed = native::Printed {
         json: common.output == OutputFormat::Json,
         dry_run: common.dry_run,
@@ -69,6 +73,8 @@ pub fn finish(
     eprintln!("error: {}", super::failure::error_chain(&error));
     ExitCode::from(if report.pushed {
         EXIT_PUSHED_BUT_FAILED
+    } else if super::failure::kind(&error) == "invalid-input" {
+        EXIT_INVALID_INPUT
     } else {
         EXIT_FAILURE
     })

@@ -256,7 +256,8 @@ fn edit_line(error: &EditError) -> Option<usize> {
         | EditError::IndexOutOfRange { line, .. }
         | EditError::NotAScalar { line, .. }
         | EditError::Alias { line, .. }
-        | EditError::Conflict { line, .. } => Some(*line).filter(|l| *l > 0),
+        | EditError::Conflict { line, .. }
+        | EditError::ValueType { line, .. } => Some(*line).filter(|l| *l > 0),
         EditError::DuplicateKey { second_line, .. } => Some(*second_line),
         #[allow(unreachable_patterns)]
         _ => None,
@@ -352,6 +353,7 @@ mod tests {
                 kind: None,
                 pinned: false,
                 aliases: vec![],
+                type_changed: None,
             }],
             repo: Some("https://github.com/acme/gitops-config.git".into()),
             commit: Some("0123456789abcdef0123456789abcdef01234567".into()),

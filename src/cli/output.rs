@@ -28,6 +28,9 @@ pub struct PrReport {
 /// Everything a run reports.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
+    /// A dry run: `changed` and `files` say what would be written; nothing was.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
     /// Whether any file changed (or, in a dry run, would change).
     pub changed: bool,
     /// Changed files, relative to the repository root.
@@ -163,9 +166,14 @@ pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result
             (None, _) => String::new(),
         };
         if c.changed {
+            let typed = c
+                .type_changed
+                .as_ref()
+                .map(|t| format!("  (type {} → {})", t.from, t.to))
+                .unwrap_or_default();
             writeln!(
                 out,
-                "{}:{}  {}  {} → {}{}{why}",
+                "{}:{}  {}  {} → {}{}{typed}{why}",
                 c.file.display(),
                 c.line,
                 c.path,

@@ -87,6 +87,12 @@ fn image_request(
     env: &dyn Fn(&str) -> Option<String>,
     registry: &mut Option<super::registry::RegistryReport>,
 ) -> Result<Request> {
+    if let Some((scheme, rest)) = a.image.split_once("://") {
+        return Err(invalid_input(format!(
+            "invalid image {:?}: drop the scheme ({scheme}://): an image reference has none, e.g. {rest}",
+            a.image
+        )));
+    }
     let image = parse_image_and_tag(&a.image, a.tag.as_deref())
         .with_context(|| format!("invalid image {:?}", a.image))?;
     let image = super::registry::resolve(a, image, env, registry)?;
@@ -109,21 +115,44 @@ fn parse_set_items(args: &SetArgs) -> Result<Vec<FileEdits>> {
     for item in &args.items {
         match split_assignment(item) {
             Some((key, value)) => {
+                if value.is_empty() && !args.allow_empty {
+                    return Err(invalid_input(format!(
+                        "{item:?}: the value is empty; pass --allow-empty to set an empty string"
+                    )));
+                }
                 let Some(current) = files.last_mut() else {
                     return Err(invalid_input(format!("{item:?}: name the file before its KEY=VALUE assignments (tagbump set FILE KEY=VALUE…)")));
                 };
                 let path = KeyPath::parse(key)
                     .with_context(|| format!("in {} ", current.file.display()))?;
+                let value_type = args.value_type.library();
+                value_type.check(value).map_err(|why| {
+                    let ty = format!("{:?}", args.value_type).to_lowercase();
+                    invalid_input(format!("{item} (--type {ty}): {why}"))
+                })?;
                 current.edits.push(Edit {
                     path,
                     value: value.to_string(),
                     document: args.document,
+                    value_type,
                 });
             }
             None => files.push(FileEdits {
                 file: PathBuf::from(item),
                 edits: Vec::new(),
             }),
+        }
+    }
+    // `image.tag:v1` (a colon for `=`) is read as a file name: say so first.
+    for f in files
+        .iter()
+        .filter(|f| f.edits.is_empty() && !f.file.exists())
+    {
+        let name = f.file.display().to_string();
+        if let Some((key, value)) = name.split_once(':') {
+            return Err(invalid_input(format!(
+                "{name} was read as a file name, since it has no `=`; to set {key} write {key}={value}"
+            )));
         }
     }
     if let Some(empty) = files.iter().find(|f| f.edits.is_empty()) {
@@ -336,8 +365,14 @@ pub(super) fn sparse_paths(request: &Request) -> Option<Vec<PathBuf>> {
     relative.then_some(paths)
 }
 
+/// `cannot apply X in PLACE`; a local run in the current directory names no place (the
+/// summary and the error name the files).
 pub(super) fn context_for(request: &Request, place: &str) -> String {
-    format!("cannot apply {} in {place}", request.summary())
+    if place == "." {
+        format!("cannot apply {}", request.summary())
+    } else {
+        format!("cannot apply {} in {place}", request.summary())
+    }
 }
 
 pub(super) fn retry_policy(common: &CommonArgs) -> RetryPolicy {

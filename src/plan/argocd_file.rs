@@ -55,6 +55,7 @@ pub(super) fn argocd_source_file(
             old: w.old,
             new: w.new,
             aliases: Vec::new(),
+            type_change: None,
         })
         .collect();
     Ok(FileEdit {

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::image::{split_image_string, ImageRef, RawImageString};
-use crate::yaml::model::{self, LineIndex, Node, NodeKind, ScalarStyle};
+use crate::yaml::model::{LineIndex, Node, NodeKind, ScalarStyle};
 use crate::yaml::{KeyPath, Segment};
 
 use super::flux::{self, Marked};
@@ -77,12 +77,16 @@ pub(super) fn scan(
     image: &ImageRef,
     options: &FindOptions,
 ) -> Result<Vec<Target>, TargetError> {
-    let docs = model::parse(text).map_err(|e| TargetError::Syntax {
+    // Lines that libyaml reads but yaml-rust2 refuses are read through a padded copy
+    // (same lines); every offset below is into that copy.
+    let readable = crate::yaml::parse_readable(text).map_err(|e| TargetError::Syntax {
         file: file_name.to_string(),
         line: e.line,
         column: e.column,
         message: e.message,
     })?;
+    let text: &str = &readable.text;
+    let docs = readable.documents;
     let lines = LineIndex::new(text);
     let role = role(file_name);
     // Flux markers first, over the whole file: a policy's fields belong together even
@@ -445,7 +449,8 @@ impl<'a> Scan<'a, '_> {
         let mut wrote_digest = false;
         match (self.image.digest(), digest) {
             (Some(new), Some((node, path))) => {
-                wrote_digest = self.set(kind, node, path, new.to_string(), None)?;
+                let new = digest_in_form(keys.1, self.string(node), new);
+                wrote_digest = self.set(kind, node, path, new, None)?;
             }
             // An old digest would override the new tag; it only goes when the tag is set.
             (None, Some((node, path))) if wrote_tag => {
@@ -473,6 +478,24 @@ impl<'a> Scan<'a, '_> {
     }
 }
 
+/// Keys of an image map that hold a digest, in order of preference: `digest`
+/// (`sha256:…`), and `sha` (kube-prometheus-stack: the hex alone, its templates write
+/// `@sha256:{{ .sha }}`).
+pub(super) const DIGEST_KEYS: [&str; 2] = ["digest", "sha"];
+
+/// The new digest `new` (`sha256:…`) in the form of the value it replaces: the hex alone
+/// where the old value has no `algorithm:` prefix, or is empty under a `sha` key (which
+/// holds the hex alone); the whole digest otherwise.
+pub(super) fn digest_in_form(key: &str, old: Option<&str>, new: &str) -> String {
+    let hex = new.split_once(':').map_or(new, |(_, hex)| hex);
+    match old.map(str::trim) {
+        Some(old) if !old.is_empty() && !old.contains(':') => hex.to_string(),
+        Some(old) if !old.is_empty() => new.to_string(),
+        _ if key == "sha" => hex.to_string(),
+        _ => new.to_string(),
+    }
+}
+
 pub(super) fn dropped_digest(old: &str) -> String {
     format!(
         "dropped the old digest {old}: it pinned the previous image and would override the new tag"
@@ -484,5 +507,22 @@ pub(super) fn display_path(path: &KeyPath) -> String {
         "the document root".to_string()
     } else {
         path.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::digest_in_form;
+
+    #[test]
+    fn a_new_digest_takes_the_form_of_the_value_it_replaces() {
+        let new = "sha256:4b2b1e";
+        assert_eq!(digest_in_form("sha", Some(""), new), "4b2b1e");
+        assert_eq!(digest_in_form("sha", None, new), "4b2b1e");
+        assert_eq!(digest_in_form("sha", Some("e542f0"), new), "4b2b1e");
+        assert_eq!(digest_in_form("sha", Some("sha256:e542f0"), new), new);
+        assert_eq!(digest_in_form("digest", Some(""), new), new);
+        assert_eq!(digest_in_form("digest", Some("sha256:e542f0"), new), new);
+        assert_eq!(digest_in_form("digest", Some("e542f0"), new), "4b2b1e");
     }
 }

@@ -5,7 +5,7 @@ use crate::image::split_image_string;
 use crate::yaml::model::{Node, NodeKind};
 use crate::yaml::{KeyPath, Segment};
 
-use super::scan::{display_path, key, null_or_empty, Extra, Scan};
+use super::scan::{display_path, key, null_or_empty, Extra, Scan, DIGEST_KEYS};
 use super::{TargetError, TargetKind};
 
 /// Keys that hold the tag of an untagged `image:` string next to them.
@@ -114,7 +114,13 @@ impl<'a> Scan<'a, '_> {
             return Ok(());
         }
         let tag = map.get("tag").map(|n| (n, path.child(key("tag"))));
-        let digest = map.get("digest").map(|n| (n, path.child(key("digest"))));
+        let digest_key = DIGEST_KEYS
+            .into_iter()
+            .find(|k| map.get(k).is_some())
+            .unwrap_or("digest");
+        let digest = map
+            .get(digest_key)
+            .map(|n| (n, path.child(key(digest_key))));
         let what = format!("the map at {}", display_path(path));
         self.tag_and_digest(
             TargetKind::HelmMap,
@@ -122,7 +128,7 @@ impl<'a> Scan<'a, '_> {
             digest,
             map,
             &what,
-            ("tag", "digest"),
+            ("tag", digest_key),
         )?;
         Ok(())
     }

@@ -250,7 +250,7 @@ fn pr_without_an_api_token_fails_before_pushing() {
         ])
         .args(["--pr", "--forge", "github", "--api-url", forge.url()])
         .args(["--output", "json"]));
-    out.assert_code(1);
+    out.assert_code(2);
     let json = out.json();
     assert_eq!(json["error"]["kind"], "invalid-input");
     assert_eq!(json["pushed"], false);

@@ -16,7 +16,8 @@ use super::aliased;
 use super::lenient;
 use super::model::{self, LineIndex, NodeKind};
 use super::path::KeyPath;
-use super::scalar::Context;
+use super::scalar::{self, Context};
+use super::typed::{self, ScalarType, TypeChange, ValueType};
 use super::verify;
 use super::{aliases, MAX_ALIAS_NODES};
 
@@ -33,6 +34,9 @@ pub struct Edit {
     /// is it an error: the reason of the document holding the longest prefix of the path.
     /// `Some(n)`: document `n` must have the path.
     pub document: Option<usize>,
+    /// The new value's type: [`ValueType::Auto`] keeps an int, float or bool plain
+    /// where `value` is one in canonical form, and writes a string otherwise.
+    pub value_type: ValueType,
 }
 
 impl Edit {
@@ -42,7 +46,14 @@ impl Edit {
             path,
             value: value.into(),
             document: None,
+            value_type: ValueType::Auto,
         }
+    }
+
+    /// Gives the new value an explicit type (see [`ValueType`]).
+    pub fn with_type(mut self, value_type: ValueType) -> Self {
+        self.value_type = value_type;
+        self
     }
 
     /// Restricts the edit to one document (0-based).
@@ -79,12 +90,16 @@ pub struct Change {
     /// Other paths of the same document that take the new value too, because they are
     /// aliases of the scalar or of a node holding it (empty when the value is unchanged).
     pub aliases: Vec<KeyPath>,
+    /// The value's YAML type before and after, when they differ (`replicas: 1` set to
+    /// `"x"`, `tag: 1.9` set to `"1.10"`, or any change asked for with
+    /// [`Edit::value_type`]). Filling a null or empty value is not a change of type.
+    pub type_change: Option<TypeChange>,
 }
 
 impl Change {
-    /// Whether the value differs from before.
+    /// Whether the value (or its type) differs from before.
     pub fn is_change(&self) -> bool {
-        self.old.as_deref() != Some(self.new.as_str())
+        self.old.as_deref() != Some(self.new.as_str()) || self.type_change.is_some()
     }
 }
 
@@ -120,23 +135,30 @@ impl From<model::SyntaxError> for ParseFailure {
 /// keys) change; the result is re-parsed and compared with the intended data before it
 /// is returned.
 ///
-/// A file that yaml-rust2 refuses only for a quoted scalar's continuation line indented
-/// at its key's column (which libyaml and go-yaml accept) is read with those lines
-/// indented further in a copy, once libyaml has shown the copy holds the same data; any
-/// other syntax error refuses the edit.
+/// A file that yaml-rust2 refuses only for lines indented at their key's column that
+/// libyaml and go-yaml accept (a quoted scalar's continuation line, a flow collection's
+/// closing bracket) is read with those lines indented further in a copy, once libyaml
+/// has shown the copy holds the same data; any other syntax error refuses the edit.
 pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome, EditError> {
     let (plan, padded) = match plan(text, edits, options) {
         Err(EditError::Syntax {
             line,
             column,
             message,
-        }) if lenient::is_quoted_indent(&message) => {
-            let padded = lenient::Padded::new(text).map_err(|why| EditError::Syntax {
-                line,
-                column,
-                message: format!(
-                    "{message}; libyaml reads such a line, but this file cannot be checked that way: {why}"
-                ),
+        }) if lenient::may_pad(&message) => {
+            let padded = lenient::Padded::new(text).map_err(|refusal| match refusal {
+                lenient::Refusal::NotLenient => EditError::Syntax {
+                    line,
+                    column,
+                    message: message.clone(),
+                },
+                lenient::Refusal::Cannot(why) => EditError::Syntax {
+                    line,
+                    column,
+                    message: format!(
+                        "{message}; libyaml reads such a line, but this file cannot be checked that way: {why}"
+                    ),
+                },
             })?;
             let plan = plan(&padded.text, edits, options)?.map_back(&padded);
             (plan, Some(padded))
@@ -170,11 +192,18 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
         // A padded original: the result is padded the same way (proved neutral by
         // libyaml) before yaml-rust2 reads it.
         let new_padded = match padded {
-            Some(_) => Some(
-                lenient::Padded::new(&out).map_err(|why| EditError::SafetyNet {
-                    reason: format!("the result cannot be read: {why}"),
-                })?,
-            ),
+            Some(_) => {
+                Some(
+                    lenient::Padded::new(&out).map_err(|refusal| EditError::SafetyNet {
+                        reason: match refusal {
+                            lenient::Refusal::NotLenient => "the result cannot be read".into(),
+                            lenient::Refusal::Cannot(why) => {
+                                format!("the result cannot be read: {why}")
+                            }
+                        },
+                    })?,
+                )
+            }
             None => None,
         };
         let new_read = new_padded
@@ -192,9 +221,12 @@ struct Plan {
     /// Places reached that keep their value.
     changes: Vec<Change>,
     substitutions: verify::Substitutions,
-    creations: Vec<(usize, KeyPath, Vec<String>, String)>,
-    expected: Vec<(usize, KeyPath, String)>,
+    creations: Vec<Creation>,
+    expected: Vec<verify::Expected>,
 }
+
+/// Keys created: (document, the mapping's path, the new keys, the value, its type).
+type Creation = (usize, KeyPath, Vec<String>, String, ScalarType);
 
 impl Plan {
     /// The plan of a padded text, in the original's byte offsets.
@@ -246,8 +278,8 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
     // By scalar start: (edit path, value, change record). BTreeMap keeps source order.
     let mut planned: BTreeMap<usize, (Splice, Change)> = BTreeMap::new();
     let mut substitutions = verify::Substitutions::new();
-    let mut creations: Vec<(usize, KeyPath, Vec<String>, String)> = Vec::new();
-    let mut expected: Vec<(usize, KeyPath, String)> = Vec::new();
+    let mut creations: Vec<Creation> = Vec::new();
+    let mut expected: Vec<verify::Expected> = Vec::new();
     let mut changes = Vec::new();
 
     for edit in edits {
@@ -310,6 +342,10 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
                     },
                 });
             }
+            let new_type = edit.value_type.explicit().unwrap_or(ScalarType::String);
+            if new_type != ScalarType::String {
+                check_type(edit, lines.line(node.start))?;
+            }
             let (splice, keys) = create(
                 text,
                 &docs[d],
@@ -317,6 +353,7 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
                 &edit.path,
                 depth,
                 &edit.value,
+                new_type != ScalarType::String,
                 newline,
                 &lines,
             )?;
@@ -333,10 +370,17 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
                     .as_ref()
                     .map(|root| aliased::followers(root, &edit.path))
                     .unwrap_or_default(),
+                type_change: None,
             };
             refuse_aliased(&change, options)?;
-            creations.push((d, edit.path.prefix(depth), keys, edit.value.clone()));
-            expected.push((d, edit.path.clone(), edit.value.clone()));
+            creations.push((
+                d,
+                edit.path.prefix(depth),
+                keys,
+                edit.value.clone(),
+                new_type,
+            ));
+            expected.push((d, edit.path.clone(), edit.value.clone(), new_type));
             insert_planned(&mut planned, splice, change, &edit.path)?;
             continue;
         }
@@ -347,15 +391,25 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
             let NodeKind::Scalar(sc) = &node.kind else {
                 continue;
             };
+            let line = lines.line(sc.span.start.max(node.start));
+            let context = if flow { Context::Flow } else { Context::Block };
+            let old_type = old_type(node);
+            let new_type = new_type(edit, old_type, context, line)?;
             let change = Change {
                 document: d,
                 path: edit.path.clone(),
-                line: lines.line(sc.span.start.max(node.start)),
+                line,
                 old: Some(sc.value.clone()),
                 new: edit.value.clone(),
                 aliases: Vec::new(),
+                type_change: match old_type {
+                    Some(from) if from != ScalarType::Null && from != new_type => {
+                        Some(TypeChange { from, to: new_type })
+                    }
+                    _ => None,
+                },
             };
-            if sc.value == edit.value {
+            if !change.is_change() {
                 changes.push(change);
                 continue;
             }
@@ -368,18 +422,16 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
                 ..change
             };
             refuse_aliased(&change, options)?;
-            let context = if flow { Context::Flow } else { Context::Block };
-            let splice =
-                scalar_splice(text, node, key, &edit.value, context, newline).ok_or_else(|| {
-                    EditError::SafetyNet {
-                        reason: format!(
-                            "could not place the new value of {} at line {}",
-                            edit.path, change.line
-                        ),
-                    }
+            let plain = new_type != ScalarType::String;
+            let splice = scalar_splice(text, node, key, &edit.value, plain, context, newline)
+                .ok_or_else(|| EditError::SafetyNet {
+                    reason: format!(
+                        "could not place the new value of {} at line {}",
+                        edit.path, change.line
+                    ),
                 })?;
-            substitutions.insert(sc.ordinal, edit.value.clone());
-            expected.push((d, edit.path.clone(), edit.value.clone()));
+            substitutions.insert(sc.ordinal, (edit.value.clone(), new_type));
+            expected.push((d, edit.path.clone(), edit.value.clone(), new_type));
             insert_planned(&mut planned, splice, change, &edit.path)?;
         }
     }
@@ -404,6 +456,58 @@ fn refuse_aliased(change: &Change, options: EditOptions) -> Result<(), EditError
         });
     }
     Ok(())
+}
+
+/// The type of the scalar `node` holds, as Helm reads it; `None` under a tag other
+/// than `!!str` (its type is the tag's business).
+fn old_type(node: &model::Node) -> Option<ScalarType> {
+    let NodeKind::Scalar(sc) = &node.kind else {
+        return None;
+    };
+    match node.tag.as_deref() {
+        Some(tag) if verify::is_str_tag(tag) => Some(ScalarType::String),
+        Some(_) => None,
+        None if sc.style == model::ScalarStyle::Plain => Some(typed::plain_type(&sc.value)),
+        None => Some(ScalarType::String),
+    }
+}
+
+/// The type the new value is written as: the one asked for, or (auto) the old value's
+/// int, float or bool type where the new text is that type in canonical form and can
+/// stand plain there, else a string.
+fn new_type(
+    edit: &Edit,
+    old: Option<ScalarType>,
+    context: Context,
+    line: usize,
+) -> Result<ScalarType, EditError> {
+    if let Some(ty) = edit.value_type.explicit() {
+        if ty != ScalarType::String {
+            check_type(edit, line)?;
+        }
+        return Ok(ty);
+    }
+    Ok(match old {
+        Some(ty)
+            if ty.is_typed()
+                && typed::is_canonical(ty, &edit.value)
+                && scalar::plain_is_syntactically_safe(&edit.value, context) =>
+        {
+            ty
+        }
+        _ => ScalarType::String,
+    })
+}
+
+/// [`EditError::ValueType`] when the edit's value is not its explicit type.
+fn check_type(edit: &Edit, line: usize) -> Result<(), EditError> {
+    edit.value_type
+        .check(&edit.value)
+        .map_err(|reason| EditError::ValueType {
+            path: edit.path.clone(),
+            line,
+            reason,
+        })
 }
 
 /// Keeps `absence` if its document has a longer prefix of the path than the best so far.
@@ -450,14 +554,14 @@ fn check(
     new: &str,
     new_read: &str,
     mut expected: Vec<verify::Data>,
-    creations: &[(usize, KeyPath, Vec<String>, String)],
-    expected_paths: &[(usize, KeyPath, String)],
+    creations: &[Creation],
+    expected_paths: &[verify::Expected],
 ) -> Result<(), EditError> {
     let net = |reason: String| EditError::SafetyNet { reason };
-    for (doc, at, keys, value) in creations {
+    for (doc, at, keys, value, ty) in creations {
         let inserted = expected
             .get_mut(*doc)
-            .is_some_and(|d| verify::insert(d, at, keys, value));
+            .is_some_and(|d| verify::insert(d, at, keys, value, *ty));
         if !inserted {
             return Err(net(format!("could not model the creation of {at}")));
         }

@@ -1,7 +1,7 @@
 //! Files that libyaml and go-yaml read but yaml-rust2 refuses, made readable for the
 //! editor without changing their data.
 //!
-//! The one such construct met in real files: a continuation line of a single- or
+//! Two such constructs are met in real files. First, a continuation line of a single- or
 //! double-quoted scalar indented at (or left of) its key's column,
 //!
 //! ```yaml
@@ -13,23 +13,96 @@
 //! "invalid indentation in quoted scalar" (naming the scalar's opening quote). The leading white space of a quoted scalar's
 //! continuation line is not part of its value (YAML 1.2 §7.3, line folding), so such a
 //! line can be indented further without changing the data. [`Padded`] does that, indenting
-//! the continuation lines of each scalar yaml-rust2 stops at to its opening quote's column, and then proves it: libyaml must read the padded text as
-//! exactly the data it reads in the original. The editor locates its edits in the padded
-//! text and maps them back to the original's bytes, so the original's lines stay as they
-//! were.
+//! the continuation lines of each scalar yaml-rust2 stops at to its opening quote's column.
+//!
+//! Second, the closing `]` or `}` of a flow collection on a line of its own at its key's
+//! column (`bitnami/chainloop/values.yaml`),
+//!
+//! ```yaml
+//!   args: [
+//!     "--config", "/data/conf"
+//!   ]
+//! ```
+//!
+//! which yaml-rust2 refuses as "invalid indentation" (naming the bracket; a `}` there
+//! it reads). White space
+//! between flow tokens carries no data, so that line is indented further, one space at a
+//! time, until yaml-rust2 reads on.
+//!
+//! Either way [`Padded`] then proves it: libyaml must read the padded text as exactly the
+//! data it reads in the original. The editor locates its edits in the padded text and
+//! maps them back to the original's bytes, so the original's lines stay as they were;
+//! padding adds no line, so line numbers are the same in both.
 
 use super::model::{self, LineIndex, ScalarStyle};
 use super::verify;
 
-/// yaml-rust2's words for the construct.
+/// yaml-rust2's words for the first construct.
 const QUOTED_INDENT: &str = "invalid indentation in quoted scalar";
+
+/// yaml-rust2's words for the second (and for other indentation errors, which are refused).
+const INDENTATION: &str = "invalid indentation";
 
 /// At most this many lines are padded; past it the file is refused as it stands.
 const MAX_PADDED_LINES: usize = 256;
 
-/// Whether yaml-rust2's error `message` is the construct this module handles.
-pub(crate) fn is_quoted_indent(message: &str) -> bool {
-    message == QUOTED_INDENT
+/// Whether yaml-rust2's error `message` may be a construct this module handles.
+pub(crate) fn may_pad(message: &str) -> bool {
+    message == QUOTED_INDENT || message == INDENTATION
+}
+
+/// Why a text is not read padded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// yaml-rust2's first error is none of the constructs this module handles: the
+    /// error stands as it is.
+    NotLenient,
+    /// Padding was tried and did not make the text readable with the same data.
+    Cannot(String),
+}
+
+/// A stream parsed as libyaml reads it: `text` is the original, or its padded copy
+/// (see the module documentation) when yaml-rust2 needs one; the documents' byte offsets
+/// are into `text`. Padding adds no line, so line numbers are the original's.
+#[derive(Clone, Debug)]
+pub struct Readable<'a> {
+    /// The text the documents' offsets refer to.
+    pub text: std::borrow::Cow<'a, str>,
+    /// The documents.
+    pub documents: Vec<model::Document>,
+}
+
+/// Parses `text` like [`model::parse`], reading the constructs this module handles
+/// (lines indented at their key's column that libyaml and go-yaml accept) through a
+/// padded copy. Any other syntax error is returned as it is.
+pub fn parse_readable(text: &str) -> Result<Readable<'_>, model::SyntaxError> {
+    let err = match model::parse(text) {
+        Ok(documents) => {
+            return Ok(Readable {
+                text: text.into(),
+                documents,
+            })
+        }
+        Err(err) if may_pad(&err.message) => err,
+        Err(err) => return Err(err),
+    };
+    match Padded::new(text) {
+        Ok(padded) => {
+            let documents = model::parse(&padded.text)?;
+            Ok(Readable {
+                text: padded.text.into(),
+                documents,
+            })
+        }
+        Err(Refusal::NotLenient) => Err(err),
+        Err(Refusal::Cannot(why)) => Err(model::SyntaxError {
+            message: format!(
+                "{}; libyaml reads such a line, but this file cannot be checked that way: {why}",
+                err.message
+            ),
+            ..err
+        }),
+    }
 }
 
 /// A text with spaces added at the start of some lines.
@@ -45,7 +118,7 @@ impl Padded {
     /// Pads the under-indented continuation lines of quoted scalars in `text` until
     /// yaml-rust2 reads it, and checks that libyaml reads the same data in both.
     /// The error says why the text cannot be read this way.
-    pub(crate) fn new(text: &str) -> Result<Padded, String> {
+    pub(crate) fn new(text: &str) -> Result<Padded, Refusal> {
         let mut padded = Padded {
             text: text.to_string(),
             pads: Vec::new(),
@@ -58,14 +131,38 @@ impl Padded {
                     Ok(()) => break,
                     Err(e) => e,
                 };
-            let refuse = || format!("line {}, column {}: {}", err.line, err.column, err.message);
-            // yaml-rust2 names the quoted scalar's first character; the same place again
-            // means padding did not help.
-            if !is_quoted_indent(&err.message) || last_error == Some((err.line, err.column)) {
+            let first = padded.pads.is_empty() && last_error.is_none();
+            let refuse = || {
+                let why = format!("line {}, column {}: {}", err.line, err.column, err.message);
+                if first {
+                    Refusal::NotLenient
+                } else {
+                    Refusal::Cannot(why)
+                }
+            };
+            // yaml-rust2 names the quoted scalar's first character (or the bracket); the
+            // same place again means padding did not help.
+            if !may_pad(&err.message) || last_error == Some((err.line, err.column)) {
                 return Err(refuse());
             }
-            last_error = Some((err.line, err.column));
             let index = LineIndex::new(&padded.text);
+            if err.message == INDENTATION {
+                let line_start = index.offset_of_line(err.line);
+                let at = line_start + err.column.saturating_sub(1);
+                let alone = padded
+                    .text
+                    .get(line_start..at)
+                    .is_some_and(|lead| lead.bytes().all(|b| b == b' '))
+                    && matches!(padded.text.as_bytes().get(at), Some(b']' | b'}'));
+                lines_padded += 1;
+                if !alone || lines_padded > MAX_PADDED_LINES {
+                    return Err(refuse());
+                }
+                last_error = Some((err.line, err.column));
+                padded.insert(line_start, 1);
+                continue;
+            }
+            last_error = Some((err.line, err.column));
             let quote = index.offset_of_line(err.line) + err.column.saturating_sub(1);
             let style = match padded.text.as_bytes().get(quote) {
                 Some(b'\'') => ScalarStyle::SingleQuoted,
@@ -91,7 +188,10 @@ impl Padded {
             }
             lines_padded += inserts.len();
             if inserts.is_empty() || lines_padded > MAX_PADDED_LINES {
-                return Err(refuse());
+                return Err(Refusal::Cannot(format!(
+                    "line {}, column {}: {}",
+                    err.line, err.column, err.message
+                )));
             }
             // From the last line up, so that earlier offsets stay valid.
             for (line_start, amount) in inserts.into_iter().rev() {
@@ -102,13 +202,13 @@ impl Padded {
             return Ok(padded);
         }
         let before = verify::libyaml_data(text)
-            .map_err(|e| format!("libyaml cannot read it either: {e}"))?;
+            .map_err(|e| Refusal::Cannot(format!("libyaml cannot read it either: {e}")))?;
         let after = verify::libyaml_data(&padded.text)
-            .map_err(|e| format!("libyaml cannot read it indented: {e}"))?;
+            .map_err(|e| Refusal::Cannot(format!("libyaml cannot read it indented: {e}")))?;
         if before != after {
-            return Err(
-                "indenting its quoted scalars' continuation lines would change its data".into(),
-            );
+            return Err(Refusal::Cannot(
+                "indenting its lines further would change its data".into(),
+            ));
         }
         Ok(padded)
     }
@@ -168,7 +268,35 @@ mod tests {
     #[test]
     fn other_syntax_errors_are_not_padded() {
         let err = Padded::new("a: [1, 2\nb: 3\n").expect_err("malformed");
-        assert!(err.starts_with("line "), "{err}");
+        assert_eq!(err, Refusal::NotLenient);
+        // An indentation error that is not a lone closing bracket stands as it is.
+        let err = Padded::new("a:\n  b: 1\n c: 2\n").expect_err("malformed");
+        assert_eq!(err, Refusal::NotLenient);
+    }
+
+    /// `bitnami/chainloop/values.yaml`: `args: [` … `]` with the `]` at `args`' column.
+    const CHAINLOOP: &str = "controlplane:\n  args: [\n    \"--log-level\", \"debug\"\n  ]\n  sso: {\n    enabled: false\n  }\n  tag: 1.0.0\n";
+
+    #[test]
+    fn a_closing_bracket_at_the_key_column_is_padded_and_maps_back() {
+        assert!(model::parse(CHAINLOOP).is_err(), "yaml-rust2 refuses it");
+        let padded = Padded::new(CHAINLOOP).expect("padded");
+        assert!(padded.is_padded());
+        // (yaml-rust2 reads the `}` there; only the `]` needs a space.)
+        assert_eq!(padded.text, CHAINLOOP.replace("\n  ]", "\n   ]"));
+        let tag = padded.text.find("1.0.0").expect("tag");
+        assert_eq!(padded.to_original(tag), CHAINLOOP.find("1.0.0").expect("t"));
+    }
+
+    #[test]
+    fn a_bracket_left_of_its_key_is_padded_until_it_reads() {
+        let text = "a:\n  b:\n    args: [\n      x\n  ]\n";
+        let padded = Padded::new(text).expect("padded");
+        assert!(model::parse(&padded.text).is_ok());
+        assert_eq!(
+            verify::libyaml_data(text).expect("libyaml"),
+            verify::libyaml_data(&padded.text).expect("libyaml")
+        );
     }
 
     #[test]

@@ -29,11 +29,14 @@ mod lenient;
 pub mod model;
 mod path;
 pub mod scalar;
+pub mod typed;
 mod verify;
 
 pub use aliases::MAX_ALIAS_NODES;
 pub use edit::{apply, Change, Edit, EditError, EditOptions, Outcome};
+pub use lenient::{parse_readable, Readable};
 pub use path::{KeyPath, PathError, Segment};
+pub use typed::{ScalarType, TypeChange, ValueType};
 
 /// The README's example, run as a doc test so that it stays true.
 #[doc = include_str!("../README.md")]

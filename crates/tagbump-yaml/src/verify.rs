@@ -6,7 +6,8 @@
 //! 1. `yaml-rust2`: the whole data tree of every document must equal the original's with
 //!    only the edited scalars replaced (aliases of an edited anchor follow it, as YAML says).
 //! 2. `serde_norway` (libyaml): each edited path must read back as exactly the requested
-//!    string. This catches disagreements between parsers on the quoting we chose.
+//!    value: the string, or the int, float or bool written plain. This catches
+//!    disagreements between parsers on the quoting we chose.
 
 use std::collections::HashMap;
 
@@ -17,6 +18,7 @@ use yaml_rust2::Yaml;
 use super::aliases::{AliasCounter, TooManyAliasNodes, MAX_ALIAS_NODES};
 use super::model::{for_each_event, SyntaxError};
 use super::path::{KeyPath, Segment};
+use super::typed::ScalarType;
 
 /// A node's data, without formatting.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,9 +45,12 @@ impl Data {
     }
 }
 
-/// Scalar events to substitute, by their index among the stream's scalar events, with the
-/// tag they keep.
-pub(crate) type Substitutions = HashMap<usize, String>;
+/// Scalar events to substitute, by their index among the stream's scalar events: the new
+/// value and its type (they keep their tag).
+pub(crate) type Substitutions = HashMap<usize, (String, ScalarType)>;
+
+/// An edited path and what it must read back as: (document, path, value, type).
+pub(crate) type Expected = (usize, KeyPath, String, ScalarType);
 
 /// Builds the data of every document, replacing the given scalars. Events are taken one
 /// at a time from the parser; aliases are expanded (a copy of the anchored data) only
@@ -114,9 +119,9 @@ impl<'a> Builder<'a> {
                 self.scalar_index += 1;
                 let tag = tag.as_ref().map(|t| format!("{}{}", t.handle, t.suffix));
                 let d = match self.subst.get(&index) {
-                    Some(new) => Data::Scalar {
+                    Some((new, ty)) => Data::Scalar {
                         value: new.clone(),
-                        string: true,
+                        string: *ty == ScalarType::String,
                         tag,
                     },
                     None => {
@@ -190,7 +195,13 @@ fn plain_reads_as_string(value: &str) -> bool {
 }
 
 /// Adds `keys…: value` at the end of the mapping at `at` (created keys are appended).
-pub(crate) fn insert(doc: &mut Data, at: &KeyPath, keys: &[String], value: &str) -> bool {
+pub(crate) fn insert(
+    doc: &mut Data,
+    at: &KeyPath,
+    keys: &[String],
+    value: &str,
+    ty: ScalarType,
+) -> bool {
     let mut node = doc;
     for seg in at.segments() {
         node = match (node, seg) {
@@ -210,7 +221,11 @@ pub(crate) fn insert(doc: &mut Data, at: &KeyPath, keys: &[String], value: &str)
     let Data::Map(entries) = node else {
         return false;
     };
-    let mut new = Data::string(value);
+    let mut new = Data::Scalar {
+        value: value.to_string(),
+        string: ty == ScalarType::String,
+        tag: None,
+    };
     for key in keys.iter().skip(1).rev() {
         new = Data::Map(vec![(Data::string(key), new)]);
     }
@@ -228,13 +243,13 @@ fn is_key(d: &Data, k: &str) -> bool {
 }
 
 /// The second, independent check: with libyaml (through `serde_norway`), every edited path
-/// of the new text reads back as the requested string. Skipped (returns `Ok`) when
+/// of the new text reads back as the requested value, of the requested type. Skipped (returns `Ok`) when
 /// libyaml cannot read the original either, since then it has nothing to compare.
 pub(crate) fn cross_check(
     original: &str,
     new: &str,
     documents: usize,
-    expected: &[(usize, KeyPath, String)],
+    expected: &[Expected],
 ) -> Result<(), String> {
     // The original is only read by libyaml when needed: when the result is unreadable
     // (was the original readable?), when the document counts disagree, or when a path
@@ -259,15 +274,15 @@ pub(crate) fn cross_check(
             Some(_) => {}
         }
     }
-    for (doc, path, value) in expected {
+    for (doc, path, value, ty) in expected {
         let Some(d) = after.get(*doc) else {
             continue;
         };
         match lookup(d, path) {
-            Some(serde_norway::Value::String(s)) if s == value => {}
+            Some(v) if reads_as(v, value, *ty) => {}
             Some(other) => {
                 return Err(format!(
-                    "libyaml reads {path} as {other:?}, not the string {value:?}"
+                    "libyaml reads {path} as {other:?}, not the {ty} {value:?}"
                 ))
             }
             None => {
@@ -283,6 +298,28 @@ pub(crate) fn cross_check(
         }
     }
     Ok(())
+}
+
+/// Whether libyaml's `v` is `value` as a `ty`.
+fn reads_as(v: &serde_norway::Value, value: &str, ty: ScalarType) -> bool {
+    use serde_norway::Value;
+    match (ty, v) {
+        (ScalarType::String, Value::String(s)) => s == value,
+        (ScalarType::Bool, Value::Bool(b)) => b.to_string() == value,
+        (ScalarType::Int, Value::Number(n)) => match value.parse::<i64>() {
+            Ok(want) => n.as_i64() == Some(want),
+            Err(_) => value
+                .parse::<u64>()
+                .is_ok_and(|want| n.as_u64() == Some(want)),
+        },
+        (ScalarType::Float, Value::Number(n)) => {
+            n.is_f64()
+                && value
+                    .parse::<f64>()
+                    .is_ok_and(|want| n.as_f64() == Some(want))
+        }
+        _ => false,
+    }
 }
 
 /// libyaml's reading of every document of `text`.

@@ -108,6 +108,16 @@ pub enum EditError {
         /// The other.
         second: String,
     },
+    /// The value is not the type the edit asks for.
+    #[error("key path {path} at line {line}: {reason}")]
+    ValueType {
+        /// The path.
+        path: KeyPath,
+        /// 1-based line.
+        line: usize,
+        /// Why not.
+        reason: String,
+    },
     /// `--create` could not add the key.
     #[error("cannot create {path}: {reason}")]
     CannotCreate {

@@ -14,12 +14,14 @@ pub(super) struct Splice {
     pub text: String,
 }
 
-/// The splice that writes `value` into the scalar `node`.
+/// The splice that writes `value` into the scalar `node`: as a string in the scalar's
+/// style, or (`plain`: an int, float or bool) as plain text in place of the old scalar.
 pub(super) fn scalar_splice(
     text: &str,
     node: &Node,
     key: Option<&Node>,
     value: &str,
+    plain: bool,
     context: Context,
     newline: &str,
 ) -> Option<Splice> {
@@ -27,6 +29,11 @@ pub(super) fn scalar_splice(
         return None;
     };
     match sc.style {
+        _ if plain && !sc.span.is_empty() => Some(Splice {
+            start: sc.span.start,
+            end: sc.span.end,
+            text: value.to_string(),
+        }),
         ScalarStyle::Literal | ScalarStyle::Folded => {
             block::rewrite(text, sc.span.start, value, newline).map(|r| Splice {
                 start: r.range.start,
@@ -49,7 +56,11 @@ pub(super) fn scalar_splice(
                 return None;
             }
             rendered.push(' ');
-            rendered.push_str(&scalar::render(value, ScalarStyle::Plain, context));
+            if plain {
+                rendered.push_str(value);
+            } else {
+                rendered.push_str(&scalar::render(value, ScalarStyle::Plain, context));
+            }
             // Keep at most the spaces that were there before a trailing comment.
             Some(Splice {
                 start: at,
@@ -80,6 +91,7 @@ pub(super) fn create(
     path: &KeyPath,
     depth: usize,
     value: &str,
+    plain: bool,
     newline: &str,
     lines: &LineIndex,
 ) -> Result<(Splice, Vec<String>), EditError> {
@@ -139,7 +151,11 @@ pub(super) fn create(
         out.push(':');
         if n + 1 == keys.len() {
             out.push(' ');
-            out.push_str(&scalar::render(value, ScalarStyle::Plain, Context::Block));
+            if plain {
+                out.push_str(value);
+            } else {
+                out.push_str(&scalar::render(value, ScalarStyle::Plain, Context::Block));
+            }
         }
         if !at_end {
             out.push_str(newline);
