@@ -3,8 +3,8 @@
 //! - `fixtures/<case>`: one edit per fixture file (typical small values files).
 //! - `large_values/<n>`: one deep edit in a synthetic umbrella-chart values file of n
 //!   components (~1.3 KB each), reported as bytes/s.
-//! - `corpus`: every task of `../shared/corpus/tasks.jsonl`, when that corpus exists.
-//! - `corpus_v2`: part 2 (`../shared/corpus-v2`: block scalars, multi-line flow scalars,
+//! - `corpus`: every task of `tests/corpus-data/corpus/tasks.jsonl` (vendored).
+//! - `corpus_v2`: part 2 (`tests/corpus-data/corpus-v2`: block scalars, multi-line flow scalars,
 //!   `--create`): every task, and per kind the task on the largest file of that kind.
 //!
 //! Run: `cargo bench --bench editor`. The figures for the closing note come from here.
@@ -82,11 +82,9 @@ fn bench_large(c: &mut Criterion) {
 }
 
 fn bench_corpus(c: &mut Criterion) {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let Ok(tasks) = std::fs::read_to_string(corpus.join("tasks.jsonl")) else {
-        eprintln!("no ../shared/corpus/tasks.jsonl: corpus benchmark not run");
-        return;
-    };
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus-data/corpus");
+    let tasks = std::fs::read_to_string(corpus.join("tasks.jsonl"))
+        .unwrap_or_else(|e| panic!("{}: {e}", corpus.join("tasks.jsonl").display()));
     let mut inputs = Vec::new();
     for line in tasks.lines().filter(|l| !l.trim().is_empty()) {
         let Ok(task) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -129,10 +127,9 @@ fn bench_corpus(c: &mut Criterion) {
 type V2Task = (String, String, String, Edit, bool);
 
 fn corpus_v2_tasks() -> Vec<V2Task> {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus-v2");
-    let Ok(tasks) = std::fs::read_to_string(corpus.join("tasks.jsonl")) else {
-        return Vec::new();
-    };
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus-data/corpus-v2");
+    let tasks = std::fs::read_to_string(corpus.join("tasks.jsonl"))
+        .unwrap_or_else(|e| panic!("{}: {e}", corpus.join("tasks.jsonl").display()));
     let mut out = Vec::new();
     for line in tasks.lines().filter(|l| !l.trim().is_empty()) {
         let Ok(task) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -163,10 +160,7 @@ fn corpus_v2_tasks() -> Vec<V2Task> {
 
 fn bench_corpus_v2(c: &mut Criterion) {
     let tasks = corpus_v2_tasks();
-    if tasks.is_empty() {
-        eprintln!("no ../shared/corpus-v2/tasks.jsonl: corpus part 2 benchmark not run");
-        return;
-    }
+    assert!(!tasks.is_empty(), "corpus part 2: no tasks");
     let run = |t: &V2Task| {
         let options = EditOptions {
             create_missing: t.4,

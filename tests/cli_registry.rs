@@ -64,8 +64,9 @@ fn read(dir: &Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).expect("read")
 }
 
-/// A running registry (`None` where `docker-registry` is missing: the test is skipped
-/// with the notice [`TestRegistry::start`] prints) and a throw-away `HOME` for tagbump.
+/// A running registry (`None` where `docker-registry` is missing and
+/// `TAGBUMP_REQUIRE_TOOLS` is not `1`: the skip [`TestRegistry::start`] reports) and a
+/// throw-away `HOME` for tagbump.
 struct Fixture {
     reg: TestRegistry,
     home: TempDir,

@@ -1,4 +1,5 @@
-//! The shared real-world corpus (`../shared/corpus`, see its `README.md`): 384 files
+//! The real-world corpus (`tests/corpus-data/corpus`, see its `README.md` and
+//! `tests/corpus-data/README.md` for sources and licences): 384 files
 //! copied verbatim from 19 public GitOps and Helm repositories, and 1 382 edit tasks
 //! whose expectations come from an oracle independent of tagbump (PyYAML node marks).
 //! Every task must pass.
@@ -20,11 +21,11 @@
 //! types (<https://yaml.org/type/>) applied to plain scalars. It shares no code with the
 //! editor or its safety net.
 //!
-//! Part 2 (`../shared/corpus-v2`: block scalars, multi-line flow scalars, `--create`) is
-//! run by the `v2` module below, with its per-kind tally printed.
+//! Part 2 (`tests/corpus-data/corpus-v2`: block scalars, multi-line flow scalars,
+//! `--create`) is run by the `v2` module below, with its per-kind tally printed.
 //!
-//! The corpus is material shared beside the project. Where it is absent (a checkout
-//! without `../shared`) the test says so on stderr and checks nothing.
+//! The corpus is vendored in the repository, so it runs in every clone; where its files
+//! are missing the test fails (it never passes by checking nothing).
 
 use std::path::{Path, PathBuf};
 
@@ -38,9 +39,9 @@ use yaml_rust2::scanner::TScalarStyle;
 
 #[test]
 fn every_corpus_task_passes() {
-    let Some((corpus, tasks)) = load_tasks("corpus", "the corpus test", Task::parse) else {
-        return;
-    };
+    let (corpus, tasks) = load_tasks("corpus", Task::parse);
+    // All of them: a truncated copy fails here, not by checking fewer tasks.
+    assert_eq!(tasks.len(), 1382, "tasks in {}", corpus.display());
     let yaml11 = Yaml11::new();
     let mut failures = Vec::new();
     let mut counts = (0usize, 0usize);
@@ -250,25 +251,29 @@ trait CorpusTask {
     fn file(&self) -> &str;
 }
 
-/// The tasks of `../shared/<dir>/tasks.jsonl` (one per non-empty line, read with
-/// `parse`), each with the text of the file it edits, and the corpus directory. `None`,
-/// said on stderr (`what` has nothing to run), where the corpus is absent. A line that
-/// does not parse, or a file that cannot be read, fails the test.
+/// The corpus part `dir` vendored in the repository: `tests/corpus-data/<dir>`.
+fn corpus_dir(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus-data")
+        .join(dir)
+}
+
+/// The tasks of `tests/corpus-data/<dir>/tasks.jsonl` (one per non-empty line, read with
+/// `parse`), each with the text of the file it edits, and the corpus directory. A missing
+/// or empty `tasks.jsonl`, a line that does not parse, or a file that cannot be read,
+/// fails the test.
 fn load_tasks<T: CorpusTask>(
     dir: &str,
-    what: &str,
     parse: impl Fn(&str) -> Result<T, String>,
-) -> Option<(PathBuf, Vec<(T, String)>)> {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(dir);
-    let Ok(tasks) = std::fs::read_to_string(corpus.join("tasks.jsonl")) else {
-        eprintln!(
-            "note: {} has no tasks.jsonl; {what} has nothing to run",
-            corpus.display()
-        );
-        return None;
-    };
+) -> (PathBuf, Vec<(T, String)>) {
+    let corpus = corpus_dir(dir);
+    let tasks = std::fs::read_to_string(corpus.join("tasks.jsonl")).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: the corpus is vendored in the repository (copy new parts from \
+             the shared folder into tests/corpus-data/)",
+            corpus.join("tasks.jsonl").display()
+        )
+    });
     let tasks = tasks
         .lines()
         .enumerate()
@@ -279,8 +284,9 @@ fn load_tasks<T: CorpusTask>(
                 .unwrap_or_else(|e| panic!("{}: {}: {e}", task.id(), task.file()));
             (task, input)
         })
-        .collect();
-    Some((corpus, tasks))
+        .collect::<Vec<_>>();
+    assert!(!tasks.is_empty(), "{}: no tasks", corpus.display());
+    (corpus, tasks)
 }
 
 fn text_field(v: &serde_json::Value, name: &str) -> Result<String, String> {

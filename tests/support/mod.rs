@@ -20,6 +20,8 @@
 //!   the web-app bump and its config repository).
 //! - [`published`]: where tagbump is published (owner, action, image), from Cargo.toml's
 //!   `repository`.
+//! - [`tools`]: what a test does when a tool it needs is missing (fails under
+//!   `TAGBUMP_REQUIRE_TOOLS=1`, as in CI; elsewhere a reported skip).
 //!
 //! Every `git_server` helper calls [`git_server::init`] first, which isolates the test process from
 //! the machine's git configuration (no system/global config, a throw-away `HOME`), so
@@ -39,3 +41,4 @@ pub mod git_server;
 pub mod published;
 pub mod registry;
 pub mod test_ca;
+pub mod tools;

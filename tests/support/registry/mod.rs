@@ -13,8 +13,9 @@
 //! <location>&digest=…`) and manifest by manifest (`PUT /v2/<name>/manifests/<tag>`),
 //! as in the OCI distribution spec's "Pushing blobs" / "Pushing Manifests".
 //!
-//! Where `docker-registry` is not installed (and `.ci/run` could not install it),
-//! [`TestRegistry::start`] returns `None` after printing a notice.
+//! Where `docker-registry` is not installed, [`TestRegistry::start`] fails the test
+//! under `TAGBUMP_REQUIRE_TOOLS=1` (`.ci/run`, CI), and elsewhere reports the skip
+//! ([`super::tools::missing`]) and returns `None`.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -69,11 +70,14 @@ pub struct TestRegistry {
 }
 
 impl TestRegistry {
-    /// Starts both registries and the token server, or prints a notice and returns
-    /// `None` where `docker-registry` is missing.
+    /// Starts both registries and the token server. Where `docker-registry` is
+    /// missing: a panic under `TAGBUMP_REQUIRE_TOOLS=1`, else a reported skip and `None`.
     pub fn start() -> Option<TestRegistry> {
         let Some(binary) = binary() else {
-            eprintln!("notice: docker-registry is not installed (apt-get install docker-registry); skipping the registry test");
+            super::tools::missing(
+                "docker-registry",
+                "not on PATH nor in /usr/bin (apt-get install docker-registry; .ci/run does)",
+            );
             return None;
         };
         let dir = tempfile::Builder::new()
