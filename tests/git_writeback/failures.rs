@@ -205,7 +205,7 @@ fn a_silent_server_is_abandoned_after_the_idle_timeout_with_a_clear_message() {
 }
 
 #[test]
-fn the_default_idle_timeout_fails_a_silent_server_well_within_90_seconds() {
+fn the_default_timeouts_are_a_one_minute_idle_limit_inside_a_longer_overall_one() {
     let defaults = WriteBackOptions::default();
     assert_eq!(defaults.timeouts.idle, Duration::from_secs(60));
     assert!(defaults.timeouts.overall >= Duration::from_secs(90));
