@@ -3,8 +3,10 @@
 //! collections, every scalar style, comments, blank lines, anchors, CRLF), edited at a
 //! random scalar with a random new value. For every case:
 //! - the edit succeeds (the safety net never trips on a correct edit);
-//! - every byte before and after the edited scalar is unchanged;
-//! - the result reads back with the new value at the path.
+//! - every byte before and after the edited scalar is unchanged, where the scalar's bytes
+//!   are those the generator wrote (offsets recorded while rendering, not the editor's spans);
+//! - yaml-rust2 (not the editor's parser) reads the result back as the generated tree with
+//!   only the edited scalar changed to the new value.
 //!
 //! Block scalars of every header have their own generator (`editor_props/blocks.rs`).
 
@@ -12,7 +14,9 @@ use proptest::prelude::*;
 
 #[path = "editor_props/blocks.rs"]
 mod blocks;
-use tagbump::yaml::{apply, model, Edit, EditOptions, KeyPath, Segment};
+use std::ops::Range;
+use tagbump::yaml::{apply, Edit, EditOptions, KeyPath, Segment};
+use yaml_rust2::parser::{Event, Parser};
 
 #[derive(Clone, Debug)]
 enum Style {
@@ -97,11 +101,14 @@ fn root() -> impl Strategy<Value = Tree> {
 
 /// Renders a tree as block YAML. `deco` drives comments, blank lines, indentation width
 /// and indentless sequences, so that the same tree comes out in many layouts.
+/// It records the byte range of every value scalar it writes, by path.
 struct Renderer<'a> {
     deco: &'a [u8],
     n: usize,
     out: String,
     step: usize,
+    path: Vec<Segment>,
+    spans: Vec<(Vec<Segment>, Range<usize>)>,
 }
 
 impl Renderer<'_> {
@@ -149,33 +156,71 @@ impl Renderer<'_> {
         }
     }
 
-    fn inline(&mut self, t: &Tree) -> Option<String> {
+    /// The text of an inline node, with the ranges (relative to it) of its scalars.
+    fn inline(t: &Tree) -> Option<Inline> {
+        let mut text = String::new();
+        let mut spans = Vec::new();
         match t {
-            Tree::Leaf(v, s) => Some(Self::scalar(v, s)),
-            Tree::FlowMap(kv) => Some(format!(
-                "{{{}}}",
-                kv.iter()
-                    .map(|(k, v)| format!("{k}: {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            Tree::FlowSeq(items) => Some(format!("[{}]", items.join(", "))),
-            _ => None,
+            Tree::Leaf(v, s) => {
+                text = Self::scalar(v, s);
+                spans.push((Vec::new(), 0..text.len()));
+            }
+            Tree::FlowMap(kv) => {
+                text.push('{');
+                for (i, (k, v)) in kv.iter().enumerate() {
+                    if i > 0 {
+                        text.push_str(", ");
+                    }
+                    text.push_str(k);
+                    text.push_str(": ");
+                    spans.push((
+                        vec![Segment::Key(k.clone())],
+                        text.len()..text.len() + v.len(),
+                    ));
+                    text.push_str(v);
+                }
+                text.push('}');
+            }
+            Tree::FlowSeq(items) => {
+                text.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        text.push_str(", ");
+                    }
+                    spans.push((vec![Segment::Index(i)], text.len()..text.len() + v.len()));
+                    text.push_str(v);
+                }
+                text.push(']');
+            }
+            _ => return None,
         }
+        Some(Inline { text, spans })
+    }
+
+    /// Appends an inline node at the current path, recording where its scalars went.
+    fn push_inline(&mut self, inline: Inline) {
+        let base = self.out.len();
+        for (rel, r) in inline.spans {
+            let mut p = self.path.clone();
+            p.extend(rel);
+            self.spans.push((p, base + r.start..base + r.end));
+        }
+        self.out.push_str(&inline.text);
     }
 
     fn map(&mut self, kv: &[(String, Tree)], indent: usize) {
         for (k, v) in kv {
+            self.path.push(Segment::Key(k.clone()));
             self.decorate(indent);
             self.out.push_str(&" ".repeat(indent));
             self.out.push_str(k);
             self.out.push(':');
-            match self.inline(v) {
+            match Self::inline(v) {
                 Some(s) => {
                     let anchor = if self.pick(10) == 0 { " &anc" } else { "" };
                     self.out.push_str(anchor);
                     self.out.push(' ');
-                    self.out.push_str(&s);
+                    self.push_inline(s);
                     let t = self.trailing();
                     self.out.push_str(t);
                     self.out.push('\n');
@@ -198,17 +243,19 @@ impl Renderer<'_> {
                     }
                 }
             }
+            self.path.pop();
         }
     }
 
     fn seq(&mut self, items: &[Tree], indent: usize) {
-        for item in items {
+        for (i, item) in items.iter().enumerate() {
+            self.path.push(Segment::Index(i));
             self.decorate(indent);
             self.out.push_str(&" ".repeat(indent));
             self.out.push_str("- ");
-            match self.inline(item) {
+            match Self::inline(item) {
                 Some(s) => {
-                    self.out.push_str(&s);
+                    self.push_inline(s);
                     self.out.push('\n');
                 }
                 None => match item {
@@ -217,16 +264,17 @@ impl Renderer<'_> {
                         let mut first = true;
                         let inner = indent + 2;
                         for (k, v) in kv {
+                            self.path.push(Segment::Key(k.clone()));
                             if !first {
                                 self.out.push_str(&" ".repeat(inner));
                             }
                             first = false;
                             self.out.push_str(k);
                             self.out.push(':');
-                            match self.inline(v) {
+                            match Self::inline(v) {
                                 Some(s) => {
                                     self.out.push(' ');
-                                    self.out.push_str(&s);
+                                    self.push_inline(s);
                                     self.out.push('\n');
                                 }
                                 None => {
@@ -238,6 +286,7 @@ impl Renderer<'_> {
                                     }
                                 }
                             }
+                            self.path.pop();
                         }
                     }
                     Tree::Seq(inner) => {
@@ -247,11 +296,47 @@ impl Renderer<'_> {
                     _ => {}
                 },
             }
+            self.path.pop();
         }
     }
 }
 
-fn render(t: &Tree, deco: &[u8]) -> String {
+struct Inline {
+    text: String,
+    spans: Vec<(Vec<Segment>, Range<usize>)>,
+}
+
+/// A rendered document and the byte range of every value scalar in it, by path.
+struct Rendered {
+    text: String,
+    spans: Vec<(Vec<Segment>, Range<usize>)>,
+}
+
+impl Rendered {
+    fn span(&self, path: &KeyPath) -> Option<Range<usize>> {
+        self.spans
+            .iter()
+            .find(|(p, _)| p.as_slice() == path.segments())
+            .map(|(_, r)| r.clone())
+    }
+
+    /// The same document with CRLF line breaks; the ranges move with the text (no scalar
+    /// the generator writes holds a line break).
+    fn crlf(self) -> Rendered {
+        let shift = |at: usize| at + self.text[..at].matches('\n').count();
+        let spans = self
+            .spans
+            .iter()
+            .map(|(p, r)| (p.clone(), shift(r.start)..shift(r.end)))
+            .collect();
+        Rendered {
+            text: self.text.replace('\n', "\r\n"),
+            spans,
+        }
+    }
+}
+
+fn render(t: &Tree, deco: &[u8]) -> Rendered {
     let step = if deco.first().copied().unwrap_or(0) % 2 == 0 {
         2
     } else {
@@ -262,6 +347,8 @@ fn render(t: &Tree, deco: &[u8]) -> String {
         n: 1,
         out: String::new(),
         step,
+        path: Vec::new(),
+        spans: Vec::new(),
     };
     if deco.get(1).copied().unwrap_or(0) % 3 == 0 {
         r.out.push_str("# header\n---\n");
@@ -269,7 +356,10 @@ fn render(t: &Tree, deco: &[u8]) -> String {
     if let Tree::Map(kv) = t {
         r.map(kv, 0);
     }
-    r.out
+    Rendered {
+        text: r.out,
+        spans: r.spans,
+    }
 }
 
 /// Every scalar leaf's path (values only, not keys), flow collections included.
@@ -354,37 +444,119 @@ fn new_value() -> impl Strategy<Value = String> {
     ]
 }
 
-/// The scalar at `path` in the first document.
-fn scalar_at<'a>(docs: &'a [model::Document], path: &KeyPath) -> Option<&'a model::Scalar> {
-    let mut node = docs.first()?.root.as_ref()?;
+/// The data of a document as an independent parser (yaml-rust2's event parser, not the
+/// editor's) reads it: scalars as their text, mapping keys as theirs.
+#[derive(Clone, Debug, PartialEq)]
+enum Data {
+    Scalar(String),
+    Seq(Vec<Data>),
+    Map(Vec<(String, Data)>),
+}
+
+/// yaml-rust2's reading of the one document in `text`.
+fn read_back(text: &str) -> Result<Data, String> {
+    let mut parser = Parser::new_from_str(text);
+    let mut docs = Vec::new();
+    // Open collections, and for mappings a pending key.
+    let mut stack: Vec<(Data, Option<String>)> = Vec::new();
+    loop {
+        let (event, _) = parser.next_token().map_err(|e| e.to_string())?;
+        let node = match event {
+            Event::StreamEnd => break,
+            Event::Scalar(text, ..) => Data::Scalar(text),
+            Event::Alias(_) => return Err("an alias in the generated document".into()),
+            Event::SequenceStart(..) => {
+                stack.push((Data::Seq(Vec::new()), None));
+                continue;
+            }
+            Event::MappingStart(..) => {
+                stack.push((Data::Map(Vec::new()), None));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some((node, _)) => node,
+                None => return Err("unbalanced collection end".into()),
+            },
+            _ => continue,
+        };
+        match stack.last_mut() {
+            None => docs.push(node),
+            Some((Data::Seq(items), _)) => items.push(node),
+            Some((Data::Map(entries), pending)) => match pending.take() {
+                None => match node {
+                    Data::Scalar(key) => *pending = Some(key),
+                    other => return Err(format!("a collection as a key: {other:?}")),
+                },
+                Some(key) => entries.push((key, node)),
+            },
+            Some(_) => return Err("a scalar on the collection stack".into()),
+        }
+    }
+    if docs.len() != 1 {
+        return Err(format!("{} documents, not one", docs.len()));
+    }
+    Ok(docs.remove(0))
+}
+
+/// The data the generator meant.
+fn data(t: &Tree) -> Data {
+    match t {
+        Tree::Leaf(v, _) => Data::Scalar(v.clone()),
+        Tree::Map(kv) => Data::Map(kv.iter().map(|(k, v)| (k.clone(), data(v))).collect()),
+        Tree::Seq(items) => Data::Seq(items.iter().map(data).collect()),
+        Tree::FlowMap(kv) => Data::Map(
+            kv.iter()
+                .map(|(k, v)| (k.clone(), Data::Scalar(v.clone())))
+                .collect(),
+        ),
+        Tree::FlowSeq(items) => Data::Seq(items.iter().cloned().map(Data::Scalar).collect()),
+    }
+}
+
+/// The scalar at `path` in the generated data.
+fn leaf_at<'a>(mut d: &'a mut Data, path: &KeyPath) -> Option<&'a mut String> {
     for seg in path.segments() {
-        node = match (seg, &node.kind) {
-            (Segment::Key(k), _) => node.get(k)?,
-            (Segment::Index(i), model::NodeKind::Sequence { items, .. }) => items.get(*i)?,
+        d = match (seg, d) {
+            (Segment::Key(k), Data::Map(entries)) => {
+                &mut entries.iter_mut().find(|(key, _)| key == k)?.1
+            }
+            (Segment::Index(i), Data::Seq(items)) => items.get_mut(*i)?,
             _ => return None,
         };
     }
-    node.as_scalar()
+    match d {
+        Data::Scalar(s) => Some(s),
+        _ => None,
+    }
 }
 
-fn value_at(text: &str, path: &KeyPath) -> Option<String> {
-    let docs = model::parse(text).ok()?;
-    scalar_at(&docs, path).map(|s| s.value.clone())
-}
-
-fn check(input: &str, path: &KeyPath, value: &str) -> Result<(), TestCaseError> {
+fn check(t: &Tree, input: &Rendered, path: &KeyPath, value: &str) -> Result<(), TestCaseError> {
+    let text = &input.text;
     let out = apply(
-        input,
+        text,
         &[Edit::new(path.clone(), value)],
         EditOptions::default(),
     )
-    .map_err(|e| TestCaseError::fail(format!("edit of {path} refused: {e}\n---\n{input}")))?;
-    prop_assert_eq!(value_at(&out.text, path), Some(value.to_string()));
-    // Only the edited scalar's bytes differ: the input before and after its span is
-    // kept as it was (no comment, key, indentation or line break outside it moved).
-    let docs = model::parse(input).map_err(|e| TestCaseError::fail(e.message))?;
-    let span = find_span(&docs, path).ok_or_else(|| TestCaseError::fail("no span"))?;
-    let (head, tail) = (&input[..span.start], &input[span.end..]);
+    .map_err(|e| TestCaseError::fail(format!("edit of {path} refused: {e}\n---\n{text}")))?;
+    // The result reads back (independently) as the generated tree with only the edited
+    // scalar changed.
+    let mut want = data(t);
+    *leaf_at(&mut want, path).ok_or_else(|| TestCaseError::fail(format!("no leaf at {path}")))? =
+        value.to_string();
+    prop_assert_eq!(
+        read_back(&out.text),
+        Ok(want),
+        "data of the result\n--- input\n{}\n--- output\n{}",
+        text,
+        out.text
+    );
+    // Only the edited scalar's bytes differ: the input before and after the bytes the
+    // generator wrote for it is kept as it was (no comment, key, indentation or line break
+    // outside it moved).
+    let span = input
+        .span(path)
+        .ok_or_else(|| TestCaseError::fail(format!("the generator recorded no span for {path}")))?;
+    let (head, tail) = (&text[..span.start], &text[span.end..]);
     prop_assert!(
         out.text.len() >= head.len() + tail.len()
             && out.text.starts_with(head)
@@ -392,14 +564,24 @@ fn check(input: &str, path: &KeyPath, value: &str) -> Result<(), TestCaseError> 
         "bytes outside {} changed (scalar at {:?})\n--- input\n{}\n--- output\n{}",
         path,
         span,
-        input,
+        text,
         out.text
     );
     Ok(())
 }
 
-fn find_span(docs: &[model::Document], path: &KeyPath) -> Option<std::ops::Range<usize>> {
-    scalar_at(docs, path).map(|s| s.span.clone())
+/// A rendered tree, checked before any edit: yaml-rust2 reads the generated tree, and the
+/// generator recorded one range per leaf.
+fn rendered(t: &Tree, deco: &[u8], crlf: bool) -> Result<Rendered, TestCaseError> {
+    let mut r = render(t, deco);
+    if crlf {
+        r = r.crlf();
+    }
+    prop_assert_eq!(read_back(&r.text), Ok(data(t)), "generated\n{}", r.text);
+    let mut paths = Vec::new();
+    leaf_paths(t, Vec::new(), &mut paths);
+    prop_assert_eq!(r.spans.len(), paths.len());
+    Ok(r)
 }
 
 proptest! {
@@ -422,11 +604,8 @@ proptest! {
         leaf_paths(&t, Vec::new(), &mut paths);
         prop_assume!(!paths.is_empty());
         let path = pick.get(&paths).clone();
-        let mut input = render(&t, &deco);
-        if crlf {
-            input = input.replace('\n', "\r\n");
-        }
-        check(&input, &path, &value)?;
+        let input = rendered(&t, &deco, crlf)?;
+        check(&t, &input, &path, &value)?;
     }
 
     #[test]
@@ -438,8 +617,12 @@ proptest! {
         let mut paths = Vec::new();
         leaf_paths(&t, Vec::new(), &mut paths);
         let path = pick.get(&paths).clone();
-        let input = render(&t, &deco);
-        let current = value_at(&input, &path).ok_or_else(|| TestCaseError::fail(format!("no value at {path}\n{input}")))?;
+        let input = rendered(&t, &deco, false)?.text;
+        // The value the generator wrote there, not the editor's reading of it.
+        let mut generated = data(&t);
+        let current = leaf_at(&mut generated, &path)
+            .ok_or_else(|| TestCaseError::fail(format!("no value at {path}\n{input}")))?
+            .clone();
         let out = apply(&input, &[Edit::new(path, current)], EditOptions::default())
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(&out.text, &input);
