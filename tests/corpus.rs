@@ -349,22 +349,24 @@ fn pypath_field(v: &serde_json::Value) -> Result<Vec<Step>, String> {
 // An independent read-back: yaml-rust2 events → a tree of scalars as written.
 
 #[derive(Clone, Debug, PartialEq)]
-struct Scalar {
-    text: String,
+pub(crate) struct Scalar {
+    pub(crate) text: String,
     plain: bool,
     /// The tag's suffix, e.g. `str` for `!!str`.
     tag: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-enum Node {
+pub(crate) enum Node {
     Scalar(Scalar),
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
     Alias(usize),
 }
 
-fn documents(text: &str) -> Result<Vec<Node>, String> {
+/// The documents of `text` as yaml-rust2's event parser reads them (also the editor
+/// property tests' read-back).
+pub(crate) fn documents(text: &str) -> Result<Vec<Node>, String> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(body);
     let mut docs = Vec::new();

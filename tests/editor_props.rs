@@ -14,9 +14,9 @@ use proptest::prelude::*;
 
 #[path = "editor_props/blocks.rs"]
 mod blocks;
+use crate::corpus::Node;
 use std::ops::Range;
 use tagbump::yaml::{apply, Edit, EditOptions, KeyPath, Segment};
-use yaml_rust2::parser::{Event, Parser};
 
 #[derive(Clone, Debug)]
 enum Style {
@@ -453,49 +453,32 @@ enum Data {
     Map(Vec<(String, Data)>),
 }
 
-/// yaml-rust2's reading of the one document in `text`.
+/// yaml-rust2's reading of the one document in `text`, through the corpus tests' event
+/// reader (`corpus::documents`).
 fn read_back(text: &str) -> Result<Data, String> {
-    let mut parser = Parser::new_from_str(text);
-    let mut docs = Vec::new();
-    // Open collections, and for mappings a pending key.
-    let mut stack: Vec<(Data, Option<String>)> = Vec::new();
-    loop {
-        let (event, _) = parser.next_token().map_err(|e| e.to_string())?;
-        let node = match event {
-            Event::StreamEnd => break,
-            Event::Scalar(text, ..) => Data::Scalar(text),
-            Event::Alias(_) => return Err("an alias in the generated document".into()),
-            Event::SequenceStart(..) => {
-                stack.push((Data::Seq(Vec::new()), None));
-                continue;
-            }
-            Event::MappingStart(..) => {
-                stack.push((Data::Map(Vec::new()), None));
-                continue;
-            }
-            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some((node, _)) => node,
-                None => return Err("unbalanced collection end".into()),
-            },
-            _ => continue,
-        };
-        match stack.last_mut() {
-            None => docs.push(node),
-            Some((Data::Seq(items), _)) => items.push(node),
-            Some((Data::Map(entries), pending)) => match pending.take() {
-                None => match node {
-                    Data::Scalar(key) => *pending = Some(key),
-                    other => return Err(format!("a collection as a key: {other:?}")),
-                },
-                Some(key) => entries.push((key, node)),
-            },
-            Some(_) => return Err("a scalar on the collection stack".into()),
-        }
-    }
+    let mut docs = crate::corpus::documents(text)?;
     if docs.len() != 1 {
         return Err(format!("{} documents, not one", docs.len()));
     }
-    Ok(docs.remove(0))
+    read_data(docs.remove(0))
+}
+
+/// A read-back node as [`Data`]: scalars as their text, keys as theirs, no aliases.
+fn read_data(node: Node) -> Result<Data, String> {
+    Ok(match node {
+        Node::Scalar(scalar) => Data::Scalar(scalar.text),
+        Node::Alias(_) => return Err("an alias in the generated document".into()),
+        Node::Seq(items) => Data::Seq(items.into_iter().map(read_data).collect::<Result<_, _>>()?),
+        Node::Map(entries) => Data::Map(
+            entries
+                .into_iter()
+                .map(|(key, value)| match key {
+                    Node::Scalar(key) => Ok((key.text, read_data(value)?)),
+                    other => Err(format!("a collection as a key: {other:?}")),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    })
 }
 
 /// The data the generator meant.
