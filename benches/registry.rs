@@ -69,7 +69,7 @@ fn main() {
             page_size: Some(100),
             ..ClientOptions::default()
         };
-        let mut r = Resolver::new(
+        let r = Resolver::new(
             Client::new(Endpoint::of(&parsed, &[]), options).expect("client"),
             parsed.name(),
         );

@@ -60,6 +60,7 @@
 //! repository and commits and pushes it; [`forge::Forge`] then opens a pull request.
 
 pub mod argocd_source;
+mod blocking;
 pub mod ci;
 pub mod credentials;
 pub mod forge;

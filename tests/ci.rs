@@ -14,5 +14,7 @@ mod ci_native;
 mod examples;
 #[path = "examples_scheduled.rs"]
 mod examples_scheduled;
+#[path = "library_examples.rs"]
+mod library_examples;
 #[path = "shipping.rs"]
 mod shipping;

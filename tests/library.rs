@@ -10,6 +10,8 @@ mod support;
 mod api_github;
 #[path = "api_gitlab.rs"]
 mod api_gitlab;
+#[path = "async_safe.rs"]
+mod async_safe;
 #[path = "forge_api.rs"]
 mod forge_api;
 #[path = "forge_rules.rs"]

@@ -44,7 +44,7 @@ fn a_tag_resolves_to_its_manifest_digest_with_basic_and_with_bearer_auth() {
     };
     let pushed = reg.push_image("acme/api", "1.5.0", "2026-01-02T03:04:05Z", "amd64");
 
-    let mut basic = resolver(
+    let basic = resolver(
         &reg,
         &format!("{}/acme/api", reg.basic_host()),
         credentials(),
@@ -58,7 +58,7 @@ fn a_tag_resolves_to_its_manifest_digest_with_basic_and_with_bearer_auth() {
     // One HEAD answered 401 with the challenge, one HEAD with credentials.
     assert_eq!(basic.client().requests(), 2);
 
-    let mut bearer = resolver(
+    let bearer = resolver(
         &reg,
         &format!("{}/acme/api", reg.token_host()),
         credentials(),
@@ -90,7 +90,7 @@ fn tags_are_listed_across_pages_through_a_paginating_front() {
     expected.sort();
     expected.dedup();
     let front = reg.paging_front(50, 1);
-    let mut r = resolver(&reg, &format!("{}/acme/api", front.host()), credentials());
+    let r = resolver(&reg, &format!("{}/acme/api", front.host()), credentials());
     let mut tags = r.tags().expect("tags");
     tags.sort();
     assert_eq!(tags, expected);
@@ -121,7 +121,7 @@ fn an_index_pins_to_its_own_digest_and_a_platform_to_its_child() {
     let [index, amd, arm] = push_multi_arch(&reg, "acme/web", "2.0.0", "2026-02-01T00:00:00Z");
     let image = format!("{}/acme/web", reg.token_host());
 
-    let mut r = resolver(&reg, &image, credentials());
+    let r = resolver(&reg, &image, credentials());
     let pinned = r.pin("2.0.0", None).expect("index");
     assert_eq!(pinned.digest, index.digest);
     assert_eq!(pinned.media_type, "application/vnd.oci.image.index.v1+json");
@@ -163,7 +163,7 @@ fn build_times_come_from_the_config_of_the_platform_child() {
     };
     push_multi_arch(&reg, "acme/web", "2.0.0", "2026-02-01T00:00:00Z");
     reg.push_docker_image("acme/web", "1.9.0", "2025-12-24T18:30:00+01:00", "amd64");
-    let mut r = resolver(
+    let r = resolver(
         &reg,
         &format!("{}/acme/web", reg.token_host()),
         credentials(),
@@ -187,7 +187,7 @@ fn verify_digest_accepts_the_registrys_digest_and_names_both_on_a_mismatch() {
     let v1 = reg.push_image("acme/api", "1.0.0", "2026-01-01T00:00:00Z", "amd64");
     let v2 = reg.push_image("acme/api", "2.0.0", "2026-01-02T00:00:00Z", "amd64");
     let image = format!("{}/acme/api", reg.basic_host());
-    let mut r = resolver(&reg, &image, credentials());
+    let r = resolver(&reg, &image, credentials());
     assert_eq!(
         r.verify(Some("1.0.0"), &v1.digest, None)
             .expect("same")
@@ -220,7 +220,7 @@ fn unknown_repositories_and_tags_are_not_found() {
         return;
     };
     reg.push_image("acme/api", "1.0.0", "2026-01-01T00:00:00Z", "amd64");
-    let mut r = resolver(
+    let r = resolver(
         &reg,
         &format!("{}/acme/api", reg.token_host()),
         credentials(),
@@ -233,7 +233,7 @@ fn unknown_repositories_and_tags_are_not_found() {
             reg.token_host()
         )
     );
-    let mut r = resolver(
+    let r = resolver(
         &reg,
         &format!("{}/acme/nothing", reg.token_host()),
         credentials(),
@@ -259,7 +259,7 @@ fn bad_credentials_are_refused_without_the_password_in_the_message() {
         password: Secret::new("wrong-SECRET-9f1e"),
     });
     for host in [reg.basic_host(), reg.token_host()] {
-        let mut r = resolver(&reg, &format!("{host}/acme/api"), wrong.clone());
+        let r = resolver(&reg, &format!("{host}/acme/api"), wrong.clone());
         let err = r.pin("1.0.0", None).expect_err("refused");
         let text = format!("{err} {err:?}");
         assert!(
@@ -270,7 +270,7 @@ fn bad_credentials_are_refused_without_the_password_in_the_message() {
         assert!(!text.contains("wrong-SECRET-9f1e"), "{text}");
     }
     // Anonymous: the token server hands out a token without access; the registry refuses it.
-    let mut r = resolver(&reg, &format!("{}/acme/api", reg.token_host()), None);
+    let r = resolver(&reg, &format!("{}/acme/api", reg.token_host()), None);
     let err = r.pin("1.0.0", None).expect_err("anonymous refused");
     assert!(
         err.to_string().contains("denied (401) without credentials"),
@@ -292,7 +292,7 @@ fn rate_limits_are_waited_out_within_the_deadline_and_reported_beyond_it() {
     let pushed = reg.push_image("acme/api", "1.0.0", "2026-01-01T00:00:00Z", "amd64");
     let front = reg.paging_front(100, 1);
     front.throttle.store(2, std::sync::atomic::Ordering::SeqCst);
-    let mut r = resolver(&reg, &format!("{}/acme/api", front.host()), credentials());
+    let r = resolver(&reg, &format!("{}/acme/api", front.host()), credentials());
     assert_eq!(
         r.pin("1.0.0", None).expect("after two 429s").digest,
         pushed.digest
@@ -301,7 +301,7 @@ fn rate_limits_are_waited_out_within_the_deadline_and_reported_beyond_it() {
     // Retry-After beyond the run's deadline: an error at once, naming the wait.
     let slow = reg.paging_front(100, 3600);
     slow.throttle.store(1, std::sync::atomic::Ordering::SeqCst);
-    let mut r = resolver(&reg, &format!("{}/acme/api", slow.host()), credentials());
+    let r = resolver(&reg, &format!("{}/acme/api", slow.host()), credentials());
     let started = std::time::Instant::now();
     let err = r.pin("1.0.0", None).expect_err("rate limited");
     assert_eq!(
@@ -328,7 +328,7 @@ fn a_registry_that_never_answers_is_a_timeout_naming_the_host() {
         ..ClientOptions::default()
     };
     let client = Client::new(Endpoint::of(&image, &[]), options).expect("client");
-    let mut r = Resolver::new(client, image.name());
+    let r = Resolver::new(client, image.name());
     let err = r.pin("1.0.0", None).expect_err("timeout");
     assert_eq!(
         err.to_string(),
@@ -347,7 +347,7 @@ fn credentials_never_go_to_a_plain_http_token_realm_off_loopback() {
     // The registry's challenge names a realm on another host over plain HTTP
     // (192.0.2.1 is TEST-NET-1, RFC 5737): refused before any request goes there.
     let odd = reg.registry_with_realm("odd-realm", "http://192.0.2.1/token");
-    let mut r = resolver(&reg, &format!("{}/acme/api", odd.host()), credentials());
+    let r = resolver(&reg, &format!("{}/acme/api", odd.host()), credentials());
     let err = r.pin("1.0.0", None).expect_err("refused");
     assert_eq!(
         err.to_string(),

@@ -163,6 +163,16 @@ pub struct RegistryArgs {
     /// localhost and 127.0.0.0/8 always may. Repeatable.
     #[arg(long = "insecure-registry", value_name = "HOST")]
     pub insecure_registry: Vec<String>,
+    /// Registry requests in flight at once (manifests, config blobs), 1 to 16; a 429
+    /// pauses them all.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "TAGBUMP_REGISTRY_CONCURRENCY",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u8).range(1..=16)
+    )]
+    pub registry_concurrency: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -170,18 +170,13 @@ pub fn resolve(
         ca_bundle: a.common.git.ca_bundle.clone(),
         insecure: r.insecure_registry.clone(),
         page_size: None,
+        concurrency: Some(usize::from(r.registry_concurrency)),
+        log: Some(std::sync::Arc::new(|line| eprintln!("tagbump: {line}"))),
     };
     let name = image.name();
-    let mut resolver = Resolver::new(Client::new(endpoint, options)?, name.clone());
+    let resolver = Resolver::new(Client::new(endpoint, options)?, name.clone());
     let mut found = RegistryReport::default();
-    let outcome = run_steps(
-        a,
-        &image,
-        platform.as_ref(),
-        &filter,
-        &mut resolver,
-        &mut found,
-    );
+    let outcome = run_steps(a, &image, platform.as_ref(), &filter, &resolver, &mut found);
     found.requests = resolver.client().requests();
     *report = Some(found);
     outcome.with_context(|| format!("cannot read the registry of {name}"))
@@ -192,7 +187,7 @@ fn run_steps(
     image: &ImageRef,
     platform: Option<&Platform>,
     filter: &TagFilter,
-    resolver: &mut Resolver,
+    resolver: &Resolver,
     found: &mut RegistryReport,
 ) -> Result<ImageRef> {
     let r = &a.registry;
@@ -209,9 +204,7 @@ fn run_steps(
             architecture: "amd64".into(),
             variant: None,
         });
-        let choice = strategy::choose(strategy, &tags, filter, |tag| {
-            resolver.created(tag, &build_platform)
-        })?;
+        let choice = resolver.choose(strategy, &tags, filter, &build_platform)?;
         let choice = match choice {
             Ok(c) => c,
             Err(none) => {

@@ -25,15 +25,30 @@ const NOT_FOUND_HINT: &str =
     "GitHub also answers 404 when the token has no access to a private repository";
 
 /// A GitHub connection. Owns a small current-thread tokio runtime and blocks on
-/// octocrab's futures, so it must not be used from inside another tokio runtime.
+/// octocrab's futures. Usable from inside another tokio runtime too: there, each
+/// exchange runs on a thread of its own, and the runtime is shut down in the
+/// background when the connection is dropped (see the crate's "Async code" section).
 pub struct GitHub {
-    rt: tokio::runtime::Runtime,
+    /// `None` only while being dropped.
+    rt: Option<tokio::runtime::Runtime>,
     rest: Octocrab,
     graphql: Octocrab,
     api_base: String,
     token: Secret,
     retrier: Retrier,
     timeouts: Timeouts,
+}
+
+impl Drop for GitHub {
+    fn drop(&mut self) {
+        // Dropping a runtime inside another one panics; shutting it down in the
+        // background does not (its tasks are octocrab's idle request buffers).
+        if let Some(rt) = self.rt.take() {
+            if crate::blocking::in_runtime() {
+                rt.shutdown_background();
+            }
+        }
+    }
 }
 
 impl fmt::Debug for GitHub {
@@ -113,7 +128,7 @@ impl GitHub {
         let rest = build(&api_base).map_err(|e| e.redacted(token))?;
         let graphql = build(&graphql_base).map_err(|e| e.redacted(token))?;
         Ok(GitHub {
-            rt,
+            rt: Some(rt),
             rest,
             graphql,
             retrier: Retrier {
@@ -159,11 +174,15 @@ impl GitHub {
         self.retrier
             .run(|| {
                 let limit = self.timeouts.per_request();
-                let exchange = attempt(client, verb, path, body, &self.api_base, &what);
-                match self
+                let rt = self
                     .rt
-                    .block_on(async { tokio::time::timeout(limit, exchange).await })
-                {
+                    .as_ref()
+                    .expect("the runtime lives as long as the client");
+                let exchange = || {
+                    let exchange = attempt(client, verb, path, body, &self.api_base, &what);
+                    rt.block_on(async { tokio::time::timeout(limit, exchange).await })
+                };
+                match crate::blocking::outside_runtime(exchange) {
                     Ok(Ok(text)) => Ok(text),
                     Ok(Err(Failure::Transport { message })) if message.contains(TIMED_OUT) => {
                         Err(self.timeout(&what, &message))

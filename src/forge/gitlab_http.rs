@@ -144,12 +144,16 @@ impl Http {
         job_token: bool,
         timeouts: Timeouts,
     ) -> Result<Http, reqwest::Error> {
-        let client = reqwest::blocking::Client::builder()
-            .user_agent(concat!("tagbump/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeouts.connect)
-            .timeout(timeouts.read)
-            .build()?;
+        // reqwest's blocking client starts its own runtime thread: never from inside
+        // a runtime (see the crate's "Async code" section).
+        let client = crate::blocking::outside_runtime(|| {
+            reqwest::blocking::Client::builder()
+                .user_agent(concat!("tagbump/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(timeouts.connect)
+                .timeout(timeouts.read)
+                .build()
+        })?;
         Ok(Http {
             client,
             rest_url,
@@ -168,6 +172,15 @@ impl Http {
     }
 
     pub(crate) fn send(
+        &self,
+        request: http::request::Builder,
+        body: Vec<u8>,
+    ) -> Result<http::Response<Bytes>, HttpError> {
+        crate::blocking::outside_runtime(|| self.send_here(request, body))
+    }
+
+    /// [`Http::send`] on this thread (which must not be inside a tokio runtime).
+    fn send_here(
         &self,
         mut request: http::request::Builder,
         body: Vec<u8>,

@@ -13,14 +13,18 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use reqwest::blocking::{RequestBuilder, Response};
+use reqwest::blocking::RequestBuilder;
+use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode, Url};
 
 use super::challenge::Challenge;
 use super::endpoint::{is_loopback, plain_http_allowed, Endpoint};
+use super::pool::{Logger, Pool, DEFAULT_CONCURRENCY};
 use super::{BasicCredentials, RegistryError};
 use crate::retry::Timeouts;
 use crate::secret::Secret;
@@ -31,8 +35,11 @@ pub const MAX_BODY_BYTES: u64 = 8 << 20;
 /// Requests for one exchange that answered `429` before giving up.
 const MAX_RATE_LIMITED: u32 = 5;
 
+/// Tags per page asked for when listing, unless [`ClientOptions::page_size`] says otherwise.
+pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+
 /// How to reach a registry.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ClientOptions {
     /// Time limits (idle per request, overall deadline).
     pub timeouts: Timeouts,
@@ -42,8 +49,42 @@ pub struct ClientOptions {
     pub insecure: Vec<String>,
     /// Credentials for this registry (and its token realm), if any.
     pub credentials: Option<BasicCredentials>,
-    /// Tags per page when listing (`n`); `None`: the registry's default.
+    /// Tags per page when listing (`n`); `None`: [`DEFAULT_PAGE_SIZE`].
     pub page_size: Option<u32>,
+    /// Requests in flight at once (1 ..= 16); `None`: 8.
+    pub concurrency: Option<usize>,
+    /// Where log lines go (rate-limit pauses, a rate limit running low); `None`:
+    /// nowhere.
+    pub log: Option<Logger>,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("timeouts", &self.timeouts)
+            .field("ca_bundle", &self.ca_bundle)
+            .field("insecure", &self.insecure)
+            .field("credentials", &self.credentials)
+            .field("page_size", &self.page_size)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an exchange brought back, read whole while it held its place in the pool.
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
 }
 
 /// An answer: status, the headers tagbump reads, the body.
@@ -61,24 +102,29 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
-/// A client for one repository of one registry.
+/// A client for one repository of one registry; `Sync`: threads share it by
+/// reference.
 pub struct Client {
     http: reqwest::blocking::Client,
     endpoint: Endpoint,
+    /// Set once HTTPS could not be spoken and the client fell back to plain HTTP.
+    plain_http: AtomicBool,
     insecure: Vec<String>,
     credentials: Option<BasicCredentials>,
-    authorization: Option<Secret>,
+    authorization: Mutex<Option<Secret>>,
     timeouts: Timeouts,
     deadline: Instant,
-    page_size: Option<u32>,
-    requests: u32,
+    page_size: u32,
+    requests: AtomicU32,
+    pool: Pool,
+    low_limit_reported: AtomicBool,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("endpoint", &self.endpoint)
-            .field("requests", &self.requests)
+            .field("endpoint", &self.endpoint())
+            .field("requests", &self.requests())
             .finish_non_exhaustive()
     }
 }
@@ -103,39 +149,72 @@ impl Client {
             }
             builder = builder.tls_certs_merge(certs);
         }
-        let http = builder.build().map_err(|e| RegistryError::Transport {
-            host: endpoint.host.clone(),
-            step: "setting up the HTTP client".into(),
-            reason: e.to_string(),
+        // reqwest's blocking client starts its own runtime thread: never from inside
+        // another runtime.
+        let http = crate::blocking::outside_runtime(|| builder.build()).map_err(|e| {
+            RegistryError::Transport {
+                host: endpoint.host.clone(),
+                step: "setting up the HTTP client".into(),
+                reason: e.to_string(),
+            }
         })?;
+        let log = options.log.unwrap_or_else(|| Arc::new(|_| {}));
         Ok(Client {
             http,
             deadline: options.timeouts.deadline_from_now(),
             timeouts: options.timeouts,
             insecure: options.insecure,
             credentials: options.credentials,
-            authorization: None,
-            page_size: options.page_size,
+            authorization: Mutex::new(None),
+            page_size: options.page_size.unwrap_or(DEFAULT_PAGE_SIZE).max(1),
             endpoint,
-            requests: 0,
+            plain_http: AtomicBool::new(false),
+            requests: AtomicU32::new(0),
+            pool: Pool::new(options.concurrency.unwrap_or(DEFAULT_CONCURRENCY), log),
+            low_limit_reported: AtomicBool::new(false),
         })
     }
 
     /// The endpoint (its scheme says whether the client fell back to plain HTTP).
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
+    pub fn endpoint(&self) -> Endpoint {
+        let mut endpoint = self.endpoint.clone();
+        endpoint.scheme = self.scheme();
+        endpoint
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.plain_http.load(Ordering::SeqCst) {
+            "http"
+        } else {
+            self.endpoint.scheme
+        }
     }
 
     /// HTTP requests made so far (token requests included).
     pub fn requests(&self) -> u32 {
-        self.requests
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    /// Requests this client lets be in flight at once.
+    pub fn concurrency(&self) -> usize {
+        self.pool.limit()
+    }
+
+    /// The most requests that were in flight at once so far.
+    pub fn peak_in_flight(&self) -> usize {
+        self.pool.peak()
+    }
+
+    /// How often a `429` paused the pool so far.
+    pub fn rate_limit_pauses(&self) -> u32 {
+        self.pool.pauses()
     }
 
     /// `HEAD` or `GET` of `/v2/<repository>/<rest>`, authenticated as the registry
     /// asks. Any status is returned except `401` (an [`RegistryError::Auth`]) and a
     /// `429` that outlasts the deadline.
     pub fn call(
-        &mut self,
+        &self,
         method: Method,
         rest: &str,
         accept: &[&str],
@@ -147,7 +226,7 @@ impl Client {
 
     /// Like [`Client::call`] with an absolute path on the registry's host (a `Link`).
     pub fn call_path(
-        &mut self,
+        &self,
         method: Method,
         path: &str,
         accept: &[&str],
@@ -155,66 +234,78 @@ impl Client {
     ) -> Result<Answer, RegistryError> {
         let mut authenticated = false;
         loop {
-            let url = format!("{}://{}{path}", self.endpoint.scheme, self.endpoint.host);
+            let url = format!("{}://{}{path}", self.scheme(), self.endpoint.host);
             let mut request = self.http.request(method.clone(), &url);
             if !accept.is_empty() {
                 request = request.header(reqwest::header::ACCEPT, accept.join(", "));
             }
-            if let Some(auth) = &self.authorization {
+            let authorization = self
+                .authorization
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if let Some(auth) = &authorization {
                 let mut value = reqwest::header::HeaderValue::from_str(auth.expose())
                     .map_err(|_| self.protocol(step, "credentials are not a valid header"))?;
                 value.set_sensitive(true);
                 request = request.header(reqwest::header::AUTHORIZATION, value);
             }
-            let response = match self.send(request, step) {
+            let host = self.endpoint.host.clone();
+            let reply = match self.send_to(request, &host, step, method == Method::HEAD) {
                 Err(RegistryError::Transport { .. })
-                    if self.endpoint.scheme == "https"
+                    if self.scheme() == "https"
                         && self.endpoint.plain_http_fallback
-                        && self.requests == 1 =>
+                        && self.requests() == 1 =>
                 {
                     // Docker's rule for loopback and --insecure-registry hosts:
                     // HTTPS first, plain HTTP when HTTPS cannot be spoken.
-                    self.endpoint.scheme = "http";
+                    self.plain_http.store(true, Ordering::SeqCst);
                     continue;
                 }
                 other => other?,
             };
-            if response.status() == StatusCode::UNAUTHORIZED && !authenticated {
+            if reply.status == StatusCode::UNAUTHORIZED && !authenticated {
                 authenticated = true;
-                let challenge = response
-                    .headers()
+                let challenge = reply
+                    .headers
                     .get_all(reqwest::header::WWW_AUTHENTICATE)
                     .iter()
                     .filter_map(|v| v.to_str().ok())
                     .filter_map(Challenge::parse)
                     .next();
                 let Some(challenge) = challenge else {
-                    return Err(self.denied(&self.endpoint.host.clone(), 401));
+                    return Err(self.denied(&self.endpoint.host, 401));
                 };
                 self.authenticate(challenge, step)?;
                 continue;
             }
             if matches!(
-                response.status(),
+                reply.status,
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
             ) {
-                return Err(self.denied(&self.endpoint.host.clone(), response.status().as_u16()));
+                return Err(self.denied(&self.endpoint.host, reply.status.as_u16()));
             }
-            return self.read(response, method == Method::HEAD, step);
+            return Ok(Answer {
+                status: reply.status,
+                digest: reply.header("docker-content-digest"),
+                content_type: reply.header("content-type"),
+                link: reply.header("link"),
+                body: reply.body,
+            });
         }
     }
 
     /// Every tag of the repository, following `Link: <…>; rel="next"` pages.
-    pub fn list_tags(&mut self) -> Result<Vec<String>, RegistryError> {
+    pub fn list_tags(&self) -> Result<Vec<String>, RegistryError> {
         #[derive(serde::Deserialize)]
         struct Page {
             #[serde(default)]
             tags: Option<Vec<String>>,
         }
-        let mut path = format!("/v2/{}/tags/list", self.endpoint.repository);
-        if let Some(n) = self.page_size {
-            path.push_str(&format!("?n={n}"));
-        }
+        let mut path = format!(
+            "/v2/{}/tags/list?n={}",
+            self.endpoint.repository, self.page_size
+        );
         let mut tags = Vec::new();
         let mut pages = 0u32;
         loop {
@@ -302,14 +393,13 @@ impl Client {
     }
 
     /// Answers a challenge: sets the `Authorization` the next request sends.
-    fn authenticate(&mut self, challenge: Challenge, step: &str) -> Result<(), RegistryError> {
-        match challenge {
+    fn authenticate(&self, challenge: Challenge, step: &str) -> Result<(), RegistryError> {
+        let authorization = match challenge {
             Challenge::Basic => {
                 let Some(c) = &self.credentials else {
-                    return Err(self.denied(&self.endpoint.host.clone(), 401));
+                    return Err(self.denied(&self.endpoint.host, 401));
                 };
-                self.authorization = Some(basic_header(c));
-                Ok(())
+                basic_header(c)
             }
             Challenge::Bearer {
                 realm,
@@ -317,16 +407,17 @@ impl Client {
                 scope,
             } => {
                 let token = self.fetch_token(&realm, service.as_deref(), scope.as_deref(), step)?;
-                self.authorization = Some(Secret::new(format!("Bearer {}", token.expose())));
-                Ok(())
+                Secret::new(format!("Bearer {}", token.expose()))
             }
-        }
+        };
+        *self.authorization.lock().unwrap_or_else(|p| p.into_inner()) = Some(authorization);
+        Ok(())
     }
 
     /// `GET realm?service=…&scope=…` (Docker's token specification), with the
     /// credentials as Basic auth when there are any.
     fn fetch_token(
-        &mut self,
+        &self,
         realm: &str,
         service: Option<&str>,
         scope: Option<&str>,
@@ -368,12 +459,11 @@ impl Client {
             value.set_sensitive(true);
             request = request.header(reqwest::header::AUTHORIZATION, value);
         }
-        let response = self.send_to(request, &realm_host, "getting a registry token")?;
-        let status = response.status();
+        let answer = self.send_to(request, &realm_host, "getting a registry token", false)?;
+        let status = answer.status;
         if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
             return Err(self.denied(&realm_host, status.as_u16()));
         }
-        let answer = self.read(response, false, "getting a registry token")?;
         if !answer.status.is_success() {
             return Err(RegistryError::Protocol {
                 host: realm_host,
@@ -399,20 +489,29 @@ impl Client {
             })
     }
 
-    fn send(&mut self, request: RequestBuilder, step: &str) -> Result<Response, RegistryError> {
-        let host = self.endpoint.host.clone();
-        self.send_to(request, &host, step)
-    }
-
-    /// Sends with the idle timeout (cut to the deadline), waiting out `429`s.
+    /// Sends with the idle timeout (cut to the deadline) once the pool has a place
+    /// and `host` is not paused, and reads the answer whole; a `429` pauses the pool
+    /// for `host` and the request is repeated after the wait.
     fn send_to(
-        &mut self,
+        &self,
         request: RequestBuilder,
         host: &str,
         step: &str,
-    ) -> Result<Response, RegistryError> {
+        head: bool,
+    ) -> Result<Reply, RegistryError> {
         let mut attempts = 0u32;
+        let mut retry_after = None;
         loop {
+            let permit = match self.pool.acquire(host, self.deadline) {
+                Ok(permit) => permit,
+                Err(_) => {
+                    return Err(RegistryError::RateLimited {
+                        host: host.to_string(),
+                        retry_after,
+                        attempts,
+                    })
+                }
+            };
             let remaining = self.deadline.saturating_duration_since(Instant::now());
             let limit = self
                 .timeouts
@@ -423,18 +522,37 @@ impl Client {
                 .try_clone()
                 .ok_or_else(|| self.protocol(step, "request cannot be repeated"))?
                 .timeout(limit);
-            self.requests += 1;
+            self.requests.fetch_add(1, Ordering::SeqCst);
             attempts += 1;
-            let response = attempt
-                .send()
-                .map_err(|e| transport(host, step, limit, &e))?;
-            if response.status() != StatusCode::TOO_MANY_REQUESTS {
-                return Ok(response);
+            let reply = crate::blocking::outside_runtime(|| {
+                let response = attempt
+                    .send()
+                    .map_err(|e| transport(host, step, limit, &e))?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let mut body = Vec::new();
+                if !head {
+                    response
+                        .take(MAX_BODY_BYTES + 1)
+                        .read_to_end(&mut body)
+                        .map_err(|e| read_error(host, step, limit, &e))?;
+                }
+                Ok(Reply {
+                    status,
+                    headers,
+                    body,
+                })
+            })?;
+            drop(permit);
+            if reply.body.len() as u64 > MAX_BODY_BYTES {
+                return Err(self.protocol(step, "the answer is larger than 8 MiB"));
             }
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
+            self.watch_rate_limit(&reply, host);
+            if reply.status != StatusCode::TOO_MANY_REQUESTS {
+                return Ok(reply);
+            }
+            retry_after = reply
+                .header("retry-after")
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
             let wait = retry_after.unwrap_or(Duration::from_secs(1));
@@ -446,39 +564,32 @@ impl Client {
                     attempts,
                 });
             }
-            std::thread::sleep(wait);
+            self.pool.pause(host, wait);
         }
     }
 
-    fn read(&self, response: Response, head: bool, step: &str) -> Result<Answer, RegistryError> {
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
+    /// Docker Hub's `ratelimit-remaining: 12;w=21600` (with `ratelimit-limit`):
+    /// logged once when a tenth or less is left.
+    fn watch_rate_limit(&self, reply: &Reply, host: &str) {
+        let leading = |name: &str| {
+            reply
+                .header(name)
+                .and_then(|v| v.split(';').next()?.trim().parse::<u64>().ok())
         };
-        let mut answer = Answer {
-            status: response.status(),
-            digest: header("docker-content-digest"),
-            content_type: header("content-type"),
-            link: header("link"),
-            body: Vec::new(),
+        let Some(remaining) = leading("ratelimit-remaining") else {
+            return;
         };
-        if !head {
-            response
-                .take(MAX_BODY_BYTES + 1)
-                .read_to_end(&mut answer.body)
-                .map_err(|e| RegistryError::Transport {
-                    host: self.endpoint.host.clone(),
-                    step: step.to_string(),
-                    reason: e.to_string(),
-                })?;
-            if answer.body.len() as u64 > MAX_BODY_BYTES {
-                return Err(self.protocol(step, "the answer is larger than 8 MiB"));
-            }
+        let limit = leading("ratelimit-limit");
+        let low = match limit {
+            Some(limit) => remaining * 10 <= limit,
+            None => remaining <= 10,
+        };
+        if low && !self.low_limit_reported.swap(true, Ordering::SeqCst) {
+            let of = limit.map(|l| format!(" of {l}")).unwrap_or_default();
+            self.pool.log(&format!(
+                "registry {host}: rate limit running low: {remaining}{of} requests left (ratelimit-remaining)"
+            ));
         }
-        Ok(answer)
     }
 }
 
@@ -495,6 +606,27 @@ fn url_host(url: &Url) -> String {
         (Some(h), Some(p)) => format!("{h}:{p}"),
         (Some(h), None) => h.to_string(),
         _ => String::new(),
+    }
+}
+
+/// A failure while reading an answer's body: a timeout if the body stalled.
+fn read_error(host: &str, step: &str, limit: Duration, e: &std::io::Error) -> RegistryError {
+    let inner = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<reqwest::Error>());
+    match inner {
+        Some(re) => transport(host, step, limit, re),
+        None if e.kind() == std::io::ErrorKind::TimedOut => RegistryError::Timeout {
+            host: host.to_string(),
+            waited_for: "an answer",
+            step: step.to_string(),
+            after: limit,
+        },
+        None => RegistryError::Transport {
+            host: host.to_string(),
+            step: step.to_string(),
+            reason: e.to_string(),
+        },
     }
 }
 

@@ -11,9 +11,11 @@
 //! - [`docker_config`]: credentials from Docker's `config.json` (`auths`,
 //!   `credsStore`, `credHelpers` through `docker-credential-*`).
 //! - [`client`]: the HTTP exchanges: auth, timeouts, `429` + `Retry-After`, `Link`
-//!   pagination; credentials only to the registry's host and its token realm.
+//!   pagination; credentials only to the registry's host and its token realm; a
+//!   bounded pool of requests in flight (8 by default), paused as a whole by a `429`.
 //! - [`manifest`]: manifest, index and config JSON; platform selection.
-//! - [`resolve`]: a tag's digest, a given digest checked, an image's `created` time.
+//! - [`resolve`]: a tag's digest, a given digest checked, an image's `created` time;
+//!   build times of many tags read concurrently, each manifest and config once.
 //! - [`strategy`]: choosing a tag (semver, newest-build, alphabetical, digest) with
 //!   Image Updater's constraint / allow / ignore rules, and why the winner won.
 
@@ -22,6 +24,7 @@ pub mod client;
 pub mod docker_config;
 pub mod endpoint;
 pub mod manifest;
+mod pool;
 pub mod resolve;
 pub mod strategy;
 
@@ -32,6 +35,7 @@ use crate::secret::Secret;
 pub use client::{Client, ClientOptions};
 pub use endpoint::Endpoint;
 pub use manifest::Platform;
+pub use pool::{Logger, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
 pub use resolve::{Pinned, Resolver};
 pub use strategy::{Choice, Strategy, TagFilter};
 
@@ -46,7 +50,7 @@ pub struct BasicCredentials {
 
 /// Why a registry could not answer what was asked. Messages name the registry host
 /// and the repository, never a password or token.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum RegistryError {
     /// The repository, tag or digest does not exist (404).
     #[error("{host}: {what} not found in repository {repository} (404)")]

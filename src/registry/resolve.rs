@@ -1,14 +1,23 @@
 //! Questions about one repository answered from its registry: the digest a tag
 //! points to (one `HEAD` of the manifest, plus auth), a given digest checked, the
-//! tags, an image's build time.
+//! tags, an image's build time. Build times of many tags ([`Resolver::build_times`],
+//! what `newest-build` needs) are read concurrently through the client's pool, each
+//! distinct manifest and config blob once (many tags share one digest: `latest`,
+//! `v1`, `v1.2`, `v1.2.3`).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use reqwest::{Method, StatusCode};
 
 use super::client::Client;
 use super::manifest::{self, Manifest, Platform};
+use super::strategy::{self, Choice, NoMatch, Strategy, TagFilter};
 use super::RegistryError;
+
+/// A build time, once known (or the error reading it), by digest.
+type Known = Arc<OnceLock<Result<Option<String>, RegistryError>>>;
 
 /// A tag's digest as the registry reports it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -24,14 +33,15 @@ pub struct Pinned {
     pub platform: Option<String>,
 }
 
-/// Answers questions about one repository.
+/// Answers questions about one repository; `Sync`: threads may share it.
 #[derive(Debug)]
 pub struct Resolver {
     client: Client,
     /// `registry/repository`, for messages.
     image: String,
-    /// Config `created` times by manifest digest.
-    created: HashMap<String, Option<String>>,
+    /// `created` times by the digest of a manifest, an index's child or a config
+    /// blob: each is read once, also when several threads want it at once.
+    created: Mutex<HashMap<String, Known>>,
 }
 
 impl Resolver {
@@ -40,7 +50,7 @@ impl Resolver {
         Resolver {
             client,
             image,
-            created: HashMap::new(),
+            created: Mutex::new(HashMap::new()),
         }
     }
 
@@ -51,7 +61,7 @@ impl Resolver {
 
     /// The digest of `tag`: one `HEAD` accepting the manifest, index and Docker v2
     /// media types; with `platform` and an index, one `GET` of the index more.
-    pub fn pin(&mut self, tag: &str, platform: Option<&Platform>) -> Result<Pinned, RegistryError> {
+    pub fn pin(&self, tag: &str, platform: Option<&Platform>) -> Result<Pinned, RegistryError> {
         let step = format!("resolving tag {tag:?}");
         let answer = self.client.call(
             Method::HEAD,
@@ -101,7 +111,7 @@ impl Resolver {
     /// Checks that `digest` is what `tag` points to (its index or, with `platform`,
     /// that platform's child); without a tag, that the repository has the digest.
     pub fn verify(
-        &mut self,
+        &self,
         tag: Option<&str>,
         digest: &str,
         platform: Option<&Platform>,
@@ -138,24 +148,94 @@ impl Resolver {
     }
 
     /// Every tag of the repository.
-    pub fn tags(&mut self) -> Result<Vec<String>, RegistryError> {
+    pub fn tags(&self) -> Result<Vec<String>, RegistryError> {
         self.client.list_tags()
+    }
+
+    /// Chooses a tag of `tags` by `strategy` (not [`Strategy::Digest`]). The name
+    /// filters go first; for [`Strategy::NewestBuild`] the build times of the tags
+    /// that pass are then read concurrently ([`Resolver::build_times`]), the image
+    /// for `platform` where a tag is an index.
+    pub fn choose(
+        &self,
+        strategy: Strategy,
+        tags: &[String],
+        filter: &TagFilter,
+        platform: &Platform,
+    ) -> Result<Result<Choice, NoMatch>, RegistryError> {
+        let times = match strategy {
+            Strategy::NewestBuild => {
+                let wanted: Vec<String> = tags
+                    .iter()
+                    .filter(|t| filter.admits_name(t))
+                    .cloned()
+                    .collect();
+                self.build_times(&wanted, platform)?
+            }
+            _ => HashMap::new(),
+        };
+        strategy::choose(strategy, tags, filter, |tag| {
+            Ok(times.get(tag).cloned().flatten())
+        })
+    }
+
+    /// The `created` times of `tags` (see [`Resolver::created`]), read with as many
+    /// requests in flight as the client allows. The first error ends the run: no new
+    /// request starts, and it is returned once those in flight are done.
+    pub fn build_times(
+        &self,
+        tags: &[String],
+        platform: &Platform,
+    ) -> Result<HashMap<String, Option<String>>, RegistryError> {
+        let workers = self.client.concurrency().min(tags.len());
+        if workers <= 1 {
+            return tags
+                .iter()
+                .map(|t| Ok((t.clone(), self.created(t, platform)?)))
+                .collect();
+        }
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let found = Mutex::new(HashMap::new());
+        let first_error = Mutex::new(None);
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| {
+                    while !failed.load(Ordering::SeqCst) {
+                        let Some(tag) = tags.get(next.fetch_add(1, Ordering::SeqCst)) else {
+                            return;
+                        };
+                        match self.created(tag, platform) {
+                            Ok(time) => {
+                                lock(&found).insert(tag.clone(), time);
+                            }
+                            Err(e) => {
+                                if !failed.swap(true, Ordering::SeqCst) {
+                                    *lock(&first_error) = Some(e);
+                                }
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
+        Ok(found.into_inner().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The `created` time of the image `tag` points to (for an index, of its
     /// `platform` child), from the image config; cached by manifest digest.
-    pub fn created(
-        &mut self,
-        tag: &str,
-        platform: &Platform,
-    ) -> Result<Option<String>, RegistryError> {
+    pub fn created(&self, tag: &str, platform: &Platform) -> Result<Option<String>, RegistryError> {
         let step = format!("reading the build time of {tag:?}");
         let (digest, body) = self.get_manifest(tag, &step)?;
-        if let Some(known) = self.created.get(&digest) {
-            return Ok(known.clone());
-        }
-        let mut m = Manifest::parse(&body).map_err(|e| self.client.protocol(&step, &e))?;
-        if m.manifests.is_some() {
+        self.once(&digest, || {
+            let m = Manifest::parse(&body).map_err(|e| self.client.protocol(&step, &e))?;
+            if m.manifests.is_none() {
+                return self.config_created(&m, &step);
+            }
             let child = m
                 .child_for(platform)
                 .map_err(|available| RegistryError::NoPlatform {
@@ -165,30 +245,51 @@ impl Resolver {
                 })?
                 .digest
                 .clone();
-            let (_, child_body) = self.get_manifest(&child, &step)?;
-            m = Manifest::parse(&child_body).map_err(|e| self.client.protocol(&step, &e))?;
-        }
-        let Some(config) = m.config else {
-            return Err(self.client.protocol(&step, "the manifest has no config"));
+            self.once(&child, || {
+                let (_, child_body) = self.get_manifest(&child, &step)?;
+                let m =
+                    Manifest::parse(&child_body).map_err(|e| self.client.protocol(&step, &e))?;
+                self.config_created(&m, &step)
+            })
+        })
+    }
+
+    /// The `created` time in the config blob `m` names (read once per blob).
+    fn config_created(&self, m: &Manifest, step: &str) -> Result<Option<String>, RegistryError> {
+        let Some(config) = &m.config else {
+            return Err(self.client.protocol(step, "the manifest has no config"));
         };
-        let answer =
-            self.client
-                .call(Method::GET, &format!("blobs/{}", config.digest), &[], &step)?;
-        if answer.status == StatusCode::NOT_FOUND {
-            return Err(self
-                .client
-                .not_found(format!("config blob {}", config.digest)));
-        }
-        self.client.expect_ok(&answer, &step)?;
-        let created =
-            manifest::config_created(&answer.body).map_err(|e| self.client.protocol(&step, &e))?;
-        self.created.insert(digest, created.clone());
-        Ok(created)
+        self.once(&config.digest, || {
+            let answer =
+                self.client
+                    .call(Method::GET, &format!("blobs/{}", config.digest), &[], step)?;
+            if answer.status == StatusCode::NOT_FOUND {
+                return Err(self
+                    .client
+                    .not_found(format!("config blob {}", config.digest)));
+            }
+            self.client.expect_ok(&answer, step)?;
+            manifest::config_created(&answer.body).map_err(|e| self.client.protocol(step, &e))
+        })
+    }
+
+    /// The build time known for `digest`, computed by `read` the first time (other
+    /// threads asking meanwhile wait for it instead of reading it too).
+    fn once(
+        &self,
+        digest: &str,
+        read: impl FnOnce() -> Result<Option<String>, RegistryError>,
+    ) -> Result<Option<String>, RegistryError> {
+        let cell = lock(&self.created)
+            .entry(digest.to_string())
+            .or_default()
+            .clone();
+        cell.get_or_init(read).clone()
     }
 
     /// `GET` of a manifest by tag or digest: (its digest, its bytes).
     fn get_manifest(
-        &mut self,
+        &self,
         reference: &str,
         step: &str,
     ) -> Result<(String, Vec<u8>), RegistryError> {
@@ -210,6 +311,10 @@ impl Resolver {
         }
         Ok((computed, answer.body))
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// `sha256:<hex>` of `bytes`.

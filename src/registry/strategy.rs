@@ -161,6 +161,12 @@ impl TagFilter {
         }
     }
 
+    /// Whether `tag` passes the name filters (`--allow-tags`, `--ignore-tags`), which
+    /// need no registry request.
+    pub fn admits_name(&self, tag: &str) -> bool {
+        self.rejects_name(tag).is_none()
+    }
+
     /// Why `tag` is rejected by the name filters, if it is.
     fn rejects_name(&self, tag: &str) -> Option<String> {
         if let Some(glob) = self.ignore.iter().find(|g| glob_match(g, tag)) {
