@@ -341,12 +341,18 @@ fn a_skipped_file_naming_the_image_fails_the_run_before_anything_is_written() {
         report["files"],
         serde_json::json!(["charts/redis/values.yaml"])
     );
-    assert_eq!(report["skipped"][0]["file"], "charts/redis-copy/values.yaml");
+    assert_eq!(
+        report["skipped"][0]["file"],
+        "charts/redis-copy/values.yaml"
+    );
     assert!(report["notes"][0]
         .as_str()
         .is_some_and(|n| n.contains("names bitnami/redis but could not be read")));
     let good = std::fs::read_to_string(dir.path().join("charts/redis/values.yaml")).expect("read");
-    assert_eq!(good, BITNAMI.replace("7.2.4-debian-12-r9", "7.2.5-debian-12-r0"));
+    assert_eq!(
+        good,
+        BITNAMI.replace("7.2.4-debian-12-r9", "7.2.5-debian-12-r0")
+    );
 }
 
 #[test]
@@ -356,7 +362,12 @@ fn the_skip_unreadable_variable_allows_it_too() {
         ("charts/redis-copy/values.yaml", BITNAMI_BROKEN),
     ]);
     let out = Command::new(env!("CARGO_BIN_EXE_tagbump"))
-        .args(["image", "bitnami/redis:7.2.5-debian-12-r0", "--dry-run", "-C"])
+        .args([
+            "image",
+            "bitnami/redis:7.2.5-debian-12-r0",
+            "--dry-run",
+            "-C",
+        ])
         .arg(dir.path())
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -389,7 +400,10 @@ fn a_failed_search_lists_what_it_could_not_read() {
         message.contains("(searched 0 YAML file(s); 1 more could not be read)"),
         "{message}"
     );
-    assert_eq!(report["skipped"][0]["file"], "charts/redis-copy/values.yaml");
+    assert_eq!(
+        report["skipped"][0]["file"],
+        "charts/redis-copy/values.yaml"
+    );
 }
 
 #[test]
@@ -398,7 +412,10 @@ fn a_name_without_a_place_for_its_tag_says_where_it_is_and_what_to_pass() {
     // as one Helm parameter.
     let values = "app:\n  name: quarkus-app\nimage:\n  name: quay.io/acme/quarkus\n  pullPolicy: IfNotPresent\n";
     let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: quarkus-app\nspec:\n  source:\n    helm:\n      parameters:\n        - name: image.name\n          value: quay.io/acme/quarkus\n";
-    let dir = tree(&[("quarkus-app/values.yaml", values), ("apps/quarkus.yaml", app)]);
+    let dir = tree(&[
+        ("quarkus-app/values.yaml", values),
+        ("apps/quarkus.yaml", app),
+    ]);
     let report = failed_json(
         &tagbump(
             dir.path(),

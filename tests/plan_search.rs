@@ -204,7 +204,9 @@ fn a_broken_file_that_does_not_name_the_image_is_only_reported() {
 
 #[test]
 fn a_file_too_large_or_not_utf8_that_names_the_image_stops_the_search() {
-    let mut latin1 = BITNAMI_VALUES.replace("Broadcom", "Broadcom\u{fffd}").into_bytes();
+    let mut latin1 = BITNAMI_VALUES
+        .replace("Broadcom", "Broadcom\u{fffd}")
+        .into_bytes();
     // One byte that is not UTF-8 in a comment.
     let at = latin1
         .iter()
@@ -244,9 +246,7 @@ fn a_file_too_large_or_not_utf8_that_names_the_image_stops_the_search() {
             ),
             (
                 "charts/latin1.yaml".to_string(),
-                format!(
-                    "not UTF-8 text (invalid byte at offset {at}); YAML files must be UTF-8"
-                )
+                format!("not UTF-8 text (invalid byte at offset {at}); YAML files must be UTF-8")
             ),
         ]
     );
@@ -277,7 +277,14 @@ fn a_name_without_a_place_for_its_tag_is_reported_where_it_is() {
     assert!(skipped.is_empty());
     let got: Vec<(String, usize, String, NamePlace)> = mentions
         .iter()
-        .map(|(f, m)| (f.display().to_string(), m.line, m.path.to_string(), m.place.clone()))
+        .map(|(f, m)| {
+            (
+                f.display().to_string(),
+                m.line,
+                m.path.to_string(),
+                m.place.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         got,

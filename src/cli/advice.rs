@@ -112,7 +112,7 @@ mod tests {
     fn each_kind_of_name_only_place_gets_the_flag_or_command_that_writes_it() {
         let image = ImageRef::parse("quay.io/acme/quarkus:1.2").expect("image");
         let err = anyhow::Error::new(PlanError::NameOnly {
-            image,
+            image: Box::new(image),
             mentions: vec![
                 mention(
                     "image.name",

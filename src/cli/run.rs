@@ -52,7 +52,13 @@ pub fn run(command: Command) -> ExitCode {
                     create_missing: a.create,
                     ..plan::Options::default()
                 };
-                execute(&Request::Set { files }, &a.common, options, &env, &mut report)
+                execute(
+                    &Request::Set { files },
+                    &a.common,
+                    options,
+                    &env,
+                    &mut report,
+                )
             });
             finish(result, report, &a.common, &env)
         }

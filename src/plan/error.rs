@@ -86,7 +86,7 @@ pub enum PlanError {
     #[error("{}", name_only(image, mentions))]
     NameOnly {
         /// The image, with its new tag and/or digest.
-        image: ImageRef,
+        image: Box<ImageRef>,
         /// Where it is named: the file (relative to the root) and the place.
         mentions: Vec<(PathBuf, NameMention)>,
         /// Files met while searching that could not be read, with why.

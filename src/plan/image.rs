@@ -140,7 +140,7 @@ pub(super) fn image_files(
         let mentions = name_mentions(&named, image);
         if !mentions.is_empty() {
             return Err(PlanError::NameOnly {
-                image: image.clone(),
+                image: Box::new(image.clone()),
                 mentions,
                 skipped: skipped.clone(),
             });

@@ -143,6 +143,10 @@ pub struct NameMention {
     pub place: NamePlace,
 }
 
+/// The mapping holding a node and the node's key there (`None` in a sequence or at the
+/// root).
+type Parent<'a> = Option<(&'a Node, &'a str)>;
+
 /// Every scalar of `text` whose value names the image's repository: whole
 /// (`quay.io/acme/app`, or a reference `quay.io/acme/app:1.0` under a key tagbump does
 /// not write), or as a `repository` / `name` after a sibling `registry`. Meant for a
@@ -165,9 +169,7 @@ pub fn name_mentions(
         let Some(root) = doc.root.as_ref() else {
             continue;
         };
-        // (node, its path, the mapping holding it and its key there)
-        let mut stack: Vec<(&Node, KeyPath, Option<(&Node, &str)>)> =
-            vec![(root, KeyPath::default(), None)];
+        let mut stack: Vec<(&Node, KeyPath, Parent<'_>)> = vec![(root, KeyPath::default(), None)];
         while let Some((node, path, parent)) = stack.pop() {
             match &node.kind {
                 NodeKind::Mapping { entries, .. } => {
@@ -206,7 +208,7 @@ pub fn name_mentions(
 
 /// Whether `value` (of key `parent.1` in the mapping `parent.0`, if in a mapping) names
 /// the image: whole, or, for `repository` / `name`, after the map's `registry`.
-fn names(image: &ImageRef, parent: Option<(&Node, &str)>, value: &str) -> bool {
+fn names(image: &ImageRef, parent: Parent<'_>, value: &str) -> bool {
     if templated(value) || value.trim().is_empty() {
         return false;
     }
@@ -229,7 +231,7 @@ fn names(image: &ImageRef, parent: Option<(&Node, &str)>, value: &str) -> bool {
 }
 
 /// What kind of place a name at `key` of `map` (at `map_path`) is.
-fn place(parent: Option<(&Node, &str)>, map_path: &KeyPath) -> NamePlace {
+fn place(parent: Parent<'_>, map_path: &KeyPath) -> NamePlace {
     let Some((map, key_name)) = parent else {
         return NamePlace::Value;
     };
@@ -266,10 +268,7 @@ mod tests {
         assert_eq!(repository_text(&image("nginx:1")), "nginx");
         assert_eq!(repository_text(&image("bitnami/redis:7")), "bitnami/redis");
         assert_eq!(repository_text(&image("ghcr.io/acme/api:v1")), "acme/api");
-        assert_eq!(
-            repository_text(&image("quay.io/library/x:v1")),
-            "library/x"
-        );
+        assert_eq!(repository_text(&image("quay.io/library/x:v1")), "library/x");
     }
 
     #[test]
@@ -302,7 +301,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let api = image("ghcr.io/acme/api:v2");
         let path = dir.path().join("big.yaml");
-        for at in [0, (1 << 16) - 4, (1 << 16) - 8, (1 << 16) - 9, 1 << 16, 3 << 16] {
+        for at in [
+            0,
+            (1 << 16) - 4,
+            (1 << 16) - 8,
+            (1 << 16) - 9,
+            1 << 16,
+            3 << 16,
+        ] {
             let mut bytes = vec![b' '; 4 << 16];
             bytes[at..at + 8].copy_from_slice(b"acme/api");
             std::fs::write(&path, &bytes).expect("write");
@@ -310,7 +316,10 @@ mod tests {
             // Followed by a name byte, it is another name.
             bytes[at + 8] = b'2';
             std::fs::write(&path, &bytes).expect("write");
-            assert!(!file_mentions_repository(&path, &api).expect("read"), "{at}");
+            assert!(
+                !file_mentions_repository(&path, &api).expect("read"),
+                "{at}"
+            );
         }
         // At the very end of the file.
         let mut bytes = vec![b' '; 1 << 16];
