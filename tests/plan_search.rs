@@ -340,3 +340,26 @@ fn an_image_named_nowhere_is_still_not_found_and_lists_what_could_not_be_read() 
          not be read); check the image name, or use `tagbump set` with an explicit key path"
     );
 }
+
+#[test]
+fn a_search_restricted_to_a_flux_policy_lists_no_name_only_places() {
+    // The Helm map has a tag: it is a place, left out because only the policy's markers
+    // are asked for, so the image is simply not found.
+    let dir = tree(&[("charts/redis/values.yaml", BITNAMI_VALUES)]);
+    let options = Options {
+        find: tagbump::targets::FindOptions {
+            flux_policy: Some(
+                tagbump::targets::FluxPolicy::parse("flux-system:redis").expect("policy"),
+            ),
+            ..Default::default()
+        },
+        ..Options::default()
+    };
+    let err = plan(
+        dir.path(),
+        &image_request("bitnami/redis:7.2.5-debian-12-r0"),
+        &options,
+    )
+    .expect_err("no marker");
+    assert!(matches!(err, PlanError::ImageNotFound { .. }), "{err:?}");
+}

@@ -137,7 +137,12 @@ pub(super) fn image_files(
         found_targets.push(found);
     }
     if files.is_empty() {
-        let mentions = name_mentions(&named, image);
+        // With a Flux policy only its markers are places: other names are not missing one.
+        let mentions = if options.find.flux_policy.is_none() {
+            name_mentions(&named, image)
+        } else {
+            Vec::new()
+        };
         if !mentions.is_empty() {
             return Err(PlanError::NameOnly {
                 image: Box::new(image.clone()),

@@ -186,7 +186,7 @@ pub fn name_mentions(
                     }
                 }
                 NodeKind::Scalar(scalar) => {
-                    if !names(image, parent, &scalar.value) {
+                    if !names(image, parent, &scalar.value) || has_a_tag(parent) {
                         continue;
                     }
                     let parent_path = path.prefix(path.len().saturating_sub(1));
@@ -228,6 +228,18 @@ fn names(image: &ImageRef, parent: Parent<'_>, value: &str) -> bool {
                 registry.value.trim().trim_end_matches('/')
             ))
         })
+}
+
+/// Whether the name is a map's `repository` / `name` beside a `tag` that is a place
+/// (not templated): then it is no name-only mention (the search restricted to a Flux
+/// policy, say, left the place out on purpose).
+fn has_a_tag(parent: Parent<'_>) -> bool {
+    let Some((map, "repository" | "name")) = parent else {
+        return false;
+    };
+    map.get("tag")
+        .and_then(Node::as_scalar)
+        .is_some_and(|tag| !templated(&tag.value))
 }
 
 /// What kind of place a name at `key` of `map` (at `map_path`) is.
@@ -351,6 +363,9 @@ spec:
         - name: app.image
           value: quay.io/acme/quarkus
 unrelated: quay.io/acme/other
+placed:
+  repository: quay.io/acme/quarkus
+  tag: \"1.0\"
 ";
         let found = name_mentions("values.yaml", text, &quarkus).expect("parses");
         let got: Vec<(usize, String, NamePlace)> = found
