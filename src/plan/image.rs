@@ -57,8 +57,9 @@ pub(super) fn image_files(
     let mut searched = 0;
     let mut hits: Vec<(PathBuf, String, Vec<Target>, bool)> = Vec::new();
     // Files read without a target whose text names the repository: where to look for
-    // a name without a place for its tag, should no file have a place.
-    let mut named: Vec<(PathBuf, String)> = Vec::new();
+    // a name without a place for its tag, should no file have a place (read again
+    // then, rather than held).
+    let mut named: Vec<PathBuf> = Vec::new();
     // Files that could not be read and whose text names the image.
     let mut unreadable: Vec<(PathBuf, String)> = Vec::new();
     for path in candidates {
@@ -96,7 +97,7 @@ pub(super) fn image_files(
         if !found.is_empty() {
             hits.push((path, text, found, is_explicit));
         } else if targets::mentions_repository(text.as_bytes(), image) {
-            named.push((rel, text));
+            named.push(path);
         }
     }
     if !unreadable.is_empty() {
@@ -139,7 +140,7 @@ pub(super) fn image_files(
     if files.is_empty() {
         // With a Flux policy only its markers are places: other names are not missing one.
         let mentions = if options.find.flux_policy.is_none() {
-            name_mentions(&named, image)
+            name_mentions(root, &named, image)
         } else {
             Vec::new()
         };
@@ -173,14 +174,19 @@ fn without_file(file: &Path, why: String) -> String {
     }
 }
 
-/// The places in `files` (read without a target, their texts naming the repository)
-/// that name the image without a place for its tag.
-fn name_mentions(files: &[(PathBuf, String)], image: &ImageRef) -> Vec<(PathBuf, NameMention)> {
+/// The places in `files` (read before without a target, their texts naming the
+/// repository) that name the image without a place for its tag, with the files
+/// relative to `root`. A file that cannot be read again (it changed meanwhile) is left
+/// out: the error is about the others.
+fn name_mentions(root: &Path, files: &[PathBuf], image: &ImageRef) -> Vec<(PathBuf, NameMention)> {
     let mut mentions = Vec::new();
-    for (rel, text) in files {
+    for path in files {
+        let Ok(text) = crate::yaml::file::read_text(path) else {
+            continue;
+        };
+        let rel = relative(root, path);
         let name = rel.display().to_string();
-        // The file was read once already, so it parses.
-        if let Ok(found) = targets::name_mentions(&name, text, image) {
+        if let Ok(found) = targets::name_mentions(&name, &text, image) {
             mentions.extend(found.into_iter().map(|m| (rel.clone(), m)));
         }
     }
