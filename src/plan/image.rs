@@ -16,7 +16,7 @@ use crate::yaml::EditOptions;
 /// `notes`.
 ///
 /// A file met while walking that cannot be read (malformed YAML, too large, not UTF-8,
-/// a reference that cannot be updated) is skipped; but when its text names the image's
+/// a name that is not UTF-8, a reference that cannot be updated) is skipped; but when its text names the image's
 /// repository, the search fails with [`PlanError::SkippedReference`] before anything is
 /// edited, unless [`Options::skip_unreadable`] allows it. When no file has a place to
 /// write, the error says where the image is named without one
@@ -53,6 +53,17 @@ pub(super) fn image_files(
             .into_iter()
             .map(|(path, reason)| (relative(root, &path), reason)),
     );
+    // Files that could not be read and whose text names the image.
+    let mut unreadable: Vec<(PathBuf, String)> = Vec::new();
+    // A file the walk could not name is still looked through for the image's name.
+    for real in &found.unnamed_files {
+        if targets::file_mentions_repository(real, image).unwrap_or(false) {
+            let shown = relative(root, Path::new(&*real.to_string_lossy()));
+            if let Some(skip) = skipped.iter().find(|(file, _)| *file == shown) {
+                unreadable.push(skip.clone());
+            }
+        }
+    }
     let candidates = found.files;
     let mut searched = 0;
     let mut hits: Vec<(PathBuf, String, Vec<Target>, bool)> = Vec::new();
@@ -60,8 +71,6 @@ pub(super) fn image_files(
     // a name without a place for its tag, should no file have a place (read again
     // then, rather than held).
     let mut named: Vec<PathBuf> = Vec::new();
-    // Files that could not be read and whose text names the image.
-    let mut unreadable: Vec<(PathBuf, String)> = Vec::new();
     for path in candidates {
         let path = path.canonicalize().unwrap_or(path);
         let is_explicit = explicit.contains(&path);
