@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use support::cli::{finished, home, tagbump};
-use support::push_hold::Hold;
 use support::forge_server::SilentServer;
 use support::git_server::{self, BareRepo, SmartHttpServer};
+use support::push_hold::Hold;
 
 const TOKEN: &str = "tok-signals-3b7e";
 
@@ -268,7 +268,10 @@ fn after_kill_9_while_the_push_is_held_the_remote_holds_nothing_new_or_the_compl
             .expect("tagbump starts");
         hold.wait_held(limit, || child.try_wait().ok().flatten().is_some());
         let groups = children_of(child.id());
-        assert!(!groups.is_empty(), "{held_at:?}: git runs while the push is held");
+        assert!(
+            !groups.is_empty(),
+            "{held_at:?}: git runs while the push is held"
+        );
         child.kill().expect("kill -9");
         child.wait().expect("reaped");
         for pgid in groups {
@@ -278,7 +281,10 @@ fn after_kill_9_while_the_push_is_held_the_remote_holds_nothing_new_or_the_compl
                 || group_members(pgid).is_empty(),
             );
         }
-        assert!(!hold.is_done(), "{held_at:?}: still held when the client is gone");
+        assert!(
+            !hold.is_done(),
+            "{held_at:?}: still held when the client is gone"
+        );
 
         // The client is gone; now the server goes on.
         match held_at {
@@ -333,7 +339,9 @@ fn after_kill_9_while_the_push_is_held_the_remote_holds_nothing_new_or_the_compl
             n + 1,
             "{held_at:?}: one clone per killed run: {tmp_after_kill:?}"
         );
-        assert!(tmp_after_kill.iter().all(|e| e.starts_with("tagbump-clone-")));
+        assert!(tmp_after_kill
+            .iter()
+            .all(|e| e.starts_with("tagbump-clone-")));
         seen.push(landed);
 
         // The next run (no hold any more) sees what the remote holds.
@@ -365,7 +373,10 @@ fn after_kill_9_while_the_push_is_held_the_remote_holds_nothing_new_or_the_compl
             "the next run removes its own clone"
         );
     }
-    assert!(seen.contains(&Landed::Nothing), "outcome 'nothing new' seen");
+    assert!(
+        seen.contains(&Landed::Nothing),
+        "outcome 'nothing new' seen"
+    );
     assert!(
         seen.contains(&Landed::CompleteCommit),
         "outcome 'complete commit' seen"
