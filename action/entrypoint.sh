@@ -51,6 +51,7 @@ case "$command" in
     if is_true "${TAGBUMP_INPUT_APP_VERSION:-}"; then set -- "$@" --app-version; fi
     # One NAME[,TAG] per word: split on whitespace only (globbing is off: set -f).
     for item in ${TAGBUMP_INPUT_ARGOCD_PARAMS:-}; do set -- "$@" "--argocd-param=$item"; done
+    if is_true "${TAGBUMP_INPUT_SKIP_UNREADABLE:-}"; then set -- "$@" --skip-unreadable; fi
     if is_true "${TAGBUMP_INPUT_PIN_DIGEST:-}"; then set -- "$@" --pin-digest; fi
     if is_true "${TAGBUMP_INPUT_VERIFY_DIGEST:-}"; then set -- "$@" --verify-digest; fi
     [ -z "${TAGBUMP_INPUT_PLATFORM:-}" ] || set -- "$@" "--platform=$TAGBUMP_INPUT_PLATFORM"
@@ -81,6 +82,7 @@ case "$command" in
     [ -z "${TAGBUMP_INPUT_IMAGE:-}${TAGBUMP_INPUT_TAG:-}${TAGBUMP_INPUT_PATHS:-}${TAGBUMP_INPUT_FLUX_POLICY:-}${TAGBUMP_INPUT_ARGOCD_PARAMS:-}" ] ||
       fail "inputs 'image', 'tag', 'paths', 'flux-policy' and 'argocd-params' belong to command: image"
     if is_true "${TAGBUMP_INPUT_APP_VERSION:-}"; then fail "input 'app-version' belongs to command: image"; fi
+    if is_true "${TAGBUMP_INPUT_SKIP_UNREADABLE:-}"; then fail "input 'skip-unreadable' belongs to command: image"; fi
     [ -z "${TAGBUMP_INPUT_STRATEGY:-}${TAGBUMP_INPUT_PLATFORM:-}${TAGBUMP_INPUT_CONSTRAINT:-}${TAGBUMP_INPUT_IGNORE_TAGS:-}${TAGBUMP_INPUT_REGISTRY_USERNAME:-}${TAGBUMP_INPUT_INSECURE_REGISTRY:-}" ] ||
       fail "the registry inputs belong to command: image"
     [ -z "${TAGBUMP_INPUT_ARGOCD_APP:-}${TAGBUMP_INPUT_ARGOCD_NAMESPACE:-}${TAGBUMP_INPUT_ARGOCD_APP_KIND:-}${TAGBUMP_INPUT_HELM_IMAGE_NAME:-}${TAGBUMP_INPUT_HELM_IMAGE_TAG:-}${TAGBUMP_INPUT_KUSTOMIZE_IMAGE_NAME:-}" ] ||

@@ -82,6 +82,10 @@ pub struct Options {
     /// What `image` requests look for besides the image (Flux policy, `appVersion`,
     /// Argo CD parameter names).
     pub find: FindOptions,
+    /// `image` only: let a search that skipped a file naming the image (malformed
+    /// YAML, too large, not UTF-8, a reference that cannot be updated) update the other
+    /// files, instead of failing with [`PlanError::SkippedReference`].
+    pub skip_unreadable: bool,
     /// `image` only: write this Argo CD application's `.argocd-source-<app>.yaml` in
     /// the (single) path given, instead of searching for references.
     pub argocd_app: Option<crate::argocd_source::ArgoApp>,

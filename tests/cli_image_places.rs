@@ -3,7 +3,9 @@
 //! `argocd-parameter`, `app-version`) and `pinned` when an untagged image string got a
 //! tag; `--dry-run` prints the same next to each line. The flags that shape discovery
 //! (`--flux-policy`, `--app-version`, `--argocd-param`) are checked here end to end,
-//! through the binary, on a config tree written by each test.
+//! through the binary, on a config tree written by each test, and so is what a search
+//! could not use: a skipped file naming the image (`skipped-reference`,
+//! `--skip-unreadable`) and a name without a place for its tag (`name_only`).
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -266,4 +268,181 @@ fn helm_values_strings_are_reported_place_by_place() {
     assert_eq!(change["old"], "v1.4.2");
     assert_eq!(change["new"], "v1.5.0");
     assert_eq!(report["changes"].as_array().expect("changes").len(), 1);
+}
+
+// Issue 19, items 4 and 6: what a search could not use is said, not hidden.
+
+/// The `image:` block of bitnami/charts' `redis/values.yaml` (Apache-2.0, trimmed), and
+/// a copy broken by a bad merge (an entry indented one space short).
+const BITNAMI: &str = "# Copyright Broadcom, Inc. All Rights Reserved.\n# SPDX-License-Identifier: APACHE-2.0\nimage:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: 7.2.4-debian-12-r9\n  pullPolicy: IfNotPresent\n";
+const BITNAMI_BROKEN: &str = "# Copyright Broadcom, Inc. All Rights Reserved.\n# SPDX-License-Identifier: APACHE-2.0\nimage:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: 7.2.4-debian-12-r9\n pullPolicy: IfNotPresent\n";
+
+fn failed_json(out: &Output, code: i32) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+#[test]
+fn a_skipped_file_naming_the_image_fails_the_run_before_anything_is_written() {
+    let dir = tree(&[
+        ("charts/redis/values.yaml", BITNAMI),
+        ("charts/redis-copy/values.yaml", BITNAMI_BROKEN),
+    ]);
+    let image = "bitnami/redis:7.2.5-debian-12-r0";
+    let report = failed_json(
+        &tagbump(dir.path(), &["image", image, "--output", "json"]),
+        1,
+    );
+    assert_eq!(report["error"]["kind"], "skipped-reference", "{report}");
+    let message = report["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("charts/redis-copy/values.yaml (malformed YAML at line 7")
+            && message.ends_with(
+                "nothing was written; fix it, or pass --skip-unreadable to update the other \
+                 files anyway"
+            ),
+        "{message}"
+    );
+    let skipped = report["skipped"].as_array().expect("skipped on failure");
+    assert_eq!(skipped.len(), 1, "{report}");
+    assert_eq!(skipped[0]["file"], "charts/redis-copy/values.yaml");
+    assert!(skipped[0]["reason"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("malformed YAML at line 7")));
+    assert_eq!(report["changed"], false);
+    assert_eq!(report["files"], serde_json::json!([]));
+    // Nothing written, not even the good file.
+    let good = std::fs::read_to_string(dir.path().join("charts/redis/values.yaml")).expect("read");
+    assert_eq!(good, BITNAMI);
+
+    // Text: the skip on stderr before the error, exit 1.
+    let out = tagbump(dir.path(), &["image", image]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("skipped charts/redis-copy/values.yaml: malformed YAML at line 7"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\nerror: "), "{stderr}");
+
+    // --skip-unreadable (or TAGBUMP_SKIP_UNREADABLE): the other files are written and the
+    // skip is reported.
+    let out = tagbump(
+        dir.path(),
+        &["image", image, "--skip-unreadable", "--output", "json"],
+    );
+    let report = json(&out);
+    assert_eq!(
+        report["files"],
+        serde_json::json!(["charts/redis/values.yaml"])
+    );
+    assert_eq!(
+        report["skipped"][0]["file"],
+        "charts/redis-copy/values.yaml"
+    );
+    assert!(report["notes"][0]
+        .as_str()
+        .is_some_and(|n| n.contains("names bitnami/redis but could not be read")));
+    let good = std::fs::read_to_string(dir.path().join("charts/redis/values.yaml")).expect("read");
+    assert_eq!(
+        good,
+        BITNAMI.replace("7.2.4-debian-12-r9", "7.2.5-debian-12-r0")
+    );
+}
+
+#[test]
+fn the_skip_unreadable_variable_allows_it_too() {
+    let dir = tree(&[
+        ("charts/redis/values.yaml", BITNAMI),
+        ("charts/redis-copy/values.yaml", BITNAMI_BROKEN),
+    ]);
+    let out = Command::new(env!("CARGO_BIN_EXE_tagbump"))
+        .args([
+            "image",
+            "bitnami/redis:7.2.5-debian-12-r0",
+            "--dry-run",
+            "-C",
+        ])
+        .arg(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("TAGBUMP_SKIP_UNREADABLE", "true")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tagbump");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_failed_search_lists_what_it_could_not_read() {
+    let dir = tree(&[("charts/redis-copy/values.yaml", BITNAMI_BROKEN)]);
+    let report = failed_json(
+        &tagbump(
+            dir.path(),
+            &["image", "ghcr.io/acme/api:v2", "--output", "json"],
+        ),
+        1,
+    );
+    assert_eq!(report["error"]["kind"], "image-not-found");
+    let message = report["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("(searched 0 YAML file(s); 1 more could not be read)"),
+        "{message}"
+    );
+    assert_eq!(
+        report["skipped"][0]["file"],
+        "charts/redis-copy/values.yaml"
+    );
+}
+
+#[test]
+fn a_name_without_a_place_for_its_tag_says_where_it_is_and_what_to_pass() {
+    // A Quarkus application chart's values, and an Argo CD Application passing the image
+    // as one Helm parameter.
+    let values = "app:\n  name: quarkus-app\nimage:\n  name: quay.io/acme/quarkus\n  pullPolicy: IfNotPresent\n";
+    let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: quarkus-app\nspec:\n  source:\n    helm:\n      parameters:\n        - name: image.name\n          value: quay.io/acme/quarkus\n";
+    let dir = tree(&[
+        ("quarkus-app/values.yaml", values),
+        ("apps/quarkus.yaml", app),
+    ]);
+    let report = failed_json(
+        &tagbump(
+            dir.path(),
+            &["image", "quay.io/acme/quarkus:1.2.0", "--output", "json"],
+        ),
+        1,
+    );
+    assert_eq!(report["error"]["kind"], "image-not-found");
+    assert_eq!(
+        report["name_only"],
+        serde_json::json!([
+            {"file": "apps/quarkus.yaml", "document": 0, "path": "spec.source.helm.parameters[0].value", "line": 10, "value": "quay.io/acme/quarkus"},
+            {"file": "quarkus-app/values.yaml", "document": 0, "path": "image.name", "line": 4, "value": "quay.io/acme/quarkus"},
+        ])
+    );
+    let message = report["error"]["message"].as_str().expect("message");
+    for part in [
+        "quay.io/acme/quarkus is named, but nowhere with a place for its tag: ",
+        "quarkus-app/values.yaml:4 image.name = quay.io/acme/quarkus (no image.tag beside it)",
+        "--argocd-param image.name,TAG_PARAMETER",
+        "`tagbump set quarkus-app/values.yaml image.tag=1.2.0 --create`",
+    ] {
+        assert!(message.contains(part), "{part:?} not in {message}");
+    }
+    assert!(!message.contains("no reference"), "{message}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("quarkus-app/values.yaml")).expect("read"),
+        values
+    );
 }

@@ -220,7 +220,24 @@ fn searching_a_directory_reports_fifos_and_names_that_are_not_utf8_and_edits_the
         image: ImageRef::parse("ghcr.io/acme/api:v2").expect("image"),
         paths: vec![],
     };
-    let planned = plan(dir.path(), &request, &Options::default()).expect("plan");
+    // The file whose name is not UTF-8 holds the image: by default that stops the plan
+    // (a directory not walked is only reported).
+    let err = plan(dir.path(), &request, &Options::default()).expect_err("it names the image");
+    let PlanError::SkippedReference { files, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(
+        files,
+        &vec![(
+            PathBuf::from("apps/caf\u{fffd}.yaml"),
+            "the file name is not UTF-8, so it was not searched; rename it".to_string()
+        )]
+    );
+    let options = Options {
+        skip_unreadable: true,
+        ..Options::default()
+    };
+    let planned = plan(dir.path(), &request, &options).expect("plan");
     assert_eq!(
         planned.changed_files(),
         vec![PathBuf::from("apps/values.yaml")]

@@ -20,5 +20,7 @@ mod forge_rules;
 mod git_writeback;
 #[path = "github_app.rs"]
 mod github_app;
+#[path = "plan_search.rs"]
+mod plan_search;
 #[path = "registry_client.rs"]
 mod registry_client;

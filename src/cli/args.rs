@@ -80,6 +80,11 @@ pub struct ImageArgs {
     /// *.image parameters are found without it.)
     #[arg(long = "argocd-param", value_name = "NAME[,TAG]")]
     pub argocd_params: Vec<String>,
+    /// Update the other files even when a file that could not be read (malformed YAML,
+    /// too large, not UTF-8) names IMAGE. Without it such a run fails before writing
+    /// anything (error kind skipped-reference).
+    #[arg(long, env = "TAGBUMP_SKIP_UNREADABLE")]
+    pub skip_unreadable: bool,
     #[command(flatten)]
     pub common: CommonArgs,
     #[command(flatten)]

@@ -47,7 +47,7 @@ pub fn invalid_input(message: impl Into<String>) -> anyhow::Error {
 
 /// The kind of the first cause the library (or the CLI's own checks) classifies:
 ///
-/// `invalid-input`, `file-not-found`, `image-not-found`, `yaml`, `key-path`,
+/// `invalid-input`, `file-not-found`, `image-not-found`, `skipped-reference`, `yaml`, `key-path`,
 /// `safety-net`, `policy`, `git-auth`, `git-unreachable`, `git-not-found`, `git-transport`, `timeout`, `tls`, `rejected`,
 /// `retries-exhausted`, `dirty-worktree`, `git`, `forge-auth`, `forge`, `io`,
 /// `registry-not-found`, `registry-auth`, `rate-limited`, `digest-mismatch`,
@@ -160,7 +160,8 @@ fn plan_kind(e: &PlanError) -> &'static str {
         PlanError::File(f) => file_kind(f),
         PlanError::Targets(t) => target_kind(t),
         PlanError::Policy { .. } => "policy",
-        PlanError::ImageNotFound { .. } => "image-not-found",
+        PlanError::ImageNotFound { .. } | PlanError::NameOnly { .. } => "image-not-found",
+        PlanError::SkippedReference { .. } => "skipped-reference",
         PlanError::ArgoCdSourceDir => "invalid-input",
         PlanError::ArgoCdSource(e) => match e {
             tagbump::argocd_source::ArgoSourceError::Malformed { .. } => "yaml",
@@ -222,9 +223,14 @@ pub fn hide_secrets(secrets: Vec<tagbump::secret::Secret>) {
 
 /// The error and its causes joined by `: ` (like `{err:#}`), leaving out a cause whose
 /// text is already part of an outer message (library errors often repeat their source
-/// in their own message), with every known token redacted.
+/// in their own message), then the flag or command that would help, if one would (see
+/// [`advice`](super::advice::advice)), with every known token redacted.
 pub fn error_chain(err: &anyhow::Error) -> String {
-    let text = chain_text(err);
+    let mut text = chain_text(err);
+    if let Some(advice) = super::advice::advice(err) {
+        text.push_str("; ");
+        text.push_str(&advice);
+    }
     let secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
     tagbump::credentials::redact(&text, &secrets)
 }

@@ -60,11 +60,15 @@ pub fn finish(
         },
         Err(error) => {
             report.error = Some(ErrorReport::new(&error));
-            // JSON: always one object. Text: the report only when something was done.
+            report.add_search_failure(&error);
+            // JSON: always one object. Text: the report only when something was done,
+            // else what the search skipped (on stderr, before the error).
             if common.output == OutputFormat::Json || report.pushed {
                 if let Err(e) = output::emit(&report, common.output, common.dry_run) {
                     eprintln!("tagbump: warning: cannot print the report: {e}");
                 }
+            } else if let Err(e) = output::write_skipped(&mut std::io::stderr(), &report) {
+                eprintln!("tagbump: warning: cannot print the report: {e}");
             }
             error
         }

@@ -1,5 +1,6 @@
 //! The `tagbump` command line: argument parsing and reporting over the library.
 
+mod advice;
 pub mod args;
 mod failure;
 mod finish;

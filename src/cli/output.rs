@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::args::OutputFormat;
 use super::failure::ErrorReport;
 use tagbump::git::WriteBackOutcome;
-use tagbump::plan::{ChangeRecord, Plan};
+use tagbump::plan::{ChangeRecord, Plan, PlanError};
 
 /// A pull / merge request that was opened or updated.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -37,8 +37,12 @@ pub struct Report {
     pub files: Vec<PathBuf>,
     /// Every value reached.
     pub changes: Vec<ChangeRecord>,
-    /// Files skipped while searching directories, with the reason.
+    /// Files skipped while searching directories, with the reason (on failure too).
     pub skipped: Vec<Skipped>,
+    /// Where the image is named without a place for its tag: a failed `image` run
+    /// that found no place to write. Absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub name_only: Vec<NameOnly>,
     /// Things worth knowing about the edits (e.g. a dropped digest).
     pub notes: Vec<String>,
     /// The config repository (without credentials).
@@ -80,23 +84,59 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// A place that names the image without a place for its tag.
+#[derive(Clone, Debug, Serialize)]
+pub struct NameOnly {
+    pub file: PathBuf,
+    pub document: usize,
+    pub path: String,
+    pub line: usize,
+    pub value: String,
+}
+
+fn skipped(list: &[(PathBuf, String)]) -> Vec<Skipped> {
+    list.iter()
+        .map(|(file, reason)| Skipped {
+            file: file.clone(),
+            reason: reason.clone(),
+        })
+        .collect()
+}
+
 impl Report {
     pub fn from_plan(plan: &Plan) -> Report {
         Report {
             changed: plan.changed(),
             files: plan.changed_files(),
             changes: plan.records.clone(),
-            skipped: plan
-                .skipped
-                .iter()
-                .map(|(file, reason)| Skipped {
-                    file: file.clone(),
-                    reason: reason.clone(),
-                })
-                .collect(),
+            skipped: skipped(&plan.skipped),
             notes: plan.notes.clone(),
             diff: Some(plan.diff()).filter(|d| !d.is_empty()),
             ..Report::default()
+        }
+    }
+
+    /// What a failed search found, from its error (anywhere in the chain): the files
+    /// it skipped (unless the report has them already) and the places that name the
+    /// image without a place for its tag.
+    pub fn add_search_failure(&mut self, error: &anyhow::Error) {
+        let Some(plan) = error.chain().find_map(|c| c.downcast_ref::<PlanError>()) else {
+            return;
+        };
+        if self.skipped.is_empty() {
+            self.skipped = skipped(plan.skipped());
+        }
+        if let PlanError::NameOnly { mentions, .. } = plan {
+            self.name_only = mentions
+                .iter()
+                .map(|(file, m)| NameOnly {
+                    file: file.clone(),
+                    document: m.document,
+                    path: m.path.to_string(),
+                    line: m.line,
+                    value: m.value.clone(),
+                })
+                .collect();
         }
     }
 
@@ -146,14 +186,20 @@ pub fn emit(report: &Report, format: OutputFormat, dry_run: bool) -> Result<()> 
     Ok(())
 }
 
+/// The `skipped FILE: why` lines of the text form.
+pub fn write_skipped(out: &mut dyn Write, report: &Report) -> Result<()> {
+    for s in &report.skipped {
+        writeln!(out, "skipped {}: {}", s.file.display(), s.reason)?;
+    }
+    Ok(())
+}
+
 /// The human-readable form.
 pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result<()> {
     if let Some(r) = &report.registry {
         super::registry::write_text(out, r)?;
     }
-    for s in &report.skipped {
-        writeln!(out, "skipped {}: {}", s.file.display(), s.reason)?;
-    }
+    write_skipped(out, report)?;
     for n in &report.notes {
         writeln!(out, "note: {n}")?;
     }

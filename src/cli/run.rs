@@ -35,28 +35,27 @@ pub fn run(command: Command) -> ExitCode {
             let find = find_options(&a);
             let mut registry = None;
             let result = image_request(&a, &env, &mut registry).and_then(|request| {
-                let argocd_app = super::registry::argocd_app(&a)?;
-                execute(
-                    &request,
-                    &a.common,
-                    false,
+                let search = plan::Options {
                     find,
-                    argocd_app,
-                    &env,
-                    &mut report,
-                )
+                    argocd_app: super::registry::argocd_app(&a)?,
+                    skip_unreadable: a.skip_unreadable,
+                    ..plan::Options::default()
+                };
+                execute(&request, &a.common, search, &env, &mut report)
             });
             report.registry = registry;
             finish(result, report, &a.common, &env)
         }
         Command::Set(a) => {
             let result = parse_set_items(&a).and_then(|files| {
+                let options = plan::Options {
+                    create_missing: a.create,
+                    ..plan::Options::default()
+                };
                 execute(
                     &Request::Set { files },
                     &a.common,
-                    a.create,
-                    FindOptions::default(),
-                    None,
+                    options,
                     &env,
                     &mut report,
                 )
@@ -180,20 +179,16 @@ fn split_assignment(item: &str) -> Option<(&str, &str)> {
 }
 
 /// Applies the request, filling `report` as it goes: on error it holds what was done
-/// before the error.
+/// before the error. `options` holds what the command's own flags ask for; the flags
+/// every command has are added here.
 fn execute(
     request: &Request,
     common: &CommonArgs,
-    create_missing: bool,
-    find: FindOptions,
-    argocd_app: Option<tagbump::argocd_source::ArgoApp>,
+    options: plan::Options,
     env: &dyn Fn(&str) -> Option<String>,
     report: &mut Report,
 ) -> Result<()> {
     let options = plan::Options {
-        create_missing,
-        find,
-        argocd_app,
         refuse_aliased: common.no_aliased,
         policy: TagPolicy {
             no_downgrade: common.no_downgrade,
@@ -204,6 +199,7 @@ fn execute(
                 .transpose()
                 .context("invalid --allow-tags regular expression")?,
         },
+        ..options
     };
     let pipeline = Pipeline::detect(env);
     let vars = template_vars(request, &pipeline);

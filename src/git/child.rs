@@ -53,18 +53,34 @@ pub(crate) enum Outcome {
     Killed { why: Killed, stderr: Vec<u8> },
 }
 
-/// Process groups of the children now running.
-static LIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// Process groups of the children now running, and whether [`terminate_all`] has run
+/// (the process is being stopped: no new child may outlive the cleanup).
+static LIVE_GROUPS: Mutex<(Vec<u32>, bool)> = Mutex::new((Vec::new(), false));
 
-fn register(pid: u32) {
-    if let Ok(mut live) = LIVE_GROUPS.lock() {
-        live.push(pid);
+/// Registers a new child's group. Returns `false` once the process is being stopped:
+/// the caller kills the child it just started. The check and the registration hold
+/// one lock, so a child is either killed by [`terminate_all`] or refused here, never
+/// left running (a retry after the signal would otherwise clone into the directory
+/// the handler has just removed).
+fn register(pid: u32) -> bool {
+    match LIVE_GROUPS.lock() {
+        Ok(live) if live.1 => false,
+        Ok(mut live) => {
+            live.0.push(pid);
+            true
+        }
+        Err(_) => true,
     }
+}
+
+/// Whether [`terminate_all`] has run in this process.
+pub(crate) fn stopping() -> bool {
+    LIVE_GROUPS.lock().map(|live| live.1).unwrap_or(false)
 }
 
 fn unregister(pid: u32) {
     if let Ok(mut live) = LIVE_GROUPS.lock() {
-        live.retain(|p| *p != pid);
+        live.0.retain(|p| *p != pid);
     }
 }
 
@@ -92,14 +108,25 @@ fn kill_group(pid: u32) {
 
 /// Kills every git child (and its helpers) that is still running. For signal
 /// handlers: a run that is being stopped must not leave a push behind that lands later.
+/// From then on no new git child runs in this process.
 pub fn terminate_all() {
     let groups = LIVE_GROUPS
         .lock()
-        .map(|live| live.clone())
+        .map(|mut live| {
+            live.1 = true;
+            live.0.clone()
+        })
         .unwrap_or_default();
     for pid in groups {
         kill_group(pid);
     }
+}
+
+fn stopped() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::Interrupted,
+        "tagbump is being stopped by a signal: no new git command is started",
+    )
 }
 
 /// How long to wait for the pipes to close after the child exited.
@@ -181,9 +208,16 @@ pub(crate) fn run(cmd: Command, limits: Limits) -> std::io::Result<Outcome> {
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);
     }
+    if stopping() {
+        return Err(stopped());
+    }
     let mut child = cmd.spawn()?;
     let pid = child.id();
-    register(pid);
+    if !register(pid) {
+        kill_group(pid);
+        let _ = child.wait();
+        return Err(stopped());
+    }
     let (tx, rx) = mpsc::channel::<Event>();
     // Readers append to shared buffers, so that what was read is available even if a
     // helper that escaped the process group (an ssh ControlPersist master) keeps a

@@ -38,7 +38,18 @@ impl WorkDir {
                 if let Ok(mut live) = LIVE_CLONES.lock() {
                     live.push(dir.path().to_path_buf());
                 }
-                Ok(WorkDir::Temp(dir))
+                // Registered first, checked second: a signal handler's [`cleanup`] either
+                // sees this directory or has already marked the process as stopping.
+                let dir = WorkDir::Temp(dir);
+                if super::child::stopping() {
+                    return Err(io_err("creating a temporary directory for the clone")(
+                        std::io::Error::new(
+                            std::io::ErrorKind::Interrupted,
+                            "tagbump is being stopped by a signal",
+                        ),
+                    ));
+                }
+                Ok(dir)
             }
         }
     }

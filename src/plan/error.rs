@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::image::ImageRef;
 use crate::policy::PolicyError;
-use crate::targets::TargetError;
+use crate::targets::{NameMention, NamePlace, TargetError};
 use crate::yaml::file::FileError;
 
 /// Why a request could not be applied. Nothing has been written when this is returned
@@ -53,7 +54,7 @@ pub enum PlanError {
     #[error(transparent)]
     ArgoCdSource(#[from] crate::argocd_source::ArgoSourceError),
     /// No reference to the image exists under the paths searched.
-    #[error("no reference to {image} found under {paths} (searched {searched} YAML file(s)); check the image name, or use `tagbump set` with an explicit key path")]
+    #[error("no reference to {image} found under {paths} (searched {searched} YAML file(s){}); check the image name, or use `tagbump set` with an explicit key path", not_read(skipped))]
     ImageNotFound {
         /// The image's name.
         image: String,
@@ -61,5 +62,107 @@ pub enum PlanError {
         paths: String,
         /// How many files were read.
         searched: usize,
+        /// Files met while searching that could not be read, with why (relative to
+        /// the root).
+        skipped: Vec<(PathBuf, String)>,
     },
+    /// Files met while searching that could not be read (malformed YAML, too large, not
+    /// UTF-8, a reference that cannot be updated) name the image: updating only the
+    /// others would leave them behind. Nothing was written. Allowed with
+    /// [`Options::skip_unreadable`](super::Options::skip_unreadable).
+    #[error("{}", skipped_reference(image, files))]
+    SkippedReference {
+        /// The image's name.
+        image: String,
+        /// The unreadable files that name it, with why they could not be read
+        /// (relative to the root).
+        files: Vec<(PathBuf, String)>,
+        /// Every file skipped, with why.
+        skipped: Vec<(PathBuf, String)>,
+    },
+    /// No file has a place to write, but some name the image without a tag beside it
+    /// (`image.name: quay.io/acme/app`, a `repository` with no `tag`, an Argo CD
+    /// parameter without a tag parameter).
+    #[error("{}", name_only(image, mentions))]
+    NameOnly {
+        /// The image, with its new tag and/or digest.
+        image: Box<ImageRef>,
+        /// Where it is named: the file (relative to the root) and the place.
+        mentions: Vec<(PathBuf, NameMention)>,
+        /// Files met while searching that could not be read, with why.
+        skipped: Vec<(PathBuf, String)>,
+    },
+}
+
+impl PlanError {
+    /// The files a search skipped, for the errors that end a search
+    /// ([`ImageNotFound`](PlanError::ImageNotFound),
+    /// [`SkippedReference`](PlanError::SkippedReference),
+    /// [`NameOnly`](PlanError::NameOnly)); empty for the others. A report shows them
+    /// on failure too.
+    pub fn skipped(&self) -> &[(PathBuf, String)] {
+        match self {
+            PlanError::ImageNotFound { skipped, .. }
+            | PlanError::SkippedReference { skipped, .. }
+            | PlanError::NameOnly { skipped, .. } => skipped,
+            _ => &[],
+        }
+    }
+}
+
+fn not_read(skipped: &[(PathBuf, String)]) -> String {
+    match skipped.len() {
+        0 => String::new(),
+        n => format!("; {n} more could not be read"),
+    }
+}
+
+fn skipped_reference(image: &str, files: &[(PathBuf, String)]) -> String {
+    let list: Vec<String> = files
+        .iter()
+        .map(|(file, why)| format!("{} ({why})", file.display()))
+        .collect();
+    let (what, them) = if files.len() == 1 {
+        ("a file that could not be read names", "it")
+    } else {
+        ("files that could not be read name", "them")
+    };
+    format!(
+        "{what} {image}, so updating only the others would leave {them} behind: {}; \
+         nothing was written",
+        list.join("; ")
+    )
+}
+
+fn name_only(image: &ImageRef, mentions: &[(PathBuf, NameMention)]) -> String {
+    let places: Vec<String> = mentions
+        .iter()
+        .map(|(file, m)| {
+            let document = if m.document > 0 {
+                format!(" (document {})", m.document)
+            } else {
+                String::new()
+            };
+            let why = match &m.place {
+                NamePlace::ArgoCdParameter { parameter } => {
+                    format!("Argo CD parameter {parameter}, with no parameter for the tag")
+                }
+                NamePlace::MapWithoutTag { tag_path } => format!("no {tag_path} beside it"),
+                NamePlace::TemplatedTag { tag_path } => format!("{tag_path} is templated"),
+                NamePlace::Value => "not a key tagbump writes".to_string(),
+            };
+            format!(
+                "{}:{} {}{document} = {} ({why})",
+                file.display(),
+                m.line,
+                m.path,
+                m.value
+            )
+        })
+        .collect();
+    format!(
+        "{} is named, but nowhere with a place for its tag: {}",
+        image.familiar_name(),
+        places.join(", ")
+    )
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::paths::{relative, relative_file_error, resolve_inside};
 use super::{Options, PlanError};
 use crate::image::ImageRef;
-use crate::targets::{self, Target, TargetKind};
+use crate::targets::{self, NameMention, Target, TargetKind};
 use crate::yaml::file::{FileEdit, FileError};
 use crate::yaml::EditOptions;
 
@@ -14,6 +14,13 @@ use crate::yaml::EditOptions;
 /// returns the edited files and, for each, its targets. Files that cannot be read or
 /// searched while walking directories are added to `skipped`, notes on the targets to
 /// `notes`.
+///
+/// A file met while walking that cannot be read (malformed YAML, too large, not UTF-8,
+/// a name that is not UTF-8, a reference that cannot be updated) is skipped; but when its text names the image's
+/// repository, the search fails with [`PlanError::SkippedReference`] before anything is
+/// edited, unless [`Options::skip_unreadable`] allows it. When no file has a place to
+/// write, the error says where the image is named without one
+/// ([`PlanError::NameOnly`]) or that it is named nowhere ([`PlanError::ImageNotFound`]).
 pub(super) fn image_files(
     root: &Path,
     image: &ImageRef,
@@ -46,32 +53,77 @@ pub(super) fn image_files(
             .into_iter()
             .map(|(path, reason)| (relative(root, &path), reason)),
     );
+    // Files that could not be read and whose text names the image.
+    let mut unreadable: Vec<(PathBuf, String)> = Vec::new();
+    // A file the walk could not name is still looked through for the image's name.
+    for real in &found.unnamed_files {
+        if targets::file_mentions_repository(real, image).unwrap_or(false) {
+            let shown = relative(root, Path::new(&*real.to_string_lossy()));
+            if let Some(skip) = skipped.iter().find(|(file, _)| *file == shown) {
+                unreadable.push(skip.clone());
+            }
+        }
+    }
     let candidates = found.files;
-    let searched = candidates.len();
+    let mut searched = 0;
     let mut hits: Vec<(PathBuf, String, Vec<Target>, bool)> = Vec::new();
+    // Files read without a target whose text names the repository: where to look for
+    // a name without a place for its tag, should no file have a place (read again
+    // then, rather than held).
+    let mut named: Vec<PathBuf> = Vec::new();
     for path in candidates {
         let path = path.canonicalize().unwrap_or(path);
         let is_explicit = explicit.contains(&path);
+        let rel = relative(root, &path);
         let text = match crate::yaml::file::read_text(&path) {
             Ok(t) => t,
             Err(e) if !is_explicit => {
-                skipped.push((relative(root, &path), e.to_string()));
+                let why = without_file(&rel, relative_file_error(root, e).to_string());
+                // What cannot be read as text is still looked through for the name, in
+                // pieces; a file that cannot be opened at all cannot be.
+                if targets::file_mentions_repository(&path, image).unwrap_or(false) {
+                    unreadable.push((rel.clone(), why.clone()));
+                }
+                skipped.push((rel, why));
                 continue;
             }
             Err(e) => return Err(relative_file_error(root, e).into()),
         };
-        let name = relative(root, &path).display().to_string();
+        let name = rel.display().to_string();
         let found = match targets::find_in_text_with(&name, &text, image, &options.find) {
             Ok(found) => found,
             Err(e) if !is_explicit => {
-                skipped.push((relative(root, &path), e.to_string()));
+                let why = without_file(&rel, e.to_string());
+                if targets::mentions_repository(text.as_bytes(), image) {
+                    unreadable.push((rel.clone(), why.clone()));
+                }
+                skipped.push((rel, why));
                 continue;
             }
             Err(e) => return Err(e.into()),
         };
+        searched += 1;
         if !found.is_empty() {
             hits.push((path, text, found, is_explicit));
+        } else if targets::mentions_repository(text.as_bytes(), image) {
+            named.push(path);
         }
+    }
+    if !unreadable.is_empty() {
+        if !options.skip_unreadable {
+            return Err(PlanError::SkippedReference {
+                image: image.familiar_name(),
+                files: unreadable,
+                skipped: skipped.clone(),
+            });
+        }
+        notes.extend(unreadable.iter().map(|(file, _)| {
+            format!(
+                "{}: names {} but could not be read, so it was not updated",
+                file.display(),
+                image.familiar_name()
+            )
+        }));
     }
     keep_app_versions_of_matching_charts(&mut hits);
     for (path, text, found, _) in hits {
@@ -95,6 +147,19 @@ pub(super) fn image_files(
         found_targets.push(found);
     }
     if files.is_empty() {
+        // With a Flux policy only its markers are places: other names are not missing one.
+        let mentions = if options.find.flux_policy.is_none() {
+            name_mentions(root, &named, image)
+        } else {
+            Vec::new()
+        };
+        if !mentions.is_empty() {
+            return Err(PlanError::NameOnly {
+                image: Box::new(image.clone()),
+                mentions,
+                skipped: skipped.clone(),
+            });
+        }
         return Err(PlanError::ImageNotFound {
             image: image.familiar_name(),
             paths: given
@@ -103,9 +168,38 @@ pub(super) fn image_files(
                 .collect::<Vec<_>>()
                 .join(", "),
             searched,
+            skipped: skipped.clone(),
         });
     }
     Ok((files, found_targets))
+}
+
+/// An error's text without the file name it starts with: the skip is reported under
+/// the file's name already.
+fn without_file(file: &Path, why: String) -> String {
+    match why.strip_prefix(&format!("{}: ", file.display())) {
+        Some(rest) => rest.to_string(),
+        None => why,
+    }
+}
+
+/// The places in `files` (read before without a target, their texts naming the
+/// repository) that name the image without a place for its tag, with the files
+/// relative to `root`. A file that cannot be read again (it changed meanwhile) is left
+/// out: the error is about the others.
+fn name_mentions(root: &Path, files: &[PathBuf], image: &ImageRef) -> Vec<(PathBuf, NameMention)> {
+    let mut mentions = Vec::new();
+    for path in files {
+        let Ok(text) = crate::yaml::file::read_text(path) else {
+            continue;
+        };
+        let rel = relative(root, path);
+        let name = rel.display().to_string();
+        if let Ok(found) = targets::name_mentions(&name, &text, image) {
+            mentions.extend(found.into_iter().map(|m| (rel.clone(), m)));
+        }
+    }
+    mentions
 }
 
 /// `appVersion` places count only for a chart whose own files refer to the image: a

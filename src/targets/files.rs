@@ -15,6 +15,9 @@ pub struct YamlFiles {
     /// but cannot be read as such, with why: FIFOs, devices and sockets named `*.yaml`,
     /// and names that are not UTF-8 (shown with U+FFFD for the bytes that are not).
     pub skipped: Vec<(PathBuf, String)>,
+    /// The regular files among [`skipped`](YamlFiles::skipped) whose names are not
+    /// UTF-8, as they are on disk: they can still be looked through for a name.
+    pub unnamed_files: Vec<PathBuf>,
 }
 
 /// The YAML files under `paths`: [`find_yaml_files`] without what it skipped.
@@ -66,6 +69,7 @@ pub fn find_yaml_files(root: &Path, paths: &[PathBuf]) -> Result<YamlFiles, Targ
     Ok(YamlFiles {
         files: walk.found.into_iter().collect(),
         skipped: walk.skipped,
+        unnamed_files: walk.unnamed_files,
     })
 }
 
@@ -96,6 +100,7 @@ pub fn is_yaml_name(name: &str) -> bool {
 struct Walk {
     found: BTreeSet<PathBuf>,
     skipped: Vec<(PathBuf, String)>,
+    unnamed_files: Vec<PathBuf>,
     visited: HashSet<PathBuf>,
 }
 
@@ -149,6 +154,9 @@ impl Walk {
                     &path,
                     format!("the {what} name is not UTF-8, so it was not searched; rename it"),
                 );
+                if meta.is_file() {
+                    self.unnamed_files.push(real);
+                }
             } else if meta.is_dir() {
                 self.dir(root, &real)?;
             } else if meta.is_file() {

@@ -48,6 +48,11 @@
 //!    the top-level `appVersion` of a file named `Chart.yaml` gets the new tag. (The
 //!    plan keeps it only for charts whose own values refer to the image.)
 //!
+//! When no file has a place to write, [`name_mentions`] says where a file names the
+//! image without one (`image.name: quay.io/acme/app` and no `tag`), and
+//! [`file_mentions_repository`] looks for the image's name in a file that could not be
+//! read as YAML.
+//!
 //! Values that use templating (`{{ … }}`) are skipped. When the old reference pins a
 //! digest and the new image has none, the digest is dropped (it would keep deploying
 //! the old content) and the target carries a [`Target::note`] saying so.
@@ -57,6 +62,7 @@ mod chart;
 mod files;
 mod flux;
 mod kustomize;
+mod mention;
 mod scan;
 mod walk;
 
@@ -68,6 +74,10 @@ use crate::yaml::{Edit, KeyPath};
 
 pub use files::{find_yaml_files, is_yaml_name, yaml_files, YamlFiles};
 pub use flux::FluxPolicy;
+pub use mention::{
+    file_mentions_repository, mentions_repository, name_mentions, repository_text, NameMention,
+    NamePlace,
+};
 
 /// What kind of place matched. Serialised (and displayed) as the names in the
 /// [module documentation](self): `helm-map`, `kustomize`, …

@@ -16,6 +16,7 @@ fn image_run_inputs(repo_url: &str, key_file: &str) -> Vec<InputCase> {
         ("image", s("ghcr.io/acme/api"), vec![s("ghcr.io/acme/api")]),
         ("tag", s("v2.0.0"), vec![s("--tag=v2.0.0")]),
         ("app-version", s("true"), vec![s("--app-version")]),
+        ("skip-unreadable", s("true"), vec![s("--skip-unreadable")]),
         (
             "argocd-params",
             s("backend.img.name,backend.img.version\n  migrations.ref "),
@@ -381,6 +382,14 @@ fn inputs_of_the_other_command_and_bad_booleans_are_refused_before_tagbump_runs(
                 ("assignments", "a.yaml x=1"),
             ],
             "'app-version' belongs to command: image",
+        ),
+        (
+            vec![
+                ("command", "set"),
+                ("skip-unreadable", "true"),
+                ("assignments", "a.yaml x=1"),
+            ],
+            "'skip-unreadable' belongs to command: image",
         ),
         (vec![("command", "set")], "'assignments' is required"),
         (vec![("command", "image")], "'image' is required"),

@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use super::push_hold::Hold;
+
 struct Env {
     real_git: PathBuf,
     argv_log: PathBuf,
@@ -487,6 +489,10 @@ struct HttpState {
     redirect_to: Mutex<Option<String>>,
     /// The decoded `user:password` of every `Authorization: Basic` header received.
     credentials_seen: Mutex<Vec<String>>,
+    /// If set: the next receive-pack ref advertisement waits on this hold.
+    hold_advertisement: Mutex<Option<Arc<Hold>>>,
+    /// Connections being handled right now.
+    in_flight: AtomicU64,
     stop: AtomicBool,
 }
 
@@ -537,8 +543,10 @@ impl SmartHttpServer {
                     continue;
                 }
                 let st = Arc::clone(&accept_state);
+                st.in_flight.fetch_add(1, Ordering::SeqCst);
                 std::thread::spawn(move || {
                     let _ = handle_connection(stream, &st);
+                    st.in_flight.fetch_sub(1, Ordering::SeqCst);
                 });
             }
         });
@@ -557,6 +565,19 @@ impl SmartHttpServer {
     /// Requests received so far (including rejected ones).
     pub fn requests(&self) -> u64 {
         self.state.requests.load(Ordering::SeqCst)
+    }
+
+    /// Connections being handled right now (0: every request so far has been answered,
+    /// dropped, or failed, and every `git http-backend` it started has exited).
+    pub fn in_flight(&self) -> u64 {
+        self.state.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The next receive-pack ref advertisement (`GET …/info/refs?service=git-receive-pack`,
+    /// the first request of a push, before any object is sent) waits on `hold` before
+    /// it is answered (see [`Hold`]); rejected, it is answered `403`.
+    pub fn hold_next_push_advertisement(&self, hold: &Arc<Hold>) {
+        *self.state.hold_advertisement.lock().expect("lock") = Some(Arc::clone(hold));
     }
 
     /// Requests answered with 401 so far.
@@ -780,6 +801,17 @@ fn handle_connection(stream: TcpStream, state: &HttpState) -> std::io::Result<()
         Some((p, q)) => (p.to_string(), q.to_string()),
         None => (target.clone(), String::new()),
     };
+    if method == "GET"
+        && path.ends_with("/info/refs")
+        && query.split('&').any(|kv| kv == "service=git-receive-pack")
+    {
+        let hold = state.hold_advertisement.lock().expect("lock").take();
+        if let Some(hold) = hold {
+            if !hold.wait_here() {
+                return write_response(&mut out, "403 Forbidden", &[], b"push refused\n");
+            }
+        }
+    }
     if headers
         .get("expect")
         .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))

@@ -39,6 +39,7 @@ pub mod forge_cli;
 pub mod forge_server;
 pub mod git_server;
 pub mod published;
+pub mod push_hold;
 pub mod registry;
 pub mod test_ca;
 pub mod tools;
