@@ -58,6 +58,15 @@
 //!
 //! [`git::write_back`] runs the same kind of edit inside a fresh clone of a config
 //! repository and commits and pushes it; [`forge::Forge`] then opens a pull request.
+//!
+//! # Async code
+//!
+//! The network clients (GitHub, GitLab, the GitHub App token exchange, the registry)
+//! are blocking, and safe to call from inside a tokio runtime: there each exchange runs
+//! on a short-lived thread of its own, so no runtime is ever started, blocked on or
+//! dropped inside another one (no "Cannot start a runtime from within a runtime"
+//! panic). They still block the calling worker while they wait: from async code, wrap
+//! them in `tokio::task::spawn_blocking`. `examples/in_async_runtime.rs` shows it.
 
 pub mod argocd_source;
 mod blocking;
