@@ -363,3 +363,32 @@ fn a_search_restricted_to_a_flux_policy_lists_no_name_only_places() {
     .expect_err("no marker");
     assert!(matches!(err, PlanError::ImageNotFound { .. }), "{err:?}");
 }
+
+/// A Flux repository's `Kustomization` file (the extensionless name kustomize accepts
+/// beside `kustomization.yaml` and `kustomization.yml`, used in Flux's own fixtures;
+/// issue 19 item 5): a whole-tree search opens it and edits its `images:` entry.
+const FLUX_KUSTOMIZATION: &str = "\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - deployment.yaml
+images:
+  - name: ghcr.io/stefanprodan/podinfo
+    newTag: 6.5.0 # {\"$imagepolicy\": \"flux-system:podinfo:tag\"}
+";
+
+#[test]
+fn a_whole_tree_search_opens_the_extensionless_kustomization_file() {
+    let dir = tree(&[("clusters/dev/podinfo/Kustomization", FLUX_KUSTOMIZATION)]);
+    let planned = plan(
+        dir.path(),
+        &image_request("ghcr.io/stefanprodan/podinfo:6.5.4"),
+        &Options::default(),
+    )
+    .expect("found");
+    planned.write().expect("written");
+    assert_eq!(
+        read(dir.path(), "clusters/dev/podinfo/Kustomization"),
+        FLUX_KUSTOMIZATION.replace("newTag: 6.5.0 #", "newTag: 6.5.4 #")
+    );
+}

@@ -436,6 +436,8 @@ fn walking_finds_yaml_and_argocd_source_files_sorted_and_skips_hidden_dirs() {
         "apps/api/kustomization.yml",
         "apps/api/.argocd-source-api.yaml",
         "apps/api/README.md",
+        "clusters/dev/Kustomization",
+        "clusters/dev/kustomization",
         "apps/api/.pre-commit-config.yaml",
         "apps/web/values-prod.YAML",
         ".git/config.yaml",
@@ -458,6 +460,7 @@ fn walking_finds_yaml_and_argocd_source_files_sorted_and_skips_hidden_dirs() {
             "apps/web/values-prod.YAML",
             "charts/api/Chart.yaml",
             "charts/api/values.yaml",
+            "clusters/dev/Kustomization",
             "templates/not-a-chart.yaml",
         ]
     );

@@ -88,8 +88,13 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TargetError + '_ {
 }
 
 /// Whether a file name is one the walk picks up: `*.yaml` / `*.yml`, not hidden, except
-/// Argo CD Image Updater's `.argocd-source-<app>.yaml`.
+/// Argo CD Image Updater's `.argocd-source-<app>.yaml`; and the extensionless
+/// `Kustomization`, the third name kustomize accepts (case-sensitive, as kustomize
+/// reads it; Flux's own fixtures use it).
 pub fn is_yaml_name(name: &str) -> bool {
+    if name == "Kustomization" {
+        return true;
+    }
     let lower = name.to_ascii_lowercase();
     let yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
     yaml && (!name.starts_with('.') || name.starts_with(".argocd-source"))

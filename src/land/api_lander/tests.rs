@@ -362,3 +362,14 @@ fn a_repository_with_a_higher_read_limit_searches_more_files_through_read_files(
     assert_eq!(repo.file("main", edited).as_deref(), Some("tag: v2\n"));
     assert_eq!(repo.history("main"), 2);
 }
+
+#[test]
+fn the_api_lander_reads_the_files_a_directory_search_opens() {
+    // The same rule as the walk (targets::is_yaml_name), so API and git runs find the
+    // same places: the extensionless `Kustomization` too, a README never.
+    assert!(is_yaml("clusters/dev/Kustomization"));
+    assert!(is_yaml("apps/api/values.yml"));
+    assert!(is_yaml("apps/api/.argocd-source-api.yaml"));
+    assert!(!is_yaml("clusters/dev/kustomization"));
+    assert!(!is_yaml("apps/api/README.md"));
+}
