@@ -57,6 +57,7 @@ case "$command" in
     [ -z "${TAGBUMP_INPUT_PLATFORM:-}" ] || set -- "$@" "--platform=$TAGBUMP_INPUT_PLATFORM"
     [ -z "${TAGBUMP_INPUT_STRATEGY:-}" ] || set -- "$@" "--strategy=$TAGBUMP_INPUT_STRATEGY"
     [ -z "${TAGBUMP_INPUT_CONSTRAINT:-}" ] || set -- "$@" "--constraint=$TAGBUMP_INPUT_CONSTRAINT"
+    [ -z "${TAGBUMP_INPUT_REGISTRY_CONCURRENCY:-}" ] || set -- "$@" "--registry-concurrency=$TAGBUMP_INPUT_REGISTRY_CONCURRENCY"
     [ -z "${TAGBUMP_INPUT_REGISTRY_USERNAME:-}" ] || set -- "$@" "--registry-username=$TAGBUMP_INPUT_REGISTRY_USERNAME"
     [ -z "${TAGBUMP_INPUT_ARGOCD_APP:-}" ] || set -- "$@" "--argocd-app=$TAGBUMP_INPUT_ARGOCD_APP"
     [ -z "${TAGBUMP_INPUT_ARGOCD_NAMESPACE:-}" ] || set -- "$@" "--argocd-namespace=$TAGBUMP_INPUT_ARGOCD_NAMESPACE"
@@ -83,7 +84,7 @@ case "$command" in
       fail "inputs 'image', 'tag', 'paths', 'flux-policy' and 'argocd-params' belong to command: image"
     if is_true "${TAGBUMP_INPUT_APP_VERSION:-}"; then fail "input 'app-version' belongs to command: image"; fi
     if is_true "${TAGBUMP_INPUT_SKIP_UNREADABLE:-}"; then fail "input 'skip-unreadable' belongs to command: image"; fi
-    [ -z "${TAGBUMP_INPUT_STRATEGY:-}${TAGBUMP_INPUT_PLATFORM:-}${TAGBUMP_INPUT_CONSTRAINT:-}${TAGBUMP_INPUT_IGNORE_TAGS:-}${TAGBUMP_INPUT_REGISTRY_USERNAME:-}${TAGBUMP_INPUT_INSECURE_REGISTRY:-}" ] ||
+    [ -z "${TAGBUMP_INPUT_STRATEGY:-}${TAGBUMP_INPUT_PLATFORM:-}${TAGBUMP_INPUT_CONSTRAINT:-}${TAGBUMP_INPUT_IGNORE_TAGS:-}${TAGBUMP_INPUT_REGISTRY_CONCURRENCY:-}${TAGBUMP_INPUT_REGISTRY_USERNAME:-}${TAGBUMP_INPUT_INSECURE_REGISTRY:-}" ] ||
       fail "the registry inputs belong to command: image"
     [ -z "${TAGBUMP_INPUT_ARGOCD_APP:-}${TAGBUMP_INPUT_ARGOCD_NAMESPACE:-}${TAGBUMP_INPUT_ARGOCD_APP_KIND:-}${TAGBUMP_INPUT_HELM_IMAGE_NAME:-}${TAGBUMP_INPUT_HELM_IMAGE_TAG:-}${TAGBUMP_INPUT_KUSTOMIZE_IMAGE_NAME:-}" ] ||
       fail "the Argo CD write-back inputs belong to command: image"

@@ -3,13 +3,14 @@
 use super::*;
 
 /// The registry inputs, exercised by `the_registry_inputs_reach_tagbump`.
-pub(super) const REGISTRY_INPUTS: [&str; 9] = [
+pub(super) const REGISTRY_INPUTS: [&str; 10] = [
     "pin-digest",
     "verify-digest",
     "platform",
     "strategy",
     "constraint",
     "ignore-tags",
+    "registry-concurrency",
     "registry-username",
     "registry-password",
     "insecure-registry",
@@ -48,6 +49,11 @@ fn the_registry_inputs_reach_tagbump() {
             vec![s("--ignore-tags=2.*"), s("--ignore-tags=nightly")],
         ),
         ("pin-digest", s("true"), vec![s("--pin-digest")]),
+        (
+            "registry-concurrency",
+            s("4"),
+            vec![s("--registry-concurrency=4")],
+        ),
         (
             "platform",
             s("linux/arm64"),
