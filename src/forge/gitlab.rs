@@ -26,9 +26,6 @@ use super::{
 };
 use crate::secret::Secret;
 
-pub(super) const NOT_FOUND_HINT: &str =
-    "GitLab also answers 404 when the token has no access to a private project";
-
 /// A GitLab connection using `PRIVATE-TOKEN` authentication (`JOB-TOKEN` for a CI/CD
 /// job token, see [`ConnectOptions::gitlab_job_token`]).
 pub struct GitLab {

@@ -8,12 +8,15 @@ use bytes::Bytes;
 use reqwest::Url;
 use serde_json::Value;
 
-use super::gitlab::NOT_FOUND_HINT;
 use super::{
     error_chain, excerpt, host_of, origin_of, redirect_target, wait_until, Failure, ForgeError,
     Timeouts,
 };
 use crate::secret::Secret;
+
+/// Added to a 404: GitLab hides private projects from tokens without access.
+const NOT_FOUND_HINT: &str =
+    "GitLab also answers 404 when the token has no access to a private project";
 
 /// Maps a `gitlab` crate error to a retry decision.
 pub(super) fn classify(e: ApiError<HttpError>, api_base: &str, what: &str) -> Failure {

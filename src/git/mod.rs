@@ -122,6 +122,7 @@
 mod child;
 mod cli;
 mod clone;
+mod clone_cmd;
 mod clone_mode;
 mod commit;
 mod dirty;

@@ -123,7 +123,7 @@ pub(crate) fn clone(remote: &Remote, branch: Option<&str>, dest: &Path) -> Resul
         // --filter); --no-local uses the transport, like file://.
         extra.push("--no-local");
     }
-    let out = super::clone::run_git_clone(remote, branch, dest, &extra)?;
+    let out = super::clone_cmd::run_git_clone(remote, branch, dest, &extra)?;
     Ok(!out
         .stderr
         .to_ascii_lowercase()
