@@ -11,7 +11,7 @@ use crate::image::{split_image_string, ImageRef};
 use crate::yaml::model::{LineIndex, Node, NodeKind};
 use crate::yaml::{KeyPath, Segment};
 
-use super::scan::{key, null_or_empty, templated};
+use super::scan::{key, null_or_empty, readable, templated};
 use super::TargetError;
 
 /// The text by which a file refers to `image`: the repository path without its
@@ -157,12 +157,7 @@ pub fn name_mentions(
     text: &str,
     image: &ImageRef,
 ) -> Result<Vec<NameMention>, TargetError> {
-    let readable = crate::yaml::parse_readable(text).map_err(|e| TargetError::Syntax {
-        file: file_name.to_string(),
-        line: e.line,
-        column: e.column,
-        message: e.message,
-    })?;
+    let readable = readable(file_name, text)?;
     let lines = LineIndex::new(&readable.text);
     let mut found = Vec::new();
     for (document, doc) in readable.documents.iter().enumerate() {

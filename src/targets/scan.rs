@@ -70,6 +70,20 @@ pub(super) fn null_or_empty(node: &Node) -> bool {
     }
 }
 
+/// `text` parsed as the search reads it ([`crate::yaml::parse_readable`]: lines libyaml
+/// reads but yaml-rust2 refuses go through a padded copy); a syntax error names `file_name`.
+pub(super) fn readable<'a>(
+    file_name: &str,
+    text: &'a str,
+) -> Result<crate::yaml::Readable<'a>, TargetError> {
+    crate::yaml::parse_readable(text).map_err(|e| TargetError::Syntax {
+        file: file_name.to_string(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })
+}
+
 /// Finds the targets of every document of `text`.
 pub(super) fn scan(
     file_name: &str,
@@ -79,12 +93,7 @@ pub(super) fn scan(
 ) -> Result<Vec<Target>, TargetError> {
     // Lines that libyaml reads but yaml-rust2 refuses are read through a padded copy
     // (same lines); every offset below is into that copy.
-    let readable = crate::yaml::parse_readable(text).map_err(|e| TargetError::Syntax {
-        file: file_name.to_string(),
-        line: e.line,
-        column: e.column,
-        message: e.message,
-    })?;
+    let readable = readable(file_name, text)?;
     let text: &str = &readable.text;
     let docs = readable.documents;
     let lines = LineIndex::new(text);
