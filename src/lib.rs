@@ -70,6 +70,7 @@
 
 pub mod argocd_source;
 mod blocking;
+pub mod bump;
 pub mod ci;
 pub mod credentials;
 pub mod forge;

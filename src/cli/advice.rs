@@ -1,9 +1,30 @@
 //! What to pass next, for the library errors whose remedy is a flag or a command: the
 //! library says what it found, the command line says which of its flags would help.
 
+use tagbump::bump::{BumpError, FileRole};
 use tagbump::image::{split_image_string, ImageRef};
 use tagbump::plan::PlanError;
 use tagbump::targets::{NameMention, NamePlace};
+
+/// The message of a library error in the command line's words (naming the flag that
+/// gives what was missing), for the errors that need one.
+pub fn flag_text(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let flag = |role: &FileRole| match role {
+        FileRole::CaBundle => "--ca-bundle",
+        _ => "--ssh-key",
+    };
+    Some(match cause.downcast_ref::<BumpError>()? {
+        BumpError::AppNeedsGitHubRepository => "--github-app-id needs an https:// GitHub repository (--repo, or the upstream of the checkout with --push)".to_string(),
+        BumpError::AppNotGitHub { host } => format!("--github-app-id works with GitHub only, and {host} is not known as GitHub: pass --forge github for GitHub Enterprise Server"),
+        BumpError::UnknownForge { url } => format!("cannot tell which forge hosts {url}: pass --forge github|gitlab"),
+        BumpError::PullRequestNeedsToken { api } => format!("--pr needs an API token for {api}: set TAGBUMP_TOKEN, GITHUB_TOKEN or GITLAB_TOKEN (each only for its own forge's host), name one with --token-env, or use a GitHub App (--github-app-id)"),
+        BumpError::JobTokenCannotOpenMergeRequest => "--pr cannot use CI_JOB_TOKEN: a GitLab CI/CD job token cannot create, edit or merge merge requests. Set TAGBUMP_TOKEN (a masked CI/CD variable) to a project or group access token with the Developer role and the api scope".to_string(),
+        BumpError::JobTokenCannotCommitViaApi => "--via api cannot use CI_JOB_TOKEN: a GitLab CI/CD job token cannot commit through the API. Land with git (--via git or auto; the project must allow Git push requests with job tokens), or set TAGBUMP_TOKEN to a project or group access token (Developer role, api scope)".to_string(),
+        BumpError::NoSuchFile { role, path } => format!("{} {}: no such file", flag(role), path.display()),
+        BumpError::UnresolvablePath { role, path, .. } => format!("{} {}: cannot resolve the path", flag(role), path.display()),
+        _ => return None,
+    })
+}
 
 /// The advice for the first error in the chain that has one, to follow its message.
 pub fn advice(err: &anyhow::Error) -> Option<String> {

@@ -5,11 +5,10 @@ pub mod args;
 mod failure;
 mod finish;
 mod native;
+mod options;
 mod output;
 mod registry;
-mod remote;
 mod run;
-mod tokens;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicI32, Ordering};

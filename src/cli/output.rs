@@ -149,9 +149,17 @@ impl Report {
         self
     }
 
+    /// Takes what landed: the way, the commit, branch and attempts, whether it was pushed.
+    pub fn set_landed(&mut self, landed: &tagbump::bump::Landed, dry_run: bool) {
+        self.via = landed.via.map(|v| v.to_string());
+        self.verified = landed.verified;
+        self.set_git(&landed.outcome, dry_run);
+        self.pushed = landed.pushed;
+    }
+
     /// Takes the commit, branch and attempts from a write-back. In a dry run nothing is
     /// written or committed, so whether anything changes is the plan's word, not git's.
-    pub fn set_git(&mut self, outcome: &WriteBackOutcome, dry_run: bool) {
+    fn set_git(&mut self, outcome: &WriteBackOutcome, dry_run: bool) {
         if dry_run {
             self.branch = Some(outcome.branch.clone());
             self.base_branch = Some(outcome.base_branch.clone());

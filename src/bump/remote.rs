@@ -1,0 +1,314 @@
+//! A remote repository: land the edit through the forge's API or git (falling back
+//! from the API to git where the API cannot show the whole tree), then open or update
+//! the pull / merge request.
+
+use std::path::Path;
+
+use super::local::{existing_file, forge_kind, Job};
+use super::tokens::{self, Tokens};
+use super::vars::{default_subject, sparse_paths, supersede_prefix};
+use super::{BumpError, Event, FileRole, Landed, LandedVia, Options, Outcome, TokenSource};
+use crate::credentials;
+use crate::forge::{self, ChangeLine, ForgeKind, PullRequestSpec, RepoId};
+use crate::git::{self, ApplyResult, Auth, RemoteSpec, WriteBackOptions, WriteBackOutcome};
+use crate::land::api::ApiRepo;
+use crate::land::api_lander::{self, ApiLandError, ApiWriteBack};
+use crate::land::via::{choose, Via};
+use crate::secret::Secret;
+use crate::template;
+use crate::url::{RemoteUrl, Transport};
+
+/// The body of a pull request when none is given.
+const DEFAULT_BODY: &str = "Automated update by tagbump.\n\n{changes}\n\nSource commit: {source_commit}\nPipeline: {pipeline_url}\n";
+
+/// The way, the branch and the log of one landing.
+struct Landing<'a> {
+    url: &'a str,
+    shown_url: &'a str,
+    kind: Option<ForgeKind>,
+    branch: Option<&'a str>,
+    via: Via,
+    push_branch: Option<String>,
+}
+
+/// Every token the run may send, to keep out of URLs it reports.
+fn known_secrets(options: &Options) -> Vec<Secret> {
+    fn walk<'a>(s: &'a TokenSource, vars: &mut Vec<&'a str>, fixed: &mut Vec<Secret>) {
+        match s {
+            TokenSource::Environment { variable } => vars.extend(variable.as_deref()),
+            TokenSource::Fixed(t) => fixed.push(t.clone()),
+            TokenSource::Chain(list) => list.iter().for_each(|s| walk(s, vars, fixed)),
+            TokenSource::GitHubApp(_) => {}
+        }
+    }
+    let (mut vars, mut fixed) = (Vec::new(), Vec::new());
+    walk(&options.tokens, &mut vars, &mut fixed);
+    let mut secrets = credentials::known_secrets(&*options.env, vars.first().copied());
+    secrets.extend(fixed);
+    secrets
+}
+
+/// Clones the config repository (or uses its API), edits, commits, pushes, opens the PR.
+pub(super) fn remote(
+    job: &Job<'_>,
+    url: &str,
+    branch: Option<&str>,
+    via: Via,
+    options: &Options,
+    events: &dyn Fn(Event<'_>),
+) -> Result<Outcome, BumpError> {
+    let shown_url = credentials::redact(url, &known_secrets(options));
+    let kind = forge_kind(url, options);
+    let tokens = Tokens::new(
+        &options.tokens,
+        tokens::Context { options, events },
+        url,
+        kind,
+    )?;
+    // Everything the pull request needs is checked before anything is pushed.
+    let pr = options.pull_request.as_ref();
+    let forge = match pr {
+        Some(_) if !options.dry_run => Some(pr_forge(url, &shown_url, kind, options, &tokens)?),
+        _ => None,
+    };
+    let landing = Landing {
+        url,
+        shown_url: &shown_url,
+        kind,
+        branch,
+        via,
+        push_branch: pr.map(|p| template::render(&p.branch, job.vars)),
+    };
+    events(Event::Repository(&shown_url));
+    let (outcome, via, verified) = land(&landing, job, options, &tokens, events)
+        .map_err(|e| job.failed(&shown_url, e))?;
+    let landed = Landed {
+        via: Some(via),
+        pushed: outcome.changed && !options.dry_run,
+        outcome,
+        verified,
+    };
+    events(Event::Landed(&landed));
+    let plan = job.last.take();
+    let mut done = Outcome {
+        repository: Some(shown_url.clone()),
+        ..Outcome::default()
+    };
+    if let (Some((client, repo)), Some(pr), true) = (forge, pr, landed.outcome.changed) {
+        let changes: Vec<ChangeLine> = plan
+            .iter()
+            .flat_map(|p| p.records.iter())
+            .filter(|c| c.changed)
+            .map(|c| ChangeLine {
+                file: c.file.display().to_string(),
+                key: c.path.clone(),
+                old: c.old.clone().unwrap_or_default(),
+                new: c.new.clone(),
+            })
+            .collect();
+        let outcome = &landed.outcome;
+        let title = pr.title.clone().unwrap_or_else(|| default_subject(job.request));
+        let body = pr.body.as_deref().unwrap_or(DEFAULT_BODY);
+        let spec = PullRequestSpec {
+            repo,
+            head: outcome.branch.clone(),
+            base: outcome.base_branch.clone(),
+            title: template::render(&title, job.vars),
+            body: forge::render_body(body, job.vars, &changes),
+            labels: pr.labels.clone(),
+            reviewers: pr.reviewers.clone(),
+            assignees: pr.assignees.clone(),
+            draft: pr.draft,
+            auto_merge: pr.auto_merge,
+            merge_method: pr.merge_method,
+            head_sha: outcome.commit.clone(),
+            supersede_prefix: pr
+                .close_superseded
+                .then(|| supersede_prefix(&pr.branch, job.vars)),
+        };
+        let opened =
+            client
+                .ensure_pull_request(&spec)
+                .map_err(|source| BumpError::PullRequest {
+                    commit: outcome.commit.clone().unwrap_or_default(),
+                    branch: outcome.branch.clone(),
+                    url: shown_url.clone(),
+                    source,
+                })?;
+        for w in &opened.warnings {
+            events(Event::Warning(w));
+        }
+        done.pull_request = Some(opened);
+    }
+    done.plan = plan;
+    done.landed = Some(landed);
+    Ok(done)
+}
+
+/// Lands the edit through the forge API or git, falling back from the API to git
+/// where the API cannot show the whole tree. Returns the outcome, the way taken and
+/// whether the forge marked the commit verified.
+fn land(
+    l: &Landing<'_>,
+    job: &Job<'_>,
+    options: &Options,
+    tokens: &Tokens<'_>,
+    events: &dyn Fn(Event<'_>),
+) -> Result<(WriteBackOutcome, LandedVia, Option<bool>), super::Cause> {
+    let mut log = |line: &str| events(Event::Log(line));
+    let mut apply = |root: &Path| -> ApplyResult { job.apply(root, events) };
+    if let Some(mut repo) = api_repo(l, options, tokens, events)? {
+        let opts = ApiWriteBack {
+            branch: l.branch.map(str::to_string),
+            push_branch: l.push_branch.clone(),
+            paths: sparse_paths(job.request),
+            dry_run: options.dry_run,
+            retry: options.retry.clone(),
+            timeouts: options.timeouts.clone(),
+        };
+        match api_lander::write_back(repo.as_mut(), &opts, &mut log, &mut apply) {
+            Ok(out) => return Ok((out.landed, LandedVia::Api, out.verified)),
+            Err(e @ (ApiLandError::Incomplete { .. } | ApiLandError::TooManyFiles { .. }))
+                if l.via == Via::Auto =>
+            {
+                log(&format!("{e}; falling back to git"));
+            }
+            Err(e) => return Err(Box::new(e)),
+        }
+    }
+    let auth = git_auth(l.url, l.kind, options, tokens)?;
+    let spec = RemoteSpec {
+        url: l.url.to_string(),
+        branch: l.branch.map(str::to_string),
+        auth,
+        ca_bundle: existing_file(options.ca_bundle.as_deref(), FileRole::CaBundle)?,
+    };
+    let wb = WriteBackOptions {
+        push_branch: l.push_branch.clone(),
+        retry: options.retry.clone(),
+        timeouts: options.timeouts.clone(),
+        dry_run: options.dry_run,
+        keep_clone: None,
+        sparse_paths: sparse_paths(job.request),
+    };
+    let outcome = git::write_back(&spec, &wb, &mut log, &mut apply)?;
+    Ok((outcome, LandedVia::Git, None))
+}
+
+/// The forge repository to land through when `via` says so (see
+/// [`choose`]); `None`: land with git.
+fn api_repo(
+    l: &Landing<'_>,
+    options: &Options,
+    tokens: &Tokens<'_>,
+    events: &dyn Fn(Event<'_>),
+) -> Result<Option<Box<dyn ApiRepo>>, BumpError> {
+    let repo_id = RepoId::from_remote_url(l.url).ok();
+    let api = match (l.kind, &repo_id) {
+        (Some(kind), Some(repo)) => Some(
+            options
+                .api_url
+                .clone()
+                .unwrap_or_else(|| forge::default_api_base(kind, repo)),
+        ),
+        _ => None,
+    };
+    let chosen = match (&api, l.via) {
+        (Some(api), Via::Auto | Via::Api) => tokens.for_destination(api)?,
+        _ => None,
+    };
+    if l.kind == Some(ForgeKind::GitLab) && chosen.as_ref().is_some_and(|c| c.is_job_token()) {
+        // GitLab's "CI/CD job token" page: the job token may only read a few API
+        // endpoints (branches, commits, files: GET), never create a commit.
+        if l.via == Via::Api {
+            return Err(BumpError::JobTokenCannotCommitViaApi);
+        }
+        events(Event::Log(&format!(
+            "landing with git: a GitLab CI/CD job token ({}) cannot commit through the API",
+            tokens::JOB_TOKEN
+        )));
+        return Ok(None);
+    }
+    let token = chosen.map(|c| c.token);
+    let choice = choose(l.via, l.url, l.kind, token.is_some())
+        .map_err(|reason| BumpError::ApiUnavailable { reason })?;
+    events(Event::Log(&choice.to_string()));
+    let (true, Some(kind), Some(repo), Some(api), Some(token)) =
+        (choice.api, l.kind, repo_id, api, token)
+    else {
+        return Ok(None);
+    };
+    let connect = super::with_deadline(&options.connect, options.timeouts.overall);
+    let repo = match kind {
+        ForgeKind::GitHub => forge::github_repo(&api, &repo, &token, &connect),
+        ForgeKind::GitLab => forge::gitlab_repo(&api, &repo, &token, &connect),
+    }
+    .map_err(|source| BumpError::ForgeRepository {
+        kind,
+        url: l.shown_url.to_string(),
+        source,
+    })?;
+    Ok(Some(repo))
+}
+
+/// The forge API client and repository for the pull request: the forge, the
+/// repository path, the token and the API URL are all known before anything is pushed.
+fn pr_forge(
+    url: &str,
+    shown_url: &str,
+    kind: Option<ForgeKind>,
+    options: &Options,
+    tokens: &Tokens<'_>,
+) -> Result<(Box<dyn forge::Forge>, RepoId), BumpError> {
+    let kind = kind.ok_or_else(|| BumpError::UnknownForge {
+        url: shown_url.to_string(),
+    })?;
+    let repo = RepoId::from_remote_url(url).map_err(|source| BumpError::RepositoryPath {
+        url: shown_url.to_string(),
+        source,
+    })?;
+    let api = options
+        .api_url
+        .clone()
+        .unwrap_or_else(|| forge::default_api_base(kind, &repo));
+    let shown_api = credentials::redact(&api, &known_secrets(options));
+    let chosen = tokens
+        .for_destination(&api)?
+        .ok_or_else(|| BumpError::PullRequestNeedsToken {
+            api: shown_api.clone(),
+        })?;
+    if kind == ForgeKind::GitLab && chosen.is_job_token() {
+        // GitLab's "CI/CD job token" page: the job token cannot create, edit or
+        // merge merge requests. Said before anything is pushed.
+        return Err(BumpError::JobTokenCannotOpenMergeRequest);
+    }
+    let connect = super::with_deadline(&options.connect, options.timeouts.overall);
+    let client = forge::connect_with(kind, &api, &chosen.token, &connect).map_err(|source| {
+        BumpError::ForgeConnect {
+            kind,
+            api: shown_api,
+            source,
+        }
+    })?;
+    Ok((client, repo))
+}
+
+/// The credentials git gets for `url`, by its transport ([`RemoteUrl`]): the SSH key
+/// over SSH (also the scp form without a user), a token over http(s), nothing else.
+/// A URL that does not parse gets nothing: `git` refuses it, with the reason.
+pub(super) fn git_auth(
+    url: &str,
+    kind: Option<ForgeKind>,
+    options: &Options,
+    tokens: &Tokens<'_>,
+) -> Result<Auth, BumpError> {
+    Ok(match RemoteUrl::parse(url).map(|u| u.transport()) {
+        Ok(Transport::Ssh) => Auth::Ssh {
+            key_file: existing_file(options.ssh_key.as_deref(), FileRole::SshKey)?,
+        },
+        Ok(Transport::Https | Transport::Http) => {
+            tokens.git_auth(kind, url)?.unwrap_or(Auth::Anonymous)
+        }
+        Ok(Transport::Git | Transport::File) | Err(_) => Auth::Anonymous,
+    })
+}
