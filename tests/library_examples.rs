@@ -3,10 +3,20 @@
 
 use std::process::Command;
 
+use crate::support::fake_github::FakeGitHub;
+use crate::support::git_server::BareRepo;
+
 /// `cargo run --example NAME`: its stdout; panics with its output when it fails.
 fn run_example(name: &str) -> String {
+    run_example_with(name, &[], &[])
+}
+
+/// `cargo run --example NAME -- ARGS…` with `envs` set.
+fn run_example_with(name: &str, args: &[&str], envs: &[(&str, &str)]) -> String {
     let out = Command::new(env!("CARGO"))
-        .args(["run", "--locked", "--quiet", "--example", name])
+        .args(["run", "--locked", "--quiet", "--example", name, "--"])
+        .args(args)
+        .envs(envs.iter().copied())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo run");
@@ -33,4 +43,68 @@ fn in_async_runtime_gets_errors_not_panics_from_both_clients() {
         "{stdout}"
     );
     assert!(lines[1].contains("listing tags"), "{stdout}");
+}
+
+#[test]
+fn bump_local_prints_the_diff_of_the_one_changed_line() {
+    assert_eq!(
+        run_example("bump_local"),
+        "--- a/values.yaml\n+++ b/values.yaml\n@@ -1,3 +1,3 @@\n image:\n   repository: \
+         ghcr.io/acme/api  # built by CI\n-  tag: \"1.4.2\"\n+  tag: \"1.5.0\"\n"
+    );
+}
+
+const API_VALUES: &str = "apps/api/values.yaml";
+
+#[test]
+fn bump_git_url_pushes_one_commit_to_a_file_url() {
+    let repo = BareRepo::new_with(
+        &[
+            (API_VALUES, "image:\n  repository: ghcr.io/acme/api\n  tag: \"1.4.2\"\n"),
+            ("README.md", "# config\n"),
+        ],
+        "main",
+    );
+    let stdout = run_example_with("bump_git_url", &[&repo.file_url()], &[]);
+    let tip = repo.tip("main").expect("main");
+    assert_eq!(stdout, format!("pushed {tip} to main after 1 attempt(s)\n"));
+    assert_eq!(
+        repo.read_file("main", API_VALUES).as_deref(),
+        Some("image:\n  repository: ghcr.io/acme/api\n  tag: \"1.5.0\"\n")
+    );
+    assert_eq!(repo.commit_count("main"), 2);
+}
+
+#[test]
+fn bump_github_pr_opens_a_labelled_pull_request_through_the_fake_api() {
+    const WEB: &str = "apps/web/values.yaml";
+    const TOKEN: &str = "ghs_EXAMPLE-SECRET-4242";
+    let repo = BareRepo::new_with(
+        &[(WEB, "image:\n  repository: ghcr.io/acme/web\n  tag: \"2.0.0\"\n")],
+        "main",
+    );
+    let github = FakeGitHub::start(&repo, "acme/gitops", TOKEN);
+    let url = format!("{}/acme/gitops.git", github.url());
+    let stdout = run_example_with(
+        "bump_github_pr",
+        &[&url, github.url()],
+        &[("GITHUB_TOKEN", TOKEN)],
+    );
+    let pulls = github.pulls();
+    assert_eq!(pulls.len(), 1, "{stdout}");
+    let pr = &pulls[0];
+    assert_eq!(pr.base, "main");
+    assert_eq!(pr.title, "chore(deploy): bump ghcr.io/acme/web to 2.1.0");
+    assert!(pr.labels.iter().any(|l| l == "deploy"), "{:?}", pr.labels);
+    assert!(pr.body.contains("apps/web/values.yaml"), "{}", pr.body);
+    assert_eq!(
+        repo.read_file(&pr.head, WEB).as_deref(),
+        Some("image:\n  repository: ghcr.io/acme/web\n  tag: \"2.1.0\"\n")
+    );
+    assert_eq!(repo.commit_count("main"), 1, "main is untouched");
+    assert!(
+        stdout.starts_with(&format!("opened pull request #{} (", pr.number)),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("verified: true\n"), "{stdout}");
 }
