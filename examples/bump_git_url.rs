@@ -12,7 +12,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         image: ImageRef::parse("ghcr.io/acme/api:1.5.0")?,
         paths: vec!["apps/api".into()], // only this directory is checked out
     };
-    let to = Destination::Remote { url, branch: None, via: Via::Git };
+    let to = Destination::Remote {
+        url,
+        branch: None,
+        via: Via::Git,
+    };
     let log = |event: Event<'_>| {
         if let Event::Log(line) = event {
             eprintln!("{line}");

@@ -15,10 +15,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let to = Destination::Directory(dir.path().to_path_buf());
     let outcome = bump::run(&change, &to, &Options::default(), &|_event| {})?;
-    assert_eq!(outcome.written, vec![std::path::PathBuf::from("values.yaml")]);
+    assert_eq!(
+        outcome.written,
+        vec![std::path::PathBuf::from("values.yaml")]
+    );
 
     let after = std::fs::read_to_string(&file)?;
     let diff = similar::TextDiff::from_lines(before, &after);
-    print!("{}", diff.unified_diff().header("a/values.yaml", "b/values.yaml"));
+    print!(
+        "{}",
+        diff.unified_diff().header("a/values.yaml", "b/values.yaml")
+    );
     Ok(())
 }

@@ -60,7 +60,10 @@ const API_VALUES: &str = "apps/api/values.yaml";
 fn bump_git_url_pushes_one_commit_to_a_file_url() {
     let repo = BareRepo::new_with(
         &[
-            (API_VALUES, "image:\n  repository: ghcr.io/acme/api\n  tag: \"1.4.2\"\n"),
+            (
+                API_VALUES,
+                "image:\n  repository: ghcr.io/acme/api\n  tag: \"1.4.2\"\n",
+            ),
             ("README.md", "# config\n"),
         ],
         "main",
@@ -80,7 +83,10 @@ fn bump_github_pr_opens_a_labelled_pull_request_through_the_fake_api() {
     const WEB: &str = "apps/web/values.yaml";
     const TOKEN: &str = "ghs_EXAMPLE-SECRET-4242";
     let repo = BareRepo::new_with(
-        &[(WEB, "image:\n  repository: ghcr.io/acme/web\n  tag: \"2.0.0\"\n")],
+        &[(
+            WEB,
+            "image:\n  repository: ghcr.io/acme/web\n  tag: \"2.0.0\"\n",
+        )],
         "main",
     );
     let github = FakeGitHub::start(&repo, "acme/gitops", TOKEN);

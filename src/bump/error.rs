@@ -4,7 +4,9 @@ use std::error::Error as StdError;
 use std::path::PathBuf;
 
 use crate::credentials::CredentialsError;
-use crate::forge::{ForgeError, ForgeKind};
+#[cfg(doc)]
+use crate::forge::ForgeError;
+use crate::forge::ForgeKind;
 
 /// A boxed cause (a plan, git, forge or landing error).
 pub type Cause = Box<dyn StdError + Send + Sync + 'static>;
@@ -63,9 +65,9 @@ pub enum BumpError {
         app_id: String,
         /// The repository path.
         repo: String,
-        /// Why.
+        /// Why (a [`ForgeError`]).
         #[source]
-        source: ForgeError,
+        source: Cause,
     },
     /// The forge of the repository is unknown (give [`Options::forge`](super::Options::forge)).
     #[error("cannot tell which forge hosts {url}")]
@@ -78,9 +80,9 @@ pub enum BumpError {
     RepositoryPath {
         /// The repository URL (credentials removed).
         url: String,
-        /// Why.
+        /// Why (a [`ForgeError`]).
         #[source]
-        source: ForgeError,
+        source: Cause,
     },
     /// A pull request needs an API token and none was found.
     #[error("opening a pull request needs an API token for {api}")]
@@ -89,10 +91,16 @@ pub enum BumpError {
         api: String,
     },
     /// GitLab's CI/CD job token cannot open merge requests.
-    #[error("a GitLab CI/CD job token ({}) cannot create, edit or merge merge requests", super::tokens::JOB_TOKEN)]
+    #[error(
+        "a GitLab CI/CD job token ({}) cannot create, edit or merge merge requests",
+        super::tokens::JOB_TOKEN
+    )]
     JobTokenCannotOpenMergeRequest,
     /// GitLab's CI/CD job token cannot commit through the API.
-    #[error("a GitLab CI/CD job token ({}) cannot commit through the API", super::tokens::JOB_TOKEN)]
+    #[error(
+        "a GitLab CI/CD job token ({}) cannot commit through the API",
+        super::tokens::JOB_TOKEN
+    )]
     JobTokenCannotCommitViaApi,
     /// The forge API cannot be used as asked.
     #[error("{reason}")]
@@ -107,9 +115,9 @@ pub enum BumpError {
         kind: ForgeKind,
         /// The repository URL (credentials removed).
         url: String,
-        /// Why.
+        /// Why (a [`ForgeError`]).
         #[source]
-        source: ForgeError,
+        source: Cause,
     },
     /// The forge's API cannot be reached.
     #[error("cannot connect to the {kind} API at {api}")]
@@ -118,9 +126,9 @@ pub enum BumpError {
         kind: ForgeKind,
         /// The API base URL (credentials removed).
         api: String,
-        /// Why.
+        /// Why (a [`ForgeError`]).
         #[source]
-        source: ForgeError,
+        source: Cause,
     },
     /// The commit was pushed, but the pull request could not be opened or updated.
     #[error("pushed {} to branch {branch}, but cannot open the pull request in {url}", &commit[..commit.len().min(12)])]
@@ -131,9 +139,9 @@ pub enum BumpError {
         branch: String,
         /// The repository URL (credentials removed).
         url: String,
-        /// Why.
+        /// Why (a [`ForgeError`]).
         #[source]
-        source: ForgeError,
+        source: Cause,
     },
     /// A file the options name does not exist.
     #[error("{role} {}: no such file", path.display())]

@@ -177,11 +177,13 @@ fn edit_kind(e: &EditError) -> &'static str {
 
 fn bump_kind(e: &BumpError) -> Option<&'static str> {
     match e {
-        BumpError::Apply { .. } | BumpError::Credentials(_) => None,
-        BumpError::AppToken { source, .. }
-        | BumpError::ForgeRepository { source, .. }
-        | BumpError::ForgeConnect { source, .. }
-        | BumpError::PullRequest { source, .. } => Some(forge_kind(source)),
+        // The cause (next in the chain) says what it is.
+        BumpError::Apply { .. }
+        | BumpError::Credentials(_)
+        | BumpError::AppToken { .. }
+        | BumpError::ForgeRepository { .. }
+        | BumpError::ForgeConnect { .. }
+        | BumpError::PullRequest { .. } => None,
         BumpError::UnresolvablePath { .. } => Some("io"),
         _ => Some("invalid-input"),
     }

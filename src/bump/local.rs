@@ -183,12 +183,11 @@ pub(super) fn existing_file(
     let Some(path) = path else {
         return Ok(None);
     };
-    let absolute =
-        std::path::absolute(path).map_err(|source| BumpError::UnresolvablePath {
-            role,
-            path: path.to_path_buf(),
-            source,
-        })?;
+    let absolute = std::path::absolute(path).map_err(|source| BumpError::UnresolvablePath {
+        role,
+        path: path.to_path_buf(),
+        source,
+    })?;
     if !absolute.is_file() {
         return Err(BumpError::NoSuchFile {
             role,

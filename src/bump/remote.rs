@@ -80,8 +80,8 @@ pub(super) fn remote(
         push_branch: pr.map(|p| template::render(&p.branch, job.vars)),
     };
     events(Event::Repository(&shown_url));
-    let (outcome, via, verified) = land(&landing, job, options, &tokens, events)
-        .map_err(|e| job.failed(&shown_url, e))?;
+    let (outcome, via, verified) =
+        land(&landing, job, options, &tokens, events).map_err(|e| job.failed(&shown_url, e))?;
     let landed = Landed {
         via: Some(via),
         pushed: outcome.changed && !options.dry_run,
@@ -107,7 +107,10 @@ pub(super) fn remote(
             })
             .collect();
         let outcome = &landed.outcome;
-        let title = pr.title.clone().unwrap_or_else(|| default_subject(job.request));
+        let title = pr
+            .title
+            .clone()
+            .unwrap_or_else(|| default_subject(job.request));
         let body = pr.body.as_deref().unwrap_or(DEFAULT_BODY);
         let spec = PullRequestSpec {
             repo,
@@ -133,7 +136,7 @@ pub(super) fn remote(
                     commit: outcome.commit.clone().unwrap_or_default(),
                     branch: outcome.branch.clone(),
                     url: shown_url.clone(),
-                    source,
+                    source: source.into(),
                 })?;
         for w in &opened.warnings {
             events(Event::Warning(w));
@@ -246,7 +249,7 @@ fn api_repo(
     .map_err(|source| BumpError::ForgeRepository {
         kind,
         url: l.shown_url.to_string(),
-        source,
+        source: source.into(),
     })?;
     Ok(Some(repo))
 }
@@ -265,7 +268,7 @@ fn pr_forge(
     })?;
     let repo = RepoId::from_remote_url(url).map_err(|source| BumpError::RepositoryPath {
         url: shown_url.to_string(),
-        source,
+        source: source.into(),
     })?;
     let api = options
         .api_url
@@ -287,7 +290,7 @@ fn pr_forge(
         BumpError::ForgeConnect {
             kind,
             api: shown_api,
-            source,
+            source: source.into(),
         }
     })?;
     Ok((client, repo))

@@ -176,7 +176,7 @@ impl<'a> Tokens<'a> {
             .map_err(|source| BumpError::AppToken {
                 app_id: app.app.app_id.clone(),
                 repo: app.repo.path.clone(),
-                source,
+                source: source.into(),
             })?;
         (self.events)(Event::Log(&format!(
             "using a GitHub App installation token (app ID {}, installation ID {}) for {}",

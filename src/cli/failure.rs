@@ -5,7 +5,6 @@ use std::error::Error as StdError;
 
 use serde::Serialize;
 
-
 /// The `error` member of the JSON output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ErrorReport {

@@ -57,14 +57,20 @@ pub fn options(
         TokenSource::default()
     };
     let author = Identity {
-        name: g.author_name.clone().unwrap_or_else(|| "tagbump".to_string()),
+        name: g
+            .author_name
+            .clone()
+            .unwrap_or_else(|| "tagbump".to_string()),
         email: g
             .author_email
             .clone()
             .unwrap_or_else(|| "tagbump@localhost".to_string()),
     };
     let committer = Identity {
-        name: g.committer_name.clone().unwrap_or_else(|| author.name.clone()),
+        name: g
+            .committer_name
+            .clone()
+            .unwrap_or_else(|| author.name.clone()),
         email: g
             .committer_email
             .clone()
