@@ -25,6 +25,8 @@
 //! - [`forge`]: GitHub / GitLab pull and merge requests behind one trait.
 //! - [`land`]: the ways of landing a change (git, a forge API) behind one seam.
 //! - [`credentials`]: which token variable may go to which host.
+//! - [`bump`]: the whole job in one call: plan a change, land it in a directory, a
+//!   checkout or a remote repository (git or the forge's API), open the pull request.
 //! - [`secret`]: a string that never prints itself.
 //!
 //! # Example: bump an image in a checkout
