@@ -165,7 +165,7 @@ pub enum BumpError {
 }
 
 impl BumpError {
-    /// What went wrong, as a stable word (see [`kind_of`]); `other` when no cause is
+    /// What went wrong, as a stable word (see [`kind_of`](super::kind_of)); `other` when no cause is
     /// classified.
     pub fn kind(&self) -> &'static str {
         let mut cause: Option<&(dyn StdError + 'static)> = Some(self);
