@@ -257,7 +257,7 @@ fn gitlab_pr_with_only_the_job_token_is_refused_before_anything_is_pushed() {
     let job_token = "job-PR-RULES-SECRET-1313";
     let repo = web_config();
     let (_git, url) = serve_as_acme_gitops(&repo, job_token);
-    let forge = ForgeServer::gitlab();
+    let forge = ForgeServer::gitlab("glpat-unused-1313");
     forge.set_gitlab_tokens("glpat-unused-1313", job_token);
     let home = home();
 
@@ -287,7 +287,7 @@ fn gitlab_full_pr_run_sets_auto_merge_for_the_pushed_sha_and_deletes_the_superse
     let token = "glpat-PR-RULES-SECRET-1313";
     let repo = web_config();
     let (_git, url) = serve_as_acme_gitops(&repo, token);
-    let forge = ForgeServer::gitlab();
+    let forge = ForgeServer::gitlab(token);
     forge.add_user("alice", 42);
     let old_branch = "tagbump/ghcr.io-acme-web/2.0.9";
     let old = forge.add_change("acme/gitops", old_branch, "main", "bump web to 2.0.9");
@@ -460,7 +460,8 @@ fn gitlab_direct_push_with_the_job_token_lands_with_git_as_gitlab_ci_token() {
     let job_token = "job-PR-RULES-SECRET-2626";
     let repo = web_config();
     let (git, url) = serve_as_acme_gitops(&repo, job_token);
-    let forge = ForgeServer::gitlab();
+    // Never asked: the job token cannot use the merge request API.
+    let forge = ForgeServer::gitlab("glpat-unused-2626");
     let main_before = repo.tip("main");
     let home = home();
 

@@ -131,7 +131,7 @@ fn ensure(kind: ForgeKind, server: &ForgeServer, spec: &PullRequestSpec) -> Pull
 
 #[test]
 fn github_secondary_limit_without_retry_after_waits_a_minute_then_twice_as_long() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     for _ in 0..2 {
         server.inject(
             "POST",
@@ -163,7 +163,7 @@ fn github_secondary_limit_without_retry_after_waits_a_minute_then_twice_as_long(
 
 #[test]
 fn github_secondary_limit_with_retry_after_waits_exactly_that_long() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.inject(
         "GET",
         "/pulls",
@@ -179,7 +179,7 @@ fn github_secondary_limit_with_retry_after_waits_exactly_that_long() {
 
 #[test]
 fn github_secondary_limit_whose_wait_passes_the_deadline_is_an_error_that_says_so() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.inject(
         "GET",
         "/pulls",
@@ -210,7 +210,7 @@ fn github_secondary_limit_whose_wait_passes_the_deadline_is_an_error_that_says_s
 
 #[test]
 fn github_author_as_reviewer_is_left_out_with_a_warning_and_the_others_are_requested() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     let spec = PullRequestSpec {
         reviewers: vec!["alice".into(), "tagbump-bot".into(), "acme/platform".into()],
         ..spec()
@@ -239,7 +239,7 @@ fn github_author_as_reviewer_is_left_out_with_a_warning_and_the_others_are_reque
 
 #[test]
 fn github_reviewer_request_refused_for_one_name_still_requests_the_others() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     // The author is not known from the answer (e.g. a GitHub App acting as a user):
     // GitHub's 422 refuses the whole request, so each name is asked for alone.
     for _ in 0..2 {
@@ -285,7 +285,7 @@ fn github_reviewer_request_refused_for_one_name_still_requests_the_others() {
 
 #[test]
 fn github_auto_merge_of_an_already_mergeable_pull_request_merges_it_now_with_the_method_and_sha() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.set_mergeable_now(true);
 
     let pr = ensure(
@@ -309,7 +309,7 @@ fn github_auto_merge_of_an_already_mergeable_pull_request_merges_it_now_with_the
 
 #[test]
 fn github_auto_merge_without_a_method_uses_the_first_the_repository_allows() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.set_allowed_merge_methods(false, true, true);
 
     let pr = ensure(ForgeKind::GitHub, &server, &auto_merge(None));
@@ -323,7 +323,7 @@ fn github_auto_merge_without_a_method_uses_the_first_the_repository_allows() {
 
 #[test]
 fn github_never_merges_a_later_push_by_someone_else() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.set_mergeable_now(true);
     let spec = PullRequestSpec {
         // tagbump pushed this; the branch now points at someone else's commit.
@@ -347,13 +347,14 @@ fn github_never_merges_a_later_push_by_someone_else() {
 
 #[test]
 fn github_close_superseded_deletes_the_branches_only_tagbump_pushed_to() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     let (untouched, touched) = older_bot_changes(&server, 2);
     let other = server.add_change("acme/gitops", "feature/x", "main", "feature");
 
     let pr = ensure(ForgeKind::GitHub, &server, &superseding());
 
-    assert_eq!(pr.closed_superseded, [untouched, touched]);
+    // Newest first, as "List pull requests" answers by default.
+    assert_eq!(pr.closed_superseded, [touched, untouched]);
     assert_eq!(pr.deleted_branches, [format!("{PREFIX}1.3.0")]);
     assert_eq!(server.deleted_branches(), [format!("{PREFIX}1.3.0")]);
     assert_eq!(
@@ -368,7 +369,7 @@ fn github_close_superseded_deletes_the_branches_only_tagbump_pushed_to() {
 
 #[test]
 fn gitlab_before_17_11_sets_merge_when_pipeline_succeeds_with_the_sha() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.set_gitlab_version("17.10.3-ee");
 
     let pr = ensure(ForgeKind::GitLab, &server, &auto_merge(None));
@@ -389,7 +390,7 @@ fn gitlab_before_17_11_sets_merge_when_pipeline_succeeds_with_the_sha() {
 
 #[test]
 fn gitlab_405_right_after_creation_is_retried_until_mergeability_is_known() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.set_not_mergeable_for(2);
     let (forge, rec) = connect(ForgeKind::GitLab, &server, |_| {});
 
@@ -408,7 +409,7 @@ fn gitlab_405_right_after_creation_is_retried_until_mergeability_is_known() {
 
 #[test]
 fn gitlab_never_merges_a_later_push_by_someone_else() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     let spec = PullRequestSpec {
         head_sha: Some("9999999999999999999999999999999999999999".into()),
         ..auto_merge(None)
@@ -428,7 +429,7 @@ fn gitlab_never_merges_a_later_push_by_someone_else() {
 
 #[test]
 fn gitlab_auto_merge_without_a_pipeline_merges_at_once_and_says_so() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.set_pipeline(false);
 
     let pr = ensure(ForgeKind::GitLab, &server, &auto_merge(None));
@@ -439,12 +440,13 @@ fn gitlab_auto_merge_without_a_pipeline_merges_at_once_and_says_so() {
 
 #[test]
 fn gitlab_close_superseded_deletes_the_branches_only_tagbump_pushed_to() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     let (untouched, touched) = older_bot_changes(&server, 3);
 
     let pr = ensure(ForgeKind::GitLab, &server, &superseding());
 
-    assert_eq!(pr.closed_superseded, [untouched, touched]);
+    // Newest first, as "List merge requests" answers by default.
+    assert_eq!(pr.closed_superseded, [touched, untouched]);
     assert_eq!(pr.deleted_branches, [format!("{PREFIX}1.3.0")]);
     assert_eq!(server.deleted_branches(), [format!("{PREFIX}1.3.0")]);
     assert_eq!(
@@ -458,7 +460,7 @@ fn gitlab_close_superseded_deletes_the_branches_only_tagbump_pushed_to() {
 
 #[test]
 fn gitlab_job_token_is_sent_as_job_token_and_merge_requests_are_refused() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.set_gitlab_tokens(TOKEN, JOB_TOKEN);
     let (forge, _) = connect(ForgeKind::GitLab, &server, |o| o.gitlab_job_token = true);
 
@@ -474,7 +476,7 @@ fn gitlab_job_token_is_sent_as_job_token_and_merge_requests_are_refused() {
 
 #[test]
 fn gitlab_personal_token_is_still_sent_as_private_token() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.set_gitlab_tokens(TOKEN, JOB_TOKEN);
     ensure(ForgeKind::GitLab, &server, &spec());
 

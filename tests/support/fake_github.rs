@@ -91,6 +91,8 @@ struct Meanwhile {
 
 /// What the fake knows and how it misbehaves.
 pub(crate) struct State {
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) url: String,
     pub(crate) full_name: String,
     pub(crate) token: String,
     pub(crate) requests: Vec<Recorded>,
@@ -147,6 +149,7 @@ impl FakeGitHub {
             .unwrap_or_else(|| panic!("the fake GitHub is not on an IP socket"));
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
+                url: format!("http://127.0.0.1:{port}"),
                 full_name: full_name.to_string(),
                 token: token.to_string(),
                 requests: Vec::new(),
@@ -298,6 +301,12 @@ impl FakeGitHub {
     /// Every pull request, by number (see [`pulls`]).
     pub fn pulls(&self) -> Vec<pulls::FakePull> {
         self.shared.lock().pulls.all()
+    }
+
+    /// Adds an open pull request from branch `head` into `base` straight to the fake's
+    /// state (no HTTP call), as if opened earlier; its number.
+    pub fn add_open_pull(&self, head: &str, base: &str, title: &str) -> u64 {
+        self.shared.lock().pulls.add_open(head, base, title)
     }
 
     /// Pull requests have nothing left to wait for: auto-merge is refused as "clean
