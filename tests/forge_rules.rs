@@ -364,6 +364,153 @@ fn github_close_superseded_deletes_the_branches_only_tagbump_pushed_to() {
     assert_eq!(server.change(other).unwrap().state, "open");
 }
 
+// ------------------------------------------------------------ more than one page
+// docs.github.com, "Using pagination in the REST API" and "List pull requests"
+// (`per_page` at most 100, `Link: <…>; rel="next"`); docs.gitlab.com, "REST API" ›
+// "Pagination" (`per_page` at most 100, `x-next-page`, `Link`).
+
+/// How many older bot changes sit open: more than two pages of 100.
+const MANY: u64 = 230;
+
+/// `MANY` older bot changes `PREFIX1.0.N` straight in the fake's state; their numbers.
+fn many_older_bot_changes(server: &ForgeServer) -> Vec<u64> {
+    (0..MANY)
+        .map(|n| server.add_change("acme/gitops", &format!("{PREFIX}1.0.{n}"), "main", "old"))
+        .collect()
+}
+
+/// The list requests of a run (`GET …/pulls` or `…/merge_requests`, every page).
+fn list_requests(server: &ForgeServer, path_ends: &str) -> Vec<forge_server::RecordedRequest> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with(path_ends))
+        .collect()
+}
+
+#[test]
+fn github_close_superseded_closes_every_open_pull_request_past_the_first_page() {
+    let server = ForgeServer::github(TOKEN);
+    let older = many_older_bot_changes(&server);
+
+    let pr = ensure(ForgeKind::GitHub, &server, &superseding());
+
+    assert!(pr.created);
+    let mut closed = pr.closed_superseded.clone();
+    closed.sort_unstable();
+    assert_eq!(closed, older, "all {MANY}, not only the first 100");
+    for number in &older {
+        assert_eq!(server.change(*number).unwrap().state, "closed", "#{number}");
+    }
+    assert_eq!(pr.deleted_branches.len(), older.len());
+    assert!(pr.warnings.is_empty(), "{:?}", pr.warnings);
+    // Three pages of the supersede list: the first asked for, two more from `Link`.
+    let pages: Vec<_> = list_requests(&server, "/pulls")
+        .into_iter()
+        .filter(|r| r.query_param("head").is_none())
+        .collect();
+    assert_eq!(pages.len(), 3, "{:?}", lines(&pages));
+    assert_eq!(pages[0].path, "/repos/acme/gitops/pulls");
+    assert_eq!(pages[0].query_param("per_page"), Some("100"));
+    for (page, n) in pages[1..].iter().zip(["2", "3"]) {
+        assert!(page.path.starts_with("/repositories/"), "{}", page.url);
+        assert_eq!(page.query_param("page"), Some(n));
+        assert_eq!(page.query_param("base"), Some("main"));
+        assert_eq!(page.query_param("state"), Some("open"));
+    }
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| r.header("authorization") == Some(&format!("Bearer {TOKEN}"))));
+}
+
+/// With the documented `head` filter GitHub answers at most one open pull request per
+/// head and base, so the one for the branch is found even when it is the oldest of
+/// `MANY` + 1 open ones (page 3 of the unfiltered list): it is updated, not duplicated.
+#[test]
+fn github_finds_the_open_pull_request_for_the_branch_among_many_older_ones() {
+    let server = ForgeServer::github(TOKEN);
+    let existing = server.add_change("acme/gitops", HEAD, "main", "Bump api to 1.4.9");
+    many_older_bot_changes(&server);
+
+    let pr = ensure(ForgeKind::GitHub, &server, &spec());
+
+    assert_eq!(pr.number, existing);
+    assert!(!pr.created);
+    assert_eq!(server.change(existing).unwrap().title, "Bump api to 1.5.0");
+    assert!(server.requests_to("POST", "/pulls").is_empty());
+    let finds = list_requests(&server, "/pulls");
+    assert_eq!(finds.len(), 1, "{:?}", lines(&finds));
+    assert_eq!(finds[0].query_param("head"), Some(&*format!("acme:{HEAD}")));
+}
+
+#[test]
+fn gitlab_close_superseded_closes_every_open_merge_request_past_the_first_page() {
+    let server = ForgeServer::gitlab(TOKEN);
+    let older = many_older_bot_changes(&server);
+
+    let pr = ensure(ForgeKind::GitLab, &server, &superseding());
+
+    assert!(pr.created);
+    let mut closed = pr.closed_superseded.clone();
+    closed.sort_unstable();
+    assert_eq!(closed, older, "all {MANY}, not only the first 100");
+    for number in &older {
+        assert_eq!(server.change(*number).unwrap().state, "closed", "!{number}");
+    }
+    assert!(pr.warnings.is_empty(), "{:?}", pr.warnings);
+    let pages: Vec<_> = list_requests(&server, "/merge_requests")
+        .into_iter()
+        .filter(|r| r.query_param("source_branch").is_none())
+        .collect();
+    assert_eq!(pages.len(), 3, "{:?}", lines(&pages));
+    for (page, n) in pages.iter().zip(["1", "2", "3"]) {
+        assert_eq!(page.query_param("page"), Some(n));
+        assert_eq!(page.query_param("per_page"), Some("100"));
+        assert_eq!(page.query_param("target_branch"), Some("main"));
+        assert_eq!(page.query_param("state"), Some("opened"));
+    }
+}
+
+#[test]
+fn gitlab_finds_the_open_merge_request_for_the_branch_among_many_older_ones() {
+    let server = ForgeServer::gitlab(TOKEN);
+    let existing = server.add_change("acme/gitops", HEAD, "main", "Bump api to 1.4.9");
+    many_older_bot_changes(&server);
+
+    let pr = ensure(ForgeKind::GitLab, &server, &spec());
+
+    assert_eq!(pr.number, existing);
+    assert!(!pr.created);
+    assert!(server.requests_to("POST", "/merge_requests").is_empty());
+}
+
+/// Past 50 pages (5 000 items) the list stops with a warning instead of reading on.
+#[test]
+fn github_stops_listing_after_fifty_pages_with_a_warning() {
+    let server = ForgeServer::github(TOKEN);
+    for n in 0..5_050 {
+        server.add_change("acme/gitops", &format!("feature/{n}"), "main", "not a bump");
+    }
+
+    let pr = ensure(ForgeKind::GitHub, &server, &superseding());
+
+    assert!(pr.closed_superseded.is_empty());
+    assert_eq!(
+        pr.warnings,
+        ["listing the open pull requests into main to close superseded ones: stopped after 50 pages of 100; any items past them were not looked at"]
+    );
+    let pages = list_requests(&server, "/pulls")
+        .into_iter()
+        .filter(|r| r.query_param("head").is_none())
+        .count();
+    assert_eq!(pages, 50);
+}
+
+fn lines(requests: &[forge_server::RecordedRequest]) -> Vec<String> {
+    requests.iter().map(|r| r.url.clone()).collect()
+}
+
 // ------------------------------------------------------------ GitLab auto-merge
 // docs.gitlab.com, "Merge requests API" › "Merge a merge request".
 

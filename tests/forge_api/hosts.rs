@@ -114,6 +114,67 @@ fn github_redirect_to_another_host_is_refused_and_the_token_never_reaches_it() {
     assert!(sleeps.taken().is_empty(), "not retried");
 }
 
+// "Using pagination in the REST API": the next page is the `Link` header's
+// `rel="next"` URL. One on another host is not followed: the token stays home.
+#[test]
+fn github_next_page_on_another_host_is_refused_and_the_token_never_reaches_it() {
+    let server = ForgeServer::github(TOKEN);
+    let other = ForgeServer::github(TOKEN);
+    server.inject(
+        "GET",
+        "/repos/acme/deploy/pulls",
+        FakeResponse::json(200, json!([])).with_header(
+            "Link",
+            &format!(
+                "<{}/repositories/1/pulls?page=2>; rel=\"next\", <{0}/repositories/1/pulls?page=9>; rel=\"last\"",
+                other.url()
+            ),
+        ),
+    );
+    let (forge, _) = github(&server);
+
+    let err = forge.ensure_pull_request(&spec("acme/deploy")).unwrap_err();
+
+    assert!(matches!(err, ForgeError::Decode { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(other.url()), "names the other host: {text}");
+    assert!(text.contains("does not send the token there"), "{text}");
+    assert_token_hidden(&err);
+    assert_nothing_reached(&other);
+    assert!(
+        server.changes().is_empty(),
+        "nothing opened on a half-read list"
+    );
+}
+
+#[test]
+fn gitlab_next_page_on_another_host_is_refused_and_the_token_never_reaches_it() {
+    let server = ForgeServer::gitlab(TOKEN);
+    let other = ForgeServer::gitlab(TOKEN);
+    server.inject(
+        "GET",
+        "/merge_requests",
+        FakeResponse::json(200, json!([]))
+            .with_header(
+                "Link",
+                &format!(
+                    "<{}/api/v4/projects/1/merge_requests?page=2>; rel=\"next\"",
+                    other.url()
+                ),
+            )
+            .with_header("x-next-page", "2"),
+    );
+    let (forge, _) = gitlab(&server);
+
+    let err = forge.ensure_pull_request(&spec("acme/deploy")).unwrap_err();
+
+    assert!(matches!(err, ForgeError::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains(other.url()), "{err}");
+    assert_token_hidden(&err);
+    assert_nothing_reached(&other);
+    assert!(server.changes().is_empty());
+}
+
 #[test]
 fn github_307_on_creating_the_pull_request_is_refused() {
     let server = ForgeServer::github(TOKEN);
