@@ -108,6 +108,65 @@ fn github_full_pr_run_requests_the_others_enables_auto_merge_and_deletes_the_sup
     );
 }
 
+/// `--close-superseded` with 230 older bumps open: GitHub's "List pull requests" answers
+/// at most 100 a page (<https://docs.github.com/en/rest/pulls/pulls#list-pull-requests>)
+/// and names the next page in `Link` ("Using pagination in the REST API",
+/// <https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api>):
+/// every one of them is closed and its branch deleted, the ones past page 1 too.
+#[test]
+fn github_close_superseded_closes_all_230_older_bumps_past_the_first_page() {
+    let repo = web_config();
+    let github = FakeGitHub::start(&repo, "acme/gitops", TOKEN);
+    let home = home();
+    let first = github_pr(&github, home.path(), "2.0.9", &[]);
+    first.assert_code(0);
+    let old_branch = first.json()["branch"].as_str().expect("branch").to_string();
+    let prefix = old_branch.trim_end_matches("2.0.9").to_string();
+    let older: Vec<String> = (0..230).map(|n| format!("{prefix}1.{n}.0")).collect();
+    let mut expected = vec![1];
+    expected.extend(github.seed_open_pulls(&older, "main"));
+    github.clear_requests();
+
+    let out = github_pr(&github, home.path(), "2.1.0", &["--close-superseded"]);
+
+    out.assert_code(0);
+    let report = out.json();
+    let number = report["pull_request"]["number"].as_u64().expect("number");
+    let mut closed: Vec<u64> = report["pull_request"]["closed_superseded"]
+        .as_array()
+        .expect("closed")
+        .iter()
+        .filter_map(serde_json::Value::as_u64)
+        .collect();
+    closed.sort_unstable();
+    assert_eq!(closed, expected, "all 231 older bumps");
+    assert_eq!(
+        report["pull_request"]["deleted_branches"]
+            .as_array()
+            .map(Vec::len),
+        Some(231)
+    );
+    for pull in github.pulls() {
+        let want = if pull.number == number {
+            "open"
+        } else {
+            "closed"
+        };
+        assert_eq!(pull.state, want, "#{}", pull.number);
+    }
+    let branch = report["branch"].as_str().expect("branch").to_string();
+    assert_eq!(repo.branches(), ["main".to_string(), branch]);
+    let pages: Vec<String> = github
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.url.contains("/pulls?") && !r.url.contains("head="))
+        .map(|r| r.url.clone())
+        .collect();
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    assert!(pages[1].starts_with("/repositories/4242/pulls?") && pages[1].ends_with("page=2"));
+    assert!(pages[2].ends_with("page=3"), "{pages:?}");
+}
+
 /// `enablePullRequestAutoMerge` refuses a pull request with nothing left to wait for
 /// ("Pull request is in clean status"); `--auto-merge` then merges it at once with
 /// "Merge a pull request" (`merge_method`, `sha` = the pushed commit) and says so.

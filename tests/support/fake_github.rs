@@ -309,6 +309,25 @@ impl FakeGitHub {
         self.shared.lock().pulls.add_open(head, base, title)
     }
 
+    /// Opens pull requests from new branches `heads` into `base`, straight in the fake's
+    /// state and the repository (no HTTP call): each branch holds one commit on top of
+    /// `base`, as tagbump leaves a bot branch. Their numbers.
+    pub fn seed_open_pulls(&self, heads: &[String], base: &str) -> Vec<u64> {
+        let git = &self.shared.git;
+        let tip = git
+            .tip(base)
+            .unwrap_or_else(|| panic!("no branch {base} to seed pull requests on"));
+        let commit = git
+            .empty_commit_on(&tip, "an older bump")
+            .unwrap_or_else(|| panic!("cannot make a commit on {base}"));
+        git.create_branches(heads, &commit)
+            .unwrap_or_else(|e| panic!("cannot create the branches: {e}"));
+        heads
+            .iter()
+            .map(|head| self.add_open_pull(head, base, "an older bump"))
+            .collect()
+    }
+
     /// Pull requests have nothing left to wait for: auto-merge is refused as "clean
     /// status" and "Merge a pull request" succeeds (see [`pulls`]).
     pub fn set_mergeable_now(&self, on: bool) {

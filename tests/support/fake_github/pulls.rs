@@ -213,8 +213,13 @@ fn pull_json(shared: &Shared, full_name: &str, pull: &FakePull) -> Value {
 /// `merged`, `mergeable`, `mergeable_state`, `commits`, `additions`, `deletions`,
 /// `changed_files`, `comments` and `review_comments`.
 fn simple_json(shared: &Shared, full_name: &str, pull: &FakePull) -> Value {
-    let owner = full_name.split('/').next().unwrap_or_default();
     let sha = |branch: &str| shared.git.tip(branch).unwrap_or_default();
+    simple_json_with(full_name, pull, &sha)
+}
+
+/// [`simple_json`] with the branch tips from `sha`.
+fn simple_json_with(full_name: &str, pull: &FakePull, sha: &dyn Fn(&str) -> String) -> Value {
+    let owner = full_name.split('/').next().unwrap_or_default();
     json!({
         "url": format!("https://api.github.test/repos/{full_name}/pulls/{}", pull.number),
         "id": 5000 + pull.number,
@@ -284,6 +289,8 @@ fn list_pulls(shared: &Shared, full_name: &str, query: &str, enterprise: bool) -
         let state = shared.lock();
         (state.pulls.all(), state.url.clone())
     };
+    let tips = shared.git.branch_tips(None);
+    let sha = |branch: &str| tips.get(branch).cloned().unwrap_or_default();
     let shown: Vec<Value> = pulls
         .iter()
         .rev()
@@ -293,7 +300,7 @@ fn list_pulls(shared: &Shared, full_name: &str, query: &str, enterprise: bool) -
                 .is_none_or(|h| h == format!("{owner}:{}", p.head))
         })
         .filter(|p| base.as_deref().is_none_or(|b| b == p.base))
-        .map(|p| simple_json(shared, full_name, p))
+        .map(|p| simple_json_with(full_name, p, &sha))
         .collect();
     let prefix = if enterprise { "/api/v3" } else { "" };
     let link_base = format!(
@@ -545,12 +552,22 @@ pub(crate) fn close_emptied(shared: &Shared) {
         .filter(|p| p.state == "open")
         .map(|p| (p.number, p.head.clone(), p.base.clone()))
         .collect();
+    if open.is_empty() {
+        return;
+    }
+    // One `for-each-ref` for every branch, and one per base for the heads it contains.
+    let tips = shared.git.branch_tips(None);
+    let mut merged: std::collections::HashMap<String, std::collections::HashMap<String, String>> =
+        std::collections::HashMap::new();
     for (number, head, base) in open {
-        let emptied = match (shared.git.tip(&head), shared.git.tip(&base)) {
-            (Some(head), Some(base)) => shared.git.is_ancestor(&head, &base),
+        let emptied = match (tips.get(&head), tips.contains_key(&base)) {
+            (Some(_), true) => merged
+                .entry(base.clone())
+                .or_insert_with(|| shared.git.branch_tips(Some(&base)))
+                .contains_key(&head),
             // A deleted head branch closes the pull request too.
             (None, _) => true,
-            (Some(_), None) => false,
+            (Some(_), false) => false,
         };
         if emptied {
             let mut state = shared.lock();
