@@ -15,7 +15,7 @@ use std::fmt;
 use octocrab::Octocrab;
 use serde_json::Value;
 
-use super::pages::{next_link, under_api_base, MAX_PAGES, PER_PAGE};
+use super::pages::{next_link, under_api_base, Listed, MAX_PAGES, PER_PAGE};
 use super::{
     error_chain, excerpt, host_of, origin_of, redirect_target, wait_until, ConnectOptions, Failure,
     ForgeError, Retrier, RetryPolicy, Sleeper, Timeouts,
@@ -308,12 +308,6 @@ impl GitHub {
 struct Answer {
     body: String,
     link: Option<String>,
-}
-
-/// The items of a list endpoint, and whether pages past [`MAX_PAGES`] were left unread.
-pub(super) struct Listed<T> {
-    pub(super) items: Vec<T>,
-    pub(super) truncated: bool,
 }
 
 /// Where GitHub's GraphQL endpoint `…/graphql` lives for a REST API base: the same

@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::gitlab_http::{classify, classify_transport, object_message, status_failure};
 pub(crate) use super::gitlab_http::{Http, HttpError};
-use super::pages::{next_link, under_api_base, MAX_PAGES, PER_PAGE};
+use super::pages::{next_link, under_api_base, Listed, MAX_PAGES, PER_PAGE};
 use super::{
     encode_component, error_chain, excerpt, ConnectOptions, Failure, ForgeError, Retrier,
     RetryPolicy, Sleeper,
@@ -297,12 +297,6 @@ impl GitLab {
             truncated: false,
         })
     }
-}
-
-/// The items of a list endpoint, and whether pages past [`MAX_PAGES`] may be unread.
-pub(super) struct Listed<T> {
-    pub(super) items: Vec<T>,
-    pub(super) truncated: bool,
 }
 
 pub(crate) fn config(e: impl std::error::Error) -> ForgeError {

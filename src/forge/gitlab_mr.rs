@@ -24,7 +24,8 @@ use ::gitlab::api::users::Users;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::gitlab::{config, GitLab, Listed};
+use super::gitlab::{config, GitLab};
+use super::pages::Listed;
 use super::{
     encode_component, Forge, ForgeError, ForgeKind, MergeMethod, PullRequest, PullRequestSpec,
 };

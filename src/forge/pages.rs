@@ -17,6 +17,13 @@ pub(crate) const MAX_PAGES: usize = 50;
 /// The items per page tagbump asks for: the largest GitHub and GitLab allow.
 pub(crate) const PER_PAGE: usize = 100;
 
+/// The items of a list endpoint.
+pub(crate) struct Listed<T> {
+    pub(crate) items: Vec<T>,
+    /// [`MAX_PAGES`] pages were read and the last one named a next page.
+    pub(crate) truncated: bool,
+}
+
 /// The `rel="next"` target of a `Link` header (RFC 8288), if any.
 pub(crate) fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
