@@ -632,3 +632,36 @@ fn gitlab_personal_token_is_still_sent_as_private_token() {
         .iter()
         .all(|r| r.header("private-token") == Some(TOKEN) && r.header("job-token").is_none()));
 }
+
+// ------------------------------------------------------------ tokens
+// docs.github.com, "Troubleshooting the REST API" › "401 Bad credentials"; docs.gitlab.com,
+// "REST API" › "Authentication": a missing or wrong token is 401.
+
+#[test]
+fn a_wrong_token_is_an_auth_error_on_both_forges_and_nothing_is_opened() {
+    let wrong = Secret::new("tok-WRONG-1313");
+    let github = ForgeServer::github(TOKEN);
+    let forge = connect_with(
+        ForgeKind::GitHub,
+        &github.api_base(),
+        &wrong,
+        &ConnectOptions::default(),
+    )
+    .unwrap();
+    let err = forge.ensure_pull_request(&spec()).unwrap_err();
+    assert!(matches!(err, ForgeError::Auth { .. }), "{err:?}");
+    assert!(github.changes().is_empty());
+
+    let gitlab = ForgeServer::gitlab(TOKEN);
+    let err = connect_with(
+        ForgeKind::GitLab,
+        &gitlab.api_base(),
+        &wrong,
+        &ConnectOptions::default(),
+    )
+    .err()
+    .expect("GET /user refuses the token");
+    assert!(matches!(err, ForgeError::Auth { .. }), "{err:?}");
+    assert_eq!(gitlab.requests().len(), 1, "not retried");
+    assert!(!format!("{err} {err:?}").contains("tok-WRONG-1313"));
+}
