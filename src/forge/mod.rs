@@ -50,6 +50,7 @@ mod gitlab_http;
 mod gitlab_mr;
 mod gitlab_repo;
 mod options;
+mod pages;
 mod repo_id;
 mod retrier;
 
