@@ -9,7 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::forge::ForgeError;
 use crate::git::{Applied, ApplyResult, WriteBackOutcome};
 use crate::retry::{RetryPolicy, Timeouts};
-use crate::targets::is_yaml_name;
+use crate::targets::is_search_name;
 
 use super::api::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, FileChange};
 use super::{Attempt, Attempts};
@@ -389,9 +389,11 @@ where
     }
 }
 
-/// A file the directory search would pick up (see [`crate::targets::is_yaml_name`]).
+/// A file the directory search would pick up (see [`crate::targets::is_search_name`]):
+/// YAML, and JSON (whether a JSON file holds a Kubernetes object is decided on its
+/// content, by the same search that reads the local files).
 fn is_yaml(path: &str) -> bool {
-    is_yaml_name(path.rsplit('/').next().unwrap_or(path))
+    is_search_name(path.rsplit('/').next().unwrap_or(path))
 }
 
 fn short(sha: &str) -> &str {

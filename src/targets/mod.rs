@@ -72,7 +72,10 @@ use std::path::PathBuf;
 use crate::image::ImageRef;
 use crate::yaml::{Edit, KeyPath};
 
-pub use files::{find_yaml_files, is_yaml_name, yaml_files, YamlFiles};
+pub use files::{
+    find_yaml_files, is_json_name, is_kubernetes_json, is_search_name, is_yaml_name, yaml_files,
+    NotSearched, NotSearchedReason, YamlFiles,
+};
 pub use flux::FluxPolicy;
 pub use mention::{
     file_mentions_repository, mentions_repository, name_mentions, repository_text, NameMention,

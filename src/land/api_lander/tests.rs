@@ -372,4 +372,8 @@ fn the_api_lander_reads_the_files_a_directory_search_opens() {
     assert!(is_yaml("apps/api/.argocd-source-api.yaml"));
     assert!(!is_yaml("clusters/dev/kustomization"));
     assert!(!is_yaml("apps/api/README.md"));
+    // JSON manifests are fetched; whether one is a Kubernetes object is read from it.
+    assert!(is_yaml("apps/guestbook/guestbook-ui.json"));
+    assert!(is_yaml("package.json"));
+    assert!(!is_yaml("web/.eslintrc.json"));
 }
