@@ -184,6 +184,34 @@ pub fn is_search_name(name: &str) -> bool {
     is_yaml_name(name) || is_json_name(name)
 }
 
+/// Whether a search of the directory `start` (`/`-separated, relative to the root;
+/// empty for the root) reads the file at `path` under it (`/`-separated, relative to
+/// `start`), by the walk's rules, for a tree known only as a listing (a forge API): a
+/// name [`is_search_name`] accepts, under no hidden directory, `node_modules`, or
+/// `templates/` beside a `Chart.yaml` (`has_chart(dir)`: whether `dir`, relative to the
+/// root, holds one). Symbolic links are not seen in a listing.
+pub fn is_search_path(start: &str, path: &str, has_chart: impl Fn(&str) -> bool) -> bool {
+    let mut dirs: Vec<&str> = path.split('/').collect();
+    let Some(name) = dirs.pop() else {
+        return false;
+    };
+    if !is_search_name(name) {
+        return false;
+    }
+    let mut at = start.trim_end_matches('/').to_string();
+    for dir in dirs {
+        if dir.starts_with('.') || dir == "node_modules" || (dir == "templates" && has_chart(&at))
+        {
+            return false;
+        }
+        if !at.is_empty() {
+            at.push('/');
+        }
+        at.push_str(dir);
+    }
+    true
+}
+
 /// Whether a hidden file name would be searched but for being hidden.
 fn is_hidden_config(name: &str) -> bool {
     name.starts_with('.') && !is_search_name(name) && {
