@@ -560,3 +560,34 @@ fn set_on_a_json_file_writes_json() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("keys are not added to JSON files"), "{stderr}");
 }
+
+#[test]
+fn a_failed_search_says_what_it_did_not_search() {
+    // Only the dashboard and package.json name this image: not found, and the report
+    // says why those were not looked at (stderr in text, `not_searched` in JSON).
+    let dir = json_checkout();
+    for rel in [
+        "apps/guestbook/guestbook-ui.json",
+        "charts/guestbook/values.yaml",
+    ] {
+        std::fs::remove_file(dir.path().join(rel)).expect("rm");
+    }
+    let image = "gcr.io/heptio-images/ks-guestbook-demo:0.3";
+    let out = tagbump(dir.path(), &["image", image]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "not searched: 2 directories (.github, charts/guestbook/templates), \
+             2 JSON files that are not Kubernetes objects (dashboards/guestbook.json, web/package.json)\n"
+        ),
+        "{stderr}"
+    );
+    let out = tagbump(dir.path(), &["image", image, "--output", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["error"]["kind"], "image-not-found");
+    assert_eq!(
+        report["not_searched"][3],
+        serde_json::json!({"path": "web/package.json", "reason": "not-kubernetes-json"})
+    );
+}

@@ -42,7 +42,8 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// What the search did not enter on purpose, `{path, reason}` (hidden directories
     /// and files, `node_modules`, charts' `templates/`, links out of the tree or to
-    /// nothing, JSON files that are not Kubernetes objects). Absent when empty.
+    /// nothing, JSON files that are not Kubernetes objects), on failure too. Absent
+    /// when empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_searched: Vec<NotSearched>,
     /// Where the image is named without a place for its tag: a failed `image` run
@@ -133,6 +134,9 @@ impl Report {
         if self.skipped.is_empty() {
             self.skipped = skipped(plan.skipped());
         }
+        if self.not_searched.is_empty() {
+            self.not_searched = plan.not_searched().to_vec();
+        }
         if let PlanError::NameOnly { mentions, .. } = plan {
             self.name_only = mentions
                 .iter()
@@ -193,10 +197,13 @@ pub fn emit(report: &Report, format: OutputFormat, dry_run: bool) -> Result<()> 
     Ok(())
 }
 
-/// The `skipped FILE: why` lines of the text form.
+/// The `skipped FILE: why` lines of the text form, and the one `not searched: …` line.
 pub fn write_skipped(out: &mut dyn Write, report: &Report) -> Result<()> {
     for s in &report.skipped {
         writeln!(out, "skipped {}: {}", s.file.display(), s.reason)?;
+    }
+    if let Some(line) = not_searched_line(&report.not_searched) {
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
@@ -249,9 +256,6 @@ pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result
         super::registry::write_text(out, r)?;
     }
     write_skipped(out, report)?;
-    if let Some(line) = not_searched_line(&report.not_searched) {
-        writeln!(out, "{line}")?;
-    }
     for n in &report.notes {
         writeln!(out, "note: {n}")?;
     }

@@ -130,12 +130,14 @@ pub(super) fn image_files(
             named.push(path);
         }
     }
+    not_searched.sort_by(|a, b| a.path.cmp(&b.path));
     if !unreadable.is_empty() {
         if !options.skip_unreadable {
             return Err(PlanError::SkippedReference {
                 image: image.familiar_name(),
                 files: unreadable,
                 skipped: skipped.clone(),
+                not_searched: not_searched.clone(),
             });
         }
         notes.extend(unreadable.iter().map(|(file, _)| {
@@ -146,7 +148,6 @@ pub(super) fn image_files(
             )
         }));
     }
-    not_searched.sort_by(|a, b| a.path.cmp(&b.path));
     keep_app_versions_of_matching_charts(&mut hits);
     for (path, text, found, _) in hits {
         let name = relative(root, &path).display().to_string();
@@ -180,6 +181,7 @@ pub(super) fn image_files(
                 image: Box::new(image.clone()),
                 mentions,
                 skipped: skipped.clone(),
+                not_searched: not_searched.clone(),
             });
         }
         return Err(PlanError::ImageNotFound {
@@ -191,6 +193,7 @@ pub(super) fn image_files(
                 .join(", "),
             searched,
             skipped: skipped.clone(),
+            not_searched: not_searched.clone(),
         });
     }
     Ok((files, found_targets))
