@@ -246,9 +246,11 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                 paths,
                 options,
                 edit_options,
-                &mut skipped,
-                &mut notes,
-                &mut not_searched,
+                image::Aside {
+                    skipped: &mut skipped,
+                    notes: &mut notes,
+                    not_searched: &mut not_searched,
+                },
             )?;
         }
     }

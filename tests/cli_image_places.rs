@@ -523,8 +523,14 @@ fn json_manifests_are_edited_and_what_was_not_searched_is_reported_once() {
 
 #[test]
 fn a_search_that_entered_everything_reports_no_not_searched() {
-    let dir = tree(&[("values.yaml", "image:\n  repository: nginx\n  tag: \"1.25\"\n")]);
-    let report = json(&tagbump(dir.path(), &["image", "nginx:1.26", "--output", "json"]));
+    let dir = tree(&[(
+        "values.yaml",
+        "image:\n  repository: nginx\n  tag: \"1.25\"\n",
+    )]);
+    let report = json(&tagbump(
+        dir.path(),
+        &["image", "nginx:1.26", "--output", "json"],
+    ));
     assert!(report.get("not_searched").is_none(), "{report}");
 }
 
@@ -558,7 +564,10 @@ fn set_on_a_json_file_writes_json() {
     let out = tagbump(dir.path(), &["set", rel, "spec.paused=true", "--create"]);
     assert_ne!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("keys are not added to JSON files"), "{stderr}");
+    assert!(
+        stderr.contains("keys are not added to JSON files"),
+        "{stderr}"
+    );
 }
 
 #[test]

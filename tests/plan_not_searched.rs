@@ -86,8 +86,14 @@ fn a_json_list_manifest_is_edited_byte_exactly_and_other_json_is_not_searched() 
         planned.not_searched,
         vec![
             not_searched(".github", NotSearchedReason::HiddenDirectory),
-            not_searched("charts/guestbook/templates", NotSearchedReason::ChartTemplates),
-            not_searched("dashboards/guestbook.json", NotSearchedReason::NotKubernetesJson),
+            not_searched(
+                "charts/guestbook/templates",
+                NotSearchedReason::ChartTemplates
+            ),
+            not_searched(
+                "dashboards/guestbook.json",
+                NotSearchedReason::NotKubernetesJson
+            ),
             not_searched("web/package.json", NotSearchedReason::NotKubernetesJson),
         ]
     );
@@ -178,8 +184,11 @@ fn hidden_files_node_modules_and_links_out_of_the_tree_are_listed_as_not_searche
     std::fs::write(outside.path().join("values.yaml"), "tag: v1\n").expect("write");
     #[cfg(unix)]
     {
-        std::os::unix::fs::symlink(outside.path().join("values.yaml"), root.join("apps/out.yaml"))
-            .expect("link");
+        std::os::unix::fs::symlink(
+            outside.path().join("values.yaml"),
+            root.join("apps/out.yaml"),
+        )
+        .expect("link");
         std::os::unix::fs::symlink(outside.path(), root.join("apps/shared")).expect("link");
         std::os::unix::fs::symlink(root.join("gone.yaml"), root.join("apps/gone.yaml"))
             .expect("link");
@@ -193,8 +202,14 @@ fn hidden_files_node_modules_and_links_out_of_the_tree_are_listed_as_not_searche
     let mut expected = vec![
         not_searched(".github", NotSearchedReason::HiddenDirectory),
         not_searched(".pre-commit-config.yaml", NotSearchedReason::HiddenFile),
-        not_searched("charts/guestbook/templates", NotSearchedReason::ChartTemplates),
-        not_searched("dashboards/guestbook.json", NotSearchedReason::NotKubernetesJson),
+        not_searched(
+            "charts/guestbook/templates",
+            NotSearchedReason::ChartTemplates,
+        ),
+        not_searched(
+            "dashboards/guestbook.json",
+            NotSearchedReason::NotKubernetesJson,
+        ),
         not_searched("web/node_modules", NotSearchedReason::NodeModules),
         not_searched("web/package.json", NotSearchedReason::NotKubernetesJson),
         not_searched("web/tsconfig.json", NotSearchedReason::NotKubernetesJson),

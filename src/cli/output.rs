@@ -220,7 +220,12 @@ pub fn not_searched_line(list: &[NotSearched]) -> Option<String> {
         (
             "symbolic link out of the tree or to nothing",
             "symbolic links out of the tree or to nothing",
-            |r| matches!(r, NotSearchedReason::LinkOutside | NotSearchedReason::DanglingLink),
+            |r| {
+                matches!(
+                    r,
+                    NotSearchedReason::LinkOutside | NotSearchedReason::DanglingLink
+                )
+            },
         ),
         (
             "JSON file that is not a Kubernetes object",

@@ -8,8 +8,18 @@ use super::{Options, PlanError};
 use crate::image::ImageRef;
 use crate::targets::{self, NameMention, NotSearched, NotSearchedReason, Target, TargetKind};
 use crate::yaml::file::{syntax_of, FileEdit, FileError};
-use crate::yaml::Syntax;
 use crate::yaml::EditOptions;
+use crate::yaml::Syntax;
+
+/// What a search reports besides its edits.
+pub(super) struct Aside<'a> {
+    /// Files that could not be read or searched, with why.
+    pub(super) skipped: &'a mut Vec<(PathBuf, String)>,
+    /// Notes on the targets.
+    pub(super) notes: &'a mut Vec<String>,
+    /// What the search did not enter on purpose.
+    pub(super) not_searched: &'a mut Vec<NotSearched>,
+}
 
 /// Searches `paths` under `root` for `image` and edits every file that refers to it;
 /// returns the edited files and, for each, its targets. Files that cannot be read or
@@ -31,10 +41,13 @@ pub(super) fn image_files(
     paths: &[PathBuf],
     options: &Options,
     edit_options: EditOptions,
-    skipped: &mut Vec<(PathBuf, String)>,
-    notes: &mut Vec<String>,
-    not_searched: &mut Vec<NotSearched>,
+    aside: Aside<'_>,
 ) -> Result<(Vec<FileEdit>, Vec<Vec<Target>>), PlanError> {
+    let Aside {
+        skipped,
+        notes,
+        not_searched,
+    } = aside;
     let mut files = Vec::new();
     let mut found_targets = Vec::new();
     let given: Vec<PathBuf> = if paths.is_empty() {
@@ -100,10 +113,7 @@ pub(super) fn image_files(
         };
         // package.json, dashboards, tsconfig.json: not manifests, never touched, and not
         // skipped either (their mention of the image is no missed reference).
-        if !is_explicit
-            && syntax_of(&path) == Syntax::Json
-            && !targets::is_kubernetes_json(&text)
-        {
+        if !is_explicit && syntax_of(&path) == Syntax::Json && !targets::is_kubernetes_json(&text) {
             not_searched.push(NotSearched {
                 path: rel,
                 reason: NotSearchedReason::NotKubernetesJson,

@@ -200,8 +200,7 @@ pub fn is_search_path(start: &str, path: &str, has_chart: impl Fn(&str) -> bool)
     }
     let mut at = start.trim_end_matches('/').to_string();
     for dir in dirs {
-        if dir.starts_with('.') || dir == "node_modules" || (dir == "templates" && has_chart(&at))
-        {
+        if dir.starts_with('.') || dir == "node_modules" || (dir == "templates" && has_chart(&at)) {
             return false;
         }
         if !at.is_empty() {
@@ -227,7 +226,8 @@ pub fn is_kubernetes_json(text: &str) -> bool {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(map)) => {
-            map.get("apiVersion").is_some_and(serde_json::Value::is_string)
+            map.get("apiVersion")
+                .is_some_and(serde_json::Value::is_string)
                 && map.get("kind").is_some_and(serde_json::Value::is_string)
         }
         _ => false,

@@ -75,8 +75,8 @@ use crate::image::ImageRef;
 use crate::yaml::{Edit, KeyPath};
 
 pub use files::{
-    find_yaml_files, is_json_name, is_kubernetes_json, is_search_name, is_search_path, is_yaml_name, yaml_files,
-    NotSearched, NotSearchedReason, YamlFiles,
+    find_yaml_files, is_json_name, is_kubernetes_json, is_search_name, is_search_path,
+    is_yaml_name, yaml_files, NotSearched, NotSearchedReason, YamlFiles,
 };
 pub use flux::FluxPolicy;
 pub use mention::{

@@ -233,10 +233,11 @@ pub fn syntax_of(path: &Path) -> Syntax {
 /// ([`syntax_of`], [`super::apply_json`]). Nothing is written; call [`FileEdit::write`].
 pub fn edit_file(path: &Path, edits: &[Edit], options: EditOptions) -> Result<FileEdit, FileError> {
     let original = read_text(path)?;
-    let outcome = apply_as(syntax_of(path), &original, edits, options).map_err(|error| FileError::Edit {
-        path: path.to_path_buf(),
-        error,
-    })?;
+    let outcome =
+        apply_as(syntax_of(path), &original, edits, options).map_err(|error| FileError::Edit {
+            path: path.to_path_buf(),
+            error,
+        })?;
     Ok(FileEdit {
         path: path.to_path_buf(),
         original,
@@ -283,7 +284,10 @@ mod tests {
         );
         std::fs::write(&path, "replicas: 1\n").expect("write");
         let err = edit_file(&path, &edits[..1], EditOptions::default()).expect_err("not JSON");
-        assert!(err.to_string().contains("values.json: not JSON at line 1"), "{err}");
+        assert!(
+            err.to_string().contains("values.json: not JSON at line 1"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -474,15 +474,17 @@ fn plan(
             refuse_aliased(&change, options)?;
             let plain = new_type != ScalarType::String;
             let splice = match syntax {
-                Syntax::Yaml => scalar_splice(text, node, key, &edit.value, plain, context, newline),
+                Syntax::Yaml => {
+                    scalar_splice(text, node, key, &edit.value, plain, context, newline)
+                }
                 Syntax::Json => json::splice(node, &edit.value, plain),
             }
             .ok_or_else(|| EditError::SafetyNet {
-                    reason: format!(
-                        "could not place the new value of {} at line {}",
-                        edit.path, change.line
-                    ),
-                })?;
+                reason: format!(
+                    "could not place the new value of {} at line {}",
+                    edit.path, change.line
+                ),
+            })?;
             substitutions.insert(sc.ordinal, (edit.value.clone(), new_type));
             expected.push((d, edit.path.clone(), edit.value.clone(), new_type));
             insert_planned(&mut planned, splice, change, &edit.path)?;

@@ -305,7 +305,10 @@ fn the_api_lander_reads_what_the_walk_enters_and_no_more() {
     // node_modules or a chart's templates/ (issue 19 item 5), as the walk.
     let mut repo = MemRepo::with(&[
         (WEB, "tag: v1\n"),
-        ("apps/guestbook/guestbook-ui.json", "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": []}"),
+        (
+            "apps/guestbook/guestbook-ui.json",
+            "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": []}",
+        ),
         ("web/package.json", "{\"name\": \"web\"}"),
         ("web/node_modules/x/package.json", "{}"),
         (".github/workflows/build.yaml", "on: push\n"),

@@ -42,4 +42,3 @@ pub(super) fn check(
     drop((actual, expected));
     verify::cross_check(original, new, documents, expected_paths).map_err(net)
 }
-

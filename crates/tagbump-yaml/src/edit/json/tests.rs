@@ -1,7 +1,7 @@
 //! JSON edits: fixture in, exact bytes out, and the result read back by serde_json.
 
 use super::*;
-use crate::{ValueType, KeyPath};
+use crate::{KeyPath, ValueType};
 
 fn edit(path: &str, value: &str) -> Edit {
     Edit::new(KeyPath::parse(path).expect("path"), value)
@@ -78,10 +78,16 @@ fn a_value_that_is_not_the_old_type_becomes_a_json_string() {
     let out = apply(DEPLOYMENT, &[edit("spec.revisionHistoryLimit", "1.10")]).expect("edits");
     assert_eq!(
         out.text,
-        DEPLOYMENT.replace("\"revisionHistoryLimit\": 3,", "\"revisionHistoryLimit\": \"1.10\",")
+        DEPLOYMENT.replace(
+            "\"revisionHistoryLimit\": 3,",
+            "\"revisionHistoryLimit\": \"1.10\","
+        )
     );
     let change = out.changes[0].type_change.expect("type change");
-    assert_eq!((change.from, change.to), (ScalarType::Int, ScalarType::String));
+    assert_eq!(
+        (change.from, change.to),
+        (ScalarType::Int, ScalarType::String)
+    );
 }
 
 #[test]
@@ -102,7 +108,10 @@ fn strings_are_written_with_json_escapes_only() {
 fn a_plain_scalar_or_null_in_json_gets_a_json_string() {
     let text = "{\"tag\": null, \"image\": {\"tag\": 2}}\n";
     let out = apply(text, &[edit("tag", "v2"), edit("image.tag", "v3")]).expect("edits");
-    assert_eq!(out.text, "{\"tag\": \"v2\", \"image\": {\"tag\": \"v3\"}}\n");
+    assert_eq!(
+        out.text,
+        "{\"tag\": \"v2\", \"image\": {\"tag\": \"v3\"}}\n"
+    );
 }
 
 #[test]
@@ -129,10 +138,7 @@ fn a_list_of_objects_is_edited_by_item() {
 #[test]
 fn text_that_is_not_json_is_refused() {
     let err = apply("image:\n  tag: v1\n", &[edit("image.tag", "v2")]).expect_err("YAML");
-    assert!(
-        matches!(err, EditError::NotJson { line: 1, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, EditError::NotJson { line: 1, .. }), "{err:?}");
     assert!(err.to_string().starts_with("not JSON at line 1"), "{err}");
 }
 
@@ -142,8 +148,12 @@ fn keys_are_never_created_in_json() {
         create_missing: true,
         ..EditOptions::default()
     };
-    let err = apply_json("{\"image\": {\"tag\": \"v1\"}}", &[edit("image.digest", "sha256:ab")], options)
-        .expect_err("no creation");
+    let err = apply_json(
+        "{\"image\": {\"tag\": \"v1\"}}",
+        &[edit("image.digest", "sha256:ab")],
+        options,
+    )
+    .expect_err("no creation");
     assert!(matches!(err, EditError::CannotCreate { .. }), "{err:?}");
 }
 
@@ -152,8 +162,8 @@ fn an_explicit_type_must_be_a_json_literal() {
     let text = "{\"replicas\": \"1\"}";
     let out = apply(text, &[edit("replicas", "2").with_type(ValueType::Int)]).expect("int");
     assert_eq!(out.text, "{\"replicas\": 2}");
-    let err = apply(text, &[edit("replicas", "0x10").with_type(ValueType::Int)])
-        .expect_err("not JSON");
+    let err =
+        apply(text, &[edit("replicas", "0x10").with_type(ValueType::Int)]).expect_err("not JSON");
     assert!(matches!(err, EditError::ValueType { .. }), "{err:?}");
 }
 
@@ -166,7 +176,15 @@ fn an_unchanged_value_leaves_the_text_alone() {
 
 #[test]
 fn json_strings_read_back_as_the_same_string_in_yaml_and_json() {
-    for value in ["plain", "a: b", "#x", "- x", "\u{1}\u{1f}", "\u{feff}x", "\u{fffe}"] {
+    for value in [
+        "plain",
+        "a: b",
+        "#x",
+        "- x",
+        "\u{1}\u{1f}",
+        "\u{feff}x",
+        "\u{fffe}",
+    ] {
         let rendered = json_string(value);
         let json: String = serde_json::from_str(&rendered).expect("JSON");
         assert_eq!(json, value);
