@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use error::EditError;
-pub use json::{apply_json, json_string};
+pub use json::{apply_as, apply_json, json_string, Syntax};
 use resolve::{resolve, Absence, Target};
 use splice::{create, scalar_splice, Splice};
 
@@ -75,31 +75,6 @@ pub struct EditOptions {
     /// or a mapping or sequence holding it, is anchored and aliased elsewhere). Without
     /// it such edits are made and the other paths reported in [`Change::aliases`].
     pub refuse_aliased: bool,
-}
-
-/// The syntax of a text, which decides how new values are written: YAML in the
-/// scalar's own style ([`apply`]), or JSON ([`apply_json`]): a double-quoted JSON string,
-/// or a JSON number or boolean where one stood.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Syntax {
-    /// YAML.
-    #[default]
-    Yaml,
-    /// JSON (read as YAML flow syntax, written as JSON).
-    Json,
-}
-
-/// [`apply`] or [`apply_json`], as `syntax` says.
-pub fn apply_as(
-    syntax: Syntax,
-    text: &str,
-    edits: &[Edit],
-    options: EditOptions,
-) -> Result<Outcome, EditError> {
-    match syntax {
-        Syntax::Yaml => apply(text, edits, options),
-        Syntax::Json => apply_json(text, edits, options),
-    }
 }
 
 /// What happened at one place.

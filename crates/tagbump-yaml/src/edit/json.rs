@@ -4,13 +4,38 @@
 
 use serde_json::Value;
 
-use super::{apply_syntax, EditError, EditOptions, Outcome, Syntax};
+use super::{apply, apply_syntax, EditError, EditOptions, Outcome};
 use crate::model::{Node, NodeKind};
 use crate::path::{KeyPath, Segment};
 use crate::typed::ScalarType;
 use crate::Edit;
 
 use super::splice::Splice;
+
+/// The syntax of a text, which decides how new values are written: YAML in the
+/// scalar's own style ([`apply`]), or JSON ([`apply_json`]): a double-quoted JSON string,
+/// or a JSON number or boolean where one stood.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Syntax {
+    /// YAML.
+    #[default]
+    Yaml,
+    /// JSON (read as YAML flow syntax, written as JSON).
+    Json,
+}
+
+/// [`apply`] or [`apply_json`], as `syntax` says.
+pub fn apply_as(
+    syntax: Syntax,
+    text: &str,
+    edits: &[Edit],
+    options: EditOptions,
+) -> Result<Outcome, EditError> {
+    match syntax {
+        Syntax::Yaml => apply(text, edits, options),
+        Syntax::Json => apply_json(text, edits, options),
+    }
+}
 
 /// Applies `edits` to the JSON text `text`, byte-exactly like [`apply`](super::apply):
 /// only the bytes of edited values change. A new value is written as a double-quoted
