@@ -225,3 +225,39 @@ fn hidden_files_node_modules_and_links_out_of_the_tree_are_listed_as_not_searche
     assert_eq!(planned.not_searched, expected);
     assert!(planned.skipped.is_empty(), "{:?}", planned.skipped);
 }
+
+#[test]
+fn values_inside_a_json_argo_cd_application_are_written_back_as_a_json_string() {
+    // `helm.values` is YAML inside a JSON string: edited inside, then written with
+    // JSON escapes (`\n`), never as a YAML block or with YAML-only escapes.
+    let app = r#"{
+  "apiVersion": "argoproj.io/v1alpha1",
+  "kind": "Application",
+  "metadata": {"name": "api", "namespace": "argocd"},
+  "spec": {
+    "source": {
+      "repoURL": "https://charts.example.com",
+      "chart": "api",
+      "targetRevision": "1.0.0",
+      "helm": {"values": "image:\n  repository: ghcr.io/acme/api\n  tag: v1 # pinned\n"}
+    }
+  }
+}
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("api.json"), app).expect("write");
+    let planned = plan(
+        dir.path(),
+        &image_request("ghcr.io/acme/api:v2"),
+        &Options::default(),
+    )
+    .expect("found");
+    planned.write().expect("written");
+    let written = read(dir.path(), "api.json");
+    assert_eq!(written, app.replace("tag: v1 # pinned", "tag: v2 # pinned"));
+    let back: serde_json::Value = serde_json::from_str(&written).expect("JSON");
+    assert_eq!(
+        back["spec"]["source"]["helm"]["values"],
+        "image:\n  repository: ghcr.io/acme/api\n  tag: v2 # pinned\n"
+    );
+}
