@@ -131,6 +131,7 @@ mod tests {
                 ),
             ],
             skipped: Vec::new(),
+            not_searched: Vec::new(),
         });
         assert_eq!(
             advice(&err).expect("advice"),

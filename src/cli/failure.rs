@@ -191,10 +191,11 @@ fn target_kind(e: &TargetError) -> &'static str {
 
 fn edit_kind(e: &EditError) -> &'static str {
     match e {
-        EditError::Syntax { .. } | EditError::DuplicateKey { .. } | EditError::AliasBomb { .. } => {
-            "yaml"
-        }
-        EditError::SafetyNet { .. } => "safety-net",
+        EditError::Syntax { .. }
+        | EditError::NotJson { .. }
+        | EditError::DuplicateKey { .. }
+        | EditError::AliasBomb { .. } => "yaml",
+        EditError::SafetyNet { .. } | EditError::JsonSafetyNet { .. } => "safety-net",
         EditError::ValueType { .. } => "invalid-input",
         EditError::Aliased { .. } => "policy",
         EditError::NotFound { .. }
