@@ -11,7 +11,8 @@ marks); nothing here shares code with tagbump's parser or editor. Checks:
 
 - the exit code (and, on failure, the error kind) is the case's;
 - the places tagbump reports (file, document, path, new value) are exactly the case's places;
-- every file outside the case's places is byte-identical, and no file was added or removed;
+- every file outside the case's places is byte-identical (every file, for a failed run or a
+  `dry_run` case, whose report must say `"dry_run": true`), and no file was added or removed;
 - in an edited file, every scalar other than a place has the same value, tag and style, a
   place now holds its new value with the case's type (a tag stays a string) and, unless the
   case says otherwise, its old quoting style, and the text outside the places' spans is
@@ -191,6 +192,11 @@ def check_report(case, places, report, errors):
         want = as_text(places[key]["new"])
         if str(reported[key].get("new")) != want:
             fail(errors, "%s reported new %r, expected %r" % (key, reported[key].get("new"), want))
+    if report.get("dry_run", False) is not bool(case.get("dry_run")):
+        fail(errors, "the report says dry_run %r, the case %r" % (report.get("dry_run"), bool(case.get("dry_run"))))
+    for note in case.get("notes", []):
+        if not any(note in n for n in report.get("notes", [])):
+            fail(errors, "no note says %r: %s" % (note, report.get("notes")))
     files = sorted({k[0] for k in places})
     if sorted(report.get("files", [])) != files:
         fail(errors, "reported files %s, expected %s" % (report.get("files"), files))
@@ -250,7 +256,9 @@ def check_tree(case, places, original, edited, errors, counts):
     before, after = files_of(original), files_of(edited)
     for rel in sorted(set(before) ^ set(after)):
         fail(errors, "%s was %s" % (rel, "removed" if rel in before else "added"))
-    edited_files = {k[0] for k in places} if case.get("exit", 0) == 0 else set()
+    # A failed run and a dry run write nothing.
+    writes = case.get("exit", 0) == 0 and not case.get("dry_run")
+    edited_files = {k[0] for k in places} if writes else set()
     for rel in sorted(set(before) & set(after)):
         old, new = read(before[rel]), read(after[rel])
         counts["files"] += 1
@@ -336,7 +344,7 @@ def main(argv):
     check_report(case, places, report, errors)
     check_tree(case, places, original, edited, errors, counts)
     check_scan(case, places, original, errors, counts)
-    if case.get("exit", 0) == 0 and counts["places"] != len(places):
+    if case.get("exit", 0) == 0 and not case.get("dry_run") and counts["places"] != len(places):
         fail(errors, "%d of the case's %d places were checked" % (counts["places"], len(places)))
     if errors:
         print("case %s: %d failures" % (name, len(errors)))
