@@ -10,7 +10,9 @@ EXIT_CODE tagbump's exit code. Everything is read with PyYAML (its composer's no
 marks); nothing here shares code with tagbump's parser or editor. Checks:
 
 - the exit code (and, on failure, the error kind) is the case's;
-- the places tagbump reports (file, document, path, new value) are exactly the case's places;
+- the places tagbump reports (file, document, path, new value) are exactly the case's places,
+  each with `type_changed` exactly when the case says the type changes, and the report has
+  every note the case names (`notes`: substrings);
 - every file outside the case's places is byte-identical (every file, for a failed run or a
   `dry_run` case, whose report must say `"dry_run": true`), and no file was added or removed;
 - in an edited file, every scalar other than a place has the same value, tag and style, a
@@ -192,6 +194,9 @@ def check_report(case, places, report, errors):
         want = as_text(places[key]["new"])
         if str(reported[key].get("new")) != want:
             fail(errors, "%s reported new %r, expected %r" % (key, reported[key].get("new"), want))
+        # A type change is always reported (`type_changed: {from, to}`), never silent.
+        if reported[key].get("type_changed") != places[key].get("type_changed"):
+            fail(errors, "%s reported type_changed %r, expected %r" % (key, reported[key].get("type_changed"), places[key].get("type_changed")))
     if report.get("dry_run", False) is not bool(case.get("dry_run")):
         fail(errors, "the report says dry_run %r, the case %r" % (report.get("dry_run"), bool(case.get("dry_run"))))
     for note in case.get("notes", []):
