@@ -221,7 +221,11 @@ fn the_oracle_catches_wrong_edits() {
     };
     let wrong = [
         (
-            edit("charts/podinfo/values.yaml", "# failure conditions", "#failure conditions"),
+            edit(
+                "charts/podinfo/values.yaml",
+                "# failure conditions",
+                "#failure conditions",
+            ),
             "bytes outside the edited scalars differ",
         ),
         (
@@ -229,15 +233,27 @@ fn the_oracle_catches_wrong_edits() {
             "redis.tag (document 0) changed",
         ),
         (
-            edit("charts/podinfo/values.yaml", "replicaCount: 1", "replicaCount: \"1\""),
+            edit(
+                "charts/podinfo/values.yaml",
+                "replicaCount: 1",
+                "replicaCount: \"1\"",
+            ),
             "replicaCount (document 0) changed",
         ),
         (
-            edit("deploy/secure/frontend/deployment.yaml", "secure-port", "6.14.2"),
+            edit(
+                "deploy/secure/frontend/deployment.yaml",
+                "secure-port",
+                "6.14.2",
+            ),
             "deploy/secure/frontend/deployment.yaml changed",
         ),
         (
-            edit("kustomize/deployment.yaml", "podinfo:6.14.2", "podinfo:6.14.3"),
+            edit(
+                "kustomize/deployment.yaml",
+                "podinfo:6.14.2",
+                "podinfo:6.14.3",
+            ),
             "holds str 'ghcr.io/stefanprodan/podinfo:6.14.3'",
         ),
     ];
