@@ -16,6 +16,8 @@
 //! - [`argocd_source`]: Argo CD Image Updater's `.argocd-source-<app>.yaml`, written
 //!   as Image Updater writes it.
 //! - [`fsio`]: atomic file writes.
+//! - [`change`]: what a change is to every way of landing it: the changed files, the
+//!   commit message, author and committer.
 //! - [`ci`]: the pipeline that runs tagbump (commit trailers, links back).
 //! - [`template`]: `{placeholder}` templates for messages and branch names.
 //! - [`retry`]: the time-based retry budget and network time limits every way of
@@ -70,6 +72,7 @@
 
 pub mod argocd_source;
 mod blocking;
+pub mod change;
 pub mod ci;
 pub mod credentials;
 pub mod forge;
