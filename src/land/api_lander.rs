@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
-use crate::forge::ForgeError;
 use crate::change::{Applied, ApplyResult};
+use crate::forge::ForgeError;
 use crate::git::WriteBackOutcome;
 use crate::retry::{RetryPolicy, Timeouts};
 use crate::targets::is_yaml_name;
