@@ -29,6 +29,21 @@
 //! - [`credentials`]: which token variable may go to which host.
 //! - [`secret`]: a string that never prints itself.
 //!
+//! # Features
+//!
+//! Without default features the crate is the editor, the search and the plan:
+//! [`yaml`], [`image`], [`targets`], [`plan`], [`policy`], [`argocd_source`] and the
+//! leaves they use, with no network client, git or async runtime in the build. The
+//! features add the rest (all are on by default):
+//!
+//! | feature | adds |
+//! | --- | --- |
+//! | `git` | `git`, `url` |
+//! | `forge` | `forge` (GitHub, GitLab, the GitHub App token) |
+//! | `registry` | `registry` |
+//! | `git` + `forge` | `land`, `credentials` |
+//! | `cli` | the `tagbump` binary (all of the above, clap, signal handling) |
+//!
 //! # Example: bump an image in a checkout
 //!
 //! ```
@@ -71,17 +86,23 @@
 //! them in `tokio::task::spawn_blocking`. `examples/in_async_runtime.rs` shows it.
 
 pub mod argocd_source;
+#[cfg(any(feature = "forge", feature = "registry"))]
 mod blocking;
 pub mod change;
 pub mod ci;
+#[cfg(all(feature = "git", feature = "forge"))]
 pub mod credentials;
+#[cfg(feature = "forge")]
 pub mod forge;
 pub mod fsio;
+#[cfg(feature = "git")]
 pub mod git;
 pub mod image;
+#[cfg(all(feature = "git", feature = "forge"))]
 pub mod land;
 pub mod plan;
 pub mod policy;
+#[cfg(feature = "registry")]
 pub mod registry;
 pub mod retry;
 pub mod secret;
@@ -89,5 +110,6 @@ pub mod secret;
 pub mod synth;
 pub mod targets;
 pub mod template;
+#[cfg(feature = "git")]
 pub mod url;
 pub mod yaml;

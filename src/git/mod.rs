@@ -139,6 +139,8 @@ pub use crate::change::{Applied, ApplyResult, CommitInfo, Identity};
 pub use crate::retry::{RetryPolicy, Timeouts};
 pub use child::terminate_all;
 pub use clone_mode::write_back;
+// The API lander (`land`, git + forge) checks its paths as a commit does.
+#[cfg(feature = "forge")]
 pub(crate) use commit::repo_path;
 pub use error::GitError;
 pub use local::commit_local;
