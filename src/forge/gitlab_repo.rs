@@ -75,9 +75,9 @@ use ::gitlab::api::projects::Project;
 use base64::Engine as _;
 use serde::Deserialize;
 
+use super::api_repo::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, Listing};
 use super::gitlab::{config, GitLab};
 use super::{encode_component, plain_http_warning, ConnectOptions, ForgeError, RepoId};
-use super::api_repo::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, Listing};
 use crate::secret::Secret;
 
 /// Page size asked of the tree endpoint (GitLab's maximum).

@@ -148,7 +148,7 @@ pub struct Reference {
     pub line: usize,
 }
 
-fn ident<'t>(tokens: &'t [Token], i: usize) -> Option<&'t str> {
+fn ident(tokens: &[Token], i: usize) -> Option<&str> {
     match tokens.get(i).map(|t| &t.tok) {
         Some(Tok::Ident(name)) => Some(name),
         _ => None,
