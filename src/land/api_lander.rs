@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
+use crate::change::{Applied, ApplyResult};
 use crate::forge::ForgeError;
-use crate::git::{Applied, ApplyResult, WriteBackOutcome};
+use crate::git::WriteBackOutcome;
 use crate::retry::{RetryPolicy, Timeouts};
 use crate::targets::is_search_path;
 
 use super::api::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, FileChange};
-use super::{Attempt, Attempts};
+use crate::retry::{Attempt, Attempts};
 
 pub use super::api::MAX_API_READS;
 
@@ -146,7 +147,7 @@ where
         base: None,
         apply,
     };
-    super::with_retries(&mut run, &opts.retry, Some(deadline), log)
+    crate::retry::with_retries(&mut run, &opts.retry, Some(deadline), log)
 }
 
 struct ApiRun<'a, F> {

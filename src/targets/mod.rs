@@ -65,6 +65,7 @@ mod files;
 mod flux;
 mod kustomize;
 mod mention;
+mod rules;
 mod scan;
 mod walk;
 
@@ -256,7 +257,7 @@ pub fn find_in_text_with(
             image: image.to_string(),
         });
     }
-    scan::scan(file_name, text, image, options)
+    rules::scan(file_name, text, image, options)
 }
 
 /// The targets as edits for [`crate::yaml::apply`], each restricted to its document.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
-use crate::git::{CommitInfo, Identity};
+use crate::change::{CommitInfo, Identity};
 use crate::land::api::Listing;
 
 /// A commit: its parent and its files.
