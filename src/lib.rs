@@ -16,6 +16,8 @@
 //! - [`argocd_source`]: Argo CD Image Updater's `.argocd-source-<app>.yaml`, written
 //!   as Image Updater writes it.
 //! - [`fsio`]: atomic file writes.
+//! - [`change`]: what a change is to every way of landing it: the changed files, the
+//!   commit message, author and committer.
 //! - [`ci`]: the pipeline that runs tagbump (commit trailers, links back).
 //! - [`template`]: `{placeholder}` templates for messages and branch names.
 //! - [`retry`]: the time-based retry budget and network time limits every way of
@@ -28,6 +30,22 @@
 //! - [`bump`]: the whole job in one call: plan a change, land it in a directory, a
 //!   checkout or a remote repository (git or the forge's API), open the pull request.
 //! - [`secret`]: a string that never prints itself.
+//!
+//! # Features
+//!
+//! Without default features the crate is the editor, the search and the plan:
+//! [`yaml`], [`image`], [`targets`], [`plan`], [`policy`], [`argocd_source`] and the
+//! leaves they use, with no network client, git or async runtime in the build. The
+//! features add the rest (all are on by default):
+//!
+//! | feature | adds |
+//! | --- | --- |
+//! | `git` | `git`, `url` |
+//! | `forge` | `forge` (GitHub, GitLab, the GitHub App token) |
+//! | `registry` | `registry` |
+//! | `git` + `forge` | `land`, `credentials` |
+//! | `git` + `forge` + `registry` | `bump` |
+//! | `cli` | the `tagbump` binary (all of the above, clap, signal handling) |
 //!
 //! # Example: bump an image in a checkout
 //!
@@ -71,17 +89,25 @@
 //! them in `tokio::task::spawn_blocking`. `examples/in_async_runtime.rs` shows it.
 
 pub mod argocd_source;
+#[cfg(any(feature = "forge", feature = "registry"))]
 mod blocking;
+#[cfg(all(feature = "git", feature = "forge", feature = "registry"))]
 pub mod bump;
+pub mod change;
 pub mod ci;
+#[cfg(all(feature = "git", feature = "forge"))]
 pub mod credentials;
+#[cfg(feature = "forge")]
 pub mod forge;
 pub mod fsio;
+#[cfg(feature = "git")]
 pub mod git;
 pub mod image;
+#[cfg(all(feature = "git", feature = "forge"))]
 pub mod land;
 pub mod plan;
 pub mod policy;
+#[cfg(feature = "registry")]
 pub mod registry;
 pub mod retry;
 pub mod secret;
@@ -89,5 +115,6 @@ pub mod secret;
 pub mod synth;
 pub mod targets;
 pub mod template;
+#[cfg(feature = "git")]
 pub mod url;
 pub mod yaml;

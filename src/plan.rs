@@ -146,6 +146,10 @@ pub struct Plan {
     pub skipped: Vec<(PathBuf, String)>,
     /// Things the user should know (`file:line: …`), e.g. an old digest that was dropped.
     pub notes: Vec<String>,
+    /// What a search did not enter on purpose, relative to the root, with why: hidden
+    /// directories and files, `node_modules`, charts' `templates/`, symbolic links out
+    /// of the tree or nowhere, JSON files that are not Kubernetes objects.
+    pub not_searched: Vec<crate::targets::NotSearched>,
 }
 
 impl Plan {
@@ -207,6 +211,7 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
     let mut found_targets: Vec<Vec<Target>> = Vec::new();
     let mut skipped = Vec::new();
     let mut notes = Vec::new();
+    let mut not_searched = Vec::new();
     match request {
         Request::Set { files: wanted } => {
             let mut merged = Vec::new();
@@ -241,8 +246,11 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                 paths,
                 options,
                 edit_options,
-                &mut skipped,
-                &mut notes,
+                image::Aside {
+                    skipped: &mut skipped,
+                    notes: &mut notes,
+                    not_searched: &mut not_searched,
+                },
             )?;
         }
     }
@@ -310,5 +318,6 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
         records,
         skipped,
         notes,
+        not_searched,
     })
 }

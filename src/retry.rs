@@ -6,7 +6,8 @@
 //! (default 3 minutes) of jittered exponential backoff, capped per delay, inside the
 //! run's overall [`Timeouts::overall`] deadline (default 10 minutes). A count
 //! ([`RetryPolicy::max_attempts`]) can be added on top, for tests and for users who
-//! want to fail fast.
+//! want to fail fast. [`with_retries`] is the loop that spends the budget, attempt by
+//! attempt ([`Attempts`]), for git and the forge APIs alike.
 //!
 //! ```
 //! use std::time::Duration;
@@ -19,7 +20,11 @@
 //! assert!(delay <= policy.max_delay);
 //! ```
 
+mod attempts;
+
 use std::time::{Duration, Instant};
+
+pub use attempts::{with_retries, Attempt, Attempts};
 
 /// How patiently to retry when the branch moved under us, or when the connection
 /// dropped before anything was written.

@@ -483,7 +483,7 @@ fn a_429_waits_for_retry_after_and_a_502_backs_off_then_both_succeed() {
 #[test]
 fn a_redirect_to_another_host_is_refused_and_the_token_never_goes_there() {
     let (_bare, server) = seeded();
-    let other = ForgeServer::github();
+    let other = ForgeServer::github(TOKEN);
     server.inject_redirect(
         "GET",
         "/repos/acme/gitops",

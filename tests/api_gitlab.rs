@@ -517,7 +517,7 @@ fn rate_limits_and_server_errors_are_retried() {
 #[test]
 fn redirects_are_refused_and_the_other_host_never_sees_the_token() {
     let (bare, fake) = setup();
-    let other = ForgeServer::gitlab();
+    let other = ForgeServer::gitlab(TOKEN);
     let mut api = open(&fake);
     let tip = bare.tip("main").unwrap();
 

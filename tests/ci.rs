@@ -14,6 +14,10 @@ mod ci_native;
 mod examples;
 #[path = "examples_scheduled.rs"]
 mod examples_scheduled;
+#[path = "features.rs"]
+mod features;
+#[path = "layers.rs"]
+mod layers;
 #[path = "library_examples.rs"]
 mod library_examples;
 #[path = "shipping.rs"]

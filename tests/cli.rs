@@ -26,3 +26,5 @@ mod cli_snapshots;
 mod git_https;
 #[path = "git_ssh.rs"]
 mod git_ssh;
+#[path = "real_repos.rs"]
+mod real_repos;

@@ -446,3 +446,157 @@ fn a_name_without_a_place_for_its_tag_says_where_it_is_and_what_to_pass() {
         values
     );
 }
+
+/// A copy of `fixtures/search-json/in` (JSON manifests beside a package.json, a
+/// Grafana dashboard, a hidden `.github/` and a chart's `templates/`).
+fn json_checkout() -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read dir") {
+            let entry = entry.expect("entry");
+            let target = to.join(entry.file_name());
+            if entry.file_type().expect("type").is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).expect("copy");
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy(&search_json().join("in"), dir.path());
+    dir
+}
+
+fn search_json() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/search-json")
+}
+
+#[test]
+fn json_manifests_are_edited_and_what_was_not_searched_is_reported_once() {
+    let dir = json_checkout();
+    let image = "gcr.io/heptio-images/ks-guestbook-demo:0.3";
+    let text = tagbump(dir.path(), &["image", image, "--dry-run"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(text.status.code(), Some(0), "{stdout}");
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("not searched"))
+        .collect();
+    assert_eq!(
+        lines,
+        ["not searched: 2 directories (.github, charts/guestbook/templates), \
+          2 JSON files that are not Kubernetes objects (dashboards/guestbook.json, web/package.json)"]
+    );
+    assert!(!stdout.contains("skipped"), "{stdout}");
+
+    let report = json(&tagbump(dir.path(), &["image", image, "--output", "json"]));
+    assert_eq!(
+        report["not_searched"],
+        serde_json::json!([
+            {"path": ".github", "reason": "hidden-directory"},
+            {"path": "charts/guestbook/templates", "reason": "chart-templates"},
+            {"path": "dashboards/guestbook.json", "reason": "not-kubernetes-json"},
+            {"path": "web/package.json", "reason": "not-kubernetes-json"},
+        ])
+    );
+    assert_eq!(report["skipped"], serde_json::json!([]));
+    assert_eq!(
+        places(&report),
+        [
+            "apps/guestbook/guestbook-ui.json items[0].spec.template.spec.containers[0].image image-string",
+            "charts/guestbook/values.yaml image.tag helm-map",
+        ]
+    );
+    for (rel, dir_of_expected) in [
+        ("apps/guestbook/guestbook-ui.json", "out"),
+        ("charts/guestbook/values.yaml", "out"),
+        ("web/package.json", "in"),
+        ("dashboards/guestbook.json", "in"),
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(rel)).expect("read"),
+            std::fs::read_to_string(search_json().join(dir_of_expected).join(rel)).expect("read"),
+            "{rel}"
+        );
+    }
+}
+
+#[test]
+fn a_search_that_entered_everything_reports_no_not_searched() {
+    let dir = tree(&[(
+        "values.yaml",
+        "image:\n  repository: nginx\n  tag: \"1.25\"\n",
+    )]);
+    let report = json(&tagbump(
+        dir.path(),
+        &["image", "nginx:1.26", "--output", "json"],
+    ));
+    assert!(report.get("not_searched").is_none(), "{report}");
+}
+
+#[test]
+fn set_on_a_json_file_writes_json() {
+    let dir = json_checkout();
+    let rel = "apps/redis/deployment.json";
+    let out = tagbump(
+        dir.path(),
+        &[
+            "set",
+            rel,
+            "spec.replicas=3",
+            "spec.template.spec.containers[0].image=registry.k8s.io/redis:7.2",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let original = std::fs::read_to_string(search_json().join("in").join(rel)).expect("read");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(rel)).expect("read"),
+        original
+            .replace("\"replicas\": 1,", "\"replicas\": 3,")
+            .replace("redis:e2e", "redis:7.2")
+    );
+    // A key that is not there is not added to JSON, even with --create.
+    let out = tagbump(dir.path(), &["set", rel, "spec.paused=true", "--create"]);
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("keys are not added to JSON files"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_failed_search_says_what_it_did_not_search() {
+    // Only the dashboard and package.json name this image: not found, and the report
+    // says why those were not looked at (stderr in text, `not_searched` in JSON).
+    let dir = json_checkout();
+    for rel in [
+        "apps/guestbook/guestbook-ui.json",
+        "charts/guestbook/values.yaml",
+    ] {
+        std::fs::remove_file(dir.path().join(rel)).expect("rm");
+    }
+    let image = "gcr.io/heptio-images/ks-guestbook-demo:0.3";
+    let out = tagbump(dir.path(), &["image", image]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "not searched: 2 directories (.github, charts/guestbook/templates), \
+             2 JSON files that are not Kubernetes objects (dashboards/guestbook.json, web/package.json)\n"
+        ),
+        "{stderr}"
+    );
+    let out = tagbump(dir.path(), &["image", image, "--output", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["error"]["kind"], "image-not-found");
+    assert_eq!(
+        report["not_searched"][3],
+        serde_json::json!({"path": "web/package.json", "reason": "not-kubernetes-json"})
+    );
+}

@@ -108,6 +108,65 @@ fn github_full_pr_run_requests_the_others_enables_auto_merge_and_deletes_the_sup
     );
 }
 
+/// `--close-superseded` with 230 older bumps open: GitHub's "List pull requests" answers
+/// at most 100 a page (<https://docs.github.com/en/rest/pulls/pulls#list-pull-requests>)
+/// and names the next page in `Link` ("Using pagination in the REST API",
+/// <https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api>):
+/// every one of them is closed and its branch deleted, the ones past page 1 too.
+#[test]
+fn github_close_superseded_closes_all_230_older_bumps_past_the_first_page() {
+    let repo = web_config();
+    let github = FakeGitHub::start(&repo, "acme/gitops", TOKEN);
+    let home = home();
+    let first = github_pr(&github, home.path(), "2.0.9", &[]);
+    first.assert_code(0);
+    let old_branch = first.json()["branch"].as_str().expect("branch").to_string();
+    let prefix = old_branch.trim_end_matches("2.0.9").to_string();
+    let older: Vec<String> = (0..230).map(|n| format!("{prefix}1.{n}.0")).collect();
+    let mut expected = vec![1];
+    expected.extend(github.seed_open_pulls(&older, "main"));
+    github.clear_requests();
+
+    let out = github_pr(&github, home.path(), "2.1.0", &["--close-superseded"]);
+
+    out.assert_code(0);
+    let report = out.json();
+    let number = report["pull_request"]["number"].as_u64().expect("number");
+    let mut closed: Vec<u64> = report["pull_request"]["closed_superseded"]
+        .as_array()
+        .expect("closed")
+        .iter()
+        .filter_map(serde_json::Value::as_u64)
+        .collect();
+    closed.sort_unstable();
+    assert_eq!(closed, expected, "all 231 older bumps");
+    assert_eq!(
+        report["pull_request"]["deleted_branches"]
+            .as_array()
+            .map(Vec::len),
+        Some(231)
+    );
+    for pull in github.pulls() {
+        let want = if pull.number == number {
+            "open"
+        } else {
+            "closed"
+        };
+        assert_eq!(pull.state, want, "#{}", pull.number);
+    }
+    let branch = report["branch"].as_str().expect("branch").to_string();
+    assert_eq!(repo.branches(), ["main".to_string(), branch]);
+    let pages: Vec<String> = github
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.url.contains("/pulls?") && !r.url.contains("head="))
+        .map(|r| r.url.clone())
+        .collect();
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    assert!(pages[1].starts_with("/repositories/4242/pulls?") && pages[1].ends_with("page=2"));
+    assert!(pages[2].ends_with("page=3"), "{pages:?}");
+}
+
 /// `enablePullRequestAutoMerge` refuses a pull request with nothing left to wait for
 /// ("Pull request is in clean status"); `--auto-merge` then merges it at once with
 /// "Merge a pull request" (`merge_method`, `sha` = the pushed commit) and says so.
@@ -257,7 +316,7 @@ fn gitlab_pr_with_only_the_job_token_is_refused_before_anything_is_pushed() {
     let job_token = "job-PR-RULES-SECRET-1313";
     let repo = web_config();
     let (_git, url) = serve_as_acme_gitops(&repo, job_token);
-    let forge = ForgeServer::gitlab();
+    let forge = ForgeServer::gitlab("glpat-unused-1313");
     forge.set_gitlab_tokens("glpat-unused-1313", job_token);
     let home = home();
 
@@ -287,7 +346,7 @@ fn gitlab_full_pr_run_sets_auto_merge_for_the_pushed_sha_and_deletes_the_superse
     let token = "glpat-PR-RULES-SECRET-1313";
     let repo = web_config();
     let (_git, url) = serve_as_acme_gitops(&repo, token);
-    let forge = ForgeServer::gitlab();
+    let forge = ForgeServer::gitlab(token);
     forge.add_user("alice", 42);
     let old_branch = "tagbump/ghcr.io-acme-web/2.0.9";
     let old = forge.add_change("acme/gitops", old_branch, "main", "bump web to 2.0.9");
@@ -460,7 +519,8 @@ fn gitlab_direct_push_with_the_job_token_lands_with_git_as_gitlab_ci_token() {
     let job_token = "job-PR-RULES-SECRET-2626";
     let repo = web_config();
     let (git, url) = serve_as_acme_gitops(&repo, job_token);
-    let forge = ForgeServer::gitlab();
+    // Never asked: the job token cannot use the merge request API.
+    let forge = ForgeServer::gitlab("glpat-unused-2626");
     let main_before = repo.tip("main");
     let home = home();
 

@@ -5,146 +5,140 @@
 //! test (no `cargo insta` needed). Review a deliberate change with `cargo insta review`,
 //! or regenerate with `INSTA_UPDATE=always cargo test --test cli cli_snapshots` and read the
 //! diff before committing.
+//!
+//! A snapshot is tagbump's own output, so one accepted by mistake would hide a regression.
+//! Each snapshot assertion therefore has hand-written asserts beside it on what the output
+//! must say: the exit code, the files changed, the old → new values, the error's kind or
+//! its key phrase (see [`Ran`]).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+#[path = "cli_snapshots/run.rs"]
+mod run;
 
-use tempfile::TempDir;
-
-const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo-config-repo");
-
-/// A copy of the demo config repository (`<tmp>/demo`).
-struct Demo {
-    _dir: TempDir,
-    root: PathBuf,
-}
-
-impl Demo {
-    fn new() -> Demo {
-        let dir = tempfile::Builder::new()
-            .prefix("tagbump-snap-")
-            .tempdir()
-            .expect("tempdir");
-        let root = dir.path().join("demo");
-        copy_dir(Path::new(DEMO), &root);
-        Demo { _dir: dir, root }
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        let full = self.root.join(rel);
-        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
-        std::fs::write(full, content).expect("write");
-    }
-
-    /// Runs `tagbump ARGS -C <copy>` and returns what it printed, with the copy's
-    /// location replaced by `[DEMO]`.
-    fn run(&self, args: &[&str]) -> String {
-        let out = tagbump()
-            .args(args)
-            .arg("-C")
-            .arg(&self.root)
-            .output()
-            .expect("run tagbump");
-        let canonical = self.root.canonicalize().expect("canonical root");
-        let normalise = |bytes: &[u8]| {
-            String::from_utf8_lossy(bytes)
-                .replace(&*canonical.to_string_lossy(), "[DEMO]")
-                .replace(&*self.root.to_string_lossy(), "[DEMO]")
-        };
-        transcript(
-            out.status.code(),
-            &normalise(&out.stdout),
-            &normalise(&out.stderr),
-        )
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let path = entry.expect("entry").path();
-        let target = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("copy");
-        }
-    }
-}
-
-/// The binary with a clean environment (no CI variables, no tokens, no git config).
-fn tagbump() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagbump"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null());
-    cmd
-}
-
-fn transcript(code: Option<i32>, stdout: &str, stderr: &str) -> String {
-    let code = code.map_or_else(|| "signal".to_string(), |c| c.to_string());
-    let mut text = format!("exit code: {code}\n");
-    if !stdout.is_empty() {
-        text.push_str("----- stdout\n");
-        text.push_str(stdout);
-    }
-    if !stderr.is_empty() {
-        text.push_str("----- stderr\n");
-        text.push_str(stderr);
-    }
-    text
-}
-
-fn help(args: &[&str]) -> String {
-    let out = tagbump().args(args).output().expect("run tagbump");
-    assert_eq!(out.status.code(), Some(0), "{args:?} succeeds");
-    assert!(out.stderr.is_empty(), "help goes to stdout");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use run::{changes, help, owned, Demo};
 
 // ---------------------------------------------------------------- output
+
+/// The demo's four files that hold ghcr.io/acme/api:1.4.2.
+const API_FILES: [&str; 4] = [
+    "apps/api/.argocd-source-api.yaml",
+    "apps/api/kustomization.yaml",
+    "apps/api/values.yaml",
+    "apps/worker/deployment.yaml",
+];
 
 #[test]
 fn dry_run_text() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "dry_run_text",
-        demo.run(&["image", "ghcr.io/acme/api:1.5.0", "--dry-run"])
-    );
+    let before = demo.read("apps/api/values.yaml");
+    let out = demo.run(&["image", "ghcr.io/acme/api:1.5.0", "--dry-run"]);
+    insta::assert_snapshot!("dry_run_text", out.transcript());
+
+    out.assert_ok();
+    let lines = out.change_lines();
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    for (line, file) in lines.iter().zip([0, 1, 2, 3, 3].map(|i| API_FILES[i])) {
+        assert!(line.starts_with(&format!("{file}:")), "{line}");
+        assert!(
+            line.contains("1.4.2 → ") && line.contains("1.5.0"),
+            "{line}"
+        );
+    }
+    for file in API_FILES {
+        assert!(
+            out.stdout.contains(&format!("+++ b/{file}\n")),
+            "a diff of {file}"
+        );
+    }
+    assert!(out
+        .stdout
+        .ends_with("dry run: changes shown above were not written\n"));
+    assert_eq!(demo.read("apps/api/values.yaml"), before, "nothing written");
 }
 
 #[test]
 fn dry_run_json() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "dry_run_json",
-        demo.run(&[
-            "image",
-            "ghcr.io/acme/api:1.5.0",
-            "--dry-run",
-            "--output",
-            "json"
+    let out = demo.run(&[
+        "image",
+        "ghcr.io/acme/api:1.5.0",
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    insta::assert_snapshot!("dry_run_json", out.transcript());
+
+    out.assert_ok();
+    let report = out.json();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["changed"], true);
+    assert_eq!(report["files"], serde_json::json!(API_FILES));
+    let (old, new) = ("ghcr.io/acme/api:1.4.2", "ghcr.io/acme/api:1.5.0");
+    assert_eq!(
+        changes(&report),
+        owned(&[
+            (API_FILES[0], "helm.parameters[1].value", "1.4.2", "1.5.0"),
+            (API_FILES[1], "images[0].newTag", "1.4.2", "1.5.0"),
+            (API_FILES[2], "image.tag", "1.4.2", "1.5.0"),
+            (
+                API_FILES[3],
+                "spec.template.spec.initContainers[0].image",
+                old,
+                new
+            ),
+            (
+                API_FILES[3],
+                "spec.jobTemplate.spec.template.spec.containers[0].image",
+                old,
+                new
+            ),
         ])
     );
+    let kinds: Vec<&str> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "argocd-parameter",
+            "kustomize",
+            "helm-map",
+            "image-string",
+            "image-string"
+        ]
+    );
+    assert_eq!(report["pushed"], false);
 }
 
 #[test]
 fn set_dry_run_text() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "set_dry_run_text",
-        demo.run(&[
-            "set",
-            "apps/web/values.yaml",
-            "frontend.image.tag=2.1.0",
-            "backend.tag=1.5.0",
-            "--dry-run"
-        ])
+    let before = demo.read("apps/web/values.yaml");
+    let out = demo.run(&[
+        "set",
+        "apps/web/values.yaml",
+        "frontend.image.tag=2.1.0",
+        "backend.tag=1.5.0",
+        "--dry-run",
+    ]);
+    insta::assert_snapshot!("set_dry_run_text", out.transcript());
+
+    out.assert_ok();
+    assert_eq!(
+        out.change_lines(),
+        [
+            "apps/web/values.yaml:4  frontend.image.tag  2.0.1 → 2.1.0",
+            "apps/web/values.yaml:6  backend.tag  1.4.2 → 1.5.0",
+        ]
     );
+    assert!(
+        out.stdout
+            .contains("+  tag: \"1.5.0\"   # not an image map"),
+        "quotes and comment kept"
+    );
+    assert_eq!(demo.read("apps/web/values.yaml"), before, "nothing written");
 }
 
 /// A values file whose image map is anchored and merged into two other components.
@@ -154,26 +148,44 @@ const ANCHORED: &str = "defaults: &img\n  repository: ghcr.io/acme/api\n  tag: 1
 fn set_reports_the_paths_that_change_through_aliases() {
     let demo = Demo::new();
     demo.write("apps/anchored/values.yaml", ANCHORED);
-    insta::assert_snapshot!(
-        "set_aliases_text",
-        demo.run(&[
-            "set",
-            "apps/anchored/values.yaml",
-            "defaults.tag=1.5.0",
-            "--dry-run"
-        ])
+    let text = demo.run(&[
+        "set",
+        "apps/anchored/values.yaml",
+        "defaults.tag=1.5.0",
+        "--dry-run",
+    ]);
+    insta::assert_snapshot!("set_aliases_text", text.transcript());
+    text.assert_ok();
+    assert_eq!(
+        text.change_lines(),
+        ["apps/anchored/values.yaml:3  defaults.tag  1.4.2 → 1.5.0  (also api.image.tag, worker.image.tag through aliases)"]
     );
-    insta::assert_snapshot!(
-        "set_aliases_json",
-        demo.run(&[
-            "set",
+
+    let json = demo.run(&[
+        "set",
+        "apps/anchored/values.yaml",
+        "defaults.tag=1.5.0",
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    insta::assert_snapshot!("set_aliases_json", json.transcript());
+    json.assert_ok();
+    let report = json.json();
+    assert_eq!(
+        changes(&report),
+        owned(&[(
             "apps/anchored/values.yaml",
-            "defaults.tag=1.5.0",
-            "--dry-run",
-            "--output",
-            "json"
-        ])
+            "defaults.tag",
+            "1.4.2",
+            "1.5.0"
+        )])
     );
+    assert_eq!(
+        report["changes"][0]["aliases"],
+        serde_json::json!(["api.image.tag", "worker.image.tag"])
+    );
+    assert_eq!(demo.read("apps/anchored/values.yaml"), ANCHORED, "dry runs");
 }
 
 /// A chart's values with typed settings, as Helm charts ship them (bitnami-style
@@ -185,40 +197,64 @@ const TYPED: &str = "## @param replicaCount Number of replicas\nreplicaCount: 1\
 fn set_keeps_numbers_and_booleans_typed() {
     let demo = Demo::new();
     demo.write("apps/typed/values.yaml", TYPED);
-    insta::assert_snapshot!(
-        "set_typed_text",
-        demo.run(&[
-            "set",
-            "apps/typed/values.yaml",
-            "replicaCount=3",
-            "metrics.enabled=false",
-            "metrics.ratio=0.75",
-            "image.tag=1.10",
-        ])
-    );
-    let after =
-        std::fs::read_to_string(demo.root.join("apps/typed/values.yaml")).expect("read back");
+    let out = demo.run(&[
+        "set",
+        "apps/typed/values.yaml",
+        "replicaCount=3",
+        "metrics.enabled=false",
+        "metrics.ratio=0.75",
+        "image.tag=1.10",
+    ]);
+    insta::assert_snapshot!("set_typed_text", out.transcript());
+    out.assert_ok();
     assert_eq!(
-        after,
+        out.change_lines(),
+        [
+            "apps/typed/values.yaml:2  replicaCount  1 → 3",
+            "apps/typed/values.yaml:5  image.tag  1.9 → 1.10  (type float → string)",
+            "apps/typed/values.yaml:8  metrics.enabled  true → false",
+            "apps/typed/values.yaml:9  metrics.ratio  0.5 → 0.75",
+        ]
+    );
+    assert!(
+        out.stdout.ends_with("updated 1 file(s)\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        demo.read("apps/typed/values.yaml"),
         TYPED
             .replace("replicaCount: 1", "replicaCount: 3")
             .replace("enabled: true", "enabled: false")
             .replace("ratio: 0.5", "ratio: 0.75")
             .replace("tag: 1.9", "tag: \"1.10\"")
     );
-    insta::assert_snapshot!(
-        "set_type_json",
-        demo.run(&[
-            "set",
-            "apps/typed/values.yaml",
-            "replicaCount=4",
-            "--type",
-            "string",
-            "--dry-run",
-            "--output",
-            "json"
-        ])
+
+    let json = demo.run(&[
+        "set",
+        "apps/typed/values.yaml",
+        "replicaCount=4",
+        "--type",
+        "string",
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    insta::assert_snapshot!("set_type_json", json.transcript());
+    json.assert_ok();
+    let report = json.json();
+    assert_eq!(
+        changes(&report),
+        owned(&[("apps/typed/values.yaml", "replicaCount", "3", "4")])
     );
+    assert_eq!(
+        report["changes"][0]["type_changed"],
+        serde_json::json!({ "from": "int", "to": "string" })
+    );
+    assert!(report["diff"]
+        .as_str()
+        .unwrap()
+        .contains("+replicaCount: \"4\"\n"));
 }
 
 /// Invalid arguments exit 2 (as clap's own errors do), each with a message that says
@@ -226,43 +262,51 @@ fn set_keeps_numbers_and_booleans_typed() {
 #[test]
 fn error_invalid_arguments_exit_2() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "error_image_with_a_scheme",
-        demo.run(&["image", "https://quay.io/thanos/thanos:v1", "--dry-run"])
+    let before = demo.read("apps/api/values.yaml");
+    let scheme = demo.run(&["image", "https://quay.io/thanos/thanos:v1", "--dry-run"]);
+    insta::assert_snapshot!("error_image_with_a_scheme", scheme.transcript());
+    scheme.assert_error(
+        2,
+        &["drop the scheme (https://)", "quay.io/thanos/thanos:v1"],
     );
-    insta::assert_snapshot!(
-        "error_colon_for_equals",
-        demo.run(&["set", "apps/api/values.yaml", "image.tag:v1"])
-    );
-    insta::assert_snapshot!(
-        "error_empty_value",
-        demo.run(&["set", "apps/api/values.yaml", "image.tag="])
-    );
+
+    let colon = demo.run(&["set", "apps/api/values.yaml", "image.tag:v1"]);
+    insta::assert_snapshot!("error_colon_for_equals", colon.transcript());
+    colon.assert_error(2, &["has no `=`", "write image.tag=v1"]);
+
+    let empty = demo.run(&["set", "apps/api/values.yaml", "image.tag="]);
+    insta::assert_snapshot!("error_empty_value", empty.transcript());
+    empty.assert_error(2, &["the value is empty", "--allow-empty"]);
+    assert_eq!(demo.read("apps/api/values.yaml"), before, "nothing written");
 }
 
 /// A dry run says so in the report: `changed` and `files` are what would be written.
 #[test]
 fn set_dry_run_json_says_dry_run() {
     let demo = Demo::new();
-    let out = demo.run(&[
-        "set",
-        "apps/api/values.yaml",
-        "image.tag=1.5.0",
-        "--dry-run",
-        "--output",
-        "json",
-    ]);
+    let out = demo
+        .run(&[
+            "set",
+            "apps/api/values.yaml",
+            "image.tag=1.5.0",
+            "--dry-run",
+            "--output",
+            "json",
+        ])
+        .transcript();
     assert!(
         out.contains("\n  \"dry_run\": true,\n  \"changed\": true,"),
         "{out}"
     );
-    let real = demo.run(&[
-        "set",
-        "apps/api/values.yaml",
-        "image.tag=1.5.1",
-        "--output",
-        "json",
-    ]);
+    let real = demo
+        .run(&[
+            "set",
+            "apps/api/values.yaml",
+            "image.tag=1.5.1",
+            "--output",
+            "json",
+        ])
+        .transcript();
     assert!(!real.contains("dry_run"), "{real}");
 }
 
@@ -271,7 +315,9 @@ fn set_dry_run_json_says_dry_run() {
 fn error_names_each_context_once() {
     let demo = Demo::new();
     demo.write("apps/bad/values.yaml", "image: [1,\n tag: 2\n");
-    let out = demo.run(&["set", "apps/bad/values.yaml", "image.tag=1"]);
+    let out = demo
+        .run(&["set", "apps/bad/values.yaml", "image.tag=1"])
+        .transcript();
     assert!(
         out.contains("error: cannot apply image.tag=1 in apps/bad/values.yaml in [DEMO]: malformed YAML at line 3, column 1: "),
         "{out}"
@@ -282,34 +328,45 @@ fn error_names_each_context_once() {
 fn error_a_value_that_is_not_its_type() {
     let demo = Demo::new();
     demo.write("apps/typed/values.yaml", TYPED);
-    insta::assert_snapshot!(
-        "error_type",
-        demo.run(&[
-            "set",
-            "apps/typed/values.yaml",
-            "replicaCount=010",
-            "--type",
-            "int"
-        ])
+    let out = demo.run(&[
+        "set",
+        "apps/typed/values.yaml",
+        "replicaCount=010",
+        "--type",
+        "int",
+    ]);
+    insta::assert_snapshot!("error_type", out.transcript());
+    out.assert_error(
+        2,
+        &["replicaCount=010 (--type int)", "\"010\" is not an int"],
     );
+    assert_eq!(demo.read("apps/typed/values.yaml"), TYPED);
 }
 
 #[test]
 fn error_no_aliased_refuses_an_edit_that_changes_aliases() {
     let demo = Demo::new();
     demo.write("apps/anchored/values.yaml", ANCHORED);
-    insta::assert_snapshot!(
-        "error_no_aliased",
-        demo.run(&[
-            "set",
-            "apps/anchored/values.yaml",
-            "defaults.tag=1.5.0",
-            "--no-aliased"
-        ])
+    let out = demo.run(&[
+        "set",
+        "apps/anchored/values.yaml",
+        "defaults.tag=1.5.0",
+        "--no-aliased",
+    ]);
+    insta::assert_snapshot!("error_no_aliased", out.transcript());
+    out.assert_error(
+        1,
+        &[
+            "defaults.tag at line 3 is under an anchor",
+            "api.image.tag, worker.image.tag",
+            "--no-aliased",
+        ],
     );
-    let after =
-        std::fs::read_to_string(demo.root.join("apps/anchored/values.yaml")).expect("read back");
-    assert_eq!(after, ANCHORED, "a refused edit writes nothing");
+    assert_eq!(
+        demo.read("apps/anchored/values.yaml"),
+        ANCHORED,
+        "a refused edit writes nothing"
+    );
 }
 
 // ---------------------------------------------------------------- help
@@ -349,17 +406,66 @@ fn readme_pr_branch_default_and_placeholders_match_help() {
 
 #[test]
 fn help_top_level() {
-    insta::assert_snapshot!("help", help(&["--help"]));
+    let text = help(&["--help"]);
+    insta::assert_snapshot!("help", text);
+    assert!(
+        text.starts_with("Write a freshly pushed container image tag"),
+        "{text}"
+    );
+    assert!(text.contains("Usage: tagbump <COMMAND>"));
+    for command in ["image", "set", "completions", "help"] {
+        assert!(
+            text.contains(&format!("\n  {command} ")),
+            "command {command}"
+        );
+    }
+    for code in [
+        "0 success",
+        "1 error",
+        "2\ninvalid arguments",
+        "3 nothing changed",
+        "4 the commit was pushed",
+    ] {
+        assert!(text.contains(code), "exit code {code:?} explained");
+    }
 }
 
 #[test]
 fn help_image() {
-    insta::assert_snapshot!("help_image", help(&["image", "--help"]));
+    let text = help(&["image", "--help"]);
+    insta::assert_snapshot!("help_image", text);
+    assert!(text.contains("Usage: tagbump image [OPTIONS] <IMAGE> [PATHS]..."));
+    for flag in [
+        "--tag <TAG>",
+        "--flux-policy <NAMESPACE:NAME>",
+        "--argocd-param <NAME[,TAG]>",
+        "--dry-run",
+        "--output <",
+        "--repo <",
+        "--pr\n",
+        "--pr-branch <TEMPLATE>",
+        "--close-superseded",
+    ] {
+        assert!(text.contains(flag), "{flag:?} documented");
+    }
 }
 
 #[test]
 fn help_set() {
-    insta::assert_snapshot!("help_set", help(&["set", "--help"]));
+    let text = help(&["set", "--help"]);
+    insta::assert_snapshot!("help_set", text);
+    assert!(text.contains("Usage: tagbump set [OPTIONS] <FILE|KEY=VALUE>..."));
+    for flag in [
+        "--create",
+        "--document <N>",
+        "--type <TYPE>",
+        "[default: auto]",
+    ] {
+        assert!(text.contains(flag), "{flag:?} documented");
+    }
+    for value in ["auto:", "string:", "int:", "float:", "bool:"] {
+        assert!(text.contains(&format!("- {value}")), "--type {value}");
+    }
 }
 
 // ---------------------------------------------------------------- errors
@@ -367,67 +473,94 @@ fn help_set() {
 #[test]
 fn error_missing_key() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "error_missing_key",
-        demo.run(&["set", "apps/api/values.yaml", "image.digest=sha256:0"])
+    let out = demo.run(&["set", "apps/api/values.yaml", "image.digest=sha256:0"]);
+    insta::assert_snapshot!("error_missing_key", out.transcript());
+    out.assert_error(
+        1,
+        &[
+            "apps/api/values.yaml",
+            "key path image.digest not found",
+            "prefix is image (line 5)",
+            "--create",
+        ],
     );
 }
 
 #[test]
 fn error_key_holds_a_map() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "error_key_holds_a_map",
-        demo.run(&["set", "apps/api/values.yaml", "image=1.5.0"])
+    let out = demo.run(&["set", "apps/api/values.yaml", "image=1.5.0"]);
+    insta::assert_snapshot!("error_key_holds_a_map", out.transcript());
+    out.assert_error(
+        1,
+        &["key path image at line 5 holds a mapping", "e.g. image.tag"],
     );
 }
 
 #[test]
 fn error_malformed_yaml() {
     let demo = Demo::new();
-    demo.write(
-        "apps/broken/values.yaml",
-        "image:\n  repository: ghcr.io/acme/broken\n  tag: [1.4.2\nreplicas: 2\n",
+    let broken = "image:\n  repository: ghcr.io/acme/broken\n  tag: [1.4.2\nreplicas: 2\n";
+    demo.write("apps/broken/values.yaml", broken);
+    let out = demo.run(&["set", "apps/broken/values.yaml", "image.tag=1.5.0"]);
+    insta::assert_snapshot!("error_malformed_yaml", out.transcript());
+    out.assert_error(
+        1,
+        &[
+            "apps/broken/values.yaml",
+            "malformed YAML at line 4, column 9",
+        ],
     );
-    insta::assert_snapshot!(
-        "error_malformed_yaml",
-        demo.run(&["set", "apps/broken/values.yaml", "image.tag=1.5.0"])
-    );
+    assert_eq!(demo.read("apps/broken/values.yaml"), broken);
 }
 
 #[test]
 fn error_bad_image_reference() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "error_bad_image_reference",
-        demo.run(&["image", "ghcr.io/Acme/api:1.5.0"])
+    let out = demo.run(&["image", "ghcr.io/Acme/api:1.5.0"]);
+    insta::assert_snapshot!("error_bad_image_reference", out.transcript());
+    out.assert_error(
+        2,
+        &[
+            "invalid image \"ghcr.io/Acme/api:1.5.0\"",
+            "must be lowercase (found 'A')",
+        ],
     );
 }
 
 #[test]
 fn error_path_outside_the_repo() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "error_path_outside_the_repo",
-        demo.run(&["set", "../values.yaml", "image.tag=1.5.0"])
-    );
+    let out = demo.run(&["set", "../values.yaml", "image.tag=1.5.0"]);
+    insta::assert_snapshot!("error_path_outside_the_repo", out.transcript());
+    out.assert_error(2, &["../values.yaml", "outside the repository root [DEMO]"]);
 }
 
 #[test]
 fn error_image_not_found() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "error_image_not_found",
-        demo.run(&["image", "ghcr.io/acme/billing:2.0.0", "apps"])
+    let out = demo.run(&["image", "ghcr.io/acme/billing:2.0.0", "apps"]);
+    insta::assert_snapshot!("error_image_not_found", out.transcript());
+    out.assert_error(
+        1,
+        &[
+            "no reference to ghcr.io/acme/billing found under apps",
+            "tagbump set",
+        ],
     );
 }
 
 #[test]
 fn error_assignment_before_any_file() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "error_assignment_before_any_file",
-        demo.run(&["set", "image.tag=1.5.0", "apps/api/values.yaml"])
+    let out = demo.run(&["set", "image.tag=1.5.0", "apps/api/values.yaml"]);
+    insta::assert_snapshot!("error_assignment_before_any_file", out.transcript());
+    out.assert_error(
+        2,
+        &[
+            "\"image.tag=1.5.0\"",
+            "name the file before its KEY=VALUE assignments",
+        ],
     );
 }
 
@@ -438,18 +571,32 @@ fn error_assignment_before_any_file() {
 #[test]
 fn set_same_file_twice_is_one_file_with_both_edits() {
     let demo = Demo::new();
+    let out = demo.run(&[
+        "set",
+        "apps/api/values.yaml",
+        "image.tag=1.5.0",
+        "./apps/api/values.yaml",
+        "podAnnotations.\"app.kubernetes.io/version\"=1.5.0",
+        "apps/api/values.yaml",
+        "image.tag=1.5.0",
+        "--dry-run",
+    ]);
     insta::assert_snapshot!(
         "set_same_file_twice_is_one_file_with_both_edits",
-        demo.run(&[
-            "set",
-            "apps/api/values.yaml",
-            "image.tag=1.5.0",
-            "./apps/api/values.yaml",
-            "podAnnotations.\"app.kubernetes.io/version\"=1.5.0",
-            "apps/api/values.yaml",
-            "image.tag=1.5.0",
-            "--dry-run"
-        ])
+        out.transcript()
+    );
+    out.assert_ok();
+    assert_eq!(
+        out.change_lines(),
+        [
+            "apps/api/values.yaml:7  image.tag  1.4.2 → 1.5.0",
+            "apps/api/values.yaml:11  podAnnotations.\"app.kubernetes.io/version\"  1.4.2 → 1.5.0",
+        ]
+    );
+    assert_eq!(
+        out.stdout.matches("+++ b/").count(),
+        1,
+        "one file, one diff"
     );
 }
 
@@ -458,19 +605,20 @@ fn set_same_file_twice_is_one_file_with_both_edits() {
 #[test]
 fn error_same_key_set_twice_with_two_values() {
     let demo = Demo::new();
-    let before = std::fs::read_to_string(demo.root.join("apps/api/values.yaml")).expect("read");
-    insta::assert_snapshot!(
-        "error_same_key_set_twice_with_two_values",
-        demo.run(&[
-            "set",
-            "apps/api/values.yaml",
-            "image.tag=1.5.0",
-            "apps/api/values.yaml",
-            "image.tag=1.6.0"
-        ])
+    let before = demo.read("apps/api/values.yaml");
+    let out = demo.run(&[
+        "set",
+        "apps/api/values.yaml",
+        "image.tag=1.5.0",
+        "apps/api/values.yaml",
+        "image.tag=1.6.0",
+    ]);
+    insta::assert_snapshot!("error_same_key_set_twice_with_two_values", out.transcript());
+    out.assert_error(
+        2,
+        &["image.tag is set twice for apps/api/values.yaml (1.5.0, 1.6.0)"],
     );
-    let after = std::fs::read_to_string(demo.root.join("apps/api/values.yaml")).expect("read");
-    assert_eq!(before, after, "nothing written");
+    assert_eq!(before, demo.read("apps/api/values.yaml"), "nothing written");
 }
 
 const TWO_DEPLOYMENTS: &str = "\
@@ -505,14 +653,24 @@ spec:
 fn set_multi_document_edits_the_documents_that_have_the_path() {
     let demo = Demo::new();
     demo.write("apps/api/deployments.yaml", TWO_DEPLOYMENTS);
+    let out = demo.run(&[
+        "set",
+        "apps/api/deployments.yaml",
+        "spec.template.spec.containers[1].image=ghcr.io/acme/proxy:1.0.0",
+        "--dry-run",
+    ]);
     insta::assert_snapshot!(
         "set_multi_document_edits_the_documents_that_have_the_path",
-        demo.run(&[
-            "set",
-            "apps/api/deployments.yaml",
-            "spec.template.spec.containers[1].image=ghcr.io/acme/proxy:1.0.0",
-            "--dry-run"
-        ])
+        out.transcript()
+    );
+    out.assert_ok();
+    assert_eq!(
+        out.change_lines(),
+        ["apps/api/deployments.yaml:12  spec.template.spec.containers[1].image  ghcr.io/acme/proxy:0.9.0 → ghcr.io/acme/proxy:1.0.0"]
+    );
+    assert!(
+        !out.stdout.contains("worker:2.0.0\n+"),
+        "the second document is not edited"
     );
 }
 
@@ -521,16 +679,22 @@ fn set_multi_document_edits_the_documents_that_have_the_path() {
 fn error_multi_document_with_document_n_is_strict() {
     let demo = Demo::new();
     demo.write("apps/api/deployments.yaml", TWO_DEPLOYMENTS);
+    let out = demo.run(&[
+        "set",
+        "apps/api/deployments.yaml",
+        "spec.template.spec.containers[1].image=ghcr.io/acme/proxy:1.0.0",
+        "--document",
+        "1",
+    ]);
     insta::assert_snapshot!(
         "error_multi_document_with_document_n_is_strict",
-        demo.run(&[
-            "set",
-            "apps/api/deployments.yaml",
-            "spec.template.spec.containers[1].image=ghcr.io/acme/proxy:1.0.0",
-            "--document",
-            "1"
-        ])
+        out.transcript()
     );
+    out.assert_error(
+        1,
+        &["spec.template.spec.containers at line 22 has 1 items, no index 1"],
+    );
+    assert_eq!(demo.read("apps/api/deployments.yaml"), TWO_DEPLOYMENTS);
 }
 
 // ---------------------------------------------------------------- errors as JSON
@@ -540,45 +704,50 @@ fn error_multi_document_with_document_n_is_strict() {
 #[test]
 fn error_json_missing_key() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "error_json_missing_key",
-        demo.run(&[
-            "set",
-            "apps/api/values.yaml",
-            "image.digest=sha256:0",
-            "--output",
-            "json"
-        ])
-    );
+    let out = demo.run(&[
+        "set",
+        "apps/api/values.yaml",
+        "image.digest=sha256:0",
+        "--output",
+        "json",
+    ]);
+    insta::assert_snapshot!("error_json_missing_key", out.transcript());
+    out.assert_json_error(1, "key-path", "key path image.digest not found");
 }
 
 #[test]
 fn error_json_invalid_input() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "error_json_invalid_input",
-        demo.run(&[
-            "set",
-            "image.tag=1.5.0",
-            "apps/api/values.yaml",
-            "--output",
-            "json"
-        ])
+    let out = demo.run(&[
+        "set",
+        "image.tag=1.5.0",
+        "apps/api/values.yaml",
+        "--output",
+        "json",
+    ]);
+    insta::assert_snapshot!("error_json_invalid_input", out.transcript());
+    out.assert_json_error(
+        2,
+        "invalid-input",
+        "name the file before its KEY=VALUE assignments",
     );
 }
 
 #[test]
 fn error_json_policy() {
     let demo = Demo::new();
-    insta::assert_snapshot!(
-        "error_json_policy",
-        demo.run(&[
-            "image",
-            "ghcr.io/acme/api:1.5.0",
-            "--allow-tags",
-            "^v",
-            "--output",
-            "json"
-        ])
+    let out = demo.run(&[
+        "image",
+        "ghcr.io/acme/api:1.5.0",
+        "--allow-tags",
+        "^v",
+        "--output",
+        "json",
+    ]);
+    insta::assert_snapshot!("error_json_policy", out.transcript());
+    out.assert_json_error(
+        1,
+        "policy",
+        "refusing 1.5.0: it does not match --allow-tags ^v",
     );
 }

@@ -174,7 +174,7 @@ fn github_outputs(path: &Path) -> BTreeMap<String, String> {
 #[test]
 fn github_workflow_pushes_staging_and_opens_a_production_pull_request() {
     let repo = ConfigRepo::new("ghcr.io/acme/api");
-    let forge = ForgeServer::github();
+    let forge = ForgeServer::github(TOKEN);
     let workflow = yaml("github/workflow.yml");
     let steps = tagbump_steps(&workflow);
     assert_eq!(

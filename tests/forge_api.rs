@@ -106,7 +106,7 @@ fn assert_token_hidden(err: &ForgeError) {
 
 #[test]
 fn github_opens_a_pull_request_with_labels_reviewers_assignees_and_draft() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     let (forge, _) = github(&server);
     let spec = PullRequestSpec {
         labels: vec!["dependencies".into(), "tagbump".into()],
@@ -174,7 +174,7 @@ fn github_opens_a_pull_request_with_labels_reviewers_assignees_and_draft() {
 
 #[test]
 fn github_updates_the_open_pull_request_for_the_same_head_instead_of_duplicating_it() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     let existing = server.add_change("acme/deploy", HEAD, "main", "Bump app to 1.2.3");
     let (forge, _) = github(&server);
     let spec = PullRequestSpec {
@@ -207,7 +207,7 @@ fn github_updates_the_open_pull_request_for_the_same_head_instead_of_duplicating
 
 #[test]
 fn github_recovers_from_already_exists_by_updating_the_existing_pull_request() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     let existing = server.add_change("acme/deploy", HEAD, "main", "Bump app to 1.2.3");
     // A stale list (e.g. a replica lagging behind) hides the open PR once.
     server.inject("GET", "/pulls", FakeResponse::json(200, json!([])));
@@ -231,7 +231,7 @@ fn github_recovers_from_already_exists_by_updating_the_existing_pull_request() {
 
 #[test]
 fn github_supersede_closes_older_bumps_of_the_same_image_with_a_comment() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     let older1 = server.add_change(
         "acme/deploy",
         "tagbump/app-1.2.2",
@@ -267,7 +267,8 @@ fn github_supersede_closes_older_bumps_of_the_same_image_with_a_comment() {
     let pr = forge.ensure_pull_request(&spec).unwrap();
 
     assert!(pr.created);
-    assert_eq!(pr.closed_superseded, [older1, older2]);
+    // "List pull requests" answers newest first (`sort=created`, `direction=desc`).
+    assert_eq!(pr.closed_superseded, [older2, older1]);
     for old in [older1, older2] {
         let change = server.change(old).unwrap();
         assert_eq!(change.state, "closed");
@@ -288,7 +289,7 @@ fn github_supersede_closes_older_bumps_of_the_same_image_with_a_comment() {
 
 #[test]
 fn github_auto_merge_is_enabled_through_graphql() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     let (forge, _) = github(&server);
     let spec = PullRequestSpec {
         auto_merge: true,
@@ -318,7 +319,7 @@ fn github_auto_merge_is_enabled_through_graphql() {
 
 #[test]
 fn github_auto_merge_refusal_is_a_warning_not_a_failure() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.inject(
         "POST",
         "/graphql",
@@ -345,7 +346,7 @@ fn github_auto_merge_refusal_is_a_warning_not_a_failure() {
 }
 
 fn github_error_after(response: FakeResponse) -> (ForgeServer, ForgeError) {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.inject("GET", "/pulls", response);
     let (forge, _) = github(&server);
     let err = forge.ensure_pull_request(&spec("acme/deploy")).unwrap_err();
@@ -390,7 +391,7 @@ fn github_404_is_not_found_with_a_hint_about_token_access() {
 
 #[test]
 fn github_429_waits_for_retry_after_then_succeeds() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.inject(
         "POST",
         "/pulls",
@@ -411,7 +412,7 @@ fn github_429_waits_for_retry_after_then_succeeds() {
 
 #[test]
 fn github_403_with_exhausted_quota_waits_until_the_reset_then_succeeds() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     let reset = unix_now() + 30;
     server.inject(
         "GET",
@@ -434,7 +435,7 @@ fn github_403_with_exhausted_quota_waits_until_the_reset_then_succeeds() {
 
 #[test]
 fn github_rate_limit_resetting_after_max_wait_is_reported_without_waiting() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     let reset = unix_now() + 3600;
     server.inject(
         "GET",
@@ -459,7 +460,7 @@ fn github_rate_limit_resetting_after_max_wait_is_reported_without_waiting() {
 
 #[test]
 fn github_429_on_every_attempt_ends_in_rate_limited() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     for _ in 0..2 {
         server.inject(
             "GET",
@@ -482,7 +483,7 @@ fn github_429_on_every_attempt_ends_in_rate_limited() {
 
 #[test]
 fn github_502_is_retried_with_backoff_then_succeeds() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.inject(
         "PATCH",
         "/pulls/",
@@ -500,7 +501,7 @@ fn github_502_is_retried_with_backoff_then_succeeds() {
 
 #[test]
 fn github_502_on_every_attempt_ends_in_a_server_error() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     for _ in 0..3 {
         server.inject("GET", "/pulls", FakeResponse::message(502, "Bad Gateway"));
     }
@@ -527,7 +528,7 @@ fn github_502_on_every_attempt_ends_in_a_server_error() {
 
 #[test]
 fn github_unreachable_server_is_a_transport_error_without_the_token() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     let api_base = server.api_base();
     drop(server);
     let forge = connect_with_sleeper(

@@ -131,7 +131,7 @@ fn ensure(kind: ForgeKind, server: &ForgeServer, spec: &PullRequestSpec) -> Pull
 
 #[test]
 fn github_secondary_limit_without_retry_after_waits_a_minute_then_twice_as_long() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     for _ in 0..2 {
         server.inject(
             "POST",
@@ -163,7 +163,7 @@ fn github_secondary_limit_without_retry_after_waits_a_minute_then_twice_as_long(
 
 #[test]
 fn github_secondary_limit_with_retry_after_waits_exactly_that_long() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.inject(
         "GET",
         "/pulls",
@@ -179,7 +179,7 @@ fn github_secondary_limit_with_retry_after_waits_exactly_that_long() {
 
 #[test]
 fn github_secondary_limit_whose_wait_passes_the_deadline_is_an_error_that_says_so() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.inject(
         "GET",
         "/pulls",
@@ -210,7 +210,7 @@ fn github_secondary_limit_whose_wait_passes_the_deadline_is_an_error_that_says_s
 
 #[test]
 fn github_author_as_reviewer_is_left_out_with_a_warning_and_the_others_are_requested() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     let spec = PullRequestSpec {
         reviewers: vec!["alice".into(), "tagbump-bot".into(), "acme/platform".into()],
         ..spec()
@@ -239,7 +239,7 @@ fn github_author_as_reviewer_is_left_out_with_a_warning_and_the_others_are_reque
 
 #[test]
 fn github_reviewer_request_refused_for_one_name_still_requests_the_others() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     // The author is not known from the answer (e.g. a GitHub App acting as a user):
     // GitHub's 422 refuses the whole request, so each name is asked for alone.
     for _ in 0..2 {
@@ -285,7 +285,7 @@ fn github_reviewer_request_refused_for_one_name_still_requests_the_others() {
 
 #[test]
 fn github_auto_merge_of_an_already_mergeable_pull_request_merges_it_now_with_the_method_and_sha() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.set_mergeable_now(true);
 
     let pr = ensure(
@@ -309,7 +309,7 @@ fn github_auto_merge_of_an_already_mergeable_pull_request_merges_it_now_with_the
 
 #[test]
 fn github_auto_merge_without_a_method_uses_the_first_the_repository_allows() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.set_allowed_merge_methods(false, true, true);
 
     let pr = ensure(ForgeKind::GitHub, &server, &auto_merge(None));
@@ -323,7 +323,7 @@ fn github_auto_merge_without_a_method_uses_the_first_the_repository_allows() {
 
 #[test]
 fn github_never_merges_a_later_push_by_someone_else() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.set_mergeable_now(true);
     let spec = PullRequestSpec {
         // tagbump pushed this; the branch now points at someone else's commit.
@@ -347,13 +347,14 @@ fn github_never_merges_a_later_push_by_someone_else() {
 
 #[test]
 fn github_close_superseded_deletes_the_branches_only_tagbump_pushed_to() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     let (untouched, touched) = older_bot_changes(&server, 2);
     let other = server.add_change("acme/gitops", "feature/x", "main", "feature");
 
     let pr = ensure(ForgeKind::GitHub, &server, &superseding());
 
-    assert_eq!(pr.closed_superseded, [untouched, touched]);
+    // Newest first, as "List pull requests" answers by default.
+    assert_eq!(pr.closed_superseded, [touched, untouched]);
     assert_eq!(pr.deleted_branches, [format!("{PREFIX}1.3.0")]);
     assert_eq!(server.deleted_branches(), [format!("{PREFIX}1.3.0")]);
     assert_eq!(
@@ -363,12 +364,159 @@ fn github_close_superseded_deletes_the_branches_only_tagbump_pushed_to() {
     assert_eq!(server.change(other).unwrap().state, "open");
 }
 
+// ------------------------------------------------------------ more than one page
+// docs.github.com, "Using pagination in the REST API" and "List pull requests"
+// (`per_page` at most 100, `Link: <…>; rel="next"`); docs.gitlab.com, "REST API" ›
+// "Pagination" (`per_page` at most 100, `x-next-page`, `Link`).
+
+/// How many older bot changes sit open: more than two pages of 100.
+const MANY: u64 = 230;
+
+/// `MANY` older bot changes `PREFIX1.0.N` straight in the fake's state; their numbers.
+fn many_older_bot_changes(server: &ForgeServer) -> Vec<u64> {
+    (0..MANY)
+        .map(|n| server.add_change("acme/gitops", &format!("{PREFIX}1.0.{n}"), "main", "old"))
+        .collect()
+}
+
+/// The list requests of a run (`GET …/pulls` or `…/merge_requests`, every page).
+fn list_requests(server: &ForgeServer, path_ends: &str) -> Vec<forge_server::RecordedRequest> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with(path_ends))
+        .collect()
+}
+
+#[test]
+fn github_close_superseded_closes_every_open_pull_request_past_the_first_page() {
+    let server = ForgeServer::github(TOKEN);
+    let older = many_older_bot_changes(&server);
+
+    let pr = ensure(ForgeKind::GitHub, &server, &superseding());
+
+    assert!(pr.created);
+    let mut closed = pr.closed_superseded.clone();
+    closed.sort_unstable();
+    assert_eq!(closed, older, "all {MANY}, not only the first 100");
+    for number in &older {
+        assert_eq!(server.change(*number).unwrap().state, "closed", "#{number}");
+    }
+    assert_eq!(pr.deleted_branches.len(), older.len());
+    assert!(pr.warnings.is_empty(), "{:?}", pr.warnings);
+    // Three pages of the supersede list: the first asked for, two more from `Link`.
+    let pages: Vec<_> = list_requests(&server, "/pulls")
+        .into_iter()
+        .filter(|r| r.query_param("head").is_none())
+        .collect();
+    assert_eq!(pages.len(), 3, "{:?}", lines(&pages));
+    assert_eq!(pages[0].path, "/repos/acme/gitops/pulls");
+    assert_eq!(pages[0].query_param("per_page"), Some("100"));
+    for (page, n) in pages[1..].iter().zip(["2", "3"]) {
+        assert!(page.path.starts_with("/repositories/"), "{}", page.url);
+        assert_eq!(page.query_param("page"), Some(n));
+        assert_eq!(page.query_param("base"), Some("main"));
+        assert_eq!(page.query_param("state"), Some("open"));
+    }
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| r.header("authorization") == Some(&format!("Bearer {TOKEN}"))));
+}
+
+/// With the documented `head` filter GitHub answers at most one open pull request per
+/// head and base, so the one for the branch is found even when it is the oldest of
+/// `MANY` + 1 open ones (page 3 of the unfiltered list): it is updated, not duplicated.
+#[test]
+fn github_finds_the_open_pull_request_for_the_branch_among_many_older_ones() {
+    let server = ForgeServer::github(TOKEN);
+    let existing = server.add_change("acme/gitops", HEAD, "main", "Bump api to 1.4.9");
+    many_older_bot_changes(&server);
+
+    let pr = ensure(ForgeKind::GitHub, &server, &spec());
+
+    assert_eq!(pr.number, existing);
+    assert!(!pr.created);
+    assert_eq!(server.change(existing).unwrap().title, "Bump api to 1.5.0");
+    assert!(server.requests_to("POST", "/pulls").is_empty());
+    let finds = list_requests(&server, "/pulls");
+    assert_eq!(finds.len(), 1, "{:?}", lines(&finds));
+    assert_eq!(finds[0].query_param("head"), Some(&*format!("acme:{HEAD}")));
+}
+
+#[test]
+fn gitlab_close_superseded_closes_every_open_merge_request_past_the_first_page() {
+    let server = ForgeServer::gitlab(TOKEN);
+    let older = many_older_bot_changes(&server);
+
+    let pr = ensure(ForgeKind::GitLab, &server, &superseding());
+
+    assert!(pr.created);
+    let mut closed = pr.closed_superseded.clone();
+    closed.sort_unstable();
+    assert_eq!(closed, older, "all {MANY}, not only the first 100");
+    for number in &older {
+        assert_eq!(server.change(*number).unwrap().state, "closed", "!{number}");
+    }
+    assert!(pr.warnings.is_empty(), "{:?}", pr.warnings);
+    let pages: Vec<_> = list_requests(&server, "/merge_requests")
+        .into_iter()
+        .filter(|r| r.query_param("source_branch").is_none())
+        .collect();
+    assert_eq!(pages.len(), 3, "{:?}", lines(&pages));
+    for (page, n) in pages.iter().zip(["1", "2", "3"]) {
+        assert_eq!(page.query_param("page"), Some(n));
+        assert_eq!(page.query_param("per_page"), Some("100"));
+        assert_eq!(page.query_param("target_branch"), Some("main"));
+        assert_eq!(page.query_param("state"), Some("opened"));
+    }
+}
+
+#[test]
+fn gitlab_finds_the_open_merge_request_for_the_branch_among_many_older_ones() {
+    let server = ForgeServer::gitlab(TOKEN);
+    let existing = server.add_change("acme/gitops", HEAD, "main", "Bump api to 1.4.9");
+    many_older_bot_changes(&server);
+
+    let pr = ensure(ForgeKind::GitLab, &server, &spec());
+
+    assert_eq!(pr.number, existing);
+    assert!(!pr.created);
+    assert!(server.requests_to("POST", "/merge_requests").is_empty());
+}
+
+/// Past 50 pages (5 000 items) the list stops with a warning instead of reading on.
+#[test]
+fn github_stops_listing_after_fifty_pages_with_a_warning() {
+    let server = ForgeServer::github(TOKEN);
+    for n in 0..5_050 {
+        server.add_change("acme/gitops", &format!("feature/{n}"), "main", "not a bump");
+    }
+
+    let pr = ensure(ForgeKind::GitHub, &server, &superseding());
+
+    assert!(pr.closed_superseded.is_empty());
+    assert_eq!(
+        pr.warnings,
+        ["listing the open pull requests into main to close superseded ones: stopped after 50 pages of 100; any items past them were not looked at"]
+    );
+    let pages = list_requests(&server, "/pulls")
+        .into_iter()
+        .filter(|r| r.query_param("head").is_none())
+        .count();
+    assert_eq!(pages, 50);
+}
+
+fn lines(requests: &[forge_server::RecordedRequest]) -> Vec<String> {
+    requests.iter().map(|r| r.url.clone()).collect()
+}
+
 // ------------------------------------------------------------ GitLab auto-merge
 // docs.gitlab.com, "Merge requests API" › "Merge a merge request".
 
 #[test]
 fn gitlab_before_17_11_sets_merge_when_pipeline_succeeds_with_the_sha() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.set_gitlab_version("17.10.3-ee");
 
     let pr = ensure(ForgeKind::GitLab, &server, &auto_merge(None));
@@ -389,7 +537,7 @@ fn gitlab_before_17_11_sets_merge_when_pipeline_succeeds_with_the_sha() {
 
 #[test]
 fn gitlab_405_right_after_creation_is_retried_until_mergeability_is_known() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.set_not_mergeable_for(2);
     let (forge, rec) = connect(ForgeKind::GitLab, &server, |_| {});
 
@@ -408,7 +556,7 @@ fn gitlab_405_right_after_creation_is_retried_until_mergeability_is_known() {
 
 #[test]
 fn gitlab_never_merges_a_later_push_by_someone_else() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     let spec = PullRequestSpec {
         head_sha: Some("9999999999999999999999999999999999999999".into()),
         ..auto_merge(None)
@@ -428,7 +576,7 @@ fn gitlab_never_merges_a_later_push_by_someone_else() {
 
 #[test]
 fn gitlab_auto_merge_without_a_pipeline_merges_at_once_and_says_so() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.set_pipeline(false);
 
     let pr = ensure(ForgeKind::GitLab, &server, &auto_merge(None));
@@ -439,12 +587,13 @@ fn gitlab_auto_merge_without_a_pipeline_merges_at_once_and_says_so() {
 
 #[test]
 fn gitlab_close_superseded_deletes_the_branches_only_tagbump_pushed_to() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     let (untouched, touched) = older_bot_changes(&server, 3);
 
     let pr = ensure(ForgeKind::GitLab, &server, &superseding());
 
-    assert_eq!(pr.closed_superseded, [untouched, touched]);
+    // Newest first, as "List merge requests" answers by default.
+    assert_eq!(pr.closed_superseded, [touched, untouched]);
     assert_eq!(pr.deleted_branches, [format!("{PREFIX}1.3.0")]);
     assert_eq!(server.deleted_branches(), [format!("{PREFIX}1.3.0")]);
     assert_eq!(
@@ -458,7 +607,7 @@ fn gitlab_close_superseded_deletes_the_branches_only_tagbump_pushed_to() {
 
 #[test]
 fn gitlab_job_token_is_sent_as_job_token_and_merge_requests_are_refused() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.set_gitlab_tokens(TOKEN, JOB_TOKEN);
     let (forge, _) = connect(ForgeKind::GitLab, &server, |o| o.gitlab_job_token = true);
 
@@ -474,7 +623,7 @@ fn gitlab_job_token_is_sent_as_job_token_and_merge_requests_are_refused() {
 
 #[test]
 fn gitlab_personal_token_is_still_sent_as_private_token() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.set_gitlab_tokens(TOKEN, JOB_TOKEN);
     ensure(ForgeKind::GitLab, &server, &spec());
 
@@ -482,4 +631,37 @@ fn gitlab_personal_token_is_still_sent_as_private_token() {
         .requests()
         .iter()
         .all(|r| r.header("private-token") == Some(TOKEN) && r.header("job-token").is_none()));
+}
+
+// ------------------------------------------------------------ tokens
+// docs.github.com, "Troubleshooting the REST API" › "401 Bad credentials"; docs.gitlab.com,
+// "REST API" › "Authentication": a missing or wrong token is 401.
+
+#[test]
+fn a_wrong_token_is_an_auth_error_on_both_forges_and_nothing_is_opened() {
+    let wrong = Secret::new("tok-WRONG-1313");
+    let github = ForgeServer::github(TOKEN);
+    let forge = connect_with(
+        ForgeKind::GitHub,
+        &github.api_base(),
+        &wrong,
+        &ConnectOptions::default(),
+    )
+    .unwrap();
+    let err = forge.ensure_pull_request(&spec()).unwrap_err();
+    assert!(matches!(err, ForgeError::Auth { .. }), "{err:?}");
+    assert!(github.changes().is_empty());
+
+    let gitlab = ForgeServer::gitlab(TOKEN);
+    let err = connect_with(
+        ForgeKind::GitLab,
+        &gitlab.api_base(),
+        &wrong,
+        &ConnectOptions::default(),
+    )
+    .err()
+    .expect("GET /user refuses the token");
+    assert!(matches!(err, ForgeError::Auth { .. }), "{err:?}");
+    assert_eq!(gitlab.requests().len(), 1, "not retried");
+    assert!(!format!("{err} {err:?}").contains("tok-WRONG-1313"));
 }

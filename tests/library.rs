@@ -20,6 +20,8 @@ mod forge_rules;
 mod git_writeback;
 #[path = "github_app.rs"]
 mod github_app;
+#[path = "plan_not_searched.rs"]
+mod plan_not_searched;
 #[path = "plan_search.rs"]
 mod plan_search;
 #[path = "registry_client.rs"]

@@ -114,6 +114,7 @@ fn a_broken_file_that_names_the_image_stops_the_search_and_says_why() {
         image,
         files,
         skipped,
+        ..
     } = &err
     else {
         panic!("{err:?}");
@@ -269,6 +270,7 @@ fn a_name_without_a_place_for_its_tag_is_reported_where_it_is() {
         image,
         mentions,
         skipped,
+        ..
     } = &err
     else {
         panic!("{err:?}");

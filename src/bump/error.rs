@@ -163,18 +163,3 @@ pub enum BumpError {
         source: std::io::Error,
     },
 }
-
-impl BumpError {
-    /// What went wrong, as a stable word (see [`kind_of`](super::kind_of)); `other` when no cause is
-    /// classified.
-    pub fn kind(&self) -> &'static str {
-        let mut cause: Option<&(dyn StdError + 'static)> = Some(self);
-        while let Some(c) = cause {
-            if let Some(kind) = super::kind::kind_of(c) {
-                return kind;
-            }
-            cause = c.source();
-        }
-        "other"
-    }
-}

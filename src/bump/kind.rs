@@ -158,10 +158,11 @@ fn target_kind(e: &TargetError) -> &'static str {
 
 fn edit_kind(e: &EditError) -> &'static str {
     match e {
-        EditError::Syntax { .. } | EditError::DuplicateKey { .. } | EditError::AliasBomb { .. } => {
-            "yaml"
-        }
-        EditError::SafetyNet { .. } => "safety-net",
+        EditError::Syntax { .. }
+        | EditError::NotJson { .. }
+        | EditError::DuplicateKey { .. }
+        | EditError::AliasBomb { .. } => "yaml",
+        EditError::SafetyNet { .. } | EditError::JsonSafetyNet { .. } => "safety-net",
         EditError::ValueType { .. } => "invalid-input",
         EditError::Aliased { .. } => "policy",
         EditError::NotFound { .. }
@@ -186,5 +187,20 @@ fn bump_kind(e: &BumpError) -> Option<&'static str> {
         | BumpError::PullRequest { .. } => None,
         BumpError::UnresolvablePath { .. } => Some("io"),
         _ => Some("invalid-input"),
+    }
+}
+
+impl BumpError {
+    /// What went wrong, as a stable word (see [`kind_of`](super::kind_of)); `other` when no cause is
+    /// classified.
+    pub fn kind(&self) -> &'static str {
+        let mut cause: Option<&(dyn StdError + 'static)> = Some(self);
+        while let Some(c) = cause {
+            if let Some(kind) = kind_of(c) {
+                return kind;
+            }
+            cause = c.source();
+        }
+        "other"
     }
 }

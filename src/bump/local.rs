@@ -3,12 +3,11 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::tokens::{self, Tokens};
 use super::{BumpError, Event, Landed, Options, Outcome};
 use crate::ci::Pipeline;
-use crate::forge::{self, ForgeKind, RepoId};
 use crate::git::{self, Applied, ApplyResult, CommitInfo, WriteBackOptions};
 use crate::plan::{self, Plan, Request};
 use crate::template;
@@ -116,14 +115,14 @@ pub(super) fn checkout(
 ) -> Result<Outcome, BumpError> {
     let auth = if push {
         let push_url = local_push_url(dir).unwrap_or_default();
-        let kind = forge_kind(&push_url, options);
+        let kind = super::access::forge_kind(&push_url, options);
         let tokens = Tokens::new(
             &options.tokens,
             tokens::Context { options, events },
             &push_url,
             kind,
         )?;
-        Some(super::remote::git_auth(&push_url, kind, options, &tokens)?)
+        Some(super::access::git_auth(&push_url, kind, options, &tokens)?)
     } else {
         None
     };
@@ -154,16 +153,6 @@ pub(super) fn checkout(
     })
 }
 
-/// The forge of `url`: the configured one, else from its host.
-pub(super) fn forge_kind(url: &str, options: &Options) -> Option<ForgeKind> {
-    if let Some(kind) = options.forge {
-        return Some(kind);
-    }
-    RepoId::from_remote_url(url)
-        .ok()
-        .and_then(|r| forge::detect_kind(&r))
-}
-
 /// The push URL of the checked-out branch's upstream remote, when there is one.
 fn local_push_url(dir: &Path) -> Option<String> {
     let repo = gix::discover(dir).ok()?;
@@ -172,27 +161,4 @@ fn local_push_url(dir: &Path) -> Option<String> {
     let remote = repo.find_remote(remote.as_bstr()).ok()?;
     let url = remote.url(gix::remote::Direction::Push)?;
     Some(url.to_bstring().to_string())
-}
-
-/// An absolute path to an existing file: git runs inside the temporary clone, where a
-/// relative path would point elsewhere.
-pub(super) fn existing_file(
-    path: Option<&Path>,
-    role: super::FileRole,
-) -> Result<Option<PathBuf>, BumpError> {
-    let Some(path) = path else {
-        return Ok(None);
-    };
-    let absolute = std::path::absolute(path).map_err(|source| BumpError::UnresolvablePath {
-        role,
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if !absolute.is_file() {
-        return Err(BumpError::NoSuchFile {
-            role,
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(Some(absolute))
 }

@@ -4,19 +4,19 @@
 
 use std::path::Path;
 
-use super::local::{existing_file, forge_kind, Job};
+use super::access::{existing_file, forge_kind, git_auth};
+use super::local::Job;
 use super::tokens::{self, Tokens};
 use super::vars::{default_subject, sparse_paths, supersede_prefix};
 use super::{BumpError, Event, FileRole, Landed, LandedVia, Options, Outcome, TokenSource};
 use crate::credentials;
 use crate::forge::{self, ChangeLine, ForgeKind, PullRequestSpec, RepoId};
-use crate::git::{self, ApplyResult, Auth, RemoteSpec, WriteBackOptions, WriteBackOutcome};
+use crate::git::{self, ApplyResult, RemoteSpec, WriteBackOptions, WriteBackOutcome};
 use crate::land::api::ApiRepo;
 use crate::land::api_lander::{self, ApiLandError, ApiWriteBack};
 use crate::land::via::{choose, Via};
 use crate::secret::Secret;
 use crate::template;
-use crate::url::{RemoteUrl, Transport};
 
 /// The body of a pull request when none is given.
 const DEFAULT_BODY: &str = "Automated update by tagbump.\n\n{changes}\n\nSource commit: {source_commit}\nPipeline: {pipeline_url}\n";
@@ -294,24 +294,4 @@ fn pr_forge(
         }
     })?;
     Ok((client, repo))
-}
-
-/// The credentials git gets for `url`, by its transport ([`RemoteUrl`]): the SSH key
-/// over SSH (also the scp form without a user), a token over http(s), nothing else.
-/// A URL that does not parse gets nothing: `git` refuses it, with the reason.
-pub(super) fn git_auth(
-    url: &str,
-    kind: Option<ForgeKind>,
-    options: &Options,
-    tokens: &Tokens<'_>,
-) -> Result<Auth, BumpError> {
-    Ok(match RemoteUrl::parse(url).map(|u| u.transport()) {
-        Ok(Transport::Ssh) => Auth::Ssh {
-            key_file: existing_file(options.ssh_key.as_deref(), FileRole::SshKey)?,
-        },
-        Ok(Transport::Https | Transport::Http) => {
-            tokens.git_auth(kind, url)?.unwrap_or(Auth::Anonymous)
-        }
-        Ok(Transport::Git | Transport::File) | Err(_) => Auth::Anonymous,
-    })
 }

@@ -152,6 +152,7 @@ mod tests {
                 ),
             ],
             skipped: Vec::new(),
+            not_searched: Vec::new(),
         });
         assert_eq!(
             advice(&err).expect("advice"),

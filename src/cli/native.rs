@@ -251,6 +251,7 @@ fn location(error: &anyhow::Error) -> Option<(PathBuf, Option<usize>)> {
 fn edit_line(error: &EditError) -> Option<usize> {
     match error {
         EditError::Syntax { line, .. }
+        | EditError::NotJson { line, .. }
         | EditError::NotFound { line, .. }
         | EditError::WrongKind { line, .. }
         | EditError::IndexOutOfRange { line, .. }

@@ -10,6 +10,7 @@ use super::args::OutputFormat;
 use super::failure::ErrorReport;
 use tagbump::git::WriteBackOutcome;
 use tagbump::plan::{ChangeRecord, Plan, PlanError};
+use tagbump::targets::{NotSearched, NotSearchedReason};
 
 /// A pull / merge request that was opened or updated.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -39,6 +40,12 @@ pub struct Report {
     pub changes: Vec<ChangeRecord>,
     /// Files skipped while searching directories, with the reason (on failure too).
     pub skipped: Vec<Skipped>,
+    /// What the search did not enter on purpose, `{path, reason}` (hidden directories
+    /// and files, `node_modules`, charts' `templates/`, links out of the tree or to
+    /// nothing, JSON files that are not Kubernetes objects), on failure too. Absent
+    /// when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_searched: Vec<NotSearched>,
     /// Where the image is named without a place for its tag: a failed `image` run
     /// that found no place to write. Absent otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -110,6 +117,7 @@ impl Report {
             files: plan.changed_files(),
             changes: plan.records.clone(),
             skipped: skipped(&plan.skipped),
+            not_searched: plan.not_searched.clone(),
             notes: plan.notes.clone(),
             diff: Some(plan.diff()).filter(|d| !d.is_empty()),
             ..Report::default()
@@ -125,6 +133,9 @@ impl Report {
         };
         if self.skipped.is_empty() {
             self.skipped = skipped(plan.skipped());
+        }
+        if self.not_searched.is_empty() {
+            self.not_searched = plan.not_searched().to_vec();
         }
         if let PlanError::NameOnly { mentions, .. } = plan {
             self.name_only = mentions
@@ -194,12 +205,62 @@ pub fn emit(report: &Report, format: OutputFormat, dry_run: bool) -> Result<()> 
     Ok(())
 }
 
-/// The `skipped FILE: why` lines of the text form.
+/// The `skipped FILE: why` lines of the text form, and the one `not searched: …` line.
 pub fn write_skipped(out: &mut dyn Write, report: &Report) -> Result<()> {
     for s in &report.skipped {
         writeln!(out, "skipped {}: {}", s.file.display(), s.reason)?;
     }
+    if let Some(line) = not_searched_line(&report.not_searched) {
+        writeln!(out, "{line}")?;
+    }
     Ok(())
+}
+
+/// The one `not searched: …` line of the text form: how many of each kind, with the
+/// first few paths (none when the search entered everything).
+pub fn not_searched_line(list: &[NotSearched]) -> Option<String> {
+    type Group = (&'static str, &'static str, fn(NotSearchedReason) -> bool);
+    const GROUPS: [Group; 4] = [
+        ("directory", "directories", NotSearchedReason::is_directory),
+        ("hidden file", "hidden files", |r| {
+            r == NotSearchedReason::HiddenFile
+        }),
+        (
+            "symbolic link out of the tree or to nothing",
+            "symbolic links out of the tree or to nothing",
+            |r| {
+                matches!(
+                    r,
+                    NotSearchedReason::LinkOutside | NotSearchedReason::DanglingLink
+                )
+            },
+        ),
+        (
+            "JSON file that is not a Kubernetes object",
+            "JSON files that are not Kubernetes objects",
+            |r| r == NotSearchedReason::NotKubernetesJson,
+        ),
+    ];
+    const SHOWN: usize = 3;
+    let parts: Vec<String> = GROUPS
+        .iter()
+        .filter_map(|(one, many, belongs)| {
+            let paths: Vec<String> = list
+                .iter()
+                .filter(|n| belongs(n.reason))
+                .map(|n| n.path.display().to_string())
+                .collect();
+            let noun = match paths.len() {
+                0 => return None,
+                1 => one,
+                _ => many,
+            };
+            let more = if paths.len() > SHOWN { " …" } else { "" };
+            let shown = paths[..paths.len().min(SHOWN)].join(", ");
+            Some(format!("{} {noun} ({shown}{more})", paths.len()))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("not searched: {}", parts.join(", ")))
 }
 
 /// The human-readable form.

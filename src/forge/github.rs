@@ -15,6 +15,7 @@ use std::fmt;
 use octocrab::Octocrab;
 use serde_json::Value;
 
+use super::pages::{next_link, under_api_base, Listed, MAX_PAGES, PER_PAGE};
 use super::{
     error_chain, excerpt, host_of, origin_of, redirect_target, wait_until, ConnectOptions, Failure,
     ForgeError, Retrier, RetryPolicy, Sleeper, Timeouts,
@@ -169,6 +170,71 @@ impl GitHub {
         path: &str,
         body: Option<&Value>,
     ) -> Result<String, ForgeError> {
+        self.exchange(graphql, verb, path, body)
+            .map(|answer| answer.body)
+    }
+
+    /// Every item of a REST list endpoint (`path` without `per_page`/`page`): the
+    /// first page asks for [`PER_PAGE`] items, and each `Link: <…>; rel="next"` is
+    /// followed while it stays under the API base (see [`pages`](super::pages)), for at
+    /// most [`MAX_PAGES`] pages. `truncated`: more pages were left unread.
+    pub(super) fn list_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<Listed<T>, ForgeError> {
+        let what = format!("GET {}", path.split('?').next().unwrap_or(path));
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut next = Some(format!("{path}{separator}per_page={PER_PAGE}"));
+        let mut items = Vec::new();
+        let mut pages = 0;
+        while let Some(page) = next.take() {
+            if pages == MAX_PAGES {
+                return Ok(Listed {
+                    items,
+                    truncated: true,
+                });
+            }
+            let answer = self.exchange(false, Verb::Get, &page, None)?;
+            pages += 1;
+            let decoded: Vec<T> = serde_json::from_str(&answer.body).map_err(|e| {
+                ForgeError::Decode {
+                    api_base: self.api_base.clone(),
+                    what: what.clone(),
+                    message: e.to_string(),
+                }
+                .redacted(&self.token)
+            })?;
+            items.extend(decoded);
+            next = match answer.link.as_deref().and_then(next_link) {
+                Some(link) => Some(
+                    under_api_base(&self.api_base, &link)
+                        .map(|next| next.path_and_query)
+                        .map_err(|message| {
+                            ForgeError::Decode {
+                                api_base: self.api_base.clone(),
+                                what: what.clone(),
+                                message,
+                            }
+                            .redacted(&self.token)
+                        })?,
+                ),
+                None => None,
+            };
+        }
+        Ok(Listed {
+            items,
+            truncated: false,
+        })
+    }
+
+    /// [`GitHub::call`] that keeps the `Link` header of the answer.
+    fn exchange(
+        &self,
+        graphql: bool,
+        verb: Verb,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, ForgeError> {
         let client = if graphql { &self.graphql } else { &self.rest };
         let what = format!("{verb} {}", path.split('?').next().unwrap_or(path));
         self.retrier
@@ -183,7 +249,7 @@ impl GitHub {
                     rt.block_on(async { tokio::time::timeout(limit, exchange).await })
                 };
                 match crate::blocking::outside_runtime(exchange) {
-                    Ok(Ok(text)) => Ok(text),
+                    Ok(Ok(answer)) => Ok(answer),
                     Ok(Err(Failure::Transport { message })) if message.contains(TIMED_OUT) => {
                         Err(self.timeout(&what, &message))
                     }
@@ -238,6 +304,12 @@ impl GitHub {
     }
 }
 
+/// A 2xx answer: its body, and its `Link` header (pagination).
+struct Answer {
+    body: String,
+    link: Option<String>,
+}
+
 /// Where GitHub's GraphQL endpoint `…/graphql` lives for a REST API base: the same
 /// base on github.com (`https://api.github.com/graphql`), but `https://HOST/api/graphql`
 /// for a GitHub Enterprise Server base `https://HOST/api/v3` (GitHub docs, "Forming
@@ -259,7 +331,7 @@ async fn attempt(
     body: Option<&Value>,
     api_base: &str,
     what: &str,
-) -> Result<String, Failure> {
+) -> Result<Answer, Failure> {
     let uri = path.to_string();
     let response = match verb {
         Verb::Get => client._get(uri).await,
@@ -291,9 +363,10 @@ async fn attempt(
             to: redirect_target(&request_url, location.as_deref()),
         }));
     }
+    let link = header("link");
     let text = client.body_to_string(response).await.map_err(transport)?;
     if (200..300).contains(&status) {
-        return Ok(text);
+        return Ok(Answer { body: text, link });
     }
     let message = github_message(&text);
     // GitHub, "Rate limits for the REST API" › "Exceeding the rate limit": a secondary

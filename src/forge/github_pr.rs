@@ -15,12 +15,33 @@
 //! - "Delete a reference" removes the branch of a superseded pull request.
 
 use octocrab::models::pulls::PullRequest as GhPull;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::github::{GitHub, Verb};
 use super::{
     encode_component, Forge, ForgeError, ForgeKind, MergeMethod, PullRequest, PullRequestSpec,
 };
+
+/// A pull request as "List pull requests" shows it: GitHub answers a list with
+/// `pull-request-simple` objects, which lack `merged`, `mergeable`, `commits` and the
+/// other counts of "Get a pull request"
+/// (<https://docs.github.com/en/rest/pulls/pulls#list-pull-requests>). Only these fields
+/// are read from a list; what needs more reads the single pull request.
+#[derive(Debug, Deserialize)]
+struct ListedPull {
+    number: u64,
+    head: ListedRef,
+}
+
+#[derive(Debug, Deserialize)]
+struct ListedRef {
+    #[serde(rename = "ref")]
+    ref_field: String,
+    sha: String,
+    #[serde(default)]
+    label: Option<String>,
+}
 
 /// What auto-merge did.
 pub(super) struct AutoMerge {
@@ -34,14 +55,17 @@ impl GitHub {
         repo_path: &str,
         owner: &str,
         spec: &PullRequestSpec,
-    ) -> Result<Option<GhPull>, ForgeError> {
+    ) -> Result<Option<ListedPull>, ForgeError> {
         let path = format!(
-            "{repo_path}/pulls?state=open&head={}&base={}&per_page=100",
+            "{repo_path}/pulls?state=open&head={}&base={}",
             encode_component(&format!("{owner}:{}", spec.head)),
             encode_component(&spec.base),
         );
-        let pulls: Vec<GhPull> = self.call_json(Verb::Get, &path, None)?;
-        Ok(pulls.into_iter().find(|p| p.head.ref_field == spec.head))
+        let pulls = self.list_json::<ListedPull>(&path)?;
+        Ok(pulls
+            .items
+            .into_iter()
+            .find(|p| p.head.ref_field == spec.head))
     }
 
     fn update(
@@ -242,10 +266,17 @@ impl GitHub {
         current: u64,
     ) -> Result<(Vec<u64>, Vec<String>), ForgeError> {
         let path = format!(
-            "{repo_path}/pulls?state=open&base={}&per_page=100",
+            "{repo_path}/pulls?state=open&base={}",
             encode_component(&spec.base)
         );
-        let pulls: Vec<GhPull> = self.call_json(Verb::Get, &path, None)?;
+        let listed = self.list_json::<ListedPull>(&path)?;
+        if listed.truncated {
+            warnings.push(super::pages::truncated_warning(&format!(
+                "listing the open pull requests into {} to close superseded ones",
+                spec.base
+            )));
+        }
+        let pulls = listed.items;
         let same_repo = format!("{owner}:");
         let mut closed = Vec::new();
         let mut deleted = Vec::new();
@@ -292,7 +323,7 @@ impl GitHub {
     fn delete_bot_branch(
         &self,
         repo_path: &str,
-        listed: &GhPull,
+        listed: &ListedPull,
         closed: &GhPull,
     ) -> Result<Result<(), String>, ForgeError> {
         if closed.commits.is_some_and(|n| n != 1) {

@@ -23,9 +23,9 @@
 use base64::Engine as _;
 use serde_json::{json, Value};
 
+use super::api_repo::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, Listing};
 use super::github::{GitHub, Verb};
 use super::{encode_component, plain_http_warning, ConnectOptions, ForgeError, RepoId};
-use crate::land::api::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, Listing};
 use crate::secret::Secret;
 
 mod graphql;

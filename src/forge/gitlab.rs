@@ -12,7 +12,7 @@ use std::fmt;
 use std::time::Duration;
 
 use ::gitlab::api::users::CurrentUser;
-use ::gitlab::api::{self, ApiError, Endpoint, Pagination, Query};
+use ::gitlab::api::{ApiError, Endpoint, Query};
 use bytes::Bytes;
 use reqwest::Url;
 use serde::de::DeserializeOwned;
@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use super::gitlab_http::{classify, classify_transport, object_message, status_failure};
 pub(crate) use super::gitlab_http::{Http, HttpError};
+use super::pages::{next_link, under_api_base, Listed, MAX_PAGES, PER_PAGE};
 use super::{
     encode_component, error_chain, excerpt, ConnectOptions, Failure, ForgeError, Retrier,
     RetryPolicy, Sleeper,
@@ -197,16 +198,20 @@ impl GitLab {
                     return Ok(response);
                 }
                 if status == 429 {
-                    let wait = response
-                        .headers()
-                        .get(http::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    return Err(Failure::RateLimited {
-                        wait,
-                        reset_at: None,
-                    });
+                    // GitLab, "Rate limits" › "Response headers": `Retry-After` (seconds)
+                    // and `RateLimit-Reset` (Unix time).
+                    let number = |name: &str| {
+                        response
+                            .headers()
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.trim().parse::<u64>().ok())
+                    };
+                    let reset_at = number("ratelimit-reset").filter(|t| *t > 0);
+                    let wait = number("retry-after")
+                        .map(Duration::from_secs)
+                        .or_else(|| reset_at.map(super::wait_until));
+                    return Err(Failure::RateLimited { wait, reset_at });
                 }
                 let message = match serde_json::from_slice::<Value>(response.body()) {
                     Ok(Value::Object(mut fields)) => match fields.remove("message") {
@@ -220,21 +225,77 @@ impl GitLab {
             .map_err(|e| e.redacted(&self.token))
     }
 
-    /// Like [`GitLab::query`] for list endpoints: up to 100 results.
-    pub(super) fn query_list<T, E>(&self, endpoint: E) -> Result<Vec<T>, ForgeError>
-    where
-        T: DeserializeOwned + 'static,
-        E: Endpoint + api::Pageable,
-    {
-        let what = format!("{} /{}", endpoint.method(), endpoint.endpoint());
-        let paged = api::paged(endpoint, Pagination::Limit(100));
-        self.retrier
-            .run(|| {
-                paged
-                    .query(&self.client)
-                    .map_err(|e| classify(e, &self.api_base, &what))
-            })
-            .map_err(|e| e.redacted(&self.token))
+    /// Every item of the list endpoint `path` (under the API base, no leading `/`) with
+    /// `query`, page by page ("REST API" › "Pagination",
+    /// <https://docs.gitlab.com/api/rest/#pagination>): `per_page` = [`PER_PAGE`], then
+    /// the `Link: <…>; rel="next"` target while it stays under the API base (see
+    /// [`pages`](super::pages)), else the `x-next-page` number; at most [`MAX_PAGES`]
+    /// pages. Each page is one [`GitLab::raw`] call, so 429 `Retry-After` and 5xx are
+    /// retried per page. `truncated`: more pages were left unread.
+    pub(super) fn list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Listed<T>, ForgeError> {
+        let what = format!("GET /{path}");
+        let mut params: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+            .collect();
+        params.push(format!("per_page={PER_PAGE}"));
+        let page_url = |page: &str| {
+            format!(
+                "{}/{path}?{}&page={}",
+                self.api_base,
+                params.join("&"),
+                encode_component(page)
+            )
+        };
+        let decode_error = |message: String| {
+            ForgeError::Decode {
+                api_base: self.api_base.clone(),
+                what: what.clone(),
+                message,
+            }
+            .redacted(&self.token)
+        };
+        let mut next = Some(page_url("1"));
+        let mut items = Vec::new();
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            if pages == MAX_PAGES {
+                return Ok(Listed {
+                    items,
+                    truncated: true,
+                });
+            }
+            let response = self.raw(http::Method::GET, &url, &what)?;
+            pages += 1;
+            let page: Vec<T> =
+                serde_json::from_slice(response.body()).map_err(|e| decode_error(e.to_string()))?;
+            let empty = page.is_empty();
+            items.extend(page);
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+            };
+            next = match header("link").and_then(next_link) {
+                Some(link) => Some(
+                    under_api_base(&self.api_base, &link)
+                        .map(|next| next.url)
+                        .map_err(decode_error)?,
+                ),
+                None => header("x-next-page").filter(|_| !empty).map(page_url),
+            };
+        }
+        Ok(Listed {
+            items,
+            truncated: false,
+        })
     }
 }
 

@@ -18,13 +18,14 @@ use std::time::{Duration, Instant};
 
 use ::gitlab::api::projects::merge_requests::notes::CreateMergeRequestNote;
 use ::gitlab::api::projects::merge_requests::{
-    CreateMergeRequest, EditMergeRequest, MergeRequestState, MergeRequestStateEvent, MergeRequests,
+    CreateMergeRequest, EditMergeRequest, MergeRequestStateEvent,
 };
 use ::gitlab::api::users::Users;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::gitlab::{config, GitLab};
+use super::pages::Listed;
 use super::{
     encode_component, Forge, ForgeError, ForgeKind, MergeMethod, PullRequest, PullRequestSpec,
 };
@@ -72,16 +73,25 @@ struct User {
 }
 
 impl GitLab {
+    /// "List merge requests" (`GET projects/:id/merge_requests`) with `query`, every page.
+    fn list_mrs(&self, project: &str, query: &[(&str, &str)]) -> Result<Listed<Mr>, ForgeError> {
+        let path = format!("projects/{}/merge_requests", encode_component(project));
+        self.list(&path, query)
+    }
+
     fn find_open(&self, project: &str, spec: &PullRequestSpec) -> Result<Option<Mr>, ForgeError> {
-        let endpoint = MergeRequests::builder()
-            .project(project)
-            .state(MergeRequestState::Opened)
-            .source_branch(spec.head.as_str())
-            .target_branch(spec.base.as_str())
-            .build()
-            .map_err(config)?;
-        let mrs: Vec<Mr> = self.query(&endpoint)?;
-        Ok(mrs.into_iter().find(|mr| mr.source_branch == spec.head))
+        let mrs = self.list_mrs(
+            project,
+            &[
+                ("state", "opened"),
+                ("source_branch", spec.head.as_str()),
+                ("target_branch", spec.base.as_str()),
+            ],
+        )?;
+        Ok(mrs
+            .items
+            .into_iter()
+            .find(|mr| mr.source_branch == spec.head))
     }
 
     fn update(
@@ -254,13 +264,17 @@ impl GitLab {
         spec: &PullRequestSpec,
         current: u64,
     ) -> Result<(Vec<u64>, Vec<String>), ForgeError> {
-        let endpoint = MergeRequests::builder()
-            .project(project)
-            .state(MergeRequestState::Opened)
-            .target_branch(spec.base.as_str())
-            .build()
-            .map_err(config)?;
-        let mrs: Vec<Mr> = self.query_list(endpoint)?;
+        let listed = self.list_mrs(
+            project,
+            &[("state", "opened"), ("target_branch", spec.base.as_str())],
+        )?;
+        if listed.truncated {
+            warnings.push(super::pages::truncated_warning(&format!(
+                "listing the open merge requests into {} to close superseded ones",
+                spec.base
+            )));
+        }
+        let mrs = listed.items;
         let mut closed = Vec::new();
         let mut deleted = Vec::new();
         for mr in mrs {

@@ -46,7 +46,7 @@
 //!
 //! GitLab has no batch read, so [`ApiRepo::read_files`] keeps the trait's default (one
 //! `repository/files` request per file, in order) and [`ApiRepo::max_reads`] its default
-//! ([`crate::land::api::MAX_API_READS`]). Reading with bounded concurrency was left out:
+//! ([`super::api_repo::MAX_API_READS`]). Reading with bounded concurrency was left out:
 //! every read also fills the `last_commit_id` cache the commit's compare-and-swap
 //! depends on, so parallel reads would need that cache merged after the fact, and the
 //! reads of one search are already bounded by the cap.
@@ -75,9 +75,9 @@ use ::gitlab::api::projects::Project;
 use base64::Engine as _;
 use serde::Deserialize;
 
+use super::api_repo::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, Listing};
 use super::gitlab::{config, GitLab};
 use super::{encode_component, plain_http_warning, ConnectOptions, ForgeError, RepoId};
-use crate::land::api::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, Listing};
 use crate::secret::Secret;
 
 /// Page size asked of the tree endpoint (GitLab's maximum).

@@ -12,6 +12,8 @@
 //!   waiting is done by a [`Sleeper`] so that tests can observe it instead of sleeping.
 //!   GitHub's secondary rate limits are waited out as GitHub asks (`retry-after`, else
 //!   [`ConnectOptions::secondary_rate_limit_wait`], doubling), within the deadline.
+//! - [`api_repo::ApiRepo`] is a repository as a change is landed through a forge's API
+//!   (read files, one commit with compare-and-swap on the tip); `land` drives it.
 //! - The forges' own rules for pull/merge requests (author as reviewer, auto-merge of a
 //!   request that is already mergeable, `sha` of the pushed commit, GitLab's 405 right
 //!   after creation, job tokens) are described in `github_pr.rs` and `gitlab_mr.rs`.
@@ -39,6 +41,7 @@ use std::collections::BTreeMap;
 
 use crate::secret::Secret;
 
+pub mod api_repo;
 mod error;
 mod github;
 pub mod github_app;
@@ -50,6 +53,7 @@ mod gitlab_http;
 mod gitlab_mr;
 mod gitlab_repo;
 mod options;
+mod pages;
 mod repo_id;
 mod retrier;
 

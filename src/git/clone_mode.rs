@@ -10,7 +10,7 @@ use super::remote::{self, Remote};
 use super::workdir::WorkDir;
 use super::{cli, commit, io_err, short, sparse};
 use super::{ApplyResult, Auth, GitError, RemoteSpec, WriteBackOptions, WriteBackOutcome};
-use crate::land::Attempt;
+use crate::retry::Attempt;
 
 /// The normalised sparse paths to use, or `None` for a full checkout (none requested,
 /// one of them is the whole repository, or the git binary is too old).
@@ -80,7 +80,7 @@ where
         in_doubt: None,
         apply,
     };
-    let result = crate::land::with_retries(&mut run, &opts.retry, remote.deadline(), log);
+    let result = crate::retry::with_retries(&mut run, &opts.retry, remote.deadline(), log);
     result.map_err(|e| match e {
         GitError::RetriesExhausted {
             url,
@@ -115,7 +115,7 @@ struct Run<'a, F> {
     apply: F,
 }
 
-impl<F> crate::land::Attempts for Run<'_, F>
+impl<F> crate::retry::Attempts for Run<'_, F>
 where
     F: FnMut(&Path) -> ApplyResult,
 {

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::land::Attempt;
+use crate::retry::Attempt;
 
 use super::child::Limits;
 use super::cli::{self, CredentialScope};
@@ -104,7 +104,7 @@ where
         before_next: None,
         target: (checkout.display().to_string(), String::new()),
     };
-    crate::land::with_retries(&mut run, &retry, limits.deadline, log)
+    crate::retry::with_retries(&mut run, &retry, limits.deadline, log)
 }
 
 /// What the next attempt must do first, after a push lost a race.
@@ -116,7 +116,7 @@ enum Reset {
     ToUpstream,
 }
 
-/// Local mode, attempt by attempt (see [`crate::land::Attempts`]).
+/// Local mode, attempt by attempt (see [`crate::retry::Attempts`]).
 struct LocalRun<'a, F> {
     checkout: &'a Path,
     push: Option<&'a Auth>,
@@ -129,7 +129,7 @@ struct LocalRun<'a, F> {
     target: (String, String),
 }
 
-impl<F> crate::land::Attempts for LocalRun<'_, F>
+impl<F> crate::retry::Attempts for LocalRun<'_, F>
 where
     F: FnMut(&Path) -> ApplyResult,
 {

@@ -135,9 +135,12 @@ mod workdir;
 
 use std::path::PathBuf;
 
+pub use crate::change::{Applied, ApplyResult, CommitInfo, Identity};
 pub use crate::retry::{RetryPolicy, Timeouts};
 pub use child::terminate_all;
 pub use clone_mode::write_back;
+// The API lander (`land`, git + forge) checks its paths as a commit does.
+#[cfg(feature = "forge")]
 pub(crate) use commit::repo_path;
 pub use error::GitError;
 pub use local::commit_local;
@@ -179,36 +182,6 @@ pub enum Auth {
         /// Private key to use (`ssh -i`).
         key_file: Option<PathBuf>,
     },
-}
-
-/// A person or bot in a commit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identity {
-    /// Display name.
-    pub name: String,
-    /// E-mail address.
-    pub email: String,
-}
-
-/// Message and identities of the commit to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommitInfo {
-    /// The full commit message.
-    pub message: String,
-    /// Author of the change.
-    pub author: Identity,
-    /// Committer (usually the bot).
-    pub committer: Identity,
-}
-
-/// What the caller's closure returns after editing the checkout at the given root.
-#[derive(Clone, Debug)]
-pub struct Applied {
-    /// Changed files, relative to the checkout root; empty = nothing changed. A listed
-    /// file that no longer exists is deleted in the commit.
-    pub files: Vec<PathBuf>,
-    /// Message and identities for the commit.
-    pub commit: CommitInfo,
 }
 
 /// Options of a write-back.
@@ -253,9 +226,6 @@ pub struct WriteBackOutcome {
     /// Files the final attempt's closure reported.
     pub files: Vec<PathBuf>,
 }
-
-/// The edit closure type accepted by [`write_back`] and [`commit_local`].
-pub type ApplyResult = Result<Applied, Box<dyn std::error::Error + Send + Sync>>;
 
 fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> GitError {
     let context = context.into();

@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
+use crate::change::{Applied, ApplyResult};
 use crate::forge::ForgeError;
-use crate::git::{Applied, ApplyResult, WriteBackOutcome};
+use crate::git::WriteBackOutcome;
 use crate::retry::{RetryPolicy, Timeouts};
-use crate::targets::is_yaml_name;
+use crate::targets::is_search_path;
 
 use super::api::{ApiRepo, BranchUpdate, CommitOutcome, CommitRequest, FileChange};
-use super::{Attempt, Attempts};
+use crate::retry::{Attempt, Attempts};
 
 pub use super::api::MAX_API_READS;
 
@@ -146,7 +147,7 @@ where
         base: None,
         apply,
     };
-    super::with_retries(&mut run, &opts.retry, Some(deadline), log)
+    crate::retry::with_retries(&mut run, &opts.retry, Some(deadline), log)
 }
 
 struct ApiRun<'a, F> {
@@ -208,10 +209,20 @@ where
                 repo: self.describe.clone(),
             });
         }
+        let charts: std::collections::HashSet<&str> = listing
+            .paths
+            .iter()
+            .filter_map(|p| match p.rsplit_once('/') {
+                Some((dir, "Chart.yaml")) => Some(dir),
+                None if p == "Chart.yaml" => Some(""),
+                _ => None,
+            })
+            .collect();
         let wanted: Vec<String> = listing
             .paths
-            .into_iter()
-            .filter(|p| under.iter().any(|u| u == p) || is_yaml(p))
+            .iter()
+            .filter(|p| under.iter().any(|u| u == *p) || is_searched(&under, p, &charts))
+            .cloned()
             .collect();
         let limit = self.repo.max_reads();
         if wanted.len() > limit {
@@ -389,9 +400,30 @@ where
     }
 }
 
-/// A file the directory search would pick up (see [`crate::targets::is_yaml_name`]).
+/// A file name the directory search would pick up (see
+/// [`crate::targets::is_search_name`]): YAML, and JSON (whether a JSON file holds a
+/// Kubernetes object is decided on its content, by the same search that reads the local
+/// files).
+#[cfg(test)]
 fn is_yaml(path: &str) -> bool {
-    is_yaml_name(path.rsplit('/').next().unwrap_or(path))
+    crate::targets::is_search_name(path.rsplit('/').next().unwrap_or(path))
+}
+
+/// Whether the search of `under` (the whole tree when empty) reads `path`, by the
+/// walk's rules ([`crate::targets::is_search_path`]): not in hidden directories,
+/// `node_modules` or a chart's `templates/` (`charts`: the directories holding a
+/// `Chart.yaml`).
+fn is_searched(under: &[String], path: &str, charts: &std::collections::HashSet<&str>) -> bool {
+    let has_chart = |dir: &str| charts.contains(dir);
+    if under.is_empty() {
+        return is_search_path("", path, has_chart);
+    }
+    under.iter().any(|u| {
+        let start = u.trim_end_matches('/');
+        path.strip_prefix(start)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|rest| is_search_path(start, rest, has_chart))
+    })
 }
 
 fn short(sha: &str) -> &str {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::image::ImageRef;
 use crate::policy::PolicyError;
-use crate::targets::{NameMention, NamePlace, TargetError};
+use crate::targets::{NameMention, NamePlace, NotSearched, TargetError};
 use crate::yaml::file::FileError;
 
 /// Why a request could not be applied. Nothing has been written when this is returned
@@ -65,6 +65,8 @@ pub enum PlanError {
         /// Files met while searching that could not be read, with why (relative to
         /// the root).
         skipped: Vec<(PathBuf, String)>,
+        /// What the search did not enter on purpose, with why.
+        not_searched: Vec<NotSearched>,
     },
     /// Files met while searching that could not be read (malformed YAML, too large, not
     /// UTF-8, a reference that cannot be updated) name the image: updating only the
@@ -79,6 +81,8 @@ pub enum PlanError {
         files: Vec<(PathBuf, String)>,
         /// Every file skipped, with why.
         skipped: Vec<(PathBuf, String)>,
+        /// What the search did not enter on purpose, with why.
+        not_searched: Vec<NotSearched>,
     },
     /// No file has a place to write, but some name the image without a tag beside it
     /// (`image.name: quay.io/acme/app`, a `repository` with no `tag`, an Argo CD
@@ -91,6 +95,8 @@ pub enum PlanError {
         mentions: Vec<(PathBuf, NameMention)>,
         /// Files met while searching that could not be read, with why.
         skipped: Vec<(PathBuf, String)>,
+        /// What the search did not enter on purpose, with why.
+        not_searched: Vec<NotSearched>,
     },
 }
 
@@ -105,6 +111,17 @@ impl PlanError {
             PlanError::ImageNotFound { skipped, .. }
             | PlanError::SkippedReference { skipped, .. }
             | PlanError::NameOnly { skipped, .. } => skipped,
+            _ => &[],
+        }
+    }
+
+    /// What a search did not enter on purpose, for the same errors as
+    /// [`skipped`](PlanError::skipped); empty for the others.
+    pub fn not_searched(&self) -> &[NotSearched] {
+        match self {
+            PlanError::ImageNotFound { not_searched, .. }
+            | PlanError::SkippedReference { not_searched, .. }
+            | PlanError::NameOnly { not_searched, .. } => not_searched,
             _ => &[],
         }
     }

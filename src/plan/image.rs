@@ -6,14 +6,28 @@ use std::path::{Path, PathBuf};
 use super::paths::{relative, relative_file_error, resolve_inside};
 use super::{Options, PlanError};
 use crate::image::ImageRef;
-use crate::targets::{self, NameMention, Target, TargetKind};
-use crate::yaml::file::{FileEdit, FileError};
+use crate::targets::{self, NameMention, NotSearched, NotSearchedReason, Target, TargetKind};
+use crate::yaml::file::{syntax_of, FileEdit, FileError};
 use crate::yaml::EditOptions;
+use crate::yaml::Syntax;
+
+/// What a search reports besides its edits.
+pub(super) struct Aside<'a> {
+    /// Files that could not be read or searched, with why.
+    pub(super) skipped: &'a mut Vec<(PathBuf, String)>,
+    /// Notes on the targets.
+    pub(super) notes: &'a mut Vec<String>,
+    /// What the search did not enter on purpose.
+    pub(super) not_searched: &'a mut Vec<NotSearched>,
+}
 
 /// Searches `paths` under `root` for `image` and edits every file that refers to it;
 /// returns the edited files and, for each, its targets. Files that cannot be read or
 /// searched while walking directories are added to `skipped`, notes on the targets to
-/// `notes`.
+/// `notes`, and what the walk did not enter on purpose to `not_searched`: among them
+/// the `*.json` files met while walking that are not Kubernetes objects
+/// ([`targets::is_kubernetes_json`]), which are neither searched nor skipped. A JSON
+/// file is edited as JSON ([`crate::yaml::apply_json`]).
 ///
 /// A file met while walking that cannot be read (malformed YAML, too large, not UTF-8,
 /// a name that is not UTF-8, a reference that cannot be updated) is skipped; but when its text names the image's
@@ -27,9 +41,13 @@ pub(super) fn image_files(
     paths: &[PathBuf],
     options: &Options,
     edit_options: EditOptions,
-    skipped: &mut Vec<(PathBuf, String)>,
-    notes: &mut Vec<String>,
+    aside: Aside<'_>,
 ) -> Result<(Vec<FileEdit>, Vec<Vec<Target>>), PlanError> {
+    let Aside {
+        skipped,
+        notes,
+        not_searched,
+    } = aside;
     let mut files = Vec::new();
     let mut found_targets = Vec::new();
     let given: Vec<PathBuf> = if paths.is_empty() {
@@ -47,6 +65,10 @@ pub(super) fn image_files(
         }
     }
     let found = targets::find_yaml_files(root, &given)?;
+    not_searched.extend(found.not_searched.into_iter().map(|n| NotSearched {
+        path: relative(root, &n.path),
+        ..n
+    }));
     skipped.extend(
         found
             .skipped
@@ -89,6 +111,15 @@ pub(super) fn image_files(
             }
             Err(e) => return Err(relative_file_error(root, e).into()),
         };
+        // package.json, dashboards, tsconfig.json: not manifests, never touched, and not
+        // skipped either (their mention of the image is no missed reference).
+        if !is_explicit && syntax_of(&path) == Syntax::Json && !targets::is_kubernetes_json(&text) {
+            not_searched.push(NotSearched {
+                path: rel,
+                reason: NotSearchedReason::NotKubernetesJson,
+            });
+            continue;
+        }
         let name = rel.display().to_string();
         let found = match targets::find_in_text_with(&name, &text, image, &options.find) {
             Ok(found) => found,
@@ -109,12 +140,14 @@ pub(super) fn image_files(
             named.push(path);
         }
     }
+    not_searched.sort_by(|a, b| a.path.cmp(&b.path));
     if !unreadable.is_empty() {
         if !options.skip_unreadable {
             return Err(PlanError::SkippedReference {
                 image: image.familiar_name(),
                 files: unreadable,
                 skipped: skipped.clone(),
+                not_searched: not_searched.clone(),
             });
         }
         notes.extend(unreadable.iter().map(|(file, _)| {
@@ -134,8 +167,8 @@ pub(super) fn image_files(
                 .filter_map(|t| t.note.as_ref().map(|n| format!("{name}:{}: {n}", t.line))),
         );
         let edits = targets::to_edits(&found);
-        let outcome =
-            crate::yaml::apply(&text, &edits, edit_options).map_err(|error| FileError::Edit {
+        let outcome = crate::yaml::apply_as(syntax_of(&path), &text, &edits, edit_options)
+            .map_err(|error| FileError::Edit {
                 path: relative(root, &path),
                 error,
             })?;
@@ -158,6 +191,7 @@ pub(super) fn image_files(
                 image: Box::new(image.clone()),
                 mentions,
                 skipped: skipped.clone(),
+                not_searched: not_searched.clone(),
             });
         }
         return Err(PlanError::ImageNotFound {
@@ -169,6 +203,7 @@ pub(super) fn image_files(
                 .join(", "),
             searched,
             skipped: skipped.clone(),
+            not_searched: not_searched.clone(),
         });
     }
     Ok((files, found_targets))

@@ -10,7 +10,8 @@ use crate::image::split_image_string;
 use crate::yaml::model::{Node, NodeKind, ScalarStyle};
 use crate::yaml::{EditOptions, KeyPath, Segment};
 
-use super::scan::{key, scan, templated, Extra, Scan};
+use super::rules::scan;
+use super::scan::{key, templated, Extra, Scan};
 use super::{to_edits, FindOptions, TargetError, TargetKind};
 
 impl<'a> Scan<'a, '_> {

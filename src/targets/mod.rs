@@ -4,7 +4,9 @@
 //! [`find_in_text`] reads one YAML file and reports every [`Target`]: a scalar that
 //! holds the image's tag (or digest, or the whole reference) together with the value it
 //! should get. [`to_edits`] turns targets into [`Edit`]s for [`crate::yaml::apply`], and
-//! [`yaml_files`] lists the YAML files of a checkout that are worth looking at.
+//! [`yaml_files`] lists the YAML files of a checkout that are worth looking at (and the
+//! `*.json` ones, searched when [`is_kubernetes_json`]; [`find_yaml_files`] also says
+//! what it did not enter, [`NotSearched`]).
 //!
 //! What counts as a reference (repository names are compared after normalisation, so
 //! `nginx` matches `docker.io/library/nginx`), with the [`TargetKind`] each reports:
@@ -63,6 +65,7 @@ mod files;
 mod flux;
 mod kustomize;
 mod mention;
+mod rules;
 mod scan;
 mod walk;
 
@@ -72,7 +75,10 @@ use std::path::PathBuf;
 use crate::image::ImageRef;
 use crate::yaml::{Edit, KeyPath};
 
-pub use files::{find_yaml_files, is_yaml_name, yaml_files, YamlFiles};
+pub use files::{
+    find_yaml_files, is_json_name, is_kubernetes_json, is_search_name, is_search_path,
+    is_yaml_name, yaml_files, NotSearched, NotSearchedReason, YamlFiles,
+};
 pub use flux::FluxPolicy;
 pub use mention::{
     file_mentions_repository, mentions_repository, name_mentions, repository_text, NameMention,
@@ -251,7 +257,7 @@ pub fn find_in_text_with(
             image: image.to_string(),
         });
     }
-    scan::scan(file_name, text, image, options)
+    rules::scan(file_name, text, image, options)
 }
 
 /// The targets as edits for [`crate::yaml::apply`], each restricted to its document.

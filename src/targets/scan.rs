@@ -1,54 +1,18 @@
-//! Walking the documents of one YAML text and collecting [`Target`]s: the state of a
-//! scan and what every rule shares (anchors, names, writing a tag and digest). The
-//! rules themselves live in `walk` (Helm maps, image strings), `kustomize`, `argocd`,
-//! `flux` and `chart`.
+//! The state of scanning one YAML document for [`Target`]s and what every rule shares
+//! (anchors, names, writing a tag and digest). The rules themselves live in `walk`
+//! (Helm maps, image strings), `kustomize`, `argocd`, `flux` and `chart`; `rules` runs
+//! them over a file's documents.
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use crate::image::{split_image_string, ImageRef, RawImageString};
 use crate::yaml::model::{LineIndex, Node, NodeKind, ScalarStyle};
 use crate::yaml::{KeyPath, Segment};
 
-use super::flux::{self, Marked};
 use super::{FindOptions, Target, TargetError, TargetKind};
 
 /// How deep `<<` merge keys are followed (they may refer to each other).
 const MAX_MERGE_DEPTH: usize = 16;
-
-/// The role a file plays, from its name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Role {
-    /// Any YAML: Helm values, manifests, Argo CD applications.
-    Plain,
-    /// `kustomization.yaml`, `kustomization.yml`, `Kustomization`.
-    Kustomization,
-    /// `.argocd-source-<app>.yaml` (or `.argocd-source.yaml`).
-    ArgoCdSource,
-    /// A chart's `Chart.yaml`.
-    Chart,
-}
-
-fn role(file_name: &str) -> Role {
-    let base = Path::new(file_name)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or(file_name);
-    if matches!(
-        base,
-        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
-    ) {
-        Role::Kustomization
-    } else if base.starts_with(".argocd-source")
-        && (base.ends_with(".yaml") || base.ends_with(".yml"))
-    {
-        Role::ArgoCdSource
-    } else if base == "Chart.yaml" {
-        Role::Chart
-    } else {
-        Role::Plain
-    }
-}
 
 pub(super) fn key(name: &str) -> Segment {
     Segment::Key(name.to_string())
@@ -82,62 +46,6 @@ pub(super) fn readable<'a>(
         column: e.column,
         message: e.message,
     })
-}
-
-/// Finds the targets of every document of `text`.
-pub(super) fn scan(
-    file_name: &str,
-    text: &str,
-    image: &ImageRef,
-    options: &FindOptions,
-) -> Result<Vec<Target>, TargetError> {
-    // Lines that libyaml reads but yaml-rust2 refuses are read through a padded copy
-    // (same lines); every offset below is into that copy.
-    let readable = readable(file_name, text)?;
-    let text: &str = &readable.text;
-    let docs = readable.documents;
-    let lines = LineIndex::new(text);
-    let role = role(file_name);
-    // Flux markers first, over the whole file: a policy's fields belong together even
-    // when only one of them names the image.
-    let marked = flux::marked_fields(&docs, text);
-    let policies = flux::selected_policies(&marked, image, options);
-    let mut targets = Vec::new();
-    for (document, doc) in docs.iter().enumerate() {
-        let Some(root) = doc.root.as_ref() else {
-            continue;
-        };
-        let mut scan = Scan {
-            file: file_name,
-            image,
-            options,
-            lines: &lines,
-            document,
-            anchors: Vec::new(),
-            found: Vec::new(),
-            claimed: HashSet::new(),
-            aliases: Vec::new(),
-        };
-        scan.collect_anchors(root);
-        // The specific rules first: they claim their scalars, so the generic walk
-        // cannot produce a second target for the same place.
-        let here: Vec<&Marked<'_>> = marked.iter().filter(|m| m.document == document).collect();
-        scan.flux_markers(&here, &policies)?;
-        if options.flux_policy.is_none() {
-            match role {
-                Role::Kustomization => scan.kustomization(root)?,
-                Role::ArgoCdSource => scan.argocd_source(root, &KeyPath::default())?,
-                Role::Chart => scan.app_version(root)?,
-                Role::Plain => {}
-            }
-            scan.application(root)?;
-            scan.walk(root)?;
-        }
-        scan.check_aliases()?;
-        scan.found.sort_by_key(|(start, _)| *start);
-        targets.extend(scan.found.into_iter().map(|(_, t)| t));
-    }
-    Ok(targets)
 }
 
 /// An alias that stands where a value should be written.
@@ -177,6 +85,43 @@ pub(super) struct Extra {
     pub(super) note: Option<String>,
     pub(super) pinned: bool,
     pub(super) within: Vec<Target>,
+}
+
+impl<'a, 't> Scan<'a, 't> {
+    /// A scan of document number `document` of `file`, its anchors collected.
+    pub(super) fn new(
+        file: &'t str,
+        image: &'t ImageRef,
+        options: &'t FindOptions,
+        lines: &'t LineIndex,
+        document: usize,
+        root: &'a Node,
+    ) -> Self {
+        let mut scan = Scan {
+            file,
+            image,
+            options,
+            lines,
+            document,
+            anchors: Vec::new(),
+            found: Vec::new(),
+            claimed: HashSet::new(),
+            aliases: Vec::new(),
+        };
+        scan.collect_anchors(root);
+        scan
+    }
+
+    /// The document's targets in document order, once every rule has run.
+    ///
+    /// # Errors
+    ///
+    /// An alias that stands where a value should be written.
+    pub(super) fn finish(mut self) -> Result<Vec<Target>, TargetError> {
+        self.check_aliases()?;
+        self.found.sort_by_key(|(start, _)| *start);
+        Ok(self.found.into_iter().map(|(_, t)| t).collect())
+    }
 }
 
 impl<'a> Scan<'a, '_> {

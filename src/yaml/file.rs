@@ -6,7 +6,7 @@ use std::fs::{File, FileType};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::{apply, Edit, EditError, EditOptions, Outcome};
+use super::{apply_as, Edit, EditError, EditOptions, Outcome, Syntax};
 
 /// The largest file tagbump reads: 16 MiB. Real values files and manifests are well
 /// under a megabyte, while the editor and its safety net hold parsed copies of a file
@@ -215,14 +215,29 @@ fn size_text(bytes: u64) -> String {
     }
 }
 
-/// Reads `path` and applies `edits` in memory. Nothing is written; call
-/// [`FileEdit::write`].
+/// The syntax a file is edited in, from its name: JSON for `*.json` (any case), YAML
+/// otherwise.
+pub fn syntax_of(path: &Path) -> Syntax {
+    let json = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if json {
+        Syntax::Json
+    } else {
+        Syntax::Yaml
+    }
+}
+
+/// Reads `path` and applies `edits` in memory, as JSON when the file is `*.json`
+/// ([`syntax_of`], [`super::apply_json`]). Nothing is written; call [`FileEdit::write`].
 pub fn edit_file(path: &Path, edits: &[Edit], options: EditOptions) -> Result<FileEdit, FileError> {
     let original = read_text(path)?;
-    let outcome = apply(&original, edits, options).map_err(|error| FileError::Edit {
-        path: path.to_path_buf(),
-        error,
-    })?;
+    let outcome =
+        apply_as(syntax_of(path), &original, edits, options).map_err(|error| FileError::Edit {
+            path: path.to_path_buf(),
+            error,
+        })?;
     Ok(FileEdit {
         path: path.to_path_buf(),
         original,
@@ -251,6 +266,28 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("values.yaml: not UTF-8 text"));
+    }
+
+    #[test]
+    fn a_json_file_is_edited_as_json() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("values.json");
+        std::fs::write(&path, "{\"replicas\": 1, \"image\": {\"tag\": 2}}\n").expect("write");
+        let edits = [
+            Edit::new(KeyPath::parse("replicas").expect("path"), "3"),
+            Edit::new(KeyPath::parse("image.tag").expect("path"), "v2"),
+        ];
+        let fe = edit_file(&path, &edits, EditOptions::default()).expect("edit");
+        assert_eq!(
+            fe.outcome.text,
+            "{\"replicas\": 3, \"image\": {\"tag\": \"v2\"}}\n"
+        );
+        std::fs::write(&path, "replicas: 1\n").expect("write");
+        let err = edit_file(&path, &edits[..1], EditOptions::default()).expect_err("not JSON");
+        assert!(
+            err.to_string().contains("values.json: not JSON at line 1"),
+            "{err}"
+        );
     }
 
     #[test]

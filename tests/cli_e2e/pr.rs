@@ -23,7 +23,7 @@ fn open_pr(home: &Path, gh_output: &Path, url: &str, forge: &str, api_url: &str,
 fn pr_on_github_pushes_a_bot_branch_opens_a_draft_pr_and_updates_it_on_rerun() {
     let repo = demo_bare_repo();
     let (_server, url) = serve_as_acme_gitops(&repo);
-    let forge = ForgeServer::github();
+    let forge = ForgeServer::github(TOKEN);
     let home = home();
     let gh_output = home.path().join("github-output");
     let base_tip = repo.tip("main").expect("tip");
@@ -142,7 +142,7 @@ fn pr_on_github_pushes_a_bot_branch_opens_a_draft_pr_and_updates_it_on_rerun() {
 fn pr_that_pushed_the_branch_but_could_not_open_the_pr_exits_4_and_reports_the_branch() {
     let repo = demo_bare_repo();
     let (_server, url) = serve_as_acme_gitops(&repo);
-    let forge = ForgeServer::github();
+    let forge = ForgeServer::github(TOKEN);
     let home = home();
     let gh_output = home.path().join("github-output");
     let refuse_the_pr = || {
@@ -239,7 +239,7 @@ fn pr_that_pushed_the_branch_but_could_not_open_the_pr_exits_4_and_reports_the_b
 #[test]
 fn pr_without_an_api_token_fails_before_pushing() {
     let repo = demo_bare_repo();
-    let forge = ForgeServer::github();
+    let forge = ForgeServer::github(TOKEN);
     let home = home();
     let out = run(tagbump(home.path())
         .args([
@@ -261,7 +261,7 @@ fn pr_without_an_api_token_fails_before_pushing() {
 fn pr_on_gitlab_opens_a_merge_request_and_updates_it_on_rerun() {
     let repo = demo_bare_repo();
     let (_server, url) = serve_as_acme_gitops(&repo);
-    let forge = ForgeServer::gitlab();
+    let forge = ForgeServer::gitlab(TOKEN);
     forge.add_user("alice", 42);
     let home = home();
     let gh_output = home.path().join("github-output");

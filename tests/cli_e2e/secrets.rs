@@ -221,7 +221,7 @@ fn pr_does_not_send_a_foreign_token_to_the_forge_api() {
     repo.also_as("acme/gitops.git");
     let server = SmartHttpServer::start_anonymous(repo.root());
     let url = server.url("acme/gitops.git");
-    let forge = ForgeServer::gitlab();
+    let forge = ForgeServer::gitlab(TOKEN);
     let home = home();
 
     let out = run(tagbump(home.path())

@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn gitlab_opens_a_merge_request_with_draft_title_labels_and_resolved_users() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.add_user("alice", 7);
     server.add_user("bob", 9);
     let (forge, _) = gitlab(&server);
@@ -69,7 +69,7 @@ fn gitlab_opens_a_merge_request_with_draft_title_labels_and_resolved_users() {
 
 #[test]
 fn gitlab_updates_the_open_merge_request_for_the_same_source_branch() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     let existing = server.add_change(PROJECT, HEAD, "main", "Bump app to 1.2.3");
     let (forge, _) = gitlab(&server);
     let spec = PullRequestSpec {
@@ -105,7 +105,7 @@ fn gitlab_updates_the_open_merge_request_for_the_same_source_branch() {
 
 #[test]
 fn gitlab_recovers_from_409_already_exists_by_updating() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     let existing = server.add_change(PROJECT, HEAD, "main", "Bump app to 1.2.3");
     server.inject("GET", "/merge_requests", FakeResponse::json(200, json!([])));
     let (forge, _) = gitlab(&server);
@@ -128,7 +128,7 @@ fn gitlab_recovers_from_409_already_exists_by_updating() {
 
 #[test]
 fn gitlab_auto_merge_sets_auto_merge_for_the_head_sha_on_17_11() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     let (forge, _) = gitlab(&server);
     let spec = PullRequestSpec {
         auto_merge: true,
@@ -149,7 +149,7 @@ fn gitlab_auto_merge_sets_auto_merge_for_the_head_sha_on_17_11() {
 
 #[test]
 fn gitlab_still_not_mergeable_after_the_retries_is_a_warning() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.set_not_mergeable_for(5);
     let (forge, sleeps) = gitlab(&server);
     let spec = PullRequestSpec {
@@ -172,7 +172,7 @@ fn gitlab_still_not_mergeable_after_the_retries_is_a_warning() {
 
 #[test]
 fn gitlab_supersede_closes_older_merge_requests_with_a_note() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     let older = server.add_change(PROJECT, "tagbump/app-1.2.3", "main", "Bump app to 1.2.3");
     let other = server.add_change(PROJECT, "tagbump/db-9", "main", "Bump db");
     let (forge, _) = gitlab(&server);
@@ -201,7 +201,7 @@ fn gitlab_supersede_closes_older_merge_requests_with_a_note() {
 
 #[test]
 fn gitlab_401_on_connect_is_an_auth_error() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.inject(
         "GET",
         "/api/v4/user",
@@ -218,7 +218,7 @@ fn gitlab_401_on_connect_is_an_auth_error() {
 }
 
 fn gitlab_error_after(method: &str, path: &str, response: FakeResponse) -> ForgeError {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.inject(method, path, response);
     let (forge, _) = gitlab(&server);
     let err = forge.ensure_pull_request(&spec(PROJECT)).unwrap_err();
@@ -271,7 +271,7 @@ fn gitlab_validation_errors_are_reported_with_the_field() {
 
 #[test]
 fn gitlab_429_waits_for_retry_after_then_succeeds() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.inject(
         "POST",
         "/merge_requests",
@@ -289,7 +289,7 @@ fn gitlab_429_waits_for_retry_after_then_succeeds() {
 
 #[test]
 fn gitlab_429_longer_than_max_wait_is_rate_limited() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     let reset = unix_now() + 7200;
     server.inject(
         "GET",
@@ -312,7 +312,7 @@ fn gitlab_429_longer_than_max_wait_is_rate_limited() {
 
 #[test]
 fn gitlab_502_is_retried_then_succeeds() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     server.inject(
         "GET",
         "/merge_requests",
@@ -328,7 +328,7 @@ fn gitlab_502_is_retried_then_succeeds() {
 
 #[test]
 fn gitlab_502_on_every_attempt_ends_in_a_server_error() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     for _ in 0..4 {
         server.inject(
             "GET",

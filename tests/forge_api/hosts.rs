@@ -49,8 +49,8 @@ fn assert_redirect_names_both_hosts(err: &ForgeError, from: &ForgeServer, to: &F
 // fix, the `gitlab` crate's own client followed it and sent `PRIVATE-TOKEN` along.
 #[test]
 fn gitlab_redirect_to_another_host_is_refused_and_the_token_never_reaches_it() {
-    let server = ForgeServer::gitlab();
-    let other = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
+    let other = ForgeServer::gitlab(TOKEN);
     server.inject(
         "GET",
         "/api/v4/user",
@@ -70,8 +70,8 @@ fn gitlab_redirect_to_another_host_is_refused_and_the_token_never_reaches_it() {
 
 #[test]
 fn gitlab_307_on_creating_the_merge_request_is_refused_without_resending_the_body() {
-    let server = ForgeServer::gitlab();
-    let other = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
+    let other = ForgeServer::gitlab(TOKEN);
     server.inject(
         "POST",
         "/merge_requests",
@@ -94,8 +94,8 @@ fn gitlab_307_on_creating_the_merge_request_is_refused_without_resending_the_bod
 // repository, 302/307 for temporary moves, `Location` naming the new URL.
 #[test]
 fn github_redirect_to_another_host_is_refused_and_the_token_never_reaches_it() {
-    let server = ForgeServer::github();
-    let other = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
+    let other = ForgeServer::github(TOKEN);
     server.inject(
         "GET",
         "/repos/acme/deploy/pulls",
@@ -114,10 +114,71 @@ fn github_redirect_to_another_host_is_refused_and_the_token_never_reaches_it() {
     assert!(sleeps.taken().is_empty(), "not retried");
 }
 
+// "Using pagination in the REST API": the next page is the `Link` header's
+// `rel="next"` URL. One on another host is not followed: the token stays home.
+#[test]
+fn github_next_page_on_another_host_is_refused_and_the_token_never_reaches_it() {
+    let server = ForgeServer::github(TOKEN);
+    let other = ForgeServer::github(TOKEN);
+    server.inject(
+        "GET",
+        "/repos/acme/deploy/pulls",
+        FakeResponse::json(200, json!([])).with_header(
+            "Link",
+            &format!(
+                "<{}/repositories/1/pulls?page=2>; rel=\"next\", <{0}/repositories/1/pulls?page=9>; rel=\"last\"",
+                other.url()
+            ),
+        ),
+    );
+    let (forge, _) = github(&server);
+
+    let err = forge.ensure_pull_request(&spec("acme/deploy")).unwrap_err();
+
+    assert!(matches!(err, ForgeError::Decode { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(other.url()), "names the other host: {text}");
+    assert!(text.contains("does not send the token there"), "{text}");
+    assert_token_hidden(&err);
+    assert_nothing_reached(&other);
+    assert!(
+        server.changes().is_empty(),
+        "nothing opened on a half-read list"
+    );
+}
+
+#[test]
+fn gitlab_next_page_on_another_host_is_refused_and_the_token_never_reaches_it() {
+    let server = ForgeServer::gitlab(TOKEN);
+    let other = ForgeServer::gitlab(TOKEN);
+    server.inject(
+        "GET",
+        "/merge_requests",
+        FakeResponse::json(200, json!([]))
+            .with_header(
+                "Link",
+                &format!(
+                    "<{}/api/v4/projects/1/merge_requests?page=2>; rel=\"next\"",
+                    other.url()
+                ),
+            )
+            .with_header("x-next-page", "2"),
+    );
+    let (forge, _) = gitlab(&server);
+
+    let err = forge.ensure_pull_request(&spec("acme/deploy")).unwrap_err();
+
+    assert!(matches!(err, ForgeError::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains(other.url()), "{err}");
+    assert_token_hidden(&err);
+    assert_nothing_reached(&other);
+    assert!(server.changes().is_empty());
+}
+
 #[test]
 fn github_307_on_creating_the_pull_request_is_refused() {
-    let server = ForgeServer::github();
-    let other = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
+    let other = ForgeServer::github(TOKEN);
     server.inject(
         "POST",
         "/repos/acme/deploy/pulls",
@@ -139,7 +200,7 @@ fn github_307_on_creating_the_pull_request_is_refused() {
 // host (`/repositories/ID/...`). Also refused (decision: no redirect is followed).
 #[test]
 fn github_same_host_redirect_is_refused_too_with_a_clear_error() {
-    let server = ForgeServer::github();
+    let server = ForgeServer::github(TOKEN);
     server.inject(
         "GET",
         "/repos/acme/deploy/pulls",
@@ -162,7 +223,7 @@ fn github_same_host_redirect_is_refused_too_with_a_clear_error() {
 
 #[test]
 fn an_http_api_url_is_used_with_a_warning() {
-    let server = ForgeServer::gitlab();
+    let server = ForgeServer::gitlab(TOKEN);
     let logged = Arc::new(Mutex::new(Vec::<String>::new()));
     let log = logged.clone();
     let options = ConnectOptions {

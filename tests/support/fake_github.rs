@@ -91,6 +91,8 @@ struct Meanwhile {
 
 /// What the fake knows and how it misbehaves.
 pub(crate) struct State {
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) url: String,
     pub(crate) full_name: String,
     pub(crate) token: String,
     pub(crate) requests: Vec<Recorded>,
@@ -147,6 +149,7 @@ impl FakeGitHub {
             .unwrap_or_else(|| panic!("the fake GitHub is not on an IP socket"));
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
+                url: format!("http://127.0.0.1:{port}"),
                 full_name: full_name.to_string(),
                 token: token.to_string(),
                 requests: Vec::new(),
@@ -298,6 +301,31 @@ impl FakeGitHub {
     /// Every pull request, by number (see [`pulls`]).
     pub fn pulls(&self) -> Vec<pulls::FakePull> {
         self.shared.lock().pulls.all()
+    }
+
+    /// Adds an open pull request from branch `head` into `base` straight to the fake's
+    /// state (no HTTP call), as if opened earlier; its number.
+    pub fn add_open_pull(&self, head: &str, base: &str, title: &str) -> u64 {
+        self.shared.lock().pulls.add_open(head, base, title)
+    }
+
+    /// Opens pull requests from new branches `heads` into `base`, straight in the fake's
+    /// state and the repository (no HTTP call): each branch holds one commit on top of
+    /// `base`, as tagbump leaves a bot branch. Their numbers.
+    pub fn seed_open_pulls(&self, heads: &[String], base: &str) -> Vec<u64> {
+        let git = &self.shared.git;
+        let tip = git
+            .tip(base)
+            .unwrap_or_else(|| panic!("no branch {base} to seed pull requests on"));
+        let commit = git
+            .empty_commit_on(&tip, "an older bump")
+            .unwrap_or_else(|| panic!("cannot make a commit on {base}"));
+        git.create_branches(heads, &commit)
+            .unwrap_or_else(|e| panic!("cannot create the branches: {e}"));
+        heads
+            .iter()
+            .map(|head| self.add_open_pull(head, base, "an older bump"))
+            .collect()
     }
 
     /// Pull requests have nothing left to wait for: auto-merge is refused as "clean

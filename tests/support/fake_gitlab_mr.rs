@@ -5,7 +5,8 @@
 //! "Users API", "Version API"):
 //! - `GET /user`, `GET /users?username=` (users `tagbump-bot` id 1 and `alice` id 42),
 //!   `GET /version` ([`Mrs::version`], default `17.11.0-ee`).
-//! - `GET projects/:id/merge_requests?state=&source_branch=&target_branch=`, `POST …`
+//! - `GET projects/:id/merge_requests?state=&source_branch=&target_branch=` (newest first,
+//!   offset pages: `forge_server/pages.rs`), `POST …`
 //!   (form body; 409 `Another open merge request already exists for this source branch`;
 //!   the source branch must exist), `PUT …/:iid` (`title`, `description`, `add_labels`,
 //!   `state_event=close`), `POST …/:iid/notes`, `GET …/:iid/commits` (the real commits of
@@ -23,7 +24,7 @@
 use serde_json::{json, Value};
 
 use super::fake_gitlab::{Repo, PROJECT};
-use super::forge_server::{parse_body, FakeResponse, RecordedRequest};
+use super::forge_server::{pages, parse_body, FakeResponse, RecordedRequest};
 
 /// One merge request held by the fake.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -158,15 +159,22 @@ pub(crate) fn route(
             let state = req.query_param("state").unwrap_or("all");
             let source = req.query_param("source_branch");
             let target = req.query_param("target_branch");
+            // Newest first (`order_by=created_at`, `sort=desc`), in offset pages
+            // ("REST API" › "Pagination", <https://docs.gitlab.com/api/rest/#pagination>).
             let list: Vec<Value> = mrs
                 .mrs
                 .iter()
+                .rev()
                 .filter(|m| state == "all" || m.state == state)
                 .filter(|m| source.is_none_or(|s| m.source == s))
                 .filter(|m| target.is_none_or(|t| m.target == t))
                 .map(|m| mr_json(base_url, repo, m))
                 .collect();
-            FakeResponse::json(200, Value::Array(list))
+            let link_base = format!(
+                "{base_url}/api/v4/projects/{}/merge_requests",
+                pages::encode(PROJECT)
+            );
+            pages::page(pages::Rules::GitLab, list, &req.query, &link_base)
         }
         ("POST", []) => {
             let (Some(source), Some(target), Some(title)) = (

@@ -39,6 +39,17 @@
 //! - GitLab "CI/CD job token" › "Job token access": a job token is read from `JOB-TOKEN`
 //!   only, and the merge request and user endpoints are not among those it may use:
 //!   401 `{"message":"401 Unauthorized"}` ([`ForgeServer::set_gitlab_tokens`]).
+//! - Lists are served in pages, newest first ([`pages`]): GitHub "List pull requests"
+//!   answers `pull-request-simple` objects (no `merged`, `mergeable`, `commits`, …; those
+//!   are only in "Get a pull request") with `Link` pages under `/repositories/{id}/pulls`;
+//!   GitLab "List merge requests" offset pages with `x-next-page` and `Link`.
+//!
+//! Every request needs the token the server was started with (after injected answers,
+//! which come first): GitHub `Authorization: Bearer TOKEN` or `token TOKEN`, else 401
+//! `{"message":"Bad credentials","documentation_url":…,"status":"401"}` ("Troubleshooting
+//! the REST API" › "401 Bad credentials"); GitLab `PRIVATE-TOKEN: TOKEN`, else 401
+//! `{"message":"401 Unauthorized"}` ("REST API" › "Authentication"). Tests of what
+//! happens without authentication opt out with [`ForgeServer::accept_any_token`].
 //!
 //! Request bodies are recorded as JSON. A form-encoded body (the `gitlab` crate
 //! sends `application/x-www-form-urlencoded`) is turned into a JSON object of
@@ -62,6 +73,8 @@ mod github;
 pub mod github_rules;
 #[path = "forge_server/gitlab.rs"]
 mod gitlab;
+#[path = "forge_server/pages.rs"]
+pub mod pages;
 
 use self::github::github;
 #[allow(unused_imports)] // used by the fake GitHub of `fake_github`, not by every test crate
@@ -258,8 +271,10 @@ struct State {
     not_mergeable_left: u32,
     /// GitLab: the merge request has a pipeline to wait for.
     pipeline: bool,
-    /// GitLab: (personal token, job token) checked in `PRIVATE-TOKEN` / `JOB-TOKEN`.
-    gitlab_tokens: Option<(String, String)>,
+    /// The token every request must carry; `None`: any or none is accepted.
+    token: Option<String>,
+    /// GitLab: a CI/CD job token accepted in `JOB-TOKEN` on the endpoints it may use.
+    job_token: Option<String>,
 }
 
 /// The running fake forge. Stops when dropped.
@@ -273,18 +288,24 @@ pub struct ForgeServer {
 }
 
 impl ForgeServer {
-    /// A fake GitHub; its API base is [`ForgeServer::url`].
-    pub fn github() -> ForgeServer {
-        ForgeServer::start(Flavor::GitHub)
+    /// A fake GitHub accepting `token`; its API base is [`ForgeServer::url`].
+    pub fn github(token: &str) -> ForgeServer {
+        ForgeServer::start(Flavor::GitHub, token)
     }
 
-    /// A fake GitLab; its API base is `<url>/api/v4`. `GET /api/v4/user`
-    /// answers with user `tagbump-bot` (id 1).
-    pub fn gitlab() -> ForgeServer {
-        ForgeServer::start(Flavor::GitLab)
+    /// A fake GitLab accepting `token` in `PRIVATE-TOKEN`; its API base is
+    /// `<url>/api/v4`. `GET /api/v4/user` answers with user `tagbump-bot` (id 1).
+    pub fn gitlab(token: &str) -> ForgeServer {
+        ForgeServer::start(Flavor::GitLab, token)
     }
 
-    fn start(flavor: Flavor) -> ForgeServer {
+    /// Accepts any token, or none (for tests of what a client sends, or does without
+    /// authentication).
+    pub fn accept_any_token(&self) {
+        self.lock().token = None;
+    }
+
+    fn start(flavor: Flavor, token: &str) -> ForgeServer {
         let server = match tiny_http::Server::http("127.0.0.1:0") {
             Ok(server) => Arc::new(server),
             Err(e) => panic!("cannot start the fake forge: {e}"),
@@ -311,7 +332,8 @@ impl ForgeServer {
             not_mergeable_for: 0,
             not_mergeable_left: 0,
             pipeline: true,
-            gitlab_tokens: None,
+            token: Some(token.to_string()),
+            job_token: None,
         }));
         let stopping = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -481,7 +503,9 @@ impl ForgeServer {
     /// GitLab: check tokens like GitLab does: `personal` in `PRIVATE-TOKEN`, `job` in
     /// `JOB-TOKEN` and only on the endpoints a job token may use.
     pub fn set_gitlab_tokens(&self, personal: &str, job: &str) {
-        self.lock().gitlab_tokens = Some((personal.to_string(), job.to_string()));
+        let mut state = self.lock();
+        state.token = Some(personal.to_string());
+        state.job_token = Some(job.to_string());
     }
 
     /// Registers a GitLab user for `GET /users?username=`.
@@ -590,13 +614,7 @@ pub fn parse_body(content_type: &str, raw: &str) -> Value {
 }
 
 fn parse_pairs(text: &str) -> Vec<(String, String)> {
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(&k.replace('+', " ")), decode(&v.replace('+', " ")))
-        })
-        .collect()
+    pages::pairs(text)
 }
 
 /// Percent-decodes (invalid escapes are kept as they are).

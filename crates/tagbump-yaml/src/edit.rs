@@ -2,6 +2,8 @@
 //! bytes, leave every other byte alone, then prove it with the safety net.
 
 mod error;
+mod json;
+mod net;
 mod resolve;
 mod splice;
 
@@ -9,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use error::EditError;
+pub use json::{apply_as, apply_json, json_string, Syntax};
 use resolve::{resolve, Absence, Target};
 use splice::{create, scalar_splice, Splice};
 
@@ -140,7 +143,18 @@ impl From<model::SyntaxError> for ParseFailure {
 /// closing bracket) is read with those lines indented further in a copy, once libyaml
 /// has shown the copy holds the same data; any other syntax error refuses the edit.
 pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome, EditError> {
-    let (plan, padded) = match plan(text, edits, options) {
+    apply_syntax(text, edits, options, Syntax::Yaml).map(|(outcome, _)| outcome)
+}
+
+/// [`apply`] writing new values in `syntax`; also returns what was written where
+/// (document, path, value, type), for [`apply_json`]'s own check.
+fn apply_syntax(
+    text: &str,
+    edits: &[Edit],
+    options: EditOptions,
+    syntax: Syntax,
+) -> Result<(Outcome, Vec<verify::Expected>), EditError> {
+    let (plan, padded) = match plan(text, edits, options, syntax) {
         Err(EditError::Syntax {
             line,
             column,
@@ -160,7 +174,7 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
                     ),
                 },
             })?;
-            let plan = plan(&padded.text, edits, options)?.map_back(&padded);
+            let plan = plan(&padded.text, edits, options, syntax)?.map_back(&padded);
             (plan, Some(padded))
         }
         other => (other?, None),
@@ -209,9 +223,9 @@ pub fn apply(text: &str, edits: &[Edit], options: EditOptions) -> Result<Outcome
         let new_read = new_padded
             .as_ref()
             .map_or(out.as_str(), |p| p.text.as_str());
-        check(text, &out, new_read, original, &creations, &expected)?;
+        net::check(text, &out, new_read, original, &creations, &expected)?;
     }
-    Ok(Outcome { text: out, changes })
+    Ok((Outcome { text: out, changes }, expected))
 }
 
 /// The splices an edit makes, and what the safety net needs to check them.
@@ -226,7 +240,7 @@ struct Plan {
 }
 
 /// Keys created: (document, the mapping's path, the new keys, the value, its type).
-type Creation = (usize, KeyPath, Vec<String>, String, ScalarType);
+pub(super) type Creation = (usize, KeyPath, Vec<String>, String, ScalarType);
 
 impl Plan {
     /// The plan of a padded text, in the original's byte offsets.
@@ -255,7 +269,12 @@ impl Plan {
 }
 
 /// Locates every edit in `text` and plans its splice.
-fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditError> {
+fn plan(
+    text: &str,
+    edits: &[Edit],
+    options: EditOptions,
+    syntax: Syntax,
+) -> Result<Plan, EditError> {
     // The safety net expands aliases: an alias bomb is refused while parsing, before
     // anything is expanded.
     let mut counter = aliases::AliasCounter::default();
@@ -342,6 +361,12 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
                     },
                 });
             }
+            if syntax == Syntax::Json {
+                return Err(EditError::CannotCreate {
+                    path: edit.path.clone(),
+                    reason: "keys are not added to JSON files; add the key by hand once".into(),
+                });
+            }
             let new_type = edit.value_type.explicit().unwrap_or(ScalarType::String);
             if new_type != ScalarType::String {
                 check_type(edit, lines.line(node.start))?;
@@ -394,7 +419,7 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
             let line = lines.line(sc.span.start.max(node.start));
             let context = if flow { Context::Flow } else { Context::Block };
             let old_type = old_type(node);
-            let new_type = new_type(edit, old_type, context, line)?;
+            let new_type = new_type(edit, old_type, context, line, syntax)?;
             let change = Change {
                 document: d,
                 path: edit.path.clone(),
@@ -423,13 +448,18 @@ fn plan(text: &str, edits: &[Edit], options: EditOptions) -> Result<Plan, EditEr
             };
             refuse_aliased(&change, options)?;
             let plain = new_type != ScalarType::String;
-            let splice = scalar_splice(text, node, key, &edit.value, plain, context, newline)
-                .ok_or_else(|| EditError::SafetyNet {
-                    reason: format!(
-                        "could not place the new value of {} at line {}",
-                        edit.path, change.line
-                    ),
-                })?;
+            let splice = match syntax {
+                Syntax::Yaml => {
+                    scalar_splice(text, node, key, &edit.value, plain, context, newline)
+                }
+                Syntax::Json => json::splice(node, &edit.value, plain),
+            }
+            .ok_or_else(|| EditError::SafetyNet {
+                reason: format!(
+                    "could not place the new value of {} at line {}",
+                    edit.path, change.line
+                ),
+            })?;
             substitutions.insert(sc.ordinal, (edit.value.clone(), new_type));
             expected.push((d, edit.path.clone(), edit.value.clone(), new_type));
             insert_planned(&mut planned, splice, change, &edit.path)?;
@@ -474,16 +504,25 @@ fn old_type(node: &model::Node) -> Option<ScalarType> {
 
 /// The type the new value is written as: the one asked for, or (auto) the old value's
 /// int, float or bool type where the new text is that type in canonical form and can
-/// stand plain there, else a string.
+/// stand plain there, else a string. In JSON the plain value must also be a JSON
+/// number or boolean.
 fn new_type(
     edit: &Edit,
     old: Option<ScalarType>,
     context: Context,
     line: usize,
+    syntax: Syntax,
 ) -> Result<ScalarType, EditError> {
     if let Some(ty) = edit.value_type.explicit() {
         if ty != ScalarType::String {
             check_type(edit, line)?;
+            if syntax == Syntax::Json && !json::is_literal(ty, &edit.value) {
+                return Err(EditError::ValueType {
+                    path: edit.path.clone(),
+                    line,
+                    reason: format!("{:?} is not a JSON {ty}", edit.value),
+                });
+            }
         }
         return Ok(ty);
     }
@@ -491,7 +530,8 @@ fn new_type(
         Some(ty)
             if ty.is_typed()
                 && typed::is_canonical(ty, &edit.value)
-                && scalar::plain_is_syntactically_safe(&edit.value, context) =>
+                && scalar::plain_is_syntactically_safe(&edit.value, context)
+                && (syntax == Syntax::Yaml || json::is_literal(ty, &edit.value)) =>
         {
             ty
         }
@@ -545,45 +585,6 @@ fn insert_planned(
     }
     planned.insert(splice.start, (splice, change));
     Ok(())
-}
-
-/// The safety net (see [`verify`]). yaml-rust2 reads `new_read` (`new`, or `new` padded
-/// by [`lenient::Padded`]), libyaml reads `new` itself. `expected` is the original's data with the edited scalars already substituted.
-fn check(
-    original: &str,
-    new: &str,
-    new_read: &str,
-    mut expected: Vec<verify::Data>,
-    creations: &[Creation],
-    expected_paths: &[verify::Expected],
-) -> Result<(), EditError> {
-    let net = |reason: String| EditError::SafetyNet { reason };
-    for (doc, at, keys, value, ty) in creations {
-        let inserted = expected
-            .get_mut(*doc)
-            .is_some_and(|d| verify::insert(d, at, keys, value, *ty));
-        if !inserted {
-            return Err(net(format!("could not model the creation of {at}")));
-        }
-    }
-    let actual = verify::data(new_read, &verify::Substitutions::new())
-        .map_err(|e| net(format!("the result does not parse: {e}")))?;
-    if actual.len() != expected.len() {
-        return Err(net(format!(
-            "{} documents after the edit, {} expected",
-            actual.len(),
-            expected.len()
-        )));
-    }
-    for (n, (a, e)) in actual.iter().zip(&expected).enumerate() {
-        if a != e {
-            return Err(net(format!("document {n} differs from the intended data")));
-        }
-    }
-    let documents = expected.len();
-    // Freed before libyaml builds its own tree.
-    drop((actual, expected));
-    verify::cross_check(original, new, documents, expected_paths).map_err(net)
 }
 
 impl fmt::Display for Change {

@@ -16,6 +16,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! [`apply_json`] edits JSON the same way (JSON is YAML flow syntax): new values are
+//! written as JSON and the result is also read back with serde_json.
+//!
 //! The editor works on text only: reading and writing files is the job of
 //! `tagbump::yaml::file`. It is a crate of its own so that it can be built for speed
 //! while the rest of tagbump (network clients, CLI) is built for size; `tagbump`
@@ -33,7 +36,9 @@ pub mod typed;
 mod verify;
 
 pub use aliases::MAX_ALIAS_NODES;
-pub use edit::{apply, Change, Edit, EditError, EditOptions, Outcome};
+pub use edit::{
+    apply, apply_as, apply_json, json_string, Change, Edit, EditError, EditOptions, Outcome, Syntax,
+};
 pub use lenient::{parse_readable, Readable};
 pub use path::{KeyPath, PathError, Segment};
 pub use typed::{ScalarType, TypeChange, ValueType};

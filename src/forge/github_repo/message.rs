@@ -1,7 +1,7 @@
 //! The commit message GitHub's `createCommitOnBranch` takes: a headline and a body,
 //! with the requested author as a `Co-authored-by:` trailer.
 
-use crate::git::Identity;
+use crate::change::Identity;
 
 /// The author recorded when none was asked for; it adds no `Co-authored-by:` trailer.
 const DEFAULT_AUTHOR: (&str, &str) = ("tagbump", "tagbump@localhost");

@@ -7,8 +7,8 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::GitHubRepo;
+use crate::forge::api_repo::ApiRepo;
 use crate::forge::{encode_component, ForgeError};
-use crate::land::api::ApiRepo;
 
 /// Files read by one GraphQL query ([`ApiRepo::read_files`]).
 pub(super) const READ_BATCH: usize = 50;

@@ -5,9 +5,9 @@
 use serde_json::json;
 
 use super::GitHubRepo;
+use crate::forge::api_repo::{ApiRepo, BranchUpdate};
 use crate::forge::github::Verb;
 use crate::forge::{encode_component, ForgeError};
-use crate::land::api::{ApiRepo, BranchUpdate};
 
 impl GitHubRepo {
     /// Moves a branch with REST where the server has no GraphQL `updateRefs` (older

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
-use crate::git::{CommitInfo, Identity};
+use crate::change::{CommitInfo, Identity};
 use crate::land::api::Listing;
 
 /// A commit: its parent and its files.
@@ -300,6 +300,50 @@ fn only_yaml_files_are_read_when_searching_the_whole_tree() {
 }
 
 #[test]
+fn the_api_lander_reads_what_the_walk_enters_and_no_more() {
+    // JSON too (whether it is a manifest is read from it); not hidden directories,
+    // node_modules or a chart's templates/ (issue 19 item 5), as the walk.
+    let mut repo = MemRepo::with(&[
+        (WEB, "tag: v1\n"),
+        (
+            "apps/guestbook/guestbook-ui.json",
+            "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": []}",
+        ),
+        ("web/package.json", "{\"name\": \"web\"}"),
+        ("web/node_modules/x/package.json", "{}"),
+        (".github/workflows/build.yaml", "on: push\n"),
+        ("charts/api/Chart.yaml", "name: api\n"),
+        ("charts/api/templates/deployment.yaml", "{{ .Values }}\n"),
+        ("apps/templates/values.yaml", "tag: v1\n"),
+    ]);
+    write_back(&mut repo, &options(), &mut |_| {}, set(WEB, "tag: v1\n")).expect("ok");
+    repo.reads.sort();
+    assert_eq!(
+        repo.reads,
+        vec![
+            "apps/guestbook/guestbook-ui.json".to_string(),
+            "apps/templates/values.yaml".to_string(),
+            WEB.to_string(),
+            "charts/api/Chart.yaml".to_string(),
+            "web/package.json".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn a_search_under_a_hidden_directory_given_reads_it() {
+    let charts = std::collections::HashSet::from(["charts/api"]);
+    let under = [".config".to_string()];
+    assert!(is_searched(&under, ".config/values.yaml", &charts));
+    assert!(!is_searched(&under, ".config/.cache/values.yaml", &charts));
+    assert!(!is_searched(&[], "charts/api/templates/a.yaml", &charts));
+    let under = ["charts".to_string()];
+    assert!(!is_searched(&under, "charts/api/templates/a.yaml", &charts));
+    assert!(is_searched(&under, "charts/api/values.yaml", &charts));
+    assert!(!is_searched(&under, "chartsx/values.yaml", &charts));
+}
+
+#[test]
 fn a_search_that_would_read_too_many_files_is_refused_before_reading() {
     let files: Vec<(String, String)> = (0..=MAX_API_READS)
         .map(|n| (format!("apps/a{n}/values.yaml"), "tag: v1\n".to_string()))
@@ -372,4 +416,8 @@ fn the_api_lander_reads_the_files_a_directory_search_opens() {
     assert!(is_yaml("apps/api/.argocd-source-api.yaml"));
     assert!(!is_yaml("clusters/dev/kustomization"));
     assert!(!is_yaml("apps/api/README.md"));
+    // JSON manifests are fetched; whether one is a Kubernetes object is read from it.
+    assert!(is_yaml("apps/guestbook/guestbook-ui.json"));
+    assert!(is_yaml("package.json"));
+    assert!(!is_yaml("web/.eslintrc.json"));
 }

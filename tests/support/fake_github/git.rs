@@ -84,6 +84,47 @@ impl Git {
             .unwrap_or_else(|| "main".to_string())
     }
 
+    /// Every branch and its tip, in one `git for-each-ref`; with `merged_into`, only the
+    /// branches whose tip is reachable from that branch's tip (`--merged`).
+    pub fn branch_tips(
+        &self,
+        merged_into: Option<&str>,
+    ) -> std::collections::HashMap<String, String> {
+        let merged = merged_into.map(|b| format!("--merged=refs/heads/{b}"));
+        let mut args = vec!["for-each-ref", "--format=%(objectname) %(refname)"];
+        args.extend(merged.as_deref());
+        args.push("refs/heads/");
+        self.text(&args)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| {
+                let (sha, name) = line.split_once(' ')?;
+                Some((
+                    name.strip_prefix("refs/heads/")?.to_string(),
+                    sha.to_string(),
+                ))
+            })
+            .collect()
+    }
+
+    /// Creates the branches `names` at `sha`, in one `git update-ref --stdin` (for
+    /// tests that need many branches).
+    pub fn create_branches(&self, names: &[String], sha: &str) -> Result<(), String> {
+        let script: String = names
+            .iter()
+            .map(|name| format!("create refs/heads/{name} {sha}\n"))
+            .collect();
+        self.run(&["update-ref", "--stdin"], Some(script.as_bytes()), &[])
+            .map(|_| ())
+    }
+
+    /// A commit with `parent`'s tree on top of `parent` (an empty change), for seeding.
+    pub fn empty_commit_on(&self, parent: &str, message: &str) -> Option<String> {
+        let tree = format!("{parent}^{{tree}}");
+        self.text(&["commit-tree", &tree, "-p", parent, "-m", message])
+            .filter(|s| !s.is_empty())
+    }
+
     /// The tip of `refs/heads/{branch}`.
     pub fn tip(&self, branch: &str) -> Option<String> {
         self.text(&[

@@ -3,7 +3,13 @@
 //! branches are the real branches of the bare repository.
 //!
 //! Shaped after GitHub's REST docs:
-//! - "Pulls" › "List pull requests" (`GET /repos/{o}/{r}/pulls?state=&head=OWNER:BRANCH&base=`),
+//! - "Pulls" › "List pull requests" (`GET /repos/{o}/{r}/pulls?state=&head=OWNER:BRANCH&base=`,
+//!   <https://docs.github.com/en/rest/pulls/pulls#list-pull-requests>): newest first,
+//!   `pull-request-simple` objects (no `merged`, `mergeable`, `commits`, …: [`simple_json`]),
+//!   in pages of `per_page` (default 30, at most 100) with a `Link` header whose URLs name
+//!   the repository by id, `/repositories/{id}/pulls?…&page=N` ("Using pagination in the
+//!   REST API", <https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api>;
+//!   see `forge_server/pages.rs`),
 //!   "Create a pull request" (`POST …/pulls`, 201; 422 "Validation Failed" when the head
 //!   branch does not exist, when there are no commits between base and head, or when an
 //!   open pull request for the same head and base exists: "A pull request already
@@ -40,6 +46,7 @@ use serde_json::{json, Value};
 
 use super::Shared;
 use crate::support::forge_server::github_rules::{self as rules, validation_failed};
+use crate::support::forge_server::pages::{self, Rules};
 use crate::support::forge_server::{decode, github_user_json, FakeResponse};
 
 /// The login of the fake's token: the author of every pull request it opens.
@@ -104,6 +111,21 @@ impl Pulls {
     /// Every pull request, by number.
     pub(crate) fn all(&self) -> Vec<FakePull> {
         self.pulls.clone()
+    }
+
+    /// Adds an open pull request from `head` into `base` straight to the store (as if it
+    /// had been opened earlier); its number.
+    pub(crate) fn add_open(&mut self, head: &str, base: &str, title: &str) -> u64 {
+        let number = self.pulls.len() as u64 + 1;
+        self.pulls.push(FakePull {
+            number,
+            head: head.to_string(),
+            base: base.to_string(),
+            title: title.to_string(),
+            state: "open".to_string(),
+            ..FakePull::default()
+        });
+        number
     }
 }
 
@@ -173,11 +195,31 @@ fn query_param(query: &str, name: &str) -> Option<String> {
         .map(|(_, v)| decode(v))
 }
 
-/// A pull request as GitHub's REST API shows it (the fields octocrab's model needs and
-/// the forge reads).
+/// A pull request as "Get a pull request" shows it (the full `pull-request` object: the
+/// simple one plus `merged` and `commits`, the fields the forge reads from it).
 fn pull_json(shared: &Shared, full_name: &str, pull: &FakePull) -> Value {
-    let owner = full_name.split('/').next().unwrap_or_default();
     let sha = |branch: &str| shared.git.tip(branch).unwrap_or_default();
+    let mut json = simple_json(shared, full_name, pull);
+    json["merged"] = Value::Bool(pull.merged);
+    json["commits"] = Value::from(
+        shared
+            .git
+            .commits_between(&sha(&pull.base), &sha(&pull.head)),
+    );
+    json
+}
+
+/// A pull request as "List pull requests" shows it: `pull-request-simple`, without
+/// `merged`, `mergeable`, `mergeable_state`, `commits`, `additions`, `deletions`,
+/// `changed_files`, `comments` and `review_comments`.
+fn simple_json(shared: &Shared, full_name: &str, pull: &FakePull) -> Value {
+    let sha = |branch: &str| shared.git.tip(branch).unwrap_or_default();
+    simple_json_with(full_name, pull, &sha)
+}
+
+/// [`simple_json`] with the branch tips from `sha`.
+fn simple_json_with(full_name: &str, pull: &FakePull, sha: &dyn Fn(&str) -> String) -> Value {
+    let owner = full_name.split('/').next().unwrap_or_default();
     json!({
         "url": format!("https://api.github.test/repos/{full_name}/pulls/{}", pull.number),
         "id": 5000 + pull.number,
@@ -191,8 +233,7 @@ fn pull_json(shared: &Shared, full_name: &str, pull: &FakePull) -> Value {
         "draft": pull.draft,
         "labels": pull.labels.iter().map(|l| json!({ "name": l })).collect::<Vec<_>>(),
         "user": github_user_json("https://api.github.test", LOGIN),
-        "merged": pull.merged,
-        "commits": shared.git.commits_between(&sha(&pull.base), &sha(&pull.head)),
+        "merged_at": if pull.merged { json!("2026-01-01T00:00:00Z") } else { Value::Null },
         "head": { "label": format!("{owner}:{}", pull.head), "ref": pull.head, "sha": sha(&pull.head) },
         "base": { "label": format!("{owner}:{}", pull.base), "ref": pull.base, "sha": sha(&pull.base) },
     })
@@ -217,12 +258,17 @@ pub(crate) fn route(
             .contains("enablePullRequestAutoMerge")
             .then(|| enable_auto_merge(shared, body));
     }
+    let enterprise = path.starts_with("/api/v3/");
     let path = path.strip_prefix("/api/v3").unwrap_or(path);
     let full_name = shared.lock().full_name.clone();
+    // The `Link` of a list names the repository by id.
+    if method == "GET" && path == format!("/repositories/{}/pulls", super::routes::REPO_ID) {
+        return Some(list_pulls(shared, &full_name, query, enterprise));
+    }
     let rest = path.strip_prefix(&format!("/repos/{full_name}"))?;
     let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
-        ("GET", ["pulls"]) => Some(list_pulls(shared, &full_name, query)),
+        ("GET", ["pulls"]) => Some(list_pulls(shared, &full_name, query, enterprise)),
         ("POST", ["pulls"]) => Some(create(shared, &full_name, body)),
         (_, [kind @ ("pulls" | "issues"), number, tail @ ..]) => {
             let number = number.parse::<u64>().ok()?;
@@ -233,24 +279,35 @@ pub(crate) fn route(
 }
 
 /// "List pull requests": filtered by `state` (default `open`), `head` (`OWNER:BRANCH`)
-/// and `base`.
-fn list_pulls(shared: &Shared, full_name: &str, query: &str) -> FakeResponse {
+/// and `base`, newest first, one page of it.
+fn list_pulls(shared: &Shared, full_name: &str, query: &str, enterprise: bool) -> FakeResponse {
     let owner = full_name.split('/').next().unwrap_or_default();
     let state = query_param(query, "state").unwrap_or_else(|| "open".to_string());
     let head = query_param(query, "head");
     let base = query_param(query, "base");
-    let pulls = shared.lock().pulls.all();
+    let (pulls, url) = {
+        let state = shared.lock();
+        (state.pulls.all(), state.url.clone())
+    };
+    let tips = shared.git.branch_tips(None);
+    let sha = |branch: &str| tips.get(branch).cloned().unwrap_or_default();
     let shown: Vec<Value> = pulls
         .iter()
+        .rev()
         .filter(|p| state == "all" || p.state == state)
         .filter(|p| {
             head.as_deref()
                 .is_none_or(|h| h == format!("{owner}:{}", p.head))
         })
         .filter(|p| base.as_deref().is_none_or(|b| b == p.base))
-        .map(|p| pull_json(shared, full_name, p))
+        .map(|p| simple_json_with(full_name, p, &sha))
         .collect();
-    FakeResponse::json(200, Value::Array(shown))
+    let prefix = if enterprise { "/api/v3" } else { "" };
+    let link_base = format!(
+        "{url}{prefix}/repositories/{}/pulls",
+        super::routes::REPO_ID
+    );
+    pages::page(Rules::GitHub, shown, &pages::pairs(query), &link_base)
 }
 
 /// "Create a pull request".
@@ -495,12 +552,22 @@ pub(crate) fn close_emptied(shared: &Shared) {
         .filter(|p| p.state == "open")
         .map(|p| (p.number, p.head.clone(), p.base.clone()))
         .collect();
+    if open.is_empty() {
+        return;
+    }
+    // One `for-each-ref` for every branch, and one per base for the heads it contains.
+    let tips = shared.git.branch_tips(None);
+    let mut merged: std::collections::HashMap<String, std::collections::HashMap<String, String>> =
+        std::collections::HashMap::new();
     for (number, head, base) in open {
-        let emptied = match (shared.git.tip(&head), shared.git.tip(&base)) {
-            (Some(head), Some(base)) => shared.git.is_ancestor(&head, &base),
+        let emptied = match (tips.get(&head), tips.contains_key(&base)) {
+            (Some(_), true) => merged
+                .entry(base.clone())
+                .or_insert_with(|| shared.git.branch_tips(Some(&base)))
+                .contains_key(&head),
             // A deleted head branch closes the pull request too.
             (None, _) => true,
-            (Some(_), None) => false,
+            (Some(_), false) => false,
         };
         if emptied {
             let mut state = shared.lock();

@@ -7,6 +7,9 @@ use super::git::{Entry, ZERO_OID};
 use super::Shared;
 use crate::support::forge_server::FakeResponse;
 
+/// The repository's REST id (in the `Link` URLs of lists: `/repositories/{id}/…`).
+pub const REPO_ID: u64 = 4242;
+
 /// The repository's GraphQL id.
 pub const NODE_ID: &str = "R_kgDOfake";
 
@@ -97,7 +100,7 @@ pub(crate) fn route(shared: &Shared, method: &str, url: &str, body: &Value) -> F
     let git = &shared.git;
     match (method, rest) {
         ("GET", "") => ok(json!({
-            "id": 4242,
+            "id": REPO_ID,
             "node_id": NODE_ID,
             "name": full_name.rsplit('/').next(),
             "full_name": full_name,

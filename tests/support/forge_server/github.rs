@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use super::github_rules as rules;
+use super::pages::{self, Rules};
 use super::{
     not_found, push_unique, segments, str_field, string_list, FakeChange, FakeResponse,
     RecordedRequest, State, HEAD_SHA,
@@ -25,7 +26,26 @@ pub fn github_user_json(base_url: &str, login: &str) -> Value {
     })
 }
 
+/// The id GitHub gives repository `owner/name` (stable, for `/repositories/{id}/…`).
+pub fn repo_id(full_name: &str) -> u64 {
+    full_name.bytes().fold(1_000_003_u64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    }) % 1_000_000_000
+}
+
+/// "Get a pull request" (the full `pull-request` object).
 fn github_pull_json(base_url: &str, login: &str, c: &FakeChange) -> Value {
+    let mut json = github_pull_simple_json(base_url, login, c);
+    json["merged"] = json!(c.merged);
+    json["commits"] = json!(c.commits);
+    json
+}
+
+/// A list item: "List pull requests" answers `pull-request-simple`, which has no
+/// `merged`, `mergeable`, `mergeable_state`, `commits`, `additions`, `deletions`,
+/// `changed_files`, `comments` or `review_comments`
+/// (<https://docs.github.com/en/rest/pulls/pulls#list-pull-requests>).
+fn github_pull_simple_json(base_url: &str, login: &str, c: &FakeChange) -> Value {
     let owner = c.repo.split('/').next().unwrap_or("");
     json!({
         "url": format!("{base_url}/repos/{}/pulls/{}", c.repo, c.number),
@@ -38,8 +58,7 @@ fn github_pull_json(base_url: &str, login: &str, c: &FakeChange) -> Value {
         "body": c.body,
         "draft": c.draft,
         "locked": false,
-        "merged": c.merged,
-        "commits": c.commits,
+        "merged_at": if c.merged { json!("2026-01-01T00:00:00Z") } else { Value::Null },
         "user": github_user_json(base_url, login),
         "head": {
             "ref": c.head,
@@ -60,12 +79,19 @@ pub(super) fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
     let base_url = state.base_url.clone();
     let login = state.login.clone();
     let (mergeable_now, allow) = (state.mergeable_now, state.allow);
+    if let Some(token) = &state.token {
+        let sent = req.header("authorization");
+        if sent != Some(&format!("Bearer {token}")) && sent != Some(&format!("token {token}")) {
+            return bad_credentials();
+        }
+    }
     match (req.method.as_str(), seg.as_slice()) {
         ("POST", ["graphql"]) => github_graphql(state, req),
         // "Get a repository": the merge settings a default merge method follows.
         ("GET", ["repos", owner, name]) => FakeResponse::json(
             200,
             json!({
+                "id": repo_id(&format!("{owner}/{name}")),
                 "full_name": format!("{owner}/{name}"),
                 "default_branch": "main",
                 "allow_merge_commit": allow[0],
@@ -96,26 +122,19 @@ pub(super) fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
             }
         }
         ("GET", ["repos", owner, name, "pulls"]) => {
-            let repo = format!("{owner}/{name}");
-            let want_state = req.query_param("state").unwrap_or("open");
-            let head = req.query_param("head").map(|h| match h.split_once(':') {
-                Some((o, b)) => (o.to_string(), b.to_string()),
-                None => (owner.to_string(), h.to_string()),
-            });
-            let base = req.query_param("base");
-            let list: Vec<Value> = state
+            list_pulls(state, req, &format!("{owner}/{name}"))
+        }
+        // The `Link` of a list names the repository by id.
+        ("GET", ["repositories", id, "pulls"]) => {
+            let repo = state
                 .changes
                 .iter()
-                .filter(|c| c.repo == repo)
-                .filter(|c| want_state == "all" || c.state == want_state)
-                .filter(|c| {
-                    head.as_ref()
-                        .is_none_or(|(o, b)| c.head_owner == *o && c.head == *b)
-                })
-                .filter(|c| base.is_none_or(|b| c.base == b))
-                .map(|c| github_pull_json(&base_url, &login, c))
-                .collect();
-            FakeResponse::json(200, Value::Array(list))
+                .map(|c| c.repo.clone())
+                .find(|r| repo_id(r).to_string() == *id);
+            match repo {
+                Some(repo) => list_pulls(state, req, &repo),
+                None => not_found(),
+            }
         }
         ("POST", ["repos", owner, name, "pulls"]) => {
             let repo = format!("{owner}/{name}");
@@ -244,6 +263,46 @@ pub(super) fn github(state: &mut State, req: &RecordedRequest) -> FakeResponse {
         }
         _ => not_found(),
     }
+}
+
+/// GitHub's 401 for a missing or wrong token ("Troubleshooting the REST API" ›
+/// "401 Bad credentials").
+pub fn bad_credentials() -> FakeResponse {
+    FakeResponse::json(
+        401,
+        json!({
+            "message": "Bad credentials",
+            "documentation_url": "https://docs.github.com/rest",
+            "status": "401",
+        }),
+    )
+}
+
+/// "List pull requests": `state` (default `open`), `head` (`OWNER:BRANCH`), `base`;
+/// newest first (the default `sort=created`, `direction=desc`), in pages ([`pages`]).
+fn list_pulls(state: &State, req: &RecordedRequest, repo: &str) -> FakeResponse {
+    let owner = repo.split('/').next().unwrap_or_default();
+    let want_state = req.query_param("state").unwrap_or("open");
+    let head = req.query_param("head").map(|h| match h.split_once(':') {
+        Some((o, b)) => (o.to_string(), b.to_string()),
+        None => (owner.to_string(), h.to_string()),
+    });
+    let base = req.query_param("base");
+    let list: Vec<Value> = state
+        .changes
+        .iter()
+        .rev()
+        .filter(|c| c.repo == repo)
+        .filter(|c| want_state == "all" || c.state == want_state)
+        .filter(|c| {
+            head.as_ref()
+                .is_none_or(|(o, b)| c.head_owner == *o && c.head == *b)
+        })
+        .filter(|c| base.is_none_or(|b| c.base == b))
+        .map(|c| github_pull_simple_json(&state.base_url, &state.login, c))
+        .collect();
+    let link_base = format!("{}/repositories/{}/pulls", state.base_url, repo_id(repo));
+    pages::page(Rules::GitHub, list, &req.query, &link_base)
 }
 
 fn github_graphql(state: &mut State, req: &RecordedRequest) -> FakeResponse {

@@ -40,7 +40,7 @@ pub(super) fn gitlab(state: &mut State, req: &RecordedRequest) -> FakeResponse {
     let ["api", "v4", rest @ ..] = seg.as_slice() else {
         return not_found();
     };
-    if let Some((personal, job)) = &state.gitlab_tokens {
+    if let Some(personal) = &state.token {
         let job_endpoint = matches!(
             (req.method.as_str(), rest),
             ("GET", ["projects", _])
@@ -48,8 +48,9 @@ pub(super) fn gitlab(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                 | ("GET", ["projects", _, "repository", "commits", ..])
                 | ("GET", ["projects", _, "repository", "files", ..])
         );
+        let job = state.job_token.as_deref();
         let authorised = req.header("private-token") == Some(personal.as_str())
-            || (job_endpoint && req.header("job-token") == Some(job.as_str()));
+            || (job_endpoint && job.is_some() && req.header("job-token") == job);
         if !authorised {
             return FakeResponse::message(401, "401 Unauthorized");
         }
@@ -87,6 +88,8 @@ pub(super) fn gitlab(state: &mut State, req: &RecordedRequest) -> FakeResponse {
                 .collect();
             FakeResponse::json(200, Value::Array(users))
         }
+        // "List merge requests": newest first (`order_by=created_at`, `sort=desc`), in
+        // offset pages ([`pages`]).
         ("GET", ["projects", project, "merge_requests"]) => {
             let want_state = req.query_param("state").unwrap_or("all");
             let source = req.query_param("source_branch");
@@ -94,13 +97,18 @@ pub(super) fn gitlab(state: &mut State, req: &RecordedRequest) -> FakeResponse {
             let list: Vec<Value> = state
                 .changes
                 .iter()
+                .rev()
                 .filter(|c| c.repo == *project)
                 .filter(|c| want_state == "all" || c.state == want_state)
                 .filter(|c| source.is_none_or(|s| c.head == s))
                 .filter(|c| target.is_none_or(|t| c.base == t))
                 .map(|c| gitlab_mr_json(&base_url, c))
                 .collect();
-            FakeResponse::json(200, Value::Array(list))
+            let link_base = format!(
+                "{base_url}/api/v4/projects/{}/merge_requests",
+                super::pages::encode(project)
+            );
+            super::pages::page(super::pages::Rules::GitLab, list, &req.query, &link_base)
         }
         ("POST", ["projects", project, "merge_requests"]) => {
             let (Some(source), Some(target), Some(title)) = (

@@ -144,6 +144,23 @@ pub enum EditError {
         /// The other paths that would change.
         others: Vec<String>,
     },
+    /// A JSON file ([`apply_json`](crate::apply_json)) that is not JSON.
+    #[error("not JSON at line {line}, column {column}: {message}")]
+    NotJson {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// serde_json's words.
+        message: String,
+    },
+    /// An edited JSON file ([`apply_json`](crate::apply_json)) did not read back, with
+    /// serde_json, as the original with exactly the new values: refused, nothing written.
+    #[error("refusing to write: the edited JSON would not read back as intended ({reason}); please report this as a bug with the input file")]
+    JsonSafetyNet {
+        /// What differed.
+        reason: String,
+    },
     /// The result did not re-parse to exactly the intended data: refused, nothing written.
     #[error("refusing to write: the edited YAML would not read back as intended ({reason}); please report this as a bug with the input file")]
     SafetyNet {
