@@ -580,3 +580,54 @@ fn a_rate_limit_beyond_the_deadline_is_reported_with_its_kind() {
         deploy(&front.host(), "1.4.0")
     );
 }
+
+#[test]
+fn a_registry_that_stops_answering_mid_run_ends_within_the_io_timeout_naming_the_host() {
+    let Some(fx) = Fixture::start() else {
+        return;
+    };
+    for i in 0..12 {
+        fx.reg.push_image(
+            "acme/api",
+            &format!("b{i:02}"),
+            &format!("2026-03-01T10:{i:02}:00Z"),
+            "amd64",
+        );
+    }
+    // The challenge, tags/list and a few manifests are answered, then nothing.
+    let front = fx.reg.front_with(
+        100,
+        1,
+        support::registry::front::Faults {
+            silent_after: Some(6),
+            ..Default::default()
+        },
+    );
+    let host = front.host();
+    let dir = config_dir(&host);
+    let started = std::time::Instant::now();
+    let out = fx.image(
+        dir.path(),
+        &[
+            &format!("{host}/acme/api"),
+            "app/deploy.yaml",
+            "--strategy",
+            "newest-build",
+            "--io-timeout",
+            "2s",
+            "--output",
+            "json",
+        ],
+    );
+    let took = started.elapsed();
+    out.assert_code(1);
+    assert_eq!(out.json()["error"]["kind"], "timeout", "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("{host}: no answer within 2s")),
+        "{}",
+        out.stderr
+    );
+    // Not the default 60 s: the requests stuck at once end together.
+    assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
+    assert_eq!(read(dir.path(), "app/deploy.yaml"), deploy(&host, "1.4.0"));
+}
