@@ -493,3 +493,18 @@ fn a_429_storm_is_waited_out_and_each_pause_logged_once() {
     assert_eq!(front.repeated(), vec![]);
     assert_eq!(front.counts().len(), 1 + 24 + 6);
 }
+
+#[test]
+fn a_tls_registry_offering_h2_is_read_over_http2() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    push_many(&reg, "acme/h2", 8, 2);
+    // Straight to the registry (the front speaks HTTP/1.1 on plain HTTP): distribution
+    // offers h2 over TLS, and every answer, the token's aside, comes over it.
+    let (r, _) = pooled(&reg, &format!("{}/acme/h2", reg.token_host()), None);
+    assert_eq!(choose(&r, Strategy::NewestBuild), "1.0.7");
+    let requests = r.client().requests();
+    // The token server (tiny_http) speaks HTTP/1.1 on plain HTTP.
+    assert_eq!(r.client().http2_answers(), requests - 1, "{requests} requests");
+}
