@@ -215,7 +215,9 @@ struct Run {
 
 fn scale(reg: &TestRegistry) {
     let winner = push_scale(reg);
-    println!("\n## newest-build over {TAGS} tags ({IMAGES} distinct images), delay added per request");
+    println!(
+        "\n## newest-build over {TAGS} tags ({IMAGES} distinct images), delay added per request"
+    );
     println!(
         "requests: reached the registry (front) + token server, and tagbump's own count (incl. its HTTPS probe of the plain-HTTP front)"
     );
@@ -238,7 +240,10 @@ fn scale(reg: &TestRegistry) {
         let mut runs = Vec::new();
         for concurrency in [Some("1"), None] {
             front.reset();
-            let tokens = reg.tokens.requests.load(std::sync::atomic::Ordering::SeqCst);
+            let tokens = reg
+                .tokens
+                .requests
+                .load(std::sync::atomic::Ordering::SeqCst);
             let mut args = vec![image.clone(), "--strategy".into(), "newest-build".into()];
             if let Some(n) = concurrency {
                 args.extend(["--registry-concurrency".into(), n.into()]);
@@ -249,7 +254,10 @@ fn scale(reg: &TestRegistry) {
             let run = Run {
                 wall,
                 seen: front.requests.load(std::sync::atomic::Ordering::SeqCst)
-                    + reg.tokens.requests.load(std::sync::atomic::Ordering::SeqCst)
+                    + reg
+                        .tokens
+                        .requests
+                        .load(std::sync::atomic::Ordering::SeqCst)
                     - tokens,
                 own: json["registry"]["requests"].as_u64().unwrap_or(0),
                 peak: front.peak_in_flight(),
@@ -289,9 +297,16 @@ fn scale(reg: &TestRegistry) {
     for (ratio, runs) in checks {
         for run in &runs {
             assert_eq!(run.tag, winner, "newest-build chose the wrong tag");
-            assert!(run.repeated.is_empty(), "repeated requests: {:?}", run.repeated);
+            assert!(
+                run.repeated.is_empty(),
+                "repeated requests: {:?}",
+                run.repeated
+            );
         }
-        assert!(ratio <= 0.3, "default took {ratio:.2}x the one-at-a-time wall time");
+        assert!(
+            ratio <= 0.3,
+            "default took {ratio:.2}x the one-at-a-time wall time"
+        );
     }
 }
 

@@ -11,8 +11,8 @@ use support::registry::front::Faults;
 use support::registry::{TestRegistry, PASSWORD, USER};
 use tagbump::image::ImageRef;
 use tagbump::registry::{
-    BasicCredentials, Client, ClientOptions, Endpoint, Platform, RegistryError, Resolver,
-    Strategy, TagFilter,
+    BasicCredentials, Client, ClientOptions, Endpoint, Platform, RegistryError, Resolver, Strategy,
+    TagFilter,
 };
 use tagbump::retry::Timeouts;
 use tagbump::secret::Secret;
@@ -443,13 +443,23 @@ fn every_concurrency_chooses_the_same_tag_reading_each_manifest_and_config_once(
         front.reset();
         let (r, _) = pooled(&reg, &image, Some(n));
         assert_eq!(choose(&r, Strategy::NewestBuild), newest, "concurrency {n}");
-        assert_eq!(front.repeated(), vec![], "concurrency {n}: requests made twice");
+        assert_eq!(
+            front.repeated(),
+            vec![],
+            "concurrency {n}: requests made twice"
+        );
         // tags/list, 240 manifests, 60 config blobs.
         assert_eq!(front.counts().len(), 1 + 240 + 60, "concurrency {n}");
         let peak = front.peak_in_flight();
-        assert!(peak <= n, "concurrency {n}: {peak} requests in flight at once");
+        assert!(
+            peak <= n,
+            "concurrency {n}: {peak} requests in flight at once"
+        );
         if n > 1 {
-            assert!(peak > 1, "concurrency {n}: never more than one request in flight");
+            assert!(
+                peak > 1,
+                "concurrency {n}: never more than one request in flight"
+            );
         }
         let (r, _) = pooled(&reg, &image, Some(n));
         assert_eq!(choose(&r, Strategy::Semver), "1.4.39", "concurrency {n}");
@@ -506,5 +516,9 @@ fn a_tls_registry_offering_h2_is_read_over_http2() {
     assert_eq!(choose(&r, Strategy::NewestBuild), "1.0.7");
     let requests = r.client().requests();
     // The token server (tiny_http) speaks HTTP/1.1 on plain HTTP.
-    assert_eq!(r.client().http2_answers(), requests - 1, "{requests} requests");
+    assert_eq!(
+        r.client().http2_answers(),
+        requests - 1,
+        "{requests} requests"
+    );
 }

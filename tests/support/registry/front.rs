@@ -138,7 +138,12 @@ impl TestRegistry {
     }
 
     /// A [`PagingFront`] that also misbehaves as `faults` say.
-    pub fn front_with(&self, page_max: usize, retry_after_secs: u32, faults: Faults) -> PagingFront {
+    pub fn front_with(
+        &self,
+        page_max: usize,
+        retry_after_secs: u32,
+        faults: Faults,
+    ) -> PagingFront {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let shared = Arc::new(Shared {
@@ -223,7 +228,7 @@ fn serve(client: TcpStream, shared: &Shared) {
             .throttle
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
-        let storm = shared.faults.storm_every.is_some_and(|n| number % n == 0);
+        let storm = shared.faults.storm_every.is_some_and(|n| number.is_multiple_of(n));
         let answer = if throttled || storm {
             stats.injected_429.fetch_add(1, Ordering::SeqCst);
             Response {
@@ -310,7 +315,11 @@ fn read_request(reader: &mut BufReader<TcpStream>, stop: &AtomicBool) -> Option<
     })
 }
 
-fn write_response(out: &mut TcpStream, request: &Request, answer: &Response) -> std::io::Result<()> {
+fn write_response(
+    out: &mut TcpStream,
+    request: &Request,
+    answer: &Response,
+) -> std::io::Result<()> {
     let reason = match answer.status {
         200 => "OK",
         401 => "Unauthorized",
