@@ -228,7 +228,10 @@ fn serve(client: TcpStream, shared: &Shared) {
             .throttle
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
-        let storm = shared.faults.storm_every.is_some_and(|n| number.is_multiple_of(n));
+        let storm = shared
+            .faults
+            .storm_every
+            .is_some_and(|n| number.is_multiple_of(n));
         let answer = if throttled || storm {
             stats.injected_429.fetch_add(1, Ordering::SeqCst);
             Response {
