@@ -11,10 +11,21 @@
 //! - a strategy run on 1 000 tags: `tagbump image … --strategy semver --constraint`
 //!   (list + choose + pin) and `--strategy newest-build` (one manifest and one config
 //!   read per candidate, cached by manifest), wall time of the whole process, median
-//!   of 5 runs.
+//!   of 5 runs;
+//! - newest-build at scale: 1 000 tags over 250 distinct images (four tags each,
+//!   as `latest`/`v1`/`v1.2`/`v1.2.3` share one manifest; each image has its own
+//!   config and `created` time) behind the front with a fixed delay added to every
+//!   request (25 ms and 100 ms, a registry seen from a CI runner), once at
+//!   `--registry-concurrency 1` and once at the default: wall time, requests (as the
+//!   front and the token server saw them, and tagbump's own count), the most requests
+//!   in flight at once (seen by the front). Asserted and printed: the default takes
+//!   at most 0.3× the one-at-a-time wall time, both choose the same tag (the right
+//!   one), and no request (method and path) reached the registry twice, the one `401`
+//!   challenge before the token aside.
 //!
-//! Run: `cargo bench --bench registry` (about a minute, most of it pushing 1 000
-//! tags). Without `--bench` on the command line it only prints how to run it.
+//! Run: `cargo bench --bench registry` (about five minutes: the one-at-a-time run
+//! at 100 ms is two of them). Without `--bench` on the command line it only prints
+//! how to run it.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -22,6 +33,7 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::registry::front::Faults;
 use support::registry::{TestRegistry, PASSWORD, USER};
 use tagbump::image::ImageRef;
 use tagbump::registry::{BasicCredentials, Client, ClientOptions, Endpoint, Resolver};
@@ -29,6 +41,10 @@ use tagbump::retry::Timeouts;
 use tagbump::secret::Secret;
 
 const TAGS: usize = 1_000;
+/// Distinct images (manifest + config) the 1 000 tags of the scale run point to.
+const IMAGES: usize = 250;
+/// The scale run's repository.
+const SCALE_REPO: &str = "bench/builds";
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
@@ -153,6 +169,152 @@ fn main() {
             json["registry"]["strategy"]["tag"],
             json["registry"]["requests"]
         );
+    }
+    scale(&reg);
+}
+
+/// Pushes [`TAGS`] tags of [`SCALE_REPO`] over [`IMAGES`] images, eight pushes at a
+/// time; returns the tag newest-build must choose.
+fn push_scale(reg: &TestRegistry) -> String {
+    let started = Instant::now();
+    // Image k is built k minutes after midnight; tags b0000 … b0999, tag i on image
+    // i % IMAGES: the newest image carries b0249, b0499, b0749, b0999, and equal
+    // times go to the lexically highest tag.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if k >= IMAGES {
+                    return;
+                }
+                let created = format!("2026-03-01T{:02}:{:02}:00Z", k / 60, k % 60);
+                let image = reg.push_image(SCALE_REPO, &format!("b{k:04}"), &created, "amd64");
+                for i in (k + IMAGES..TAGS).step_by(IMAGES) {
+                    reg.tag(SCALE_REPO, &format!("b{i:04}"), &image);
+                }
+            });
+        }
+    });
+    println!(
+        "\nsetup: {TAGS} tags of {SCALE_REPO} over {IMAGES} images pushed in {:.1?}",
+        started.elapsed()
+    );
+    format!("b{:04}", TAGS - 1)
+}
+
+/// One newest-build run through `front`: what the table shows.
+struct Run {
+    wall: Duration,
+    seen: u32,
+    own: u64,
+    peak: usize,
+    repeated: Vec<((String, String), u32)>,
+    tag: String,
+}
+
+fn scale(reg: &TestRegistry) {
+    let winner = push_scale(reg);
+    println!(
+        "\n## newest-build over {TAGS} tags ({IMAGES} distinct images), delay added per request"
+    );
+    println!(
+        "requests: reached the registry (front) + token server, and tagbump's own count (incl. its HTTPS probe of the plain-HTTP front)"
+    );
+    println!(
+        "\n| delay | --registry-concurrency | wall | requests (registry + token) | tagbump's count | peak in flight | repeated | chose |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    let mut verdicts = Vec::new();
+    let mut checks = Vec::new();
+    for delay in [25, 100] {
+        let front = reg.front_with(
+            1000,
+            1,
+            Faults {
+                delay: Duration::from_millis(delay),
+                ..Faults::default()
+            },
+        );
+        let image = format!("{}/{SCALE_REPO}", front.host());
+        let mut runs = Vec::new();
+        for concurrency in [Some("1"), None] {
+            front.reset();
+            let tokens = reg
+                .tokens
+                .requests
+                .load(std::sync::atomic::Ordering::SeqCst);
+            let mut args = vec![image.clone(), "--strategy".into(), "newest-build".into()];
+            if let Some(n) = concurrency {
+                args.extend(["--registry-concurrency".into(), n.into()]);
+            }
+            let t = Instant::now();
+            let json = tagbump(reg, &args);
+            let wall = t.elapsed();
+            let run = Run {
+                wall,
+                seen: front.requests.load(std::sync::atomic::Ordering::SeqCst)
+                    + reg
+                        .tokens
+                        .requests
+                        .load(std::sync::atomic::Ordering::SeqCst)
+                    - tokens,
+                own: json["registry"]["requests"].as_u64().unwrap_or(0),
+                peak: front.peak_in_flight(),
+                repeated: front.repeated(),
+                tag: json["registry"]["strategy"]["tag"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string(),
+            };
+            println!(
+                "| {delay} ms | {} | {:.1?} | {} | {} | {} | {} | {} |",
+                concurrency.unwrap_or("default (8)"),
+                run.wall,
+                run.seen,
+                run.own,
+                run.peak,
+                run.repeated.len(),
+                run.tag
+            );
+            runs.push(run);
+        }
+        let (one, default) = (&runs[0], &runs[1]);
+        let ratio = default.wall.as_secs_f64() / one.wall.as_secs_f64();
+        verdicts.push(format!(
+            "{delay} ms: default / one-at-a-time = {ratio:.2} (target <= 0.30): {}; same winner ({}): {}; no request repeated: {}",
+            ok(ratio <= 0.3),
+            default.tag,
+            ok(one.tag == default.tag && default.tag == winner),
+            ok(one.repeated.is_empty() && default.repeated.is_empty()),
+        ));
+        checks.push((ratio, runs));
+    }
+    println!();
+    for v in &verdicts {
+        println!("{v}");
+    }
+    for (ratio, runs) in checks {
+        for run in &runs {
+            assert_eq!(run.tag, winner, "newest-build chose the wrong tag");
+            assert!(
+                run.repeated.is_empty(),
+                "repeated requests: {:?}",
+                run.repeated
+            );
+        }
+        assert!(
+            ratio <= 0.3,
+            "default took {ratio:.2}x the one-at-a-time wall time"
+        );
+    }
+}
+
+fn ok(yes: bool) -> &'static str {
+    if yes {
+        "ok"
+    } else {
+        "MISSED"
     }
 }
 

@@ -18,6 +18,8 @@ mod cli_image_places;
 mod cli_pr_rules;
 #[path = "cli_registry.rs"]
 mod cli_registry;
+#[path = "cli_registry_limits.rs"]
+mod cli_registry_limits;
 #[path = "cli_signals.rs"]
 mod cli_signals;
 #[path = "cli_snapshots.rs"]

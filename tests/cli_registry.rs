@@ -40,7 +40,7 @@ images:
     digest: sha256:0000000000000000000000000000000000000000000000000000000000000000
 ";
 
-fn config_dir(reg: &str) -> TempDir {
+pub(crate) fn config_dir(reg: &str) -> TempDir {
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::create_dir_all(dir.path().join("app")).expect("mkdir");
     std::fs::write(dir.path().join("app/deploy.yaml"), deploy(reg, "1.4.0")).expect("w");
@@ -54,26 +54,26 @@ fn config_dir(reg: &str) -> TempDir {
 }
 
 /// [`DEPLOY`] naming the registry `host`, its image at `tag` (`1.4.0`: as written).
-fn deploy(host: &str, tag: &str) -> String {
+pub(crate) fn deploy(host: &str, tag: &str) -> String {
     DEPLOY
         .replace("REG", host)
         .replace("api:1.4.0", &format!("api:{tag}"))
 }
 
-fn read(dir: &Path, file: &str) -> String {
+pub(crate) fn read(dir: &Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).expect("read")
 }
 
 /// A running registry (`None` where `docker-registry` is missing and
 /// `TAGBUMP_REQUIRE_TOOLS` is not `1`: the skip [`TestRegistry::start`] reports) and a
 /// throw-away `HOME` for tagbump.
-struct Fixture {
-    reg: TestRegistry,
+pub(crate) struct Fixture {
+    pub(crate) reg: TestRegistry,
     home: TempDir,
 }
 
 impl Fixture {
-    fn start() -> Option<Fixture> {
+    pub(crate) fn start() -> Option<Fixture> {
         let reg = TestRegistry::start()?;
         Some(Fixture { reg, home: home() })
     }
@@ -92,7 +92,7 @@ impl Fixture {
 
     /// `tagbump image …` with `--registry-username` and the registry password in the
     /// environment.
-    fn image(&self, dir: &Path, args: &[&str]) -> Run {
+    pub(crate) fn image(&self, dir: &Path, args: &[&str]) -> Run {
         let mut cmd = self.image_command(dir, args);
         cmd.args(["--registry-username", USER])
             .env("TAGBUMP_REGISTRY_PASSWORD", PASSWORD);
@@ -111,7 +111,7 @@ fn assert_no_password(run: &Run) {
 
 /// Pushes `acme/api` 1.4.0, 1.5.0 (an index over amd64 and arm64) and returns the
 /// index, its amd64 child and its arm64 child.
-fn push_api(reg: &TestRegistry) -> [Pushed; 3] {
+pub(crate) fn push_api(reg: &TestRegistry) -> [Pushed; 3] {
     reg.push_image("acme/api", "1.4.0", "2026-01-01T00:00:00Z", "amd64");
     let amd = reg.push_image("acme/api", "1.5.0-amd64", "2026-01-10T00:00:00Z", "amd64");
     let arm = reg.push_image("acme/api", "1.5.0-arm64", "2026-01-10T00:00:00Z", "arm64");
@@ -547,36 +547,4 @@ fn the_rollback_guard_still_applies_to_a_chosen_tag() {
         out.stderr
     );
     assert_eq!(read(dir.path(), "deploy.yaml"), deploy, "nothing written");
-}
-
-#[test]
-fn a_rate_limit_beyond_the_deadline_is_reported_with_its_kind() {
-    let Some(fx) = Fixture::start() else {
-        return;
-    };
-    push_api(&fx.reg);
-    let front = fx.reg.paging_front(100, 3600);
-    front.throttle.store(1, std::sync::atomic::Ordering::SeqCst);
-    let dir = config_dir(&front.host());
-    let out = fx.image(
-        dir.path(),
-        &[
-            &format!("{}/acme/api:1.5.0", front.host()),
-            "--pin-digest",
-            "--output",
-            "json",
-        ],
-    );
-    out.assert_code(1);
-    assert_eq!(out.json()["error"]["kind"], "rate-limited");
-    assert!(
-        out.stderr
-            .contains("rate limited (429 Too Many Requests), Retry-After 3600s"),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(
-        read(dir.path(), "app/deploy.yaml"),
-        deploy(&front.host(), "1.4.0")
-    );
 }

@@ -7,10 +7,12 @@ use crate::support;
 
 use std::time::Duration;
 
+use support::registry::front::Faults;
 use support::registry::{TestRegistry, PASSWORD, USER};
 use tagbump::image::ImageRef;
 use tagbump::registry::{
-    BasicCredentials, Client, ClientOptions, Endpoint, Platform, RegistryError, Resolver,
+    BasicCredentials, Client, ClientOptions, Endpoint, Platform, RegistryError, Resolver, Strategy,
+    TagFilter,
 };
 use tagbump::retry::Timeouts;
 use tagbump::secret::Secret;
@@ -355,4 +357,168 @@ fn credentials_never_go_to_a_plain_http_token_realm_off_loopback() {
     );
     // Only the registry's own 401 was requested.
     assert_eq!(r.client().requests(), 1);
+}
+
+// ------------------------------------------------ many tags, slow and busy registries
+
+/// Pushes `tags` tags of `repo` over `images` images (tag `1.<i/50>.<i%50>` on image
+/// `i % images`, image `k` built at minute `k * 37 % 60`: distinct times in no tag
+/// order); returns the tags with their build times.
+fn push_many(reg: &TestRegistry, repo: &str, tags: usize, images: usize) -> Vec<(String, String)> {
+    assert!(images <= 60);
+    let tag = |i: usize| format!("1.{}.{}", i / 50, i % 50);
+    let created = |k: usize| format!("2026-03-01T10:{:02}:00Z", k * 37 % 60);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if k >= images {
+                    return;
+                }
+                let image = reg.push_image(repo, &tag(k), &created(k), "amd64");
+                for i in (k + images..tags).step_by(images) {
+                    reg.tag(repo, &tag(i), &image);
+                }
+            });
+        }
+    });
+    (0..tags).map(|i| (tag(i), created(i % images))).collect()
+}
+
+/// A resolver of `image` with `concurrency` (`None`: the default) whose log lines
+/// are collected.
+fn pooled(
+    reg: &TestRegistry,
+    image: &str,
+    concurrency: Option<usize>,
+) -> (Resolver, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let image = ImageRef::parse(image).expect("image");
+    let options = ClientOptions {
+        ca_bundle: Some(reg.ca_pem.clone()),
+        credentials: credentials(),
+        concurrency,
+        log: Some(std::sync::Arc::new(move |l: &str| {
+            sink.lock().expect("lock").push(l.to_string())
+        })),
+        ..ClientOptions::default()
+    };
+    let client = Client::new(Endpoint::of(&image, &[]), options).expect("client");
+    (Resolver::new(client, image.name()), lines)
+}
+
+fn choose(r: &Resolver, strategy: Strategy) -> String {
+    let tags = r.tags().expect("tags");
+    let platform = Platform::parse("linux/amd64").expect("platform");
+    r.choose(strategy, &tags, &TagFilter::default(), &platform)
+        .expect("registry")
+        .expect("a tag")
+        .tag
+}
+
+#[test]
+fn every_concurrency_chooses_the_same_tag_reading_each_manifest_and_config_once() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let tags = push_many(&reg, "acme/many", 240, 60);
+    // The newest build; equal times go to the lexically highest tag.
+    let newest = tags
+        .iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)))
+        .map(|(t, _)| t.clone())
+        .expect("tags");
+    let front = reg.front_with(
+        1000,
+        1,
+        Faults {
+            delay: Duration::from_millis(5),
+            ..Faults::default()
+        },
+    );
+    let image = format!("{}/acme/many", front.host());
+    for n in [1, 2, 8, 16] {
+        front.reset();
+        let (r, _) = pooled(&reg, &image, Some(n));
+        assert_eq!(choose(&r, Strategy::NewestBuild), newest, "concurrency {n}");
+        assert_eq!(
+            front.repeated(),
+            vec![],
+            "concurrency {n}: requests made twice"
+        );
+        // tags/list, 240 manifests, 60 config blobs.
+        assert_eq!(front.counts().len(), 1 + 240 + 60, "concurrency {n}");
+        let peak = front.peak_in_flight();
+        assert!(
+            peak <= n,
+            "concurrency {n}: {peak} requests in flight at once"
+        );
+        if n > 1 {
+            assert!(
+                peak > 1,
+                "concurrency {n}: never more than one request in flight"
+            );
+        }
+        let (r, _) = pooled(&reg, &image, Some(n));
+        assert_eq!(choose(&r, Strategy::Semver), "1.4.39", "concurrency {n}");
+    }
+}
+
+#[test]
+fn a_429_storm_is_waited_out_and_each_pause_logged_once() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let tags = push_many(&reg, "acme/storm", 24, 6);
+    let newest = tags
+        .iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)))
+        .map(|(t, _)| t.clone())
+        .expect("tags");
+    // Every 5th request: 429 with Retry-After: 1.
+    let front = reg.front_with(
+        1000,
+        1,
+        Faults {
+            delay: Duration::from_millis(5),
+            storm_every: Some(5),
+            ..Faults::default()
+        },
+    );
+    let (r, lines) = pooled(&reg, &format!("{}/acme/storm", front.host()), None);
+    assert_eq!(choose(&r, Strategy::NewestBuild), newest);
+    let lines = lines.lock().expect("lock").clone();
+    let pauses = r.client().rate_limit_pauses();
+    assert!(pauses >= 1, "no pause: {lines:?}");
+    assert!(front.injected_429() >= pauses);
+    let expected = format!(
+        "registry {}: rate limited (429 Too Many Requests); pausing all requests to it for 1s as Retry-After asks",
+        front.host()
+    );
+    assert_eq!(lines.len() as u32, pauses, "one line per pause: {lines:?}");
+    assert!(lines.iter().all(|l| *l == expected), "{lines:?}");
+    // Everything was read in the end, each once (the throttled tries aside).
+    assert_eq!(front.repeated(), vec![]);
+    assert_eq!(front.counts().len(), 1 + 24 + 6);
+}
+
+#[test]
+fn a_tls_registry_offering_h2_is_read_over_http2() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    push_many(&reg, "acme/h2", 8, 2);
+    // Straight to the registry (the front speaks HTTP/1.1 on plain HTTP): distribution
+    // offers h2 over TLS, and every answer, the token's aside, comes over it.
+    let (r, _) = pooled(&reg, &format!("{}/acme/h2", reg.token_host()), None);
+    assert_eq!(choose(&r, Strategy::NewestBuild), "1.0.7");
+    let requests = r.client().requests();
+    // The token server (tiny_http) speaks HTTP/1.1 on plain HTTP.
+    assert_eq!(
+        r.client().http2_answers(),
+        requests - 1,
+        "{requests} requests"
+    );
 }

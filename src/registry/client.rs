@@ -1,7 +1,8 @@
 //! The HTTP side of the registry API: one repository, its auth, its limits.
 //!
 //! Requests go to the image's registry over HTTPS (plain HTTP only as
-//! [`super::endpoint`] allows). A `401` answer's challenge is followed once: Basic
+//! [`super::endpoint`] allows), over HTTP/2 where the registry takes ALPN `h2`, else
+//! HTTP/1.1 with keep-alive; one connection pool per client, so per host. A `401` answer's challenge is followed once: Basic
 //! sends the credentials; Bearer fetches a token from the realm (with the
 //! credentials, if any — the realm is the only other host they ever go to) and
 //! repeats the request with it (Docker's token authentication specification,
@@ -116,6 +117,8 @@ pub struct Client {
     deadline: Instant,
     page_size: u32,
     requests: AtomicU32,
+    /// Answers that came over HTTP/2 (ALPN `h2`, where the registry offers it).
+    http2_answers: AtomicU32,
     pool: Pool,
     low_limit_reported: AtomicBool,
 }
@@ -170,6 +173,7 @@ impl Client {
             endpoint,
             plain_http: AtomicBool::new(false),
             requests: AtomicU32::new(0),
+            http2_answers: AtomicU32::new(0),
             pool: Pool::new(options.concurrency.unwrap_or(DEFAULT_CONCURRENCY), log),
             low_limit_reported: AtomicBool::new(false),
         })
@@ -193,6 +197,13 @@ impl Client {
     /// HTTP requests made so far (token requests included).
     pub fn requests(&self) -> u32 {
         self.requests.load(Ordering::SeqCst)
+    }
+
+    /// Answers so far that came over HTTP/2: over TLS the client offers `h2` and
+    /// `http/1.1` (ALPN) and uses one multiplexed connection per host where the
+    /// registry takes `h2` (Go's net/http, and so distribution, does).
+    pub fn http2_answers(&self) -> u32 {
+        self.http2_answers.load(Ordering::SeqCst)
     }
 
     /// Requests this client lets be in flight at once.
@@ -529,6 +540,9 @@ impl Client {
                     .send()
                     .map_err(|e| transport(host, step, limit, &e))?;
                 let status = response.status();
+                if response.version() == reqwest::Version::HTTP_2 {
+                    self.http2_answers.fetch_add(1, Ordering::SeqCst);
+                }
                 let headers = response.headers().clone();
                 let mut body = Vec::new();
                 if !head {

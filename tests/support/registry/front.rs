@@ -1,32 +1,65 @@
-//! The paginating front before the token registry.
+//! The paginating front before the token registry, which can also slow the
+//! registry down and misbehave as busy registries do.
 
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::token::header;
 use super::TestRegistry;
 
 /// distribution 2.8 answers `GET /v2/<name>/tags/list` with every tag and ignores
 /// `n` and `last`; registries such as distribution 3, GHCR, Docker Hub and Harbor
 /// paginate. This front, on plain HTTP at 127.0.0.1 (loopback, where clients may use
-/// plain HTTP), forwards every request to the token registry unchanged — auth
-/// challenges, tokens, manifests, blobs — and pages tag lists as the OCI
+/// plain HTTP), forwards every request to the token registry over TLS unchanged —
+/// auth challenges, tokens, manifests, blobs — and pages tag lists as the OCI
 /// distribution spec ("Listing Tags", end-12b) says: at most `n` tags (and at most
 /// `page_max`) in lexical order after `last`, with `Link: <…?n=…&last=…>;
 /// rel="next"` while more remain. It can also answer `429 Too Many Requests` with
-/// `Retry-After`, as Docker Hub does for pulls over its rate limit.
+/// `Retry-After`, as Docker Hub does for pulls over its rate limit, and [`Faults`]
+/// make it slow, stormy or silent. It is a small HTTP/1.1 server of its own, a
+/// thread per connection with keep-alive (tiny_http's connection pool can leave a
+/// new connection unserved while its threads hold kept-alive ones, which stalled
+/// concurrent clients); it counts requests by method and path and records the most
+/// in flight at once.
 pub struct PagingFront {
     port: u16,
     stop: Arc<AtomicBool>,
-    splice: Option<JoinHandle<()>>,
+    accept: Option<JoinHandle<()>>,
     /// Requests received.
     pub requests: Arc<AtomicU32>,
     /// The next N requests are answered with 429 (`Retry-After: retry_after`).
     pub throttle: Arc<AtomicU32>,
-    thread: Option<JoinHandle<()>>,
+    stats: Arc<Stats>,
+}
+
+/// How the front misbehaves, besides paging (all off by default).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Faults {
+    /// Added before every request is looked at: a registry seen across a network.
+    pub delay: Duration,
+    /// Every Nth request (counting from 1) is answered `429 Too Many Requests` with
+    /// `Retry-After` (a 429 storm). Docker Hub answers pulls over its limit this way
+    /// (docs.docker.com/docker-hub/usage/, "Docker Hub usage and limits"); the
+    /// distribution spec lists `TOOMANYREQUESTS` among its error codes
+    /// (distribution.github.io/distribution/spec/api/, "Errors").
+    pub storm_every: Option<u32>,
+    /// After this many requests, further requests are accepted and never answered.
+    pub silent_after: Option<u32>,
+}
+
+#[derive(Default)]
+struct Stats {
+    /// Requests by `(method, path with query)`, except those answered `401` (the
+    /// challenge every client gets once before it authenticates) and injected `429`s.
+    answered: Mutex<HashMap<(String, String), u32>>,
+    challenges: AtomicU32,
+    injected_429: AtomicU32,
+    in_flight: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 impl PagingFront {
@@ -34,132 +67,314 @@ impl PagingFront {
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
+
+    /// The most requests in flight at once so far.
+    pub fn peak_in_flight(&self) -> usize {
+        self.stats.peak.load(Ordering::SeqCst)
+    }
+
+    /// Requests by `(method, path)` answered by the registry, except `401` challenges.
+    pub fn counts(&self) -> HashMap<(String, String), u32> {
+        self.stats.answered.lock().expect("lock").clone()
+    }
+
+    /// The `(method, path)`s asked for more than once (with how often), `401`
+    /// challenges and injected `429`s left out.
+    pub fn repeated(&self) -> Vec<((String, String), u32)> {
+        let mut out: Vec<_> = self.counts().into_iter().filter(|(_, n)| *n > 1).collect();
+        out.sort();
+        out
+    }
+
+    /// `401` challenges answered.
+    pub fn challenges(&self) -> u32 {
+        self.stats.challenges.load(Ordering::SeqCst)
+    }
+
+    /// `429`s the front injected ([`Faults::storm_every`] and [`PagingFront::throttle`]).
+    pub fn injected_429(&self) -> u32 {
+        self.stats.injected_429.load(Ordering::SeqCst)
+    }
+
+    /// Forgets the counts and the peak (between runs against one front).
+    pub fn reset(&self) {
+        self.stats.answered.lock().expect("lock").clear();
+        self.stats.challenges.store(0, Ordering::SeqCst);
+        self.stats.injected_429.store(0, Ordering::SeqCst);
+        self.stats.peak.store(0, Ordering::SeqCst);
+        self.requests.store(0, Ordering::SeqCst);
+    }
 }
 
 impl Drop for PagingFront {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        // Wake the accept loop so that it sees `stop`.
+        // Wake the accept loop so that it sees `stop`; connection threads see it at
+        // their next read (they poll) and end.
         let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(t) = self.splice.take() {
+        if let Some(t) = self.accept.take() {
             let _ = t.join();
         }
     }
 }
-
-/// Accepts on a new port and splices each connection to `backend`, except a TLS
-/// ClientHello (first byte 0x16), which is answered by closing the connection — what
-/// a plain HTTP server's "400 Bad Request" to a TLS client amounts to — so that a
-/// client trying HTTPS first fails fast and falls back to plain HTTP.
-fn plain_http_port(backend: u16, stop: Arc<AtomicBool>) -> (u16, JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let thread = std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            if stop.load(Ordering::SeqCst) {
-                break;
-            }
-            let Ok(client) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut first = [0u8; 1];
-                if client.peek(&mut first).is_err() || first[0] == 0x16 {
-                    return;
-                }
-                let Ok(server) = TcpStream::connect(("127.0.0.1", backend)) else {
-                    return;
-                };
-                let (mut c_read, mut s_write) = (
-                    client.try_clone().expect("clone"),
-                    server.try_clone().expect("clone"),
-                );
-                let up = std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut c_read, &mut s_write);
-                    let _ = s_write.shutdown(std::net::Shutdown::Write);
-                });
-                let (mut s_read, mut c_write) = (server, client);
-                let _ = std::io::copy(&mut s_read, &mut c_write);
-                let _ = c_write.shutdown(std::net::Shutdown::Both);
-                let _ = up.join();
-            });
-        }
-    });
-    (port, thread)
+/// What one connection thread shares with the others.
+struct Shared {
+    stop: Arc<AtomicBool>,
+    requests: Arc<AtomicU32>,
+    throttle: Arc<AtomicU32>,
+    stats: Arc<Stats>,
+    faults: Faults,
+    page_max: usize,
+    retry_after_secs: u32,
+    upstream: String,
+    http: reqwest::blocking::Client,
 }
 
 impl TestRegistry {
     /// A [`PagingFront`] before the token registry, with pages of at most
     /// `page_max` tags and `Retry-After: retry_after_secs` on throttled answers.
     pub fn paging_front(&self, page_max: usize, retry_after_secs: u32) -> PagingFront {
-        let server = tiny_http::Server::http("127.0.0.1:0").expect("front");
-        let backend = server.server_addr().to_ip().expect("ip").port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let (port, splice) = plain_http_port(backend, stop.clone());
-        let requests = Arc::new(AtomicU32::new(0));
-        let throttle = Arc::new(AtomicU32::new(0));
-        let (s, r, t) = (stop.clone(), requests.clone(), throttle.clone());
-        let upstream = format!("https://{}", self.token_host());
-        let http = self.http.clone();
-        let thread = std::thread::spawn(move || {
-            while !s.load(Ordering::SeqCst) {
-                let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(50)) else {
-                    continue;
-                };
-                r.fetch_add(1, Ordering::SeqCst);
-                if t.load(Ordering::SeqCst) > 0 {
-                    t.fetch_sub(1, Ordering::SeqCst);
-                    let _ = request.respond(
-                        tiny_http::Response::from_string(
-                            "{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"You have reached your pull rate limit.\"}]}",
-                        )
-                        .with_status_code(429)
-                        .with_header(header("Retry-After", &retry_after_secs.to_string())),
-                    );
-                    continue;
+        self.front_with(page_max, retry_after_secs, Faults::default())
+    }
+
+    /// A [`PagingFront`] that also misbehaves as `faults` say.
+    pub fn front_with(
+        &self,
+        page_max: usize,
+        retry_after_secs: u32,
+        faults: Faults,
+    ) -> PagingFront {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let shared = Arc::new(Shared {
+            stop: Arc::new(AtomicBool::new(false)),
+            requests: Arc::new(AtomicU32::new(0)),
+            throttle: Arc::new(AtomicU32::new(0)),
+            stats: Arc::new(Stats::default()),
+            faults,
+            page_max,
+            retry_after_secs,
+            upstream: format!("https://{}", self.token_host()),
+            http: self.http.clone(),
+        });
+        let mut front = PagingFront {
+            port,
+            stop: shared.stop.clone(),
+            requests: shared.requests.clone(),
+            throttle: shared.throttle.clone(),
+            stats: shared.stats.clone(),
+            accept: None,
+        };
+        let accept = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if shared.stop.load(Ordering::SeqCst) {
+                    break;
                 }
-                let answer = forward(&http, &upstream, &request, page_max);
-                let _ = request.respond(answer);
+                let Ok(client) = stream else { continue };
+                let shared = shared.clone();
+                std::thread::spawn(move || serve(client, &shared));
             }
         });
-        PagingFront {
-            port,
-            splice: Some(splice),
-            stop,
-            requests,
-            throttle,
-            thread: Some(thread),
+        front.accept = Some(accept);
+        front
+    }
+}
+
+/// A request as read off the wire.
+struct Request {
+    method: String,
+    /// Path and query.
+    target: String,
+    headers: Vec<(String, String)>,
+}
+
+/// An answer to write.
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// Answers the requests of one connection until the client closes it or the front
+/// stops. A TLS ClientHello (first byte 0x16) is answered by closing the connection
+/// — what a plain HTTP server's "400 Bad Request" to a TLS client amounts to — so
+/// that a client trying HTTPS first fails fast and falls back to plain HTTP.
+fn serve(client: TcpStream, shared: &Shared) {
+    let mut first = [0u8; 1];
+    if client.peek(&mut first).is_err() || first[0] == 0x16 {
+        return;
+    }
+    // Reads poll, so that a stopped front's threads end.
+    let _ = client.set_read_timeout(Some(Duration::from_millis(100)));
+    let _ = client.set_nodelay(true);
+    let Ok(mut writer) = client.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(client);
+    while let Some(request) = read_request(&mut reader, &shared.stop) {
+        let number = shared.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        let stats = &shared.stats;
+        let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        stats.peak.fetch_max(now, Ordering::SeqCst);
+        if shared.faults.silent_after.is_some_and(|n| number > n) {
+            // Accepted, never answered: hold the connection until the front stops.
+            while !shared.stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            return;
+        }
+        std::thread::sleep(shared.faults.delay);
+        let throttled = shared
+            .throttle
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        let storm = shared
+            .faults
+            .storm_every
+            .is_some_and(|n| number.is_multiple_of(n));
+        let answer = if throttled || storm {
+            stats.injected_429.fetch_add(1, Ordering::SeqCst);
+            Response {
+                status: 429,
+                headers: vec![
+                    ("Retry-After".into(), shared.retry_after_secs.to_string()),
+                    ("Content-Type".into(), "application/json".into()),
+                ],
+                body: br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit."}]}"#.to_vec(),
+            }
+        } else {
+            let answer = forward(&shared.http, &shared.upstream, &request, shared.page_max);
+            if answer.status == 401 {
+                stats.challenges.fetch_add(1, Ordering::SeqCst);
+            } else {
+                let key = (request.method.clone(), request.target.clone());
+                *stats.answered.lock().expect("lock").entry(key).or_default() += 1;
+            }
+            answer
+        };
+        // Out of flight once the answer is ready: the client may send its next
+        // request the moment the bytes arrive.
+        stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if write_response(&mut writer, &request, &answer).is_err() {
+            return;
         }
     }
+}
+
+/// The next request of a connection (its body, if any, read and dropped); `None` at
+/// its end or when the front stops.
+fn read_request(reader: &mut BufReader<TcpStream>, stop: &AtomicBool) -> Option<Request> {
+    let mut head = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        loop {
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => return None,
+                Ok(_) if line.ends_with(b"\n") => break,
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if stop.load(Ordering::SeqCst) {
+                        return None;
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+        let line = String::from_utf8(line).ok()?;
+        let line = line.trim_end().to_string();
+        if line.is_empty() {
+            if head.is_empty() {
+                continue;
+            }
+            break;
+        }
+        head.push(line);
+    }
+    let mut parts = head[0].split(' ');
+    let method = parts.next()?.to_string();
+    let target = parts.next()?.to_string();
+    let headers: Vec<(String, String)> = head[1..]
+        .iter()
+        .filter_map(|h| h.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    if length > 0 {
+        let _ = std::io::copy(&mut reader.by_ref().take(length), &mut std::io::sink());
+    }
+    Some(Request {
+        method,
+        target,
+        headers,
+    })
+}
+
+fn write_response(
+    out: &mut TcpStream,
+    request: &Request,
+    answer: &Response,
+) -> std::io::Result<()> {
+    let reason = match answer.status {
+        200 => "OK",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        _ => "Status",
+    };
+    let mut head = format!("HTTP/1.1 {} {reason}\r\n", answer.status);
+    for (k, v) in &answer.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", answer.body.len()));
+    let mut bytes = head.into_bytes();
+    if request.method != "HEAD" {
+        bytes.extend_from_slice(&answer.body);
+    }
+    out.write_all(&bytes)?;
+    out.flush()
 }
 
 fn forward(
     http: &reqwest::blocking::Client,
     upstream: &str,
-    request: &tiny_http::Request,
+    request: &Request,
     page_max: usize,
-) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let url = reqwest::Url::parse(&format!("http://x{}", request.url())).expect("url");
-    let paging = url.path().ends_with("/tags/list") && *request.method() == tiny_http::Method::Get;
-    let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes()).expect("method");
+) -> Response {
+    let url = reqwest::Url::parse(&format!("http://x{}", request.target)).expect("url");
+    let paging = url.path().ends_with("/tags/list") && request.method == "GET";
+    let method = reqwest::Method::from_bytes(request.method.as_bytes()).expect("method");
     let target = if paging {
         format!("{upstream}{}", url.path())
     } else {
-        format!("{upstream}{}", request.url())
+        format!("{upstream}{}", request.target)
     };
     let mut out = http.request(method, target);
-    for h in request.headers() {
-        if h.field.equiv("Authorization") || h.field.equiv("Accept") {
-            out = out.header(h.field.as_str().as_str(), h.value.as_str());
+    for (k, v) in &request.headers {
+        if k.eq_ignore_ascii_case("authorization") || k.eq_ignore_ascii_case("accept") {
+            out = out.header(k.as_str(), v.as_str());
         }
     }
     let answer = match out.send() {
         Ok(a) => a,
-        Err(e) => return tiny_http::Response::from_string(e.to_string()).with_status_code(502),
+        Err(e) => {
+            return Response {
+                status: 502,
+                headers: Vec::new(),
+                body: e.to_string().into_bytes(),
+            }
+        }
     };
     let status = answer.status().as_u16();
-    let keep: Vec<tiny_http::Header> =
+    let mut headers: Vec<(String, String)> =
         ["www-authenticate", "docker-content-digest", "content-type"]
             .iter()
             .filter_map(|name| {
@@ -167,12 +382,19 @@ fn forward(
                     .headers()
                     .get(*name)
                     .and_then(|v| v.to_str().ok())
-                    .map(|v| header(name, v))
+                    .map(|v| (name.to_string(), v.to_string()))
             })
             .collect();
-    let body = answer.bytes().map(|b| b.to_vec()).unwrap_or_default();
-    let mut body = body;
-    let mut link = None;
+    let head_length = answer
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut body = answer.bytes().map(|b| b.to_vec()).unwrap_or_default();
+    if request.method == "HEAD" {
+        // The length of what a GET would bring, as the registry said.
+        body = vec![0; head_length.unwrap_or(0)];
+    }
     if paging && status == 200 {
         let query = |name: &str| {
             url.query_pairs()
@@ -200,18 +422,18 @@ fn forward(
         let page: Vec<String> = after.iter().take(n).cloned().collect();
         if after.len() > page.len() {
             if let Some(last) = page.last() {
-                link = Some(format!("<{}?n={n}&last={last}>; rel=\"next\"", url.path()));
+                headers.push((
+                    "Link".into(),
+                    format!("<{}?n={n}&last={last}>; rel=\"next\"", url.path()),
+                ));
             }
         }
         list["tags"] = serde_json::json!(page);
         body = serde_json::to_vec(&list).expect("json");
     }
-    let mut response = tiny_http::Response::from_data(body).with_status_code(status);
-    for h in keep {
-        response.add_header(h);
+    Response {
+        status,
+        headers,
+        body,
     }
-    if let Some(link) = link {
-        response.add_header(header("Link", &link));
-    }
-    response
 }
