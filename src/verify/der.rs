@@ -24,11 +24,6 @@ impl<'a> Reader<'a> {
         Reader { rest: der }
     }
 
-    /// Whether everything has been read.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.rest.is_empty()
-    }
-
     /// The tag of the next element, if any.
     pub(crate) fn peek_tag(&self) -> Option<u8> {
         self.rest.first().copied()
@@ -174,7 +169,7 @@ mod tests {
         r.finish("x").unwrap();
         let mut r = Reader::new(&[0x05, 0x00]);
         assert_eq!(r.read(NULL, "x").unwrap(), b"");
-        assert!(r.is_empty());
+        r.finish("x").unwrap();
     }
 
     #[test]
