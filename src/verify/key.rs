@@ -321,3 +321,47 @@ fn pem_error(e: &rustls_pki_types::pem::Error) -> &'static str {
         _ => "unreadable PEM",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An SPKI by hand: the AlgorithmIdentifier's contents and the BIT STRING's.
+    fn spki(alg: &[u8], bits: &[u8]) -> Vec<u8> {
+        let tlv = |tag: u8, c: &[u8]| [&[tag, c.len() as u8][..], c].concat();
+        tlv(0x30, &[tlv(0x30, alg), tlv(0x03, bits)].concat())
+    }
+
+    fn ed25519_alg() -> Vec<u8> {
+        [&[0x06, 0x03][..], ID_ED25519].concat()
+    }
+
+    fn error(der: &[u8]) -> String {
+        PublicKey::from_spki_der(der).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_algorithm_identifier_is_read_strictly() {
+        let key = [&[0u8][..], &[9u8; 32]].concat();
+        // Ed25519 parameters must be absent (RFC 8410), even NULL.
+        let with_null = [ed25519_alg(), vec![0x05, 0x00]].concat();
+        assert!(error(&spki(&with_null, &key)).contains("parameters must be absent"));
+        // No unused bits in the key's BIT STRING.
+        let mut unused = key.clone();
+        unused[0] = 1;
+        assert!(error(&spki(&ed25519_alg(), &unused)).contains("unused bits"));
+        assert!(error(&spki(&ed25519_alg(), &key[..32])).contains("32 bytes, found 31"));
+        // An unknown algorithm is named by its OID.
+        let e = error(&spki(&[0x06, 0x03, 0x2a, 0x03, 0x04], &key));
+        assert!(
+            e.contains("unsupported public key: the key algorithm 1.2.3.4"),
+            "{e}"
+        );
+        // rsaEncryption needs its NULL.
+        let rsa = [&[0x06, 0x09][..], RSA_ENCRYPTION].concat();
+        assert!(error(&spki(&rsa, &key)).contains("the rsaEncryption parameters (NULL)"));
+        // An EC key names its curve.
+        let ec = [&[0x06, 0x07][..], ID_EC_PUBLIC_KEY].concat();
+        assert!(error(&spki(&ec, &key)).contains("without curve parameters"));
+    }
+}
