@@ -13,6 +13,8 @@
 //! - [`policy`]: opt-in rollback protection (no downgrade, allowed tags).
 //! - [`registry`]: the container registry's view (digests, tags, build times) for
 //!   `--pin-digest` and Image Updater's update strategies.
+//! - [`verify`]: cosign public keys and simple-signing payloads, checked offline
+//!   (the foundation of signature verification).
 //! - [`argocd_source`]: Argo CD Image Updater's `.argocd-source-<app>.yaml`, written
 //!   as Image Updater writes it.
 //! - [`fsio`]: atomic file writes.
@@ -42,7 +44,7 @@
 //! | --- | --- |
 //! | `git` | `git`, `url` |
 //! | `forge` | `forge` (GitHub, GitLab, the GitHub App token) |
-//! | `registry` | `registry` |
+//! | `registry` | `registry`, `verify` |
 //! | `git` + `forge` | `land`, `credentials` |
 //! | `git` + `forge` + `registry` | `bump` |
 //! | `cli` | the `tagbump` binary (all of the above, clap, signal handling) |
@@ -117,4 +119,6 @@ pub mod targets;
 pub mod template;
 #[cfg(feature = "git")]
 pub mod url;
+#[cfg(feature = "registry")]
+pub mod verify;
 pub mod yaml;

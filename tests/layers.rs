@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &[
         "fsio", "secret", "url", "retry", "template", "image", "policy", "ci", "change", "blocking",
     ],
-    &["yaml", "registry"],
+    &["yaml", "registry", "verify"],
     &["argocd_source", "targets", "synth"],
     &["plan"],
     // Each knowing nothing of the other (checked apart below).

@@ -1,5 +1,5 @@
 //! The library's write path against real servers: git write-back, the GitHub and GitLab
-//! APIs (fakes on real bare repositories), forge rules, GitHub App tokens, the registry client.
+//! APIs (fakes on real bare repositories), forge rules, GitHub App tokens, the registry client, signature keys.
 //!
 //! One test binary per area (each binary links the whole stack); a module per former
 //! test file.
@@ -26,3 +26,5 @@ mod plan_not_searched;
 mod plan_search;
 #[path = "registry_client.rs"]
 mod registry_client;
+#[path = "verify_keys.rs"]
+mod verify_keys;

@@ -1,0 +1,84 @@
+//! Why a signature, key or payload was refused.
+
+/// Why a signature, key or payload was refused: what was required and what was found.
+/// No message holds a payload, key or signature in full (at most a short excerpt of a
+/// value, such as a digest or a type string).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The key file is a private key; verification takes the public half.
+    #[error("this is a private key (PEM `{label}`); pass the .pub (`cosign public-key --key …` prints it)")]
+    PrivateKey {
+        /// The PEM label found, e.g. `ENCRYPTED SIGSTORE PRIVATE KEY`.
+        label: String,
+    },
+    /// The key file is not one PEM `PUBLIC KEY`.
+    #[error("not a cosign public key: a PEM `PUBLIC KEY` block is required, found {found}")]
+    NotPublicKey {
+        /// What was found instead.
+        found: String,
+    },
+    /// The DER inside the PEM is malformed.
+    #[error("malformed public key: {0}")]
+    MalformedKey(String),
+    /// A well-formed key of a kind that cannot verify cosign signatures.
+    #[error("unsupported public key: {found}; supported: ECDSA P-256 or P-384, Ed25519, RSA 2048 to 8192 bits")]
+    UnsupportedKey {
+        /// What the key is.
+        found: String,
+    },
+    /// The signature text is not base64.
+    #[error("the signature is not base64 ({0})")]
+    SignatureEncoding(String),
+    /// The signature does not verify with this key.
+    #[error("the signature does not verify with {algorithm} key {fingerprint} ({len}-byte payload, {sig_len}-byte signature)")]
+    BadSignature {
+        /// The key's algorithm, e.g. `ECDSA P-256`.
+        algorithm: &'static str,
+        /// The key's fingerprint ([`PublicKey::fingerprint`](super::PublicKey::fingerprint)).
+        fingerprint: String,
+        /// The payload's length in bytes.
+        len: usize,
+        /// The decoded signature's length in bytes.
+        sig_len: usize,
+    },
+    /// The signed payload is not a valid cosign simple-signing document.
+    #[error("invalid simple-signing payload: {0}")]
+    Payload(String),
+    /// The signature is of another kind than a cosign container image signature.
+    #[error("the payload's critical.type must be `{required}`, found {found}")]
+    PayloadType {
+        /// The type required.
+        required: &'static str,
+        /// The type found (quoted, shortened).
+        found: String,
+    },
+    /// The payload signs another image.
+    #[error(
+        "the signature is for another image: {required} was required, the payload names {found}"
+    )]
+    DigestMismatch {
+        /// The digest being verified.
+        required: String,
+        /// The digest in the payload (quoted, shortened).
+        found: String,
+    },
+}
+
+impl VerifyError {
+    /// The error kind for JSON output and exit codes: always `verification`.
+    pub fn kind(&self) -> &'static str {
+        "verification"
+    }
+}
+
+/// `s` quoted for a message, at most `max` characters of it.
+pub(crate) fn excerpt(s: &str, max: usize) -> String {
+    let mut chars = s.chars();
+    let head: String = chars.by_ref().take(max).collect();
+    if chars.next().is_some() {
+        format!("{:?}… ({} bytes)", head, s.len())
+    } else {
+        format!("{head:?}")
+    }
+}
