@@ -13,6 +13,8 @@
 //! - [`policy`]: opt-in rollback protection (no downgrade, allowed tags).
 //! - [`registry`]: the container registry's view (digests, tags, build times) for
 //!   `--pin-digest` and Image Updater's update strategies.
+//! - [`environments`]: the environments of `.tagbump.yaml` and what each runs
+//!   (`tagbump status`).
 //! - [`argocd_source`]: Argo CD Image Updater's `.argocd-source-<app>.yaml`, written
 //!   as Image Updater writes it.
 //! - [`fsio`]: atomic file writes.
@@ -72,6 +74,7 @@ pub mod argocd_source;
 mod blocking;
 pub mod ci;
 pub mod credentials;
+pub mod environments;
 pub mod forge;
 pub mod fsio;
 pub mod git;
