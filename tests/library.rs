@@ -12,6 +12,8 @@ mod api_github;
 mod api_gitlab;
 #[path = "async_safe.rs"]
 mod async_safe;
+#[path = "environments.rs"]
+mod environments;
 #[path = "forge_api.rs"]
 mod forge_api;
 #[path = "forge_rules.rs"]

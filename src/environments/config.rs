@@ -26,6 +26,7 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
     let reader = Reader {
         file,
         lines: LineIndex::new(&readable.text),
+        text: &readable.text,
     };
     let mut roots = readable.documents.iter().filter_map(|d| d.root.as_ref());
     let Some(root) = roots.next() else {
@@ -88,6 +89,7 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
 struct Reader<'f> {
     file: &'f str,
     lines: LineIndex,
+    text: &'f str,
 }
 
 impl Reader<'_> {
@@ -100,7 +102,14 @@ impl Reader<'_> {
     }
 
     fn at(&self, node: &Node) -> At {
-        let start = node.as_scalar().map_or(node.start, |s| s.span.start);
+        let mut start = node.as_scalar().map_or(node.start, |s| s.span.start);
+        if let NodeKind::Sequence { flow: false, .. } = node.kind {
+            // A block sequence starts at its first `-`, not at the first item's content.
+            let before = &self.text[self.lines.line_start(start)..start];
+            if let Some(dash) = before.trim_end().strip_suffix('-') {
+                start = self.lines.line_start(start) + dash.len();
+            }
+        }
         self.at_offset(start)
     }
 
