@@ -9,6 +9,7 @@ mod output;
 mod registry;
 mod remote;
 mod run;
+mod status;
 mod tokens;
 
 use std::process::ExitCode;
@@ -43,7 +44,7 @@ fn token_env(command: &args::Command) -> Option<&str> {
     match command {
         args::Command::Image(a) => a.common.git.token_env.as_deref(),
         args::Command::Set(a) => a.common.git.token_env.as_deref(),
-        args::Command::Completions { .. } => None,
+        args::Command::Status(_) | args::Command::Completions { .. } => None,
     }
 }
 
