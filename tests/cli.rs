@@ -20,6 +20,8 @@ mod cli_pr_rules;
 mod cli_registry;
 #[path = "cli_signals.rs"]
 mod cli_signals;
+#[path = "cli_status.rs"]
+mod cli_status;
 #[path = "cli_snapshots.rs"]
 mod cli_snapshots;
 #[path = "git_https.rs"]
