@@ -276,3 +276,47 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+#[test]
+fn what_cannot_be_read_is_reported_and_the_rest_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("envs/dev")).unwrap();
+    std::fs::write(
+        root.join(".tagbump.yaml"),
+        "environments:\n  dev: {paths: [envs/dev]}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("envs/dev/values.yaml"),
+        "image:\n  repository: ghcr.io/acme/api\n  tag: 1.6.0\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("envs/dev/broken.yaml"), "image: [ghcr.io/acme/api:1.0\n").unwrap();
+    std::fs::write(
+        root.join("envs/dev/kustomization.yaml"),
+        "images:\n  - name: ghcr.io/acme/web\n    newName: ghcr.io/acme/web-mirror\n",
+    )
+    .unwrap();
+    let config = Config::load(root, None).unwrap();
+    let got = status(root, &config).unwrap();
+    assert_eq!(
+        serde_json::to_value(&got).unwrap(),
+        json!({"environments": ["dev"], "images": [{
+            "image": "ghcr.io/acme/api",
+            "environments": {"dev": {"tag": "1.6.0", "digest": null, "places": 1}},
+            "in_sync": true,
+        }]})
+    );
+    let skipped: Vec<(String, String)> = got
+        .skipped
+        .iter()
+        .map(|(p, why)| (p.display().to_string(), why.clone()))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert_eq!(skipped[0].0, "envs/dev/broken.yaml");
+    assert!(skipped[0].1.contains("malformed YAML at line 2"), "{skipped:?}");
+    assert_eq!(skipped[1].0, "envs/dev/kustomization.yaml");
+    assert!(skipped[1].1.starts_with("line 2: "), "{skipped:?}");
+    assert!(!skipped[1].1.contains("probe"), "{skipped:?}");
+}

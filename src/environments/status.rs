@@ -16,7 +16,6 @@ use serde::Serialize;
 
 use crate::image::{split_image_string, ImageRef};
 use crate::targets::{self, FindOptions, Target, TargetError, TargetKind};
-use crate::yaml::file::FileError;
 use crate::yaml::model::{Node, NodeKind};
 use crate::yaml::Segment;
 
@@ -43,21 +42,12 @@ pub enum StatusError {
         #[source]
         source: TargetError,
     },
-    /// A file could not be read.
-    #[error("environment \"{environment}\": {source}")]
-    File {
-        /// The environment.
-        environment: String,
-        /// The cause.
-        #[source]
-        source: FileError,
-    },
 }
 
 impl StatusError {
-    /// The stable name of the error's kind: `config`, `io`, `yaml` (a file is not
-    /// YAML), `key-path` (a reference that cannot be read as a place),
-    /// `file-not-found` or `invalid-input` (a path outside the repository).
+    /// The stable name of the error's kind: `config` (or `io`: the environments file),
+    /// `file-not-found` (a path of an environment is not there), `invalid-input` (it
+    /// leads outside the repository) or `io`.
     pub fn kind(&self) -> &'static str {
         match self {
             StatusError::Config(e) => e.kind(),
@@ -72,12 +62,6 @@ impl StatusError {
                 TargetError::Io { .. } => "io",
                 _ => "invalid-input",
             },
-            StatusError::File { source, .. } => match source {
-                FileError::NotFound { .. } => "file-not-found",
-                FileError::NotUtf8 { .. } => "yaml",
-                FileError::Io { .. } => "io",
-                _ => "invalid-input",
-            },
         }
     }
 }
@@ -89,8 +73,11 @@ pub struct Status {
     pub environments: Vec<String>,
     /// The images, sorted by name.
     pub images: Vec<ImageStatus>,
-    /// Entries met under the paths that could not be searched (not regular files,
-    /// names that are not UTF-8), with why. Not part of the JSON report.
+    /// What was met under the paths and could not be searched, with why: entries that
+    /// are not regular files or whose names are not UTF-8, files that cannot be read as
+    /// YAML, references that cannot be read as places (a kustomize `images` entry with
+    /// neither `newTag` nor `digest`, a place behind an alias). Not part of the JSON
+    /// report; the CLI prints them as warnings.
     pub skipped: Vec<(PathBuf, String)>,
 }
 
@@ -189,11 +176,24 @@ pub fn status(root: &Path, config: &Config) -> Result<Status, StatusError> {
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            let text = crate::yaml::file::read_text(&path).map_err(|source| StatusError::File {
-                environment: env.name.clone(),
-                source,
-            })?;
-            for (image, places) in file_places(&name, &text).map_err(search)? {
+            // What cannot be read is reported and left out, as `image` skips it while
+            // walking; a path that is not there at all is an error (above).
+            let text = match crate::yaml::file::read_text(&path) {
+                Ok(text) => text,
+                Err(e) => {
+                    skipped.push((PathBuf::from(&name), e.to_string()));
+                    continue;
+                }
+            };
+            let (images, unread) = match file_places(&name, &text) {
+                Ok(found) => found,
+                Err(e) => {
+                    skipped.push((PathBuf::from(&name), e.to_string()));
+                    continue;
+                }
+            };
+            skipped.extend(unread.into_iter().map(|why| (PathBuf::from(&name), why)));
+            for (image, places) in images {
                 found
                     .entry(image)
                     .or_default()
@@ -253,20 +253,31 @@ fn state(mut places: Vec<Conflict>) -> EnvState {
     }
 }
 
-/// Every image the search finds in one file, with its places.
-fn file_places(name: &str, text: &str) -> Result<BTreeMap<String, Vec<Conflict>>, TargetError> {
+/// Every image the search finds in one file, with its places, and the references it
+/// could not read as places (why, for each: `image` would refuse them too).
+type FilePlaces = (BTreeMap<String, Vec<Conflict>>, Vec<String>);
+
+fn file_places(name: &str, text: &str) -> Result<FilePlaces, TargetError> {
     let mut out: BTreeMap<String, Vec<Conflict>> = BTreeMap::new();
+    let mut unread = Vec::new();
     for candidate in candidates(name, text)? {
         let Ok(probe) = ImageRef::parse(&format!("{}:{PROBE_TAG}@sha256:{PROBE_HEX}", candidate.name())) else {
             continue;
         };
-        let found = targets::find_in_text_with(name, text, &probe, &FindOptions::default())?;
+        let found = match targets::find_in_text_with(name, text, &probe, &FindOptions::default()) {
+            Ok(found) => found,
+            Err(TargetError::Unwritable { line, reason, .. }) => {
+                unread.push(format!("line {line}: {}", reason.replace(PROBE_TAG, "…").replace(PROBE_HEX, "…")));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let places = places(name, &found);
         if !places.is_empty() {
             out.entry(candidate.familiar_name()).or_default().extend(places);
         }
     }
-    Ok(out)
+    Ok((out, unread))
 }
 
 /// What one field of a place holds.
