@@ -20,10 +20,10 @@ mod cli_pr_rules;
 mod cli_registry;
 #[path = "cli_signals.rs"]
 mod cli_signals;
-#[path = "cli_status.rs"]
-mod cli_status;
 #[path = "cli_snapshots.rs"]
 mod cli_snapshots;
+#[path = "cli_status.rs"]
+mod cli_status;
 #[path = "git_https.rs"]
 mod git_https;
 #[path = "git_ssh.rs"]

@@ -55,7 +55,10 @@ fn json_names_every_environment_of_every_image() {
     let out = status(&["--output", "json"]);
     out.assert_code(0);
     let json = out.json();
-    assert_eq!(json["environments"], serde_json::json!(["dev", "staging", "prod"]));
+    assert_eq!(
+        json["environments"],
+        serde_json::json!(["dev", "staging", "prod"])
+    );
     let images: Vec<&str> = json["images"]
         .as_array()
         .unwrap()
@@ -64,7 +67,13 @@ fn json_names_every_environment_of_every_image() {
         .collect();
     assert_eq!(
         images,
-        ["bitnami/redis", "ghcr.io/acme/api", "ghcr.io/acme/debug", "ghcr.io/acme/web", "ghcr.io/acme/worker"]
+        [
+            "bitnami/redis",
+            "ghcr.io/acme/api",
+            "ghcr.io/acme/debug",
+            "ghcr.io/acme/web",
+            "ghcr.io/acme/worker"
+        ]
     );
     let api = &json["images"][1];
     assert_eq!(
@@ -75,7 +84,10 @@ fn json_names_every_environment_of_every_image() {
             "places": 2
         })
     );
-    assert_eq!(api["environments"]["dev"]["digest"], serde_json::Value::Null);
+    assert_eq!(
+        api["environments"]["dev"]["digest"],
+        serde_json::Value::Null
+    );
     assert_eq!(api["in_sync"], false);
     let debug = &json["images"][2];
     assert_eq!(debug["environments"]["staging"], serde_json::Value::Null);

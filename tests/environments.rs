@@ -23,7 +23,10 @@ fn the_fixture_config_reads_in_order_with_its_paths() {
     let prod = config.get("prod").unwrap();
     assert_eq!(
         prod.paths,
-        [PathBuf::from("envs/prod"), PathBuf::from("clusters/prod/apps.yaml")]
+        [
+            PathBuf::from("envs/prod"),
+            PathBuf::from("clusters/prod/apps.yaml")
+        ]
     );
     assert_eq!(prod.from.as_deref(), Some("staging"));
     assert_eq!(prod.pr, Some(true));
@@ -36,9 +39,7 @@ fn the_fixture_config_reads_in_order_with_its_paths() {
 fn status_of_the_fixture_repo() {
     let config = Config::load(&repo(), None).unwrap();
     let got = status(&repo(), &config).unwrap();
-    let state = |tag: &str, digest: Option<&str>, places: usize| {
-        json!({"tag": tag, "digest": digest, "places": places})
-    };
+    let state = |tag: &str, digest: Option<&str>, places: usize| json!({"tag": tag, "digest": digest, "places": places});
     let expected = json!({
         "environments": ["dev", "staging", "prod"],
         "images": [
@@ -126,7 +127,11 @@ fn status_never_writes() {
 fn a_config_given_elsewhere_names_paths_relative_to_the_root() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("envs.yaml");
-    std::fs::write(&file, "environments:\n  prod:\n    paths: [clusters/prod]\n").unwrap();
+    std::fs::write(
+        &file,
+        "environments:\n  prod:\n    paths: [clusters/prod]\n",
+    )
+    .unwrap();
     let config = Config::load(&repo(), Some(&file)).unwrap();
     let got = serde_json::to_value(status(&repo(), &config).unwrap()).unwrap();
     assert_eq!(
@@ -235,7 +240,10 @@ fn config_errors_name_the_line_and_column() {
             assert_eq!(&message, expected, "{text}");
         }
         let at = err.at().expect("a position");
-        assert_eq!(format!("{at}: "), expected[..expected.find(": ").unwrap() + 2]);
+        assert_eq!(
+            format!("{at}: "),
+            expected[..expected.find(": ").unwrap() + 2]
+        );
     }
 }
 
@@ -244,7 +252,11 @@ fn an_unreadable_config_is_an_io_error() {
     let err = Config::load(Path::new("/nonexistent-tagbump-root"), None).unwrap_err();
     assert!(matches!(err, ConfigError::Io { .. }));
     assert_eq!(err.kind(), "io");
-    assert!(err.to_string().contains("/nonexistent-tagbump-root/.tagbump.yaml"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("/nonexistent-tagbump-root/.tagbump.yaml"),
+        "{err}"
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -292,7 +304,11 @@ fn what_cannot_be_read_is_reported_and_the_rest_counted() {
         "image:\n  repository: ghcr.io/acme/api\n  tag: 1.6.0\n",
     )
     .unwrap();
-    std::fs::write(root.join("envs/dev/broken.yaml"), "image: [ghcr.io/acme/api:1.0\n").unwrap();
+    std::fs::write(
+        root.join("envs/dev/broken.yaml"),
+        "image: [ghcr.io/acme/api:1.0\n",
+    )
+    .unwrap();
     std::fs::write(
         root.join("envs/dev/kustomization.yaml"),
         "images:\n  - name: ghcr.io/acme/web\n    newName: ghcr.io/acme/web-mirror\n",
@@ -315,7 +331,10 @@ fn what_cannot_be_read_is_reported_and_the_rest_counted() {
         .collect();
     assert_eq!(skipped.len(), 2, "{skipped:?}");
     assert_eq!(skipped[0].0, "envs/dev/broken.yaml");
-    assert!(skipped[0].1.contains("malformed YAML at line 2"), "{skipped:?}");
+    assert!(
+        skipped[0].1.contains("malformed YAML at line 2"),
+        "{skipped:?}"
+    );
     assert_eq!(skipped[1].0, "envs/dev/kustomization.yaml");
     assert!(skipped[1].1.starts_with("line 2: "), "{skipped:?}");
     assert!(!skipped[1].1.contains("probe"), "{skipped:?}");

@@ -67,7 +67,10 @@ fn the_example_configs_are_valid() {
         std::fs::read_to_string(Path::new(ROOT).join("fixtures/environments/repo/.tagbump.yaml"))
             .unwrap();
     let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
-    assert!(readme.contains(README_EXAMPLE), "the README shows the example");
+    assert!(
+        readme.contains(README_EXAMPLE),
+        "the README shows the example"
+    );
     let texts = [fixture.as_str(), README_EXAMPLE];
     for text in texts {
         Config::parse("t.yaml", text).unwrap();

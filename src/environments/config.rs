@@ -5,7 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::yaml::model::{LineIndex, Node, NodeKind, ScalarStyle};
 
-use super::error::{At, ConfigError};
+use super::error::{At, ConfigError, Overlap};
 use super::{Config, Environment};
 
 /// The keys of the top level.
@@ -132,7 +132,9 @@ impl Reader<'_> {
     /// A string scalar (quoted, or plain and not a YAML null, boolean or number).
     fn string(&self, node: &Node, what: &str) -> Result<String, ConfigError> {
         match &node.kind {
-            NodeKind::Scalar(s) if s.style != ScalarStyle::Plain || plain_kind(&s.value) == "a string" => {
+            NodeKind::Scalar(s)
+                if s.style != ScalarStyle::Plain || plain_kind(&s.value) == "a string" =>
+            {
                 Ok(s.value.clone())
             }
             _ => Err(self.wrong(node, what, "a string")),
@@ -174,14 +176,21 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn environment(&self, name: String, key: &Node, value: &Node) -> Result<Environment, ConfigError> {
+    fn environment(
+        &self,
+        name: String,
+        key: &Node,
+        value: &Node,
+    ) -> Result<Environment, ConfigError> {
         let here = format!("environment \"{name}\"");
         let entries = self.mapping(value, &here)?;
         self.known_keys(entries, &ENV_KEYS, &format!("in {here}"))?;
         let Some(paths_node) = value.get("paths") else {
             return Err(ConfigError::Missing {
                 at: self.at(key),
-                message: format!("{here} has no `paths`; list the directories or files it deploys from"),
+                message: format!(
+                    "{here} has no `paths`; list the directories or files it deploys from"
+                ),
             });
         };
         let what = format!("`paths` of {here}");
@@ -353,7 +362,7 @@ fn check_overlaps(reader: &Reader<'_>, envs: &[Environment]) -> Result<(), Confi
                     } else {
                         continue;
                     };
-                    return Err(ConfigError::Overlap {
+                    return Err(ConfigError::Overlap(Box::new(Overlap {
                         at: At {
                             file: reader.file.to_string(),
                             line: p.line,
@@ -364,8 +373,10 @@ fn check_overlaps(reader: &Reader<'_>, envs: &[Environment]) -> Result<(), Confi
                         other: other.name.clone(),
                         other_path: q.written.clone(),
                         other_line: q.line,
-                        relation: format!("{relation}, so a file would belong to both environments"),
-                    });
+                        relation: format!(
+                            "{relation}, so a file would belong to both environments"
+                        ),
+                    })));
                 }
             }
         }

@@ -120,23 +120,8 @@ pub enum ConfigError {
         cycle: Vec<String>,
     },
     /// Two environments claim the same files.
-    #[error("{at}: path `{path}` of environment \"{environment}\" overlaps path `{other_path}` of environment \"{other}\" (line {other_line}); {relation}")]
-    Overlap {
-        /// Where the later path is.
-        at: At,
-        /// Its environment.
-        environment: String,
-        /// The path.
-        path: String,
-        /// The other environment.
-        other: String,
-        /// Its path.
-        other_path: String,
-        /// The other path's line.
-        other_line: usize,
-        /// `they are the same path` or `one is inside the other`.
-        relation: String,
-    },
+    #[error("{0}")]
+    Overlap(Box<Overlap>),
 }
 
 impl ConfigError {
@@ -160,8 +145,28 @@ impl ConfigError {
             | ConfigError::Duplicate { at, .. }
             | ConfigError::BadPath { at, .. }
             | ConfigError::UnknownFrom { at, .. }
-            | ConfigError::Cycle { at, .. }
-            | ConfigError::Overlap { at, .. } => Some(at),
+            | ConfigError::Cycle { at, .. } => Some(at),
+            ConfigError::Overlap(o) => Some(&o.at),
         }
     }
+}
+
+/// Two environments claiming the same files ([`ConfigError::Overlap`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{at}: path `{path}` of environment \"{environment}\" overlaps path `{other_path}` of environment \"{other}\" (line {other_line}); {relation}")]
+pub struct Overlap {
+    /// Where the later path is.
+    pub at: At,
+    /// Its environment.
+    pub environment: String,
+    /// The path.
+    pub path: String,
+    /// The other environment.
+    pub other: String,
+    /// Its path.
+    pub other_path: String,
+    /// The other path's line.
+    pub other_line: usize,
+    /// `they are the same path` or `one is inside the other`, and what follows.
+    pub relation: String,
 }

@@ -31,7 +31,7 @@ mod status;
 
 use std::path::{Path, PathBuf};
 
-pub use error::{At, ConfigError};
+pub use error::{At, ConfigError, Overlap};
 pub use status::{status, Conflict, EnvState, ImageStatus, Status, StatusError};
 
 /// The file read at the repository root when no other is given.

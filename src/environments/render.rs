@@ -116,7 +116,11 @@ impl Status {
                     None => out.push_str(" — |"),
                 }
             }
-            out.push_str(if image.in_sync { " yes |\n" } else { " **no** |\n" });
+            out.push_str(if image.in_sync {
+                " yes |\n"
+            } else {
+                " **no** |\n"
+            });
         }
         out
     }

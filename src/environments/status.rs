@@ -54,9 +54,7 @@ impl StatusError {
             StatusError::Search { source, .. } => match source {
                 TargetError::Syntax { .. } => "yaml",
                 TargetError::Unwritable { .. } => "key-path",
-                TargetError::Io { source, .. }
-                    if source.kind() == std::io::ErrorKind::NotFound =>
-                {
+                TargetError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                     "file-not-found"
                 }
                 TargetError::Io { .. } => "io",
@@ -167,7 +165,12 @@ pub fn status(root: &Path, config: &Config) -> Result<Status, StatusError> {
         let files = targets::find_yaml_files(root, &env.paths).map_err(search)?;
         let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         skipped.extend(files.skipped.into_iter().map(|(path, why)| {
-            (path.strip_prefix(&real_root).map(Path::to_path_buf).unwrap_or(path), why)
+            (
+                path.strip_prefix(&real_root)
+                    .map(Path::to_path_buf)
+                    .unwrap_or(path),
+                why,
+            )
         }));
         for path in files.files {
             let rel = path.strip_prefix(&real_root).unwrap_or(&path);
@@ -234,7 +237,9 @@ pub fn status(root: &Path, config: &Config) -> Result<Status, StatusError> {
 /// One environment's state from its places.
 fn state(mut places: Vec<Conflict>) -> EnvState {
     let first = (places[0].tag.clone(), places[0].digest.clone());
-    let agree = places.iter().all(|p| (&p.tag, &p.digest) == (&first.0, &first.1));
+    let agree = places
+        .iter()
+        .all(|p| (&p.tag, &p.digest) == (&first.0, &first.1));
     if agree {
         EnvState {
             tag: first.0,
@@ -261,20 +266,28 @@ fn file_places(name: &str, text: &str) -> Result<FilePlaces, TargetError> {
     let mut out: BTreeMap<String, Vec<Conflict>> = BTreeMap::new();
     let mut unread = Vec::new();
     for candidate in candidates(name, text)? {
-        let Ok(probe) = ImageRef::parse(&format!("{}:{PROBE_TAG}@sha256:{PROBE_HEX}", candidate.name())) else {
+        let Ok(probe) = ImageRef::parse(&format!(
+            "{}:{PROBE_TAG}@sha256:{PROBE_HEX}",
+            candidate.name()
+        )) else {
             continue;
         };
         let found = match targets::find_in_text_with(name, text, &probe, &FindOptions::default()) {
             Ok(found) => found,
             Err(TargetError::Unwritable { line, reason, .. }) => {
-                unread.push(format!("line {line}: {}", reason.replace(PROBE_TAG, "…").replace(PROBE_HEX, "…")));
+                unread.push(format!(
+                    "line {line}: {}",
+                    reason.replace(PROBE_TAG, "…").replace(PROBE_HEX, "…")
+                ));
                 continue;
             }
             Err(e) => return Err(e),
         };
         let places = places(name, &found);
         if !places.is_empty() {
-            out.entry(candidate.familiar_name()).or_default().extend(places);
+            out.entry(candidate.familiar_name())
+                .or_default()
+                .extend(places);
         }
     }
     Ok((out, unread))
@@ -367,7 +380,10 @@ fn places(file: &str, found: &[Target]) -> Vec<Conflict> {
         }
         let tag_fields = refs.len();
         if refs.is_empty() {
-            refs = digests.iter().map(|(line, d)| (*line, None, d.clone())).collect();
+            refs = digests
+                .iter()
+                .map(|(line, d)| (*line, None, d.clone()))
+                .collect();
         } else {
             for (i, (_, d)) in digests.iter().enumerate().take(tag_fields) {
                 if refs[i].2.is_none() {
@@ -390,7 +406,9 @@ fn places(file: &str, found: &[Target]) -> Vec<Conflict> {
 fn group(t: &Target, outer: Option<&Target>) -> String {
     let segments = t.path.segments();
     let up = match (t.kind, segments) {
-        (TargetKind::ArgoCdParameter, [.., Segment::Index(_), Segment::Key(v)]) if v == "value" => 2,
+        (TargetKind::ArgoCdParameter, [.., Segment::Index(_), Segment::Key(v)]) if v == "value" => {
+            2
+        }
         _ => 1,
     };
     let parent = t.path.prefix(segments.len().saturating_sub(up));
@@ -455,8 +473,15 @@ fn collect(node: &Node, names: &mut Vec<String>, depth: usize) {
                 }
             }
             NodeKind::Mapping { entries, .. } => {
-                let text = |key: &str| node.get(key).and_then(Node::as_scalar).map(|s| s.value.trim().to_string());
-                if let (Some(registry), Some(repo)) = (text("registry"), text("repository").or_else(|| text("name"))) {
+                let text = |key: &str| {
+                    node.get(key)
+                        .and_then(Node::as_scalar)
+                        .map(|s| s.value.trim().to_string())
+                };
+                if let (Some(registry), Some(repo)) = (
+                    text("registry"),
+                    text("repository").or_else(|| text("name")),
+                ) {
                     if !registry.is_empty() {
                         names.push(format!("{}/{repo}", registry.trim_end_matches('/')));
                     }
