@@ -339,3 +339,32 @@ fn what_cannot_be_read_is_reported_and_the_rest_counted() {
     assert!(skipped[1].1.starts_with("line 2: "), "{skipped:?}");
     assert!(!skipped[1].1.contains("probe"), "{skipped:?}");
 }
+
+/// fixtures/environments/sources: an Argo CD Application with `helm.values` (YAML in a
+/// string) and a `helm.parameters` triple with a digest, Image Updater's
+/// `.argocd-source-<app>.yaml` with `kustomize.images` (one `old=new` item), and Flux
+/// markers (a `:name` + `:tag` pair, a whole reference): one place each.
+#[test]
+fn argo_cd_and_flux_places_count_once_each() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/environments/sources");
+    let config = Config::load(&root, None).unwrap();
+    let got = serde_json::to_value(status(&root, &config).unwrap()).unwrap();
+    let one = |image: &str, tag: &str, digest: Option<&str>| {
+        json!({
+            "image": image,
+            "environments": {"dev": {"tag": tag, "digest": digest, "places": 1}},
+            "in_sync": true,
+        })
+    };
+    assert_eq!(
+        got,
+        json!({"environments": ["dev"], "images": [
+            one("ghcr.io/acme/api", "1.6.0", None),
+            one("ghcr.io/acme/cron", "1.1.0", None),
+            one("ghcr.io/acme/flux", "0.9.0", None),
+            one("ghcr.io/acme/side", "4.0.0", None),
+            one("ghcr.io/acme/web", "2.0.0", Some(DIGEST)),
+            one("ghcr.io/acme/worker", "3.0.1", None),
+        ]})
+    );
+}
