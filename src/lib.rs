@@ -15,6 +15,8 @@
 //!   `--pin-digest` and Image Updater's update strategies.
 //! - [`verify`]: cosign public keys and simple-signing payloads, checked offline
 //!   (the foundation of signature verification).
+//! - [`environments`]: the environments of `.tagbump.yaml` and what each runs
+//!   (`tagbump status`).
 //! - [`argocd_source`]: Argo CD Image Updater's `.argocd-source-<app>.yaml`, written
 //!   as Image Updater writes it.
 //! - [`fsio`]: atomic file writes.
@@ -99,6 +101,7 @@ pub mod change;
 pub mod ci;
 #[cfg(all(feature = "git", feature = "forge"))]
 pub mod credentials;
+pub mod environments;
 #[cfg(feature = "forge")]
 pub mod forge;
 pub mod fsio;

@@ -24,6 +24,8 @@ mod cli_registry_limits;
 mod cli_signals;
 #[path = "cli_snapshots.rs"]
 mod cli_snapshots;
+#[path = "cli_status.rs"]
+mod cli_status;
 #[path = "git_https.rs"]
 mod git_https;
 #[path = "git_ssh.rs"]

@@ -413,7 +413,7 @@ fn help_top_level() {
         "{text}"
     );
     assert!(text.contains("Usage: tagbump <COMMAND>"));
-    for command in ["image", "set", "completions", "help"] {
+    for command in ["image", "set", "status", "completions", "help"] {
         assert!(
             text.contains(&format!("\n  {command} ")),
             "command {command}"

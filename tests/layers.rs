@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     ],
     &["yaml", "registry", "verify"],
     &["argocd_source", "targets", "synth"],
-    &["plan"],
+    &["plan", "environments"],
     // Each knowing nothing of the other (checked apart below).
     &["git", "forge"],
     &["land", "credentials"],

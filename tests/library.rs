@@ -12,6 +12,10 @@ mod api_github;
 mod api_gitlab;
 #[path = "async_safe.rs"]
 mod async_safe;
+#[path = "environments.rs"]
+mod environments;
+#[path = "environments_schema.rs"]
+mod environments_schema;
 #[path = "forge_api.rs"]
 mod forge_api;
 #[path = "forge_rules.rs"]

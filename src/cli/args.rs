@@ -45,12 +45,44 @@ pub enum Command {
     /// for a file counts once when the values agree, and is an error (nothing is written)
     /// when they differ.
     Set(Box<SetArgs>),
+    /// Show what every environment of .tagbump.yaml runs: per image, its tag, digest and
+    /// places in each environment, and whether they agree
+    ///
+    /// Reads only: nothing is written, committed or pushed.
+    ///
+    /// Example: tagbump status --output markdown >> "$GITHUB_STEP_SUMMARY"
+    Status(StatusArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The config repository's checkout.
+    #[arg(short = 'C', long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// The environments file (default: .tagbump.yaml in DIR). Its paths are relative
+    /// to DIR wherever it is.
+    #[arg(long, value_name = "FILE", env = "TAGBUMP_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Output format: a table, one JSON object, or a Markdown table (for a pull request
+    /// comment or $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: StatusFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// A table.
+    Text,
+    /// One JSON object on stdout (on failure too, with an "error" member).
+    Json,
+    /// A Markdown table: a row per image, a column per environment.
+    Markdown,
 }
 
 #[derive(Debug, Args)]

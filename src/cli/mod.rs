@@ -9,6 +9,7 @@ mod options;
 mod output;
 mod registry;
 mod run;
+mod status;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -42,7 +43,7 @@ fn token_env(command: &args::Command) -> Option<&str> {
     match command {
         args::Command::Image(a) => a.common.git.token_env.as_deref(),
         args::Command::Set(a) => a.common.git.token_env.as_deref(),
-        args::Command::Completions { .. } => None,
+        args::Command::Status(_) | args::Command::Completions { .. } => None,
     }
 }
 

@@ -27,6 +27,7 @@ pub fn run(command: Command) -> ExitCode {
             clap_complete::generate(shell, &mut cmd, "tagbump", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
+        Command::Status(a) => super::status::run(&a),
         Command::Image(a) => {
             let find = find_options(&a);
             let mut registry = None;
