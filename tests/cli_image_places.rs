@@ -397,7 +397,7 @@ fn a_failed_search_lists_what_it_could_not_read() {
     assert_eq!(report["error"]["kind"], "image-not-found");
     let message = report["error"]["message"].as_str().expect("message");
     assert!(
-        message.contains("(searched 0 YAML file(s); 1 more could not be read)"),
+        message.contains("(searched 0 file(s); 1 more could not be read)"),
         "{message}"
     );
     assert_eq!(

@@ -338,7 +338,7 @@ fn an_image_named_nowhere_is_still_not_found_and_lists_what_could_not_be_read() 
     );
     assert_eq!(
         err.to_string(),
-        "no reference to ghcr.io/acme/api found under . (searched 1 YAML file(s); 1 more could \
+        "no reference to ghcr.io/acme/api found under . (searched 1 file(s); 1 more could \
          not be read); check the image name, or use `tagbump set` with an explicit key path"
     );
 }

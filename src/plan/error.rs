@@ -54,7 +54,7 @@ pub enum PlanError {
     #[error(transparent)]
     ArgoCdSource(#[from] crate::argocd_source::ArgoSourceError),
     /// No reference to the image exists under the paths searched.
-    #[error("no reference to {image} found under {paths} (searched {searched} YAML file(s){}); check the image name, or use `tagbump set` with an explicit key path", not_read(skipped))]
+    #[error("no reference to {image} found under {paths} (searched {searched} file(s){}); check the image name, or use `tagbump set` with an explicit key path", not_read(skipped))]
     ImageNotFound {
         /// The image's name.
         image: String,
