@@ -16,7 +16,7 @@ use crate::support::registry::front::{Faults, PagingFront};
 use crate::support::registry::{TestRegistry, OCI_CONFIG, OCI_MANIFEST, PASSWORD, USER};
 use crate::verify_keys::{openssl_available, payload, Keys, Kind};
 use tagbump::image::ImageRef;
-use tagbump::registry::{BasicCredentials, Client, ClientOptions, Endpoint};
+use tagbump::registry::{BasicCredentials, Client, ClientOptions, Endpoint, RegistryError};
 use tagbump::retry::Timeouts;
 use tagbump::secret::Secret;
 use tagbump::verify::{verify_with_keys, PublicKey, VerifyError};
@@ -36,6 +36,10 @@ fn setup() -> Option<(TestRegistry, PagingFront)> {
 
 /// A client for `repo` through `front`.
 fn client(front: &PagingFront, reg: &TestRegistry, repo: &str) -> Client {
+    client_as(front, reg, repo, PASSWORD)
+}
+
+fn client_as(front: &PagingFront, reg: &TestRegistry, repo: &str, password: &str) -> Client {
     let image = ImageRef::parse(&format!("{}/{repo}", front.host())).expect("image");
     let options = ClientOptions {
         timeouts: Timeouts {
@@ -45,7 +49,7 @@ fn client(front: &PagingFront, reg: &TestRegistry, repo: &str) -> Client {
         ca_bundle: Some(reg.ca_pem.clone()),
         credentials: Some(BasicCredentials {
             username: USER.into(),
-            password: Secret::new(PASSWORD),
+            password: Secret::new(password),
         }),
         ..ClientOptions::default()
     };
@@ -124,8 +128,7 @@ fn a_signed_digest_verifies_with_its_key_and_with_a_list_where_only_the_second_m
     let blobs = push_signatures(&reg, repo, &image.digest, &[(signed, signature)]);
 
     let c = client(&front, &reg, repo);
-    let verified =
-        verify_with_keys(&c, &image.digest, &[signer.public_key()]).expect("verified");
+    let verified = verify_with_keys(&c, &image.digest, &[signer.public_key()]).expect("verified");
     assert_eq!(verified.digest, image.digest);
     assert_eq!(verified.key_fingerprint, signer.public_key().fingerprint());
     assert_eq!(verified.key_algorithm, "ECDSA P-256");
@@ -137,7 +140,10 @@ fn a_signed_digest_verifies_with_its_key_and_with_a_list_where_only_the_second_m
     );
     // The signature manifest and the one payload blob, each once; nothing else.
     let expected: HashMap<_, _> = [
-        (get(format!("/v2/{repo}/manifests/{}", sig_tag(&image.digest))), 1),
+        (
+            get(format!("/v2/{repo}/manifests/{}", sig_tag(&image.digest))),
+            1,
+        ),
         (get(format!("/v2/{repo}/blobs/{}", blobs[0])), 1),
     ]
     .into_iter()
@@ -177,7 +183,10 @@ fn a_later_signature_layer_verifies_when_an_earlier_one_does_not() {
     let counts = requests(&front);
     assert_eq!(counts.len(), 3, "{counts:?}");
     for blob in &blobs {
-        assert_eq!(counts.get(&get(format!("/v2/{repo}/blobs/{blob}"))), Some(&1));
+        assert_eq!(
+            counts.get(&get(format!("/v2/{repo}/blobs/{blob}"))),
+            Some(&1)
+        );
     }
 }
 
@@ -194,7 +203,12 @@ fn wrong_key_other_digest_tampered_payload_and_missing_signatures_are_refused() 
     let repo = "acme/wrong-key";
     let a = reg.push_image(repo, "1.0.0", "2026-01-02T03:04:05Z", "amd64");
     let signed = payload(&a.digest);
-    push_signatures(&reg, repo, &a.digest, &[(signed.clone(), wrong.sign(&signed))]);
+    push_signatures(
+        &reg,
+        repo,
+        &a.digest,
+        &[(signed.clone(), wrong.sign(&signed))],
+    );
     let err = verify_with_keys(&client(&front, &reg, repo), &a.digest, &key).unwrap_err();
     assert!(matches!(err, VerifyError::NotVerified { .. }), "{err:?}");
     let text = err.to_string();
@@ -211,7 +225,12 @@ fn wrong_key_other_digest_tampered_payload_and_missing_signatures_are_refused() 
     let a = reg.push_image(repo, "1.0.0", "2026-01-02T03:04:05Z", "amd64");
     let b = reg.push_image(repo, "2.0.0", "2026-02-02T03:04:05Z", "amd64");
     let for_b = payload(&b.digest);
-    push_signatures(&reg, repo, &a.digest, &[(for_b.clone(), signer.sign(&for_b))]);
+    push_signatures(
+        &reg,
+        repo,
+        &a.digest,
+        &[(for_b.clone(), signer.sign(&for_b))],
+    );
     let err = verify_with_keys(&client(&front, &reg, repo), &a.digest, &key).unwrap_err();
     let text = err.to_string();
     assert!(
@@ -244,7 +263,12 @@ fn wrong_key_other_digest_tampered_payload_and_missing_signatures_are_refused() 
     let repo = "acme/tampered-blob";
     let a = reg.push_image(repo, "1.0.0", "2026-01-02T03:04:05Z", "amd64");
     let signed = payload(&a.digest);
-    let blobs = push_signatures(&reg, repo, &a.digest, &[(signed.clone(), signer.sign(&signed))]);
+    let blobs = push_signatures(
+        &reg,
+        repo,
+        &a.digest,
+        &[(signed.clone(), signer.sign(&signed))],
+    );
     let tampering = reg.front_with(
         100,
         1,
@@ -286,7 +310,7 @@ fn wrong_key_other_digest_tampered_payload_and_missing_signatures_are_refused() 
 }
 
 #[test]
-fn no_keys_and_a_malformed_digest_are_refused_before_any_request() {
+fn no_keys_a_malformed_digest_and_a_registry_refusal_are_told_apart() {
     let Some((reg, front)) = setup() else {
         return;
     };
@@ -302,4 +326,22 @@ fn no_keys_and_a_malformed_digest_are_refused_before_any_request() {
     assert!(matches!(err, Err(VerifyError::Payload(_))), "{err:?}");
     assert_eq!(c.requests(), 0);
     assert_eq!(front.requests.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    // The registry refuses the credentials: a registry error, not a verdict.
+    let c = client_as(&front, &reg, "acme/api", "wrong-SECRET-4b1d");
+    let err = verify_with_keys(&c, digest, &[signer.public_key()]).unwrap_err();
+    let text = format!("{err} {err:?}");
+    match &err {
+        VerifyError::Registry { source, .. } => assert!(
+            matches!(source.as_ref(), RegistryError::Auth { status: 401, .. }),
+            "{text}"
+        ),
+        other => panic!("not a registry error: {other:?}"),
+    }
+    assert_eq!(err.kind(), "registry");
+    assert!(
+        text.contains(&format!("reading the signatures of {digest}")),
+        "{text}"
+    );
+    assert!(!text.contains("wrong-SECRET-4b1d"), "{text}");
 }

@@ -116,22 +116,21 @@ pub fn verify_with_keys(
     }
     let registry = |source| VerifyError::Registry {
         digest: digest.to_string(),
-        source,
+        source: Box::new(source),
     };
     let location = registry_source::location(client, &tag);
-    let Some(manifest) = registry_source::signature_manifest(client, &tag, MAX_MANIFEST_BYTES)
-        .map_err(registry)?
+    let Some(manifest) =
+        registry_source::signature_manifest(client, &tag, MAX_MANIFEST_BYTES).map_err(registry)?
     else {
         return Err(VerifyError::NoSignature {
             digest: digest.to_string(),
             location,
         });
     };
-    let layers =
-        signature_layers(&manifest).map_err(|reason| VerifyError::SignatureManifest {
-            location: location.clone(),
-            reason,
-        })?;
+    let layers = signature_layers(&manifest).map_err(|reason| VerifyError::SignatureManifest {
+        location: location.clone(),
+        reason,
+    })?;
     let mut reasons = Vec::new();
     if layers.is_empty() {
         reasons.push(format!(

@@ -104,9 +104,9 @@ pub enum VerifyError {
     Registry {
         /// The digest being verified.
         digest: String,
-        /// The registry's error.
+        /// The registry's error (boxed: it is large; match it with `source.as_ref()`).
         #[source]
-        source: RegistryError,
+        source: Box<RegistryError>,
     },
 }
 
