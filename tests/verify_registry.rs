@@ -287,6 +287,24 @@ fn wrong_key_other_digest_tampered_payload_and_missing_signatures_are_refused() 
     // Without the tampering, the same signature verifies.
     verify_with_keys(&client(&front, &reg, repo), &a.digest, &key).expect("verified");
 
+    // A payload layer over the 1 MiB limit is not read at all.
+    let repo = "acme/huge-payload";
+    let a = reg.push_image(repo, "1.0.0", "2026-01-02T03:04:05Z", "amd64");
+    let mut huge = payload(&a.digest);
+    huge.resize((1 << 20) + 1, b' ');
+    let blobs = push_signatures(&reg, repo, &a.digest, &[(huge.clone(), signer.sign(&huge))]);
+    front.reset();
+    let err = verify_with_keys(&client(&front, &reg, repo), &a.digest, &key).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the payload of 1048577 bytes is over the 1048576-byte limit (not read)"),
+        "{err}"
+    );
+    assert_eq!(
+        requests(&front).get(&get(format!("/v2/{repo}/blobs/{}", blobs[0]))),
+        None
+    );
+
     // No .sig tag at all: one manifest request, and the message says where it looked.
     let repo = "acme/unsigned";
     let a = reg.push_image(repo, "1.0.0", "2026-01-02T03:04:05Z", "amd64");
