@@ -13,8 +13,9 @@
 //! - [`policy`]: opt-in rollback protection (no downgrade, allowed tags).
 //! - [`registry`]: the container registry's view (digests, tags, build times) for
 //!   `--pin-digest` and Image Updater's update strategies.
-//! - [`verify`]: cosign public keys and simple-signing payloads, checked offline
-//!   (the foundation of signature verification).
+//! - [`verify`]: cosign public keys and simple-signing payloads, checked offline, and
+//!   key-based verification of a digest against cosign's `.sig` signatures in the
+//!   registry (read through [`registry`]'s client).
 //! - [`environments`]: the environments of `.tagbump.yaml` and what each runs
 //!   (`tagbump status`).
 //! - [`argocd_source`]: Argo CD Image Updater's `.argocd-source-<app>.yaml`, written

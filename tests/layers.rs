@@ -19,8 +19,9 @@ const LAYERS: &[&[&str]] = &[
     &[
         "fsio", "secret", "url", "retry", "template", "image", "policy", "ci", "change", "blocking",
     ],
-    &["yaml", "registry", "verify"],
-    &["argocd_source", "targets", "synth"],
+    &["yaml", "registry"],
+    // `verify` reads signatures through the registry client.
+    &["argocd_source", "targets", "synth", "verify"],
     &["plan", "environments"],
     // Each knowing nothing of the other (checked apart below).
     &["git", "forge"],

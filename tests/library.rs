@@ -1,5 +1,6 @@
 //! The library's write path against real servers: git write-back, the GitHub and GitLab
-//! APIs (fakes on real bare repositories), forge rules, GitHub App tokens, the registry client, signature keys.
+//! APIs (fakes on real bare repositories), forge rules, GitHub App tokens, the registry
+//! client, signature keys and signatures read from the registry.
 //!
 //! One test binary per area (each binary links the whole stack); a module per former
 //! test file.
@@ -32,3 +33,5 @@ mod plan_search;
 mod registry_client;
 #[path = "verify_keys.rs"]
 mod verify_keys;
+#[path = "verify_registry.rs"]
+mod verify_registry;

@@ -17,7 +17,7 @@ const OTHER_DIGEST: &str =
     "sha256:0aeb4e0a9ad2e29a4ed1b7cb0f0a5bd0e6f3c3a1b2d4e5f60718293a4b5c6d7e";
 
 /// A simple-signing payload as cosign writes it (no annotations: `"optional":null`).
-fn payload(digest: &str) -> Vec<u8> {
+pub(crate) fn payload(digest: &str) -> Vec<u8> {
     format!(
         r#"{{"critical":{{"identity":{{"docker-reference":"registry.example/acme/api"}},"image":{{"docker-manifest-digest":"{digest}"}},"type":"cosign container image signature"}},"optional":null}}"#
     )
@@ -25,7 +25,7 @@ fn payload(digest: &str) -> Vec<u8> {
 }
 
 /// `openssl`, or `None` after reporting it missing.
-fn openssl_available() -> bool {
+pub(crate) fn openssl_available() -> bool {
     let ok = Command::new("openssl")
         .arg("version")
         .output()
@@ -55,7 +55,7 @@ fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
 
 /// How a key pair is made and how it signs.
 #[derive(Clone, Copy)]
-enum Kind {
+pub(crate) enum Kind {
     P256,
     P384,
     Ed25519,
@@ -64,13 +64,13 @@ enum Kind {
 }
 
 /// A key pair made by OpenSSL in a directory of its own.
-struct Keys {
+pub(crate) struct Keys {
     dir: TempDir,
     kind: Kind,
 }
 
 impl Keys {
-    fn generate(kind: Kind) -> Keys {
+    pub(crate) fn generate(kind: Kind) -> Keys {
         Keys::generate_with(kind, genpkey_args(kind))
     }
 
@@ -95,7 +95,7 @@ impl Keys {
         std::fs::read(self.path("key.pub")).expect("key.pub")
     }
 
-    fn public_key(&self) -> PublicKey {
+    pub(crate) fn public_key(&self) -> PublicKey {
         PublicKey::from_pem(&self.public_pem()).expect("OpenSSL's public key reads")
     }
 
@@ -108,7 +108,7 @@ impl Keys {
     }
 
     /// `message` signed, base64 (one line).
-    fn sign(&self, message: &[u8]) -> String {
+    pub(crate) fn sign(&self, message: &[u8]) -> String {
         std::fs::write(self.path("payload.json"), message).expect("payload");
         let d = self.dir.path();
         let _ = std::fs::remove_file(self.path("sig.bin"));

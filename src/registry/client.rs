@@ -243,6 +243,31 @@ impl Client {
         accept: &[&str],
         step: &str,
     ) -> Result<Answer, RegistryError> {
+        self.call_path_capped(method, path, accept, step, MAX_BODY_BYTES)
+    }
+
+    /// Like [`Client::call`], refusing an answer body larger than `max_body` bytes
+    /// (at most [`MAX_BODY_BYTES`]) before more than `max_body + 1` bytes are read.
+    pub(crate) fn call_capped(
+        &self,
+        method: Method,
+        rest: &str,
+        accept: &[&str],
+        step: &str,
+        max_body: u64,
+    ) -> Result<Answer, RegistryError> {
+        let path = format!("/v2/{}/{rest}", self.endpoint.repository);
+        self.call_path_capped(method, &path, accept, step, max_body.min(MAX_BODY_BYTES))
+    }
+
+    fn call_path_capped(
+        &self,
+        method: Method,
+        path: &str,
+        accept: &[&str],
+        step: &str,
+        max_body: u64,
+    ) -> Result<Answer, RegistryError> {
         let mut authenticated = false;
         loop {
             let url = format!("{}://{}{path}", self.scheme(), self.endpoint.host);
@@ -262,7 +287,7 @@ impl Client {
                 request = request.header(reqwest::header::AUTHORIZATION, value);
             }
             let host = self.endpoint.host.clone();
-            let reply = match self.send_to(request, &host, step, method == Method::HEAD) {
+            let reply = match self.send_to(request, &host, step, method == Method::HEAD, max_body) {
                 Err(RegistryError::Transport { .. })
                     if self.scheme() == "https"
                         && self.endpoint.plain_http_fallback
@@ -470,7 +495,13 @@ impl Client {
             value.set_sensitive(true);
             request = request.header(reqwest::header::AUTHORIZATION, value);
         }
-        let answer = self.send_to(request, &realm_host, "getting a registry token", false)?;
+        let answer = self.send_to(
+            request,
+            &realm_host,
+            "getting a registry token",
+            false,
+            MAX_BODY_BYTES,
+        )?;
         let status = answer.status;
         if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
             return Err(self.denied(&realm_host, status.as_u16()));
@@ -509,6 +540,7 @@ impl Client {
         host: &str,
         step: &str,
         head: bool,
+        max_body: u64,
     ) -> Result<Reply, RegistryError> {
         let mut attempts = 0u32;
         let mut retry_after = None;
@@ -547,7 +579,7 @@ impl Client {
                 let mut body = Vec::new();
                 if !head {
                     response
-                        .take(MAX_BODY_BYTES + 1)
+                        .take(max_body + 1)
                         .read_to_end(&mut body)
                         .map_err(|e| read_error(host, step, limit, &e))?;
                 }
@@ -558,8 +590,8 @@ impl Client {
                 })
             })?;
             drop(permit);
-            if reply.body.len() as u64 > MAX_BODY_BYTES {
-                return Err(self.protocol(step, "the answer is larger than 8 MiB"));
+            if reply.body.len() as u64 > max_body {
+                return Err(self.protocol(step, &too_large(max_body)));
             }
             self.watch_rate_limit(&reply, host);
             if reply.status != StatusCode::TOO_MANY_REQUESTS {
@@ -605,6 +637,16 @@ impl Client {
             ));
         }
     }
+}
+
+/// `the answer is larger than 8 MiB` (or KiB, or bytes).
+fn too_large(max: u64) -> String {
+    let size = match max {
+        m if m >= 1 << 20 && m % (1 << 20) == 0 => format!("{} MiB", m >> 20),
+        m if m >= 1 << 10 && m % (1 << 10) == 0 => format!("{} KiB", m >> 10),
+        m => format!("{m} bytes"),
+    };
+    format!("the answer is larger than {size}")
 }
 
 fn basic_header(c: &BasicCredentials) -> Secret {

@@ -1,5 +1,7 @@
 //! Why a signature, key or payload was refused.
 
+use crate::registry::RegistryError;
+
 /// Why a signature, key or payload was refused: what was required and what was found.
 /// No message holds a payload, key or signature in full (at most a short excerpt of a
 /// value, such as a digest or a type string).
@@ -63,12 +65,59 @@ pub enum VerifyError {
         /// The digest in the payload (quoted, shortened).
         found: String,
     },
+    /// No key was given to verify with.
+    #[error("no public key to verify {digest} with")]
+    NoKeys {
+        /// The digest being verified.
+        digest: String,
+    },
+    /// The registry holds no cosign signature for the digest (its `.sig` tag is absent).
+    #[error("no cosign signature found for {digest}: {location} does not exist (404)")]
+    NoSignature {
+        /// The digest being verified.
+        digest: String,
+        /// Where it looked: `host/repository:sha256-<hex>.sig`.
+        location: String,
+    },
+    /// The signature manifest is not an image manifest of cosign's layout.
+    #[error("{location} is not a cosign signature manifest: {reason}")]
+    SignatureManifest {
+        /// `host/repository:sha256-<hex>.sig`.
+        location: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// Signatures were found, and none verified the digest with any of the keys.
+    #[error("no signature in {location} verifies {digest} with {keys}: {}", .reasons.join("; "))]
+    NotVerified {
+        /// The digest being verified.
+        digest: String,
+        /// `host/repository:sha256-<hex>.sig`.
+        location: String,
+        /// The keys tried (`ECDSA P-256 key SHA256:…`, joined).
+        keys: String,
+        /// Why each signature layer was refused (`layer 1: …`).
+        reasons: Vec<String>,
+    },
+    /// The registry could not be read (transport, auth, rate limit, timeout).
+    #[error("reading the signatures of {digest}: {source}")]
+    Registry {
+        /// The digest being verified.
+        digest: String,
+        /// The registry's error (boxed: it is large; match it with `source.as_ref()`).
+        #[source]
+        source: Box<RegistryError>,
+    },
 }
 
 impl VerifyError {
-    /// The error kind for JSON output and exit codes: always `verification`.
+    /// The error kind for JSON output and exit codes: `registry` when the registry
+    /// could not be read ([`VerifyError::Registry`]), else `verification`.
     pub fn kind(&self) -> &'static str {
-        "verification"
+        match self {
+            VerifyError::Registry { .. } => "registry",
+            _ => "verification",
+        }
     }
 }
 

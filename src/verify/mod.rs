@@ -1,11 +1,15 @@
-//! Signature verification, the foundation: cosign public keys and cosign's
-//! simple-signing payload, offline (issue 21). No registry lookups happen here; the
-//! caller fetches the payload and the signature and hands over their bytes.
+//! Signature verification (issue 21): cosign public keys and cosign's simple-signing
+//! payload, checked offline, and key-based verification of a digest against the
+//! signatures cosign stores in the registry ([`cosign::verify_with_keys`]). Nothing
+//! here is called unless a caller asks for verification.
 //!
 //! - [`PublicKey`]: a cosign public key (PEM `PUBLIC KEY`: ECDSA P-256/P-384,
 //!   Ed25519, RSA), which checks a signature over payload bytes.
 //! - [`SimpleSigning`]: the signed payload, checked for its type and for naming the
 //!   image digest being verified.
+//! - [`cosign`]: the `sha256-<hex>.sig` signature manifest read through the registry
+//!   client ([`registry_source`]), each simple-signing layer checked; [`Verified`]
+//!   names the key that verified.
 //! - [`VerifyError`]: why something was refused (error kind `verification`).
 //!
 //! A key-based cosign signature verifies when both hold:
@@ -20,10 +24,14 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cosign;
 mod der;
 mod error;
 pub mod key;
+mod registry_source;
 pub mod simple_signing;
+
+pub use cosign::{verify_with_keys, Verified};
 
 pub use error::VerifyError;
 pub use key::{KeyAlgorithm, PublicKey};

@@ -131,7 +131,7 @@ impl SimpleSigning {
 }
 
 /// `sha256:` and exactly 64 lowercase hex digits.
-fn check_digest(digest: &str, what: &str) -> Result<(), VerifyError> {
+pub(super) fn check_digest(digest: &str, what: &str) -> Result<(), VerifyError> {
     let ok = digest.strip_prefix("sha256:").is_some_and(|hex| {
         hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     });

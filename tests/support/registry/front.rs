@@ -49,6 +49,9 @@ pub struct Faults {
     pub storm_every: Option<u32>,
     /// After this many requests, further requests are accepted and never answered.
     pub silent_after: Option<u32>,
+    /// Blobs (`GET …/blobs/…` answered `200`) come back with their last byte changed:
+    /// a mirror or cache serving corrupted or substituted content.
+    pub tamper_blobs: bool,
 }
 
 #[derive(Default)]
@@ -243,7 +246,13 @@ fn serve(client: TcpStream, shared: &Shared) {
                 body: br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit."}]}"#.to_vec(),
             }
         } else {
-            let answer = forward(&shared.http, &shared.upstream, &request, shared.page_max);
+            let mut answer = forward(&shared.http, &shared.upstream, &request, shared.page_max);
+            let blob = request.method == "GET" && request.target.contains("/blobs/");
+            if shared.faults.tamper_blobs && blob && answer.status == 200 {
+                if let Some(last) = answer.body.last_mut() {
+                    *last ^= 0x01;
+                }
+            }
             if answer.status == 401 {
                 stats.challenges.fetch_add(1, Ordering::SeqCst);
             } else {

@@ -1,0 +1,297 @@
+//! Key-based verification of an image digest against cosign's signatures in the
+//! registry, stored as cosign's `specs/SIGNATURE_SPEC.md` (§ Storage) describes:
+//!
+//! - **Tag-based discovery**: the signatures of `sha256:<hex>` are the image manifest
+//!   tagged `sha256-<hex>.sig` in the image's repository (or the repository the
+//!   caller's client points to, where signatures are kept apart).
+//! - **OCI image manifest**: each signature is a layer whose media type is
+//!   `application/vnd.dev.cosign.simplesigning.v1+json`; the layer's blob is the
+//!   signed payload (simple signing) and its annotation
+//!   `dev.cosignproject.cosign/signature` the base64 signature over those bytes.
+//!   Other layers (other payload kinds) are not looked at.
+//!
+//! A digest verifies when some layer's payload blob, read back and checked against
+//! the layer's digest and size (at most [`MAX_PAYLOAD_BYTES`]), is signed by one of
+//! the keys and names the digest ([`SimpleSigning::check`]). The signature is checked
+//! before the payload is interpreted; payload blobs are read one at a time and the
+//! first that verifies ends the search, so a signed image costs one manifest and one
+//! blob request (plus the client's auth, once).
+
+use super::registry_source::{self, Fetched};
+use super::simple_signing::{self, SimpleSigning};
+use super::{key, PublicKey, VerifyError};
+use crate::registry::Client;
+
+/// The annotation holding a layer's base64 signature.
+pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
+
+/// The largest payload blob read (cosign's payloads are a few hundred bytes).
+pub const MAX_PAYLOAD_BYTES: u64 = 1 << 20;
+
+/// The largest signature manifest read: the OCI distribution spec's manifest limit.
+pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+
+/// What verified a digest.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Verified {
+    /// The image digest verified.
+    pub digest: String,
+    /// The fingerprint of the key that verified it ([`PublicKey::fingerprint`]).
+    pub key_fingerprint: String,
+    /// The key's algorithm, e.g. `ECDSA P-256`.
+    pub key_algorithm: &'static str,
+    /// Where the signature was read: `host/repository:sha256-<hex>.sig`.
+    pub location: String,
+    /// Which simple-signing layer of that manifest (1-based, counting only those).
+    pub layer: usize,
+    /// The payload's `critical.identity.docker-reference` (not judged).
+    pub docker_reference: String,
+}
+
+/// One simple-signing layer of a signature manifest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureLayer {
+    /// The payload blob's digest.
+    pub digest: String,
+    /// The payload blob's size, as the descriptor says.
+    pub size: u64,
+    /// The base64 signature, if the annotation is there.
+    pub signature: Option<String>,
+}
+
+/// cosign's tag for the signatures of `digest`: `sha256-<hex>.sig`.
+pub fn signature_tag(digest: &str) -> Result<String, VerifyError> {
+    simple_signing::check_digest(digest, "the image digest being verified")?;
+    Ok(format!("{}.sig", digest.replacen(':', "-", 1)))
+}
+
+/// The simple-signing layers of a signature manifest (an OCI image manifest), in
+/// order. Layers of other media types are left out; a manifest that is not JSON, or
+/// whose `layers` are not descriptors, is refused.
+pub fn signature_layers(manifest: &[u8]) -> Result<Vec<SignatureLayer>, String> {
+    #[derive(serde::Deserialize)]
+    struct Manifest {
+        #[serde(default)]
+        layers: Option<Vec<Descriptor>>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Descriptor {
+        media_type: String,
+        digest: String,
+        size: u64,
+        #[serde(default)]
+        annotations: Option<std::collections::BTreeMap<String, String>>,
+    }
+    let parsed: Manifest = serde_json::from_slice(manifest).map_err(|e| e.to_string())?;
+    let layers = parsed
+        .layers
+        .ok_or_else(|| "it has no `layers`".to_string())?;
+    Ok(layers
+        .into_iter()
+        .filter(|l| l.media_type == simple_signing::MEDIA_TYPE)
+        .map(|l| SignatureLayer {
+            signature: l
+                .annotations
+                .and_then(|mut a| a.remove(SIGNATURE_ANNOTATION)),
+            digest: l.digest,
+            size: l.size,
+        })
+        .collect())
+}
+
+/// Verifies `digest` (`sha256:<64 hex>`) with cosign signatures read through `client`
+/// (its repository), accepting when any of `keys` verifies any signature. See the
+/// [module documentation](self).
+pub fn verify_with_keys(
+    client: &Client,
+    digest: &str,
+    keys: &[PublicKey],
+) -> Result<Verified, VerifyError> {
+    let tag = signature_tag(digest)?;
+    if keys.is_empty() {
+        return Err(VerifyError::NoKeys {
+            digest: digest.to_string(),
+        });
+    }
+    let registry = |source| VerifyError::Registry {
+        digest: digest.to_string(),
+        source: Box::new(source),
+    };
+    let location = registry_source::location(client, &tag);
+    let Some(manifest) =
+        registry_source::signature_manifest(client, &tag, MAX_MANIFEST_BYTES).map_err(registry)?
+    else {
+        return Err(VerifyError::NoSignature {
+            digest: digest.to_string(),
+            location,
+        });
+    };
+    let layers = signature_layers(&manifest).map_err(|reason| VerifyError::SignatureManifest {
+        location: location.clone(),
+        reason,
+    })?;
+    let mut reasons = Vec::new();
+    if layers.is_empty() {
+        reasons.push(format!(
+            "the manifest has no layer of media type {}",
+            simple_signing::MEDIA_TYPE
+        ));
+    }
+    for (index, layer) in layers.iter().enumerate() {
+        let n = index + 1;
+        match verify_layer(client, digest, layer, keys).map_err(registry)? {
+            Ok((key, signed)) => {
+                return Ok(Verified {
+                    digest: digest.to_string(),
+                    key_fingerprint: key.fingerprint(),
+                    key_algorithm: key.algorithm().name(),
+                    location,
+                    layer: n,
+                    docker_reference: signed.docker_reference().to_string(),
+                })
+            }
+            Err(reason) => reasons.push(format!("layer {n}: {reason}")),
+        }
+    }
+    Err(VerifyError::NotVerified {
+        digest: digest.to_string(),
+        location,
+        keys: keys
+            .iter()
+            .map(|k| format!("{} key {}", k.algorithm().name(), k.fingerprint()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        reasons,
+    })
+}
+
+/// One layer: the key that verified it and its payload, or why it did not verify
+/// (a registry failure is the outer error).
+fn verify_layer<'k>(
+    client: &Client,
+    digest: &str,
+    layer: &SignatureLayer,
+    keys: &'k [PublicKey],
+) -> Result<Result<(&'k PublicKey, SimpleSigning), String>, crate::registry::RegistryError> {
+    let Some(signature) = &layer.signature else {
+        return Ok(Err(format!("no {SIGNATURE_ANNOTATION} annotation")));
+    };
+    let signature = match key::decode_signature(signature) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    if simple_signing::check_digest(&layer.digest, "the layer digest").is_err() {
+        return Ok(Err(format!(
+            "the layer digest {} is not `sha256:` and 64 lowercase hex digits",
+            super::error::excerpt(&layer.digest, 80)
+        )));
+    }
+    if layer.size > MAX_PAYLOAD_BYTES {
+        return Ok(Err(format!(
+            "the payload of {} bytes is over the {MAX_PAYLOAD_BYTES}-byte limit (not read)",
+            layer.size
+        )));
+    }
+    let payload = match registry_source::payload_blob(client, &layer.digest, MAX_PAYLOAD_BYTES)? {
+        Fetched::Found(bytes) => bytes,
+        Fetched::NotFound => {
+            return Ok(Err(format!(
+                "the payload blob {} is not in the repository (404)",
+                layer.digest
+            )))
+        }
+    };
+    let actual = sha256(&payload);
+    if actual != layer.digest {
+        return Ok(Err(format!(
+            "the payload blob read is {actual}, not the layer's digest {} (tampered or corrupted)",
+            layer.digest
+        )));
+    }
+    if payload.len() as u64 != layer.size {
+        return Ok(Err(format!(
+            "the payload blob is {} bytes, the layer says {}",
+            payload.len(),
+            layer.size
+        )));
+    }
+    let Some(key) = keys.iter().find(|k| k.verify(&payload, &signature).is_ok()) else {
+        return Ok(Err(format!(
+            "the signature does not verify with any of the {} key(s)",
+            keys.len()
+        )));
+    };
+    Ok(SimpleSigning::check(&payload, digest)
+        .map(|signed| (key, signed))
+        .map_err(|e| format!("signed by {}, but {e}", key.fingerprint())))
+}
+
+/// `sha256:<hex>` of `bytes`.
+fn sha256(bytes: &[u8]) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in d.as_ref() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn the_signature_tag_is_the_digest_with_a_dash_and_sig() {
+        assert_eq!(
+            signature_tag(DIGEST).expect("tag"),
+            "sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.sig"
+        );
+        for bad in ["sha256:ABC", "sha512:00", "sha256:../../x", ""] {
+            assert!(signature_tag(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_simple_signing_layers_are_taken_with_their_signature() {
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+            "config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{DIGEST}","size":2}},
+            "layers":[
+              {{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","digest":"{DIGEST}","size":210,
+                "annotations":{{"dev.cosignproject.cosign/signature":"MEUC"}}}},
+              {{"mediaType":"application/vnd.dsse.envelope.v1+json","digest":"{DIGEST}","size":9}},
+              {{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","digest":"{DIGEST}","size":5}}]}}"#
+        );
+        let layers = signature_layers(manifest.as_bytes()).expect("layers");
+        assert_eq!(
+            layers,
+            vec![
+                SignatureLayer {
+                    digest: DIGEST.into(),
+                    size: 210,
+                    signature: Some("MEUC".into()),
+                },
+                SignatureLayer {
+                    digest: DIGEST.into(),
+                    size: 5,
+                    signature: None,
+                },
+            ]
+        );
+        assert!(signature_layers(b"{}").is_err());
+        assert!(signature_layers(b"not json").is_err());
+        assert!(signature_layers(br#"{"layers":[{"mediaType":"x"}]}"#).is_err());
+    }
+
+    #[test]
+    fn sha256_is_lowercase_hex_with_its_prefix() {
+        assert_eq!(
+            sha256(b""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}
