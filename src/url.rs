@@ -209,6 +209,11 @@ impl RemoteUrl {
         RemoteUrl::parse(&format!("{transport}://{authority}/"))
     }
 
+    /// The host as a URL writes it: lower-case, an IPv6 address in brackets.
+    pub fn host_in_url(&self) -> Option<String> {
+        self.host.as_deref().map(bracketed)
+    }
+
     /// The port, if the URL names one.
     pub fn port(&self) -> Option<u16> {
         self.port
