@@ -203,7 +203,9 @@ impl RemoteUrl {
             || authority.contains(char::is_whitespace)
             || transport == Transport::File
         {
-            let shown = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+            let shown = authority
+                .rsplit_once('@')
+                .map_or(authority, |(_, host)| host);
             return Err(UrlError::Invalid(format!("`{shown}` is not a host[:port]")));
         }
         RemoteUrl::parse(&format!("{transport}://{authority}/"))
@@ -251,7 +253,11 @@ impl RemoteUrl {
     /// the default, as [`RemoteUrl::authority`]): two URLs are on the same origin when
     /// these are equal (redirect checks). `file://` for local paths.
     pub fn origin(&self) -> String {
-        format!("{}://{}", self.transport, self.authority().unwrap_or_default())
+        format!(
+            "{}://{}",
+            self.transport,
+            self.authority().unwrap_or_default()
+        )
     }
 
     /// The repository path as git sends it (`acme/cfg.git` for scp-like URLs,
@@ -335,7 +341,11 @@ pub fn strip_credentials(text: &str) -> (String, bool) {
 
 /// `userinfo@host:path` → `host:path` (the last `@` before the path's colon).
 fn strip_scp_userinfo(text: &str) -> String {
-    let Some(at) = text.find(['/', '\\']).map_or(text, |end| &text[..end]).rfind('@') else {
+    let Some(at) = text
+        .find(['/', '\\'])
+        .map_or(text, |end| &text[..end])
+        .rfind('@')
+    else {
         return text.to_string();
     };
     text[at + 1..].to_string()
@@ -502,14 +512,23 @@ mod tests {
         assert_eq!(url.without_credentials(), "http://GitLab.Corp:8080/api/v4");
         assert!(url.has_credentials());
         // The default port is the same origin, host and authority as none.
-        let (a, b) = (parse("https://H.example:443/x"), parse("https://h.example/y"));
+        let (a, b) = (
+            parse("https://H.example:443/x"),
+            parse("https://h.example/y"),
+        );
         assert_eq!((a.origin(), a.authority()), (b.origin(), b.authority()));
         assert_eq!((a.port(), b.port()), (Some(443), None));
-        assert_eq!((a.port_or_default(), b.port_or_default()), (Some(443), Some(443)));
+        assert_eq!(
+            (a.port_or_default(), b.port_or_default()),
+            (Some(443), Some(443))
+        );
         assert_eq!(parse("git@h:o/r").port_or_default(), Some(22));
         assert_eq!(parse("git://h/r").port_or_default(), Some(9418));
         assert_eq!(parse("/srv/r.git").port_or_default(), None);
-        assert_eq!(parse("https://[::1]:8443/v2/").origin(), "https://[::1]:8443");
+        assert_eq!(
+            parse("https://[::1]:8443/v2/").origin(),
+            "https://[::1]:8443"
+        );
         assert_eq!(parse("https://[::1]:8443/v2/").host(), Some("::1"));
     }
 
@@ -517,9 +536,15 @@ mod tests {
     fn bare_authorities() {
         let url = RemoteUrl::from_authority(Transport::Https, "Registry.Example:5000");
         let url = url.expect("parses");
-        assert_eq!((url.host(), url.port()), (Some("registry.example"), Some(5000)));
+        assert_eq!(
+            (url.host(), url.port()),
+            (Some("registry.example"), Some(5000))
+        );
         let url = RemoteUrl::from_authority(Transport::Https, "[::1]:5000").expect("v6");
-        assert_eq!((url.host(), url.authority()), (Some("::1"), Some("[::1]:5000".into())));
+        assert_eq!(
+            (url.host(), url.authority()),
+            (Some("::1"), Some("[::1]:5000".into()))
+        );
         for bad in ["", "h/p", "u:pw@h", "h :1", "h:x"] {
             let err = RemoteUrl::from_authority(Transport::Https, bad);
             assert!(err.is_err(), "{bad}");
