@@ -273,7 +273,7 @@ pub(crate) fn redirect_target(request_url: &str, location: Option<&str>) -> Stri
         None => "an unnamed location (no Location header)".to_string(),
         Some(loc) if loc.contains("://") => origin_of(loc),
         Some(loc) if loc.starts_with("//") => {
-            let scheme = request_url.split_once("://").map_or("https", |(s, _)| s);
+            let scheme = RemoteUrl::parse(request_url).map_or(Transport::Https, |u| u.transport());
             origin_of(&format!("{scheme}:{loc}"))
         }
         // A path on the same origin.
