@@ -46,8 +46,8 @@
 //! | feature | adds |
 //! | --- | --- |
 //! | `git` | `git`, `url` |
-//! | `forge` | `forge` (GitHub, GitLab, the GitHub App token) |
-//! | `registry` | `registry`, `verify` |
+//! | `forge` | `forge` (GitHub, GitLab, the GitHub App token), `url` |
+//! | `registry` | `registry`, `verify`, `url` |
 //! | `git` + `forge` | `land`, `credentials` |
 //! | `git` + `forge` + `registry` | `bump` |
 //! | `cli` | the `tagbump` binary (all of the above, clap, signal handling) |
@@ -121,7 +121,7 @@ pub mod secret;
 pub mod synth;
 pub mod targets;
 pub mod template;
-#[cfg(feature = "git")]
+#[cfg(any(feature = "git", feature = "forge", feature = "registry"))]
 pub mod url;
 #[cfg(feature = "registry")]
 pub mod verify;

@@ -1,16 +1,19 @@
-//! A git remote URL, parsed once: which transport, which host, which port, and the URL
-//! without credentials. Every "is this SSH?", "which host?" decision of the CLI and of
-//! [`crate::git`] asks [`RemoteUrl`], so that they cannot disagree (an scp-form
-//! `github.com:acme/cfg.git` without a user is SSH everywhere).
+//! A URL, parsed once: which transport, which host, which port, which origin, which
+//! path, and the URL without credentials. Every "is this SSH?", "which host?", "is this
+//! the same host?" decision asks [`RemoteUrl`]: git remotes ([`crate::git`], the CLI's
+//! `--ssh-key`), forge API bases and redirect targets, the hosts a token is scoped to,
+//! and registry names. So they cannot disagree (an scp-form `github.com:acme/cfg.git`
+//! without a user is SSH everywhere; `https://h:443` is the same origin as `https://h`).
 //!
-//! Parsing is git's own syntax, through `gix-url` (already part of the `gix`
-//! dependency): `scheme://[user[:password]@]host[:port]/path`, the scp-like
-//! `[user@]host:path` (no slash before the first colon), and local paths. A leaf module:
-//! it depends on nothing else in the crate.
+//! Parsing is git's own syntax, through `gix-url` (the parser `gix` uses):
+//! `scheme://[user[:password]@]host[:port]/path`, the scp-like `[user@]host:path` (no
+//! slash before the first colon), and local paths; a bare `host[:port]` (a registry, a
+//! `$CI_SERVER_HOST`) through [`RemoteUrl::from_authority`]. A leaf module: it depends
+//! on nothing else in the crate.
 
 use std::fmt;
 
-use gix::url::Scheme;
+use gix_url::Scheme;
 
 /// How git talks to a remote.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -42,6 +45,18 @@ impl Transport {
     /// HTTP or HTTPS: the transports a token (basic auth) is sent over.
     pub fn is_http(self) -> bool {
         matches!(self, Transport::Https | Transport::Http)
+    }
+
+    /// The port a URL of this transport means when it names none (443, 80, 22, 9418);
+    /// `None` for `file`.
+    pub fn default_port(self) -> Option<u16> {
+        match self {
+            Transport::Https => Some(443),
+            Transport::Http => Some(80),
+            Transport::Ssh => Some(22),
+            Transport::Git => Some(9418),
+            Transport::File => None,
+        }
     }
 }
 
@@ -105,6 +120,14 @@ impl RemoteUrl {
     /// port that is not a number, …).
     pub fn parse(text: &str) -> Result<RemoteUrl, UrlError> {
         let text = text.trim();
+        // A query or fragment (API URLs, redirect targets) is not part of a git URL.
+        let text = match text.split_once("://") {
+            Some((scheme, rest)) => match rest.find(['?', '#']) {
+                Some(end) => &text[..scheme.len() + 3 + end],
+                None => text,
+            },
+            None => text,
+        };
         // Scheme names are case-insensitive (RFC 3986 §3.1).
         let lowered;
         let text = match text.split_once("://") {
@@ -114,7 +137,7 @@ impl RemoteUrl {
             }
             _ => text,
         };
-        let url = gix::url::parse(text.as_bytes()).map_err(|e| {
+        let url = gix_url::parse(text.as_bytes()).map_err(|e| {
             let mut message = e.to_string();
             if let Some(userinfo) = userinfo(text) {
                 message = message.replace(userinfo, "***");
@@ -165,32 +188,75 @@ impl RemoteUrl {
         self.host.as_deref()
     }
 
+    /// `host` (lower-case, `None` for `file://` and local paths) and `port`, for a
+    /// bare `host[:port]` such as a registry name or `$CI_SERVER_HOST`, as `transport`
+    /// would reach it (`[v6]:port` for IPv6).
+    ///
+    /// # Errors
+    ///
+    /// [`UrlError::Invalid`] when `authority` holds a path, credentials or whitespace,
+    /// or its port is not a number.
+    pub fn from_authority(transport: Transport, authority: &str) -> Result<RemoteUrl, UrlError> {
+        let authority = authority.trim();
+        if authority.is_empty()
+            || authority.contains(['/', '\\', '@', '?', '#'])
+            || authority.contains(char::is_whitespace)
+            || transport == Transport::File
+        {
+            let shown = authority
+                .rsplit_once('@')
+                .map_or(authority, |(_, host)| host);
+            return Err(UrlError::Invalid(format!("`{shown}` is not a host[:port]")));
+        }
+        RemoteUrl::parse(&format!("{transport}://{authority}/"))
+    }
+
+    /// The host as a URL writes it: lower-case, an IPv6 address in brackets.
+    pub fn host_in_url(&self) -> Option<String> {
+        self.host.as_deref().map(bracketed)
+    }
+
     /// The port, if the URL names one.
     pub fn port(&self) -> Option<u16> {
         self.port
     }
 
+    /// The port the URL reaches: the one it names, else its transport's default
+    /// ([`Transport::default_port`]); `None` for local paths.
+    pub fn port_or_default(&self) -> Option<u16> {
+        self.host.as_ref()?;
+        self.port.or(self.transport.default_port())
+    }
+
+    /// `host[:port]` with the port only when it is not the transport's default
+    /// (`https://H:443/x` and `https://h/x` are both `h`): what "the same host" means for
+    /// token scopes, forge repository ids and messages. `None` without a host.
+    pub fn authority(&self) -> Option<String> {
+        let host = bracketed(self.host.as_deref()?);
+        Some(match self.port {
+            Some(port) if Some(port) != self.transport.default_port() => format!("{host}:{port}"),
+            _ => host,
+        })
+    }
+
     /// `host` or `host:port` (`[v6]:port`) as git's credential protocol names it, for
     /// messages and credential scopes; `None` without a host.
     pub fn host_port(&self) -> Option<String> {
-        let host = self.host.as_deref()?;
-        let host = if host.contains(':') {
-            format!("[{host}]")
-        } else {
-            host.to_string()
-        };
+        let host = bracketed(self.host.as_deref()?);
         Some(match self.port {
             Some(port) => format!("{host}:{port}"),
             None => host,
         })
     }
 
-    /// `scheme://host[:port]` (no credentials, no path); `file://` for local paths.
+    /// `scheme://host[:port]` (no credentials, no path; the port only when it is not
+    /// the default, as [`RemoteUrl::authority`]): two URLs are on the same origin when
+    /// these are equal (redirect checks). `file://` for local paths.
     pub fn origin(&self) -> String {
         format!(
             "{}://{}",
             self.transport,
-            self.host_port().unwrap_or_default()
+            self.authority().unwrap_or_default()
         )
     }
 
@@ -238,11 +304,59 @@ impl RemoteUrl {
     /// The URL as given, without credentials: `user:password@` removed everywhere, a
     /// lone `user@` removed over http(s) (a token), kept otherwise (`git@host:path`).
     pub fn without_credentials(&self) -> String {
-        if self.transport.is_http() && self.user.is_some() {
+        if self.has_credentials() && self.scp_like {
+            strip_scp_userinfo(&self.shown)
+        } else if self.has_credentials() {
             strip_userinfo(&self.shown)
         } else {
             self.shown.clone()
         }
+    }
+
+    /// Whether the URL holds a secret: a password, or a lone `user@` over http(s).
+    pub fn has_credentials(&self) -> bool {
+        self.password.is_some()
+            || (self.transport.is_http() && self.user.is_some())
+            || self.user.as_deref().is_some_and(|u| u.contains(':'))
+    }
+}
+
+/// `text` without credentials, and whether it had any, for any text that should be a
+/// URL (also one that does not parse, for the message saying so): a parsed URL as
+/// [`RemoteUrl::without_credentials`]; otherwise every `userinfo@` of
+/// `scheme://userinfo@host` and of a scp-like `userinfo@host:path` is removed.
+pub fn strip_credentials(text: &str) -> (String, bool) {
+    if let Ok(url) = RemoteUrl::parse(text) {
+        return (url.without_credentials(), url.has_credentials());
+    }
+    let text = text.trim();
+    let stripped = if text.contains("://") {
+        strip_userinfo(text)
+    } else {
+        strip_scp_userinfo(text)
+    };
+    let had = stripped != text;
+    (stripped, had)
+}
+
+/// `userinfo@host:path` → `host:path` (the last `@` before the path's colon).
+fn strip_scp_userinfo(text: &str) -> String {
+    let Some(at) = text
+        .find(['/', '\\'])
+        .map_or(text, |end| &text[..end])
+        .rfind('@')
+    else {
+        return text.to_string();
+    };
+    text[at + 1..].to_string()
+}
+
+/// `[v6]` for an IPv6 address, the host otherwise.
+fn bracketed(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
     }
 }
 
@@ -387,6 +501,112 @@ mod tests {
                 Err(UrlError::Transport(name.to_string())),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn api_urls_origins_and_default_ports() {
+        let url = parse("HTTP://bot:pw@GitLab.Corp:8080/api/v4?private_token=x#f");
+        assert_eq!(url.origin(), "http://gitlab.corp:8080");
+        assert_eq!(url.path(), "/api/v4");
+        assert_eq!(url.without_credentials(), "http://GitLab.Corp:8080/api/v4");
+        assert!(url.has_credentials());
+        // The default port is the same origin, host and authority as none.
+        let (a, b) = (
+            parse("https://H.example:443/x"),
+            parse("https://h.example/y"),
+        );
+        assert_eq!((a.origin(), a.authority()), (b.origin(), b.authority()));
+        assert_eq!((a.port(), b.port()), (Some(443), None));
+        assert_eq!(
+            (a.port_or_default(), b.port_or_default()),
+            (Some(443), Some(443))
+        );
+        assert_eq!(parse("git@h:o/r").port_or_default(), Some(22));
+        assert_eq!(parse("git://h/r").port_or_default(), Some(9418));
+        assert_eq!(parse("/srv/r.git").port_or_default(), None);
+        assert_eq!(
+            parse("https://[::1]:8443/v2/").origin(),
+            "https://[::1]:8443"
+        );
+        assert_eq!(parse("https://[::1]:8443/v2/").host(), Some("::1"));
+    }
+
+    #[test]
+    fn bare_authorities() {
+        let url = RemoteUrl::from_authority(Transport::Https, "Registry.Example:5000");
+        let url = url.expect("parses");
+        assert_eq!(
+            (url.host(), url.port()),
+            (Some("registry.example"), Some(5000))
+        );
+        let url = RemoteUrl::from_authority(Transport::Https, "[::1]:5000").expect("v6");
+        assert_eq!(
+            (url.host(), url.authority()),
+            (Some("::1"), Some("[::1]:5000".into()))
+        );
+        for bad in ["", "h/p", "u:pw@h", "h :1", "h:x"] {
+            let err = RemoteUrl::from_authority(Transport::Https, bad);
+            assert!(err.is_err(), "{bad}");
+            assert!(!format!("{err:?}").contains("pw"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn strip_credentials_also_for_text_that_does_not_parse() {
+        for (text, shown, had) in [
+            ("https://u:pw@h/o/r", "https://h/o/r", true),
+            ("git@h:o/r", "git@h:o/r", false),
+            // Not parsed (no such transport, a port that is no number): still stripped.
+            ("ftp://u:pw@h/r", "ftp://h/r", true),
+            ("https://u:pw@h:port/x", "https://h:port/x", true),
+        ] {
+            assert_eq!(strip_credentials(text), (shown.to_string(), had), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn credentials_never_survive_and_host_port_origin_round_trip(
+            scheme in proptest::sample::select(vec!["https", "http", "ssh", "git"]),
+            user in "[a-z][a-z0-9._-]{0,8}",
+            password in proptest::option::of("[A-Za-z0-9]{6,12}"),
+            host in "[a-z][a-z0-9-]{0,10}(\\.[a-z]{2,4}){0,2}",
+            port in proptest::option::of(1u16..),
+            path in "(/[a-z0-9._-]{1,8}){1,3}",
+        ) {
+            let password = password.map(|p| format!("PW{p}"));
+            let userinfo = match &password {
+                Some(p) => format!("{user}:{p}@"),
+                None => format!("{user}@"),
+            };
+            let port_part = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let text = format!("{scheme}://{userinfo}{host}{port_part}{path}");
+            let url = RemoteUrl::parse(&text).expect("parses");
+            let shown = url.without_credentials();
+            if let Some(p) = &password {
+                proptest::prop_assert!(!shown.contains(p.as_str()), "{shown}");
+                let debug = format!("{url:?}");
+                proptest::prop_assert!(!debug.contains(p.as_str()));
+                proptest::prop_assert!(!strip_credentials(&text).0.contains(p.as_str()));
+                proptest::prop_assert!(url.has_credentials());
+            }
+            if url.transport().is_http() {
+                proptest::prop_assert!(!shown.contains('@'), "{shown}");
+            }
+            proptest::prop_assert_eq!(url.host(), Some(host.as_str()));
+            proptest::prop_assert_eq!(url.port(), port);
+            proptest::prop_assert_eq!(
+                url.port_or_default(),
+                port.or(url.transport().default_port())
+            );
+            proptest::prop_assert_eq!(url.path(), path.as_str());
+            // origin → parse → the same host, port and origin.
+            let again = RemoteUrl::parse(&format!("{}/x", url.origin())).expect("origin parses");
+            proptest::prop_assert_eq!(again.host(), url.host());
+            proptest::prop_assert_eq!(again.port_or_default(), url.port_or_default());
+            proptest::prop_assert_eq!(again.origin(), url.origin());
+            proptest::prop_assert!(!again.has_credentials());
         }
     }
 }

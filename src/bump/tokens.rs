@@ -11,6 +11,7 @@ use crate::forge::github_app::{self, GitHubApp, InstallationToken};
 use crate::forge::{self, ForgeKind, RepoId};
 use crate::git::Auth;
 use crate::secret::Secret;
+use crate::url::RemoteUrl;
 
 /// The variable GitLab CI puts the job token in.
 pub(super) const JOB_TOKEN: &str = "CI_JOB_TOKEN";
@@ -234,25 +235,13 @@ fn flatten<'a>(
     Ok(())
 }
 
-/// `host[:port]` of an `http(s)://` URL, lower-case, without the scheme's default
-/// port; `None` for anything else (SSH, file, …).
+/// `host[:port]` of an `http(s)://` URL ([`RemoteUrl::authority`]: lower-case, without
+/// the scheme's default port); `None` for anything else (SSH, file, …).
 fn host_port(url: &str) -> Option<String> {
-    let (scheme, rest) = url.trim().split_once("://")?;
-    let default_port = match scheme.to_ascii_lowercase().as_str() {
-        "https" => "443",
-        "http" => "80",
-        _ => return None,
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let authority = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host)
-        .to_ascii_lowercase();
-    let authority = match authority.rsplit_once(':') {
-        Some((host, port)) if port == default_port || port.is_empty() => host.to_string(),
-        _ => authority,
-    };
-    (!authority.is_empty()).then_some(authority)
+    RemoteUrl::parse(url)
+        .ok()
+        .filter(|u| u.transport().is_http())
+        .and_then(|u| u.authority())
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use anyhow::{Context, Result};
 
 use super::output::Report;
 use tagbump::plan::PlanError;
+use tagbump::url::{RemoteUrl, Transport};
 use tagbump::yaml::file::FileError;
 use tagbump::yaml::EditError;
 
@@ -117,10 +118,14 @@ fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| path.display().to_string())
 }
 
-/// The web page of a commit or the repository, for an `https://` GitHub / GitLab remote.
+/// The web page of a commit or the repository, for an `https://` GitHub / GitLab remote
+/// (never with the credentials a URL may carry).
 fn web_url(repo: &str) -> Option<String> {
-    let base = repo.strip_suffix(".git").unwrap_or(repo);
-    base.starts_with("https://").then(|| base.to_string())
+    let url = RemoteUrl::parse(repo)
+        .ok()
+        .filter(|u| u.transport() == Transport::Https)?;
+    let shown = url.without_credentials();
+    Some(shown.strip_suffix(".git").unwrap_or(&shown).to_string())
 }
 
 /// Markdown for the job summary (GitHub-flavoured; cells escaped).
@@ -338,6 +343,20 @@ mod tests {
     use super::*;
     use crate::cli::output::PrReport;
     use tagbump::plan::ChangeRecord;
+
+    #[test]
+    fn web_urls_are_https_remotes_without_credentials() {
+        assert_eq!(
+            web_url("https://x-access-token:ghs_x@github.com/acme/cfg.git").as_deref(),
+            Some("https://github.com/acme/cfg")
+        );
+        assert_eq!(
+            web_url("HTTPS://gitlab.com/g/p").as_deref(),
+            Some("https://gitlab.com/g/p")
+        );
+        assert_eq!(web_url("git@github.com:acme/cfg.git"), None);
+        assert_eq!(web_url("http://h/o/r"), None);
+    }
 
     fn pushed() -> Report {
         Report {

@@ -1,4 +1,7 @@
-//! Host scopes: which hosts a token variable belongs to, and URL host/port parsing.
+//! Host scopes: which hosts a token variable belongs to (hosts and ports as
+//! [`RemoteUrl`] reads them).
+
+use crate::url::{RemoteUrl, Transport};
 
 /// Scheme, host name and port of a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,42 +13,28 @@ pub(super) struct Endpoint {
 }
 
 impl Endpoint {
-    /// `scheme://[user@]host[:port][/…]`, or a bare `host[:port]`.
+    /// `scheme://[user@]host[:port][/…]` (also scp-like `[user@]host:path`), or a bare
+    /// `host[:port]`, as [`RemoteUrl`] reads them. Over http(s) an unwritten port is the
+    /// scheme's default; a bare host and other transports leave it open.
     pub(super) fn parse(text: &str) -> Option<Endpoint> {
         let text = text.trim();
-        let (scheme, rest) = match text.split_once("://") {
-            Some((scheme, rest)) => (Some(scheme.to_ascii_lowercase()), rest),
-            None => (None, text),
+        let url = match RemoteUrl::from_authority(Transport::Https, text) {
+            Ok(bare) if !text.contains("://") => bare,
+            _ => RemoteUrl::parse(text).ok()?,
         };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let (host, port) = match host_port.strip_prefix('[') {
-            Some(v6) => {
-                let (inner, tail) = v6.split_once(']')?;
-                (format!("[{inner}]"), tail.strip_prefix(':'))
-            }
-            None => match host_port.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p)),
-                None => (host_port.to_string(), None),
-            },
-        };
-        let host = host.to_ascii_lowercase();
-        if host.is_empty() || host.contains(char::is_whitespace) {
-            return None;
-        }
-        let explicit_port = match port.filter(|p| !p.is_empty()) {
-            Some(p) => Some(p.parse::<u16>().ok()?),
-            None => None,
-        };
-        let default_port = match scheme.as_deref() {
-            Some("https") => Some(443),
-            Some("http") => Some(80),
-            _ => None,
-        };
+        let host = url.host_in_url()?;
+        let bare_or_not_http = !text.contains("://") || !url.transport().is_http();
         Some(Endpoint {
             host,
-            port: explicit_port.or(default_port),
-            explicit_port: explicit_port.is_some(),
+            port: if bare_or_not_http {
+                url.port()
+            } else {
+                url.port_or_default()
+            },
+            // Shown like [`RemoteUrl::authority`]: `https://h:443` is `h`.
+            explicit_port: url
+                .port()
+                .is_some_and(|p| bare_or_not_http || Some(p) != url.transport().default_port()),
         })
     }
 

@@ -378,3 +378,30 @@ fn redact_hides_every_known_token_and_url_credentials() {
     assert!(!shown.contains("pw@"), "{shown}");
     assert!(shown.starts_with("https://h/***/r.git"), "{shown}");
 }
+
+/// Where the old scope parser and the URL type disagreed, the URL type's answer holds:
+/// an scp-form remote (issue 19 item 8) names its host (it was "an unrecognised host"),
+/// `https://h:443` is `h`, and an IPv6 host keeps its brackets.
+#[test]
+fn destinations_are_read_by_the_url_type() {
+    for (destination, shown) in [
+        ("git@github.com:acme/cfg.git", "github.com"),
+        ("github.com:acme/cfg.git", "github.com"),
+        ("https://GitHub.com:443/acme/cfg.git", "github.com"),
+        ("https://[::1]:8443/acme/cfg.git", "[::1]:8443"),
+        ("https://u:pw@h.example/o/r", "h.example"),
+    ] {
+        let selection = select_token(&env_of(&[]), None, destination).expect("selects");
+        assert_eq!(selection.destination, shown, "{destination}");
+    }
+    let selection = select_token(
+        &env_of(&[("GITHUB_TOKEN", GH)]),
+        None,
+        "https://github.com:443/o/r",
+    )
+    .expect("selects");
+    assert_eq!(
+        selection.chosen.map(|(name, _)| name).as_deref(),
+        Some("GITHUB_TOKEN")
+    );
+}

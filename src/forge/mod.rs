@@ -40,6 +40,7 @@
 use std::collections::BTreeMap;
 
 use crate::secret::Secret;
+use crate::url::{RemoteUrl, Transport};
 
 pub mod api_repo;
 mod error;
@@ -59,7 +60,6 @@ mod retrier;
 
 pub use self::error::ForgeError;
 pub use self::options::{ConnectOptions, Logger, RetryPolicy, Sleeper, Timeouts};
-use self::repo_id::strip_userinfo;
 pub use self::repo_id::{default_api_base, detect_kind, ForgeKind, RepoId};
 pub(crate) use self::retrier::{wait_until, Failure, Retrier};
 
@@ -244,40 +244,27 @@ pub fn connect_with(
 /// The warning logged for an `http://` API base: the token would cross the network
 /// in clear text.
 pub fn plain_http_warning(api_base: &str) -> Option<String> {
-    let trimmed = api_base.trim();
-    let scheme_is_http = trimmed
-        .get(..7)
-        .is_some_and(|p| p.eq_ignore_ascii_case("http://"));
-    scheme_is_http.then(|| {
+    let url = RemoteUrl::parse(api_base).ok()?;
+    (url.transport() == Transport::Http).then(|| {
         format!(
             "warning: sending the API token to {} over unencrypted http://",
-            origin_of(trimmed)
+            url.origin()
         )
     })
 }
 
-/// `scheme://host[:port]` of a URL, without credentials, path or query (for messages).
+/// `scheme://host[:port]` of a URL ([`RemoteUrl::origin`]: no credentials, path, query
+/// or default port), for messages and redirect checks.
 pub(crate) fn origin_of(url: &str) -> String {
-    let stripped = strip_userinfo(url.trim());
-    match stripped.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            format!("{}://{authority}", scheme.to_ascii_lowercase())
-        }
-        None => stripped
-            .split(['/', '?', '#'])
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-    }
+    RemoteUrl::parse(url).map_or_else(|_| "an unrecognised URL".to_string(), |u| u.origin())
 }
 
-/// `host[:port]` of a URL (for messages).
+/// `host[:port]` of a URL ([`RemoteUrl::authority`]), for messages.
 pub(crate) fn host_of(url: &str) -> String {
-    let origin = origin_of(url);
-    origin
-        .split_once("://")
-        .map_or(origin.clone(), |(_, host)| host.to_string())
+    RemoteUrl::parse(url)
+        .ok()
+        .and_then(|u| u.authority())
+        .unwrap_or_else(|| "an unrecognised host".to_string())
 }
 
 /// Where a redirect points: the origin of `location` resolved against `request_url`.
@@ -286,7 +273,7 @@ pub(crate) fn redirect_target(request_url: &str, location: Option<&str>) -> Stri
         None => "an unnamed location (no Location header)".to_string(),
         Some(loc) if loc.contains("://") => origin_of(loc),
         Some(loc) if loc.starts_with("//") => {
-            let scheme = request_url.split_once("://").map_or("https", |(s, _)| s);
+            let scheme = RemoteUrl::parse(request_url).map_or(Transport::Https, |u| u.transport());
             origin_of(&format!("{scheme}:{loc}"))
         }
         // A path on the same origin.
@@ -424,6 +411,12 @@ mod tests {
             "http://evil.example"
         );
         assert!(redirect_target(api, None).contains("no Location"));
+        // The old textual parser kept a written default port; the URL type's origin
+        // does not: `http://h:80` is the same origin as `http://h`.
+        assert_eq!(
+            redirect_target(api, Some("HTTP://Evil.Example:80/x")),
+            "http://evil.example"
+        );
         assert_eq!(host_of("https://u:p@h.example:8443/api"), "h.example:8443");
     }
 

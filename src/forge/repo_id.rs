@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::ForgeError;
+use crate::url::{strip_credentials, RemoteUrl, Transport, UrlError};
 
 /// Which forge software hosts a repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,53 +57,30 @@ impl RepoId {
     /// credentials (`https://user:token@host/…`) are dropped and never appear in
     /// the result or in an error message.
     pub fn from_remote_url(url: &str) -> Result<RepoId, ForgeError> {
-        let trimmed = url.trim();
         let invalid = |reason: &str| ForgeError::InvalidRemote {
-            url: strip_userinfo(trimmed),
+            url: strip_credentials(url).0,
             reason: reason.to_string(),
         };
-        let (host, raw_path) = if let Some((scheme, rest)) = trimmed.split_once("://") {
-            let scheme = scheme.to_ascii_lowercase();
-            let keep_port = match scheme.as_str() {
-                "https" | "http" => true,
-                "ssh" | "git+ssh" | "ssh+git" | "git" => false,
-                _ => return Err(invalid("unsupported URL scheme")),
-            };
-            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-            let host_port = authority
-                .rsplit_once('@')
-                .map_or(authority, |(_, host)| host);
-            let (host, port) = split_port(host_port);
-            let default_port = match scheme.as_str() {
-                "https" => Some("443"),
-                "http" => Some("80"),
-                _ => None,
-            };
-            let host = match port {
-                Some(port) if keep_port && Some(port) != default_port => format!("{host}:{port}"),
-                _ => host.to_string(),
-            };
-            (host, path)
-        } else {
-            // scp-like syntax: [user@]host:path
-            let Some((before, path)) = trimmed.split_once(':') else {
-                return Err(invalid("not a URL and not of the form host:path"));
-            };
-            if before.contains('/') || before.contains('\\') || path.starts_with('\\') {
-                return Err(invalid("looks like a local path, not a forge remote"));
+        let remote = match RemoteUrl::parse(url) {
+            Ok(remote) => remote,
+            Err(UrlError::Transport(_)) => return Err(invalid("unsupported URL scheme")),
+            Err(UrlError::Invalid(_)) => {
+                return Err(invalid("not a URL and not of the form host:path"))
             }
-            let host = before.rsplit_once('@').map_or(before, |(_, host)| host);
-            (host.to_string(), path)
         };
-        let host = host.to_ascii_lowercase();
-        if host.is_empty()
-            || host
-                .chars()
-                .any(|c| c.is_whitespace() || c == '/' || c == '@')
-        {
-            return Err(invalid("missing or malformed host"));
+        if remote.is_local() {
+            return Err(invalid("looks like a local path, not a forge remote"));
         }
-        let raw_path = raw_path.split(['?', '#']).next().unwrap_or_default();
+        // An SSH (or git daemon) port says nothing about where the API lives.
+        let host = if remote.transport().is_http() {
+            remote.authority()
+        } else {
+            remote.host_in_url()
+        };
+        let Some(host) = host.filter(|h| !h.contains(char::is_whitespace)) else {
+            return Err(invalid("missing or malformed host"));
+        };
+        let raw_path = remote.path();
         let mut path = raw_path.trim_matches('/');
         path = path
             .strip_suffix(".git")
@@ -141,53 +119,19 @@ impl fmt::Display for RepoId {
     }
 }
 
-/// Splits `host:port` (also `[v6]:port`) into host and optional port.
-pub(crate) fn split_port(host_port: &str) -> (&str, Option<&str>) {
-    if let Some(rest) = host_port.strip_prefix('[') {
-        return match rest.split_once(']') {
-            Some((v6, tail)) => {
-                let end = v6.len() + 2;
-                (&host_port[..end], tail.strip_prefix(':'))
-            }
-            None => (host_port, None),
-        };
-    }
-    match host_port.rsplit_once(':') {
-        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => (host, Some(port)),
-        Some((host, "")) => (host, None),
-        _ => (host_port, None),
-    }
-}
-
-/// Removes `user[:password]@` from a URL so it can be shown in a message.
-pub(crate) fn strip_userinfo(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = match rest.find('/') {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            match authority.rsplit_once('@') {
-                Some((_, host)) => format!("{scheme}://{host}{path}"),
-                None => url.to_string(),
-            }
-        }
-        None => match url.split_once(':') {
-            // scp-like: keep the shape but drop the user part
-            Some((before, path)) if before.contains('@') && !before.contains('/') => {
-                let host = before.rsplit_once('@').map_or(before, |(_, h)| h);
-                format!("{host}:{path}")
-            }
-            _ => url.to_string(),
-        },
-    }
+/// The host name of a [`RepoId::host`] (`host[:port]`), lower-case, without the port.
+fn host_name(repo: &RepoId) -> String {
+    RemoteUrl::from_authority(Transport::Https, &repo.host)
+        .ok()
+        .and_then(|u| u.host().map(str::to_string))
+        .unwrap_or_else(|| repo.host.to_ascii_lowercase())
 }
 
 /// Guesses the forge from the host name: `github.com` (and hosts starting with
 /// `github.`) are GitHub, `gitlab.com` and hosts starting with `gitlab.` are
 /// GitLab. Anything else needs an explicit [`ForgeKind`].
 pub fn detect_kind(repo: &RepoId) -> Option<ForgeKind> {
-    let host = split_port(&repo.host).0.to_ascii_lowercase();
+    let host = host_name(repo);
     if host == "github.com" || host.starts_with("github.") {
         Some(ForgeKind::GitHub)
     } else if host == "gitlab.com" || host.starts_with("gitlab.") {
@@ -202,7 +146,7 @@ pub fn detect_kind(repo: &RepoId) -> Option<ForgeKind> {
 /// `https://<host>/api/v4` for GitLab.
 pub fn default_api_base(kind: ForgeKind, repo: &RepoId) -> String {
     match kind {
-        ForgeKind::GitHub if split_port(&repo.host).0 == "github.com" => {
+        ForgeKind::GitHub if host_name(repo) == "github.com" => {
             "https://api.github.com".to_string()
         }
         ForgeKind::GitHub => format!("https://{}/api/v3", repo.host),

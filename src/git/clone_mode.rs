@@ -11,6 +11,7 @@ use super::workdir::WorkDir;
 use super::{cli, commit, io_err, short, sparse};
 use super::{ApplyResult, Auth, GitError, RemoteSpec, WriteBackOptions, WriteBackOutcome};
 use crate::retry::Attempt;
+use crate::url::Transport;
 
 /// The normalised sparse paths to use, or `None` for a full checkout (none requested,
 /// one of them is the whole repository, or the git binary is too old).
@@ -60,9 +61,7 @@ where
     F: FnMut(&Path) -> ApplyResult,
 {
     let remote = remote::resolve(spec, &opts.timeouts)?;
-    if remote.url.to_ascii_lowercase().starts_with("http://")
-        && matches!(remote.auth, Auth::Token { .. })
-    {
+    if remote.transport == Transport::Http && matches!(remote.auth, Auth::Token { .. }) {
         log(&format!(
             "warning: sending credentials to {} over unencrypted http://",
             remote.url

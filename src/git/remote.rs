@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::retry::Timeouts;
 use crate::secret::Secret;
-use crate::url::RemoteUrl;
+use crate::url::{RemoteUrl, Transport};
 
 use super::child::Limits;
 use super::cli::{CredentialScope, GitRunner};
@@ -17,6 +17,8 @@ use super::{Auth, GitError, RemoteSpec};
 pub(crate) struct Remote {
     /// The URL without any `user:password@` part; safe to print and to store.
     pub url: String,
+    /// How git talks to it.
+    pub transport: Transport,
     /// The URL is a local path (not `file://`): clones need `--no-local`.
     pub plain_path: bool,
     pub auth: Auth,
@@ -75,6 +77,7 @@ pub(crate) fn resolve(spec: &RemoteSpec, timeouts: &Timeouts) -> Result<Remote, 
     Ok(Remote {
         scope: CredentialScope::of(&parsed),
         url,
+        transport: parsed.transport(),
         plain_path: parsed.is_plain_path(),
         auth,
         // git runs in temporary directories: a relative path must not resolve there.

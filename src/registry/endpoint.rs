@@ -16,6 +16,7 @@
 use std::net::IpAddr;
 
 use crate::image::{ImageRef, DEFAULT_DOMAIN};
+use crate::url::{RemoteUrl, Transport};
 
 /// The host that serves Docker Hub's registry API.
 pub const DOCKER_HUB_API_HOST: &str = "registry-1.docker.io";
@@ -86,12 +87,12 @@ impl Endpoint {
 /// `insecure` (compared with and without the port).
 pub fn plain_http_allowed(registry: &str, insecure: &[String]) -> bool {
     let host = host_of(registry);
-    if is_loopback(host) {
+    if is_loopback(&host) {
         return true;
     }
     insecure
         .iter()
-        .any(|i| i.eq_ignore_ascii_case(registry) || i.eq_ignore_ascii_case(host))
+        .any(|i| i.eq_ignore_ascii_case(registry) || i.eq_ignore_ascii_case(&host))
 }
 
 /// Whether `host` (no port) is `localhost` or a loopback address (`127.0.0.0/8`, `::1`).
@@ -101,12 +102,13 @@ pub fn is_loopback(host: &str) -> bool {
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// `host` without `:port` (IPv6 literals keep their brackets stripped by [`is_loopback`]).
-pub fn host_of(registry: &str) -> &str {
-    if registry.starts_with('[') {
-        return registry.find(']').map_or(registry, |end| &registry[..=end]);
-    }
-    registry.split(':').next().unwrap_or(registry)
+/// The host of a registry name `host[:port]` ([`RemoteUrl::from_authority`]: lower-case,
+/// without the port, an IPv6 address in brackets); the name itself if it is no host.
+pub fn host_of(registry: &str) -> String {
+    RemoteUrl::from_authority(Transport::Https, registry)
+        .ok()
+        .and_then(|url| url.host_in_url())
+        .unwrap_or_else(|| registry.to_string())
 }
 
 #[cfg(test)]
@@ -144,6 +146,18 @@ mod tests {
             e.url("tags/list"),
             "https://registry.example.com:5443/v2/team/app/tags/list"
         );
+    }
+
+    #[test]
+    fn registry_hosts_are_read_by_the_url_type() {
+        assert_eq!(host_of("Registry.Example:5000"), "registry.example");
+        assert_eq!(host_of("[::1]:5000"), "[::1]");
+        assert_eq!(host_of("ghcr.io"), "ghcr.io");
+        assert!(plain_http_allowed("LOCALHOST:5000", &[]));
+        assert!(plain_http_allowed(
+            "Reg.Corp:5000",
+            &["reg.corp".to_string()]
+        ));
     }
 
     #[test]
