@@ -5,7 +5,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use tagbump::environments::{promote, Config, PromoteError, PromoteRequest, Promotion};
+use tagbump::environments::{
+    promote, Config, PromoteError, PromoteRequest, Promotion, StatusError,
+};
 use tagbump::plan;
 
 use super::args::{OutputFormat, PromoteArgs};
@@ -45,8 +47,8 @@ pub fn run(a: &PromoteArgs) -> ExitCode {
 
 /// Computes the promotion and writes it (unless a dry run).
 fn promote_here(a: &PromoteArgs) -> Result<(Report, Promotion)> {
-    let config =
-        Config::load(&a.dir, a.config.as_deref()).map_err(|e| PromoteError::Status(e.into()))?;
+    let config = Config::load(&a.dir, a.config.as_deref())
+        .map_err(|e| PromoteError::from(StatusError::from(e)))?;
     let request = PromoteRequest {
         to: a.to.clone(),
         from: a.from.clone(),

@@ -32,7 +32,7 @@ use super::{status, Config, Conflict, StatusError};
 pub enum PromoteError {
     /// The environments file, or reading an environment's paths.
     #[error(transparent)]
-    Status(#[from] StatusError),
+    Status(Box<StatusError>),
     /// `--to` or `--from` names no environment.
     #[error("there is no environment \"{name}\" in {file} (environments: {known})")]
     UnknownEnvironment {
@@ -92,7 +92,13 @@ pub enum PromoteError {
     },
     /// Planning the edits failed.
     #[error("cannot plan the promotion")]
-    Plan(#[source] PlanError),
+    Plan(#[source] Box<PlanError>),
+}
+
+impl From<StatusError> for PromoteError {
+    fn from(e: StatusError) -> Self {
+        PromoteError::Status(Box::new(e))
+    }
 }
 
 fn place_text(c: &Conflict) -> String {
@@ -290,7 +296,7 @@ pub fn promote(
         });
     }
     let (mut plan, changed) =
-        plan::plan_all(root, &requests, options).map_err(PromoteError::Plan)?;
+        plan::plan_all(root, &requests, options).map_err(|e| PromoteError::Plan(Box::new(e)))?;
     for (image, changed) in images.iter_mut().zip(changed) {
         image.changed = changed;
     }
