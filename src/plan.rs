@@ -2,6 +2,7 @@
 //! temporary clone of a config repository. Every file is edited in memory and checked
 //! first; only when all of them succeed is anything written (each file atomically).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::image::{split_image_string, ImageRef};
@@ -11,10 +12,12 @@ use crate::targets::{FindOptions, Target, TargetKind};
 mod argocd_file;
 mod error;
 mod image;
+mod many;
 mod merge;
 mod paths;
 use self::argocd_file::argocd_source_file;
 pub use self::error::PlanError;
+pub use self::many::plan_all;
 use self::merge::merge_into;
 pub use self::merge::merge_same_files;
 pub use self::paths::resolve_inside;
@@ -198,6 +201,16 @@ fn tag_of(value: &str) -> &str {
 /// Computes every edit of `request` under `root`, checks it with the editor's safety net
 /// and the policy, and returns the plan without writing anything.
 pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, PlanError> {
+    plan_over(root, request, options, &HashMap::new())
+}
+
+/// [`plan`], with `overlay` (canonical path → text) read instead of those files on disk.
+fn plan_over(
+    root: &Path,
+    request: &Request,
+    options: &Options,
+    overlay: &HashMap<PathBuf, String>,
+) -> Result<Plan, PlanError> {
     let root = &root.canonicalize().map_err(|error| FileError::Io {
         path: root.to_path_buf(),
         error,
@@ -250,6 +263,7 @@ pub fn plan(root: &Path, request: &Request, options: &Options) -> Result<Plan, P
                     skipped: &mut skipped,
                     notes: &mut notes,
                     not_searched: &mut not_searched,
+                    overlay,
                 },
             )?;
         }

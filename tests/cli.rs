@@ -16,6 +16,8 @@ mod cli_e2e;
 mod cli_image_places;
 #[path = "cli_pr_rules.rs"]
 mod cli_pr_rules;
+#[path = "cli_promote.rs"]
+mod cli_promote;
 #[path = "cli_registry.rs"]
 mod cli_registry;
 #[path = "cli_registry_limits.rs"]

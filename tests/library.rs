@@ -15,6 +15,8 @@ mod api_gitlab;
 mod async_safe;
 #[path = "environments.rs"]
 mod environments;
+#[path = "environments_promote.rs"]
+mod environments_promote;
 #[path = "environments_schema.rs"]
 mod environments_schema;
 #[path = "forge_api.rs"]

@@ -52,6 +52,14 @@ pub enum Command {
     ///
     /// Example: tagbump status --output markdown >> "$GITHUB_STEP_SUMMARY"
     Status(StatusArgs),
+    /// Promote what one environment of .tagbump.yaml runs into another: every image
+    /// both reference (or only those named) takes the source's tag and digest in every
+    /// place under the target's paths.
+    ///
+    /// Local only: the files in DIR are written (no commit, no push).
+    ///
+    /// Example: tagbump promote --to prod
+    Promote(PromoteArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -73,6 +81,37 @@ pub struct StatusArgs {
     /// comment or $GITHUB_STEP_SUMMARY).
     #[arg(long, value_enum, default_value = "text")]
     pub output: StatusFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The environment to promote into.
+    #[arg(long, value_name = "ENV")]
+    pub to: String,
+    /// The environment to promote from (default: the target's `from`).
+    #[arg(long, value_name = "ENV")]
+    pub from: Option<String>,
+    /// Only these images (repository names, e.g. ghcr.io/acme/api); each must be
+    /// referenced in both environments. Default: every image both reference.
+    #[arg(value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// The config repository's checkout.
+    #[arg(short = 'C', long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// The environments file (default: .tagbump.yaml in DIR). Its paths are relative
+    /// to DIR wherever it is.
+    #[arg(long, value_name = "FILE", env = "TAGBUMP_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Show a unified diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Open no pull request (accepted for symmetry with remote runs; a local
+    /// promotion never opens one).
+    #[arg(long)]
+    pub no_pr: bool,
+    /// Output format (with json, one object: `image`'s report plus `promotion`).
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: OutputFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

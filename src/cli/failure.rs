@@ -41,7 +41,7 @@ pub fn invalid_input(message: impl Into<String>) -> anyhow::Error {
 /// `safety-net`, `policy`, `git-auth`, `git-unreachable`, `git-not-found`, `git-transport`, `timeout`, `tls`, `rejected`,
 /// `retries-exhausted`, `dirty-worktree`, `git`, `forge-auth`, `forge`, `io`,
 /// `registry-not-found`, `registry-auth`, `rate-limited`, `digest-mismatch`,
-/// `no-match`, `registry`, and
+/// `no-match`, `registry`, `ambiguous` (a promotion's source disagrees with itself), and
 /// `other` for anything unclassified.
 pub fn kind(err: &anyhow::Error) -> &'static str {
     err.chain().find_map(kind_of).unwrap_or("other")
@@ -50,6 +50,12 @@ pub fn kind(err: &anyhow::Error) -> &'static str {
 fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
     if cause.is::<InvalidInput>() {
         return Some("invalid-input");
+    }
+    if let Some(kind) = cause
+        .downcast_ref::<tagbump::environments::PromoteError>()
+        .and_then(tagbump::environments::PromoteError::kind)
+    {
+        return Some(kind);
     }
     tagbump::bump::kind_of(cause)
 }

@@ -7,6 +7,7 @@ mod finish;
 mod native;
 mod options;
 mod output;
+mod promote;
 mod registry;
 mod run;
 mod status;
@@ -43,7 +44,9 @@ fn token_env(command: &args::Command) -> Option<&str> {
     match command {
         args::Command::Image(a) => a.common.git.token_env.as_deref(),
         args::Command::Set(a) => a.common.git.token_env.as_deref(),
-        args::Command::Status(_) | args::Command::Completions { .. } => None,
+        args::Command::Status(_)
+        | args::Command::Promote(_)
+        | args::Command::Completions { .. } => None,
     }
 }
 

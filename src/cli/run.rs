@@ -28,6 +28,7 @@ pub fn run(command: Command) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Status(a) => super::status::run(&a),
+        Command::Promote(a) => super::promote::run(&a),
         Command::Image(a) => {
             let find = find_options(&a);
             let mut registry = None;

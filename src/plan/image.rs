@@ -19,6 +19,9 @@ pub(super) struct Aside<'a> {
     pub(super) notes: &'a mut Vec<String>,
     /// What the search did not enter on purpose.
     pub(super) not_searched: &'a mut Vec<NotSearched>,
+    /// Texts to search instead of the files' contents on disk (canonical path → text):
+    /// what earlier requests of one [`super::plan_all`] made of them.
+    pub(super) overlay: &'a std::collections::HashMap<PathBuf, String>,
 }
 
 /// Searches `paths` under `root` for `image` and edits every file that refers to it;
@@ -47,6 +50,7 @@ pub(super) fn image_files(
         skipped,
         notes,
         not_searched,
+        overlay,
     } = aside;
     let mut files = Vec::new();
     let mut found_targets = Vec::new();
@@ -97,7 +101,11 @@ pub(super) fn image_files(
         let path = path.canonicalize().unwrap_or(path);
         let is_explicit = explicit.contains(&path);
         let rel = relative(root, &path);
-        let text = match crate::yaml::file::read_text(&path) {
+        let read = match overlay.get(&path) {
+            Some(text) => Ok(text.clone()),
+            None => crate::yaml::file::read_text(&path),
+        };
+        let text = match read {
             Ok(t) => t,
             Err(e) if !is_explicit => {
                 let why = without_file(&rel, relative_file_error(root, e).to_string());
