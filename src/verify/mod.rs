@@ -8,7 +8,7 @@
 //! - [`SimpleSigning`]: the signed payload, checked for its type and for naming the
 //!   image digest being verified.
 //! - [`cosign`]: the `sha256-<hex>.sig` signature manifest read through the registry
-//!   client ([`registry_source`]), each simple-signing layer checked; [`Verified`]
+//!   client (`registry_source`), each simple-signing layer checked; [`Verified`]
 //!   names the key that verified.
 //! - [`VerifyError`]: why something was refused (error kind `verification`).
 //!
