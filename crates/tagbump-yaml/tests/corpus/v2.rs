@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use tagbump::yaml::{apply, EditOptions};
+use tagbump_yaml::{apply, EditOptions};
 
 use super::{
     document_field, edits, edits_field, expected_output, get, load_tasks, per_document,

@@ -1,5 +1,5 @@
-//! The real-world corpus (`tests/corpus-data/corpus`, see its `README.md` and
-//! `tests/corpus-data/README.md` for sources and licences): 384 files
+//! The real-world corpus (`tests/corpus-data/corpus` at the workspace root, see its
+//! `README.md` and `tests/corpus-data/README.md` for sources and licences): 384 files
 //! copied verbatim from 19 public GitOps and Helm repositories, and 1 382 edit tasks
 //! whose expectations come from an oracle independent of tagbump (PyYAML node marks).
 //! Every task must pass.
@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 mod v2;
 
 use regex::Regex;
-use tagbump::yaml::{apply, Edit, EditOptions, KeyPath};
+use tagbump_yaml::{apply, Edit, EditOptions, KeyPath};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 
@@ -251,10 +251,11 @@ trait CorpusTask {
     fn file(&self) -> &str;
 }
 
-/// The corpus part `dir` vendored in the repository: `tests/corpus-data/<dir>`.
+/// The corpus part `dir` vendored in the repository: `tests/corpus-data/<dir>` at the
+/// workspace root (shared with the benchmarks; not in this crate's package).
 fn corpus_dir(dir: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/corpus-data")
+        .join("../../tests/corpus-data")
         .join(dir)
 }
 

@@ -16,7 +16,7 @@ use proptest::prelude::*;
 mod blocks;
 use crate::corpus::Node;
 use std::ops::Range;
-use tagbump::yaml::{apply, Edit, EditOptions, KeyPath, Segment};
+use tagbump_yaml::{apply, Edit, EditOptions, KeyPath, Segment};
 
 #[derive(Clone, Debug)]
 enum Style {
@@ -568,7 +568,7 @@ fn rendered(t: &Tree, deco: &[u8], crlf: bool) -> Result<Rendered, TestCaseError
 }
 
 proptest! {
-    // 400 cases in CI; more with TAGBUMP_PROPTEST_CASES=20000 cargo test --test editor editor_props.
+    // 400 cases in CI; more with TAGBUMP_PROPTEST_CASES=20000 cargo test -p tagbump-yaml --test editor editor_props.
     #![proptest_config(ProptestConfig {
         cases: std::env::var("TAGBUMP_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400),
         failure_persistence: None,

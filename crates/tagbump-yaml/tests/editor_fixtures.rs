@@ -1,4 +1,5 @@
-//! The editor's specification, as fixtures: `fixtures/editor/<case>/input.yaml` with the
+//! The editor's specification, as fixtures (at the workspace root, shared with the
+//! benchmarks): `fixtures/editor/<case>/input.yaml` with the
 //! edits in `edits.json` must produce exactly `expected.yaml` — and the same with every
 //! line ending turned into CRLF. `fixtures/editor-errors/<case>` must fail with an error
 //! that contains each of the phrases in `error_contains`, for LF and CRLF alike.
@@ -6,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tagbump::yaml::{apply, Edit, EditOptions, KeyPath, ValueType};
+use tagbump_yaml::{apply, Edit, EditOptions, KeyPath, ValueType};
 
 #[derive(Deserialize)]
 struct Spec {
@@ -40,7 +41,7 @@ struct EditSpec {
 
 fn cases(dir: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
+        .join("../../fixtures")
         .join(dir);
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("{}: {e}", root.display()))

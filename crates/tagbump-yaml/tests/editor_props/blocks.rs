@@ -13,7 +13,7 @@
 //!   without a final newline still does when the value does not end in a line break.
 
 use proptest::prelude::*;
-use tagbump::yaml::{apply, Edit, EditOptions, KeyPath};
+use tagbump_yaml::{apply, Edit, EditOptions, KeyPath};
 
 const LINES: &[&str] = &[
     "alpha",
