@@ -74,7 +74,7 @@ pub struct Report {
     pub pull_request: Option<PrReport>,
     /// What the registry said (--strategy, --pin-digest, --verify-digest).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub registry: Option<super::registry::RegistryReport>,
+    pub registry: Option<tagbump::bump::RegistryReport>,
     /// The unified diff (dry runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,

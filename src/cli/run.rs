@@ -10,7 +10,7 @@ use super::args::{Command, CommonArgs, ImageArgs, SetArgs};
 use super::failure::invalid_input;
 use super::finish::finish;
 use super::output::{self, Report};
-use tagbump::bump::{self, Event, Landed};
+use tagbump::bump::{self, Event, Landed, RegistryReport, Resolve};
 use tagbump::image::parse_image_and_tag;
 use tagbump::plan::{self, FileEdits, Request};
 use tagbump::policy::TagPolicy;
@@ -30,17 +30,15 @@ pub fn run(command: Command) -> ExitCode {
         Command::Status(a) => super::status::run(&a),
         Command::Image(a) => {
             let find = find_options(&a);
-            let mut registry = None;
-            let result = image_request(&a, &env, &mut registry).and_then(|request| {
+            let result = image_request(&a, &env).and_then(|(request, registry)| {
                 let search = plan::Options {
                     find,
                     argocd_app: super::registry::argocd_app(&a)?,
                     skip_unreadable: a.skip_unreadable,
                     ..plan::Options::default()
                 };
-                execute(&request, &a.common, search, &env, &mut report)
+                execute(&request, &a.common, search, registry, &env, &mut report)
             });
-            report.registry = registry;
             finish(result, report, &a.common, &env)
         }
         Command::Set(a) => {
@@ -53,6 +51,7 @@ pub fn run(command: Command) -> ExitCode {
                     &Request::Set { files },
                     &a.common,
                     options,
+                    None,
                     &env,
                     &mut report,
                 )
@@ -78,11 +77,11 @@ fn find_options(a: &ImageArgs) -> FindOptions {
     }
 }
 
+/// The change `tagbump image` asks for, with what to ask the registry first.
 fn image_request(
     a: &ImageArgs,
     env: &dyn Fn(&str) -> Option<String>,
-    registry: &mut Option<super::registry::RegistryReport>,
-) -> Result<Request> {
+) -> Result<(Request, Option<Resolve>)> {
     if let Some((scheme, rest)) = a.image.split_once("://") {
         return Err(invalid_input(format!(
             "invalid image {:?}: drop the scheme ({scheme}://): an image reference has none, e.g. {rest}",
@@ -91,17 +90,19 @@ fn image_request(
     }
     let image = parse_image_and_tag(&a.image, a.tag.as_deref())
         .with_context(|| format!("invalid image {:?}", a.image))?;
-    let image = super::registry::resolve(a, image, env, registry)?;
-    if image.tag().is_none() && image.digest().is_none() {
+    let registry = super::registry::resolve_options(a, &image, env)?;
+    let chosen = super::registry::chooses_tag(a);
+    if image.tag().is_none() && image.digest().is_none() && !chosen {
         return Err(invalid_input(format!(
             "image {:?} has no tag or digest: give IMAGE:TAG, IMAGE@sha256:…, --tag, or --strategy",
             a.image
         )));
     }
-    Ok(Request::Image {
+    let request = Request::Image {
         image,
         paths: a.paths.clone(),
-    })
+    };
+    Ok((request, registry))
 }
 
 /// `FILE KEY=VALUE… FILE KEY=VALUE…`: an item with `=` outside quotes is an assignment
@@ -182,6 +183,7 @@ fn execute(
     request: &Request,
     common: &CommonArgs,
     options: plan::Options,
+    registry: Option<Resolve>,
     env: &dyn Fn(&str) -> Option<String>,
     report: &mut Report,
 ) -> Result<()> {
@@ -203,7 +205,8 @@ fn execute(
             "--pr needs --repo URL (the config repository to open the pull request in)",
         ));
     }
-    let options = super::options::options(common, options, env)?;
+    let mut options = super::options::options(common, options, env)?;
+    options.registry = registry;
     let destination = super::options::destination(common);
     let seen = RefCell::new(Seen::default());
     let result = bump::run(request, &destination, &options, &|event| {
@@ -212,11 +215,13 @@ fn execute(
     let seen = seen.into_inner();
     *report = seen.planned.unwrap_or_default();
     report.repo = seen.repository;
+    report.registry = seen.registry;
     match result {
         Ok(outcome) => {
             if let Some(plan) = &outcome.plan {
                 *report = Report {
                     repo: report.repo.take(),
+                    registry: report.registry.take(),
                     ..Report::from_plan(plan)
                 };
             }
@@ -252,6 +257,7 @@ struct Seen {
     planned: Option<Report>,
     repository: Option<String>,
     landed: Option<Landed>,
+    registry: Option<RegistryReport>,
 }
 
 impl Seen {
@@ -263,6 +269,7 @@ impl Seen {
             Event::Planned(plan) => self.planned = Some(Report::from_plan(plan)),
             Event::Repository(url) => self.repository = Some(url.to_string()),
             Event::Landed(landed) => self.landed = Some(landed.clone()),
+            Event::Registry(found) => self.registry = Some(found.clone()),
             _ => {}
         }
     }
