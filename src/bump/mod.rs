@@ -23,6 +23,7 @@ mod error;
 mod kind;
 mod local;
 mod remote;
+mod report;
 mod resolve;
 mod tokens;
 mod vars;
@@ -33,7 +34,10 @@ use std::time::Instant;
 
 pub use error::{BumpError, Cause, FileRole};
 pub use kind::kind_of;
-pub use resolve::{DigestStep, RegistryCredentials, RegistryReport, RejectedTag, Resolve, StrategyReport};
+pub use report::{NameOnly, PrReport, Recorder, Report, ReportedError, Skipped};
+pub use resolve::{
+    DigestStep, RegistryCredentials, RegistryReport, RejectedTag, Resolve, StrategyReport,
+};
 pub use tokens::TokenSource;
 pub use vars::default_subject;
 

@@ -167,7 +167,10 @@ pub(super) fn resolve(
         Ok(image) => image,
         Err(source) => {
             events(Event::Registry(&found));
-            return Err(BumpError::RegistryRead { image: name, source });
+            return Err(BumpError::RegistryRead {
+                image: name,
+                source,
+            });
         }
     };
     found.image = Some(image.clone());

@@ -336,7 +336,7 @@ pub fn write_tekton_results(dir: &Path, report: &Report) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::output::PrReport;
+    use tagbump::bump::PrReport;
     use tagbump::plan::ChangeRecord;
 
     fn pushed() -> Report {

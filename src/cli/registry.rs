@@ -60,10 +60,7 @@ fn check_flags(a: &ImageArgs, image: &ImageRef) -> Result<()> {
 }
 
 /// --registry-username with TAGBUMP_REGISTRY_PASSWORD, else Docker's config.json.
-fn credentials(
-    a: &ImageArgs,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<RegistryCredentials> {
+fn credentials(a: &ImageArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<RegistryCredentials> {
     let password = env("TAGBUMP_REGISTRY_PASSWORD").filter(|p| !p.is_empty());
     match (&a.registry.registry_username, password) {
         (Some(user), Some(password)) => Ok(RegistryCredentials::Basic(BasicCredentials {

@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use super::args::{Command, CommonArgs, ImageArgs, SetArgs};
 use super::failure::invalid_input;
 use super::finish::finish;
-use super::output::{self, Report};
-use tagbump::bump::{self, Event, Landed, RegistryReport, Resolve};
+use super::output::Report;
+use tagbump::bump::{self, Event, Recorder, Resolve};
 use tagbump::image::parse_image_and_tag;
 use tagbump::plan::{self, FileEdits, Request};
 use tagbump::policy::TagPolicy;
@@ -208,71 +208,18 @@ fn execute(
     let mut options = super::options::options(common, options, env)?;
     options.registry = registry;
     let destination = super::options::destination(common);
-    let seen = RefCell::new(Seen::default());
+    let recorder = RefCell::new(Recorder::default());
     let result = bump::run(request, &destination, &options, &|event| {
-        seen.borrow_mut().take(event)
-    });
-    let seen = seen.into_inner();
-    *report = seen.planned.unwrap_or_default();
-    report.repo = seen.repository;
-    report.registry = seen.registry;
-    match result {
-        Ok(outcome) => {
-            if let Some(plan) = &outcome.plan {
-                *report = Report {
-                    repo: report.repo.take(),
-                    registry: report.registry.take(),
-                    ..Report::from_plan(plan)
-                };
-            }
-            match &outcome.landed {
-                Some(landed) => report.set_landed(landed, common.dry_run),
-                None if !common.dry_run => report.files = outcome.written,
-                None => {}
-            }
-            report.pull_request = outcome.pull_request.map(|pr| output::PrReport {
-                number: pr.number,
-                url: pr.url,
-                created: pr.created,
-                closed_superseded: pr.closed_superseded,
-                deleted_branches: pr.deleted_branches,
-                merged: pr.merged,
-            });
-            Ok(())
-        }
-        Err(error) => {
-            match &seen.landed {
-                // Only the pull request failed: what was pushed stays reported.
-                Some(landed) => report.set_landed(landed, common.dry_run),
-                None => *report = std::mem::take(report).nothing_done(),
-            }
-            Err(anyhow::Error::new(error))
-        }
-    }
-}
-
-/// What the run's events said, for the report of a run that fails.
-#[derive(Default)]
-struct Seen {
-    planned: Option<Report>,
-    repository: Option<String>,
-    landed: Option<Landed>,
-    registry: Option<RegistryReport>,
-}
-
-impl Seen {
-    fn take(&mut self, event: Event<'_>) {
-        match event {
+        match &event {
             Event::Log(line) => eprintln!("tagbump: {line}"),
             Event::Warning(line) => eprintln!("tagbump: warning: {line}"),
-            Event::Secret(token) => super::failure::hide_secrets(vec![token.clone()]),
-            Event::Planned(plan) => self.planned = Some(Report::from_plan(plan)),
-            Event::Repository(url) => self.repository = Some(url.to_string()),
-            Event::Landed(landed) => self.landed = Some(landed.clone()),
-            Event::Registry(found) => self.registry = Some(found.clone()),
+            Event::Secret(token) => super::failure::hide_secrets(vec![(*token).clone()]),
             _ => {}
         }
-    }
+        recorder.borrow_mut().take(&event);
+    });
+    *report = recorder.into_inner().finish(&result, common.dry_run);
+    result.map(drop).map_err(anyhow::Error::new)
 }
 
 #[cfg(test)]
