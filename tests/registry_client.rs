@@ -522,3 +522,120 @@ fn a_tls_registry_offering_h2_is_read_over_http2() {
         "{requests} requests"
     );
 }
+
+// ------------------------------------------------ the porcelain's registry step
+
+/// `bump::run` with [`bump::Options::registry`]: a values file with the `1.4.0` tag,
+/// the registry holding `1.4.0`, `1.5.0`, `2.0.0-rc.1` and `1.6.0` (ignored).
+fn bump_through_registry(
+    reg: &TestRegistry,
+    ask: tagbump::bump::Resolve,
+    events: &std::sync::Mutex<Vec<String>>,
+) -> (
+    tempfile::TempDir,
+    Result<tagbump::bump::Outcome, tagbump::bump::BumpError>,
+) {
+    use tagbump::bump::{self, Destination, Event};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = format!("{}/acme/web", reg.basic_host());
+    std::fs::write(
+        dir.path().join("values.yaml"),
+        format!("image:\n  repository: {image}\n  tag: \"1.4.0\"\n  digest: \"\"\n"),
+    )
+    .expect("write");
+    let change = tagbump::plan::Request::Image {
+        image: ImageRef::parse(&image).expect("image"),
+        paths: vec![],
+    };
+    let mut options = bump::Options::default();
+    options.ca_bundle = Some(reg.ca_pem.clone());
+    options.registry = Some(ask);
+    let destination = Destination::Directory(dir.path().into());
+    let outcome = bump::run(&change, &destination, &options, &|event| {
+        let line = match event {
+            Event::Registry(r) => format!(
+                "registry: {:?} {} requests",
+                r.strategy.as_ref().map(|s| s.tag.clone()),
+                r.requests
+            ),
+            Event::Log(l) => format!("log: {l}"),
+            _ => return,
+        };
+        events.lock().expect("lock").push(line);
+    });
+    (dir, outcome)
+}
+
+fn semver_ask() -> tagbump::bump::Resolve {
+    use tagbump::bump::{DigestStep, RegistryCredentials, Resolve};
+    let mut ask = Resolve::default();
+    ask.strategy = Some(Strategy::Semver);
+    ask.digest = DigestStep::Pin;
+    ask.credentials = RegistryCredentials::Basic(credentials().expect("credentials"));
+    ask.filter.ignore = vec!["1.6.*".into()];
+    ask
+}
+
+#[test]
+fn the_porcelain_chooses_the_tag_pins_its_digest_and_reports_what_it_chose() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    reg.push_image("acme/web", "1.4.0", "2026-01-01T00:00:00Z", "amd64");
+    let chosen = reg.push_image("acme/web", "1.5.0", "2026-01-02T00:00:00Z", "amd64");
+    reg.push_image("acme/web", "2.0.0-rc.1", "2026-01-03T00:00:00Z", "amd64");
+    reg.push_image("acme/web", "1.6.0", "2026-01-04T00:00:00Z", "amd64");
+    let events = std::sync::Mutex::new(Vec::new());
+
+    let (dir, outcome) = bump_through_registry(&reg, semver_ask(), &events);
+    let outcome = outcome.expect("bumped");
+
+    let written = std::fs::read_to_string(dir.path().join("values.yaml")).expect("read");
+    let host = reg.basic_host();
+    let d = &chosen.digest;
+    assert_eq!(
+        written,
+        format!("image:\n  repository: {host}/acme/web\n  tag: \"1.5.0\"\n  digest: \"{d}\"\n")
+    );
+    let report = outcome.registry.expect("registry report");
+    let strategy = report.strategy.expect("strategy");
+    assert_eq!((strategy.name, strategy.tag.as_str()), ("semver", "1.5.0"));
+    assert!(strategy.rejected.iter().any(|r| r.tag == "1.6.0"));
+    assert_eq!(report.digest.expect("pinned").digest, chosen.digest);
+    assert_eq!(
+        *events.lock().expect("lock"),
+        vec![format!(
+            "registry: Some(\"1.5.0\") {} requests",
+            report.requests
+        )]
+    );
+}
+
+#[test]
+fn a_strategy_that_finds_nothing_is_no_match_with_the_report_and_nothing_written() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    reg.push_image("acme/web", "1.6.0", "2026-01-04T00:00:00Z", "amd64");
+    let events = std::sync::Mutex::new(Vec::new());
+
+    let (dir, outcome) = bump_through_registry(&reg, semver_ask(), &events);
+    let error = outcome.expect_err("nothing to choose");
+
+    assert_eq!(error.kind(), "no-match");
+    assert!(
+        error
+            .to_string()
+            .starts_with("cannot read the registry of 127.0.0.1"),
+        "{error}"
+    );
+    let written = std::fs::read_to_string(dir.path().join("values.yaml")).expect("read");
+    let host = reg.basic_host();
+    assert_eq!(
+        written,
+        format!("image:\n  repository: {host}/acme/web\n  tag: \"1.4.0\"\n  digest: \"\"\n")
+    );
+    let events = events.lock().expect("lock");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(events[0].starts_with("registry: None "), "{events:?}");
+}

@@ -7,6 +7,7 @@ use crate::credentials::CredentialsError;
 #[cfg(doc)]
 use crate::forge::ForgeError;
 use crate::forge::ForgeKind;
+use crate::registry::RegistryError;
 
 /// A boxed cause (a plan, git, forge or landing error).
 pub type Cause = Box<dyn StdError + Send + Sync + 'static>;
@@ -142,6 +143,30 @@ pub enum BumpError {
         /// Why (a [`ForgeError`]).
         #[source]
         source: Cause,
+    },
+    /// The registry client could not be set up (its CA bundle, Docker's credentials).
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The registry could not answer what [`Options::registry`](super::Options::registry)
+    /// asks.
+    #[error("cannot read the registry of {image}")]
+    RegistryRead {
+        /// The image's repository.
+        image: String,
+        /// Why (a [`RegistryError`], or the chosen tag or digest made no valid
+        /// reference).
+        #[source]
+        source: Cause,
+    },
+    /// [`Options::registry`](super::Options::registry) is given for a change that
+    /// names no image.
+    #[error("the registry step needs an image change")]
+    RegistryNeedsImage,
+    /// The digest to verify is missing.
+    #[error("{image} carries no digest to verify against the registry")]
+    NoDigestToVerify {
+        /// The image as given.
+        image: String,
     },
     /// A file the options name does not exist.
     #[error("{role} {}: no such file", path.display())]

@@ -184,7 +184,9 @@ fn bump_kind(e: &BumpError) -> Option<&'static str> {
         | BumpError::AppToken { .. }
         | BumpError::ForgeRepository { .. }
         | BumpError::ForgeConnect { .. }
-        | BumpError::PullRequest { .. } => None,
+        | BumpError::PullRequest { .. }
+        | BumpError::RegistryRead { .. } => None,
+        BumpError::Registry(e) => Some(registry_kind(e)),
         BumpError::UnresolvablePath { .. } => Some("io"),
         _ => Some("invalid-input"),
     }

@@ -23,6 +23,8 @@ mod error;
 mod kind;
 mod local;
 mod remote;
+mod report;
+mod resolve;
 mod tokens;
 mod vars;
 
@@ -32,6 +34,10 @@ use std::time::Instant;
 
 pub use error::{BumpError, Cause, FileRole};
 pub use kind::kind_of;
+pub use report::{NameOnly, PrReport, Recorder, Report, ReportedError, Skipped};
+pub use resolve::{
+    DigestStep, RegistryCredentials, RegistryReport, RejectedTag, Resolve, StrategyReport,
+};
 pub use tokens::TokenSource;
 pub use vars::default_subject;
 
@@ -176,6 +182,9 @@ pub struct Options {
     /// How forge API calls behave (their log receives the forge clients' warnings);
     /// the deadline is set from [`Options::timeouts`].
     pub connect: ConnectOptions,
+    /// Ask the image's registry first (an image change only): choose the tag, pin or
+    /// verify the digest. It uses [`Options::timeouts`] and [`Options::ca_bundle`].
+    pub registry: Option<Resolve>,
 }
 
 impl Default for Options {
@@ -195,6 +204,7 @@ impl Default for Options {
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
             connect: ConnectOptions::default(),
+            registry: None,
         }
     }
 }
@@ -215,6 +225,8 @@ pub enum Event<'a> {
     Repository(&'a str),
     /// The change landed (before the pull request is opened).
     Landed(&'a Landed),
+    /// What the registry said ([`Options::registry`]), also when it then failed.
+    Registry(&'a RegistryReport),
 }
 
 /// The way a change landed.
@@ -263,6 +275,8 @@ pub struct Outcome {
     pub landed: Option<Landed>,
     /// The pull request opened or updated.
     pub pull_request: Option<forge::PullRequest>,
+    /// What the registry said ([`Options::registry`]).
+    pub registry: Option<RegistryReport>,
 }
 
 /// Plans `change` and lands it in `destination`.
@@ -272,6 +286,22 @@ pub struct Outcome {
 /// A [`BumpError`]; nothing was written or pushed unless an
 /// [`Event::Landed`] was reported (then only the pull request failed).
 pub fn run(
+    change: &plan::Request,
+    destination: &Destination,
+    options: &Options,
+    events: &dyn Fn(Event<'_>),
+) -> Result<Outcome, BumpError> {
+    let Some(ask) = &options.registry else {
+        return land(change, destination, options, events);
+    };
+    let (change, report) = resolve::resolve(change, ask, options, events)?;
+    let mut outcome = land(&change, destination, options, events)?;
+    outcome.registry = Some(report);
+    Ok(outcome)
+}
+
+/// Plans `change` and lands it in `destination` (the registry asked).
+fn land(
     change: &plan::Request,
     destination: &Destination,
     options: &Options,

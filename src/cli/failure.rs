@@ -3,23 +3,14 @@
 
 use std::error::Error as StdError;
 
-use serde::Serialize;
+use tagbump::bump::ReportedError;
 
-/// The `error` member of the JSON output.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ErrorReport {
-    /// The error and its causes, as printed on stderr (without `error: `).
-    pub message: String,
-    /// What went wrong, as a stable machine-readable word (see [`kind`]).
-    pub kind: &'static str,
-}
-
-impl ErrorReport {
-    pub fn new(err: &anyhow::Error) -> ErrorReport {
-        ErrorReport {
-            message: error_chain(err),
-            kind: kind(err),
-        }
+/// The `error` member of the JSON output: the error and its causes as printed on
+/// stderr (without `error: `), and its kind (see [`kind`]).
+pub fn error_report(err: &anyhow::Error) -> ReportedError {
+    ReportedError {
+        message: error_chain(err),
+        kind: kind(err),
     }
 }
 

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use super::args::{CommonArgs, OutputFormat};
-use super::failure::ErrorReport;
 use super::native;
 use super::output::{self, Report};
 
@@ -59,8 +58,8 @@ pub fn finish(
             Err(e) => e.context("cannot print the report"),
         },
         Err(error) => {
-            report.error = Some(ErrorReport::new(&error));
-            report.add_search_failure(&error);
+            report.error = Some(super::failure::error_report(&error));
+            report.add_search_failure(&*error);
             // JSON: always one object. Text: the report only when something was done,
             // else what the search skipped (on stderr, before the error).
             if common.output == OutputFormat::Json || report.pushed {

@@ -341,7 +341,7 @@ pub fn write_tekton_results(dir: &Path, report: &Report) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::output::PrReport;
+    use tagbump::bump::PrReport;
     use tagbump::plan::ChangeRecord;
 
     #[test]

@@ -3,54 +3,15 @@
 //! returns the image to write, with what it found for the report.
 
 use anyhow::{Context, Result};
-use serde::Serialize;
 
 use super::args::{AppKindArg, ImageArgs, StrategyArg};
 use super::failure::invalid_input;
 use tagbump::argocd_source::{self, AppKind, ArgoApp};
+use tagbump::bump::{DigestStep, RegistryCredentials, RegistryReport, Resolve};
 use tagbump::image::ImageRef;
-use tagbump::registry::docker_config;
-use tagbump::registry::strategy::{self, Candidate, Constraint, TagFilter};
-use tagbump::registry::{
-    BasicCredentials, Client, ClientOptions, Endpoint, Pinned, Platform, RegistryError, Resolver,
-    Strategy,
-};
-use tagbump::retry::Timeouts;
+use tagbump::registry::strategy::{self, Constraint, TagFilter};
+use tagbump::registry::{BasicCredentials, Platform, Strategy};
 use tagbump::secret::Secret;
-
-/// What the registry said, for the text and JSON output.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct RegistryReport {
-    /// The strategy's choice.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<StrategyReport>,
-    /// The digest pinned or verified.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<Pinned>,
-    /// Whether the given digest was verified.
-    pub verified: bool,
-    /// HTTP requests made to the registry and its token service.
-    pub requests: u32,
-}
-
-/// A strategy's choice.
-#[derive(Clone, Debug, Serialize)]
-pub struct StrategyReport {
-    pub name: &'static str,
-    pub tag: String,
-    pub reason: String,
-    pub listed: usize,
-    pub considered: usize,
-    pub candidates: Vec<Candidate>,
-    pub rejected: Vec<Rejected>,
-}
-
-/// A tag the filters or the strategy rejected.
-#[derive(Clone, Debug, Serialize)]
-pub struct Rejected {
-    pub tag: String,
-    pub reason: String,
-}
 
 /// Whether any registry flag asks for the registry.
 pub fn wanted(a: &ImageArgs) -> bool {
@@ -98,17 +59,11 @@ fn check_flags(a: &ImageArgs, image: &ImageRef) -> Result<()> {
     Ok(())
 }
 
-/// The credentials for `endpoint`: --registry-username with TAGBUMP_REGISTRY_PASSWORD,
-/// else Docker's config.json, else none.
-fn credentials(
-    a: &ImageArgs,
-    endpoint: &Endpoint,
-    env: &dyn Fn(&str) -> Option<String>,
-    timeout: std::time::Duration,
-) -> Result<Option<BasicCredentials>> {
+/// --registry-username with TAGBUMP_REGISTRY_PASSWORD, else Docker's config.json.
+fn credentials(a: &ImageArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<RegistryCredentials> {
     let password = env("TAGBUMP_REGISTRY_PASSWORD").filter(|p| !p.is_empty());
     match (&a.registry.registry_username, password) {
-        (Some(user), Some(password)) => Ok(Some(BasicCredentials {
+        (Some(user), Some(password)) => Ok(RegistryCredentials::Basic(BasicCredentials {
             username: user.clone(),
             password: Secret::new(password),
         })),
@@ -118,32 +73,30 @@ fn credentials(
         (None, Some(_)) => Err(invalid_input(
             "TAGBUMP_REGISTRY_PASSWORD is set but --registry-username (TAGBUMP_REGISTRY_USERNAME) is not",
         )),
-        (None, None) => match docker_config::config_path(env) {
-            Some(path) => Ok(docker_config::lookup(&path, &endpoint.config_keys(), timeout)?),
-            None => Ok(None),
-        },
+        (None, None) => Ok(RegistryCredentials::DockerConfig),
     }
 }
 
-/// Asks the registry what the flags want and returns the image to write.
-pub fn resolve(
+/// What the registry flags ask of the registry (checked against each other and
+/// `image`, IMAGE as parsed with --tag applied); `None`: nothing.
+pub fn resolve_options(
     a: &ImageArgs,
-    image: ImageRef,
+    image: &ImageRef,
     env: &dyn Fn(&str) -> Option<String>,
-    report: &mut Option<RegistryReport>,
-) -> Result<ImageRef> {
-    check_flags(a, &image)?;
+) -> Result<Option<Resolve>> {
+    check_flags(a, image)?;
     if !wanted(a) {
-        return Ok(image);
+        return Ok(None);
     }
     let r = &a.registry;
-    let platform = r
+    let mut ask = Resolve::default();
+    ask.platform = r
         .platform
         .as_deref()
         .map(Platform::parse)
         .transpose()
         .map_err(invalid_input)?;
-    let filter = TagFilter {
+    ask.filter = TagFilter {
         constraint: r
             .constraint
             .as_deref()
@@ -159,96 +112,28 @@ pub fn resolve(
             .context("invalid --allow-tags regular expression")?,
         ignore: r.ignore_tags.clone(),
     };
-    let timeouts = Timeouts {
-        overall: a.common.git.timeout,
-        idle: a.common.git.io_timeout,
+    ask.strategy = r.strategy.map(|s| match s {
+        StrategyArg::Semver => Strategy::Semver,
+        StrategyArg::NewestBuild => Strategy::NewestBuild,
+        StrategyArg::Alphabetical => Strategy::Alphabetical,
+        StrategyArg::Digest => Strategy::Digest,
+    });
+    ask.digest = match (r.pin_digest, r.verify_digest) {
+        (true, _) => DigestStep::Pin,
+        (_, true) => DigestStep::Verify,
+        _ => DigestStep::Keep,
     };
-    let endpoint = Endpoint::of(&image, &r.insecure_registry);
-    let options = ClientOptions {
-        credentials: credentials(a, &endpoint, env, timeouts.idle)?,
-        timeouts,
-        ca_bundle: a.common.git.ca_bundle.clone(),
-        insecure: r.insecure_registry.clone(),
-        page_size: None,
-        concurrency: Some(usize::from(r.registry_concurrency)),
-        log: Some(std::sync::Arc::new(|line| eprintln!("tagbump: {line}"))),
-    };
-    let name = image.name();
-    let resolver = Resolver::new(Client::new(endpoint, options)?, name.clone());
-    let mut found = RegistryReport::default();
-    let outcome = run_steps(a, &image, platform.as_ref(), &filter, &resolver, &mut found);
-    found.requests = resolver.client().requests();
-    *report = Some(found);
-    outcome.with_context(|| format!("cannot read the registry of {name}"))
+    ask.credentials = credentials(a, env)?;
+    ask.insecure = r.insecure_registry.clone();
+    ask.concurrency = Some(usize::from(r.registry_concurrency));
+    Ok(Some(ask))
 }
 
-fn run_steps(
-    a: &ImageArgs,
-    image: &ImageRef,
-    platform: Option<&Platform>,
-    filter: &TagFilter,
-    resolver: &Resolver,
-    found: &mut RegistryReport,
-) -> Result<ImageRef> {
-    let r = &a.registry;
-    let mut image = image.clone();
-    if let Some(arg) = r.strategy.filter(|s| *s != StrategyArg::Digest) {
-        let strategy = match arg {
-            StrategyArg::Semver => Strategy::Semver,
-            StrategyArg::NewestBuild => Strategy::NewestBuild,
-            _ => Strategy::Alphabetical,
-        };
-        let tags = resolver.tags()?;
-        let build_platform = platform.cloned().unwrap_or_else(|| Platform {
-            os: "linux".into(),
-            architecture: "amd64".into(),
-            variant: None,
-        });
-        let choice = resolver.choose(strategy, &tags, filter, &build_platform)?;
-        let choice = match choice {
-            Ok(c) => c,
-            Err(none) => {
-                return Err(RegistryError::NoMatch {
-                    image: image.name(),
-                    filters: filter.describe(),
-                    listed: tags.len(),
-                    rejected: none.rejected,
-                }
-                .into())
-            }
-        };
-        found.strategy = Some(StrategyReport {
-            name: strategy.name(),
-            tag: choice.tag.clone(),
-            reason: choice.reason.clone(),
-            listed: choice.listed,
-            considered: choice.considered,
-            candidates: choice.candidates.clone(),
-            rejected: choice
-                .rejected
-                .iter()
-                .map(|(tag, reason)| Rejected {
-                    tag: tag.clone(),
-                    reason: reason.clone(),
-                })
-                .collect(),
-        });
-        image = image.with_tag(&choice.tag)?;
-    }
-    let tag = image.tag().map(str::to_string);
-    if r.verify_digest {
-        let digest = image.digest().unwrap_or_default().to_string();
-        found.digest = Some(resolver.verify(tag.as_deref(), &digest, platform)?);
-        found.verified = true;
-        return Ok(image);
-    }
-    let pin = r.pin_digest || r.strategy == Some(StrategyArg::Digest);
-    if let (true, Some(tag)) = (pin, tag) {
-        let pinned = resolver.pin(&tag, platform)?;
-        image = ImageRef::parse(&format!("{}:{tag}@{}", image.name(), pinned.digest))?;
-        found.digest = Some(pinned);
-    }
-    Ok(image)
+/// Whether the strategy flag chooses the tag (IMAGE then needs none).
+pub fn chooses_tag(a: &ImageArgs) -> bool {
+    a.registry
+        .strategy
+        .is_some_and(|s| s != StrategyArg::Digest)
 }
 
 /// The human-readable lines: the strategy's choice with its runners-up and the

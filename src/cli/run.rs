@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use super::args::{Command, CommonArgs, ImageArgs, SetArgs};
 use super::failure::invalid_input;
 use super::finish::finish;
-use super::output::{self, Report};
-use tagbump::bump::{self, Event, Landed};
+use super::output::Report;
+use tagbump::bump::{self, Event, Recorder, Resolve};
 use tagbump::image::parse_image_and_tag;
 use tagbump::plan::{self, FileEdits, Request};
 use tagbump::policy::TagPolicy;
@@ -31,17 +31,15 @@ pub fn run(command: Command) -> ExitCode {
         Command::Promote(a) => super::promote::run(&a),
         Command::Image(a) => {
             let find = find_options(&a);
-            let mut registry = None;
-            let result = image_request(&a, &env, &mut registry).and_then(|request| {
+            let result = image_request(&a, &env).and_then(|(request, registry)| {
                 let search = plan::Options {
                     find,
                     argocd_app: super::registry::argocd_app(&a)?,
                     skip_unreadable: a.skip_unreadable,
                     ..plan::Options::default()
                 };
-                execute(&request, &a.common, search, &env, &mut report)
+                execute(&request, &a.common, search, registry, &env, &mut report)
             });
-            report.registry = registry;
             finish(result, report, &a.common, &env)
         }
         Command::Set(a) => {
@@ -54,6 +52,7 @@ pub fn run(command: Command) -> ExitCode {
                     &Request::Set { files },
                     &a.common,
                     options,
+                    None,
                     &env,
                     &mut report,
                 )
@@ -79,11 +78,11 @@ fn find_options(a: &ImageArgs) -> FindOptions {
     }
 }
 
+/// The change `tagbump image` asks for, with what to ask the registry first.
 fn image_request(
     a: &ImageArgs,
     env: &dyn Fn(&str) -> Option<String>,
-    registry: &mut Option<super::registry::RegistryReport>,
-) -> Result<Request> {
+) -> Result<(Request, Option<Resolve>)> {
     if let Some((scheme, rest)) = a.image.split_once("://") {
         return Err(invalid_input(format!(
             "invalid image {:?}: drop the scheme ({scheme}://): an image reference has none, e.g. {rest}",
@@ -92,17 +91,19 @@ fn image_request(
     }
     let image = parse_image_and_tag(&a.image, a.tag.as_deref())
         .with_context(|| format!("invalid image {:?}", a.image))?;
-    let image = super::registry::resolve(a, image, env, registry)?;
-    if image.tag().is_none() && image.digest().is_none() {
+    let registry = super::registry::resolve_options(a, &image, env)?;
+    let chosen = super::registry::chooses_tag(a);
+    if image.tag().is_none() && image.digest().is_none() && !chosen {
         return Err(invalid_input(format!(
             "image {:?} has no tag or digest: give IMAGE:TAG, IMAGE@sha256:…, --tag, or --strategy",
             a.image
         )));
     }
-    Ok(Request::Image {
+    let request = Request::Image {
         image,
         paths: a.paths.clone(),
-    })
+    };
+    Ok((request, registry))
 }
 
 /// `FILE KEY=VALUE… FILE KEY=VALUE…`: an item with `=` outside quotes is an assignment
@@ -183,6 +184,7 @@ fn execute(
     request: &Request,
     common: &CommonArgs,
     options: plan::Options,
+    registry: Option<Resolve>,
     env: &dyn Fn(&str) -> Option<String>,
     report: &mut Report,
 ) -> Result<()> {
@@ -204,69 +206,21 @@ fn execute(
             "--pr needs --repo URL (the config repository to open the pull request in)",
         ));
     }
-    let options = super::options::options(common, options, env)?;
+    let mut options = super::options::options(common, options, env)?;
+    options.registry = registry;
     let destination = super::options::destination(common);
-    let seen = RefCell::new(Seen::default());
+    let recorder = RefCell::new(Recorder::default());
     let result = bump::run(request, &destination, &options, &|event| {
-        seen.borrow_mut().take(event)
-    });
-    let seen = seen.into_inner();
-    *report = seen.planned.unwrap_or_default();
-    report.repo = seen.repository;
-    match result {
-        Ok(outcome) => {
-            if let Some(plan) = &outcome.plan {
-                *report = Report {
-                    repo: report.repo.take(),
-                    ..Report::from_plan(plan)
-                };
-            }
-            match &outcome.landed {
-                Some(landed) => report.set_landed(landed, common.dry_run),
-                None if !common.dry_run => report.files = outcome.written,
-                None => {}
-            }
-            report.pull_request = outcome.pull_request.map(|pr| output::PrReport {
-                number: pr.number,
-                url: pr.url,
-                created: pr.created,
-                closed_superseded: pr.closed_superseded,
-                deleted_branches: pr.deleted_branches,
-                merged: pr.merged,
-            });
-            Ok(())
-        }
-        Err(error) => {
-            match &seen.landed {
-                // Only the pull request failed: what was pushed stays reported.
-                Some(landed) => report.set_landed(landed, common.dry_run),
-                None => *report = std::mem::take(report).nothing_done(),
-            }
-            Err(anyhow::Error::new(error))
-        }
-    }
-}
-
-/// What the run's events said, for the report of a run that fails.
-#[derive(Default)]
-struct Seen {
-    planned: Option<Report>,
-    repository: Option<String>,
-    landed: Option<Landed>,
-}
-
-impl Seen {
-    fn take(&mut self, event: Event<'_>) {
-        match event {
+        match &event {
             Event::Log(line) => eprintln!("tagbump: {line}"),
             Event::Warning(line) => eprintln!("tagbump: warning: {line}"),
-            Event::Secret(token) => super::failure::hide_secrets(vec![token.clone()]),
-            Event::Planned(plan) => self.planned = Some(Report::from_plan(plan)),
-            Event::Repository(url) => self.repository = Some(url.to_string()),
-            Event::Landed(landed) => self.landed = Some(landed.clone()),
+            Event::Secret(token) => super::failure::hide_secrets(vec![(*token).clone()]),
             _ => {}
         }
-    }
+        recorder.borrow_mut().take(&event);
+    });
+    *report = recorder.into_inner().finish(&result, common.dry_run);
+    result.map(drop).map_err(anyhow::Error::new)
 }
 
 #[cfg(test)]

@@ -1,0 +1,260 @@
+//! The registry step of an image change: choosing the tag by a strategy, pinning or
+//! verifying the digest, before the change is planned.
+
+use std::sync::{mpsc, Arc};
+
+use serde::Serialize;
+
+use super::error::{BumpError, Cause};
+use super::{Event, Options};
+use crate::image::ImageRef;
+use crate::plan::Request;
+use crate::registry::strategy::{Candidate, TagFilter};
+use crate::registry::{
+    docker_config, BasicCredentials, Client, ClientOptions, Endpoint, Pinned, Platform,
+    RegistryError, Resolver, Strategy,
+};
+
+/// What to ask the registry before an image change is planned
+/// ([`Options::registry`]).
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Resolve {
+    /// Choose the tag: semver, newest-build or alphabetical replace the image's tag
+    /// with the registry's best one; [`Strategy::Digest`] pins the digest of the
+    /// image's tag. `None`: keep the tag.
+    pub strategy: Option<Strategy>,
+    /// Which tags a strategy may choose.
+    pub filter: TagFilter,
+    /// What to do with the digest.
+    pub digest: DigestStep,
+    /// The platform whose image to pin, verify or date (newest-build: default
+    /// `linux/amd64`); `None`: the tag's manifest or index itself.
+    pub platform: Option<Platform>,
+    /// The credentials for the registry.
+    pub credentials: RegistryCredentials,
+    /// Hosts that may use plain HTTP besides loopback.
+    pub insecure: Vec<String>,
+    /// Requests in flight at once; `None`: [`crate::registry::DEFAULT_CONCURRENCY`].
+    pub concurrency: Option<usize>,
+}
+
+/// What the registry step does with the digest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DigestStep {
+    /// Nothing (but [`Strategy::Digest`] pins).
+    #[default]
+    Keep,
+    /// Write the tag's digest next to it.
+    Pin,
+    /// Check the image's digest against the registry.
+    Verify,
+}
+
+/// Where the registry credentials come from.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub enum RegistryCredentials {
+    /// Docker's `config.json` (`DOCKER_CONFIG`, `~/.docker`), read through
+    /// [`Options::env`]; none when it has none for the registry.
+    #[default]
+    DockerConfig,
+    /// These.
+    Basic(BasicCredentials),
+    /// Anonymous.
+    None,
+}
+
+/// What the registry said.
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct RegistryReport {
+    /// The strategy's choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyReport>,
+    /// The digest pinned or verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Pinned>,
+    /// Whether the given digest was verified.
+    pub verified: bool,
+    /// HTTP requests made to the registry and its token service.
+    pub requests: u32,
+    /// The image the change writes.
+    #[serde(skip)]
+    pub image: Option<ImageRef>,
+}
+
+/// A strategy's choice.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct StrategyReport {
+    /// The strategy.
+    pub name: &'static str,
+    /// The tag chosen.
+    pub tag: String,
+    /// Why it won.
+    pub reason: String,
+    /// Tags the registry listed.
+    pub listed: usize,
+    /// Tags that passed the filters.
+    pub considered: usize,
+    /// The best candidates, best first.
+    pub candidates: Vec<Candidate>,
+    /// The newest tags rejected, with why.
+    pub rejected: Vec<RejectedTag>,
+}
+
+/// A tag the filters or the strategy rejected.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct RejectedTag {
+    /// The tag.
+    pub tag: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Asks the registry what `resolve` wants and returns the change with the image to
+/// write; reports [`Event::Registry`] (also on failure) and the client's log lines.
+pub(super) fn resolve(
+    change: &Request,
+    resolve: &Resolve,
+    options: &Options,
+    events: &dyn Fn(Event<'_>),
+) -> Result<(Request, RegistryReport), BumpError> {
+    let Request::Image { image, paths } = change else {
+        return Err(BumpError::RegistryNeedsImage);
+    };
+    if resolve.digest == DigestStep::Verify && image.digest().is_none() {
+        return Err(BumpError::NoDigestToVerify {
+            image: image.to_string(),
+        });
+    }
+    let endpoint = Endpoint::of(image, &resolve.insecure);
+    let timeouts = options.timeouts.clone();
+    let credentials = match &resolve.credentials {
+        RegistryCredentials::Basic(c) => Some(c.clone()),
+        RegistryCredentials::None => None,
+        RegistryCredentials::DockerConfig => match docker_config::config_path(&*options.env) {
+            Some(path) => docker_config::lookup(&path, &endpoint.config_keys(), timeouts.idle)?,
+            None => None,
+        },
+    };
+    // The client logs from its worker threads: the lines reach `events` here.
+    let (tx, rx) = mpsc::channel::<String>();
+    let client_options = ClientOptions {
+        credentials,
+        timeouts,
+        ca_bundle: options.ca_bundle.clone(),
+        insecure: resolve.insecure.clone(),
+        page_size: None,
+        concurrency: resolve.concurrency,
+        log: Some(Arc::new(move |line: &str| {
+            let _ = tx.send(line.to_string());
+        })),
+    };
+    let name = image.name();
+    let work = || -> Result<_, RegistryError> {
+        let resolver = Resolver::new(Client::new(endpoint, client_options)?, name.clone());
+        let mut found = RegistryReport::default();
+        let result = steps(resolve, image, &resolver, &mut found);
+        found.requests = resolver.client().requests();
+        Ok((result, found))
+    };
+    let (result, mut found) = run_logging(work, rx, events)?;
+    let image = match result {
+        Ok(image) => image,
+        Err(source) => {
+            events(Event::Registry(&found));
+            return Err(BumpError::RegistryRead {
+                image: name,
+                source,
+            });
+        }
+    };
+    found.image = Some(image.clone());
+    events(Event::Registry(&found));
+    let change = Request::Image {
+        image,
+        paths: paths.clone(),
+    };
+    Ok((change, found))
+}
+
+/// Runs `work` on a thread of its own while the log lines it sends reach `events`.
+fn run_logging<T: Send>(
+    work: impl FnOnce() -> T + Send,
+    rx: mpsc::Receiver<String>,
+    events: &dyn Fn(Event<'_>),
+) -> T {
+    std::thread::scope(|s| {
+        let handle = s.spawn(work);
+        for line in rx {
+            events(Event::Log(&line));
+        }
+        handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+fn steps(
+    resolve: &Resolve,
+    image: &ImageRef,
+    resolver: &Resolver,
+    found: &mut RegistryReport,
+) -> Result<ImageRef, Cause> {
+    let mut image = image.clone();
+    let platform = resolve.platform.as_ref();
+    if let Some(strategy) = resolve.strategy.filter(|s| *s != Strategy::Digest) {
+        let tags = resolver.tags()?;
+        let build_platform = platform.cloned().unwrap_or_else(|| Platform {
+            os: "linux".into(),
+            architecture: "amd64".into(),
+            variant: None,
+        });
+        let filter = &resolve.filter;
+        let choice = match resolver.choose(strategy, &tags, filter, &build_platform)? {
+            Ok(c) => c,
+            Err(none) => {
+                return Err(RegistryError::NoMatch {
+                    image: image.name(),
+                    filters: filter.describe(),
+                    listed: tags.len(),
+                    rejected: none.rejected,
+                }
+                .into())
+            }
+        };
+        found.strategy = Some(StrategyReport {
+            name: strategy.name(),
+            tag: choice.tag.clone(),
+            reason: choice.reason.clone(),
+            listed: choice.listed,
+            considered: choice.considered,
+            candidates: choice.candidates.clone(),
+            rejected: (choice.rejected.iter())
+                .map(|(tag, reason)| RejectedTag {
+                    tag: tag.clone(),
+                    reason: reason.clone(),
+                })
+                .collect(),
+        });
+        image = image.with_tag(&choice.tag)?;
+    }
+    let tag = image.tag().map(str::to_string);
+    if resolve.digest == DigestStep::Verify {
+        let digest = image.digest().unwrap_or_default().to_string();
+        found.digest = Some(resolver.verify(tag.as_deref(), &digest, platform)?);
+        found.verified = true;
+        return Ok(image);
+    }
+    let pin = resolve.digest == DigestStep::Pin || resolve.strategy == Some(Strategy::Digest);
+    if let (true, Some(tag)) = (pin, tag) {
+        let pinned = resolver.pin(&tag, platform)?;
+        image = ImageRef::parse(&format!("{}:{tag}@{}", image.name(), pinned.digest))?;
+        found.digest = Some(pinned);
+    }
+    Ok(image)
+}
