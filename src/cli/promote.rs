@@ -11,7 +11,7 @@ use tagbump::environments::{
 use tagbump::plan;
 
 use super::args::{OutputFormat, PromoteArgs};
-use super::failure::{error_chain, kind, ErrorReport};
+use super::failure::{error_chain, error_report, kind};
 use super::finish::{EXIT_FAILURE, EXIT_INVALID_INPUT};
 use super::output::{write_text, Report};
 
@@ -27,7 +27,7 @@ pub fn run(a: &PromoteArgs) -> ExitCode {
         Err(error) => {
             let report = Report {
                 dry_run: a.dry_run,
-                error: Some(ErrorReport::new(&error)),
+                error: Some(error_report(&error)),
                 ..Report::default()
             };
             if a.output == OutputFormat::Json {
