@@ -2,8 +2,9 @@
 //! paths, its tag, digest and number of places per environment.
 //!
 //! The places are found by the same search as `tagbump image`
-//! ([`crate::targets::find_in_text_with`]): the names that could be images are gathered
-//! from each file ([`candidates`]) and each is searched for with a probe reference
+//! ([`crate::targets::ParsedFile`], parsed once per file): the names that could be
+//! images are gathered from each file ([`candidates`]) and each is searched for with a
+//! probe reference
 //! (the name with a made-up tag and digest). Only what that search reports counts, so
 //! `status` and `image` always agree on what a place is. The probe's new values tell a
 //! tag field from a digest field and from a whole reference.
@@ -16,7 +17,7 @@ use serde::Serialize;
 
 use crate::image::{split_image_string, ImageRef};
 use crate::targets::{self, FindOptions, Target, TargetError, TargetKind};
-use crate::yaml::model::{Node, NodeKind};
+use crate::yaml::model::{Document, Node, NodeKind};
 use crate::yaml::Segment;
 
 use super::{Config, ConfigError};
@@ -265,14 +266,16 @@ type FilePlaces = (BTreeMap<String, Vec<Conflict>>, Vec<String>);
 fn file_places(name: &str, text: &str) -> Result<FilePlaces, TargetError> {
     let mut out: BTreeMap<String, Vec<Conflict>> = BTreeMap::new();
     let mut unread = Vec::new();
-    for candidate in candidates(name, text)? {
+    // Parsed once: each candidate is searched in the same parse.
+    let parsed = targets::ParsedFile::parse(name, text)?;
+    for candidate in candidates(parsed.documents()) {
         let Ok(probe) = ImageRef::parse(&format!(
             "{}:{PROBE_TAG}@sha256:{PROBE_HEX}",
             candidate.name()
         )) else {
             continue;
         };
-        let found = match targets::find_in_text_with(name, text, &probe, &FindOptions::default()) {
+        let found = match parsed.find(&probe, &FindOptions::default()) {
             Ok(found) => found,
             Err(TargetError::Unwritable { line, reason, .. }) => {
                 unread.push(format!(
@@ -421,15 +424,9 @@ fn group(t: &Target, outer: Option<&Target>) -> String {
 /// The repository names in one file that could be images: every string that parses as
 /// a reference (its name; after `=` too), `registry` + `repository` (or `name`) pairs,
 /// and the same inside strings that hold YAML. The search decides which are images.
-fn candidates(name: &str, text: &str) -> Result<Vec<ImageRef>, TargetError> {
-    let readable = crate::yaml::parse_readable(text).map_err(|e| TargetError::Syntax {
-        file: name.to_string(),
-        line: e.line,
-        column: e.column,
-        message: e.message,
-    })?;
+fn candidates(documents: &[Document]) -> Vec<ImageRef> {
     let mut names: Vec<String> = Vec::new();
-    for doc in &readable.documents {
+    for doc in documents {
         if let Some(root) = &doc.root {
             collect(root, &mut names, 0);
         }
@@ -445,7 +442,7 @@ fn candidates(name: &str, text: &str) -> Result<Vec<ImageRef>, TargetError> {
             }
         }
     }
-    Ok(out)
+    out
 }
 
 fn collect(node: &Node, names: &mut Vec<String>, depth: usize) {

@@ -10,7 +10,7 @@ use crate::image::split_image_string;
 use crate::yaml::model::{Node, NodeKind, ScalarStyle};
 use crate::yaml::{EditOptions, KeyPath, Segment};
 
-use super::rules::scan;
+use super::rules::ParsedFile;
 use super::scan::{key, templated, Extra, Scan};
 use super::{to_edits, FindOptions, TargetError, TargetKind};
 
@@ -221,7 +221,9 @@ impl<'a> Scan<'a, '_> {
             ..self.options.clone()
         };
         // A string that is not YAML is Argo CD's problem to report, not a reference.
-        let Ok(mut inner) = scan(&inner_name, &scalar.value, self.image, &options) else {
+        let Ok(mut inner) = ParsedFile::parse(&inner_name, &scalar.value)
+            .and_then(|parsed| parsed.find(self.image, &options))
+        else {
             return Ok(());
         };
         if inner.is_empty() {

@@ -84,6 +84,7 @@ pub use mention::{
     file_mentions_repository, mentions_repository, name_mentions, repository_text, NameMention,
     NamePlace,
 };
+pub use rules::ParsedFile;
 
 /// What kind of place matched. Serialised (and displayed) as the names in the
 /// [module documentation](self): `helm-map`, `kustomize`, …
@@ -257,7 +258,7 @@ pub fn find_in_text_with(
             image: image.to_string(),
         });
     }
-    rules::scan(file_name, text, image, options)
+    ParsedFile::parse(file_name, text)?.find(image, options)
 }
 
 /// The targets as edits for [`crate::yaml::apply`], each restricted to its document.

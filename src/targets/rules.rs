@@ -49,45 +49,97 @@ fn role(file_name: &str) -> Role {
     }
 }
 
-/// Finds the targets of every document of `text`.
-pub(super) fn scan(
-    file_name: &str,
-    text: &str,
-    image: &ImageRef,
-    options: &FindOptions,
-) -> Result<Vec<Target>, TargetError> {
-    // Lines that libyaml reads but yaml-rust2 refuses are read through a padded copy
-    // (same lines); every offset below is into that copy.
-    let readable = readable(file_name, text)?;
-    let text: &str = &readable.text;
-    let docs = readable.documents;
-    let lines = LineIndex::new(text);
-    let role = role(file_name);
-    // Flux markers first, over the whole file: a policy's fields belong together even
-    // when only one of them names the image.
-    let marked = flux::marked_fields(&docs, text);
-    let policies = flux::selected_policies(&marked, image, options);
-    let mut targets = Vec::new();
-    for (document, doc) in docs.iter().enumerate() {
-        let Some(root) = doc.root.as_ref() else {
-            continue;
-        };
-        let mut scan = Scan::new(file_name, image, options, &lines, document, root);
-        // The specific rules first: they claim their scalars, so the generic walk
-        // cannot produce a second target for the same place.
-        let here: Vec<&Marked<'_>> = marked.iter().filter(|m| m.document == document).collect();
-        scan.flux_markers(&here, &policies)?;
-        if options.flux_policy.is_none() {
-            match role {
-                Role::Kustomization => scan.kustomization(root)?,
-                Role::ArgoCdSource => scan.argocd_source(root, &KeyPath::default())?,
-                Role::Chart => scan.app_version(root)?,
-                Role::Plain => {}
-            }
-            scan.application(root)?;
-            scan.walk(root)?;
-        }
-        targets.extend(scan.finish()?);
+/// One YAML file parsed once, as the search reads it, to be searched for any number
+/// of images without parsing it again (`tagbump status` asks one file about every name
+/// in it).
+pub struct ParsedFile<'t> {
+    file_name: &'t str,
+    readable: crate::yaml::Readable<'t>,
+    lines: LineIndex,
+    role: Role,
+}
+
+impl std::fmt::Debug for ParsedFile<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParsedFile")
+            .field("file_name", &self.file_name)
+            .field("documents", &self.readable.documents.len())
+            .finish()
     }
-    Ok(targets)
+}
+
+impl<'t> ParsedFile<'t> {
+    /// Parses `text`. `file_name` names the file in errors and decides its role
+    /// (kustomization, Argo CD override file, `Chart.yaml`), as in
+    /// [`find_in_text_with`](super::find_in_text_with).
+    ///
+    /// # Errors
+    ///
+    /// [`TargetError::Syntax`] when the text is not YAML.
+    pub fn parse(file_name: &'t str, text: &'t str) -> Result<Self, TargetError> {
+        // Lines that libyaml reads but yaml-rust2 refuses are read through a padded copy
+        // (same lines); every offset is into that copy.
+        let readable = readable(file_name, text)?;
+        let lines = LineIndex::new(&readable.text);
+        Ok(ParsedFile {
+            file_name,
+            readable,
+            lines,
+            role: role(file_name),
+        })
+    }
+
+    /// The file's documents as parsed.
+    pub fn documents(&self) -> &[crate::yaml::model::Document] {
+        &self.readable.documents
+    }
+
+    /// Every place in the file that refers to `image`, in source order: what
+    /// [`find_in_text_with`](super::find_in_text_with) returns for the same text.
+    ///
+    /// # Errors
+    ///
+    /// [`TargetError::NothingToWrite`] for an image with neither tag nor digest, and
+    /// [`TargetError::Unwritable`] for a reference that cannot be updated.
+    pub fn find(
+        &self,
+        image: &ImageRef,
+        options: &FindOptions,
+    ) -> Result<Vec<Target>, TargetError> {
+        if image.tag().is_none() && image.digest().is_none() {
+            return Err(TargetError::NothingToWrite {
+                image: image.to_string(),
+            });
+        }
+        let text: &str = &self.readable.text;
+        let docs = &self.readable.documents;
+        let file_name = self.file_name;
+        // Flux markers first, over the whole file: a policy's fields belong together
+        // even when only one of them names the image.
+        let marked = flux::marked_fields(docs, text);
+        let policies = flux::selected_policies(&marked, image, options);
+        let mut targets = Vec::new();
+        for (document, doc) in docs.iter().enumerate() {
+            let Some(root) = doc.root.as_ref() else {
+                continue;
+            };
+            let mut scan = Scan::new(file_name, image, options, &self.lines, document, root);
+            // The specific rules first: they claim their scalars, so the generic walk
+            // cannot produce a second target for the same place.
+            let here: Vec<&Marked<'_>> = marked.iter().filter(|m| m.document == document).collect();
+            scan.flux_markers(&here, &policies)?;
+            if options.flux_policy.is_none() {
+                match self.role {
+                    Role::Kustomization => scan.kustomization(root)?,
+                    Role::ArgoCdSource => scan.argocd_source(root, &KeyPath::default())?,
+                    Role::Chart => scan.app_version(root)?,
+                    Role::Plain => {}
+                }
+                scan.application(root)?;
+                scan.walk(root)?;
+            }
+            targets.extend(scan.finish()?);
+        }
+        Ok(targets)
+    }
 }

@@ -49,6 +49,25 @@ pub fn single_quoted(value: &str) -> String {
 
 /// `"…"` with YAML escapes.
 pub fn double_quoted(value: &str) -> String {
+    quoted(value, |c, out| {
+        match c {
+            '\0' => out.push_str("\\0"),
+            '\u{feff}' => out.push_str("\\uFEFF"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02X}", c as u32));
+            }
+            c if is_unicode_special(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
+            _ => return false,
+        }
+        true
+    })
+}
+
+/// `value` between double quotes, with the escapes YAML and JSON write alike (`\"`,
+/// `\\`, `\n`, `\r`, `\t`) and, for any other character, what `escape` writes: it
+/// appends the character's escape to the output and returns true, or returns false for
+/// a character written as it is.
+pub(crate) fn quoted(value: &str, mut escape: impl FnMut(char, &mut String) -> bool) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for c in value.chars() {
@@ -56,14 +75,9 @@ pub fn double_quoted(value: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            '\u{feff}' => out.push_str("\\uFEFF"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02X}", c as u32));
-            }
-            c if is_unicode_special(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
+            '\t' => out.push_str("\\t"),
+            c if escape(c, &mut out) => {}
             c => out.push(c),
         }
     }

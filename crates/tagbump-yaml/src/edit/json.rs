@@ -131,15 +131,8 @@ pub(super) fn splice(node: &Node, value: &str, plain: bool) -> Option<Splice> {
 /// are (DEL, C1 controls, NEL, line and paragraph separators, byte order marks,
 /// U+FFFE and U+FFFF).
 pub fn json_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
+    crate::scalar::quoted(value, |c, out| {
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             c if (c as u32) < 0x20
@@ -151,11 +144,10 @@ pub fn json_string(value: &str) -> String {
             {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
-            c => out.push(c),
+            _ => return false,
         }
-    }
-    out.push('"');
-    out
+        true
+    })
 }
 
 #[cfg(test)]
