@@ -253,12 +253,20 @@ pub fn find_in_text_with(
     image: &ImageRef,
     options: &FindOptions,
 ) -> Result<Vec<Target>, TargetError> {
+    // Checked before parsing: a reference without tag or digest is refused whatever
+    // the text holds.
+    has_something_to_write(image)?;
+    ParsedFile::parse(file_name, text)?.find(image, options)
+}
+
+/// An image with neither tag nor digest has nothing to write.
+fn has_something_to_write(image: &ImageRef) -> Result<(), TargetError> {
     if image.tag().is_none() && image.digest().is_none() {
         return Err(TargetError::NothingToWrite {
             image: image.to_string(),
         });
     }
-    ParsedFile::parse(file_name, text)?.find(image, options)
+    Ok(())
 }
 
 /// The targets as edits for [`crate::yaml::apply`], each restricted to its document.

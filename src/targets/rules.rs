@@ -106,11 +106,7 @@ impl<'t> ParsedFile<'t> {
         image: &ImageRef,
         options: &FindOptions,
     ) -> Result<Vec<Target>, TargetError> {
-        if image.tag().is_none() && image.digest().is_none() {
-            return Err(TargetError::NothingToWrite {
-                image: image.to_string(),
-            });
-        }
+        super::has_something_to_write(image)?;
         let text: &str = &self.readable.text;
         let docs = &self.readable.documents;
         let file_name = self.file_name;
