@@ -11,18 +11,15 @@ use tagbump::secret::Secret;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let (url, api) = args
-        .next()
-        .zip(args.next())
-        .ok_or("usage: REPO_URL API_URL")?;
+    let usage = "usage: REPO_URL API_URL";
+    let (url, api) = (args.next().ok_or(usage)?, args.next().ok_or(usage)?);
     let change = Request::Image {
         image: ImageRef::parse("ghcr.io/acme/web:2.1.0")?,
         paths: vec![],
     };
+    let token = Secret::new(std::env::var("GITHUB_TOKEN")?);
     let mut options = Options::default();
-    options.tokens = Arc::new(TokenSource::Fixed(Secret::new(std::env::var(
-        "GITHUB_TOKEN",
-    )?)));
+    options.tokens = Arc::new(TokenSource::Fixed(token));
     options.forge = Some(ForgeKind::GitHub); // GitHub Enterprise or a test server
     options.api_url = Some(api);
     options.pull_request = Some(PullRequest {
@@ -35,12 +32,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         via: Via::Api,
     };
     let outcome = bump::run(&change, &to, &options, &|_event| {})?;
-
     let pr = outcome.pull_request.ok_or("no pull request")?;
     let verified = outcome.landed.and_then(|l| l.verified).unwrap_or(false);
-    println!(
-        "opened pull request #{} ({}), verified: {verified}",
-        pr.number, pr.url
-    );
+    let (number, url) = (pr.number, pr.url);
+    println!("opened pull request #{number} ({url}), verified: {verified}");
     Ok(())
 }

@@ -114,3 +114,95 @@ fn bump_github_pr_opens_a_labelled_pull_request_through_the_fake_api() {
     );
     assert!(stdout.ends_with("verified: true\n"), "{stdout}");
 }
+
+#[test]
+fn bump_checkout_commits_in_a_local_checkout_without_pushing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=dev", "-c", "user.email=dev@example.com"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("git");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(dir.path().join("apps/api")).expect("mkdir");
+    std::fs::write(
+        dir.path().join(API_VALUES),
+        "image:\n  repository: ghcr.io/acme/api\n  tag: \"1.4.2\"  # CI writes this\n",
+    )
+    .expect("write");
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "init"]);
+    let path = dir.path().to_string_lossy().into_owned();
+    let stdout = run_example_with("bump_checkout", &[&path], &[]);
+    let head = git(&["rev-parse", "HEAD"]);
+    assert_eq!(stdout, format!("committed {head} on main\n"));
+    assert_eq!(git(&["log", "-1", "--format=%s%n%b"]), "deploy: api 1.5.0");
+    assert_eq!(git(&["rev-list", "--count", "HEAD"]), "2");
+    assert_eq!(
+        git(&["status", "--porcelain"]),
+        "",
+        "the commit holds the edit"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(API_VALUES)).expect("read"),
+        "image:\n  repository: ghcr.io/acme/api\n  tag: \"1.5.0\"  # CI writes this\n"
+    );
+}
+
+#[test]
+fn newest_semver_picks_by_version_not_by_name_and_pins_the_digest() {
+    use crate::support::registry::{TestRegistry, PASSWORD, USER};
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let created = "2026-01-02T03:04:05Z";
+    let mut pushed = std::collections::HashMap::new();
+    for tag in ["1.4.2", "1.10.0", "2.0.0", "2.1.0-rc.1", "latest"] {
+        pushed.insert(tag, reg.push_image("acme/api", tag, created, "amd64"));
+    }
+    // Through the Bearer (token) registry, logged in as the harness's user.
+    let image = format!("{}/acme/api", reg.token_host());
+    let ca = reg.ca_pem.to_string_lossy().into_owned();
+    let envs = [
+        ("REGISTRY_USERNAME", USER),
+        ("REGISTRY_PASSWORD", PASSWORD),
+        ("CA_BUNDLE", ca.as_str()),
+    ];
+    // 2.1.0-rc.1 is a pre-release and `latest` no version: 2.0.0 is the newest.
+    assert_eq!(
+        run_example_with("newest_semver", &[&image], &envs),
+        format!(
+            "{image}:2.0.0@{} (newest of 5 tags)\n",
+            pushed["2.0.0"].digest
+        )
+    );
+    // Within ^1.4, 1.10.0 beats 1.4.2 (which sorts after it by name).
+    assert_eq!(
+        run_example_with("newest_semver", &[&image, "^1.4"], &envs),
+        format!(
+            "{image}:1.10.0@{} (newest of 5 tags)\n",
+            pushed["1.10.0"].digest
+        )
+    );
+}
+
+#[test]
+fn every_example_fits_in_forty_lines() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).expect("example");
+            let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
+            assert!(lines <= 40, "{}: {lines} non-blank lines", path.display());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 6, "only {seen} examples under examples/");
+}
