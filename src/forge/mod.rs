@@ -281,7 +281,7 @@ pub(crate) fn redirect_target(request_url: &str, location: Option<&str>) -> Stri
     }
 }
 
-/// Fills a body template.
+/// Fills a pull-request body template (the [`template`](crate::template) engine).
 ///
 /// `{changes}` becomes a Markdown list with one line per change,
 /// ``- `file`: `key` old → new``; `{name}` is replaced by `vars["name"]`;
@@ -291,34 +291,16 @@ pub fn render_body(
     vars: &BTreeMap<String, String>,
     changes: &[ChangeLine],
 ) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let name_len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-            .unwrap_or(after.len());
-        let name = &after[..name_len];
-        let closed = after[name_len..].starts_with('}');
-        if closed && !name.is_empty() {
-            if name == "changes" {
-                out.push_str(&render_changes(changes));
-            } else if let Some(value) = vars.get(name) {
-                out.push_str(value);
-            } else {
-                out.push('{');
-                out.push_str(name);
-                out.push('}');
-            }
-            rest = &after[name_len + 1..];
+    crate::template::render_with(template, |name, out| {
+        if name == "changes" {
+            out.push_str(&render_changes(changes));
+        } else if let Some(value) = vars.get(name) {
+            out.push_str(value);
         } else {
-            out.push('{');
-            rest = after;
+            return false;
         }
-    }
-    out.push_str(rest);
-    out
+        true
+    })
 }
 
 fn render_changes(changes: &[ChangeLine]) -> String {
