@@ -410,21 +410,11 @@ impl Client {
     }
 
     fn denied(&self, host: &str, status: u16) -> RegistryError {
-        let who = match &self.credentials {
-            Some(c) => format!("as user {:?}", c.username),
-            None => "without credentials".to_string(),
-        };
-        let hint = if self.credentials.is_some() {
-            "check --registry-username / TAGBUMP_REGISTRY_PASSWORD or the docker login for this registry"
-        } else {
-            "give --registry-username with TAGBUMP_REGISTRY_PASSWORD, or docker login to this registry"
-        };
         RegistryError::Auth {
             host: host.to_string(),
             repository: self.endpoint.repository.clone(),
             status,
-            who,
-            hint: hint.to_string(),
+            user: self.credentials.as_ref().map(|c| c.username.clone()),
         }
     }
 
