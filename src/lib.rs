@@ -119,8 +119,6 @@ pub mod policy;
 pub mod registry;
 pub mod retry;
 pub mod secret;
-#[doc(hidden)]
-pub mod synth;
 pub mod targets;
 pub mod template;
 #[cfg(any(feature = "git", feature = "forge", feature = "registry"))]

@@ -134,12 +134,35 @@ fn registry_words(e: &RegistryError) -> Vec<(String, String)> {
             "give a registry user name and password, or docker login to this registry".into(),
             "give --registry-username with TAGBUMP_REGISTRY_PASSWORD, or docker login to this registry".into(),
         )],
+        RegistryError::NoMatch { .. } => {
+            let text = e.to_string();
+            let flags = filter_words(&text);
+            vec![(text, flags)]
+        }
         RegistryError::InsecureRefused { .. } => vec![(
             "the hosts named as insecure registries".into(),
             "hosts named with --insecure-registry".into(),
         )],
         _ => Vec::new(),
     }
+}
+
+/// Text naming tag filters (a filter description, a rejection reason) with the flags
+/// that set them: `the constraint "^3", the allowed tags "^v"` → `--constraint "^3"
+/// --allow-tags "^v"`.
+pub fn filter_words(text: &str) -> String {
+    use tagbump::registry::strategy::{ALLOWED, CONSTRAINT, IGNORED};
+    let mut out = text.to_string();
+    for (library, flag) in [
+        (CONSTRAINT, "--constraint "),
+        (ALLOWED, "--allow-tags "),
+        (IGNORED, "--ignore-tags "),
+    ] {
+        out = out
+            .replace(&format!("\", {library}"), &format!("\" {flag}"))
+            .replace(library, flag);
+    }
+    out
 }
 
 fn policy_words(e: &PolicyError) -> Vec<(String, String)> {
@@ -432,5 +455,31 @@ mod tests {
             lines[0]
         );
         assert_eq!(lines[1], "no token for h:8443: sending no credentials");
+    }
+
+    #[test]
+    fn tag_filters_are_named_by_their_flags() {
+        use tagbump::registry::strategy::{allow_regex, Constraint, TagFilter};
+        let filter = TagFilter {
+            constraint: Some(Constraint::parse("^3").expect("constraint")),
+            allow: Some(allow_regex("^v").expect("regex")),
+            ignore: vec!["sha-*".into(), "x".into()],
+        };
+        assert_eq!(
+            filter.describe(),
+            r#"the constraint "^3", the allowed tags "^v", the ignored tags "sha-*", the ignored tags "x""#
+        );
+        assert_eq!(
+            filter_words(&filter.describe()),
+            r#"--constraint "^3" --allow-tags "^v" --ignore-tags "sha-*" --ignore-tags "x""#
+        );
+        assert_eq!(
+            filter_words(r#"outside the constraint "~1.4""#),
+            r#"outside --constraint "~1.4""#
+        );
+        assert_eq!(
+            filter_words(r#"does not match the allowed tags "^v""#),
+            r#"does not match --allow-tags "^v""#
+        );
     }
 }

@@ -9,7 +9,8 @@
 //!   ([`default_api_base`] derives it from the remote URL's host).
 //! - Every failure is a typed [`ForgeError`] whose text never contains the token.
 //! - Rate limits and server errors are retried within a [`RetryPolicy`]; the
-//!   waiting is done by a [`Sleeper`] so that tests can observe it instead of sleeping.
+//!   waiting is done by a [`Sleeper`] ([`ConnectOptions::sleeper`]), which a caller may
+//!   replace to observe or shorten the waits.
 //!   GitHub's secondary rate limits are waited out as GitHub asks (`retry-after`, else
 //!   [`ConnectOptions::secondary_rate_limit_wait`], doubling), within the deadline.
 //! - [`api_repo::ApiRepo`] is a repository as a change is landed through a forge's API
@@ -199,26 +200,6 @@ pub fn connect(
         token,
         &ConnectOptions {
             retry,
-            ..ConnectOptions::default()
-        },
-    )
-}
-
-/// Like [`connect`], with a custom [`Sleeper`] (tests use one that records waits).
-pub fn connect_with_sleeper(
-    kind: ForgeKind,
-    api_base: &str,
-    token: &Secret,
-    retry: RetryPolicy,
-    sleeper: Sleeper,
-) -> Result<Box<dyn Forge>, ForgeError> {
-    connect_with(
-        kind,
-        api_base,
-        token,
-        &ConnectOptions {
-            retry,
-            sleeper,
             ..ConnectOptions::default()
         },
     )

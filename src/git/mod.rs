@@ -137,7 +137,7 @@ use std::path::PathBuf;
 
 pub use crate::change::{Applied, ApplyResult, CommitInfo, Identity};
 pub use crate::retry::{RetryPolicy, Timeouts};
-pub use child::terminate_all;
+pub(crate) use child::terminate_all;
 pub use clone_mode::write_back;
 // The API lander (`land`, git + forge) checks its paths as a commit does.
 #[cfg(feature = "forge")]

@@ -23,7 +23,7 @@ pub mod challenge;
 pub mod client;
 pub mod docker_config;
 pub mod endpoint;
-pub mod manifest;
+pub(crate) mod manifest;
 mod pool;
 pub mod resolve;
 pub mod strategy;
@@ -34,7 +34,7 @@ use crate::secret::Secret;
 
 pub use client::{Client, ClientOptions};
 pub use endpoint::Endpoint;
-pub use manifest::Platform;
+pub use manifest::{Platform, PlatformError};
 pub use pool::{Logger, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
 pub use resolve::{Pinned, Resolver};
 pub use strategy::{Choice, Strategy, TagFilter};
