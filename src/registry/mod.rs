@@ -13,7 +13,7 @@
 //! - [`client`]: the HTTP exchanges: auth, timeouts, `429` + `Retry-After`, `Link`
 //!   pagination; credentials only to the registry's host and its token realm; a
 //!   bounded pool of requests in flight (8 by default), paused as a whole by a `429`.
-//! - [`manifest`]: manifest, index and config JSON; platform selection.
+//! - manifest, index and config JSON and platform selection ([`Platform`]) stay inside.
 //! - [`resolve`]: a tag's digest, a given digest checked, an image's `created` time;
 //!   build times of many tags read concurrently, each manifest and config once.
 //! - [`strategy`]: choosing a tag (semver, newest-build, alphabetical, digest) with
