@@ -14,6 +14,9 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tagbump::yaml::{apply, Edit, EditOptions, KeyPath};
 
+#[path = "support/synth.rs"]
+mod synth;
+
 fn fixture_cases() -> Vec<(String, String, Vec<Edit>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/editor");
     let mut cases = Vec::new();
@@ -68,7 +71,7 @@ fn bench_large(c: &mut Criterion) {
     let mut group = c.benchmark_group("large_values");
     group.sample_size(20);
     for n in [100usize, 800] {
-        let text = tagbump::synth::large_values(n);
+        let text = synth::large_values(n);
         let path = KeyPath::parse(&format!("c{}.image.tag", n - 1)).expect("path");
         let edits = vec![Edit::new(path, "9.9.9")];
         group.throughput(Throughput::Bytes(text.len() as u64));
@@ -202,7 +205,7 @@ fn bench_corpus_v2(c: &mut Criterion) {
 /// "yq-style" recipe of the tutorials), when `yq` is installed.
 fn bench_process_vs_yq(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let text = tagbump::synth::large_values(100);
+    let text = synth::large_values(100);
     let file = dir.path().join("values.yaml");
     let mut group = c.benchmark_group("process");
     group.sample_size(10);

@@ -93,6 +93,8 @@
 //! panic). They still block the calling worker while they wait: from async code, wrap
 //! them in `tokio::task::spawn_blocking`. `examples/in_async_runtime.rs` shows it.
 
+#![warn(missing_docs)]
+
 pub mod argocd_source;
 #[cfg(any(feature = "forge", feature = "registry"))]
 mod blocking;
@@ -117,8 +119,6 @@ pub mod policy;
 pub mod registry;
 pub mod retry;
 pub mod secret;
-#[doc(hidden)]
-pub mod synth;
 pub mod targets;
 pub mod template;
 #[cfg(any(feature = "git", feature = "forge", feature = "registry"))]

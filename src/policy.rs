@@ -19,7 +19,7 @@ pub struct TagPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
     /// The new version is lower than the current one.
-    #[error("refusing to move {old} back to {new} (--no-downgrade): the config already holds a newer version")]
+    #[error("refusing to move {old} back to {new} (no downgrades): the config already holds a newer version")]
     Downgrade {
         /// Current value.
         old: String,
@@ -27,7 +27,7 @@ pub enum PolicyError {
         new: String,
     },
     /// The new tag is not a semantic version but the old one is.
-    #[error("refusing {new}: not a semantic version, so it cannot be proven newer than {old} (--no-downgrade)")]
+    #[error("refusing {new}: not a semantic version, so it cannot be proven newer than {old} (no downgrades)")]
     NotSemver {
         /// Current value.
         old: String,
@@ -35,7 +35,7 @@ pub enum PolicyError {
         new: String,
     },
     /// The new tag does not match `allow_tags`.
-    #[error("refusing {new}: it does not match --allow-tags {pattern}")]
+    #[error("refusing {new}: it does not match the allowed tags {pattern}")]
     NotAllowed {
         /// Requested value.
         new: String,
@@ -149,7 +149,7 @@ mod tests {
         let err = p
             .check(Some("v1.0.0"), "v1.0.1-dirty")
             .expect_err("refused");
-        assert!(err.to_string().contains("does not match --allow-tags"));
+        assert!(err.to_string().contains("does not match the allowed tags"));
     }
 
     #[test]

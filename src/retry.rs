@@ -150,14 +150,24 @@ impl Timeouts {
     }
 }
 
+/// A duration [`parse_duration`] cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid duration {text:?}: use e.g. 90s, 500ms, 3m, 1h or 1m30s")]
+pub struct DurationError {
+    /// The text as given.
+    pub text: String,
+}
+
 /// Parses a duration as users write it on a command line: `90` or `90s` (seconds),
 /// `500ms`, `3m`, `1h`, or a sum such as `1m30s`.
 ///
 /// # Errors
 ///
-/// A message naming the accepted forms.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration {text:?}: use e.g. 90s, 500ms, 3m, 1h or 1m30s");
+/// [`DurationError`], whose message names the accepted forms.
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
+    let bad = || DurationError {
+        text: text.to_string(),
+    };
     let t = text.trim();
     if t.is_empty() {
         return Err(bad());

@@ -246,7 +246,10 @@ fn unknown_environments_and_no_source_are_refused() {
         "there is no environment \"qa\" in .tagbump.yaml (environments: dev, staging, prod)"
     );
     let err = run(repo.path(), &request("dev", None, &[])).unwrap_err();
-    assert_eq!(err.to_string(), "environment \"dev\" has no `from` in .tagbump.yaml: say which environment to promote from (--from ENV)");
+    assert_eq!(
+        err.to_string(),
+        "environment \"dev\" has no `from` in .tagbump.yaml: say which environment to promote from"
+    );
     let err = run(
         repo.path(),
         &request("staging", None, &["ghcr.io/acme/api:1.0"]),

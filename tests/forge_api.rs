@@ -18,9 +18,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use forge_server::{FakeResponse, ForgeServer, RecordedRequest, SilentServer};
 use serde_json::json;
 use tagbump::forge::{
-    connect, connect_with, connect_with_sleeper, default_api_base, detect_kind, render_body,
-    ChangeLine, ConnectOptions, Forge, ForgeError, ForgeKind, PullRequestSpec, RepoId, RetryPolicy,
-    Timeouts,
+    connect, connect_with, default_api_base, detect_kind, render_body, ChangeLine, ConnectOptions,
+    Forge, ForgeError, ForgeKind, PullRequestSpec, RepoId, RetryPolicy, Timeouts,
 };
 use tagbump::secret::Secret;
 
@@ -47,12 +46,15 @@ fn connect_to(
 ) -> Result<(Box<dyn Forge>, Sleeps), ForgeError> {
     let sleeps = Sleeps::default();
     let log = sleeps.clone();
-    let forge = connect_with_sleeper(
+    let forge = connect_with(
         kind,
         &server.api_base(),
         &Secret::new(TOKEN),
-        retry,
-        Arc::new(move |d| log.0.lock().unwrap().push(d)),
+        &ConnectOptions {
+            retry,
+            sleeper: Arc::new(move |d| log.0.lock().unwrap().push(d)),
+            ..ConnectOptions::default()
+        },
     )?;
     Ok((forge, sleeps))
 }
@@ -531,15 +533,18 @@ fn github_unreachable_server_is_a_transport_error_without_the_token() {
     let server = ForgeServer::github(TOKEN);
     let api_base = server.api_base();
     drop(server);
-    let forge = connect_with_sleeper(
+    let forge = connect_with(
         ForgeKind::GitHub,
         &api_base,
         &Secret::new(TOKEN),
-        RetryPolicy {
-            max_attempts: 2,
-            max_wait: Duration::from_secs(1),
+        &ConnectOptions {
+            retry: RetryPolicy {
+                max_attempts: 2,
+                max_wait: Duration::from_secs(1),
+            },
+            sleeper: Arc::new(|_| {}),
+            ..ConnectOptions::default()
         },
-        Arc::new(|_| {}),
     )
     .unwrap();
 

@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     ],
     &["yaml", "registry"],
     // `verify` reads signatures through the registry client.
-    &["argocd_source", "targets", "synth", "verify"],
+    &["argocd_source", "targets", "verify"],
     &["plan", "environments"],
     // Each knowing nothing of the other (checked apart below).
     &["git", "forge"],

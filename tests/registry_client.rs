@@ -353,7 +353,7 @@ fn credentials_never_go_to_a_plain_http_token_realm_off_loopback() {
     let err = r.pin("1.0.0", None).expect_err("refused");
     assert_eq!(
         err.to_string(),
-        "http://192.0.2.1/token: plain HTTP is only used for localhost, 127.0.0.0/8 and hosts named with --insecure-registry"
+        "http://192.0.2.1/token: plain HTTP is only used for localhost, 127.0.0.0/8 and the hosts named as insecure registries"
     );
     // Only the registry's own 401 was requested.
     assert_eq!(r.client().requests(), 1);

@@ -91,7 +91,7 @@ pub enum ArgoSourceError {
     #[error("invalid Argo CD application {0:?}: names are lowercase letters, digits, '-' and '.' (Kubernetes resource names)")]
     InvalidName(String),
     /// The kind could not be told from the directory.
-    #[error("{}: cannot tell whether the application is Helm or Kustomize (no Chart.yaml or kustomization.yaml); give --argocd-app-kind", .0.display())]
+    #[error("{}: cannot tell whether the application is Helm or Kustomize (no Chart.yaml or kustomization.yaml); give the application's kind", .0.display())]
     UnknownKind(PathBuf),
     /// The existing file is not an override file.
     #[error("{}: not an Argo CD Image Updater override file: {reason}", path.display())]

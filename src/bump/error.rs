@@ -103,12 +103,9 @@ pub enum BumpError {
         super::tokens::JOB_TOKEN
     )]
     JobTokenCannotCommitViaApi,
-    /// The forge API cannot be used as asked.
-    #[error("{reason}")]
-    ApiUnavailable {
-        /// Why.
-        reason: String,
-    },
+    /// The forge API cannot be used as asked ([`Via::Api`](crate::land::via::Via::Api)).
+    #[error(transparent)]
+    ApiUnavailable(#[from] crate::land::via::ApiUnavailable),
     /// The repository cannot be opened through the forge's API.
     #[error("cannot use the {kind} API for {url}")]
     ForgeRepository {

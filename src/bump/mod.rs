@@ -213,8 +213,13 @@ impl Default for Options {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Event<'a> {
-    /// What is being done and why (the way chosen, the token used, a retry).
+    /// What is being done and why (a retry, a fallback, the GitHub App token).
     Log(&'a str),
+    /// The way a remote change lands and why (its `Display` is the log line).
+    Way(&'a crate::land::via::Choice),
+    /// The token chosen for a destination and the variables passed over
+    /// ([`Selection::log_lines`](crate::credentials::Selection::log_lines) are the log lines).
+    Token(&'a crate::credentials::Selection),
     /// Something worth a warning that did not stop the run.
     Warning(&'a str),
     /// A token the run obtained (never print it).

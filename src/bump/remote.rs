@@ -233,9 +233,8 @@ fn api_repo(
         return Ok(None);
     }
     let token = chosen.map(|c| c.token);
-    let choice = choose(l.via, l.url, l.kind, token.is_some())
-        .map_err(|reason| BumpError::ApiUnavailable { reason })?;
-    events(Event::Log(&choice.to_string()));
+    let choice = choose(l.via, l.url, l.kind, token.is_some())?;
+    events(Event::Way(&choice));
     let (true, Some(kind), Some(repo), Some(api), Some(token)) =
         (choice.api, l.kind, repo_id, api, token)
     else {

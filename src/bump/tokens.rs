@@ -133,9 +133,7 @@ impl<'a> Tokens<'a> {
                 Source::Env(variable) => {
                     let selection =
                         credentials::select_token(&*self.options.env, *variable, destination)?;
-                    for line in selection.log_lines() {
-                        log(&line);
-                    }
+                    (self.events)(Event::Token(&selection));
                     if let Some((source, token)) = selection.chosen {
                         return Ok(Some(Chosen { source, token }));
                     }

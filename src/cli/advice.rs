@@ -1,14 +1,257 @@
 //! What to pass next, for the library errors whose remedy is a flag or a command: the
 //! library says what it found, the command line says which of its flags would help.
 
+use std::error::Error as StdError;
+
+use tagbump::argocd_source::ArgoSourceError;
 use tagbump::bump::{BumpError, FileRole};
+use tagbump::credentials::{CredentialsError, Selection};
+use tagbump::environments::PromoteError;
+use tagbump::forge::ForgeError;
+use tagbump::git::{GitError, TimeLimit};
 use tagbump::image::{split_image_string, ImageRef};
+use tagbump::land::api_lander::ApiLandError;
+use tagbump::land::via::{ApiUnavailable, Choice, Reason, Unusable, Via};
 use tagbump::plan::PlanError;
+use tagbump::policy::PolicyError;
+use tagbump::registry::RegistryError;
 use tagbump::targets::{NameMention, NamePlace};
+
+/// A library error's words in the command line's: `(library text, command-line text)`
+/// pairs for `cause`, where its message describes an option that the command line sets
+/// with a flag (the library names no flag; the command line names it, by error kind).
+/// The caller replaces each library text by its command-line text in the message.
+pub fn flag_words(cause: &(dyn StdError + 'static)) -> Vec<(String, String)> {
+    let pair = |lib: &str, cli: &str| vec![(lib.to_string(), cli.to_string())];
+    if let Some(text) = flag_text(cause) {
+        return vec![(cause.to_string(), text)];
+    }
+    if let Some(e) = cause.downcast_ref::<BumpError>() {
+        return match e {
+            BumpError::Credentials(e) => credentials_words(e),
+            BumpError::ApiUnavailable(e) => api_unavailable_words(e),
+            BumpError::Registry(e) => registry_words(e),
+            _ => Vec::new(),
+        };
+    }
+    if let Some(e) = cause.downcast_ref::<CredentialsError>() {
+        return credentials_words(e);
+    }
+    if let Some(e) = cause.downcast_ref::<ApiUnavailable>() {
+        return api_unavailable_words(e);
+    }
+    if let Some(e) = cause.downcast_ref::<RegistryError>() {
+        return registry_words(e);
+    }
+    if let Some(e) = cause.downcast_ref::<PlanError>() {
+        return match e {
+            PlanError::ArgoCdSourceDir => pair(
+                &e.to_string(),
+                "--argocd-app writes one application's override file: give its source directory as the only path",
+            ),
+            PlanError::Policy { error, .. } => policy_words(error),
+            PlanError::ArgoCdSource(e) => argo_words(e),
+            _ => Vec::new(),
+        };
+    }
+    if let Some(e) = cause.downcast_ref::<PolicyError>() {
+        return policy_words(e);
+    }
+    if let Some(e) = cause.downcast_ref::<ArgoSourceError>() {
+        return argo_words(e);
+    }
+    if let Some(e) = cause.downcast_ref::<GitError>() {
+        return match e {
+            GitError::RetriesExhausted { .. } => pair(LIB_RETRY_FOR, CLI_RETRY_FOR),
+            GitError::Tls { .. } => pair(
+                "give its certificate as the CA bundle",
+                "pass its certificate with --ca-bundle",
+            ),
+            GitError::Timeout { waited, .. } => pair(&waited.to_string(), &time_limit(waited)),
+            _ => Vec::new(),
+        };
+    }
+    if let Some(e) = cause.downcast_ref::<ApiLandError>() {
+        return match e {
+            ApiLandError::Incomplete { .. } | ApiLandError::TooManyFiles { .. } => {
+                pair("or land with git", "or use --via git")
+            }
+            ApiLandError::RetriesExhausted { .. } => pair(LIB_RETRY_FOR, CLI_RETRY_FOR),
+            ApiLandError::Forge(e) => forge_words(e),
+            _ => Vec::new(),
+        };
+    }
+    if let Some(e) = cause.downcast_ref::<ForgeError>() {
+        return forge_words(e);
+    }
+    if let Some(PromoteError::NoSource { .. }) = cause.downcast_ref::<PromoteError>() {
+        return pair(
+            "say which environment to promote from",
+            "say which environment to promote from (--from ENV)",
+        );
+    }
+    Vec::new()
+}
+
+/// The retry budget in the library's words and the flag that sets it.
+const LIB_RETRY_FOR: &str = "a longer retry budget (`RetryPolicy::retry_for`) waits longer";
+const CLI_RETRY_FOR: &str = "raise --retry-for to wait longer";
+
+fn credentials_words(e: &CredentialsError) -> Vec<(String, String)> {
+    match e {
+        CredentialsError::ExplicitUnset(name) => vec![(
+            e.to_string(),
+            format!("--token-env {name}: the variable {name} is not set or empty"),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+fn api_unavailable_words(e: &ApiUnavailable) -> Vec<(String, String)> {
+    vec![(
+        e.to_string(),
+        format!("--via api: cannot use the forge API: {}", unusable(&e.0)),
+    )]
+}
+
+fn unusable(why: &Unusable) -> String {
+    match why {
+        Unusable::UnknownForge => {
+            "the remote's host is not a known GitHub or GitLab host (pass --forge github|gitlab)"
+                .to_string()
+        }
+        _ => why.to_string(),
+    }
+}
+
+fn registry_words(e: &RegistryError) -> Vec<(String, String)> {
+    match e {
+        RegistryError::Auth { user: Some(_), .. } => vec![(
+            "check the registry user name and password, or the docker login for this registry".into(),
+            "check --registry-username / TAGBUMP_REGISTRY_PASSWORD or the docker login for this registry".into(),
+        )],
+        RegistryError::Auth { user: None, .. } => vec![(
+            "give a registry user name and password, or docker login to this registry".into(),
+            "give --registry-username with TAGBUMP_REGISTRY_PASSWORD, or docker login to this registry".into(),
+        )],
+        RegistryError::NoMatch { .. } => {
+            let text = e.to_string();
+            let flags = filter_words(&text);
+            vec![(text, flags)]
+        }
+        RegistryError::InsecureRefused { .. } => vec![(
+            "the hosts named as insecure registries".into(),
+            "hosts named with --insecure-registry".into(),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// Text naming tag filters (a filter description, a rejection reason) with the flags
+/// that set them: `the constraint "^3", the allowed tags "^v"` → `--constraint "^3"
+/// --allow-tags "^v"`.
+pub fn filter_words(text: &str) -> String {
+    use tagbump::registry::strategy::{ALLOWED, CONSTRAINT, IGNORED};
+    let mut out = text.to_string();
+    for (library, flag) in [
+        (CONSTRAINT, "--constraint "),
+        (ALLOWED, "--allow-tags "),
+        (IGNORED, "--ignore-tags "),
+    ] {
+        out = out
+            .replace(&format!("\", {library}"), &format!("\" {flag}"))
+            .replace(library, flag);
+    }
+    out
+}
+
+fn policy_words(e: &PolicyError) -> Vec<(String, String)> {
+    match e {
+        PolicyError::Downgrade { .. } | PolicyError::NotSemver { .. } => {
+            vec![("(no downgrades)".into(), "(--no-downgrade)".into())]
+        }
+        PolicyError::NotAllowed { .. } => vec![(
+            "does not match the allowed tags".into(),
+            "does not match --allow-tags".into(),
+        )],
+    }
+}
+
+fn argo_words(e: &ArgoSourceError) -> Vec<(String, String)> {
+    match e {
+        ArgoSourceError::UnknownKind(_) => vec![(
+            "give the application's kind".into(),
+            "give --argocd-app-kind".into(),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+fn forge_words(e: &ForgeError) -> Vec<(String, String)> {
+    match e {
+        ForgeError::Redirect { .. } => vec![(
+            "give the final API address (or".into(),
+            "give the final API address with --api-url (or".into(),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// Which time limit ended a git step, naming its flag.
+fn time_limit(limit: &TimeLimit) -> String {
+    match limit {
+        TimeLimit::Idle(d) => format!("received nothing for {} s (--io-timeout)", d.as_secs_f32()),
+        TimeLimit::Overall => "the run's overall deadline passed (--timeout)".to_string(),
+        _ => limit.to_string(),
+    }
+}
+
+/// The log line of the way a remote change lands, naming the flags.
+pub fn way_line(choice: &Choice) -> String {
+    let way = if choice.api { "the forge API" } else { "git" };
+    let why = match &choice.reason {
+        Reason::Asked(Via::Git) => "--via git".to_string(),
+        Reason::Asked(_) => "--via api".to_string(),
+        Reason::Unusable(why) => unusable(why),
+        Reason::ForgeWithToken(_) => choice.reason.to_string().replace(
+            "the forge creates the commit)",
+            "the forge creates the commit; --via git to clone instead)",
+        ),
+        _ => choice.reason.to_string(),
+    };
+    format!("landing the change through {way}: {why}")
+}
+
+/// The log lines of a token choice, naming `--token-env`.
+pub fn token_lines(selection: &Selection) -> Vec<String> {
+    let mut lines: Vec<String> = selection
+        .skipped
+        .iter()
+        .map(|s| {
+            format!(
+                "not using {0}: {1} (pass --token-env {0} or set TAGBUMP_TOKEN to send a token there)",
+                s.variable, s.reason
+            )
+        })
+        .collect();
+    match selection.variable() {
+        Some(variable) if selection.is_explicit() => lines.push(format!(
+            "using the token from {variable} (--token-env) for {}",
+            selection.destination
+        )),
+        _ => lines.extend(
+            selection
+                .log_lines()
+                .into_iter()
+                .skip(selection.skipped.len()),
+        ),
+    }
+    lines
+}
 
 /// The message of a library error in the command line's words (naming the flag that
 /// gives what was missing), for the errors that need one.
-pub fn flag_text(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+fn flag_text(cause: &(dyn StdError + 'static)) -> Option<String> {
     let flag = |role: &FileRole| match role {
         FileRole::CaBundle => "--ca-bundle",
         _ => "--ssh-key",
@@ -162,6 +405,81 @@ mod tests {
              image.name,TAG_PARAMETER naming the application's Helm parameter for the tag \
              (add one if it has none), or --argocd-param image.name if the chart reads the \
              whole reference from image.name"
+        );
+    }
+
+    #[test]
+    fn the_way_and_the_token_are_logged_with_their_flags() {
+        use tagbump::forge::ForgeKind;
+        use tagbump::land::via::choose;
+        let gh = "https://github.com/acme/gitops.git";
+        let way = |via, forge, token| way_line(&choose(via, gh, forge, token).expect("choice"));
+        assert_eq!(
+            way(Via::Git, None, true),
+            "landing the change through git: --via git"
+        );
+        assert_eq!(
+            way(Via::Api, Some(ForgeKind::GitHub), true),
+            "landing the change through the forge API: --via api"
+        );
+        assert_eq!(
+            way(Via::Auto, None, true),
+            "landing the change through git: the remote's host is not a known GitHub or GitLab host (pass --forge github|gitlab)"
+        );
+        assert_eq!(
+            way(Via::Auto, Some(ForgeKind::GitHub), true),
+            "landing the change through the forge API: GitHub remote over https with a token (no clone; the forge creates the commit; --via git to clone instead)"
+        );
+
+        let env = |name: &str| {
+            (name == "GITHUB_TOKEN" || name == "X").then(|| "ghp_0123456789".to_string())
+        };
+        let explicit = tagbump::credentials::select_token(&env, Some("X"), "https://h:8443/o/r")
+            .expect("selection");
+        assert_eq!(
+            token_lines(&explicit),
+            ["using the token from X (--token-env) for h:8443"]
+        );
+        let skipped = tagbump::credentials::select_token(&env, None, "https://h:8443/o/r")
+            .expect("selection");
+        let lines = token_lines(&skipped);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[0].starts_with("not using GITHUB_TOKEN: it belongs to github.com"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0].ends_with("), not h:8443 (pass --token-env GITHUB_TOKEN or set TAGBUMP_TOKEN to send a token there)"),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(lines[1], "no token for h:8443: sending no credentials");
+    }
+
+    #[test]
+    fn tag_filters_are_named_by_their_flags() {
+        use tagbump::registry::strategy::{allow_regex, Constraint, TagFilter};
+        let filter = TagFilter {
+            constraint: Some(Constraint::parse("^3").expect("constraint")),
+            allow: Some(allow_regex("^v").expect("regex")),
+            ignore: vec!["sha-*".into(), "x".into()],
+        };
+        assert_eq!(
+            filter.describe(),
+            r#"the constraint "^3", the allowed tags "^v", the ignored tags "sha-*", the ignored tags "x""#
+        );
+        assert_eq!(
+            filter_words(&filter.describe()),
+            r#"--constraint "^3" --allow-tags "^v" --ignore-tags "sha-*" --ignore-tags "x""#
+        );
+        assert_eq!(
+            filter_words(r#"outside the constraint "~1.4""#),
+            r#"outside --constraint "~1.4""#
+        );
+        assert_eq!(
+            filter_words(r#"does not match the allowed tags "^v""#),
+            r#"does not match --allow-tags "^v""#
         );
     }
 }

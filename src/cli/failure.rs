@@ -80,8 +80,10 @@ pub fn error_chain(err: &anyhow::Error) -> String {
 
 fn chain_text(err: &anyhow::Error) -> String {
     let mut text = String::new();
+    let mut flag_words = Vec::new();
     for cause in err.chain() {
-        let mut part = super::advice::flag_text(cause).unwrap_or_else(|| cause.to_string());
+        flag_words.extend(super::advice::flag_words(cause));
+        let mut part = cause.to_string();
         if text.contains(&part) {
             continue;
         }
@@ -95,6 +97,10 @@ fn chain_text(err: &anyhow::Error) -> String {
             text.push_str(": ");
         }
         text.push_str(&part);
+    }
+    // The library names no flag: its words for an option become the flag's.
+    for (library, flags) in flag_words {
+        text = text.replace(&library, &flags);
     }
     text
 }
@@ -159,5 +165,108 @@ mod tests {
         let io: anyhow::Result<()> = Err(std::io::Error::other("disk full")).context("writing");
         assert_eq!(kind(&io.expect_err("error")), "io");
         assert_eq!(kind(&anyhow::anyhow!("something else")), "other");
+    }
+
+    /// The library names no flag; the command line's message names it, in the words it
+    /// always had (the CLI tests and snapshots assert several of these).
+    #[test]
+    fn library_errors_read_with_the_flags_that_help() {
+        use std::time::Duration;
+        use tagbump::credentials::CredentialsError;
+        use tagbump::land::api_lander::ApiLandError;
+        use tagbump::land::via::{ApiUnavailable, Unusable};
+        use tagbump::registry::RegistryError;
+
+        let cases: Vec<(anyhow::Error, &str, &str)> = vec![
+            (
+                CredentialsError::ExplicitUnset("MINE".into()).into(),
+                "the token variable MINE, named explicitly, is not set or empty",
+                "--token-env MINE: the variable MINE is not set or empty",
+            ),
+            (
+                tagbump::bump::BumpError::from(CredentialsError::ExplicitUnset("MINE".into())).into(),
+                "the token variable MINE, named explicitly, is not set or empty",
+                "--token-env MINE: the variable MINE is not set or empty",
+            ),
+            (
+                tagbump::bump::BumpError::from(ApiUnavailable(Unusable::UnknownForge)).into(),
+                "cannot use the forge API: the remote's host is not a known GitHub or GitLab host (name the forge: GitHub or GitLab)",
+                "--via api: cannot use the forge API: the remote's host is not a known GitHub or GitLab host (pass --forge github|gitlab)",
+            ),
+            (
+                PlanError::ArgoCdSourceDir.into(),
+                "an Argo CD application's override file is written for one source directory: give that directory as the only path",
+                "--argocd-app writes one application's override file: give its source directory as the only path",
+            ),
+            (
+                PlanError::Policy {
+                    file: "a.yaml".into(),
+                    line: 3,
+                    error: PolicyError::Downgrade { old: "2.0.0".into(), new: "1.5.0".into() },
+                }
+                .into(),
+                "a.yaml:3: refusing to move 2.0.0 back to 1.5.0 (no downgrades): the config already holds a newer version",
+                "a.yaml:3: refusing to move 2.0.0 back to 1.5.0 (--no-downgrade): the config already holds a newer version",
+            ),
+            (
+                PolicyError::NotAllowed { new: "1.5.0".into(), pattern: "^v".into() }.into(),
+                "refusing 1.5.0: it does not match the allowed tags ^v",
+                "refusing 1.5.0: it does not match --allow-tags ^v",
+            ),
+            (
+                GitError::Timeout {
+                    url: "https://h/r.git".into(),
+                    host: "h".into(),
+                    operation: "clone".into(),
+                    waited: tagbump::git::TimeLimit::Idle(Duration::from_secs(1)),
+                    last_output: None,
+                }
+                .into(),
+                "clone of https://h/r.git timed out: received nothing for 1 s (the idle limit) from h",
+                "clone of https://h/r.git timed out: received nothing for 1 s (--io-timeout) from h",
+            ),
+            (
+                GitError::RetriesExhausted {
+                    seconds: 5,
+                    last: "x".into(),
+                    url: "u".into(),
+                    branch: "main".into(),
+                    attempts: 3,
+                }
+                .into(),
+                "gave up after 3 attempts in 5 s: branch 'main' of u kept moving because of concurrent pushes (last: x); a longer retry budget (`RetryPolicy::retry_for`) waits longer",
+                "gave up after 3 attempts in 5 s: branch 'main' of u kept moving because of concurrent pushes (last: x); raise --retry-for to wait longer",
+            ),
+            (
+                GitError::Tls { url: "u".into(), detail: "bad cert".into() }.into(),
+                "TLS with u failed: bad cert — if the server uses a private CA, give its certificate as the CA bundle",
+                "TLS with u failed: bad cert — if the server uses a private CA, pass its certificate with --ca-bundle",
+            ),
+            (
+                ApiLandError::Incomplete { repo: "GitHub repository a/b".into() }.into(),
+                "GitHub repository a/b lists the tree only in part (too large for one API listing); name the files or directories to edit, or land with git",
+                "GitHub repository a/b lists the tree only in part (too large for one API listing); name the files or directories to edit, or use --via git",
+            ),
+            (
+                RegistryError::Auth { host: "r".into(), repository: "a/b".into(), status: 401, user: None }.into(),
+                "r: access to repository a/b denied (401) without credentials; give a registry user name and password, or docker login to this registry",
+                "r: access to repository a/b denied (401) without credentials; give --registry-username with TAGBUMP_REGISTRY_PASSWORD, or docker login to this registry",
+            ),
+            (
+                RegistryError::Auth { host: "r".into(), repository: "a/b".into(), status: 403, user: Some("bot".into()) }.into(),
+                "r: access to repository a/b denied (403) as user \"bot\"; check the registry user name and password, or the docker login for this registry",
+                "r: access to repository a/b denied (403) as user \"bot\"; check --registry-username / TAGBUMP_REGISTRY_PASSWORD or the docker login for this registry",
+            ),
+            (
+                RegistryError::InsecureRefused { url: "http://r".into() }.into(),
+                "http://r: plain HTTP is only used for localhost, 127.0.0.0/8 and the hosts named as insecure registries",
+                "http://r: plain HTTP is only used for localhost, 127.0.0.0/8 and hosts named with --insecure-registry",
+            ),
+        ];
+        for (err, library, cli) in cases {
+            assert_eq!(err.to_string(), library);
+            assert!(!library.contains("--"), "{library}");
+            assert_eq!(error_chain(&err), cli);
+        }
     }
 }

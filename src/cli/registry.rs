@@ -95,14 +95,16 @@ pub fn resolve_options(
         .as_deref()
         .map(Platform::parse)
         .transpose()
-        .map_err(invalid_input)?;
+        .map_err(|e| invalid_input(e.to_string()))?;
     ask.filter = TagFilter {
         constraint: r
             .constraint
             .as_deref()
             .map(Constraint::parse)
             .transpose()
-            .map_err(invalid_input)?,
+            .map_err(|e| {
+                invalid_input(format!("invalid --constraint {:?}: {}", e.text, e.reason))
+            })?,
         allow: a
             .common
             .allow_tags
@@ -160,7 +162,8 @@ pub fn write_text(out: &mut dyn std::io::Write, r: &RegistryReport) -> std::io::
             candidates.join(", ")
         )?;
         for rej in &s.rejected {
-            writeln!(out, "registry: rejected {}: {}", rej.tag, rej.reason)?;
+            let reason = super::advice::filter_words(&rej.reason);
+            writeln!(out, "registry: rejected {}: {reason}", rej.tag)?;
         }
     }
     if let Some(d) = &r.digest {

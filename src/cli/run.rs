@@ -213,6 +213,12 @@ fn execute(
     let result = bump::run(request, &destination, &options, &|event| {
         match &event {
             Event::Log(line) => eprintln!("tagbump: {line}"),
+            Event::Way(choice) => eprintln!("tagbump: {}", super::advice::way_line(choice)),
+            Event::Token(selection) => {
+                for line in super::advice::token_lines(selection) {
+                    eprintln!("tagbump: {line}");
+                }
+            }
             Event::Warning(line) => eprintln!("tagbump: warning: {line}"),
             Event::Secret(token) => super::failure::hide_secrets(vec![(*token).clone()]),
             _ => {}

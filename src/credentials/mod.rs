@@ -44,13 +44,17 @@ pub const TOKEN_VARIABLES: [&str; 4] = [
 pub struct Skipped {
     /// The variable's name.
     pub variable: String,
-    /// Why, including the hosts it belongs to and how to send it anyway.
+    /// Why: the hosts it belongs to and where they come from, and the destination.
     pub reason: String,
 }
 
 impl fmt::Display for Skipped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "not using {}: {}", self.variable, self.reason)
+        write!(
+            f,
+            "not using {}: {} (name {} explicitly or set TAGBUMP_TOKEN to send a token there)",
+            self.variable, self.reason, self.variable
+        )
     }
 }
 
@@ -77,6 +81,11 @@ impl Selection {
         self.chosen.as_ref().map(|(v, _)| v.as_str())
     }
 
+    /// Whether the chosen variable was named explicitly ([`select_token`]'s `explicit`).
+    pub fn is_explicit(&self) -> bool {
+        self.explicit
+    }
+
     /// Lines to log: each skipped variable, then which variable is used (or that
     /// none is). Never contains a value.
     pub fn log_lines(&self) -> Vec<String> {
@@ -84,7 +93,11 @@ impl Selection {
         match &self.chosen {
             Some((variable, _)) => lines.push(format!(
                 "using the token from {variable}{} for {}",
-                if self.explicit { " (--token-env)" } else { "" },
+                if self.explicit {
+                    " (named explicitly)"
+                } else {
+                    ""
+                },
                 self.destination
             )),
             None if !self.skipped.is_empty() => lines.push(format!(
@@ -101,8 +114,8 @@ impl Selection {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CredentialsError {
-    /// `--token-env NAME` names a variable that is not set.
-    #[error("--token-env {0}: the variable {0} is not set or empty")]
+    /// The explicitly named token variable ([`select_token`]'s `explicit`) is not set.
+    #[error("the token variable {0}, named explicitly, is not set or empty")]
     ExplicitUnset(String),
 }
 
@@ -149,7 +162,7 @@ pub fn select_token(
         }
         skipped.push(Skipped {
             variable: name.to_string(),
-            reason: scope.refusal(name, &shown),
+            reason: scope.refusal(&shown),
         });
     }
     Ok(Selection {

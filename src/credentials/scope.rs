@@ -115,7 +115,7 @@ impl Scope {
         }
     }
 
-    pub(super) fn refusal(&self, variable: &str, destination: &str) -> String {
+    pub(super) fn refusal(&self, destination: &str) -> String {
         let hosts = match &self.hosts {
             Some(hosts) if !hosts.is_empty() => hosts
                 .iter()
@@ -124,9 +124,6 @@ impl Scope {
                 .join(", "),
             _ => "no host".to_string(),
         };
-        format!(
-            "it belongs to {hosts} ({}), not {destination} (pass --token-env {variable} or set TAGBUMP_TOKEN to send a token there)",
-            self.origin
-        )
+        format!("it belongs to {hosts} ({}), not {destination}", self.origin)
     }
 }

@@ -276,7 +276,7 @@ fn an_unset_explicit_variable_is_an_error_naming_it() {
     assert_eq!(err, CredentialsError::ExplicitUnset("MINE".into()));
     assert_eq!(
         err.to_string(),
-        "--token-env MINE: the variable MINE is not set or empty"
+        "the token variable MINE, named explicitly, is not set or empty"
     );
 }
 
@@ -299,7 +299,9 @@ fn log_lines_name_the_variables_the_host_and_the_way_out() {
     );
     assert!(lines[0].contains("), not 127.0.0.1:4242 ("), "{}", lines[0]);
     assert!(
-        lines[0].contains("--token-env GITHUB_TOKEN"),
+        lines[0].ends_with(
+            "), not 127.0.0.1:4242 (name GITHUB_TOKEN explicitly or set TAGBUMP_TOKEN to send a token there)"
+        ),
         "{}",
         lines[0]
     );
@@ -332,7 +334,7 @@ fn log_lines_name_the_variables_the_host_and_the_way_out() {
     let sel = select_token(&env_of(&[("X", GH)]), Some("X"), "https://h:8443/o/r").unwrap();
     assert_eq!(
         sel.log_lines(),
-        ["using the token from X (--token-env) for h:8443"]
+        ["using the token from X (named explicitly) for h:8443"]
     );
 }
 

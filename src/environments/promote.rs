@@ -44,7 +44,7 @@ pub enum PromoteError {
         known: String,
     },
     /// No source: the target has no `from` and none was given.
-    #[error("environment \"{to}\" has no `from` in {file}: say which environment to promote from (--from ENV)")]
+    #[error("environment \"{to}\" has no `from` in {file}: say which environment to promote from")]
     NoSource {
         /// The target.
         to: String,

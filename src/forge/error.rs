@@ -106,7 +106,7 @@ pub enum ForgeError {
     },
     /// The API answered with a redirect. Redirects are never followed, so the token
     /// cannot reach another host (see the module documentation).
-    #[error("{api_base} answered {what} with a redirect (HTTP {status}) from {from} to {to}; tagbump does not follow redirects of API calls, so the token is never sent to another host: give the final API address with --api-url (or the new repository URL)")]
+    #[error("{api_base} answered {what} with a redirect (HTTP {status}) from {from} to {to}; tagbump does not follow redirects of API calls, so the token is never sent to another host: give the final API address (or the new repository URL)")]
     Redirect {
         /// The API base URL.
         api_base: String,

@@ -9,7 +9,8 @@
 //!   ([`default_api_base`] derives it from the remote URL's host).
 //! - Every failure is a typed [`ForgeError`] whose text never contains the token.
 //! - Rate limits and server errors are retried within a [`RetryPolicy`]; the
-//!   waiting is done by a [`Sleeper`] so that tests can observe it instead of sleeping.
+//!   waiting is done by a [`Sleeper`] ([`ConnectOptions::sleeper`]), which a caller may
+//!   replace to observe or shorten the waits.
 //!   GitHub's secondary rate limits are waited out as GitHub asks (`retry-after`, else
 //!   [`ConnectOptions::secondary_rate_limit_wait`], doubling), within the deadline.
 //! - [`api_repo::ApiRepo`] is a repository as a change is landed through a forge's API
@@ -204,26 +205,6 @@ pub fn connect(
     )
 }
 
-/// Like [`connect`], with a custom [`Sleeper`] (tests use one that records waits).
-pub fn connect_with_sleeper(
-    kind: ForgeKind,
-    api_base: &str,
-    token: &Secret,
-    retry: RetryPolicy,
-    sleeper: Sleeper,
-) -> Result<Box<dyn Forge>, ForgeError> {
-    connect_with(
-        kind,
-        api_base,
-        token,
-        &ConnectOptions {
-            retry,
-            sleeper,
-            ..ConnectOptions::default()
-        },
-    )
-}
-
 /// Like [`connect`], with every option ([`ConnectOptions`]): timeouts, deadline,
 /// sleeper and where warnings go.
 pub fn connect_with(
@@ -281,7 +262,7 @@ pub(crate) fn redirect_target(request_url: &str, location: Option<&str>) -> Stri
     }
 }
 
-/// Fills a body template.
+/// Fills a pull-request body template (the [`template`](crate::template) engine).
 ///
 /// `{changes}` becomes a Markdown list with one line per change,
 /// ``- `file`: `key` old → new``; `{name}` is replaced by `vars["name"]`;
@@ -291,34 +272,16 @@ pub fn render_body(
     vars: &BTreeMap<String, String>,
     changes: &[ChangeLine],
 ) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let name_len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-            .unwrap_or(after.len());
-        let name = &after[..name_len];
-        let closed = after[name_len..].starts_with('}');
-        if closed && !name.is_empty() {
-            if name == "changes" {
-                out.push_str(&render_changes(changes));
-            } else if let Some(value) = vars.get(name) {
-                out.push_str(value);
-            } else {
-                out.push('{');
-                out.push_str(name);
-                out.push('}');
-            }
-            rest = &after[name_len + 1..];
+    crate::template::render_with(template, |name, out| {
+        if name == "changes" {
+            out.push_str(&render_changes(changes));
+        } else if let Some(value) = vars.get(name) {
+            out.push_str(value);
         } else {
-            out.push('{');
-            rest = after;
+            return false;
         }
-    }
-    out.push_str(rest);
-    out
+        true
+    })
 }
 
 fn render_changes(changes: &[ChangeLine]) -> String {

@@ -7,8 +7,8 @@
 //! - **Its own process group.** git spawns helpers (`git-remote-http`, `ssh`,
 //!   `pack-objects`, `index-pack`); a timeout kills the whole group, not just `git`.
 //!   Since a process group no longer receives the terminal's Ctrl-C, every live group
-//!   is registered here and [`terminate_all`] kills them: the binary calls it from its
-//!   SIGINT/SIGTERM handler.
+//!   is registered here and [`terminate_all`] kills them: [`cleanup`](super::cleanup) calls it
+//!   from the binary's SIGINT/SIGTERM handler.
 //! - **Dies with us.** Where util-linux's `setpriv` is installed (Debian, Ubuntu,
 //!   Alpine's `util-linux-misc`, and the tagbump image), the group is led by a small
 //!   `sh` guard started through `setpriv --pdeathsig TERM`: even a `kill -9` of tagbump,

@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use super::child::{self, Killed, Limits};
 use super::redact::Redactor;
-use super::{Auth, GitError};
+use super::{Auth, GitError, TimeLimit};
 use crate::url::RemoteUrl;
 
 mod push;
@@ -207,12 +207,8 @@ impl GitRunner<'_> {
                     host: host_of(self.display_url),
                     operation,
                     waited: match why {
-                        Killed::Idle(d) => {
-                            format!("received nothing for {} s (--io-timeout)", d.as_secs_f32())
-                        }
-                        Killed::Deadline => {
-                            "the run's overall deadline passed (--timeout)".to_string()
-                        }
+                        Killed::Idle(d) => TimeLimit::Idle(d),
+                        Killed::Deadline => TimeLimit::Overall,
                     },
                     last_output: if said.is_empty() {
                         None

@@ -2,6 +2,29 @@
 
 use std::path::PathBuf;
 
+/// The time limit that ended a git network step ([`GitError::Timeout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeLimit {
+    /// Nothing was received for this long ([`Timeouts::idle`](crate::retry::Timeouts::idle)).
+    Idle(std::time::Duration),
+    /// The run's overall deadline passed ([`Timeouts::overall`](crate::retry::Timeouts::overall)).
+    Overall,
+}
+
+impl std::fmt::Display for TimeLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TimeLimit::Idle(d) => write!(
+                f,
+                "received nothing for {} s (the idle limit)",
+                d.as_secs_f32()
+            ),
+            TimeLimit::Overall => f.write_str("the run's overall deadline passed"),
+        }
+    }
+}
+
 /// Everything that can go wrong. All messages are redacted.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -70,7 +93,7 @@ pub enum GitError {
     /// The branch kept moving (or the connection kept failing) for the whole retry
     /// budget; we gave up.
     #[error(
-        "gave up after {attempts} attempts in {seconds} s: branch '{branch}' of {url} kept moving because of concurrent pushes (last: {last}); raise --retry-for to wait longer"
+        "gave up after {attempts} attempts in {seconds} s: branch '{branch}' of {url} kept moving because of concurrent pushes (last: {last}); a longer retry budget (`RetryPolicy::retry_for`) waits longer"
     )]
     RetriesExhausted {
         /// Seconds spent.
@@ -94,14 +117,14 @@ pub enum GitError {
         host: String,
         /// `clone`, `fetch`, `push`, `ls-remote`, ….
         operation: String,
-        /// What was waited for, and which limit ended it.
-        waited: String,
+        /// Which limit ended it.
+        waited: TimeLimit,
         /// The last lines git printed, if any (redacted).
         last_output: Option<String>,
     },
     /// TLS failed: usually a certificate the system does not trust (a private CA).
     #[error(
-        "TLS with {url} failed: {detail} — if the server uses a private CA, pass its certificate with --ca-bundle"
+        "TLS with {url} failed: {detail} — if the server uses a private CA, give its certificate as the CA bundle"
     )]
     Tls {
         /// Remote URL without credentials.

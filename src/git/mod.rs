@@ -137,12 +137,12 @@ use std::path::PathBuf;
 
 pub use crate::change::{Applied, ApplyResult, CommitInfo, Identity};
 pub use crate::retry::{RetryPolicy, Timeouts};
-pub use child::terminate_all;
+pub(crate) use child::terminate_all;
 pub use clone_mode::write_back;
 // The API lander (`land`, git + forge) checks its paths as a commit does.
 #[cfg(feature = "forge")]
 pub(crate) use commit::repo_path;
-pub use error::GitError;
+pub use error::{GitError, TimeLimit};
 pub use local::commit_local;
 pub use redact::strip_url_credentials;
 pub use workdir::cleanup;

@@ -72,7 +72,7 @@ impl Drop for WorkDir {
     }
 }
 
-/// For signal handlers: kills every running git child ([`terminate_all`]) and removes
+/// For signal handlers: kills every running git child (and its helpers) and removes
 /// every temporary clone, so that a stopped run leaves neither a push that lands later
 /// nor a clone on disk. The process should exit right after.
 pub fn cleanup() {

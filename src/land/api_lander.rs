@@ -53,7 +53,7 @@ pub enum ApiLandError {
     },
     /// The forge's listing was truncated: editing an incomplete view is refused.
     #[error(
-        "{repo} lists the tree only in part (too large for one API listing); name the files or directories to edit, or use --via git"
+        "{repo} lists the tree only in part (too large for one API listing); name the files or directories to edit, or land with git"
     )]
     Incomplete {
         /// The repository.
@@ -62,7 +62,7 @@ pub enum ApiLandError {
     /// More files to read than the API path reads in one attempt
     /// ([`ApiRepo::max_reads`], e.g. [`MAX_API_READS`]).
     #[error(
-        "{count} YAML files would have to be read through the {repo} (more than {limit}); name the directories to search, or use --via git"
+        "{count} YAML files would have to be read through the {repo} (more than {limit}); name the directories to search, or land with git"
     )]
     TooManyFiles {
         /// The repository.
@@ -92,7 +92,7 @@ pub enum ApiLandError {
     },
     /// The branch kept moving for the whole retry budget.
     #[error(
-        "gave up after {attempts} attempts in {seconds} s: branch '{branch}' of {repo} kept moving because of concurrent commits (last: {last}); raise --retry-for to wait longer"
+        "gave up after {attempts} attempts in {seconds} s: branch '{branch}' of {repo} kept moving because of concurrent commits (last: {last}); a longer retry budget (`RetryPolicy::retry_for`) waits longer"
     )]
     RetriesExhausted {
         /// The repository.

@@ -11,7 +11,7 @@ fn name(kind: ForgeKind) -> &'static str {
     }
 }
 
-/// What the user asked for (`--via`).
+/// What the caller asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Via {
     /// The API where it can be used, git otherwise.
@@ -23,13 +23,62 @@ pub enum Via {
     Git,
 }
 
+/// Why the forge's API cannot be used for a remote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unusable {
+    /// The remote is not an `https://` URL (nor `http://` with [`Via::Api`]).
+    #[error("the remote is not an https:// URL")]
+    NotHttps,
+    /// The forge is neither detected from the host nor given.
+    #[error(
+        "the remote's host is not a known GitHub or GitLab host (name the forge: GitHub or GitLab)"
+    )]
+    UnknownForge,
+    /// No token for the forge's API.
+    #[error("no token for the {} API is configured", name(*.0))]
+    NoToken(ForgeKind),
+}
+
+/// [`Via::Api`] was asked for, but the API cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot use the forge API: {0}")]
+pub struct ApiUnavailable(pub Unusable);
+
+/// Why a way was chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// [`Via::Git`] or [`Via::Api`] was asked for.
+    Asked(Via),
+    /// [`Via::Auto`], and the API cannot be used: git.
+    Unusable(Unusable),
+    /// [`Via::Auto`], a known forge's `https://` remote with a token: the API.
+    ForgeWithToken(ForgeKind),
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Asked(Via::Git) => f.write_str("git was asked for"),
+            Reason::Asked(_) => f.write_str("the API was asked for"),
+            Reason::Unusable(why) => write!(f, "{why}"),
+            Reason::ForgeWithToken(kind) => write!(
+                f,
+                "{} remote over https with a token (no clone; the forge creates the commit)",
+                name(*kind)
+            ),
+        }
+    }
+}
+
 /// The way chosen, and why (for the log).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Choice {
     /// `true`: through the forge's API.
     pub api: bool,
-    /// One line saying why.
-    pub reason: String,
+    /// Why.
+    pub reason: Reason,
 }
 
 impl fmt::Display for Choice {
@@ -40,20 +89,20 @@ impl fmt::Display for Choice {
 }
 
 /// Chooses the way for a remote URL: with [`Via::Auto`], the API when the remote is an
-/// `https://` URL of a known forge (`forge`, detected from the host or given with
-/// `--forge`) and a token for it is configured; git otherwise (SSH, `git://`,
+/// `https://` URL of a known forge (`forge`, detected from the host or given by the
+/// caller) and a token for it is configured; git otherwise (SSH, `git://`,
 /// `file://`, plain `http://`, unknown hosts, no token). [`Via::Api`] also accepts a
 /// plain `http://` remote.
 ///
 /// # Errors
 ///
-/// With [`Via::Api`], a message saying why the API cannot be used.
+/// With [`Via::Api`], [`ApiUnavailable`] saying why the API cannot be used.
 pub fn choose(
     via: Via,
     url: &str,
     forge: Option<ForgeKind>,
     has_token: bool,
-) -> Result<Choice, String> {
+) -> Result<Choice, ApiUnavailable> {
     let scheme = |prefix: &str| {
         url.get(..prefix.len())
             .is_some_and(|s| s.eq_ignore_ascii_case(prefix))
@@ -61,39 +110,20 @@ pub fn choose(
     // Plain http:// only when asked for explicitly (a test or lab forge); the forge
     // client warns about it.
     let web = scheme("https://") || (via == Via::Api && scheme("http://"));
-    let blocker = match (web, forge, has_token) {
-        (false, _, _) => Some("the remote is not an https:// URL".to_string()),
-        (true, None, _) => Some(
-            "the remote's host is not a known GitHub or GitLab host (pass --forge github|gitlab)"
-                .to_string(),
-        ),
-        (true, Some(kind), false) => {
-            Some(format!("no token for the {} API is configured", name(kind)))
-        }
-        (true, Some(_), true) => None,
+    let usable = match (web, forge, has_token) {
+        (false, _, _) => Err(Unusable::NotHttps),
+        (true, None, _) => Err(Unusable::UnknownForge),
+        (true, Some(kind), false) => Err(Unusable::NoToken(kind)),
+        (true, Some(kind), true) => Ok(kind),
     };
-    match (via, blocker) {
-        (Via::Git, _) => Ok(Choice {
-            api: false,
-            reason: "--via git".to_string(),
-        }),
-        (Via::Api, Some(why)) => Err(format!("--via api: cannot use the forge API: {why}")),
-        (Via::Api, None) => Ok(Choice {
-            api: true,
-            reason: "--via api".to_string(),
-        }),
-        (Via::Auto, Some(why)) => Ok(Choice {
-            api: false,
-            reason: why,
-        }),
-        (Via::Auto, None) => Ok(Choice {
-            api: true,
-            reason: format!(
-                "{} remote over https with a token (no clone; the forge creates the commit; --via git to clone instead)",
-                forge.map_or("forge", name)
-            ),
-        }),
-    }
+    let (api, reason) = match (via, usable) {
+        (Via::Git, _) => (false, Reason::Asked(Via::Git)),
+        (Via::Api, Err(why)) => return Err(ApiUnavailable(why)),
+        (Via::Api, Ok(_)) => (true, Reason::Asked(Via::Api)),
+        (Via::Auto, Err(why)) => (false, Reason::Unusable(why)),
+        (Via::Auto, Ok(kind)) => (true, Reason::ForgeWithToken(kind)),
+    };
+    Ok(Choice { api, reason })
 }
 
 #[cfg(test)]
@@ -137,7 +167,11 @@ mod tests {
             true,
         )
         .expect_err("no API over ssh");
-        assert!(err.contains("not an https:// URL"), "{err}");
+        assert_eq!(err, ApiUnavailable(Unusable::NotHttps));
+        assert_eq!(
+            err.to_string(),
+            "cannot use the forge API: the remote is not an https:// URL"
+        );
         let auto = choose(Via::Auto, GH, Some(ForgeKind::GitHub), false).expect("ok");
         assert_eq!(
             auto.to_string(),

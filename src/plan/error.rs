@@ -47,8 +47,9 @@ pub enum PlanError {
         /// The other value.
         second: String,
     },
-    /// `--argocd-app` with more than one path.
-    #[error("--argocd-app writes one application's override file: give its source directory as the only path")]
+    /// An Argo CD application's override file ([`Options::argocd_app`](super::Options::argocd_app))
+    /// with other than exactly one path.
+    #[error("an Argo CD application's override file is written for one source directory: give that directory as the only path")]
     ArgoCdSourceDir,
     /// The override file could not be written.
     #[error(transparent)]

@@ -90,7 +90,7 @@ impl Reply {
 
 /// An answer: status, the headers tagbump reads, the body.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The HTTP status.
     pub status: StatusCode,
     /// `Docker-Content-Digest`.
@@ -118,6 +118,7 @@ pub struct Client {
     page_size: u32,
     requests: AtomicU32,
     /// Answers that came over HTTP/2 (ALPN `h2`, where the registry offers it).
+    #[cfg_attr(not(any(test, feature = "test-seams")), allow(dead_code))]
     http2_answers: AtomicU32,
     pool: Pool,
     low_limit_reported: AtomicBool,
@@ -201,7 +202,10 @@ impl Client {
 
     /// Answers so far that came over HTTP/2: over TLS the client offers `h2` and
     /// `http/1.1` (ALPN) and uses one multiplexed connection per host where the
-    /// registry takes `h2` (Go's net/http, and so distribution, does).
+    /// registry takes `h2` (Go's net/http, and so distribution, does). A test seam
+    /// (feature `test-seams`), not part of the API.
+    #[cfg(feature = "test-seams")]
+    #[doc(hidden)]
     pub fn http2_answers(&self) -> u32 {
         self.http2_answers.load(Ordering::SeqCst)
     }
@@ -211,12 +215,10 @@ impl Client {
         self.pool.limit()
     }
 
-    /// The most requests that were in flight at once so far.
-    pub fn peak_in_flight(&self) -> usize {
-        self.pool.peak()
-    }
-
-    /// How often a `429` paused the pool so far.
+    /// How often a `429` paused the pool so far. A test seam (feature `test-seams`),
+    /// not part of the API.
+    #[cfg(feature = "test-seams")]
+    #[doc(hidden)]
     pub fn rate_limit_pauses(&self) -> u32 {
         self.pool.pauses()
     }
@@ -224,7 +226,7 @@ impl Client {
     /// `HEAD` or `GET` of `/v2/<repository>/<rest>`, authenticated as the registry
     /// asks. Any status is returned except `401` (an [`RegistryError::Auth`]) and a
     /// `429` that outlasts the deadline.
-    pub fn call(
+    pub(crate) fn call(
         &self,
         method: Method,
         rest: &str,
@@ -236,7 +238,7 @@ impl Client {
     }
 
     /// Like [`Client::call`] with an absolute path on the registry's host (a `Link`).
-    pub fn call_path(
+    pub(crate) fn call_path(
         &self,
         method: Method,
         path: &str,
@@ -365,7 +367,7 @@ impl Client {
     }
 
     /// A `404` as [`RegistryError::NotFound`].
-    pub fn not_found(&self, what: String) -> RegistryError {
+    pub(crate) fn not_found(&self, what: String) -> RegistryError {
         RegistryError::NotFound {
             host: self.endpoint.host.clone(),
             repository: self.endpoint.repository.clone(),
@@ -374,7 +376,7 @@ impl Client {
     }
 
     /// Anything but `200` as an error.
-    pub fn expect_ok(&self, answer: &Answer, step: &str) -> Result<(), RegistryError> {
+    pub(crate) fn expect_ok(&self, answer: &Answer, step: &str) -> Result<(), RegistryError> {
         if answer.status.is_success() {
             return Ok(());
         }
@@ -385,7 +387,7 @@ impl Client {
     }
 
     /// A protocol error for `step`.
-    pub fn protocol(&self, step: &str, reason: &str) -> RegistryError {
+    pub(crate) fn protocol(&self, step: &str, reason: &str) -> RegistryError {
         RegistryError::Protocol {
             host: self.endpoint.host.clone(),
             step: step.to_string(),
@@ -410,21 +412,11 @@ impl Client {
     }
 
     fn denied(&self, host: &str, status: u16) -> RegistryError {
-        let who = match &self.credentials {
-            Some(c) => format!("as user {:?}", c.username),
-            None => "without credentials".to_string(),
-        };
-        let hint = if self.credentials.is_some() {
-            "check --registry-username / TAGBUMP_REGISTRY_PASSWORD or the docker login for this registry"
-        } else {
-            "give --registry-username with TAGBUMP_REGISTRY_PASSWORD, or docker login to this registry"
-        };
         RegistryError::Auth {
             host: host.to_string(),
             repository: self.endpoint.repository.clone(),
             status,
-            who,
-            hint: hint.to_string(),
+            user: self.credentials.as_ref().map(|c| c.username.clone()),
         }
     }
 

@@ -31,9 +31,21 @@ pub struct Platform {
     pub variant: Option<String>,
 }
 
+/// A platform [`Platform::parse`] cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid platform {text:?}: use os/arch or os/arch/variant, e.g. linux/arm64")]
+pub struct PlatformError {
+    /// The text as given.
+    pub text: String,
+}
+
 impl Platform {
     /// Parses `os/arch[/variant]`.
-    pub fn parse(text: &str) -> Result<Platform, String> {
+    ///
+    /// # Errors
+    ///
+    /// [`PlatformError`] for any other form.
+    pub fn parse(text: &str) -> Result<Platform, PlatformError> {
         let parts: Vec<&str> = text.split('/').collect();
         let ok =
             |s: &&str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -48,9 +60,9 @@ impl Platform {
                 architecture: arch.to_string(),
                 variant: Some(variant.to_string()),
             }),
-            _ => Err(format!(
-                "invalid platform {text:?}: use os/arch or os/arch/variant, e.g. linux/arm64"
-            )),
+            _ => Err(PlatformError {
+                text: text.to_string(),
+            }),
         }
     }
 
@@ -109,9 +121,6 @@ pub struct Descriptor {
 /// The parts of a manifest or index tagbump reads.
 #[derive(serde::Deserialize, Debug)]
 pub struct Manifest {
-    /// The media type the manifest names itself with, if it does.
-    #[serde(rename = "mediaType", default)]
-    pub media_type: Option<String>,
     /// An image manifest's config.
     #[serde(default)]
     pub config: Option<Descriptor>,

@@ -13,7 +13,7 @@
 //! - [`client`]: the HTTP exchanges: auth, timeouts, `429` + `Retry-After`, `Link`
 //!   pagination; credentials only to the registry's host and its token realm; a
 //!   bounded pool of requests in flight (8 by default), paused as a whole by a `429`.
-//! - [`manifest`]: manifest, index and config JSON; platform selection.
+//! - manifest, index and config JSON and platform selection ([`Platform`]) stay inside.
 //! - [`resolve`]: a tag's digest, a given digest checked, an image's `created` time;
 //!   build times of many tags read concurrently, each manifest and config once.
 //! - [`strategy`]: choosing a tag (semver, newest-build, alphabetical, digest) with
@@ -23,7 +23,7 @@ pub mod challenge;
 pub mod client;
 pub mod docker_config;
 pub mod endpoint;
-pub mod manifest;
+pub(crate) mod manifest;
 mod pool;
 pub mod resolve;
 pub mod strategy;
@@ -34,7 +34,7 @@ use crate::secret::Secret;
 
 pub use client::{Client, ClientOptions};
 pub use endpoint::Endpoint;
-pub use manifest::Platform;
+pub use manifest::{Platform, PlatformError};
 pub use pool::{Logger, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
 pub use resolve::{Pinned, Resolver};
 pub use strategy::{Choice, Strategy, TagFilter};
@@ -63,7 +63,7 @@ pub enum RegistryError {
         what: String,
     },
     /// The registry or its token service refused the credentials (401 / 403).
-    #[error("{host}: access to repository {repository} denied ({status}) {who}; {hint}")]
+    #[error("{host}: access to repository {repository} denied ({status}) {}", denied_remedy(user.as_deref()))]
     Auth {
         /// The host that refused.
         host: String,
@@ -71,10 +71,8 @@ pub enum RegistryError {
         repository: String,
         /// The HTTP status.
         status: u16,
-        /// `as user "bot"` or `without credentials`.
-        who: String,
-        /// What to check.
-        hint: String,
+        /// The user name sent ([`BasicCredentials::username`]), `None` without credentials.
+        user: Option<String>,
     },
     /// Rate limited (429) for longer than the run may wait.
     #[error("{host}: rate limited (429 Too Many Requests){}; gave up after {attempts} attempt(s)", retry_after.map(|d| format!(", Retry-After {}s", d.as_secs())).unwrap_or_default())]
@@ -109,7 +107,7 @@ pub enum RegistryError {
         reason: String,
     },
     /// Plain HTTP was asked for where only HTTPS is allowed.
-    #[error("{url}: plain HTTP is only used for localhost, 127.0.0.0/8 and hosts named with --insecure-registry")]
+    #[error("{url}: plain HTTP is only used for localhost, 127.0.0.0/8 and the hosts named as insecure registries")]
     InsecureRefused {
         /// The URL.
         url: String,
@@ -174,6 +172,18 @@ pub enum RegistryError {
         /// The newest rejected candidates and why each was rejected.
         rejected: Vec<(String, String)>,
     },
+}
+
+/// `as user "bot"; check …` or `without credentials; give …`: who was refused and what
+/// would help.
+fn denied_remedy(user: Option<&str>) -> String {
+    match user {
+        Some(user) => format!(
+            "as user {user:?}; check the registry user name and password, or the docker login for this registry"
+        ),
+        None => "without credentials; give a registry user name and password, or docker login to this registry"
+            .to_string(),
+    }
 }
 
 fn rejected_list(rejected: &[(String, String)]) -> String {

@@ -26,9 +26,11 @@ pub(crate) struct Pool {
 #[derive(Default)]
 struct State {
     in_flight: usize,
+    #[cfg_attr(not(test), allow(dead_code))]
     peak: usize,
     /// Hosts paused by a `429`, until when.
     paused: HashMap<String, Instant>,
+    #[cfg_attr(not(any(test, feature = "test-seams")), allow(dead_code))]
     pauses: u32,
 }
 
@@ -61,12 +63,14 @@ impl Pool {
         self.limit
     }
 
-    /// The most requests that were in flight at once.
+    /// The most requests that were in flight at once (for tests).
+    #[cfg(test)]
     pub(crate) fn peak(&self) -> usize {
         self.lock().peak
     }
 
-    /// Pauses the pool started so far.
+    /// Pauses the pool started so far (for tests).
+    #[cfg_attr(not(any(test, feature = "test-seams")), allow(dead_code))]
     pub(crate) fn pauses(&self) -> u32 {
         self.lock().pauses
     }

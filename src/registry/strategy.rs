@@ -3,7 +3,7 @@
 //! `docs/configuration/images.md`):
 //!
 //! - `semver`: the highest semantic version (`v` prefix allowed, `1.2` read as
-//!   `1.2.0`; other tags are skipped), within the `--constraint` if one is given
+//!   `1.2.0`; other tags are skipped), within the [`TagFilter::constraint`] if one is given
 //!   (`1.2.x`, `^1.2`, `~1.2`, `>=1.2 <2`, `||` alternatives). Pre-releases only
 //!   when the constraint ends in `-0` (`2.x-0`), as Image Updater documents.
 //! - `newest-build`: the image with the most recent `created` time in its config;
@@ -12,8 +12,9 @@
 //! - `digest`: the current digest of one mutable tag (handled by the caller; no
 //!   choice among tags).
 //!
-//! `--allow-tags REGEX` (Image Updater's `regexp:` prefix is accepted) keeps only
-//! matching tags; `--ignore-tags GLOB` drops tags matching any glob (`*`, `?`).
+//! [`TagFilter::allow`], a regular expression (Image Updater's `regexp:` prefix is
+//! accepted, see [`allow_regex`]), keeps only matching tags; [`TagFilter::ignore`] drops
+//! tags matching any of its globs (`*`, `?`).
 
 use std::cmp::Ordering;
 
@@ -56,11 +57,28 @@ pub struct Constraint {
     prerelease: bool,
 }
 
+/// A constraint [`Constraint::parse`] cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid semver constraint {text:?}: {reason}")]
+pub struct ConstraintError {
+    /// The constraint as given.
+    pub text: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
 impl Constraint {
     /// Parses `1.2.x`, `^1.2`, `~1.2.3`, `>=1.2 <2.0`, `>=1.2, <2.0`, `1.2 - 1.4`,
     /// `v1.x`, `a || b`; a trailing `-0` admits pre-releases.
-    pub fn parse(text: &str) -> Result<Constraint, String> {
-        let bad = |why: String| format!("invalid --constraint {text:?}: {why}");
+    ///
+    /// # Errors
+    ///
+    /// [`ConstraintError`] saying what is wrong.
+    pub fn parse(text: &str) -> Result<Constraint, ConstraintError> {
+        let bad = |reason: String| ConstraintError {
+            text: text.to_string(),
+            reason,
+        };
         let mut prerelease = false;
         let mut alternatives = Vec::new();
         for alt in text.split("||") {
@@ -130,38 +148,46 @@ fn version_text(word: &str, prerelease: &mut bool) -> String {
     }
 }
 
+/// How messages name [`TagFilter::constraint`], before its text.
+pub const CONSTRAINT: &str = "the constraint ";
+/// How messages name [`TagFilter::allow`], before its pattern.
+pub const ALLOWED: &str = "the allowed tags ";
+/// How messages name one of [`TagFilter::ignore`], before the glob.
+pub const IGNORED: &str = "the ignored tags ";
+
 /// Which tags may be chosen.
 #[derive(Clone, Debug, Default)]
 pub struct TagFilter {
-    /// `--constraint` (semver strategy only).
+    /// The semantic version constraint (semver strategy only).
     pub constraint: Option<Constraint>,
-    /// `--allow-tags`.
+    /// Only tags matching this pattern (Image Updater's `allow-tags`).
     pub allow: Option<Regex>,
-    /// `--ignore-tags`.
+    /// Tags matching any of these globs are dropped (Image Updater's `ignore-tags`).
     pub ignore: Vec<String>,
 }
 
 impl TagFilter {
-    /// The filters as the user wrote them, for messages.
+    /// The filters as the user wrote them, for messages: `the constraint "^3", the
+    /// allowed tags "^v", the ignored tags "sha-*"`, or `the strategy` without filters.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(c) = &self.constraint {
-            parts.push(format!("--constraint {:?}", c.text));
+            parts.push(format!("{CONSTRAINT}{:?}", c.text));
         }
         if let Some(a) = &self.allow {
-            parts.push(format!("--allow-tags {:?}", a.as_str()));
+            parts.push(format!("{ALLOWED}{:?}", a.as_str()));
         }
         for g in &self.ignore {
-            parts.push(format!("--ignore-tags {g:?}"));
+            parts.push(format!("{IGNORED}{g:?}"));
         }
         if parts.is_empty() {
             "the strategy".to_string()
         } else {
-            parts.join(" ")
+            parts.join(", ")
         }
     }
 
-    /// Whether `tag` passes the name filters (`--allow-tags`, `--ignore-tags`), which
+    /// Whether `tag` passes the name filters ([`allow`](Self::allow), [`ignore`](Self::ignore)), which
     /// need no registry request.
     pub fn admits_name(&self, tag: &str) -> bool {
         self.rejects_name(tag).is_none()
@@ -174,14 +200,14 @@ impl TagFilter {
         }
         if let Some(re) = &self.allow {
             if !re.is_match(tag) {
-                return Some(format!("does not match --allow-tags {:?}", re.as_str()));
+                return Some(format!("does not match {ALLOWED}{:?}", re.as_str()));
             }
         }
         None
     }
 }
 
-/// Reads `--allow-tags`: a regular expression, optionally written as Image Updater's
+/// Reads an allow-tags pattern: a regular expression, optionally written as Image Updater's
 /// `regexp:<expression>`.
 pub fn allow_regex(text: &str) -> Result<Regex, regex::Error> {
     Regex::new(text.strip_prefix("regexp:").unwrap_or(text))
@@ -284,7 +310,7 @@ pub fn choose<E>(
                     };
                     if !ok {
                         let why = match &filter.constraint {
-                            Some(c) => format!("outside --constraint {:?}", c.text),
+                            Some(c) => format!("outside {CONSTRAINT}{:?}", c.text),
                             None => "a pre-release (allow with a -0 constraint, e.g. 2.x-0)".into(),
                         };
                         rejected.push((tag.clone(), why));
@@ -490,23 +516,23 @@ mod tests {
             vec![
                 (
                     "2.0.0".to_string(),
-                    "outside --constraint \"3.x\"".to_string()
+                    "outside the constraint \"3.x\"".to_string()
                 ),
                 (
                     "1.3".to_string(),
-                    "outside --constraint \"3.x\"".to_string()
+                    "outside the constraint \"3.x\"".to_string()
                 ),
                 (
                     "1.3.0-rc.1".to_string(),
-                    "outside --constraint \"3.x\"".to_string()
+                    "outside the constraint \"3.x\"".to_string()
                 ),
                 (
                     "1.2.10".to_string(),
-                    "outside --constraint \"3.x\"".to_string()
+                    "outside the constraint \"3.x\"".to_string()
                 ),
                 (
                     "v1.2.3".to_string(),
-                    "outside --constraint \"3.x\"".to_string()
+                    "outside the constraint \"3.x\"".to_string()
                 ),
             ]
         );

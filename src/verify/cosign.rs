@@ -68,7 +68,7 @@ pub fn signature_tag(digest: &str) -> Result<String, VerifyError> {
 /// The simple-signing layers of a signature manifest (an OCI image manifest), in
 /// order. Layers of other media types are left out; a manifest that is not JSON, or
 /// whose `layers` are not descriptors, is refused.
-pub fn signature_layers(manifest: &[u8]) -> Result<Vec<SignatureLayer>, String> {
+pub(crate) fn signature_layers(manifest: &[u8]) -> Result<Vec<SignatureLayer>, String> {
     #[derive(serde::Deserialize)]
     struct Manifest {
         #[serde(default)]

@@ -217,7 +217,10 @@ fn github_same_host_redirect_is_refused_too_with_a_clear_error() {
     );
     let text = err.to_string();
     assert!(text.contains("GET /repos/acme/deploy/pulls"), "{text}");
-    assert!(text.contains("--api-url"), "says what to do: {text}");
+    assert!(
+        text.contains("give the final API address"),
+        "says what to do: {text}"
+    );
     assert_eq!(lines(&server.requests()), ["GET /repos/acme/deploy/pulls"]);
 }
 

@@ -1,4 +1,4 @@
-//! Synthetic but realistic inputs for benchmarks and tests: a large umbrella-chart
+//! Synthetic but realistic inputs for the benchmarks: a large umbrella-chart
 //! values file (many components, each with image maps, resources, probes, comments,
 //! flow collections and quoted strings), in the shape real Helm charts use.
 
@@ -65,18 +65,4 @@ c{i}:
         );
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::yaml::{apply, Edit, EditOptions, KeyPath};
-
-    #[test]
-    fn large_values_is_valid_and_editable() {
-        let text = large_values(50);
-        let path = KeyPath::parse("c49.image.tag").expect("path");
-        let out = apply(&text, &[Edit::new(path, "2.0.0")], EditOptions::default()).expect("edits");
-        assert_eq!(out.text, text.replace("tag: \"1.49.0\"", "tag: \"2.0.0\""));
-    }
 }
