@@ -33,10 +33,13 @@ pub const DEFAULT_HELM_TAG_PARAM: &str = "image.tag";
 
 /// The kind of Argo CD application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum AppKind {
     /// A Helm chart (`Chart.yaml`).
+    #[cfg_attr(feature = "cli", value(help = None))]
     Helm,
     /// A Kustomize application (`kustomization.yaml`).
+    #[cfg_attr(feature = "cli", value(help = None))]
     Kustomize,
 }
 

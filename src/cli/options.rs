@@ -6,13 +6,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use super::args::{CommonArgs, ForgeArg, MergeMethodArg, ViaArg};
+use super::args::CommonArgs;
 use super::failure::invalid_input;
 use tagbump::bump::{self, CommitTemplate, Destination, TokenSource};
 use tagbump::forge::github_app::{AppKey, GitHubApp};
-use tagbump::forge::{self, ForgeKind, MergeMethod};
+use tagbump::forge;
 use tagbump::git::{Identity, RetryPolicy, Timeouts};
-use tagbump::land::via::Via;
 use tagbump::plan;
 
 /// The variable holding the App's PEM key itself.
@@ -29,11 +28,7 @@ pub fn destination(common: &CommonArgs) -> Destination {
         Some(url) => Destination::Remote {
             url: url.clone(),
             branch: g.branch.clone(),
-            via: match g.via {
-                ViaArg::Auto => Via::Auto,
-                ViaArg::Api => Via::Api,
-                ViaArg::Git => Via::Git,
-            },
+            via: g.via,
         },
         None if g.commit || g.push => Destination::Checkout {
             dir: common.dir.clone(),
@@ -87,10 +82,7 @@ pub fn options(
     };
     options.pull_request = common.pr.pr.then(|| pull_request(common));
     options.tokens = Arc::new(tokens);
-    options.forge = common.pr.forge.map(|f| match f {
-        ForgeArg::Github => ForgeKind::GitHub,
-        ForgeArg::Gitlab => ForgeKind::GitLab,
-    });
+    options.forge = common.pr.forge;
     options.api_url = common.pr.api_url.clone();
     options.username = g.username.clone();
     options.ssh_key = g.ssh_key.clone();
@@ -119,11 +111,7 @@ fn pull_request(common: &CommonArgs) -> bump::PullRequest {
         assignees: p.assignees.clone(),
         draft: p.draft,
         auto_merge: p.auto_merge,
-        merge_method: p.merge_method.map(|m| match m {
-            MergeMethodArg::Merge => MergeMethod::Merge,
-            MergeMethodArg::Squash => MergeMethod::Squash,
-            MergeMethodArg::Rebase => MergeMethod::Rebase,
-        }),
+        merge_method: p.merge_method,
         close_superseded: p.close_superseded,
     }
 }

@@ -4,9 +4,9 @@
 
 use anyhow::{Context, Result};
 
-use super::args::{AppKindArg, ImageArgs, StrategyArg};
+use super::args::ImageArgs;
 use super::failure::invalid_input;
-use tagbump::argocd_source::{self, AppKind, ArgoApp};
+use tagbump::argocd_source::{self, ArgoApp};
 use tagbump::bump::{DigestStep, RegistryCredentials, RegistryReport, Resolve};
 use tagbump::image::ImageRef;
 use tagbump::registry::strategy::{self, Constraint, TagFilter};
@@ -25,19 +25,19 @@ fn check_flags(a: &ImageArgs, image: &ImageRef) -> Result<()> {
     let r = &a.registry;
     let fail = |m: &str| Err(invalid_input(m.to_string()));
     match r.strategy {
-        Some(StrategyArg::Digest) if image.tag().is_none() => {
+        Some(Strategy::Digest) if image.tag().is_none() => {
             return fail("--strategy digest tracks one tag: give IMAGE:TAG (e.g. app:latest)")
         }
-        Some(StrategyArg::Digest) | None => {}
+        Some(Strategy::Digest) | None => {}
         Some(_) if image.tag().is_some() || image.digest().is_some() => {
             return fail("--strategy chooses the tag: give IMAGE without a tag or digest")
         }
         Some(_) => {}
     }
-    if r.constraint.is_some() && r.strategy != Some(StrategyArg::Semver) {
+    if r.constraint.is_some() && r.strategy != Some(Strategy::Semver) {
         return fail("--constraint is a semantic version range: it needs --strategy semver");
     }
-    if !r.ignore_tags.is_empty() && matches!(r.strategy, None | Some(StrategyArg::Digest)) {
+    if !r.ignore_tags.is_empty() && matches!(r.strategy, None | Some(Strategy::Digest)) {
         return fail("--ignore-tags filters the tags a --strategy chooses from");
     }
     if r.verify_digest && image.digest().is_none() {
@@ -112,12 +112,7 @@ pub fn resolve_options(
             .context("invalid --allow-tags regular expression")?,
         ignore: r.ignore_tags.clone(),
     };
-    ask.strategy = r.strategy.map(|s| match s {
-        StrategyArg::Semver => Strategy::Semver,
-        StrategyArg::NewestBuild => Strategy::NewestBuild,
-        StrategyArg::Alphabetical => Strategy::Alphabetical,
-        StrategyArg::Digest => Strategy::Digest,
-    });
+    ask.strategy = r.strategy;
     ask.digest = match (r.pin_digest, r.verify_digest) {
         (true, _) => DigestStep::Pin,
         (_, true) => DigestStep::Verify,
@@ -133,7 +128,7 @@ pub fn resolve_options(
 pub fn chooses_tag(a: &ImageArgs) -> bool {
     a.registry
         .strategy
-        .is_some_and(|s| s != StrategyArg::Digest)
+        .is_some_and(|s| s != Strategy::Digest)
 }
 
 /// The human-readable lines: the strategy's choice with its runners-up and the
@@ -202,10 +197,7 @@ pub fn argocd_app(a: &ImageArgs) -> Result<Option<ArgoApp>> {
     let mut app = ArgoApp::new(name);
     app.namespace = namespace;
     app.argocd_namespace = g.argocd_namespace.clone();
-    app.kind = g.argocd_app_kind.map(|k| match k {
-        AppKindArg::Helm => AppKind::Helm,
-        AppKindArg::Kustomize => AppKind::Kustomize,
-    });
+    app.kind = g.argocd_app_kind;
     app.helm_name_param = g.helm_image_name.clone();
     app.helm_tag_param = g.helm_image_tag.clone();
     app.kustomize_image_name = g.kustomize_image_name.clone();

@@ -123,9 +123,9 @@ fn parse_set_items(args: &SetArgs) -> Result<Vec<FileEdits>> {
                 };
                 let path = KeyPath::parse(key)
                     .with_context(|| format!("in {} ", current.file.display()))?;
-                let value_type = args.value_type.library();
+                let value_type = args.value_type;
                 value_type.check(value).map_err(|why| {
-                    let ty = format!("{:?}", args.value_type).to_lowercase();
+                    let ty = format!("{value_type:?}").to_lowercase();
                     invalid_input(format!("{item} (--type {ty}): {why}"))
                 })?;
                 current.edits.push(Edit {
