@@ -1,7 +1,6 @@
 //! Printing the outcome: human-readable lines, JSON, and GitHub Actions step outputs.
 
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::Result;
 
@@ -185,47 +184,6 @@ pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result
         for b in &pr.deleted_branches {
             writeln!(out, "deleted branch {b}")?;
         }
-    }
-    Ok(())
-}
-
-/// Appends `name=value` lines for GitHub Actions (`$GITHUB_OUTPUT`).
-pub fn append_github_output(path: &Path, report: &Report) -> Result<()> {
-    let files: Vec<String> = report
-        .files
-        .iter()
-        .map(|f| f.display().to_string())
-        .collect();
-    let mut lines = vec![
-        format!("changed={}", report.changed),
-        format!("commit-sha={}", report.commit.clone().unwrap_or_default()),
-        format!("branch={}", report.branch.clone().unwrap_or_default()),
-        format!("pushed={}", report.pushed),
-        format!("via={}", report.via.clone().unwrap_or_default()),
-        format!(
-            "verified={}",
-            report.verified.map(|v| v.to_string()).unwrap_or_default()
-        ),
-        format!("files={}", serde_json::to_string(&files)?),
-    ];
-    match &report.pull_request {
-        Some(pr) => {
-            lines.push(format!("pr-number={}", pr.number));
-            lines.push(format!("pr-url={}", pr.url));
-            lines.push(format!("pr-merged={}", pr.merged));
-        }
-        None => {
-            lines.push("pr-number=".to_string());
-            lines.push("pr-url=".to_string());
-            lines.push("pr-merged=".to_string());
-        }
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)?;
-    for l in lines {
-        writeln!(f, "{l}")?;
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use super::finish::finish;
 use super::output::Report;
 use tagbump::bump::{self, Event, Recorder, Resolve};
 use tagbump::image::parse_image_and_tag;
+use tagbump::outputs::CiEnv;
 use tagbump::plan::{self, FileEdits, Request};
 use tagbump::policy::TagPolicy;
 use tagbump::targets::FindOptions;
@@ -40,7 +41,7 @@ pub fn run(command: Command) -> ExitCode {
                 };
                 execute(&request, &a.common, search, registry, &env, &mut report)
             });
-            finish(result, report, &a.common, &env)
+            finish(result, report, &a.common, &CiEnv::from_env())
         }
         Command::Set(a) => {
             let result = parse_set_items(&a).and_then(|files| {
@@ -57,7 +58,7 @@ pub fn run(command: Command) -> ExitCode {
                     &mut report,
                 )
             });
-            finish(result, report, &a.common, &env)
+            finish(result, report, &a.common, &CiEnv::from_env())
         }
     }
 }
