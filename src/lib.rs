@@ -100,8 +100,6 @@ pub mod argocd_source;
 mod blocking;
 #[cfg(all(feature = "git", feature = "forge", feature = "registry"))]
 pub mod bump;
-#[cfg(all(feature = "git", feature = "forge", feature = "registry"))]
-pub mod outputs;
 pub mod change;
 pub mod ci;
 #[cfg(all(feature = "git", feature = "forge"))]
@@ -115,6 +113,8 @@ pub mod git;
 pub mod image;
 #[cfg(all(feature = "git", feature = "forge"))]
 pub mod land;
+#[cfg(all(feature = "git", feature = "forge", feature = "registry"))]
+pub mod outputs;
 pub mod plan;
 pub mod policy;
 #[cfg(feature = "registry")]

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use tagbump::outputs::{step_output_lines, CiEnv};
+use tagbump::outputs::{skipped_text, step_output_lines, CiEnv};
 
 use super::args::{CommonArgs, OutputFormat};
 use super::native;
@@ -25,12 +25,7 @@ pub const EXIT_UNCHANGED: u8 = 3;
 pub const EXIT_PUSHED_BUT_FAILED: u8 = 4;
 
 /// Reports `result` (with `report`, what the run did) and picks the exit code.
-pub fn finish(
-    result: Result<()>,
-    mut report: Report,
-    common: &CommonArgs,
-    ci: &CiEnv,
-) -> ExitCode {
+pub fn finish(result: Result<()>, mut report: Report, common: &CommonArgs, ci: &CiEnv) -> ExitCode {
     let result = match result {
         Ok(()) => write_step_outputs(&report, common, ci),
         Err(error) => {
@@ -46,7 +41,7 @@ pub fn finish(
     report.dry_run = common.dry_run;
     let json = common.output == OutputFormat::Json;
     let error = match result {
-        Ok(()) => match output::emit(&report, common.output, common.dry_run) {
+        Ok(()) => match output::emit(&report, common.output) {
             Ok(()) => {
                 native::publish(&report, None, json, ci);
                 if common.fail_if_unchanged && !report.changed {
@@ -62,10 +57,10 @@ pub fn finish(
             // JSON: always one object. Text: the report only when something was done,
             // else what the search skipped (on stderr, before the error).
             if json || report.pushed {
-                if let Err(e) = output::emit(&report, common.output, common.dry_run) {
+                if let Err(e) = output::emit(&report, common.output) {
                     eprintln!("tagbump: warning: cannot print the report: {e}");
                 }
-            } else if let Err(e) = output::write_skipped(&mut std::io::stderr(), &report) {
+            } else if let Err(e) = std::io::stderr().write_all(skipped_text(&report).as_bytes()) {
                 eprintln!("tagbump: warning: cannot print the report: {e}");
             }
             error
@@ -101,8 +96,7 @@ fn write_step_outputs(report: &Report, common: &CommonArgs, ci: &CiEnv) -> Resul
         })?;
     }
     if let Some(path) = &common.outputs_file {
-        append(path)
-            .with_context(|| format!("cannot write step outputs to {}", path.display()))?;
+        append(path).with_context(|| format!("cannot write step outputs to {}", path.display()))?;
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use super::output::Report;
 /// Writes the CI systems' parts for `report` (`error`: the run's error, if it failed);
 /// `json`: stdout carries the JSON report.
 pub fn publish(report: &Report, error: Option<&anyhow::Error>, json: bool, ci: &CiEnv) {
-    let native = ci.render(report, error.map(|e| e.as_ref() as _));
+    let native = ci.render(report, error.map(|e| &**e as _));
     let warn = |what: &str, r: Result<()>| {
         if let Err(e) = r {
             let why = super::failure::error_chain(&e);

@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 
 use super::args::ImageArgs;
 use super::failure::invalid_input;
-use tagbump::argocd_source::{self, ArgoApp};
-use tagbump::bump::{DigestStep, RegistryCredentials, RegistryReport, Resolve};
+use tagbump::argocd_source::ArgoApp;
+use tagbump::bump::{DigestStep, RegistryCredentials, Resolve};
 use tagbump::image::ImageRef;
 use tagbump::registry::strategy::{self, Constraint, TagFilter};
 use tagbump::registry::{BasicCredentials, Platform, Strategy};
@@ -126,52 +126,7 @@ pub fn resolve_options(
 
 /// Whether the strategy flag chooses the tag (IMAGE then needs none).
 pub fn chooses_tag(a: &ImageArgs) -> bool {
-    a.registry
-        .strategy
-        .is_some_and(|s| s != Strategy::Digest)
-}
-
-/// The human-readable lines: the strategy's choice with its runners-up and the
-/// rejected tags, the digest.
-pub fn write_text(out: &mut dyn std::io::Write, r: &RegistryReport) -> std::io::Result<()> {
-    if let Some(s) = &r.strategy {
-        writeln!(out, "registry: {} chose {}: {}", s.name, s.tag, s.reason)?;
-        let candidates: Vec<String> = s
-            .candidates
-            .iter()
-            .map(|c| {
-                if c.key == c.tag {
-                    c.tag.clone()
-                } else {
-                    format!("{} ({})", c.tag, c.key)
-                }
-            })
-            .collect();
-        writeln!(
-            out,
-            "registry: candidates ({} of {} listed): {}",
-            s.considered,
-            s.listed,
-            candidates.join(", ")
-        )?;
-        for rej in &s.rejected {
-            writeln!(out, "registry: rejected {}: {}", rej.tag, rej.reason)?;
-        }
-    }
-    if let Some(d) = &r.digest {
-        let what = if r.verified { "verified" } else { "pinned" };
-        let platform = d
-            .platform
-            .as_deref()
-            .map(|p| format!(" ({p})"))
-            .unwrap_or_default();
-        if d.tag.is_empty() {
-            writeln!(out, "registry: {what} {}{platform}", d.digest)?;
-        } else {
-            writeln!(out, "registry: {what} {} → {}{platform}", d.tag, d.digest)?;
-        }
-    }
-    Ok(())
+    a.registry.strategy.is_some_and(|s| s != Strategy::Digest)
 }
 
 /// `--argocd-app` and its companions as the library's [`ArgoApp`].
@@ -185,17 +140,7 @@ pub fn argocd_app(a: &ImageArgs) -> Result<Option<ArgoApp>> {
         }
         return Ok(None);
     };
-    let (namespace, name) = match given.split_once('/') {
-        Some((ns, name)) => (Some(ns.to_string()), name),
-        None => (None, given.as_str()),
-    };
-    let whole = |_| argocd_source::ArgoSourceError::InvalidName(given.clone());
-    argocd_source::check_name(name).map_err(whole)?;
-    if let Some(ns) = &namespace {
-        argocd_source::check_name(ns).map_err(whole)?;
-    }
-    let mut app = ArgoApp::new(name);
-    app.namespace = namespace;
+    let mut app = ArgoApp::qualified(given)?;
     app.argocd_namespace = g.argocd_namespace.clone();
     app.kind = g.argocd_app_kind;
     app.helm_name_param = g.helm_image_name.clone();

@@ -16,6 +16,9 @@
 //!   points to; tekton.dev: "Tasks", "Emitting results"), when that directory exists, or
 //!   in `TAGBUMP_TEKTON_RESULTS_DIR`.
 //!
+//! And the human-readable text of a report ([`report_text`]) or a promotion
+//! ([`promotion_text`]).
+//!
 //! ```
 //! use tagbump::bump::Report;
 //! use tagbump::outputs::CiEnv;
@@ -32,6 +35,7 @@
 
 mod github;
 mod gitlab;
+mod text;
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -40,6 +44,7 @@ use crate::bump::Report;
 
 pub use github::{github_annotation, github_summary, location};
 pub use gitlab::{dotenv, gitlab_diff_section};
+pub use text::{not_searched_line, promotion_text, registry_text, report_text, skipped_text};
 
 /// Where Tekton mounts the results of the step's task.
 pub const TEKTON_RESULTS: &str = "/tekton/results";
@@ -166,9 +171,15 @@ pub fn step_outputs(report: &Report) -> Vec<(&'static str, String)> {
             "files",
             serde_json::to_string(&files).unwrap_or_else(|_| "[]".to_string()),
         ),
-        ("pr-number", pr.map(|p| p.number.to_string()).unwrap_or_default()),
+        (
+            "pr-number",
+            pr.map(|p| p.number.to_string()).unwrap_or_default(),
+        ),
         ("pr-url", pr.map(|p| p.url.clone()).unwrap_or_default()),
-        ("pr-merged", pr.map(|p| p.merged.to_string()).unwrap_or_default()),
+        (
+            "pr-merged",
+            pr.map(|p| p.merged.to_string()).unwrap_or_default(),
+        ),
     ]
 }
 
@@ -189,11 +200,13 @@ pub fn tekton_results(report: &Report) -> Vec<(&'static str, String)> {
         ("pushed", report.pushed.to_string()),
         ("commit-sha", report.commit.clone().unwrap_or_default()),
         ("branch", report.branch.clone().unwrap_or_default()),
-        ("pr-number", pr.map(|p| p.number.to_string()).unwrap_or_default()),
+        (
+            "pr-number",
+            pr.map(|p| p.number.to_string()).unwrap_or_default(),
+        ),
         ("pr-url", pr.map(|p| p.url.clone()).unwrap_or_default()),
     ]
 }
-
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -239,7 +252,11 @@ pub(crate) mod tests {
             ("TAGBUMP_DOTENV", ""),
             ("TAGBUMP_TEKTON_RESULTS_DIR", "/results"),
         ];
-        let env = |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        let env = |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
         assert_eq!(
             CiEnv::from_vars(&env, 42),
             CiEnv {
@@ -253,7 +270,10 @@ pub(crate) mod tests {
             }
         );
         let only_true = |k: &str| (k == "GITHUB_ACTIONS").then(|| "1".to_string());
-        assert!(!CiEnv::from_vars(&only_true, 0).github_actions, "only `true` is GitHub");
+        assert!(
+            !CiEnv::from_vars(&only_true, 0).github_actions,
+            "only `true` is GitHub"
+        );
     }
 
     #[test]
@@ -325,7 +345,10 @@ pub(crate) mod tests {
             &outputs[7..],
             &[
                 ("pr-number", "12".to_string()),
-                ("pr-url", "https://github.com/acme/gitops-config/pull/12".to_string()),
+                (
+                    "pr-url",
+                    "https://github.com/acme/gitops-config/pull/12".to_string()
+                ),
                 ("pr-merged", "true".to_string()),
             ]
         );
