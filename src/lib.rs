@@ -34,6 +34,8 @@
 //! - [`credentials`]: which token variable may go to which host.
 //! - [`bump`]: the whole job in one call: plan a change, land it in a directory, a
 //!   checkout or a remote repository (git or the forge's API), open the pull request.
+//! - [`outputs`]: a run's report as each CI system shows it (GitHub job summary,
+//!   annotations and step outputs, GitLab log sections and dotenv, Tekton results).
 //! - [`secret`]: a string that never prints itself.
 //!
 //! # Features
@@ -49,7 +51,7 @@
 //! | `forge` | `forge` (GitHub, GitLab, the GitHub App token), `url` |
 //! | `registry` | `registry`, `verify`, `url` |
 //! | `git` + `forge` | `land`, `credentials` |
-//! | `git` + `forge` + `registry` | `bump` |
+//! | `git` + `forge` + `registry` | `bump`, `outputs` |
 //! | `cli` | the `tagbump` binary (all of the above, clap, signal handling) |
 //!
 //! # Example: bump an image in a checkout
@@ -113,6 +115,8 @@ pub mod git;
 pub mod image;
 #[cfg(all(feature = "git", feature = "forge"))]
 pub mod land;
+#[cfg(all(feature = "git", feature = "forge", feature = "registry"))]
+pub mod outputs;
 pub mod plan;
 pub mod policy;
 #[cfg(feature = "registry")]

@@ -27,6 +27,8 @@ const LAYERS: &[&[&str]] = &[
     &["git", "forge"],
     &["land", "credentials"],
     &["bump"],
+    // Renderings of a run's report.
+    &["outputs"],
 ];
 
 /// Modules of one layer that must not import each other at all.

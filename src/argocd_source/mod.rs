@@ -33,10 +33,13 @@ pub const DEFAULT_HELM_TAG_PARAM: &str = "image.tag";
 
 /// The kind of Argo CD application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum AppKind {
     /// A Helm chart (`Chart.yaml`).
+    #[cfg_attr(feature = "cli", value(help = None))]
     Helm,
     /// A Kustomize application (`kustomization.yaml`).
+    #[cfg_attr(feature = "cli", value(help = None))]
     Kustomize,
 }
 
@@ -71,6 +74,22 @@ impl ArgoApp {
             helm_tag_param: DEFAULT_HELM_TAG_PARAM.to_string(),
             kustomize_image_name: None,
         }
+    }
+
+    /// An application given as `NAME`, or `NAMESPACE/NAME` when it is outside Argo CD's
+    /// namespace (Image Updater's defaults otherwise); both parts must be resource names
+    /// ([`check_name`]), and the error names the whole.
+    pub fn qualified(given: &str) -> Result<ArgoApp, ArgoSourceError> {
+        let (namespace, name) = match given.split_once('/') {
+            Some((ns, name)) => (Some(ns), name),
+            None => (None, given),
+        };
+        let whole = |_| ArgoSourceError::InvalidName(given.to_string());
+        check_name(name).map_err(whole)?;
+        namespace.map(check_name).transpose().map_err(whole)?;
+        let mut app = ArgoApp::new(name);
+        app.namespace = namespace.map(str::to_string);
+        Ok(app)
     }
 
     /// The override file's name.
@@ -321,6 +340,24 @@ fn same_image(entry: &str, key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_qualified_name_is_namespace_slash_name_and_each_part_is_checked() {
+        let app = ArgoApp::qualified("team-a/api").expect("qualified");
+        assert_eq!(
+            (app.namespace.as_deref(), app.name.as_str()),
+            (Some("team-a"), "api")
+        );
+        assert_eq!(app.file_name(), ".argocd-source-team-a_api.yaml");
+        assert_eq!(ArgoApp::qualified("api").expect("plain").namespace, None);
+        for bad in ["Team/api", "team/", "a/b/c", ""] {
+            let err = ArgoApp::qualified(bad).expect_err(bad);
+            assert_eq!(
+                err.to_string(),
+                ArgoSourceError::InvalidName(bad.into()).to_string()
+            );
+        }
+    }
 
     fn image(s: &str) -> ImageRef {
         ImageRef::parse(s).expect("image")

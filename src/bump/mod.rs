@@ -19,7 +19,10 @@
 //! ```
 
 mod access;
+mod app_config;
+mod assignments;
 mod error;
+mod error_text;
 mod kind;
 mod local;
 mod remote;
@@ -32,7 +35,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use app_config::{AppConfig, AppConfigError, APP_KEY_VARIABLE};
+pub use assignments::{type_name, AssignmentError, Assignments};
 pub use error::{BumpError, Cause, FileRole};
+pub use error_text::error_text;
 pub use kind::kind_of;
 pub use report::{NameOnly, PrReport, Recorder, Report, ReportedError, Skipped};
 pub use resolve::{

@@ -4,11 +4,12 @@
 use std::error::Error as StdError;
 
 use tagbump::argocd_source::ArgoSourceError;
-use tagbump::bump::{BumpError, FileRole};
 use tagbump::credentials::{CredentialsError, Selection};
 use tagbump::environments::PromoteError;
 use tagbump::forge::ForgeError;
 use tagbump::git::{GitError, TimeLimit};
+use tagbump::bump::APP_KEY_VARIABLE as KEY;
+use tagbump::bump::{type_name, AppConfigError, AssignmentError, BumpError, FileRole};
 use tagbump::image::{split_image_string, ImageRef};
 use tagbump::land::api_lander::ApiLandError;
 use tagbump::land::via::{ApiUnavailable, Choice, Reason, Unusable, Via};
@@ -256,6 +257,31 @@ fn flag_text(cause: &(dyn StdError + 'static)) -> Option<String> {
         FileRole::CaBundle => "--ca-bundle",
         _ => "--ssh-key",
     };
+    if let Some(a) = cause.downcast_ref::<AssignmentError>() {
+        return match a {
+            AssignmentError::EmptyValue { item } => Some(format!(
+                "{item:?}: the value is empty; pass --allow-empty to set an empty string"
+            )),
+            AssignmentError::BeforeAnyFile { .. } => {
+                Some(format!("{a} (tagbump set FILE KEY=VALUE…)"))
+            }
+            AssignmentError::ValueType {
+                item,
+                value_type,
+                why,
+            } => Some(format!("{item} (--type {}): {why}", type_name(*value_type))),
+            _ => None,
+        };
+    }
+    if let Some(a) = cause.downcast_ref::<AppConfigError>() {
+        return Some(match a {
+            AppConfigError::KeyWithoutApp => format!("a GitHub App key is given (--github-app-key or {KEY}) but no app: add --github-app-id ID (or TAGBUMP_GITHUB_APP_ID)"),
+            AppConfigError::AppWithoutKey => format!("--github-app-id needs the app's private key: --github-app-key FILE, or the PEM itself in {KEY}"),
+            AppConfigError::UnreadableKey { path, kind } => format!("--github-app-key {}: cannot read the key file ({kind})", path.display()),
+            AppConfigError::BadKey(_) => format!("the GitHub App key (--github-app-key or {KEY})"),
+            _ => return None,
+        });
+    }
     Some(match cause.downcast_ref::<BumpError>()? {
         BumpError::AppNeedsGitHubRepository => "--github-app-id needs an https:// GitHub repository (--repo, or the upstream of the checkout with --push)".to_string(),
         BumpError::AppNotGitHub { host } => format!("--github-app-id works with GitHub only, and {host} is not known as GitHub: pass --forge github for GitHub Enterprise Server"),

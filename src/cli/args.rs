@@ -180,7 +180,7 @@ pub struct ArgoArgs {
     /// The application's kind. Default: Chart.yaml in the directory → helm,
     /// kustomization.yaml → kustomize.
     #[arg(long, value_enum, value_name = "KIND")]
-    pub argocd_app_kind: Option<AppKindArg>,
+    pub argocd_app_kind: Option<tagbump::argocd_source::AppKind>,
     /// With --argocd-app (Helm): the parameter for the repository.
     #[arg(long, value_name = "PARAM", default_value = "image.name")]
     pub helm_image_name: String,
@@ -190,12 +190,6 @@ pub struct ArgoArgs {
     /// With --argocd-app (Kustomize): the image name to override (written NAME=IMAGE:TAG).
     #[arg(long, value_name = "NAME")]
     pub kustomize_image_name: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AppKindArg {
-    Helm,
-    Kustomize,
 }
 
 /// Reading the image's registry (OCI distribution API).
@@ -223,7 +217,7 @@ pub struct RegistryArgs {
     /// latest). As Argo CD Image Updater's update strategies; --allow-tags,
     /// --ignore-tags and --constraint filter the candidates.
     #[arg(long, value_enum, value_name = "STRATEGY", env = "TAGBUMP_STRATEGY")]
-    pub strategy: Option<StrategyArg>,
+    pub strategy: Option<tagbump::registry::Strategy>,
     /// With --strategy semver: only versions in this range (1.2.x, ^1.2, ~1.2,
     /// ">=1.2 <2", "1.x || 2.x"; append -0 to allow pre-releases: 2.x-0).
     #[arg(long, value_name = "RANGE", env = "TAGBUMP_CONSTRAINT")]
@@ -251,20 +245,6 @@ pub struct RegistryArgs {
     pub registry_concurrency: u8,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StrategyArg {
-    /// Highest semantic version.
-    Semver,
-    /// Most recent image build (`created`) time.
-    #[value(alias = "latest")]
-    NewestBuild,
-    /// Last tag in alphabetical order.
-    #[value(alias = "name")]
-    Alphabetical,
-    /// Current digest of a mutable tag.
-    Digest,
-}
-
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// FILE KEY=VALUE… [FILE KEY=VALUE…]…
@@ -285,40 +265,13 @@ pub struct SetArgs {
     /// float, bool: that type (int, float and bool written plain); the report names
     /// every change of type.
     #[arg(long = "type", value_enum, value_name = "TYPE", default_value = "auto")]
-    pub value_type: ValueTypeArg,
+    pub value_type: tagbump::yaml::ValueType,
     /// Allow KEY= (an empty value); without it an empty value is refused as a likely
     /// mistake (an unset variable).
     #[arg(long)]
     pub allow_empty: bool,
     #[command(flatten)]
     pub common: CommonArgs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ValueTypeArg {
-    /// Keep an int, float or bool where the new value is one; else a string.
-    Auto,
-    /// A string.
-    String,
-    /// An integer.
-    Int,
-    /// A floating-point number.
-    Float,
-    /// true or false.
-    Bool,
-}
-
-impl ValueTypeArg {
-    pub fn library(self) -> tagbump::yaml::ValueType {
-        use tagbump::yaml::ValueType;
-        match self {
-            ValueTypeArg::Auto => ValueType::Auto,
-            ValueTypeArg::String => ValueType::String,
-            ValueTypeArg::Int => ValueType::Int,
-            ValueTypeArg::Float => ValueType::Float,
-            ValueTypeArg::Bool => ValueType::Bool,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -376,7 +329,7 @@ pub struct GitArgs {
     /// makes the commit, Verified on GitHub), with git (clone, commit, push), or auto:
     /// the API for an https:// GitHub or GitLab remote with a token, git otherwise.
     #[arg(long, value_enum, default_value = "auto", env = "TAGBUMP_VIA")]
-    pub via: ViaArg,
+    pub via: tagbump::land::via::Via,
     /// Branch to update. Default: the remote's default branch (with --repo).
     #[arg(long, env = "TAGBUMP_BRANCH")]
     pub branch: Option<String>,
@@ -461,7 +414,7 @@ pub struct PrArgs {
     pub pr_branch: String,
     /// Forge type. Default: from the repository URL.
     #[arg(long, value_enum)]
-    pub forge: Option<ForgeArg>,
+    pub forge: Option<tagbump::forge::ForgeKind>,
     /// API base URL (GitHub Enterprise: https://HOST/api/v3, GitLab: https://HOST/api/v4).
     #[arg(long, value_name = "URL", env = "TAGBUMP_API_URL")]
     pub api_url: Option<String>,
@@ -491,35 +444,9 @@ pub struct PrArgs {
     /// How --auto-merge merges. Default: the repository's (GitHub: the first allowed
     /// of merge, squash, rebase; GitLab: the project's merge method and squash option).
     #[arg(long, value_enum, value_name = "METHOD")]
-    pub merge_method: Option<MergeMethodArg>,
+    pub merge_method: Option<tagbump::forge::MergeMethod>,
     /// Close older open tagbump PRs for the same image that this one supersedes, and
     /// delete their branches (only those holding just tagbump's commit).
     #[arg(long)]
     pub close_superseded: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MergeMethodArg {
-    /// A merge commit.
-    Merge,
-    /// One squashed commit.
-    Squash,
-    /// Rebase onto the base branch (GitHub; GitLab follows the project's setting).
-    Rebase,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ViaArg {
-    /// The API for an https:// GitHub / GitLab remote with a token; git otherwise.
-    Auto,
-    /// Always the forge's API.
-    Api,
-    /// Always git.
-    Git,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ForgeArg {
-    Github,
-    Gitlab,
 }

@@ -42,6 +42,11 @@ fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
     if cause.is::<InvalidInput>() {
         return Some("invalid-input");
     }
+    use tagbump::bump::{AppConfigError, AssignmentError};
+    let own = (cause.downcast_ref::<AssignmentError>()).and_then(AssignmentError::kind);
+    if let Some(kind) = own.or_else(|| cause.downcast_ref::<AppConfigError>()?.kind()) {
+        return Some(kind);
+    }
     if let Some(kind) = cause
         .downcast_ref::<tagbump::environments::PromoteError>()
         .and_then(tagbump::environments::PromoteError::kind)
@@ -64,45 +69,23 @@ pub fn hide_secrets(secrets: Vec<tagbump::secret::Secret>) {
         .extend(secrets);
 }
 
-/// The error and its causes joined by `: ` (like `{err:#}`), leaving out a cause whose
-/// text is already part of an outer message (library errors often repeat their source
-/// in their own message), then the flag or command that would help, if one would (see
+/// The error and its causes ([`tagbump::bump::error_text`], in the command line's words),
+/// then the flag or command that would help, if one would (see
 /// [`advice`](super::advice::advice)), with every known token redacted.
 pub fn error_chain(err: &anyhow::Error) -> String {
-    let mut text = chain_text(err);
+    let mut text = tagbump::bump::error_text(&**err, &|_| None);
+    // The library names no flag: its words for an option become the flag's.
+    for cause in err.chain() {
+        for (library, flags) in super::advice::flag_words(cause) {
+            text = text.replace(&library, &flags);
+        }
+    }
     if let Some(advice) = super::advice::advice(err) {
         text.push_str("; ");
         text.push_str(&advice);
     }
     let secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
     tagbump::credentials::redact(&text, &secrets)
-}
-
-fn chain_text(err: &anyhow::Error) -> String {
-    let mut text = String::new();
-    let mut flag_words = Vec::new();
-    for cause in err.chain() {
-        flag_words.extend(super::advice::flag_words(cause));
-        let mut part = cause.to_string();
-        if text.contains(&part) {
-            continue;
-        }
-        // `FILE: why` under a context that already says `in FILE`: the file once.
-        if let Some((file, why)) = part.split_once(": ") {
-            if text.contains(&format!(" in {file}")) {
-                part = why.to_string();
-            }
-        }
-        if !text.is_empty() {
-            text.push_str(": ");
-        }
-        text.push_str(&part);
-    }
-    // The library names no flag: its words for an option become the flag's.
-    for (library, flags) in flag_words {
-        text = text.replace(&library, &flags);
-    }
-    text
 }
 
 #[cfg(test)]
@@ -113,26 +96,6 @@ mod tests {
     use tagbump::git::GitError;
     use tagbump::plan::PlanError;
     use tagbump::policy::PolicyError;
-
-    #[test]
-    fn a_cause_repeated_by_its_parent_is_printed_once() {
-        let inner = std::io::Error::other("disk full");
-        let outer = anyhow::Error::new(inner)
-            .context("writing failed: disk full")
-            .context("cannot apply x");
-        assert_eq!(
-            error_chain(&outer),
-            "cannot apply x: writing failed: disk full"
-        );
-        let plain = anyhow::anyhow!("root cause").context("outer");
-        assert_eq!(error_chain(&plain), "outer: root cause");
-        let file = anyhow::anyhow!("a.yaml: malformed YAML at line 9")
-            .context("cannot apply x=1 in a.yaml");
-        assert_eq!(
-            error_chain(&file),
-            "cannot apply x=1 in a.yaml: malformed YAML at line 9"
-        );
-    }
 
     #[test]
     fn the_edit_closure_error_inside_a_git_error_gives_the_kind() {

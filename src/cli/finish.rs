@@ -2,10 +2,12 @@
 //! was done before it), what the CI system shows natively (job summary, annotations, log
 //! sections, dotenv, Tekton results), the error on stderr, and the exit code.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use tagbump::outputs::{skipped_text, step_output_lines, CiEnv};
 
 use super::args::{CommonArgs, OutputFormat};
 use super::native;
@@ -23,18 +25,13 @@ pub const EXIT_UNCHANGED: u8 = 3;
 pub const EXIT_PUSHED_BUT_FAILED: u8 = 4;
 
 /// Reports `result` (with `report`, what the run did) and picks the exit code.
-pub fn finish(
-    result: Result<()>,
-    mut report: Report,
-    common: &CommonArgs,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> ExitCode {
+pub fn finish(result: Result<()>, mut report: Report, common: &CommonArgs, ci: &CiEnv) -> ExitCode {
     let result = match result {
-        Ok(()) => write_step_outputs(&report, common, env),
+        Ok(()) => write_step_outputs(&report, common, ci),
         Err(error) => {
             // What was pushed is worth a step output even though the run failed.
             if report.pushed {
-                if let Err(e) = write_step_outputs(&report, common, env) {
+                if let Err(e) = write_step_outputs(&report, common, ci) {
                     eprintln!("tagbump: warning: {}", super::failure::error_chain(&e));
                 }
             }
@@ -42,14 +39,11 @@ pub fn finish(
         }
     };
     report.dry_run = common.dry_run;
-    let printed = native::Printed {
-        json: common.output == OutputFormat::Json,
-        dry_run: common.dry_run,
-    };
+    let json = common.output == OutputFormat::Json;
     let error = match result {
-        Ok(()) => match output::emit(&report, common.output, common.dry_run) {
+        Ok(()) => match output::emit(&report, common.output) {
             Ok(()) => {
-                native::publish(&report, None, printed, env);
+                native::publish(&report, None, json, ci);
                 if common.fail_if_unchanged && !report.changed {
                     return ExitCode::from(EXIT_UNCHANGED);
                 }
@@ -62,17 +56,17 @@ pub fn finish(
             report.add_search_failure(&*error);
             // JSON: always one object. Text: the report only when something was done,
             // else what the search skipped (on stderr, before the error).
-            if common.output == OutputFormat::Json || report.pushed {
-                if let Err(e) = output::emit(&report, common.output, common.dry_run) {
+            if json || report.pushed {
+                if let Err(e) = output::emit(&report, common.output) {
                     eprintln!("tagbump: warning: cannot print the report: {e}");
                 }
-            } else if let Err(e) = output::write_skipped(&mut std::io::stderr(), &report) {
+            } else if let Err(e) = std::io::stderr().write_all(skipped_text(&report).as_bytes()) {
                 eprintln!("tagbump: warning: cannot print the report: {e}");
             }
             error
         }
     };
-    native::publish(&report, Some(&error), printed, env);
+    native::publish(&report, Some(&error), json, ci);
     eprintln!("error: {}", super::failure::error_chain(&error));
     ExitCode::from(if report.pushed {
         EXIT_PUSHED_BUT_FAILED
@@ -84,18 +78,25 @@ pub fn finish(
 }
 
 /// Appends the step outputs to `$GITHUB_OUTPUT` and `--outputs-file`.
-fn write_step_outputs(
-    report: &Report,
-    common: &CommonArgs,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<()> {
-    if let Some(path) = env("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
-        output::append_github_output(Path::new(&path), report)
-            .with_context(|| format!("cannot write step outputs to GITHUB_OUTPUT ({path})"))?;
+fn write_step_outputs(report: &Report, common: &CommonArgs, ci: &CiEnv) -> Result<()> {
+    let lines = step_output_lines(report);
+    let append = |path: &Path| -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)?;
+        f.write_all(lines.as_bytes())
+    };
+    if let Some(path) = &ci.github_output {
+        append(path).with_context(|| {
+            format!(
+                "cannot write step outputs to GITHUB_OUTPUT ({})",
+                path.display()
+            )
+        })?;
     }
     if let Some(path) = &common.outputs_file {
-        output::append_github_output(path, report)
-            .with_context(|| format!("cannot write step outputs to {}", path.display()))?;
+        append(path).with_context(|| format!("cannot write step outputs to {}", path.display()))?;
     }
     Ok(())
 }

@@ -1,22 +1,15 @@
 //! The flags every command has, as [`tagbump::bump`] options: tokens, commit, pull
 //! request, network limits.
 
-use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::args::{CommonArgs, ForgeArg, MergeMethodArg, ViaArg};
-use super::failure::invalid_input;
-use tagbump::bump::{self, CommitTemplate, Destination, TokenSource};
-use tagbump::forge::github_app::{AppKey, GitHubApp};
-use tagbump::forge::{self, ForgeKind, MergeMethod};
+use super::args::CommonArgs;
+use tagbump::bump::{self, AppConfig, CommitTemplate, Destination, TokenSource, APP_KEY_VARIABLE};
+use tagbump::forge;
 use tagbump::git::{Identity, RetryPolicy, Timeouts};
-use tagbump::land::via::Via;
 use tagbump::plan;
-
-/// The variable holding the App's PEM key itself.
-const APP_KEY_VARIABLE: &str = "TAGBUMP_GITHUB_APP_KEY";
 
 /// The variable that shortens the first wait after a headerless GitHub secondary rate
 /// limit, in milliseconds (tests only: GitHub asks for at least a minute).
@@ -29,11 +22,7 @@ pub fn destination(common: &CommonArgs) -> Destination {
         Some(url) => Destination::Remote {
             url: url.clone(),
             branch: g.branch.clone(),
-            via: match g.via {
-                ViaArg::Auto => Via::Auto,
-                ViaArg::Api => Via::Api,
-                ViaArg::Git => Via::Git,
-            },
+            via: g.via,
         },
         None if g.commit || g.push => Destination::Checkout {
             dir: common.dir.clone(),
@@ -56,15 +45,10 @@ pub fn options(
     } else {
         TokenSource::default()
     };
+    let tagbump = CommitTemplate::default().author;
     let author = Identity {
-        name: g
-            .author_name
-            .clone()
-            .unwrap_or_else(|| "tagbump".to_string()),
-        email: g
-            .author_email
-            .clone()
-            .unwrap_or_else(|| "tagbump@localhost".to_string()),
+        name: g.author_name.clone().unwrap_or(tagbump.name),
+        email: g.author_email.clone().unwrap_or(tagbump.email),
     };
     let committer = Identity {
         name: g
@@ -87,10 +71,7 @@ pub fn options(
     };
     options.pull_request = common.pr.pr.then(|| pull_request(common));
     options.tokens = Arc::new(tokens);
-    options.forge = common.pr.forge.map(|f| match f {
-        ForgeArg::Github => ForgeKind::GitHub,
-        ForgeArg::Gitlab => ForgeKind::GitLab,
-    });
+    options.forge = common.pr.forge;
     options.api_url = common.pr.api_url.clone();
     options.username = g.username.clone();
     options.ssh_key = g.ssh_key.clone();
@@ -119,11 +100,7 @@ fn pull_request(common: &CommonArgs) -> bump::PullRequest {
         assignees: p.assignees.clone(),
         draft: p.draft,
         auto_merge: p.auto_merge,
-        merge_method: p.merge_method.map(|m| match m {
-            MergeMethodArg::Merge => MergeMethod::Merge,
-            MergeMethodArg::Squash => MergeMethod::Squash,
-            MergeMethodArg::Rebase => MergeMethod::Rebase,
-        }),
+        merge_method: p.merge_method,
         close_superseded: p.close_superseded,
     }
 }
@@ -152,47 +129,11 @@ fn token_source(common: &CommonArgs, env: &dyn Fn(&str) -> Option<String>) -> Re
     let variables = TokenSource::Environment {
         variable: g.token_env.clone(),
     };
-    let key_env = env(APP_KEY_VARIABLE).filter(|v| !v.trim().is_empty());
-    let app_id = g
-        .github_app_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|id| !id.is_empty());
-    let Some(app_id) = app_id else {
-        if g.github_app_key.is_some() || key_env.is_some() {
-            return Err(invalid_input(format!(
-                "a GitHub App key is given (--github-app-key or {APP_KEY_VARIABLE}) but no app: add --github-app-id ID (or TAGBUMP_GITHUB_APP_ID)"
-            )));
-        }
-        return Ok(variables);
-    };
-    let pem = match (&g.github_app_key, key_env) {
-        (Some(path), _) => read_key_file(path)?,
-        (None, Some(pem)) => pem.into_bytes(),
-        (None, None) => {
-            return Err(invalid_input(format!(
-                "--github-app-id needs the app's private key: --github-app-key FILE, or the PEM itself in {APP_KEY_VARIABLE}"
-            )))
-        }
-    };
-    let key = AppKey::from_pem(&pem)
-        .with_context(|| format!("the GitHub App key (--github-app-key or {APP_KEY_VARIABLE})"))?;
-    let app = GitHubApp {
-        app_id: app_id.to_string(),
-        key,
-    };
-    Ok(TokenSource::Chain(vec![
-        TokenSource::GitHubApp(app),
-        variables,
-    ]))
-}
-
-fn read_key_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        invalid_input(format!(
-            "--github-app-key {}: cannot read the key file ({})",
-            path.display(),
-            e.kind()
-        ))
+    let mut app = AppConfig::default();
+    (app.app_id, app.key_file) = (g.github_app_id.clone(), g.github_app_key.clone());
+    app.key_pem = env(APP_KEY_VARIABLE);
+    Ok(match app.app()? {
+        Some(app) => TokenSource::Chain(vec![TokenSource::GitHubApp(app), variables]),
+        None => variables,
     })
 }

@@ -13,7 +13,8 @@ use tagbump::plan;
 use super::args::{OutputFormat, PromoteArgs};
 use super::failure::{error_chain, error_report, kind};
 use super::finish::{EXIT_FAILURE, EXIT_INVALID_INPUT};
-use super::output::{write_text, Report};
+use super::output::Report;
+use tagbump::outputs::promotion_text;
 
 pub fn run(a: &PromoteArgs) -> ExitCode {
     match promote_here(a) {
@@ -83,31 +84,9 @@ fn print(report: &Report, promotion: Option<&Promotion>, a: &PromoteArgs) -> Res
         }
         OutputFormat::Text => {
             if let Some(p) = promotion {
-                write_promotion(&mut out, p)?;
+                out.write_all(promotion_text(p).as_bytes())?;
             }
-            write_text(&mut out, report, a.dry_run)?;
-        }
-    }
-    Ok(())
-}
-
-/// `promote dev → staging` and a line per image: old → new, or in sync.
-fn write_promotion(out: &mut dyn Write, p: &Promotion) -> Result<()> {
-    writeln!(out, "promote {} → {}", p.from, p.to)?;
-    if p.images.is_empty() {
-        writeln!(out, "  no image is referenced in both")?;
-    }
-    for i in &p.images {
-        let mut new = i.from_tag.clone().unwrap_or_default();
-        if let Some(d) = &i.from_digest {
-            new.push('@');
-            new.push_str(d);
-        }
-        if i.changed {
-            let old = i.to_old_tag.as_deref().unwrap_or("(places disagreed)");
-            writeln!(out, "  {}  {old} → {new}", i.image)?;
-        } else {
-            writeln!(out, "  {}  {new} (in sync)", i.image)?;
+            out.write_all(super::output::text(report).as_bytes())?;
         }
     }
     Ok(())

@@ -4,10 +4,10 @@
 
 use anyhow::{Context, Result};
 
-use super::args::{AppKindArg, ImageArgs, StrategyArg};
+use super::args::ImageArgs;
 use super::failure::invalid_input;
-use tagbump::argocd_source::{self, AppKind, ArgoApp};
-use tagbump::bump::{DigestStep, RegistryCredentials, RegistryReport, Resolve};
+use tagbump::argocd_source::ArgoApp;
+use tagbump::bump::{DigestStep, RegistryCredentials, Resolve};
 use tagbump::image::ImageRef;
 use tagbump::registry::strategy::{self, Constraint, TagFilter};
 use tagbump::registry::{BasicCredentials, Platform, Strategy};
@@ -25,19 +25,19 @@ fn check_flags(a: &ImageArgs, image: &ImageRef) -> Result<()> {
     let r = &a.registry;
     let fail = |m: &str| Err(invalid_input(m.to_string()));
     match r.strategy {
-        Some(StrategyArg::Digest) if image.tag().is_none() => {
+        Some(Strategy::Digest) if image.tag().is_none() => {
             return fail("--strategy digest tracks one tag: give IMAGE:TAG (e.g. app:latest)")
         }
-        Some(StrategyArg::Digest) | None => {}
+        Some(Strategy::Digest) | None => {}
         Some(_) if image.tag().is_some() || image.digest().is_some() => {
             return fail("--strategy chooses the tag: give IMAGE without a tag or digest")
         }
         Some(_) => {}
     }
-    if r.constraint.is_some() && r.strategy != Some(StrategyArg::Semver) {
+    if r.constraint.is_some() && r.strategy != Some(Strategy::Semver) {
         return fail("--constraint is a semantic version range: it needs --strategy semver");
     }
-    if !r.ignore_tags.is_empty() && matches!(r.strategy, None | Some(StrategyArg::Digest)) {
+    if !r.ignore_tags.is_empty() && matches!(r.strategy, None | Some(Strategy::Digest)) {
         return fail("--ignore-tags filters the tags a --strategy chooses from");
     }
     if r.verify_digest && image.digest().is_none() {
@@ -114,12 +114,7 @@ pub fn resolve_options(
             .context("invalid --allow-tags regular expression")?,
         ignore: r.ignore_tags.clone(),
     };
-    ask.strategy = r.strategy.map(|s| match s {
-        StrategyArg::Semver => Strategy::Semver,
-        StrategyArg::NewestBuild => Strategy::NewestBuild,
-        StrategyArg::Alphabetical => Strategy::Alphabetical,
-        StrategyArg::Digest => Strategy::Digest,
-    });
+    ask.strategy = r.strategy;
     ask.digest = match (r.pin_digest, r.verify_digest) {
         (true, _) => DigestStep::Pin,
         (_, true) => DigestStep::Verify,
@@ -133,53 +128,7 @@ pub fn resolve_options(
 
 /// Whether the strategy flag chooses the tag (IMAGE then needs none).
 pub fn chooses_tag(a: &ImageArgs) -> bool {
-    a.registry
-        .strategy
-        .is_some_and(|s| s != StrategyArg::Digest)
-}
-
-/// The human-readable lines: the strategy's choice with its runners-up and the
-/// rejected tags, the digest.
-pub fn write_text(out: &mut dyn std::io::Write, r: &RegistryReport) -> std::io::Result<()> {
-    if let Some(s) = &r.strategy {
-        writeln!(out, "registry: {} chose {}: {}", s.name, s.tag, s.reason)?;
-        let candidates: Vec<String> = s
-            .candidates
-            .iter()
-            .map(|c| {
-                if c.key == c.tag {
-                    c.tag.clone()
-                } else {
-                    format!("{} ({})", c.tag, c.key)
-                }
-            })
-            .collect();
-        writeln!(
-            out,
-            "registry: candidates ({} of {} listed): {}",
-            s.considered,
-            s.listed,
-            candidates.join(", ")
-        )?;
-        for rej in &s.rejected {
-            let reason = super::advice::filter_words(&rej.reason);
-            writeln!(out, "registry: rejected {}: {reason}", rej.tag)?;
-        }
-    }
-    if let Some(d) = &r.digest {
-        let what = if r.verified { "verified" } else { "pinned" };
-        let platform = d
-            .platform
-            .as_deref()
-            .map(|p| format!(" ({p})"))
-            .unwrap_or_default();
-        if d.tag.is_empty() {
-            writeln!(out, "registry: {what} {}{platform}", d.digest)?;
-        } else {
-            writeln!(out, "registry: {what} {} → {}{platform}", d.tag, d.digest)?;
-        }
-    }
-    Ok(())
+    a.registry.strategy.is_some_and(|s| s != Strategy::Digest)
 }
 
 /// `--argocd-app` and its companions as the library's [`ArgoApp`].
@@ -193,22 +142,9 @@ pub fn argocd_app(a: &ImageArgs) -> Result<Option<ArgoApp>> {
         }
         return Ok(None);
     };
-    let (namespace, name) = match given.split_once('/') {
-        Some((ns, name)) => (Some(ns.to_string()), name),
-        None => (None, given.as_str()),
-    };
-    let whole = |_| argocd_source::ArgoSourceError::InvalidName(given.clone());
-    argocd_source::check_name(name).map_err(whole)?;
-    if let Some(ns) = &namespace {
-        argocd_source::check_name(ns).map_err(whole)?;
-    }
-    let mut app = ArgoApp::new(name);
-    app.namespace = namespace;
+    let mut app = ArgoApp::qualified(given)?;
     app.argocd_namespace = g.argocd_namespace.clone();
-    app.kind = g.argocd_app_kind.map(|k| match k {
-        AppKindArg::Helm => AppKind::Helm,
-        AppKindArg::Kustomize => AppKind::Kustomize,
-    });
+    app.kind = g.argocd_app_kind;
     app.helm_name_param = g.helm_image_name.clone();
     app.helm_tag_param = g.helm_image_tag.clone();
     app.kustomize_image_name = g.kustomize_image_name.clone();

@@ -1,7 +1,6 @@
 //! Turns parsed arguments into library calls and reports the outcome.
 
 use std::cell::RefCell;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -10,12 +9,12 @@ use super::args::{Command, CommonArgs, ImageArgs, SetArgs};
 use super::failure::invalid_input;
 use super::finish::finish;
 use super::output::Report;
-use tagbump::bump::{self, Event, Recorder, Resolve};
+use tagbump::bump::{self, Assignments, Event, Recorder, Resolve};
 use tagbump::image::parse_image_and_tag;
+use tagbump::outputs::CiEnv;
 use tagbump::plan::{self, FileEdits, Request};
 use tagbump::policy::TagPolicy;
 use tagbump::targets::FindOptions;
-use tagbump::yaml::{Edit, KeyPath};
 
 /// Runs one command and reports its outcome (see [`finish`]).
 pub fn run(command: Command) -> ExitCode {
@@ -40,7 +39,7 @@ pub fn run(command: Command) -> ExitCode {
                 };
                 execute(&request, &a.common, search, registry, &env, &mut report)
             });
-            finish(result, report, &a.common, &env)
+            finish(result, report, &a.common, &CiEnv::from_env())
         }
         Command::Set(a) => {
             let result = parse_set_items(&a).and_then(|files| {
@@ -57,7 +56,7 @@ pub fn run(command: Command) -> ExitCode {
                     &mut report,
                 )
             });
-            finish(result, report, &a.common, &env)
+            finish(result, report, &a.common, &CiEnv::from_env())
         }
     }
 }
@@ -106,75 +105,11 @@ fn image_request(
     Ok((request, registry))
 }
 
-/// `FILE KEY=VALUE… FILE KEY=VALUE…`: an item with `=` outside quotes is an assignment
-/// for the file before it.
-fn parse_set_items(args: &SetArgs) -> Result<Vec<FileEdits>> {
-    let mut files: Vec<FileEdits> = Vec::new();
-    for item in &args.items {
-        match split_assignment(item) {
-            Some((key, value)) => {
-                if value.is_empty() && !args.allow_empty {
-                    return Err(invalid_input(format!(
-                        "{item:?}: the value is empty; pass --allow-empty to set an empty string"
-                    )));
-                }
-                let Some(current) = files.last_mut() else {
-                    return Err(invalid_input(format!("{item:?}: name the file before its KEY=VALUE assignments (tagbump set FILE KEY=VALUE…)")));
-                };
-                let path = KeyPath::parse(key)
-                    .with_context(|| format!("in {} ", current.file.display()))?;
-                let value_type = args.value_type.library();
-                value_type.check(value).map_err(|why| {
-                    let ty = format!("{:?}", args.value_type).to_lowercase();
-                    invalid_input(format!("{item} (--type {ty}): {why}"))
-                })?;
-                current.edits.push(Edit {
-                    path,
-                    value: value.to_string(),
-                    document: args.document,
-                    value_type,
-                });
-            }
-            None => files.push(FileEdits {
-                file: PathBuf::from(item),
-                edits: Vec::new(),
-            }),
-        }
-    }
-    // `image.tag:v1` (a colon for `=`) is read as a file name: say so first.
-    for f in files
-        .iter()
-        .filter(|f| f.edits.is_empty() && !f.file.exists())
-    {
-        let name = f.file.display().to_string();
-        if let Some((key, value)) = name.split_once(':') {
-            return Err(invalid_input(format!(
-                "{name} was read as a file name, since it has no `=`; to set {key} write {key}={value}"
-            )));
-        }
-    }
-    if let Some(empty) = files.iter().find(|f| f.edits.is_empty()) {
-        return Err(invalid_input(format!(
-            "{}: no KEY=VALUE given for this file (e.g. {} image.tag=v1.2.3)",
-            empty.file.display(),
-            empty.file.display()
-        )));
-    }
-    Ok(plan::merge_same_files(files)?)
-}
-
-/// Splits `key=value` at the first `=` outside quotes.
-fn split_assignment(item: &str) -> Option<(&str, &str)> {
-    let mut quote: Option<char> = None;
-    for (i, c) in item.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '=') => return Some((&item[..i], &item[i + 1..])),
-            _ => {}
-        }
-    }
-    None
+/// `FILE KEY=VALUE… FILE KEY=VALUE…` ([`Assignments`]), a file named twice as one.
+fn parse_set_items(a: &SetArgs) -> Result<Vec<FileEdits>> {
+    let mut read = Assignments::default();
+    (read.allow_empty, read.value_type, read.document) = (a.allow_empty, a.value_type, a.document);
+    Ok(plan::merge_same_files(read.parse(&a.items)?)?)
 }
 
 /// Applies the request, filling `report` as it goes: on error it holds what was done
@@ -227,17 +162,4 @@ fn execute(
     });
     *report = recorder.into_inner().finish(&result, common.dry_run);
     result.map(drop).map_err(anyhow::Error::new)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn assignments_split_outside_quotes() {
-        assert_eq!(split_assignment("image.tag=v1"), Some(("image.tag", "v1")));
-        assert_eq!(split_assignment("a=b=c"), Some(("a", "b=c")));
-        assert_eq!(split_assignment("x.\"k=v\"=1"), Some(("x.\"k=v\"", "1")));
-        assert_eq!(split_assignment("apps/api/values.yaml"), None);
-    }
 }

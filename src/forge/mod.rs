@@ -124,12 +124,17 @@ pub struct PullRequestSpec {
 /// How a pull request is merged (GitHub's `merge_method` / `mergeMethod`; on GitLab
 /// only `squash` changes anything: it asks for a squash on merge).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum MergeMethod {
     /// A merge commit.
     Merge,
     /// One squashed commit.
     Squash,
     /// The commits rebased onto the base.
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "Rebase onto the base branch (GitHub; GitLab follows the project's setting)")
+    )]
     Rebase,
 }
 

@@ -8,10 +8,13 @@ use crate::url::{strip_credentials, RemoteUrl, Transport, UrlError};
 
 /// Which forge software hosts a repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum ForgeKind {
     /// github.com or GitHub Enterprise Server (REST v3 + GraphQL).
+    #[cfg_attr(feature = "cli", value(name = "github", help = None))]
     GitHub,
     /// gitlab.com or a self-managed GitLab (REST v4).
+    #[cfg_attr(feature = "cli", value(name = "gitlab", help = None))]
     GitLab,
 }
 

@@ -13,13 +13,20 @@ fn name(kind: ForgeKind) -> &'static str {
 
 /// What the caller asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Via {
     /// The API where it can be used, git otherwise.
     #[default]
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The API for an https:// GitHub / GitLab remote with a token; git otherwise")
+    )]
     Auto,
     /// Always the forge's API (an error where there is none).
+    #[cfg_attr(feature = "cli", value(help = "Always the forge's API"))]
     Api,
     /// Always git (clone, commit, push).
+    #[cfg_attr(feature = "cli", value(help = "Always git"))]
     Git,
 }
 

@@ -26,12 +26,15 @@ use crate::policy::parse_version;
 /// How to pick a tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Strategy {
     /// Highest semantic version.
     Semver,
-    /// Most recent image `created` time.
+    /// Most recent image build (`created`) time.
+    #[cfg_attr(feature = "cli", value(alias = "latest"))]
     NewestBuild,
-    /// Lexically last tag.
+    /// Last tag in alphabetical order.
+    #[cfg_attr(feature = "cli", value(alias = "name"))]
     Alphabetical,
     /// Current digest of a mutable tag.
     Digest,

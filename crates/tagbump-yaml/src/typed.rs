@@ -64,20 +64,30 @@ impl fmt::Display for TypeChange {
 }
 
 /// The type an edit gives the new value.
+// With the `clap` feature, a command-line value (`auto`, `string`, …) with a short help.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ValueType {
     /// Keep the old value's type where the new text is that type in canonical form
     /// (`replicas: 1` → `3`, `enabled: true` → `false`); otherwise a string, quoted
     /// where plain text would read as something else (`tag: 1.9` → `"1.10"`).
     #[default]
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "Keep an int, float or bool where the new value is one; else a string")
+    )]
     Auto,
     /// Always a string.
+    #[cfg_attr(feature = "clap", value(help = "A string"))]
     String,
     /// An integer, written plain (the value must be one, in canonical form).
+    #[cfg_attr(feature = "clap", value(help = "An integer"))]
     Int,
     /// A float, written plain (the value must read as a float).
+    #[cfg_attr(feature = "clap", value(help = "A floating-point number"))]
     Float,
     /// `true` or `false`, written plain.
+    #[cfg_attr(feature = "clap", value(help = "true or false"))]
     Bool,
 }
 
