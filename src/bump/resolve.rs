@@ -287,9 +287,9 @@ fn steps(
             };
             if !refused.is_empty() {
                 report.reason = format!(
-                    "the best candidate whose signature verifies ({} better one(s) refused); {}",
+                    "the best candidate with a verified signature: the {} better of {} candidate(s) were refused",
                     refused.len(),
-                    report.reason
+                    report.considered
                 );
             }
             report.tag = pinned.tag.clone();
