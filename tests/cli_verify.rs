@@ -15,7 +15,9 @@ use std::path::Path;
 use std::process::Command;
 
 use support::cli::{home, run, tagbump, Run};
-use support::cosign::{openssl_available, payload, push_signatures, sig_tag, sign_and_push, Keys, Kind};
+use support::cosign::{
+    openssl_available, payload, push_signatures, sig_tag, sign_and_push, Keys, Kind,
+};
 use support::git_server::BareRepo;
 use support::registry::front::{Faults, PagingFront};
 use support::registry::{sha256, TestRegistry, PASSWORD, USER};
@@ -147,7 +149,10 @@ fn assert_refused(out: &Run, dir: &Path, host: &str, required: &[&Keys], found: 
     assert_eq!(json["error"]["kind"], "verification", "{}", out.stderr);
     assert_eq!(json["verification"], serde_json::Value::Null);
     assert_eq!(json["changed"], false);
-    let message = json["error"]["message"].as_str().expect("message").to_string();
+    let message = json["error"]["message"]
+        .as_str()
+        .expect("message")
+        .to_string();
     let keys: Vec<String> = required
         .iter()
         .map(|k| format!("ECDSA P-256 key {}", fingerprint(k)))
@@ -171,7 +176,9 @@ fn a_signed_digest_is_written_with_the_verification_in_the_report() {
         return;
     };
     let host = fx.host();
-    let image = fx.reg.push_image("acme/api", "1.5.0", "2026-01-10T00:00:00Z", "amd64");
+    let image = fx
+        .reg
+        .push_image("acme/api", "1.5.0", "2026-01-10T00:00:00Z", "amd64");
     let blob = sign_and_push(&fx.reg, "acme/api", &image.digest, &fx.signer);
     let dir = config_dir(&host);
     let out = fx.image(
@@ -244,7 +251,12 @@ fn a_signed_digest_is_written_with_the_verification_in_the_report() {
     let dir = config_dir(&host);
     let out = fx.image(
         dir.path(),
-        &[&format!("{host}/acme/api:1.5.0"), "--pin-digest", "--output", "json"],
+        &[
+            &format!("{host}/acme/api:1.5.0"),
+            "--pin-digest",
+            "--output",
+            "json",
+        ],
     );
     out.assert_code(0);
     assert_eq!(out.json()["verification"], serde_json::Value::Null);
@@ -268,13 +280,20 @@ fn wrong_key_other_digest_tampered_payload_and_missing_signature_write_nothing()
         let dir = config_dir(&host);
         let out = fx.image(
             dir.path(),
-            &[&format!("{host}/{repo}:{tag}"), &signer_key, "--output", "json"],
+            &[
+                &format!("{host}/{repo}:{tag}"),
+                &signer_key,
+                "--output",
+                "json",
+            ],
         );
         assert_refused(&out, dir.path(), &host, &[&fx.signer], found);
     };
 
     // Signed by another key.
-    let a = fx.reg.push_image(repo, "1.5.0", "2026-01-10T00:00:00Z", "amd64");
+    let a = fx
+        .reg
+        .push_image(repo, "1.5.0", "2026-01-10T00:00:00Z", "amd64");
     sign_and_push(&fx.reg, repo, &a.digest, &fx.stranger);
     refused(
         "1.5.0",
@@ -288,8 +307,12 @@ fn wrong_key_other_digest_tampered_payload_and_missing_signature_write_nothing()
     );
 
     // A good signature of another image, stored under this image's .sig tag.
-    let a = fx.reg.push_image(repo, "1.6.0", "2026-01-11T00:00:00Z", "amd64");
-    let b = fx.reg.push_image(repo, "2.0.0", "2026-02-10T00:00:00Z", "amd64");
+    let a = fx
+        .reg
+        .push_image(repo, "1.6.0", "2026-01-11T00:00:00Z", "amd64");
+    let b = fx
+        .reg
+        .push_image(repo, "2.0.0", "2026-02-10T00:00:00Z", "amd64");
     let for_b = payload(&b.digest);
     let signature = fx.signer.sign(&for_b);
     push_signatures(&fx.reg, repo, &a.digest, &[(for_b, signature)]);
@@ -303,7 +326,9 @@ fn wrong_key_other_digest_tampered_payload_and_missing_signature_write_nothing()
     );
 
     // The payload changed after it was signed (stored under its own digest).
-    let a = fx.reg.push_image(repo, "1.7.0", "2026-01-12T00:00:00Z", "amd64");
+    let a = fx
+        .reg
+        .push_image(repo, "1.7.0", "2026-01-12T00:00:00Z", "amd64");
     let signed = payload(&a.digest);
     let signature = fx.signer.sign(&signed);
     let changed = String::from_utf8(signed)
@@ -318,7 +343,9 @@ fn wrong_key_other_digest_tampered_payload_and_missing_signature_write_nothing()
     );
 
     // The payload blob served with other bytes than its digest (a tampering mirror).
-    let a = fx.reg.push_image(repo, "1.8.0", "2026-01-13T00:00:00Z", "amd64");
+    let a = fx
+        .reg
+        .push_image(repo, "1.8.0", "2026-01-13T00:00:00Z", "amd64");
     let blob = sign_and_push(&fx.reg, repo, &a.digest, &fx.signer);
     let tampering = fx.reg.front_with(
         100,
@@ -335,7 +362,9 @@ fn wrong_key_other_digest_tampered_payload_and_missing_signature_write_nothing()
     );
 
     // No signature at all.
-    let a = fx.reg.push_image(repo, "1.9.0", "2026-01-14T00:00:00Z", "amd64");
+    let a = fx
+        .reg
+        .push_image(repo, "1.9.0", "2026-01-14T00:00:00Z", "amd64");
     refused(
         "1.9.0",
         &fx.front,
@@ -353,7 +382,9 @@ fn any_one_key_suffices_from_the_flags_or_the_variable() {
         return;
     };
     let host = fx.host();
-    let image = fx.reg.push_image("acme/api", "1.5.0", "2026-01-10T00:00:00Z", "amd64");
+    let image = fx
+        .reg
+        .push_image("acme/api", "1.5.0", "2026-01-10T00:00:00Z", "amd64");
     sign_and_push(&fx.reg, "acme/api", &image.digest, &fx.signer);
     let d = &image.digest;
     let expected_values =
@@ -400,20 +431,18 @@ fn any_one_key_suffices_from_the_flags_or_the_variable() {
 
     // Only keys that did not sign it: both are named as required.
     let dir = config_dir(&host);
-    let mut cmd = fx.command(&[
-        &format!("{host}/acme/api:1.5.0"),
-        "--output",
-        "json",
-    ]);
-    cmd.arg("-C").arg(dir.path()).env(
-        "TAGBUMP_VERIFY_KEY",
-        path(&fx.stranger.public_path()),
-    );
+    let mut cmd = fx.command(&[&format!("{host}/acme/api:1.5.0"), "--output", "json"]);
+    cmd.arg("-C")
+        .arg(dir.path())
+        .env("TAGBUMP_VERIFY_KEY", path(&fx.stranger.public_path()));
     cmd.arg(key(&ed25519.public_path()));
     let out = run(&mut cmd);
     // The flag wins over the variable: only the Ed25519 key is required.
     out.assert_code(1);
-    let message = out.json()["error"]["message"].as_str().unwrap_or_default().to_string();
+    let message = out.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(
         message.contains(&format!(
             "is not verified: a cosign signature by Ed25519 key {} was required",
@@ -456,10 +485,18 @@ fn a_strategy_skips_newer_tags_that_do_not_verify_and_says_why() {
     };
     let host = fx.host();
     let repo = "acme/api";
-    let older = fx.reg.push_image(repo, "1.4.0", "2026-01-01T00:00:00Z", "amd64");
-    let signed = fx.reg.push_image(repo, "1.4.1", "2026-01-05T00:00:00Z", "amd64");
-    let by_stranger = fx.reg.push_image(repo, "1.5.0", "2026-01-10T00:00:00Z", "amd64");
-    let unsigned = fx.reg.push_image(repo, "1.6.0", "2026-01-20T00:00:00Z", "amd64");
+    let older = fx
+        .reg
+        .push_image(repo, "1.4.0", "2026-01-01T00:00:00Z", "amd64");
+    let signed = fx
+        .reg
+        .push_image(repo, "1.4.1", "2026-01-05T00:00:00Z", "amd64");
+    let by_stranger = fx
+        .reg
+        .push_image(repo, "1.5.0", "2026-01-10T00:00:00Z", "amd64");
+    let unsigned = fx
+        .reg
+        .push_image(repo, "1.6.0", "2026-01-20T00:00:00Z", "amd64");
     sign_and_push(&fx.reg, repo, &older.digest, &fx.signer);
     sign_and_push(&fx.reg, repo, &signed.digest, &fx.signer);
     sign_and_push(&fx.reg, repo, &by_stranger.digest, &fx.stranger);
@@ -547,9 +584,13 @@ fn a_dry_run_verifies_and_shows_the_digest_without_writing() {
         return;
     };
     let host = fx.host();
-    let image = fx.reg.push_image("acme/api", "1.5.0", "2026-01-10T00:00:00Z", "amd64");
+    let image = fx
+        .reg
+        .push_image("acme/api", "1.5.0", "2026-01-10T00:00:00Z", "amd64");
     sign_and_push(&fx.reg, "acme/api", &image.digest, &fx.signer);
-    let unsigned = fx.reg.push_image("acme/api", "1.6.0", "2026-01-20T00:00:00Z", "amd64");
+    let unsigned = fx
+        .reg
+        .push_image("acme/api", "1.6.0", "2026-01-20T00:00:00Z", "amd64");
     let d = &image.digest;
     let dir = config_dir(&host);
     let out = fx.image(
@@ -598,10 +639,15 @@ fn through_a_git_remote_a_refusal_pushes_nothing_and_a_verified_digest_lands() {
         return;
     };
     let host = fx.host();
-    let signed = fx.reg.push_image("acme/api", "1.5.0", "2026-01-10T00:00:00Z", "amd64");
+    let signed = fx
+        .reg
+        .push_image("acme/api", "1.5.0", "2026-01-10T00:00:00Z", "amd64");
     sign_and_push(&fx.reg, "acme/api", &signed.digest, &fx.signer);
-    let unsigned = fx.reg.push_image("acme/api", "1.6.0", "2026-01-20T00:00:00Z", "amd64");
-    let values = format!("image:\n  repository: {host}/acme/api\n  tag: \"1.4.0\"\n  digest: \"\"\n");
+    let unsigned = fx
+        .reg
+        .push_image("acme/api", "1.6.0", "2026-01-20T00:00:00Z", "amd64");
+    let values =
+        format!("image:\n  repository: {host}/acme/api\n  tag: \"1.4.0\"\n  digest: \"\"\n");
     let repo = BareRepo::new_with(&[("apps/api/values.yaml", &values)], "main");
     let seeded = repo.tip("main").expect("main");
     let bump = |tag: &str| {
@@ -626,8 +672,10 @@ fn through_a_git_remote_a_refusal_pushes_nothing_and_a_verified_digest_lands() {
     assert_eq!(json["pushed"], false);
     assert_eq!(json["commit"], serde_json::Value::Null);
     assert!(
-        out.stderr
-            .contains(&format!("no cosign signature found for {}", unsigned.digest)),
+        out.stderr.contains(&format!(
+            "no cosign signature found for {}",
+            unsigned.digest
+        )),
         "{}",
         out.stderr
     );

@@ -644,7 +644,10 @@ fn gitlab_component_lists_are_one_item_per_line_never_globbed_and_the_message_ke
             Value::from("--label=deploy now\n--no-downgrade"),
         ),
         ("message", Value::from("chore: $HOME {tag}")),
-        ("verify-key", Value::from("keys/cosign.pub\nkeys/release *.pub\n")),
+        (
+            "verify-key",
+            Value::from("keys/cosign.pub\nkeys/release *.pub\n"),
+        ),
     ]);
     let recorder = argv_recorder();
     let mut env: BTreeMap<String, String> = [

@@ -143,10 +143,7 @@ fn private_keys_are_refused_with_a_hint() {
     }
     let keys = Keys::generate(Kind::P256);
     // PKCS#8 (what `openssl genpkey` writes) and SEC1 (what `openssl ec` writes).
-    openssl(
-        keys.dir(),
-        &["ec", "-in", "key.pem", "-out", "sec1.pem"],
-    );
+    openssl(keys.dir(), &["ec", "-in", "key.pem", "-out", "sec1.pem"]);
     // cosign's encrypted key file, as `cosign generate-key-pair` labels it.
     let cosign = b"-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n\
 eyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9fQ==\n\

@@ -12,10 +12,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::support::cosign::{openssl_available, payload, push_signatures, sig_tag, Keys, Kind};
 use crate::support::registry::front::{Faults, PagingFront};
-use crate::support::cosign::{
-    openssl_available, payload, push_signatures, sig_tag, Keys, Kind,
-};
 use crate::support::registry::{TestRegistry, PASSWORD, USER};
 use tagbump::image::ImageRef;
 use tagbump::registry::{BasicCredentials, Client, ClientOptions, Endpoint, RegistryError};

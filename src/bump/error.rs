@@ -182,7 +182,9 @@ pub enum BumpError {
         source: Box<VerifyError>,
     },
     /// A signature is required but the image names neither a tag nor a digest.
-    #[error("{image} names neither a tag nor a digest: verifying a signature needs the image's digest")]
+    #[error(
+        "{image} names neither a tag nor a digest: verifying a signature needs the image's digest"
+    )]
     NothingToVerify {
         /// The image as given.
         image: String,

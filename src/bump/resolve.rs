@@ -149,8 +149,7 @@ pub(super) fn resolve(
         });
     }
     let chooses = resolve.strategy.is_some_and(|s| s != Strategy::Digest);
-    if resolve.verify.is_some() && !chooses && image.tag().is_none() && image.digest().is_none()
-    {
+    if resolve.verify.is_some() && !chooses && image.tag().is_none() && image.digest().is_none() {
         return Err(BumpError::NothingToVerify {
             image: image.to_string(),
         });
@@ -294,7 +293,12 @@ fn steps(
             }
             report.tag = pinned.tag.clone();
             report.rejected.splice(0..0, refused);
-            image = ImageRef::parse(&format!("{}:{}@{}", image.name(), pinned.tag, pinned.digest))?;
+            image = ImageRef::parse(&format!(
+                "{}:{}@{}",
+                image.name(),
+                pinned.tag,
+                pinned.digest
+            ))?;
             found.strategy = Some(report);
             found.digest = Some(pinned);
             found.verification = Some(verified);
