@@ -76,6 +76,13 @@ case "$command" in
       item=$(trim "$item")
       [ -z "$item" ] || set -- "$@" "--insecure-registry=$item"
     done
+    # Key files: one per line (a file name may hold commas and spaces).
+    IFS='
+'
+    for item in ${TAGBUMP_INPUT_VERIFY_KEY:-}; do
+      item=$(trim "$item")
+      [ -z "$item" ] || set -- "$@" "--verify-key=$item"
+    done
     unset IFS
     ;;
   set)
@@ -84,7 +91,7 @@ case "$command" in
       fail "inputs 'image', 'tag', 'paths', 'flux-policy' and 'argocd-params' belong to command: image"
     if is_true "${TAGBUMP_INPUT_APP_VERSION:-}"; then fail "input 'app-version' belongs to command: image"; fi
     if is_true "${TAGBUMP_INPUT_SKIP_UNREADABLE:-}"; then fail "input 'skip-unreadable' belongs to command: image"; fi
-    [ -z "${TAGBUMP_INPUT_STRATEGY:-}${TAGBUMP_INPUT_PLATFORM:-}${TAGBUMP_INPUT_CONSTRAINT:-}${TAGBUMP_INPUT_IGNORE_TAGS:-}${TAGBUMP_INPUT_REGISTRY_CONCURRENCY:-}${TAGBUMP_INPUT_REGISTRY_USERNAME:-}${TAGBUMP_INPUT_INSECURE_REGISTRY:-}" ] ||
+    [ -z "${TAGBUMP_INPUT_STRATEGY:-}${TAGBUMP_INPUT_PLATFORM:-}${TAGBUMP_INPUT_CONSTRAINT:-}${TAGBUMP_INPUT_IGNORE_TAGS:-}${TAGBUMP_INPUT_REGISTRY_CONCURRENCY:-}${TAGBUMP_INPUT_REGISTRY_USERNAME:-}${TAGBUMP_INPUT_INSECURE_REGISTRY:-}${TAGBUMP_INPUT_VERIFY_KEY:-}" ] ||
       fail "the registry inputs belong to command: image"
     [ -z "${TAGBUMP_INPUT_ARGOCD_APP:-}${TAGBUMP_INPUT_ARGOCD_NAMESPACE:-}${TAGBUMP_INPUT_ARGOCD_APP_KIND:-}${TAGBUMP_INPUT_HELM_IMAGE_NAME:-}${TAGBUMP_INPUT_HELM_IMAGE_TAG:-}${TAGBUMP_INPUT_KUSTOMIZE_IMAGE_NAME:-}" ] ||
       fail "the Argo CD write-back inputs belong to command: image"

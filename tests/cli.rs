@@ -1,5 +1,6 @@
 //! The `tagbump` binary end to end: remote and local bumps over real git servers (smart
-//! HTTP, git daemon, SSH, file URLs) and the fake forges, output formats, snapshots, signals.
+//! HTTP, git daemon, SSH, file URLs) and the fake forges, output formats, snapshots, signals,
+//! signature verification against a real registry.
 //!
 //! One test binary per area (each binary links the whole stack); a module per former
 //! test file.
@@ -28,6 +29,8 @@ mod cli_signals;
 mod cli_snapshots;
 #[path = "cli_status.rs"]
 mod cli_status;
+#[path = "cli_verify.rs"]
+mod cli_verify;
 #[path = "git_https.rs"]
 mod git_https;
 #[path = "git_ssh.rs"]

@@ -644,6 +644,10 @@ fn gitlab_component_lists_are_one_item_per_line_never_globbed_and_the_message_ke
             Value::from("--label=deploy now\n--no-downgrade"),
         ),
         ("message", Value::from("chore: $HOME {tag}")),
+        (
+            "verify-key",
+            Value::from("keys/cosign.pub\nkeys/release *.pub\n"),
+        ),
     ]);
     let recorder = argv_recorder();
     let mut env: BTreeMap<String, String> = [
@@ -679,6 +683,8 @@ fn gitlab_component_lists_are_one_item_per_line_never_globbed_and_the_message_ke
             format!("--repo={}", repo.url()),
             "--via=auto".into(),
             "--message=chore: $HOME {tag}".into(),
+            "--verify-key=keys/cosign.pub".into(),
+            "--verify-key=keys/release *.pub".into(),
             "--label=deploy now".into(),
             "--no-downgrade".into(),
             "--".into(),
@@ -1209,6 +1215,16 @@ fn tekton_task_wired_after_the_build_pushes_the_new_tag() {
             }
         }
     }
+    // The verify-key param reaches tagbump as TAGBUMP_VERIFY_KEY (one file per line),
+    // empty by default: no signature lookups.
+    let verify_env = step["env"]
+        .as_sequence()
+        .expect("env")
+        .iter()
+        .find(|e| s(&e["name"]) == "TAGBUMP_VERIFY_KEY")
+        .map(|e| s(&e["value"]));
+    assert_eq!(verify_env.as_deref(), Some("$(params.verify-key)"));
+    assert!(matches!(&params["verify-key"], Param::Str(v) if v.is_empty()));
     // Tekton mounts /tekton/results in every step; here a directory stands in for it.
     let results = tempfile::tempdir().expect("/tekton/results");
     cmd.env("TAGBUMP_TEKTON_RESULTS_DIR", results.path());

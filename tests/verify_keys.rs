@@ -5,149 +5,12 @@
 //! § Signature Schemes): over the payload bytes themselves, ECDSA signatures ASN.1 DER,
 //! base64 as in the `dev.cosignproject.cosign/signature` annotation (`openssl base64 -A`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use crate::support::tools;
+use crate::support::cosign::{openssl, openssl_available, payload, Keys, Kind};
 use tagbump::verify::{KeyAlgorithm, PublicKey, SimpleSigning, VerifyError};
-use tempfile::TempDir;
 
 const DIGEST: &str = "sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b";
 const OTHER_DIGEST: &str =
     "sha256:0aeb4e0a9ad2e29a4ed1b7cb0f0a5bd0e6f3c3a1b2d4e5f60718293a4b5c6d7e";
-
-/// A simple-signing payload as cosign writes it (no annotations: `"optional":null`).
-pub(crate) fn payload(digest: &str) -> Vec<u8> {
-    format!(
-        r#"{{"critical":{{"identity":{{"docker-reference":"registry.example/acme/api"}},"image":{{"docker-manifest-digest":"{digest}"}},"type":"cosign container image signature"}},"optional":null}}"#
-    )
-    .into_bytes()
-}
-
-/// `openssl`, or `None` after reporting it missing.
-pub(crate) fn openssl_available() -> bool {
-    let ok = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        tools::missing(
-            "openssl",
-            "the key tests make keys with it (Debian: apt-get install openssl)",
-        );
-    }
-    ok
-}
-
-fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// How a key pair is made and how it signs.
-#[derive(Clone, Copy)]
-pub(crate) enum Kind {
-    P256,
-    P384,
-    Ed25519,
-    Rsa2048,
-    Rsa2048Pss,
-}
-
-/// A key pair made by OpenSSL in a directory of its own.
-pub(crate) struct Keys {
-    dir: TempDir,
-    kind: Kind,
-}
-
-impl Keys {
-    pub(crate) fn generate(kind: Kind) -> Keys {
-        Keys::generate_with(kind, genpkey_args(kind))
-    }
-
-    fn generate_with(kind: Kind, genpkey: &[&str]) -> Keys {
-        let dir = tempfile::tempdir().expect("key dir");
-        let mut args = vec!["genpkey"];
-        args.extend_from_slice(genpkey);
-        args.extend(["-out", "key.pem"]);
-        openssl(dir.path(), &args);
-        openssl(
-            dir.path(),
-            &["pkey", "-in", "key.pem", "-pubout", "-out", "key.pub"],
-        );
-        Keys { dir, kind }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn public_pem(&self) -> Vec<u8> {
-        std::fs::read(self.path("key.pub")).expect("key.pub")
-    }
-
-    pub(crate) fn public_key(&self) -> PublicKey {
-        PublicKey::from_pem(&self.public_pem()).expect("OpenSSL's public key reads")
-    }
-
-    /// The public key as DER SubjectPublicKeyInfo.
-    fn spki_der(&self) -> Vec<u8> {
-        openssl(
-            self.dir.path(),
-            &["pkey", "-pubin", "-in", "key.pub", "-outform", "DER"],
-        )
-    }
-
-    /// `message` signed, base64 (one line).
-    pub(crate) fn sign(&self, message: &[u8]) -> String {
-        std::fs::write(self.path("payload.json"), message).expect("payload");
-        let d = self.dir.path();
-        let _ = std::fs::remove_file(self.path("sig.bin"));
-        let sign: &[&str] = match self.kind {
-            Kind::P256 | Kind::Rsa2048 => &["dgst", "-sha256", "-sign", "key.pem"],
-            Kind::P384 => &["dgst", "-sha384", "-sign", "key.pem"],
-            Kind::Rsa2048Pss => &[
-                "dgst",
-                "-sha256",
-                "-sign",
-                "key.pem",
-                "-sigopt",
-                "rsa_padding_mode:pss",
-                "-sigopt",
-                "rsa_pss_saltlen:digest",
-            ],
-            Kind::Ed25519 => &["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin"],
-        };
-        let mut args = sign.to_vec();
-        match self.kind {
-            Kind::Ed25519 => args.extend(["-in", "payload.json", "-out", "sig.bin"]),
-            _ => args.extend(["-out", "sig.bin", "payload.json"]),
-        }
-        openssl(d, &args);
-        let b64 = openssl(d, &["base64", "-A", "-in", "sig.bin"]);
-        String::from_utf8(b64).expect("base64 is ASCII")
-    }
-}
-
-fn genpkey_args(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::P256 => &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-        Kind::P384 => &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
-        Kind::Ed25519 => &["-algorithm", "ED25519"],
-        Kind::Rsa2048 | Kind::Rsa2048Pss => {
-            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]
-        }
-    }
-}
 
 const ALL: [Kind; 5] = [
     Kind::P256,
@@ -189,7 +52,7 @@ fn the_fingerprint_is_the_sha256_of_the_spki_der() {
     }
     let keys = Keys::generate(Kind::P256);
     std::fs::write(keys.path("key.der"), keys.spki_der()).expect("der");
-    let out = openssl(keys.dir.path(), &["dgst", "-sha256", "-r", "key.der"]);
+    let out = openssl(keys.dir(), &["dgst", "-sha256", "-r", "key.der"]);
     let hex = String::from_utf8(out).expect("hex");
     let hex = hex.split_whitespace().next().expect("a digest");
     assert_eq!(keys.public_key().fingerprint(), format!("SHA256:{hex}"));
@@ -280,10 +143,7 @@ fn private_keys_are_refused_with_a_hint() {
     }
     let keys = Keys::generate(Kind::P256);
     // PKCS#8 (what `openssl genpkey` writes) and SEC1 (what `openssl ec` writes).
-    openssl(
-        keys.dir.path(),
-        &["ec", "-in", "key.pem", "-out", "sec1.pem"],
-    );
+    openssl(keys.dir(), &["ec", "-in", "key.pem", "-out", "sec1.pem"]);
     // cosign's encrypted key file, as `cosign generate-key-pair` labels it.
     let cosign = b"-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n\
 eyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9fQ==\n\
@@ -333,7 +193,7 @@ fn truncated_or_padded_der_is_refused() {
         );
         // The same through PEM (OpenSSL encodes the padded DER).
         std::fs::write(keys.path("padded.der"), &padded).unwrap();
-        let b64 = openssl(keys.dir.path(), &["base64", "-in", "padded.der"]);
+        let b64 = openssl(keys.dir(), &["base64", "-in", "padded.der"]);
         let pem = [
             b"-----BEGIN PUBLIC KEY-----\n".as_slice(),
             &b64,
@@ -406,7 +266,7 @@ fn what_is_not_one_public_key_is_refused() {
     }
     let keys = Keys::generate(Kind::P256);
     openssl(
-        keys.dir.path(),
+        keys.dir(),
         &[
             "req",
             "-x509",

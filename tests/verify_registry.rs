@@ -2,8 +2,8 @@
 //! registry (`docker-registry`, distribution 2.8), read through the paginating front,
 //! which counts the requests.
 //!
-//! The signatures come from OpenSSL ([`crate::verify_keys::Keys`]); the signature
-//! objects are built here from cosign's `specs/SIGNATURE_SPEC.md` (§ Storage,
+//! The signatures come from OpenSSL ([`crate::support::cosign::Keys`]); the signature
+//! objects are built there from cosign's `specs/SIGNATURE_SPEC.md` (§ Storage,
 //! "Tag-based Discovery" and "OCI Image Manifest V1"): an OCI image manifest tagged
 //! `sha256-<hex>.sig`, one layer per signature of media type
 //! `application/vnd.dev.cosign.simplesigning.v1+json` whose blob is the payload and
@@ -12,16 +12,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::support::cosign::{openssl_available, payload, push_signatures, sig_tag, Keys, Kind};
 use crate::support::registry::front::{Faults, PagingFront};
-use crate::support::registry::{TestRegistry, OCI_CONFIG, OCI_MANIFEST, PASSWORD, USER};
-use crate::verify_keys::{openssl_available, payload, Keys, Kind};
+use crate::support::registry::{TestRegistry, PASSWORD, USER};
 use tagbump::image::ImageRef;
 use tagbump::registry::{BasicCredentials, Client, ClientOptions, Endpoint, RegistryError};
 use tagbump::retry::Timeouts;
 use tagbump::secret::Secret;
 use tagbump::verify::{verify_with_keys, PublicKey, VerifyError};
-
-const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 
 /// A registry, a counting front before it, and the keys, or `None` (reported) where a
 /// tool is missing.
@@ -54,55 +52,6 @@ fn client_as(front: &PagingFront, reg: &TestRegistry, repo: &str, password: &str
         ..ClientOptions::default()
     };
     Client::new(Endpoint::of(&image, &[]), options).expect("client")
-}
-
-/// `sha256-<hex>.sig`, per the spec's digest → tag rules.
-fn sig_tag(digest: &str) -> String {
-    format!("{}.sig", digest.replace(':', "-"))
-}
-
-/// Pushes the signature manifest of `image_digest` to `repo`: one simple-signing
-/// layer per `(payload, signature)`, the payload blobs and a config naming them.
-/// Returns the payload blobs' digests.
-fn push_signatures(
-    reg: &TestRegistry,
-    repo: &str,
-    image_digest: &str,
-    signed: &[(Vec<u8>, String)],
-) -> Vec<String> {
-    let mut layers = Vec::new();
-    let mut digests = Vec::new();
-    for (payload, signature) in signed {
-        let digest = reg.push_blob(repo, payload);
-        layers.push(serde_json::json!({
-            "mediaType": SIMPLE_SIGNING,
-            "size": payload.len(),
-            "digest": digest,
-            "annotations": {"dev.cosignproject.cosign/signature": signature},
-        }));
-        digests.push(digest);
-    }
-    let config = serde_json::json!({
-        "architecture": "",
-        "os": "",
-        "config": {},
-        "rootfs": {"type": "layers", "diff_ids": digests},
-    });
-    let config = serde_json::to_vec(&config).expect("json");
-    let config_digest = reg.push_blob(repo, &config);
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "size": config.len(), "digest": config_digest},
-        "layers": layers,
-    });
-    reg.put_manifest(
-        repo,
-        &sig_tag(image_digest),
-        OCI_MANIFEST,
-        serde_json::to_vec(&manifest).expect("json"),
-    );
-    digests
 }
 
 /// `(method, path)`s the front answered (401 challenges left out).

@@ -8,6 +8,7 @@ use crate::credentials::CredentialsError;
 use crate::forge::ForgeError;
 use crate::forge::ForgeKind;
 use crate::registry::RegistryError;
+use crate::verify::VerifyError;
 
 /// A boxed cause (a plan, git, forge or landing error).
 pub type Cause = Box<dyn StdError + Send + Sync + 'static>;
@@ -162,6 +163,26 @@ pub enum BumpError {
     /// The digest to verify is missing.
     #[error("{image} carries no digest to verify against the registry")]
     NoDigestToVerify {
+        /// The image as given.
+        image: String,
+    },
+    /// The registry step's signature policy
+    /// ([`Resolve::verify`](super::Resolve::verify)) was not met: nothing was written.
+    #[error("{image} is not verified: a cosign signature by {required} was required")]
+    NotVerified {
+        /// The image as given.
+        image: String,
+        /// The keys, any one of which would have done (`ECDSA P-256 key SHA256:…`).
+        required: String,
+        /// What was found instead.
+        #[source]
+        source: Box<VerifyError>,
+    },
+    /// A signature is required but the image names neither a tag nor a digest.
+    #[error(
+        "{image} names neither a tag nor a digest: verifying a signature needs the image's digest"
+    )]
+    NothingToVerify {
         /// The image as given.
         image: String,
     },

@@ -12,6 +12,7 @@ use crate::plan::PlanError;
 use crate::policy::PolicyError;
 use crate::registry::RegistryError;
 use crate::targets::TargetError;
+use crate::verify::VerifyError;
 use crate::yaml::file::FileError;
 use crate::yaml::{EditError, PathError};
 
@@ -21,7 +22,7 @@ use crate::yaml::{EditError, PathError};
 /// `safety-net`, `policy`, `git-auth`, `git-unreachable`, `git-not-found`, `git-transport`, `timeout`, `tls`, `rejected`,
 /// `retries-exhausted`, `dirty-worktree`, `git`, `forge-auth`, `forge`, `io`,
 /// `registry-not-found`, `registry-auth`, `rate-limited`, `digest-mismatch`,
-/// `no-match`, `registry`.
+/// `no-match`, `registry`, `verification`.
 pub fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
     if let Some(e) = cause.downcast_ref::<BumpError>() {
         return bump_kind(e);
@@ -69,6 +70,12 @@ pub fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
     }
     if let Some(e) = cause.downcast_ref::<RegistryError>() {
         return Some(registry_kind(e));
+    }
+    if let Some(e) = cause.downcast_ref::<VerifyError>() {
+        return Some(match e {
+            VerifyError::Registry { source, .. } => registry_kind(source),
+            _ => e.kind(),
+        });
     }
     if cause.is::<std::io::Error>() {
         return Some("io");
@@ -187,6 +194,7 @@ fn bump_kind(e: &BumpError) -> Option<&'static str> {
         | BumpError::PullRequest { .. }
         | BumpError::RegistryRead { .. } => None,
         BumpError::Registry(e) => Some(registry_kind(e)),
+        BumpError::NotVerified { .. } => Some("verification"),
         BumpError::UnresolvablePath { .. } => Some("io"),
         _ => Some("invalid-input"),
     }

@@ -89,6 +89,12 @@ pub struct Report {
     /// What the registry said (--strategy, --pin-digest, --verify-digest).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<RegistryReport>,
+    /// What verified the image's signature (--verify-key): the digest, the key's
+    /// fingerprint (`SHA256:` and the hex SHA-256 of its DER SubjectPublicKeyInfo),
+    /// where the signature was read and how many signatures were checked. Absent
+    /// without verification, and when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::verify::Verified>,
     /// The unified diff (dry runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
@@ -263,6 +269,7 @@ impl Recorder {
     fn base(self) -> Report {
         let mut report = self.planned.unwrap_or_default();
         report.repo = self.repository;
+        report.verification = (self.registry.as_ref()).and_then(|r| r.verification.clone());
         report.registry = self.registry;
         report
     }
@@ -273,6 +280,7 @@ impl Recorder {
             report = Report {
                 repo: report.repo.take(),
                 registry: report.registry.take(),
+                verification: report.verification.take(),
                 ..Report::from_plan(plan)
             };
         }

@@ -1,5 +1,13 @@
 //! The registry step of an image change: choosing the tag by a strategy, pinning or
-//! verifying the digest, before the change is planned.
+//! verifying the digest, verifying the digest's signature, before the change is planned.
+//!
+//! With [`Resolve::verify`], the digest written is one whose cosign signature verifies
+//! with one of the policy's keys: the image's tag is resolved to its digest (or its
+//! given digest taken), the signature tag `sha256-<hex>.sig` read and checked
+//! ([`verify::verify_with_keys`]), and the image written as `tag@digest`. A strategy
+//! tries its best candidates in order (at most ten) and the first that verifies wins;
+//! the others are listed as rejected with the reason. Without it no signature is looked
+//! up.
 
 use std::sync::{mpsc, Arc};
 
@@ -14,6 +22,7 @@ use crate::registry::{
     docker_config, BasicCredentials, Client, ClientOptions, Endpoint, Pinned, Platform,
     RegistryError, Resolver, Strategy,
 };
+use crate::verify::{self, Verified, VerifyError, VerifyPolicy};
 
 /// What to ask the registry before an image change is planned
 /// ([`Options::registry`]).
@@ -37,6 +46,10 @@ pub struct Resolve {
     pub insecure: Vec<String>,
     /// Requests in flight at once; `None`: [`crate::registry::DEFAULT_CONCURRENCY`].
     pub concurrency: Option<usize>,
+    /// Require a cosign signature of the digest by one of the policy's keys, and write
+    /// the verified digest (see the [module documentation](self)). `None`: no
+    /// signature lookups.
+    pub verify: Option<VerifyPolicy>,
 }
 
 /// What the registry step does with the digest.
@@ -80,6 +93,10 @@ pub struct RegistryReport {
     pub verified: bool,
     /// HTTP requests made to the registry and its token service.
     pub requests: u32,
+    /// What verified the digest's signature ([`Resolve::verify`]); the run's report
+    /// shows it as its own `verification` member.
+    #[serde(skip)]
+    pub verification: Option<Verified>,
     /// The image the change writes.
     #[serde(skip)]
     pub image: Option<ImageRef>,
@@ -131,6 +148,12 @@ pub(super) fn resolve(
             image: image.to_string(),
         });
     }
+    let chooses = resolve.strategy.is_some_and(|s| s != Strategy::Digest);
+    if resolve.verify.is_some() && !chooses && image.tag().is_none() && image.digest().is_none() {
+        return Err(BumpError::NothingToVerify {
+            image: image.to_string(),
+        });
+    }
     let endpoint = Endpoint::of(image, &resolve.insecure);
     let timeouts = options.timeouts.clone();
     let credentials = match &resolve.credentials {
@@ -167,9 +190,20 @@ pub(super) fn resolve(
         Ok(image) => image,
         Err(source) => {
             events(Event::Registry(&found));
-            return Err(BumpError::RegistryRead {
-                image: name,
-                source,
+            return Err(match (source.downcast::<VerifyError>(), &resolve.verify) {
+                (Ok(e), Some(policy)) if e.kind() == "verification" => BumpError::NotVerified {
+                    image: image.to_string(),
+                    required: policy.describe_keys(),
+                    source: e,
+                },
+                (Ok(e), _) => BumpError::RegistryRead {
+                    image: name,
+                    source: e,
+                },
+                (Err(source), _) => BumpError::RegistryRead {
+                    image: name,
+                    source,
+                },
             });
         }
     };
@@ -227,7 +261,7 @@ fn steps(
                 .into())
             }
         };
-        found.strategy = Some(StrategyReport {
+        let mut report = StrategyReport {
             name: strategy.name(),
             tag: choice.tag.clone(),
             reason: choice.reason.clone(),
@@ -240,7 +274,37 @@ fn steps(
                     reason: reason.clone(),
                 })
                 .collect(),
-        });
+        };
+        if let Some(policy) = &resolve.verify {
+            let outcome = best_verified(&choice.candidates, policy, resolver, platform);
+            let (pinned, verified, refused) = match outcome {
+                Ok(found) => found,
+                Err(e) => {
+                    found.strategy = Some(report);
+                    return Err(e);
+                }
+            };
+            if !refused.is_empty() {
+                report.reason = format!(
+                    "the best candidate with a verified signature: the {} better of {} candidate(s) were refused",
+                    refused.len(),
+                    report.considered
+                );
+            }
+            report.tag = pinned.tag.clone();
+            report.rejected.splice(0..0, refused);
+            image = ImageRef::parse(&format!(
+                "{}:{}@{}",
+                image.name(),
+                pinned.tag,
+                pinned.digest
+            ))?;
+            found.strategy = Some(report);
+            found.digest = Some(pinned);
+            found.verification = Some(verified);
+            return Ok(image);
+        }
+        found.strategy = Some(report);
         image = image.with_tag(&choice.tag)?;
     }
     let tag = image.tag().map(str::to_string);
@@ -248,13 +312,55 @@ fn steps(
         let digest = image.digest().unwrap_or_default().to_string();
         found.digest = Some(resolver.verify(tag.as_deref(), &digest, platform)?);
         found.verified = true;
-        return Ok(image);
+    } else {
+        let pin = resolve.digest == DigestStep::Pin
+            || resolve.strategy == Some(Strategy::Digest)
+            || (resolve.verify.is_some() && image.digest().is_none());
+        if let (true, Some(tag)) = (pin, &tag) {
+            let pinned = resolver.pin(tag, platform)?;
+            image = ImageRef::parse(&format!("{}:{tag}@{}", image.name(), pinned.digest))?;
+            found.digest = Some(pinned);
+        }
     }
-    let pin = resolve.digest == DigestStep::Pin || resolve.strategy == Some(Strategy::Digest);
-    if let (true, Some(tag)) = (pin, tag) {
-        let pinned = resolver.pin(&tag, platform)?;
-        image = ImageRef::parse(&format!("{}:{tag}@{}", image.name(), pinned.digest))?;
-        found.digest = Some(pinned);
+    if let Some(policy) = &resolve.verify {
+        let digest = image.digest().unwrap_or_default();
+        found.verification = Some(verify::verify_with_keys(
+            resolver.client(),
+            digest,
+            &policy.keys,
+        )?);
     }
     Ok(image)
+}
+
+/// The first of `candidates` (best first) whose digest has a signature verifying with
+/// `policy`: its digest, what verified it, and the better candidates refused with why.
+/// A registry failure ends the search; none verifying is
+/// [`VerifyError::NoCandidateVerified`].
+fn best_verified(
+    candidates: &[Candidate],
+    policy: &VerifyPolicy,
+    resolver: &Resolver,
+    platform: Option<&Platform>,
+) -> Result<(Pinned, Verified, Vec<RejectedTag>), Cause> {
+    let mut refused = Vec::new();
+    for candidate in candidates {
+        let pinned = resolver.pin(&candidate.tag, platform)?;
+        match verify::verify_with_keys(resolver.client(), &pinned.digest, &policy.keys) {
+            Ok(verified) => return Ok((pinned, verified, refused)),
+            Err(e) if e.kind() == "verification" => refused.push(RejectedTag {
+                tag: candidate.tag.clone(),
+                reason: format!("signature not verified: {e}"),
+            }),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(VerifyError::NoCandidateVerified {
+        keys: policy.describe_keys(),
+        tried: refused
+            .into_iter()
+            .map(|r| format!("{}: {}", r.tag, r.reason))
+            .collect(),
+    }
+    .into())
 }

@@ -206,6 +206,14 @@ pub struct RegistryArgs {
     /// tag must point to it (without a tag, the repository must hold it).
     #[arg(long, env = "TAGBUMP_VERIFY_DIGEST")]
     pub verify_digest: bool,
+    /// Require a cosign signature of the digest by this public key (PEM: ECDSA
+    /// P-256/P-384, Ed25519, RSA); repeatable, any one key suffices. The tag's digest
+    /// is resolved, its `sha256-<hex>.sig` signatures checked and the verified digest
+    /// written as --pin-digest does; with --strategy the best candidate that verifies
+    /// wins. Without the flag: TAGBUMP_VERIFY_KEY, one file per line (blank lines
+    /// skipped).
+    #[arg(long = "verify-key", value_name = "FILE")]
+    pub verify_key: Vec<std::path::PathBuf>,
     /// With --pin-digest / --verify-digest / --strategy digest: the digest of this
     /// platform's image inside a multi-platform index (os/arch[/variant]). With
     /// --strategy newest-build: whose build time counts (default linux/amd64).

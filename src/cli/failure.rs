@@ -32,7 +32,7 @@ pub fn invalid_input(message: impl Into<String>) -> anyhow::Error {
 /// `safety-net`, `policy`, `git-auth`, `git-unreachable`, `git-not-found`, `git-transport`, `timeout`, `tls`, `rejected`,
 /// `retries-exhausted`, `dirty-worktree`, `git`, `forge-auth`, `forge`, `io`,
 /// `registry-not-found`, `registry-auth`, `rate-limited`, `digest-mismatch`,
-/// `no-match`, `registry`, `ambiguous` (a promotion's source disagrees with itself), and
+/// `no-match`, `registry`, `verification`, `ambiguous` (a promotion's source disagrees with itself), and
 /// `other` for anything unclassified.
 pub fn kind(err: &anyhow::Error) -> &'static str {
     err.chain().find_map(kind_of).unwrap_or("other")

@@ -2,6 +2,8 @@
 //! verifying the digest. It turns the flags into [`tagbump::registry`] calls and
 //! returns the image to write, with what it found for the report.
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result};
 
 use super::args::ImageArgs;
@@ -12,16 +14,31 @@ use tagbump::image::ImageRef;
 use tagbump::registry::strategy::{self, Constraint, TagFilter};
 use tagbump::registry::{BasicCredentials, Platform, Strategy};
 use tagbump::secret::Secret;
+use tagbump::verify::VerifyPolicy;
 
-/// Whether any registry flag asks for the registry.
+/// Whether any registry flag asks for the registry (--verify-key counts once
+/// [`resolve_options`] has read TAGBUMP_VERIFY_KEY).
 pub fn wanted(a: &ImageArgs) -> bool {
     let r = &a.registry;
-    r.pin_digest || r.verify_digest || r.strategy.is_some()
+    r.pin_digest || r.verify_digest || r.strategy.is_some() || !r.verify_key.is_empty()
+}
+
+/// The --verify-key files, else TAGBUMP_VERIFY_KEY's lines (blank lines skipped).
+fn verify_keys(a: &ImageArgs, env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+    if !a.registry.verify_key.is_empty() {
+        return a.registry.verify_key.clone();
+    }
+    let listed = env("TAGBUMP_VERIFY_KEY").unwrap_or_default();
+    (listed.lines())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(PathBuf::from)
+        .collect()
 }
 
 /// Checks the registry flags against each other and the image; `image` is IMAGE as
 /// parsed (with --tag applied).
-fn check_flags(a: &ImageArgs, image: &ImageRef) -> Result<()> {
+fn check_flags(a: &ImageArgs, image: &ImageRef, verify: bool) -> Result<()> {
     let r = &a.registry;
     let fail = |m: &str| Err(invalid_input(m.to_string()));
     match r.strategy {
@@ -53,8 +70,8 @@ fn check_flags(a: &ImageArgs, image: &ImageRef) -> Result<()> {
     if r.pin_digest && r.verify_digest {
         return fail("--pin-digest and --verify-digest exclude each other");
     }
-    if r.platform.is_some() && !wanted(a) {
-        return fail("--platform needs --pin-digest, --verify-digest or --strategy");
+    if r.platform.is_some() && !wanted(a) && !verify {
+        return fail("--platform needs --pin-digest, --verify-digest, --verify-key or --strategy");
     }
     Ok(())
 }
@@ -84,8 +101,9 @@ pub fn resolve_options(
     image: &ImageRef,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Resolve>> {
-    check_flags(a, image)?;
-    if !wanted(a) {
+    let keys = verify_keys(a, env);
+    check_flags(a, image, !keys.is_empty())?;
+    if !wanted(a) && keys.is_empty() {
         return Ok(None);
     }
     let r = &a.registry;
@@ -123,6 +141,9 @@ pub fn resolve_options(
     ask.credentials = credentials(a, env)?;
     ask.insecure = r.insecure_registry.clone();
     ask.concurrency = Some(usize::from(r.registry_concurrency));
+    if !keys.is_empty() {
+        ask.verify = Some(VerifyPolicy::from_key_files(&keys)?);
+    }
     Ok(Some(ask))
 }
 

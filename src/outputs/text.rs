@@ -191,6 +191,13 @@ pub fn registry_text(r: &RegistryReport) -> String {
             writeln!(out, "registry: {what} {} → {}{platform}", d.tag, d.digest)
         };
     }
+    if let Some(v) = &r.verification {
+        let _ = writeln!(
+            out,
+            "registry: signature verified: {} by {} key {} ({}, {} signature(s) checked)",
+            v.digest, v.key_algorithm, v.key_fingerprint, v.location, v.signatures_checked
+        );
+    }
     out
 }
 

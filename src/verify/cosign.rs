@@ -46,6 +46,8 @@ pub struct Verified {
     pub layer: usize,
     /// The payload's `critical.identity.docker-reference` (not judged).
     pub docker_reference: String,
+    /// Simple-signing layers looked at, the one that verified included.
+    pub signatures_checked: usize,
 }
 
 /// One simple-signing layer of a signature manifest.
@@ -149,6 +151,7 @@ pub fn verify_with_keys(
                     location,
                     layer: n,
                     docker_reference: signed.docker_reference().to_string(),
+                    signatures_checked: n,
                 })
             }
             Err(reason) => reasons.push(format!("layer {n}: {reason}")),
@@ -157,11 +160,7 @@ pub fn verify_with_keys(
     Err(VerifyError::NotVerified {
         digest: digest.to_string(),
         location,
-        keys: keys
-            .iter()
-            .map(|k| format!("{} key {}", k.algorithm().name(), k.fingerprint()))
-            .collect::<Vec<_>>()
-            .join(", "),
+        keys: super::policy::describe_keys(keys),
         reasons,
     })
 }
@@ -218,7 +217,7 @@ fn verify_layer<'k>(
     }
     let Some(key) = keys.iter().find(|k| k.verify(&payload, &signature).is_ok()) else {
         return Ok(Err(format!(
-            "the signature does not verify with any of the {} key(s)",
+            "the signature does not verify with any of the {} key(s) (signed by another key, or the payload changed after signing)",
             keys.len()
         )));
     };

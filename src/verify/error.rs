@@ -99,6 +99,26 @@ pub enum VerifyError {
         /// Why each signature layer was refused (`layer 1: …`).
         reasons: Vec<String>,
     },
+    /// A key file could not be read or holds no usable public key.
+    #[error("key file {}: {reason}", path.display())]
+    KeyFile {
+        /// The file as given.
+        path: std::path::PathBuf,
+        /// Why ([`VerifyError`]'s key messages, or the I/O error).
+        reason: String,
+    },
+    /// A policy was asked for with no key file.
+    #[error("no public key file given to verify signatures with")]
+    NoKeyFiles,
+    /// A strategy's candidates were tried best first and none has a signature that
+    /// verifies.
+    #[error("none of the {} best candidate(s) has a signature that verifies with {keys}: {}", .tried.len(), .tried.join("; "))]
+    NoCandidateVerified {
+        /// The keys required (`ECDSA P-256 key SHA256:…`, joined).
+        keys: String,
+        /// Each candidate tried and why it was refused (`1.5.0 (sha256:…): …`).
+        tried: Vec<String>,
+    },
     /// The registry could not be read (transport, auth, rate limit, timeout).
     #[error("reading the signatures of {digest}: {source}")]
     Registry {
@@ -112,10 +132,13 @@ pub enum VerifyError {
 
 impl VerifyError {
     /// The error kind for JSON output and exit codes: `registry` when the registry
-    /// could not be read ([`VerifyError::Registry`]), else `verification`.
+    /// could not be read ([`VerifyError::Registry`]; its source has the precise kind),
+    /// `invalid-input` for a key file that is not a usable public key, else
+    /// `verification`.
     pub fn kind(&self) -> &'static str {
         match self {
             VerifyError::Registry { .. } => "registry",
+            VerifyError::KeyFile { .. } | VerifyError::NoKeyFiles => "invalid-input",
             _ => "verification",
         }
     }

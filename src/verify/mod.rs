@@ -10,6 +10,8 @@
 //! - [`cosign`]: the `sha256-<hex>.sig` signature manifest read through the registry
 //!   client (`registry_source`), each simple-signing layer checked; [`Verified`]
 //!   names the key that verified.
+//! - [`VerifyPolicy`]: what a bump requires (the keys, any one of which suffices);
+//!   `bump::Resolve::verify` takes it.
 //! - [`VerifyError`]: why something was refused (error kind `verification`).
 //!
 //! A key-based cosign signature verifies when both hold:
@@ -28,6 +30,7 @@ pub mod cosign;
 mod der;
 mod error;
 pub mod key;
+pub mod policy;
 mod registry_source;
 pub mod simple_signing;
 
@@ -35,4 +38,5 @@ pub use cosign::{verify_with_keys, Verified};
 
 pub use error::VerifyError;
 pub use key::{KeyAlgorithm, PublicKey};
+pub use policy::VerifyPolicy;
 pub use simple_signing::SimpleSigning;

@@ -3,9 +3,10 @@
 use super::*;
 
 /// The registry inputs, exercised by `the_registry_inputs_reach_tagbump`.
-pub(super) const REGISTRY_INPUTS: [&str; 10] = [
+pub(super) const REGISTRY_INPUTS: [&str; 11] = [
     "pin-digest",
     "verify-digest",
+    "verify-key",
     "platform",
     "strategy",
     "constraint",
@@ -18,7 +19,11 @@ pub(super) const REGISTRY_INPUTS: [&str; 10] = [
 
 #[test]
 fn the_registry_inputs_reach_tagbump() {
+    use support::cosign::{openssl_available, sign_and_push, Keys, Kind};
     use support::registry::{TestRegistry, PASSWORD, USER};
+    if !openssl_available() {
+        return;
+    }
     let Some(reg) = TestRegistry::start() else {
         return;
     };
@@ -28,6 +33,12 @@ fn the_registry_inputs_reach_tagbump() {
     let amd = reg.push_image("acme/api", "1.5.0-amd64", "2026-01-10T00:00:00Z", "amd64");
     let arm = reg.push_image("acme/api", "1.5.0-arm64", "2026-01-10T00:00:00Z", "arm64");
     let index = reg.push_index("acme/api", "1.5.0", &[(&amd, "amd64"), (&arm, "arm64")]);
+    let (signer, stranger) = (Keys::generate(Kind::P256), Keys::generate(Kind::Ed25519));
+    sign_and_push(&reg, "acme/api", &index.digest, &signer);
+    let (signer_pub, stranger_pub) = (
+        signer.public_path().display().to_string(),
+        stranger.public_path().display().to_string(),
+    );
     let host = reg.token_host();
     let work = tempfile::tempdir().expect("workdir");
     std::fs::write(
@@ -80,6 +91,14 @@ fn the_registry_inputs_reach_tagbump() {
     let verify_run: Vec<InputCase> = vec![
         ("image", pinned.clone(), vec![pinned.clone()]),
         ("verify-digest", s("true"), vec![s("--verify-digest")]),
+        (
+            "verify-key",
+            format!("{stranger_pub}\n {signer_pub}\n"),
+            vec![
+                format!("--verify-key={stranger_pub}"),
+                format!("--verify-key={signer_pub}"),
+            ],
+        ),
         (
             "registry-username",
             s(USER),

@@ -20,6 +20,8 @@
 //!   the web-app bump and its config repository).
 //! - [`published`]: where tagbump is published (owner, action, image), from Cargo.toml's
 //!   `repository`.
+//! - [`cosign`]: key pairs and signatures made by OpenSSL, cosign's signature objects
+//!   pushed to the test registry (the verification tests).
 //! - [`tools`]: what a test does when a tool it needs is missing (fails under
 //!   `TAGBUMP_REQUIRE_TOOLS=1`, as in CI; elsewhere a reported skip).
 //!
@@ -31,6 +33,7 @@
 
 pub mod ci_example;
 pub mod cli;
+pub mod cosign;
 pub mod fake_github;
 pub mod fake_gitlab;
 pub mod fake_gitlab_commit;

@@ -1,0 +1,126 @@
+//! What a bump requires of an image's signatures before it writes the image: the
+//! public keys, any one of which must have signed the digest (key-based cosign
+//! signatures, read from the registry by [`verify_with_keys`](super::verify_with_keys)).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::{PublicKey, VerifyError};
+
+/// The largest key file read: a PEM RSA-8192 public key is under 2 KiB.
+pub const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
+
+/// The signatures a bump requires. Built from keys ([`VerifyPolicy::with_keys`]) or key
+/// files ([`VerifyPolicy::from_key_files`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct VerifyPolicy {
+    /// Any one of these keys must have signed the image's digest.
+    pub keys: Vec<PublicKey>,
+}
+
+impl VerifyPolicy {
+    /// A policy accepting a signature by any one of `keys`.
+    pub fn with_keys(keys: Vec<PublicKey>) -> VerifyPolicy {
+        VerifyPolicy { keys }
+    }
+
+    /// Reads each file as a cosign public key (PEM `PUBLIC KEY`, see
+    /// [`PublicKey::from_pem`]); the first that cannot be read or is not a public key
+    /// fails, naming the file ([`VerifyError::KeyFile`]). An empty list is refused
+    /// ([`VerifyError::NoKeyFiles`]): a policy without keys accepts nothing.
+    pub fn from_key_files<P: AsRef<Path>>(paths: &[P]) -> Result<VerifyPolicy, VerifyError> {
+        if paths.is_empty() {
+            return Err(VerifyError::NoKeyFiles);
+        }
+        let keys = paths
+            .iter()
+            .map(|p| read_key_file(p.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(VerifyPolicy { keys })
+    }
+
+    /// The keys for messages: `ECDSA P-256 key SHA256:…`, joined with `, `.
+    pub fn describe_keys(&self) -> String {
+        describe_keys(&self.keys)
+    }
+}
+
+/// `keys` for messages: `ECDSA P-256 key SHA256:…`, joined with `, ` (`no key` when
+/// there are none).
+pub fn describe_keys(keys: &[PublicKey]) -> String {
+    if keys.is_empty() {
+        return "no key".to_string();
+    }
+    keys.iter()
+        .map(|k| format!("{} key {}", k.algorithm().name(), k.fingerprint()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One key file, at most [`MAX_KEY_FILE_BYTES`].
+fn read_key_file(path: &Path) -> Result<PublicKey, VerifyError> {
+    let fail = |reason: String| VerifyError::KeyFile {
+        path: PathBuf::from(path),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|e| fail(io_reason(&e)))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_KEY_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(io_reason(&e)))?;
+    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+        return Err(fail(format!(
+            "over {MAX_KEY_FILE_BYTES} bytes: not a public key file"
+        )));
+    }
+    PublicKey::from_pem(&bytes).map_err(|e| fail(e.to_string()))
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::IsADirectory => "a directory, not a key file".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_files_that_cannot_be_read_are_named() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let missing = dir.path().join("cosign.pub");
+        let err = VerifyPolicy::from_key_files(&[&missing]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("key file {}: no such file", missing.display())
+        );
+        let private = dir.path().join("cosign.key");
+        std::fs::write(
+            &private,
+            "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n",
+        )
+        .expect("write");
+        let err = VerifyPolicy::from_key_files(&[&private]).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!(
+                "key file {}: this is a private key",
+                private.display()
+            )),
+            "{err}"
+        );
+        let huge = dir.path().join("huge.pub");
+        std::fs::write(&huge, vec![b'A'; (MAX_KEY_FILE_BYTES + 1) as usize]).expect("write");
+        let err = VerifyPolicy::from_key_files(&[&huge]).unwrap_err();
+        assert!(err.to_string().contains("over 65536 bytes"), "{err}");
+        let none: [&Path; 0] = [];
+        assert!(matches!(
+            VerifyPolicy::from_key_files(&none),
+            Err(VerifyError::NoKeyFiles)
+        ));
+        assert_eq!(describe_keys(&[]), "no key");
+    }
+}
