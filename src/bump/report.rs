@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::{BumpError, Event, Landed, Outcome, RegistryReport};
+use crate::environments::Promotion;
 use crate::git::WriteBackOutcome;
 use crate::plan::{ChangeRecord, Plan, PlanError};
 use crate::targets::NotSearched;
@@ -89,6 +90,9 @@ pub struct Report {
     /// What the registry said (--strategy, --pin-digest, --verify-digest).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<RegistryReport>,
+    /// What a promotion did, image by image (`promote` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<Promotion>,
     /// The unified diff (dry runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
@@ -225,6 +229,7 @@ pub struct Recorder {
     repository: Option<String>,
     landed: Option<Landed>,
     registry: Option<RegistryReport>,
+    promotion: Option<Promotion>,
 }
 
 impl Recorder {
@@ -235,6 +240,7 @@ impl Recorder {
             Event::Repository(url) => self.repository = Some(url.to_string()),
             Event::Landed(landed) => self.landed = Some((*landed).clone()),
             Event::Registry(found) => self.registry = Some((*found).clone()),
+            Event::Promoted(p) => self.promotion = Some((*p).clone()),
             _ => {}
         }
     }
@@ -264,6 +270,7 @@ impl Recorder {
         let mut report = self.planned.unwrap_or_default();
         report.repo = self.repository;
         report.registry = self.registry;
+        report.promotion = self.promotion;
         report
     }
 
@@ -275,6 +282,9 @@ impl Recorder {
                 registry: report.registry.take(),
                 ..Report::from_plan(plan)
             };
+        }
+        if outcome.promotion.is_some() {
+            report.promotion = outcome.promotion.clone();
         }
         match &outcome.landed {
             Some(landed) => report.set_landed(landed, dry_run),

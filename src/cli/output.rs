@@ -87,6 +87,9 @@ pub fn not_searched_line(list: &[NotSearched]) -> Option<String> {
 
 /// The human-readable form.
 pub fn write_text(out: &mut dyn Write, report: &Report, dry_run: bool) -> Result<()> {
+    if let Some(p) = &report.promotion {
+        write_promotion(out, p)?;
+    }
     if let Some(r) = &report.registry {
         super::registry::write_text(out, r)?;
     }
@@ -226,6 +229,28 @@ pub fn append_github_output(path: &Path, report: &Report) -> Result<()> {
         .open(path)?;
     for l in lines {
         writeln!(f, "{l}")?;
+    }
+    Ok(())
+}
+
+/// `promote dev → staging` and a line per image: old → new, or in sync.
+fn write_promotion(out: &mut dyn Write, p: &tagbump::environments::Promotion) -> Result<()> {
+    writeln!(out, "promote {} → {}", p.from, p.to)?;
+    if p.images.is_empty() {
+        writeln!(out, "  no image is referenced in both")?;
+    }
+    for i in &p.images {
+        let mut new = i.from_tag.clone().unwrap_or_default();
+        if let Some(d) = &i.from_digest {
+            new.push('@');
+            new.push_str(d);
+        }
+        if i.changed {
+            let old = i.to_old_tag.as_deref().unwrap_or("(places disagreed)");
+            writeln!(out, "  {}  {old} → {new}", i.image)?;
+        } else {
+            writeln!(out, "  {}  {new} (in sync)", i.image)?;
+        }
     }
     Ok(())
 }

@@ -1,6 +1,5 @@
 //! Turns parsed arguments into library calls and reports the outcome.
 
-use std::cell::RefCell;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,10 +9,9 @@ use super::args::{Command, CommonArgs, ImageArgs, SetArgs};
 use super::failure::invalid_input;
 use super::finish::finish;
 use super::output::Report;
-use tagbump::bump::{self, Event, Recorder, Resolve};
+use tagbump::bump::{self, Resolve};
 use tagbump::image::parse_image_and_tag;
 use tagbump::plan::{self, FileEdits, Request};
-use tagbump::policy::TagPolicy;
 use tagbump::targets::FindOptions;
 use tagbump::yaml::{Edit, KeyPath};
 
@@ -28,7 +26,10 @@ pub fn run(command: Command) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Status(a) => super::status::run(&a),
-        Command::Promote(a) => super::promote::run(&a),
+        Command::Promote(a) => {
+            let result = super::promote::promote(&a, &env, &mut report);
+            finish(result, report, &a.common, &env)
+        }
         Command::Image(a) => {
             let find = find_options(&a);
             let result = image_request(&a, &env).and_then(|(request, registry)| {
@@ -188,39 +189,11 @@ fn execute(
     env: &dyn Fn(&str) -> Option<String>,
     report: &mut Report,
 ) -> Result<()> {
-    let options = plan::Options {
-        refuse_aliased: common.no_aliased,
-        policy: TagPolicy {
-            no_downgrade: common.no_downgrade,
-            allow_tags: common
-                .allow_tags
-                .as_deref()
-                .map(tagbump::registry::strategy::allow_regex)
-                .transpose()
-                .context("invalid --allow-tags regular expression")?,
-        },
-        ..options
-    };
-    if common.pr.pr && common.git.repo.is_none() {
-        return Err(invalid_input(
-            "--pr needs --repo URL (the config repository to open the pull request in)",
-        ));
-    }
-    let mut options = super::options::options(common, options, env)?;
+    let mut options = super::land::bump_options(common, options, env)?;
     options.registry = registry;
-    let destination = super::options::destination(common);
-    let recorder = RefCell::new(Recorder::default());
-    let result = bump::run(request, &destination, &options, &|event| {
-        match &event {
-            Event::Log(line) => eprintln!("tagbump: {line}"),
-            Event::Warning(line) => eprintln!("tagbump: warning: {line}"),
-            Event::Secret(token) => super::failure::hide_secrets(vec![(*token).clone()]),
-            _ => {}
-        }
-        recorder.borrow_mut().take(&event);
-    });
-    *report = recorder.into_inner().finish(&result, common.dry_run);
-    result.map(drop).map_err(anyhow::Error::new)
+    super::land::land(common, report, |destination, events| {
+        bump::run(request, destination, &options, events)
+    })
 }
 
 #[cfg(test)]
