@@ -19,6 +19,8 @@ mod cli_image_places;
 mod cli_pr_rules;
 #[path = "cli_promote.rs"]
 mod cli_promote;
+#[path = "cli_promote_remote.rs"]
+mod cli_promote_remote;
 #[path = "cli_registry.rs"]
 mod cli_registry;
 #[path = "cli_registry_limits.rs"]

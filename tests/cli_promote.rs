@@ -148,9 +148,15 @@ fn an_ambiguous_source_is_refused_and_nothing_is_written() {
     out.assert_code(1);
     let report = out.json();
     assert_eq!(report["error"]["kind"], json!("ambiguous"));
+    let message = report["error"]["message"].as_str().unwrap();
+    let place = format!(
+        "cannot apply the promotion staging → prod in {}: ",
+        repo.path().display()
+    );
     assert_eq!(
-        report["error"]["message"],
-        json!("image ghcr.io/acme/web is ambiguous in environment \"staging\": its places disagree (envs/staging/deployment.yaml:13: 2.0.0; envs/staging/values.yaml:10: 2.1.0); make them agree before promoting")
+        message.strip_prefix(&place),
+        Some("image ghcr.io/acme/web is ambiguous in environment \"staging\": its places disagree (envs/staging/deployment.yaml:13: 2.0.0; envs/staging/values.yaml:10: 2.1.0); make them agree before promoting"),
+        "{message}"
     );
     assert_eq!(
         (report["changed"].clone(), report["promotion"].clone()),
@@ -178,7 +184,7 @@ fn a_named_image_the_target_lacks_and_an_unknown_environment_are_errors() {
     out.assert_code(2);
     assert_eq!(
         out.stderr,
-        "error: there is no environment \"qa\" in .tagbump.yaml (environments: dev, staging, prod)\n"
+        format!("error: cannot apply a promotion to qa in {}: there is no environment \"qa\" in .tagbump.yaml (environments: dev, staging, prod)\n", repo.path().display())
     );
     for rel in STAGING {
         assert_eq!(read(repo.path(), rel), read(&fixture("repo"), rel), "{rel}");

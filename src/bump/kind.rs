@@ -4,6 +4,7 @@
 use std::error::Error as StdError;
 
 use super::error::BumpError;
+use crate::environments::PromoteError;
 use crate::forge::ForgeError;
 use crate::git::GitError;
 use crate::image::ReferenceError;
@@ -22,7 +23,8 @@ use crate::yaml::{EditError, PathError};
 /// `safety-net`, `policy`, `git-auth`, `git-unreachable`, `git-not-found`, `git-transport`, `timeout`, `tls`, `rejected`,
 /// `retries-exhausted`, `dirty-worktree`, `git`, `forge-auth`, `forge`, `io`,
 /// `registry-not-found`, `registry-auth`, `rate-limited`, `digest-mismatch`,
-/// `no-match`, `registry`, `verification`.
+/// `no-match`, `registry`, `verification`, `ambiguous` (a promotion's source disagrees with
+/// itself), `config-moved` (the environments file changed while promoting).
 pub fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
     if let Some(e) = cause.downcast_ref::<BumpError>() {
         return bump_kind(e);
@@ -36,6 +38,13 @@ pub fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
     }
     if let Some(e) = cause.downcast_ref::<GitError>() {
         return git_kind(e);
+    }
+    if let Some(e) = cause.downcast_ref::<PromoteError>() {
+        // `None` for a plan error: its cause (next in the chain) says what it is.
+        return e.kind();
+    }
+    if cause.is::<super::PromoteLandError>() {
+        return Some("config-moved");
     }
     if let Some(e) = cause.downcast_ref::<ForgeError>() {
         return Some(forge_kind(e));

@@ -3,56 +3,177 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use super::promote::{self, Pair, PromoteWork};
 use super::tokens::{self, Tokens};
-use super::{BumpError, Event, Landed, Options, Outcome};
+use super::{BumpError, Event, Landed, Options, Outcome, PullRequest};
 use crate::ci::Pipeline;
+use crate::environments::Promotion;
 use crate::git::{self, Applied, ApplyResult, CommitInfo, WriteBackOptions};
 use crate::plan::{self, Plan, Request};
 use crate::template;
 
+/// What a run changes: a plan request, or a promotion (computed on each attempt's tree).
+#[derive(Clone, Copy)]
+pub(super) enum Work<'a> {
+    /// `set`, `image`.
+    Request(&'a Request),
+    /// `promote`.
+    Promote(&'a PromoteWork<'a>),
+}
+
 /// What the git ways run in the checkout: plan, write, describe the commit.
 pub(super) struct Job<'a> {
-    pub request: &'a Request,
+    pub work: Work<'a>,
     pub options: &'a Options,
     /// Write the edited files. Off in a dry run on the user's own checkout; on in a
     /// throwaway clone, where git then sees (and reports) what would be committed.
     write: bool,
     commit: CommitInfo,
-    pub vars: &'a BTreeMap<String, String>,
+    pub vars: BTreeMap<String, String>,
+    /// What is being done, for errors.
+    pub summary: String,
+    /// The only paths read or checked out (`None`: the whole tree).
+    pub sparse: Option<Vec<PathBuf>>,
+    /// The pull request to open (remote destinations).
+    pub pull_request: Option<PullRequest>,
+    /// The default pull-request title template.
+    pub default_title: String,
     /// The last attempt's plan.
     pub last: RefCell<Option<Plan>>,
+    /// The last attempt's promotion.
+    pub promotion: RefCell<Option<Promotion>>,
 }
 
 impl<'a> Job<'a> {
     pub fn new(
-        request: &'a Request,
+        work: Work<'a>,
         options: &'a Options,
         pipeline: &Pipeline,
-        vars: &'a BTreeMap<String, String>,
         throwaway_clone: bool,
-    ) -> Self {
-        Job {
-            request,
+    ) -> Result<Self, BumpError> {
+        let (vars, default_message, default_title, summary, sparse, pull_request) = match work {
+            Work::Request(request) => (
+                super::vars::template_vars(request, pipeline),
+                super::vars::default_subject(request),
+                super::vars::default_subject(request),
+                request.summary(),
+                super::vars::sparse_paths(request),
+                options.pull_request.clone(),
+            ),
+            Work::Promote(p) => {
+                let mut vars = BTreeMap::new();
+                pipeline.vars(&mut vars);
+                let to = &p.promote.request.to;
+                for (k, v) in [
+                    ("mode", "promote"),
+                    ("image", ""),
+                    ("tag", ""),
+                    ("digest", ""),
+                ] {
+                    vars.insert(k.into(), v.into());
+                }
+                vars.insert("tag_slug".into(), String::new());
+                vars.insert("to".into(), to.clone());
+                vars.insert("summary".into(), promote::summary(None, to));
+                (
+                    vars,
+                    promote::DEFAULT_MESSAGE.to_string(),
+                    promote::DEFAULT_SUBJECT.to_string(),
+                    promote::summary(None, to),
+                    None,
+                    None,
+                )
+            }
+        };
+        let mut job = Job {
+            work,
             options,
             write: !options.dry_run || throwaway_clone,
-            commit: super::vars::commit_info(&options.commit, pipeline, request),
+            commit: super::vars::commit_info(&options.commit, pipeline, default_message),
             vars,
+            summary,
+            sparse,
+            pull_request,
+            default_title,
             last: RefCell::new(None),
+            promotion: RefCell::new(None),
+        };
+        if let Work::Promote(p) = work {
+            if let Some(pair) = p.known_pair() {
+                let pair = pair.map_err(|e| job.failed(".", Box::new(e)))?;
+                job.set_pair(&pair, false);
+            }
         }
+        Ok(job)
+    }
+
+    /// A promotion of the tree at `dir`: its environments, when its environments file
+    /// names them (else the attempt reports why).
+    pub fn here(mut self, dir: &Path) -> Self {
+        if let Work::Promote(p) = self.work {
+            if let Ok(Ok(pair)) = p.config(dir).map(|c| Pair::of(&c, &p.promote.request)) {
+                self.set_pair(&pair, false);
+            }
+        }
+        self
+    }
+
+    /// A promotion's environments are known: their names in the placeholders, whether
+    /// a pull request is opened, and (`sparse`) only their paths read.
+    pub fn set_pair(&mut self, pair: &Pair, sparse: bool) {
+        let Work::Promote(p) = self.work else {
+            return;
+        };
+        promote::pair_vars(&mut self.vars, &pair.from, &pair.to);
+        self.summary = promote::summary(Some(&pair.from), &pair.to);
+        if sparse || p.fixed.is_some() {
+            self.sparse = Some(p.sparse(pair));
+        }
+        self.pull_request = p.pull_request(Some(pair), self.options.pull_request.as_ref());
+    }
+
+    /// Plans the change under `root`, keeping the plan (and promotion) of the last
+    /// attempt; returns the placeholders it adds (`{images}`).
+    fn plan(
+        &self,
+        root: &Path,
+        events: &dyn Fn(Event<'_>),
+    ) -> Result<BTreeMap<String, String>, super::Cause> {
+        let mut vars = BTreeMap::new();
+        let plan = match self.work {
+            Work::Request(request) => plan::plan(root, request, &self.options.plan)?,
+            Work::Promote(p) => {
+                let done = p.compute(root, &self.options.plan, self.sparse.as_deref())?;
+                let promotion = &done.promotion;
+                promote::pair_vars(&mut vars, &promotion.from, &promotion.to);
+                vars.insert("images".into(), promote::image_lines(promotion));
+                events(Event::Promoted(promotion));
+                *self.promotion.borrow_mut() = Some(done.promotion);
+                done.plan
+            }
+        };
+        events(Event::Planned(&plan));
+        *self.last.borrow_mut() = Some(plan);
+        Ok(vars)
     }
 
     /// Applies the request under `root` (a checkout), keeping the plan of the last
     /// attempt.
     pub fn apply(&self, root: &Path, events: &dyn Fn(Event<'_>)) -> ApplyResult {
-        let plan: Plan = plan::plan(root, self.request, &self.options.plan)?;
-        let files = if self.write {
-            plan.write()?
-        } else {
-            plan.changed_files()
+        let added = self.plan(root, events)?;
+        let files = {
+            let last = self.last.borrow();
+            let plan = last.as_ref().ok_or("no plan")?;
+            if self.write {
+                plan.write()?
+            } else {
+                plan.changed_files()
+            }
         };
         let mut vars = self.vars.clone();
+        vars.extend(added);
         vars.insert(
             "files".to_string(),
             files
@@ -63,46 +184,50 @@ impl<'a> Job<'a> {
         );
         let mut commit = self.commit.clone();
         commit.message = template::render(&commit.message, &vars);
-        events(Event::Planned(&plan));
-        *self.last.borrow_mut() = Some(plan);
         Ok(Applied { files, commit })
     }
 
     /// The error for `source` in `place`.
     pub fn failed(&self, place: &str, source: super::Cause) -> BumpError {
         BumpError::Apply {
-            summary: self.request.summary(),
+            summary: self.summary.clone(),
             place: (place != ".").then(|| place.to_string()),
             source,
+        }
+    }
+
+    /// What the run did, with the last attempt's plan and promotion.
+    pub fn outcome(&self, done: Outcome) -> Outcome {
+        Outcome {
+            plan: self.last.take(),
+            promotion: self.promotion.take(),
+            ..done
         }
     }
 }
 
 /// Edits files in a directory, no git.
 pub(super) fn directory(
-    request: &Request,
+    job: &Job<'_>,
     dir: &Path,
     options: &Options,
     events: &dyn Fn(Event<'_>),
 ) -> Result<Outcome, BumpError> {
     let place = dir.display().to_string();
-    let failed = |source: super::Cause| BumpError::Apply {
-        summary: request.summary(),
-        place: (place != ".").then(|| place.clone()),
-        source,
-    };
-    let plan = plan::plan(dir, request, &options.plan).map_err(|e| failed(Box::new(e)))?;
-    events(Event::Planned(&plan));
+    job.plan(dir, events).map_err(|e| job.failed(&place, e))?;
     let written = if options.dry_run {
         Vec::new()
     } else {
-        plan.write().map_err(|e| failed(Box::new(e)))?
+        let last = job.last.borrow();
+        match last.as_ref() {
+            Some(plan) => plan.write().map_err(|e| job.failed(&place, Box::new(e)))?,
+            None => Vec::new(),
+        }
     };
-    Ok(Outcome {
-        plan: Some(plan),
+    Ok(job.outcome(Outcome {
         written,
         ..Outcome::default()
-    })
+    }))
 }
 
 /// Edits an existing checkout, commits, and optionally pushes.
@@ -146,11 +271,10 @@ pub(super) fn checkout(
         verified: None,
     };
     events(Event::Landed(&landed));
-    Ok(Outcome {
-        plan: job.last.take(),
+    Ok(job.outcome(Outcome {
         landed: Some(landed),
         ..Outcome::default()
-    })
+    }))
 }
 
 /// The push URL of the checked-out branch's upstream remote, when there is one.

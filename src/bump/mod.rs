@@ -25,6 +25,7 @@ mod error;
 mod error_text;
 mod kind;
 mod local;
+mod promote;
 mod remote;
 mod report;
 mod resolve;
@@ -40,6 +41,7 @@ pub use assignments::{type_name, AssignmentError, Assignments};
 pub use error::{BumpError, Cause, FileRole};
 pub use error_text::error_text;
 pub use kind::kind_of;
+pub use promote::{Promote, PromoteLandError};
 pub use report::{NameOnly, PrReport, Recorder, Report, ReportedError, Skipped};
 pub use resolve::{
     DigestStep, RegistryCredentials, RegistryReport, RejectedTag, Resolve, StrategyReport,
@@ -48,6 +50,7 @@ pub use tokens::TokenSource;
 pub use vars::default_subject;
 
 use crate::ci::Pipeline;
+use crate::environments::Promotion;
 use crate::forge::{self, ConnectOptions, ForgeKind, MergeMethod};
 use crate::git::{Identity, RetryPolicy, Timeouts, WriteBackOutcome};
 use crate::land::via::Via;
@@ -238,6 +241,8 @@ pub enum Event<'a> {
     Landed(&'a Landed),
     /// What the registry said ([`Options::registry`]), also when it then failed.
     Registry(&'a RegistryReport),
+    /// The promotion of an attempt ([`promote`]; the last one is what landed).
+    Promoted(&'a Promotion),
 }
 
 /// The way a change landed.
@@ -288,6 +293,8 @@ pub struct Outcome {
     pub pull_request: Option<forge::PullRequest>,
     /// What the registry said ([`Options::registry`]).
     pub registry: Option<RegistryReport>,
+    /// The promotion (of the last attempt), for [`promote`].
+    pub promotion: Option<Promotion>,
 }
 
 /// Plans `change` and lands it in `destination`.
@@ -318,17 +325,56 @@ fn land(
     options: &Options,
     events: &dyn Fn(Event<'_>),
 ) -> Result<Outcome, BumpError> {
+    land_work(local::Work::Request(change), destination, options, events)
+}
+
+/// Promotes what one environment runs into another ([`Promote`]) and lands it in
+/// `destination` as [`run`] lands a change: one commit (or one pull request, on the
+/// branch `tagbump/promote-FROM-to-TO` by default, updated in place by the next
+/// promotion of the pair) for the whole promotion. The promotion is computed on the
+/// tree of every attempt: after a lost race, on the new tip. Its message names both
+/// environments and each changed image, old → new (`{images}`, `{from}`, `{to}` in
+/// templates). Nothing to promote (already in sync): nothing committed,
+/// [`WriteBackOutcome::changed`] false. [`Options::registry`] is not used.
+///
+/// # Errors
+///
+/// A [`BumpError`] (its source a [`PromoteError`](crate::environments::PromoteError)
+/// when the promotion itself is refused); nothing was written or pushed unless an
+/// [`Event::Landed`] was reported.
+pub fn promote(
+    promote: &Promote,
+    destination: &Destination,
+    options: &Options,
+    events: &dyn Fn(Event<'_>),
+) -> Result<Outcome, BumpError> {
+    let work = promote::PromoteWork::new(promote).map_err(|e| BumpError::Apply {
+        summary: promote::summary(promote.request.from.as_deref(), &promote.request.to),
+        place: None,
+        source: Box::new(e),
+    })?;
+    land_work(local::Work::Promote(&work), destination, options, events)
+}
+
+fn land_work(
+    work: local::Work<'_>,
+    destination: &Destination,
+    options: &Options,
+    events: &dyn Fn(Event<'_>),
+) -> Result<Outcome, BumpError> {
     let pipeline = Pipeline::detect(&*options.env);
-    let vars = vars::template_vars(change, &pipeline);
     match destination {
-        Destination::Directory(dir) => local::directory(change, dir, options, events),
+        Destination::Directory(dir) => {
+            let job = local::Job::new(work, options, &pipeline, false)?.here(dir);
+            local::directory(&job, dir, options, events)
+        }
         Destination::Checkout { dir, push } => {
-            let job = local::Job::new(change, options, &pipeline, &vars, false);
+            let job = local::Job::new(work, options, &pipeline, false)?.here(dir);
             local::checkout(&job, dir, *push, options, events)
         }
         Destination::Remote { url, branch, via } => {
-            let job = local::Job::new(change, options, &pipeline, &vars, true);
-            remote::remote(&job, url, branch.as_deref(), *via, options, events)
+            let mut job = local::Job::new(work, options, &pipeline, true)?;
+            remote::remote(&mut job, url, branch.as_deref(), *via, options, events)
         }
     }
 }

@@ -5,13 +5,15 @@
 use std::path::Path;
 
 use super::access::{existing_file, forge_kind, git_auth};
-use super::local::Job;
+use super::local::{Job, Work};
+use super::promote::Pair;
 use super::tokens::{self, Tokens};
-use super::vars::{default_subject, sparse_paths, supersede_prefix};
+use super::vars::supersede_prefix;
 use super::{BumpError, Event, FileRole, Landed, LandedVia, Options, Outcome, TokenSource};
 use crate::credentials;
+use crate::environments::CONFIG_FILE;
 use crate::forge::{self, ChangeLine, ForgeKind, PullRequestSpec, RepoId};
-use crate::git::{self, ApplyResult, RemoteSpec, WriteBackOptions, WriteBackOutcome};
+use crate::git::{self, Applied, ApplyResult, RemoteSpec, WriteBackOptions, WriteBackOutcome};
 use crate::land::api::ApiRepo;
 use crate::land::api_lander::{self, ApiLandError, ApiWriteBack};
 use crate::land::via::{choose, Via};
@@ -50,7 +52,7 @@ fn known_secrets(options: &Options) -> Vec<Secret> {
 
 /// Clones the config repository (or uses its API), edits, commits, pushes, opens the PR.
 pub(super) fn remote(
-    job: &Job<'_>,
+    job: &mut Job<'_>,
     url: &str,
     branch: Option<&str>,
     via: Via,
@@ -65,20 +67,29 @@ pub(super) fn remote(
         url,
         kind,
     )?;
-    // Everything the pull request needs is checked before anything is pushed.
-    let pr = options.pull_request.as_ref();
-    let forge = match pr {
-        Some(_) if !options.dry_run => Some(pr_forge(url, &shown_url, kind, options, &tokens)?),
-        _ => None,
-    };
-    let landing = Landing {
+    let mut landing = Landing {
         url,
         shown_url: &shown_url,
         kind,
         branch,
         via,
-        push_branch: pr.map(|p| template::render(&p.branch, job.vars)),
+        push_branch: None,
     };
+    if let Work::Promote(p) = job.work {
+        if p.fixed.is_none() {
+            let pair = read_pair(&landing, job, options, &tokens, events)
+                .map_err(|e| job.failed(&shown_url, e))?;
+            job.set_pair(&pair, true);
+        }
+    }
+    let job = &*job;
+    // Everything the pull request needs is checked before anything is pushed.
+    let pr = job.pull_request.as_ref();
+    let forge = match pr {
+        Some(_) if !options.dry_run => Some(pr_forge(url, &shown_url, kind, options, &tokens)?),
+        _ => None,
+    };
+    landing.push_branch = pr.map(|p| template::render(&p.branch, &job.vars));
     events(Event::Repository(&shown_url));
     let (outcome, via, verified) =
         land(&landing, job, options, &tokens, events).map_err(|e| job.failed(&shown_url, e))?;
@@ -89,11 +100,11 @@ pub(super) fn remote(
         verified,
     };
     events(Event::Landed(&landed));
-    let plan = job.last.take();
-    let mut done = Outcome {
+    let mut done = job.outcome(Outcome {
         repository: Some(shown_url.clone()),
         ..Outcome::default()
-    };
+    });
+    let plan = done.plan.take();
     if let (Some((client, repo)), Some(pr), true) = (forge, pr, landed.outcome.changed) {
         let changes: Vec<ChangeLine> = plan
             .iter()
@@ -110,14 +121,14 @@ pub(super) fn remote(
         let title = pr
             .title
             .clone()
-            .unwrap_or_else(|| default_subject(job.request));
+            .unwrap_or_else(|| job.default_title.clone());
         let body = pr.body.as_deref().unwrap_or(DEFAULT_BODY);
         let spec = PullRequestSpec {
             repo,
             head: outcome.branch.clone(),
             base: outcome.base_branch.clone(),
-            title: template::render(&title, job.vars),
-            body: forge::render_body(body, job.vars, &changes),
+            title: template::render(&title, &job.vars),
+            body: forge::render_body(body, &job.vars, &changes),
             labels: pr.labels.clone(),
             reviewers: pr.reviewers.clone(),
             assignees: pr.assignees.clone(),
@@ -127,7 +138,7 @@ pub(super) fn remote(
             head_sha: outcome.commit.clone(),
             supersede_prefix: pr
                 .close_superseded
-                .then(|| supersede_prefix(&pr.branch, job.vars)),
+                .then(|| supersede_prefix(&pr.branch, &job.vars)),
         };
         let opened =
             client
@@ -148,6 +159,13 @@ pub(super) fn remote(
     Ok(done)
 }
 
+/// What one landing writes where: the bot branch, the paths read, a dry run.
+struct Writing {
+    push_branch: Option<String>,
+    paths: Option<Vec<std::path::PathBuf>>,
+    dry_run: bool,
+}
+
 /// Lands the edit through the forge API or git, falling back from the API to git
 /// where the API cannot show the whole tree. Returns the outcome, the way taken and
 /// whether the forge marked the commit verified.
@@ -158,18 +176,74 @@ fn land(
     tokens: &Tokens<'_>,
     events: &dyn Fn(Event<'_>),
 ) -> Result<(WriteBackOutcome, LandedVia, Option<bool>), super::Cause> {
+    let writing = Writing {
+        push_branch: l.push_branch.clone(),
+        paths: job.sparse.clone(),
+        dry_run: options.dry_run,
+    };
     let mut log = |line: &str| events(Event::Log(line));
     let mut apply = |root: &Path| -> ApplyResult { job.apply(root, events) };
+    land_with(l, &writing, options, tokens, events, &mut log, &mut apply)
+}
+
+/// Reads the environments file of the branch before landing a promotion (an API read,
+/// or a blob-less clone of that file alone; nothing is written), and the two
+/// environments it names.
+fn read_pair(
+    l: &Landing<'_>,
+    job: &Job<'_>,
+    options: &Options,
+    tokens: &Tokens<'_>,
+    events: &dyn Fn(Event<'_>),
+) -> Result<Pair, super::Cause> {
+    let Work::Promote(p) = job.work else {
+        return Err("not a promotion".into());
+    };
+    let writing = Writing {
+        push_branch: None,
+        paths: Some(vec![CONFIG_FILE.into()]),
+        dry_run: true,
+    };
+    let mut found: Option<Pair> = None;
+    let mut log = |line: &str| events(Event::Log(&format!("reading {CONFIG_FILE}: {line}")));
+    let mut apply = |root: &Path| -> ApplyResult {
+        let config = p.config(root).map_err(|e| {
+            crate::environments::PromoteError::from(crate::environments::StatusError::from(e))
+        })?;
+        found = Some(Pair::of(&config, &p.promote.request)?);
+        Ok(Applied {
+            files: Vec::new(),
+            commit: crate::git::CommitInfo {
+                message: String::new(),
+                author: options.commit.author.clone(),
+                committer: options.commit.committer.clone(),
+            },
+        })
+    };
+    land_with(l, &writing, options, tokens, events, &mut log, &mut apply)?;
+    found.ok_or_else(|| format!("{CONFIG_FILE} was not read").into())
+}
+
+/// [`land`] with `writing`, `log` and `apply` given.
+fn land_with(
+    l: &Landing<'_>,
+    writing: &Writing,
+    options: &Options,
+    tokens: &Tokens<'_>,
+    events: &dyn Fn(Event<'_>),
+    log: &mut dyn FnMut(&str),
+    apply: &mut dyn FnMut(&Path) -> ApplyResult,
+) -> Result<(WriteBackOutcome, LandedVia, Option<bool>), super::Cause> {
     if let Some(mut repo) = api_repo(l, options, tokens, events)? {
         let opts = ApiWriteBack {
             branch: l.branch.map(str::to_string),
-            push_branch: l.push_branch.clone(),
-            paths: sparse_paths(job.request),
-            dry_run: options.dry_run,
+            push_branch: writing.push_branch.clone(),
+            paths: writing.paths.clone(),
+            dry_run: writing.dry_run,
             retry: options.retry.clone(),
             timeouts: options.timeouts.clone(),
         };
-        match api_lander::write_back(repo.as_mut(), &opts, &mut log, &mut apply) {
+        match api_lander::write_back(repo.as_mut(), &opts, log, &mut *apply) {
             Ok(out) => return Ok((out.landed, LandedVia::Api, out.verified)),
             Err(e @ (ApiLandError::Incomplete { .. } | ApiLandError::TooManyFiles { .. }))
                 if l.via == Via::Auto =>
@@ -187,14 +261,14 @@ fn land(
         ca_bundle: existing_file(options.ca_bundle.as_deref(), FileRole::CaBundle)?,
     };
     let wb = WriteBackOptions {
-        push_branch: l.push_branch.clone(),
+        push_branch: writing.push_branch.clone(),
         retry: options.retry.clone(),
         timeouts: options.timeouts.clone(),
-        dry_run: options.dry_run,
+        dry_run: writing.dry_run,
         keep_clone: None,
-        sparse_paths: sparse_paths(job.request),
+        sparse_paths: writing.paths.clone(),
     };
-    let outcome = git::write_back(&spec, &wb, &mut log, &mut apply)?;
+    let outcome = git::write_back(&spec, &wb, log, apply)?;
     Ok((outcome, LandedVia::Git, None))
 }
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::{BumpError, Event, Landed, Outcome, RegistryReport};
+use crate::environments::Promotion;
 use crate::git::WriteBackOutcome;
 use crate::plan::{ChangeRecord, Plan, PlanError};
 use crate::targets::NotSearched;
@@ -95,6 +96,9 @@ pub struct Report {
     /// without verification, and when it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<crate::verify::Verified>,
+    /// What a promotion did, image by image (`promote` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<Promotion>,
     /// The unified diff (dry runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
@@ -231,6 +235,7 @@ pub struct Recorder {
     repository: Option<String>,
     landed: Option<Landed>,
     registry: Option<RegistryReport>,
+    promotion: Option<Promotion>,
 }
 
 impl Recorder {
@@ -241,6 +246,7 @@ impl Recorder {
             Event::Repository(url) => self.repository = Some(url.to_string()),
             Event::Landed(landed) => self.landed = Some((*landed).clone()),
             Event::Registry(found) => self.registry = Some((*found).clone()),
+            Event::Promoted(p) => self.promotion = Some((*p).clone()),
             _ => {}
         }
     }
@@ -271,6 +277,7 @@ impl Recorder {
         report.repo = self.repository;
         report.verification = (self.registry.as_ref()).and_then(|r| r.verification.clone());
         report.registry = self.registry;
+        report.promotion = self.promotion;
         report
     }
 
@@ -283,6 +290,9 @@ impl Recorder {
                 verification: report.verification.take(),
                 ..Report::from_plan(plan)
             };
+        }
+        if outcome.promotion.is_some() {
+            report.promotion = outcome.promotion.clone();
         }
         match &outcome.landed {
             Some(landed) => report.set_landed(landed, dry_run),

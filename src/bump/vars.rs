@@ -69,12 +69,9 @@ pub fn default_subject(request: &Request) -> String {
 pub(super) fn commit_info(
     commit: &CommitTemplate,
     pipeline: &Pipeline,
-    request: &Request,
+    default_message: String,
 ) -> CommitInfo {
-    let template_text = commit
-        .message
-        .clone()
-        .unwrap_or_else(|| default_subject(request));
+    let template_text = commit.message.clone().unwrap_or(default_message);
     let trailers = if commit.trailers {
         pipeline.trailers()
     } else {

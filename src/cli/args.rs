@@ -95,23 +95,16 @@ pub struct PromoteArgs {
     /// referenced in both environments. Default: every image both reference.
     #[arg(value_name = "IMAGE")]
     pub images: Vec<String>,
-    /// The config repository's checkout.
-    #[arg(short = 'C', long, value_name = "DIR", default_value = ".")]
-    pub dir: PathBuf,
-    /// The environments file (default: .tagbump.yaml in DIR). Its paths are relative
-    /// to DIR wherever it is.
+    /// The environments file on this machine (default: .tagbump.yaml at the root of
+    /// the repository edited: DIR, or the branch of --repo). Its paths are relative to
+    /// the repository root wherever it is.
     #[arg(long, value_name = "FILE", env = "TAGBUMP_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Show a unified diff and write nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Open no pull request (accepted for symmetry with remote runs; a local
-    /// promotion never opens one).
-    #[arg(long)]
+    /// Open no pull request, even for an environment with `pr: true`.
+    #[arg(long, conflicts_with = "pr")]
     pub no_pr: bool,
-    /// Output format (with json, one object: `image`'s report plus `promotion`).
-    #[arg(long, value_enum, default_value = "text")]
-    pub output: OutputFormat,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,6 +4,7 @@ mod advice;
 pub mod args;
 mod failure;
 mod finish;
+mod land;
 mod native;
 mod options;
 mod output;
@@ -44,9 +45,8 @@ fn token_env(command: &args::Command) -> Option<&str> {
     match command {
         args::Command::Image(a) => a.common.git.token_env.as_deref(),
         args::Command::Set(a) => a.common.git.token_env.as_deref(),
-        args::Command::Status(_)
-        | args::Command::Promote(_)
-        | args::Command::Completions { .. } => None,
+        args::Command::Promote(a) => a.common.git.token_env.as_deref(),
+        args::Command::Status(_) | args::Command::Completions { .. } => None,
     }
 }
 

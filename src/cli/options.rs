@@ -89,7 +89,7 @@ pub fn options(
     Ok(options)
 }
 
-fn pull_request(common: &CommonArgs) -> bump::PullRequest {
+pub fn pull_request(common: &CommonArgs) -> bump::PullRequest {
     let p = &common.pr;
     bump::PullRequest {
         branch: p.pr_branch.clone(),

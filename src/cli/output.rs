@@ -37,3 +37,4 @@ pub fn text(report: &Report) -> String {
         })
         .collect()
 }
+

@@ -1,6 +1,5 @@
 //! Turns parsed arguments into library calls and reports the outcome.
 
-use std::cell::RefCell;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -9,11 +8,10 @@ use super::args::{Command, CommonArgs, ImageArgs, SetArgs};
 use super::failure::invalid_input;
 use super::finish::finish;
 use super::output::Report;
-use tagbump::bump::{self, Assignments, Event, Recorder, Resolve};
+use tagbump::bump::{self, Assignments, Resolve};
 use tagbump::image::parse_image_and_tag;
 use tagbump::outputs::CiEnv;
 use tagbump::plan::{self, FileEdits, Request};
-use tagbump::policy::TagPolicy;
 use tagbump::targets::FindOptions;
 
 /// Runs one command and reports its outcome (see [`finish`]).
@@ -27,7 +25,10 @@ pub fn run(command: Command) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Status(a) => super::status::run(&a),
-        Command::Promote(a) => super::promote::run(&a),
+        Command::Promote(a) => {
+            let result = super::promote::promote(&a, &env, &mut report);
+            finish(result, report, &a.common, &CiEnv::from_env())
+        }
         Command::Image(a) => {
             let find = find_options(&a);
             let result = image_request(&a, &env).and_then(|(request, registry)| {
@@ -123,43 +124,9 @@ fn execute(
     env: &dyn Fn(&str) -> Option<String>,
     report: &mut Report,
 ) -> Result<()> {
-    let options = plan::Options {
-        refuse_aliased: common.no_aliased,
-        policy: TagPolicy {
-            no_downgrade: common.no_downgrade,
-            allow_tags: common
-                .allow_tags
-                .as_deref()
-                .map(tagbump::registry::strategy::allow_regex)
-                .transpose()
-                .context("invalid --allow-tags regular expression")?,
-        },
-        ..options
-    };
-    if common.pr.pr && common.git.repo.is_none() {
-        return Err(invalid_input(
-            "--pr needs --repo URL (the config repository to open the pull request in)",
-        ));
-    }
-    let mut options = super::options::options(common, options, env)?;
+    let mut options = super::land::bump_options(common, options, env)?;
     options.registry = registry;
-    let destination = super::options::destination(common);
-    let recorder = RefCell::new(Recorder::default());
-    let result = bump::run(request, &destination, &options, &|event| {
-        match &event {
-            Event::Log(line) => eprintln!("tagbump: {line}"),
-            Event::Way(choice) => eprintln!("tagbump: {}", super::advice::way_line(choice)),
-            Event::Token(selection) => {
-                for line in super::advice::token_lines(selection) {
-                    eprintln!("tagbump: {line}");
-                }
-            }
-            Event::Warning(line) => eprintln!("tagbump: warning: {line}"),
-            Event::Secret(token) => super::failure::hide_secrets(vec![(*token).clone()]),
-            _ => {}
-        }
-        recorder.borrow_mut().take(&event);
-    });
-    *report = recorder.into_inner().finish(&result, common.dry_run);
-    result.map(drop).map_err(anyhow::Error::new)
+    super::land::land(common, report, |destination, events| {
+        bump::run(request, destination, &options, events)
+    })
 }

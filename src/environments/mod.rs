@@ -33,7 +33,9 @@ mod status;
 use std::path::{Path, PathBuf};
 
 pub use error::{At, ConfigError, Overlap};
-pub use promote::{promote, PromoteError, PromoteRequest, Promoted, PromotedImage, Promotion};
+pub use promote::{
+    pair, promote, PromoteError, PromoteRequest, Promoted, PromotedImage, Promotion,
+};
 pub use status::{status, Conflict, EnvState, ImageStatus, Status, StatusError};
 
 /// The file read at the repository root when no other is given.

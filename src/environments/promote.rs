@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::image::{ImageRef, ReferenceError};
 use crate::plan::{self, Plan, PlanError};
 
-use super::{status, Config, Conflict, StatusError};
+use super::{status, Config, Conflict, Environment, StatusError};
 
 /// Why a promotion could not be computed. Nothing is written when one is returned.
 #[derive(Debug, thiserror::Error)]
@@ -178,14 +178,12 @@ pub struct PromoteRequest {
     pub images: Vec<String>,
 }
 
-/// Computes the promotion `request` asks for in the repository at `root`. Nothing is
-/// written: the returned plan holds the edits.
-pub fn promote(
-    root: &Path,
-    config: &Config,
+/// The source and the target environments of `request` in `config`: the target's
+/// `from` when the request names no source.
+pub fn pair<'c>(
+    config: &'c Config,
     request: &PromoteRequest,
-    options: &plan::Options,
-) -> Result<Promoted, PromoteError> {
+) -> Result<(&'c Environment, &'c Environment), PromoteError> {
     let env = |name: &str| {
         config
             .get(name)
@@ -209,6 +207,18 @@ pub fn promote(
     if from.name == to.name {
         return Err(PromoteError::SameEnvironment(to.name.clone()));
     }
+    Ok((from, to))
+}
+
+/// Computes the promotion `request` asks for in the repository at `root`. Nothing is
+/// written: the returned plan holds the edits.
+pub fn promote(
+    root: &Path,
+    config: &Config,
+    request: &PromoteRequest,
+    options: &plan::Options,
+) -> Result<Promoted, PromoteError> {
+    let (from, to) = pair(config, request)?;
     let mut wanted = Vec::new();
     for name in &request.images {
         let image = ImageRef::parse(name).map_err(|source| PromoteError::BadImage {

@@ -11,6 +11,9 @@ use crate::targets::{NotSearched, NotSearchedReason};
 /// nothing was written).
 pub fn report_text(report: &Report) -> String {
     let mut out = String::new();
+    if let Some(p) = &report.promotion {
+        out.push_str(&promotion_text(p));
+    }
     if let Some(r) = &report.registry {
         out.push_str(&registry_text(r));
     }
