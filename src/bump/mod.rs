@@ -3,7 +3,8 @@
 //!
 //! [`run`] takes the change ([`plan::Request`] with its [`plan::Options`]), a
 //! [`Destination`] and [`Options`], reports progress through [`Event`]s (it never
-//! prints) and returns an [`Outcome`] or a typed [`BumpError`].
+//! prints) and returns an [`Outcome`] or a typed [`BumpError`]. [`run_many`] lands one
+//! change in several destinations at once, each on its own ([`FanOut`]).
 //!
 //! ```
 //! use tagbump::bump::{self, Destination, Options};
@@ -20,6 +21,7 @@
 
 mod access;
 mod error;
+mod fanout;
 mod kind;
 mod local;
 mod remote;
@@ -33,6 +35,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use error::{BumpError, Cause, FileRole};
+pub use fanout::{run_many, FanOut, TargetReport, TargetRun, Verdict, DEFAULT_CONCURRENCY};
 pub use kind::kind_of;
 pub use report::{NameOnly, PrReport, Recorder, Report, ReportedError, Skipped};
 pub use resolve::{

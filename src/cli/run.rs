@@ -31,31 +31,36 @@ pub fn run(command: Command) -> ExitCode {
         Command::Promote(a) => super::promote::run(&a),
         Command::Image(a) => {
             let find = find_options(&a);
-            let result = image_request(&a, &env).and_then(|(request, registry)| {
+            let job = image_request(&a, &env).and_then(|(request, registry)| {
                 let search = plan::Options {
                     find,
                     argocd_app: super::registry::argocd_app(&a)?,
                     skip_unreadable: a.skip_unreadable,
                     ..plan::Options::default()
                 };
+                Ok((request, search, registry))
+            });
+            if a.common.git.repo.len() > 1 {
+                return super::fanout::run(job, &a.common, &env);
+            }
+            let result = job.and_then(|(request, search, registry)| {
                 execute(&request, &a.common, search, registry, &env, &mut report)
             });
             finish(result, report, &a.common, &env)
         }
         Command::Set(a) => {
-            let result = parse_set_items(&a).and_then(|files| {
+            let job = parse_set_items(&a).map(|files| {
                 let options = plan::Options {
                     create_missing: a.create,
                     ..plan::Options::default()
                 };
-                execute(
-                    &Request::Set { files },
-                    &a.common,
-                    options,
-                    None,
-                    &env,
-                    &mut report,
-                )
+                (Request::Set { files }, options, None)
+            });
+            if a.common.git.repo.len() > 1 {
+                return super::fanout::run(job, &a.common, &env);
+            }
+            let result = job.and_then(|(request, options, registry)| {
+                execute(&request, &a.common, options, registry, &env, &mut report)
             });
             finish(result, report, &a.common, &env)
         }
@@ -188,26 +193,7 @@ fn execute(
     env: &dyn Fn(&str) -> Option<String>,
     report: &mut Report,
 ) -> Result<()> {
-    let options = plan::Options {
-        refuse_aliased: common.no_aliased,
-        policy: TagPolicy {
-            no_downgrade: common.no_downgrade,
-            allow_tags: common
-                .allow_tags
-                .as_deref()
-                .map(tagbump::registry::strategy::allow_regex)
-                .transpose()
-                .context("invalid --allow-tags regular expression")?,
-        },
-        ..options
-    };
-    if common.pr.pr && common.git.repo.is_none() {
-        return Err(invalid_input(
-            "--pr needs --repo URL (the config repository to open the pull request in)",
-        ));
-    }
-    let mut options = super::options::options(common, options, env)?;
-    options.registry = registry;
+    let options = bump_options(common, options, registry, env)?;
     let destination = super::options::destination(common);
     let recorder = RefCell::new(Recorder::default());
     let result = bump::run(request, &destination, &options, &|event| {
@@ -221,6 +207,37 @@ fn execute(
     });
     *report = recorder.into_inner().finish(&result, common.dry_run);
     result.map(drop).map_err(anyhow::Error::new)
+}
+
+/// The run's options: what the command's own flags ask for (`options`), the flags
+/// every command has, and what to ask the registry first.
+pub(super) fn bump_options(
+    common: &CommonArgs,
+    options: plan::Options,
+    registry: Option<Resolve>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<bump::Options> {
+    let options = plan::Options {
+        refuse_aliased: common.no_aliased,
+        policy: TagPolicy {
+            no_downgrade: common.no_downgrade,
+            allow_tags: common
+                .allow_tags
+                .as_deref()
+                .map(tagbump::registry::strategy::allow_regex)
+                .transpose()
+                .context("invalid --allow-tags regular expression")?,
+        },
+        ..options
+    };
+    if common.pr.pr && common.git.repo.is_empty() {
+        return Err(invalid_input(
+            "--pr needs --repo URL (the config repository to open the pull request in)",
+        ));
+    }
+    let mut options = super::options::options(common, options, env)?;
+    options.registry = registry;
+    Ok(options)
 }
 
 #[cfg(test)]
