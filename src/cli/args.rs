@@ -16,8 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// was given; 4 the commit was pushed (with --pr: the bot branch) but a later step
 /// failed, e.g. the pull/merge request could not be opened or updated (the output names
 /// the pushed branch and commit); 5 with several --repo: some repositories landed the
-/// change (or had nothing to change) and some failed (with several --repo, 0 means every
-/// one landed or had nothing to change, 1 that none landed).
+/// change (or had nothing to change), others failed (1: every one failed).
 ///
 /// With --output json, a failed run also prints one JSON object, with an "error" member
 /// ({"message": …, "kind": …}) next to what was done before the error.
