@@ -104,7 +104,15 @@ case "$command" in
 esac
 
 [ -z "${TAGBUMP_INPUT_DIR:-}" ] || set -- "$@" "--dir=$TAGBUMP_INPUT_DIR"
-[ -z "${TAGBUMP_INPUT_REPO:-}" ] || set -- "$@" "--repo=$TAGBUMP_INPUT_REPO"
+# One repository per line (several: the change lands in each).
+IFS='
+'
+for item in ${TAGBUMP_INPUT_REPO:-}; do
+  item=$(trim "$item")
+  [ -z "$item" ] || set -- "$@" "--repo=$item"
+done
+unset IFS
+[ -z "${TAGBUMP_INPUT_JOBS:-}" ] || set -- "$@" "--jobs=$TAGBUMP_INPUT_JOBS"
 [ -z "${TAGBUMP_INPUT_VIA:-}" ] || set -- "$@" "--via=$TAGBUMP_INPUT_VIA"
 [ -z "${TAGBUMP_INPUT_BRANCH:-}" ] || set -- "$@" "--branch=$TAGBUMP_INPUT_BRANCH"
 if is_true "${TAGBUMP_INPUT_COMMIT:-}"; then set -- "$@" --commit; fi

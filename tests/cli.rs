@@ -13,6 +13,8 @@ mod argocd_writeback;
 mod cli_api;
 #[path = "cli_e2e.rs"]
 mod cli_e2e;
+#[path = "cli_fanout.rs"]
+mod cli_fanout;
 #[path = "cli_image_places.rs"]
 mod cli_image_places;
 #[path = "cli_pr_rules.rs"]

@@ -3,7 +3,8 @@
 //!
 //! [`run`] takes the change ([`plan::Request`] with its [`plan::Options`]), a
 //! [`Destination`] and [`Options`], reports progress through [`Event`]s (it never
-//! prints) and returns an [`Outcome`] or a typed [`BumpError`].
+//! prints) and returns an [`Outcome`] or a typed [`BumpError`]. [`run_many`] lands one
+//! change in several destinations at once, each on its own ([`FanOut`]).
 //!
 //! ```
 //! use tagbump::bump::{self, Destination, Options};
@@ -23,6 +24,7 @@ mod app_config;
 mod assignments;
 mod error;
 mod error_text;
+mod fanout;
 mod kind;
 mod local;
 mod promote;
@@ -40,6 +42,7 @@ pub use app_config::{AppConfig, AppConfigError, APP_KEY_VARIABLE};
 pub use assignments::{type_name, AssignmentError, Assignments};
 pub use error::{BumpError, Cause, FileRole};
 pub use error_text::error_text;
+pub use fanout::{run_many, FanOut, TargetReport, TargetRun, Verdict, DEFAULT_CONCURRENCY};
 pub use kind::kind_of;
 pub use promote::{Promote, PromoteLandError};
 pub use report::{NameOnly, PrReport, Recorder, Report, ReportedError, Skipped};

@@ -23,6 +23,17 @@ pub struct ReportedError {
     pub kind: &'static str,
 }
 
+impl ReportedError {
+    /// `error` and its causes (`outer: inner`, a cause its parent already says left
+    /// out), and its kind ([`BumpError::kind`]).
+    pub fn from_error(error: &BumpError) -> ReportedError {
+        ReportedError {
+            message: crate::forge::error_chain(error),
+            kind: error.kind(),
+        }
+    }
+}
+
 /// A pull / merge request that was opened or updated.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct PrReport {

@@ -4,12 +4,12 @@
 use std::error::Error as StdError;
 
 use tagbump::argocd_source::ArgoSourceError;
+use tagbump::bump::APP_KEY_VARIABLE as KEY;
+use tagbump::bump::{type_name, AppConfigError, AssignmentError, BumpError, FileRole};
 use tagbump::credentials::{CredentialsError, Selection};
 use tagbump::environments::PromoteError;
 use tagbump::forge::ForgeError;
 use tagbump::git::{GitError, TimeLimit};
-use tagbump::bump::APP_KEY_VARIABLE as KEY;
-use tagbump::bump::{type_name, AppConfigError, AssignmentError, BumpError, FileRole};
 use tagbump::image::{split_image_string, ImageRef};
 use tagbump::land::api_lander::ApiLandError;
 use tagbump::land::via::{ApiUnavailable, Choice, Reason, Unusable, Via};

@@ -15,7 +15,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// written or pushed); 2 invalid arguments; 3 nothing changed and --fail-if-unchanged
 /// was given; 4 the commit was pushed (with --pr: the bot branch) but a later step
 /// failed, e.g. the pull/merge request could not be opened or updated (the output names
-/// the pushed branch and commit).
+/// the pushed branch and commit); 5 with several --repo: some repositories landed the
+/// change (or had nothing to change), others failed (1: every one failed).
 ///
 /// With --output json, a failed run also prints one JSON object, with an "error" member
 /// ({"message": …, "kind": …}) next to what was done before the error.
@@ -324,8 +325,14 @@ pub struct CommonArgs {
 #[command(next_help_heading = "Git")]
 pub struct GitArgs {
     /// Clone this config repository (HTTPS, SSH, git:// or file://), edit, commit and push.
+    /// Repeatable: the change lands in each repository on its own, --jobs at once, each
+    /// with its own retries and pull request; the output has one entry per repository
+    /// (JSON: "targets"), and the exit code is 5 when some landed and some failed.
     #[arg(long, value_name = "URL", env = "TAGBUMP_REPO")]
-    pub repo: Option<String>,
+    pub repo: Vec<String>,
+    /// With several --repo: how many repositories are worked on at once.
+    #[arg(long, value_name = "N", default_value_t = tagbump::bump::DEFAULT_CONCURRENCY as u16, env = "TAGBUMP_JOBS", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
     /// How the change lands with --repo: through the forge's API (no clone; the forge
     /// makes the commit, Verified on GitHub), with git (clone, commit, push), or auto:
     /// the API for an https:// GitHub or GitLab remote with a token, git otherwise.

@@ -23,6 +23,8 @@ pub const EXIT_UNCHANGED: u8 = 3;
 /// The commit was pushed (with `--pr`: the bot branch), but a later step failed: the
 /// pull / merge request could not be opened or updated.
 pub const EXIT_PUSHED_BUT_FAILED: u8 = 4;
+/// Several `--repo`: some landed the change (or had nothing to change), some failed.
+pub const EXIT_SOME_FAILED: u8 = 5;
 
 /// Reports `result` (with `report`, what the run did) and picks the exit code.
 pub fn finish(result: Result<()>, mut report: Report, common: &CommonArgs, ci: &CiEnv) -> ExitCode {

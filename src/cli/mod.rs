@@ -3,6 +3,7 @@
 mod advice;
 pub mod args;
 mod failure;
+mod fanout;
 mod finish;
 mod land;
 mod native;

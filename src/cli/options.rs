@@ -15,20 +15,36 @@ use tagbump::plan;
 /// limit, in milliseconds (tests only: GitHub asks for at least a minute).
 const SECONDARY_WAIT_VARIABLE: &str = "TAGBUMP_TEST_SECONDARY_RATE_LIMIT_WAIT_MS";
 
-/// Where the change goes, from `--repo`, `--commit`, `--push` and `--dir`.
+/// Where the change goes, from `--repo`, `--commit`, `--push` and `--dir` (the first
+/// `--repo`; [`destinations`] for all).
 pub fn destination(common: &CommonArgs) -> Destination {
     let g = &common.git;
-    match &g.repo {
-        Some(url) => Destination::Remote {
-            url: url.clone(),
-            branch: g.branch.clone(),
-            via: g.via,
-        },
+    match g.repo.first() {
+        Some(url) => remote(common, url),
         None if g.commit || g.push => Destination::Checkout {
             dir: common.dir.clone(),
             push: g.push,
         },
         None => Destination::Directory(common.dir.clone()),
+    }
+}
+
+/// Every `--repo`, in the order given.
+pub fn destinations(common: &CommonArgs) -> Vec<Destination> {
+    common
+        .git
+        .repo
+        .iter()
+        .map(|url| remote(common, url))
+        .collect()
+}
+
+fn remote(common: &CommonArgs, url: &str) -> Destination {
+    let g = &common.git;
+    Destination::Remote {
+        url: url.to_string(),
+        branch: g.branch.clone(),
+        via: g.via,
     }
 }
 
@@ -40,7 +56,7 @@ pub fn options(
 ) -> Result<bump::Options> {
     let g = &common.git;
     // Tokens matter only where something is pushed or read remotely.
-    let tokens = if g.repo.is_some() || g.push {
+    let tokens = if !g.repo.is_empty() || g.push {
         token_source(common, env)?
     } else {
         TokenSource::default()

@@ -26,8 +26,13 @@ pub fn emit(report: &Report, format: OutputFormat) -> Result<()> {
 
 /// The report's text, the rejected tags' reasons naming the filter flags.
 pub fn text(report: &Report) -> String {
-    tagbump::outputs::report_text(report)
-        .split_inclusive('\n')
+    flagged(tagbump::outputs::report_text(report))
+}
+
+/// `text` with the rejected tags' reasons naming the filter flags (the library names
+/// the filters, not the flags).
+pub fn flagged(text: String) -> String {
+    text.split_inclusive('\n')
         .map(|line| {
             if line.starts_with("registry: rejected ") {
                 super::advice::filter_words(line)
@@ -37,4 +42,3 @@ pub fn text(report: &Report) -> String {
         })
         .collect()
 }
-

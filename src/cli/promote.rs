@@ -15,6 +15,11 @@ pub fn promote(
     env: &dyn Fn(&str) -> Option<String>,
     report: &mut Report,
 ) -> Result<()> {
+    if a.common.git.repo.len() > 1 {
+        return Err(super::failure::invalid_input(
+            "promote lands in one repository: give --repo once (fan-out is `image` and `set` only)",
+        ));
+    }
     let mut options = super::land::bump_options(&a.common, plan::Options::default(), env)?;
     // The settings of the pull request; whether one is opened is `Promote::pr`.
     options.pull_request = Some(super::options::pull_request(&a.common));

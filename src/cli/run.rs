@@ -31,31 +31,36 @@ pub fn run(command: Command) -> ExitCode {
         }
         Command::Image(a) => {
             let find = find_options(&a);
-            let result = image_request(&a, &env).and_then(|(request, registry)| {
+            let job = image_request(&a, &env).and_then(|(request, registry)| {
                 let search = plan::Options {
                     find,
                     argocd_app: super::registry::argocd_app(&a)?,
                     skip_unreadable: a.skip_unreadable,
                     ..plan::Options::default()
                 };
+                Ok((request, search, registry))
+            });
+            if a.common.git.repo.len() > 1 {
+                return super::fanout::run(job, &a.common, &env);
+            }
+            let result = job.and_then(|(request, search, registry)| {
                 execute(&request, &a.common, search, registry, &env, &mut report)
             });
             finish(result, report, &a.common, &CiEnv::from_env())
         }
         Command::Set(a) => {
-            let result = parse_set_items(&a).and_then(|files| {
+            let job = parse_set_items(&a).map(|files| {
                 let options = plan::Options {
                     create_missing: a.create,
                     ..plan::Options::default()
                 };
-                execute(
-                    &Request::Set { files },
-                    &a.common,
-                    options,
-                    None,
-                    &env,
-                    &mut report,
-                )
+                (Request::Set { files }, options, None)
+            });
+            if a.common.git.repo.len() > 1 {
+                return super::fanout::run(job, &a.common, &env);
+            }
+            let result = job.and_then(|(request, options, registry)| {
+                execute(&request, &a.common, options, registry, &env, &mut report)
             });
             finish(result, report, &a.common, &CiEnv::from_env())
         }

@@ -238,7 +238,8 @@ fn every_input_reaches_the_matching_cli_flag() {
     let key = key.display().to_string();
     let image_run = image_run_inputs(&bare.file_url(), &key);
     let set_run = set_run_inputs(&bare.file_url());
-    // Nothing to change (the tag is already there): exit code 3.
+    // Nothing to change in either repository (the tag is already there): exit code 3.
+    let other = config_repo();
     let unchanged_run: Vec<InputCase> = vec![
         (
             "image",
@@ -247,9 +248,13 @@ fn every_input_reaches_the_matching_cli_flag() {
         ),
         (
             "repo",
-            bare.file_url(),
-            vec![format!("--repo={}", bare.file_url())],
+            format!("{}\n  {}\n", bare.file_url(), other.file_url()),
+            vec![
+                format!("--repo={}", bare.file_url()),
+                format!("--repo={}", other.file_url()),
+            ],
         ),
+        ("jobs", "2".into(), vec!["--jobs=2".into()]),
         (
             "fail-if-unchanged",
             "true".into(),
