@@ -60,7 +60,7 @@ pub enum Command {
     /// Local only: the files in DIR are written (no commit, no push).
     ///
     /// Example: tagbump promote --to prod
-    Promote(PromoteArgs),
+    Promote(Box<PromoteArgs>),
     /// Print shell completions.
     Completions {
         /// The shell.

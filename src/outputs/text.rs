@@ -332,6 +332,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::field_reassign_with_default)] // one field set at a time, as the run fills it
     fn the_registry_lines_give_the_choice_its_rivals_and_the_digest() {
         let mut r = RegistryReport::default();
         r.strategy = Some(StrategyReport {
