@@ -47,8 +47,9 @@ pub struct Resolve {
     /// Requests in flight at once; `None`: [`crate::registry::DEFAULT_CONCURRENCY`].
     pub concurrency: Option<usize>,
     /// Require a cosign signature of the digest by one of the policy's keys, and write
-    /// the verified digest (see the [module documentation](self)). `None`: no
-    /// signature lookups.
+    /// the verified digest: the tag is resolved to its digest, the signature tag
+    /// `sha256-<hex>.sig` read and checked, and a strategy's candidates tried best first
+    /// until one verifies. `None`: no signature lookups.
     pub verify: Option<VerifyPolicy>,
 }
 
