@@ -117,9 +117,32 @@ pub fn terminate_all() {
             live.0.clone()
         })
         .unwrap_or_default();
-    for pid in groups {
-        kill_group(pid);
+    for pid in &groups {
+        kill_group(*pid);
     }
+    // SIGKILL is delivered asynchronously: a helper still on a CPU may create one more
+    // file in the clone. Wait (bounded) until the groups are gone, so that whoever
+    // removes the clone next removes it for good.
+    let deadline = Instant::now() + GROUP_EXIT_WAIT;
+    while groups.iter().any(|pid| group_alive(*pid)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// How long [`terminate_all`] waits for the killed groups to be gone.
+const GROUP_EXIT_WAIT: Duration = Duration::from_secs(2);
+
+/// Whether a process of the group still exists (a zombie counts until it is reaped).
+#[cfg(unix)]
+fn group_alive(pid: u32) -> bool {
+    i32::try_from(pid)
+        .is_ok_and(|pid| nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), None).is_ok())
+}
+
+/// `taskkill /T` waits for the tree to end.
+#[cfg(not(unix))]
+fn group_alive(_pid: u32) -> bool {
+    false
 }
 
 fn stopped() -> std::io::Error {

@@ -82,6 +82,18 @@ pub fn cleanup() {
         .map(|live| live.clone())
         .unwrap_or_default();
     for dir in dirs {
+        remove_for_good(&dir);
+    }
+}
+
+/// Removes `dir`, again if something still being stopped wrote into it meanwhile
+/// (bounded: a second at most).
+fn remove_for_good(dir: &Path) {
+    for _ in 0..50 {
         let _ = std::fs::remove_dir_all(dir);
+        if !dir.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
