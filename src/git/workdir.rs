@@ -31,16 +31,10 @@ impl WorkDir {
                 Ok(WorkDir::Kept(path))
             }
             None => {
-                let dir = tempfile::Builder::new()
-                    .prefix("tagbump-clone-")
-                    .tempdir()
-                    .map_err(io_err("creating a temporary directory for the clone"))?;
-                if let Ok(mut live) = LIVE_CLONES.lock() {
-                    live.push(dir.path().to_path_buf());
-                }
-                // Registered first, checked second: a signal handler's [`cleanup`] either
-                // sees this directory or has already marked the process as stopping.
-                let dir = WorkDir::Temp(dir);
+                // Checked, created and registered under one lock, which [`cleanup`] holds
+                // while it removes the clones: a clone is either removed by it or never
+                // created once the process is stopping.
+                let mut live = LIVE_CLONES.lock().unwrap_or_else(|e| e.into_inner());
                 if super::child::stopping() {
                     return Err(io_err("creating a temporary directory for the clone")(
                         std::io::Error::new(
@@ -49,7 +43,12 @@ impl WorkDir {
                         ),
                     ));
                 }
-                Ok(dir)
+                let dir = tempfile::Builder::new()
+                    .prefix("tagbump-clone-")
+                    .tempdir()
+                    .map_err(io_err("creating a temporary directory for the clone"))?;
+                live.push(dir.path().to_path_buf());
+                Ok(WorkDir::Temp(dir))
             }
         }
     }
@@ -65,9 +64,8 @@ impl WorkDir {
 impl Drop for WorkDir {
     fn drop(&mut self) {
         if let WorkDir::Temp(t) = self {
-            if let Ok(mut live) = LIVE_CLONES.lock() {
-                live.retain(|p| p != t.path());
-            }
+            let mut live = LIVE_CLONES.lock().unwrap_or_else(|e| e.into_inner());
+            live.retain(|p| p != t.path());
         }
     }
 }
@@ -77,13 +75,12 @@ impl Drop for WorkDir {
 /// nor a clone on disk. The process should exit right after.
 pub fn cleanup() {
     terminate_all();
-    let dirs = LIVE_CLONES
-        .lock()
-        .map(|live| live.clone())
-        .unwrap_or_default();
-    for dir in dirs {
-        remove_for_good(&dir);
+    let live = LIVE_CLONES.lock().unwrap_or_else(|e| e.into_inner());
+    for dir in live.iter() {
+        remove_for_good(dir);
     }
+    // From here on [`WorkDir::new`] sees the process stopping and creates no clone.
+    drop(live);
 }
 
 /// Removes `dir`, again if something still being stopped wrote into it meanwhile
