@@ -4,6 +4,7 @@
 use std::error::Error as StdError;
 
 use tagbump::argocd_source::ArgoSourceError;
+use tagbump::bump::RegistryReport;
 use tagbump::bump::APP_KEY_VARIABLE as KEY;
 use tagbump::bump::{type_name, AppConfigError, AssignmentError, BumpError, FileRole};
 use tagbump::credentials::{CredentialsError, Selection};
@@ -15,6 +16,7 @@ use tagbump::land::api_lander::ApiLandError;
 use tagbump::land::via::{ApiUnavailable, Choice, Reason, Unusable, Via};
 use tagbump::plan::PlanError;
 use tagbump::policy::PolicyError;
+use tagbump::registry::strategy::Rejection;
 use tagbump::registry::RegistryError;
 use tagbump::targets::{NameMention, NamePlace};
 
@@ -164,6 +166,24 @@ pub fn filter_words(text: &str) -> String {
             .replace(library, flag);
     }
     out
+}
+
+/// Why a tag was rejected, naming the filter flags: `outside --constraint "~1.4"`.
+pub fn rejection_words(why: &Rejection) -> String {
+    match why {
+        Rejection::NotAllowed { pattern } => format!("does not match --allow-tags {pattern:?}"),
+        Rejection::OutsideConstraint { constraint } => {
+            format!("outside --constraint {constraint:?}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The registry report with every rejected tag's reason in [`rejection_words`].
+pub fn flag_registry(report: &mut RegistryReport) {
+    for rejected in report.strategy.iter_mut().flat_map(|s| &mut s.rejected) {
+        rejected.reason = rejection_words(&rejected.why);
+    }
 }
 
 fn policy_words(e: &PolicyError) -> Vec<(String, String)> {
@@ -502,6 +522,21 @@ mod tests {
         assert_eq!(
             filter_words(r#"outside the constraint "~1.4""#),
             r#"outside --constraint "~1.4""#
+        );
+        let outside = Rejection::OutsideConstraint {
+            constraint: "~1.4".into(),
+        };
+        assert_eq!(rejection_words(&outside), r#"outside --constraint "~1.4""#);
+        let allow = Rejection::NotAllowed {
+            pattern: "^v".into(),
+        };
+        assert_eq!(
+            rejection_words(&allow),
+            r#"does not match --allow-tags "^v""#
+        );
+        assert_eq!(
+            rejection_words(&Rejection::NotSemver),
+            "not a semantic version"
         );
         assert_eq!(
             filter_words(r#"does not match the allowed tags "^v""#),

@@ -90,11 +90,15 @@ pub fn run(
     };
     let mut done = done;
     let verdict = done.verdict();
-    // The CLI's words (flags, redaction) for each failure, in every output.
+    // The CLI's words (flags, redaction) for each failure and rejected tag, in every output.
     for t in &mut done.targets {
         if let Err(e) = &t.result {
             t.report.error = Some(cause_report(e));
         }
+        t.report = super::output::flagged(&t.report);
+    }
+    if let Some(registry) = &mut done.registry {
+        super::advice::flag_registry(registry);
     }
     let ci = CiEnv::from_vars(env, 0);
     if let Err(e) = write_step_outputs(&done, common, &ci) {
@@ -102,7 +106,7 @@ pub fn run(
     }
     let printed = match common.output {
         OutputFormat::Json => outputs::fanout_json(&done),
-        OutputFormat::Text => super::output::flagged(outputs::fanout_text(&done)),
+        OutputFormat::Text => outputs::fanout_text(&done),
     };
     if let Err(e) = std::io::stdout().lock().write_all(printed.as_bytes()) {
         eprintln!("tagbump: warning: cannot print the report: {e}");
