@@ -279,6 +279,34 @@ registry: rejected sha-1a2b3c4: ignored by \"sha-*\"
 registry: rejected latest: not a semantic version
 ";
     assert!(out.stdout.starts_with(expected), "{}", out.stdout);
+    // The JSON report gives the same reasons, in the same (flag) words.
+    let dir = config_dir(&host);
+    let out = fx.image(
+        dir.path(),
+        &[
+            &format!("{host}/acme/api"),
+            "app/deploy.yaml",
+            "--strategy",
+            "semver",
+            "--constraint",
+            "~1.4",
+            "--allow-tags",
+            "^[v0-9]",
+            "--output",
+            "json",
+        ],
+    );
+    out.assert_code(0);
+    assert_eq!(
+        out.json()["registry"]["strategy"]["rejected"],
+        serde_json::json!([
+            {"tag": "2.0.0", "reason": "outside --constraint \"~1.4\""},
+            {"tag": "1.5.0", "reason": "outside --constraint \"~1.4\""},
+            {"tag": "1.4.11-rc.1", "reason": "outside --constraint \"~1.4\""},
+            {"tag": "sha-1a2b3c4", "reason": "does not match --allow-tags \"^[v0-9]\""},
+            {"tag": "latest", "reason": "does not match --allow-tags \"^[v0-9]\""},
+        ])
+    );
 }
 
 #[test]

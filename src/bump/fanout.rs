@@ -35,6 +35,9 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct TargetRun {
+    /// The destination as reports name it: a remote's URL without credentials, a
+    /// directory's or checkout's path.
+    pub name: String,
     /// What [`run`](super::run) would have returned for this destination alone.
     pub result: Result<Outcome, BumpError>,
     /// Its report (on failure: what was done before the error, as [`Recorder`] says;
@@ -46,6 +49,8 @@ pub struct TargetRun {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct FanOut {
+    /// Whether nothing was written or pushed ([`Options::dry_run`]).
+    pub dry_run: bool,
     /// What the registry said ([`Options::registry`]), asked once for every destination.
     pub registry: Option<RegistryReport>,
     /// One per destination, in the order given.
@@ -127,7 +132,11 @@ pub fn run_many(
                 .expect("every destination was taken by a worker")
         })
         .collect();
-    Ok(FanOut { registry, targets })
+    Ok(FanOut {
+        dry_run: options.dry_run,
+        registry,
+        targets,
+    })
 }
 
 /// One destination: land, and its report from the events.
@@ -152,7 +161,21 @@ fn one(
         report.error = Some(ReportedError::from_error(error));
         report.add_search_failure(error);
     }
-    TargetRun { result, report }
+    TargetRun {
+        name: name(destination),
+        result,
+        report,
+    }
+}
+
+/// How reports name `destination`.
+fn name(destination: &Destination) -> String {
+    match destination {
+        Destination::Directory(dir) | Destination::Checkout { dir, .. } => {
+            dir.display().to_string()
+        }
+        Destination::Remote { url, .. } => crate::url::strip_credentials(url).0,
+    }
 }
 
 /// One destination of a fan-out, as reported (`targets[]` of the CLI's JSON).

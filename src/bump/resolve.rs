@@ -17,7 +17,7 @@ use super::error::{BumpError, Cause};
 use super::{Event, Options};
 use crate::image::ImageRef;
 use crate::plan::Request;
-use crate::registry::strategy::{Candidate, TagFilter};
+use crate::registry::strategy::{Candidate, Rejection, TagFilter};
 use crate::registry::{
     docker_config, BasicCredentials, Client, ClientOptions, Endpoint, Pinned, Platform,
     RegistryError, Resolver, Strategy,
@@ -123,14 +123,29 @@ pub struct StrategyReport {
     pub rejected: Vec<RejectedTag>,
 }
 
-/// A tag the filters or the strategy rejected.
+/// A tag the filters, the strategy or signature verification rejected.
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct RejectedTag {
     /// The tag.
     pub tag: String,
     /// Why.
+    #[serde(skip)]
+    pub why: Rejection,
+    /// Why, in words: [`why`](Self::why)'s own unless the caller words it its own way
+    /// (a CLI naming its flags); the reports show this.
     pub reason: String,
+}
+
+impl RejectedTag {
+    /// `tag`, rejected for `why` (worded as `why` says it).
+    pub fn new(tag: impl Into<String>, why: Rejection) -> RejectedTag {
+        RejectedTag {
+            tag: tag.into(),
+            reason: why.to_string(),
+            why,
+        }
+    }
 }
 
 /// Asks the registry what `resolve` wants and returns the change with the image to
@@ -270,10 +285,7 @@ fn steps(
             considered: choice.considered,
             candidates: choice.candidates.clone(),
             rejected: (choice.rejected.iter())
-                .map(|(tag, reason)| RejectedTag {
-                    tag: tag.clone(),
-                    reason: reason.clone(),
-                })
+                .map(|(tag, why)| RejectedTag::new(tag.clone(), why.clone()))
                 .collect(),
         };
         if let Some(policy) = &resolve.verify {
@@ -349,10 +361,10 @@ fn best_verified(
         let pinned = resolver.pin(&candidate.tag, platform)?;
         match verify::verify_with_keys(resolver.client(), &pinned.digest, &policy.keys) {
             Ok(verified) => return Ok((pinned, verified, refused)),
-            Err(e) if e.kind() == "verification" => refused.push(RejectedTag {
-                tag: candidate.tag.clone(),
-                reason: format!("signature not verified: {e}"),
-            }),
+            Err(e) if e.kind() == "verification" => refused.push(RejectedTag::new(
+                candidate.tag.clone(),
+                Rejection::Unverified { why: e.to_string() },
+            )),
             Err(e) => return Err(e.into()),
         }
     }

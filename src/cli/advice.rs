@@ -4,6 +4,7 @@
 use std::error::Error as StdError;
 
 use tagbump::argocd_source::ArgoSourceError;
+use tagbump::bump::RegistryReport;
 use tagbump::bump::APP_KEY_VARIABLE as KEY;
 use tagbump::bump::{type_name, AppConfigError, AssignmentError, BumpError, FileRole};
 use tagbump::credentials::{CredentialsError, Selection};
@@ -15,6 +16,7 @@ use tagbump::land::api_lander::ApiLandError;
 use tagbump::land::via::{ApiUnavailable, Choice, Reason, Unusable, Via};
 use tagbump::plan::PlanError;
 use tagbump::policy::PolicyError;
+use tagbump::registry::strategy::Rejection;
 use tagbump::registry::RegistryError;
 use tagbump::targets::{NameMention, NamePlace};
 
@@ -166,6 +168,24 @@ pub fn filter_words(text: &str) -> String {
     out
 }
 
+/// Why a tag was rejected, naming the filter flags: `outside --constraint "~1.4"`.
+pub fn rejection_words(why: &Rejection) -> String {
+    match why {
+        Rejection::NotAllowed { pattern } => format!("does not match --allow-tags {pattern:?}"),
+        Rejection::OutsideConstraint { constraint } => {
+            format!("outside --constraint {constraint:?}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The registry report with every rejected tag's reason in [`rejection_words`].
+pub fn flag_registry(report: &mut RegistryReport) {
+    for rejected in report.strategy.iter_mut().flat_map(|s| &mut s.rejected) {
+        rejected.reason = rejection_words(&rejected.why);
+    }
+}
+
 fn policy_words(e: &PolicyError) -> Vec<(String, String)> {
     match e {
         PolicyError::Downgrade { .. } | PolicyError::NotSemver { .. } => {
@@ -296,8 +316,8 @@ fn flag_text(cause: &(dyn StdError + 'static)) -> Option<String> {
 }
 
 /// The advice for the first error in the chain that has one, to follow its message.
-pub fn advice(err: &anyhow::Error) -> Option<String> {
-    let plan = err.chain().find_map(|c| c.downcast_ref::<PlanError>())?;
+pub fn advice(err: &(dyn StdError + 'static)) -> Option<String> {
+    let plan = anyhow::Chain::new(err).find_map(|c| c.downcast_ref::<PlanError>())?;
     match plan {
         PlanError::SkippedReference { files, .. } => Some(format!(
             "fix {}, or pass --skip-unreadable to update the other files anyway",
@@ -424,7 +444,7 @@ mod tests {
             not_searched: Vec::new(),
         });
         assert_eq!(
-            advice(&err).expect("advice"),
+            advice(&*err).expect("advice"),
             "to write it, run `tagbump set values.yaml image.tag=1.2 --create` if the chart \
              reads the tag there; or run `tagbump set values.yaml \
              'env[0].value=quay.io/acme/quarkus:1.2'`; or pass --argocd-param \
@@ -502,6 +522,21 @@ mod tests {
         assert_eq!(
             filter_words(r#"outside the constraint "~1.4""#),
             r#"outside --constraint "~1.4""#
+        );
+        let outside = Rejection::OutsideConstraint {
+            constraint: "~1.4".into(),
+        };
+        assert_eq!(rejection_words(&outside), r#"outside --constraint "~1.4""#);
+        let allow = Rejection::NotAllowed {
+            pattern: "^v".into(),
+        };
+        assert_eq!(
+            rejection_words(&allow),
+            r#"does not match --allow-tags "^v""#
+        );
+        assert_eq!(
+            rejection_words(&Rejection::NotSemver),
+            "not a semantic version"
         );
         assert_eq!(
             filter_words(r#"does not match the allowed tags "^v""#),

@@ -233,7 +233,7 @@ mod tests {
     use crate::environments::PromotedImage;
     use crate::outputs::tests::pushed;
     use crate::plan::TypeChanged;
-    use crate::registry::strategy::Candidate;
+    use crate::registry::strategy::{Candidate, Rejection};
     use crate::registry::Pinned;
     use crate::targets::TargetKind;
 
@@ -351,10 +351,7 @@ mod tests {
                     key: "b".into(),
                 },
             ],
-            rejected: vec![RejectedTag {
-                tag: "v2.0.0-rc.1".into(),
-                reason: "a pre-release".into(),
-            }],
+            rejected: vec![RejectedTag::new("v2.0.0-rc.1", Rejection::PreRelease)],
         });
         r.digest = Some(Pinned {
             tag: "v1.5.0".into(),
@@ -366,7 +363,7 @@ mod tests {
             registry_text(&r),
             "registry: semver chose v1.5.0: the highest version\n\
              registry: candidates (2 of 10 listed): v1.5.0 (1.5.0), b\n\
-             registry: rejected v2.0.0-rc.1: a pre-release\n\
+             registry: rejected v2.0.0-rc.1: a pre-release (allow with a -0 constraint, e.g. 2.x-0)\n\
              registry: pinned v1.5.0 → sha256:abc (linux/arm64)\n"
         );
         r.strategy = None;

@@ -170,7 +170,7 @@ pub enum RegistryError {
         /// How many tags the registry listed.
         listed: usize,
         /// The newest rejected candidates and why each was rejected.
-        rejected: Vec<(String, String)>,
+        rejected: Vec<(String, strategy::Rejection)>,
     },
 }
 
@@ -186,7 +186,7 @@ fn denied_remedy(user: Option<&str>) -> String {
     }
 }
 
-fn rejected_list(rejected: &[(String, String)]) -> String {
+fn rejected_list(rejected: &[(String, strategy::Rejection)]) -> String {
     if rejected.is_empty() {
         return String::new();
     }

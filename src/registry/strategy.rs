@@ -197,16 +197,84 @@ impl TagFilter {
     }
 
     /// Why `tag` is rejected by the name filters, if it is.
-    fn rejects_name(&self, tag: &str) -> Option<String> {
+    fn rejects_name(&self, tag: &str) -> Option<Rejection> {
         if let Some(glob) = self.ignore.iter().find(|g| glob_match(g, tag)) {
-            return Some(format!("ignored by {glob:?}"));
+            return Some(Rejection::Ignored { glob: glob.clone() });
         }
         if let Some(re) = &self.allow {
             if !re.is_match(tag) {
-                return Some(format!("does not match {ALLOWED}{:?}", re.as_str()));
+                return Some(Rejection::NotAllowed {
+                    pattern: re.as_str().to_string(),
+                });
             }
         }
         None
+    }
+}
+
+/// Why a tag was not chosen; its `Display` is the library's words (a program naming the
+/// filters its own way renders the variants itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// It matches this glob of [`TagFilter::ignore`].
+    Ignored {
+        /// The glob.
+        glob: String,
+    },
+    /// It does not match [`TagFilter::allow`].
+    NotAllowed {
+        /// The pattern, as given.
+        pattern: String,
+    },
+    /// `semver`: it is not a semantic version.
+    NotSemver,
+    /// `semver`: it is outside [`TagFilter::constraint`].
+    OutsideConstraint {
+        /// The constraint, as given.
+        constraint: String,
+    },
+    /// `semver` without a constraint: a pre-release.
+    PreRelease,
+    /// `newest-build`: its image config has no `created` time.
+    NoCreatedTime,
+    /// `newest-build`: its `created` time cannot be read.
+    UnreadableCreatedTime {
+        /// The time, as the config has it.
+        time: String,
+    },
+    /// Its signature did not verify (signature verification, after the strategy).
+    Unverified {
+        /// Why, as the verification said.
+        why: String,
+    },
+}
+
+/// As its words ([`Display`](std::fmt::Display)).
+impl serde::Serialize for Rejection {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejection::Ignored { glob } => write!(f, "ignored by {glob:?}"),
+            Rejection::NotAllowed { pattern } => write!(f, "does not match {ALLOWED}{pattern:?}"),
+            Rejection::NotSemver => f.write_str("not a semantic version"),
+            Rejection::OutsideConstraint { constraint } => {
+                write!(f, "outside {CONSTRAINT}{constraint:?}")
+            }
+            Rejection::PreRelease => {
+                f.write_str("a pre-release (allow with a -0 constraint, e.g. 2.x-0)")
+            }
+            Rejection::NoCreatedTime => f.write_str("its image config has no created time"),
+            Rejection::UnreadableCreatedTime { time } => {
+                write!(f, "unreadable created time {time:?}")
+            }
+            Rejection::Unverified { why } => write!(f, "signature not verified: {why}"),
+        }
     }
 }
 
@@ -257,7 +325,7 @@ pub struct Choice {
     /// The best candidates, best first (at most 10), with their sort key.
     pub candidates: Vec<Candidate>,
     /// Newest tags that were rejected, with why (at most 5).
-    pub rejected: Vec<(String, String)>,
+    pub rejected: Vec<(String, Rejection)>,
 }
 
 /// A tag that passed the filters.
@@ -273,7 +341,7 @@ pub struct Candidate {
 #[derive(Debug)]
 pub struct NoMatch {
     /// The newest rejected tags and why (at most 5).
-    pub rejected: Vec<(String, String)>,
+    pub rejected: Vec<(String, Rejection)>,
 }
 
 /// How many candidates and rejections a [`Choice`] reports.
@@ -289,7 +357,7 @@ pub fn choose<E>(
     filter: &TagFilter,
     mut created: impl FnMut(&str) -> Result<Option<String>, E>,
 ) -> Result<Result<Choice, NoMatch>, E> {
-    let mut rejected: Vec<(String, String)> = Vec::new();
+    let mut rejected: Vec<(String, Rejection)> = Vec::new();
     let mut passed: Vec<&String> = Vec::new();
     for tag in tags {
         match filter.rejects_name(tag) {
@@ -303,7 +371,7 @@ pub fn choose<E>(
         let rank = match strategy {
             Strategy::Semver => match parse_version(tag) {
                 None => {
-                    rejected.push((tag.clone(), "not a semantic version".into()));
+                    rejected.push((tag.clone(), Rejection::NotSemver));
                     continue;
                 }
                 Some(v) => {
@@ -313,8 +381,10 @@ pub fn choose<E>(
                     };
                     if !ok {
                         let why = match &filter.constraint {
-                            Some(c) => format!("outside {CONSTRAINT}{:?}", c.text),
-                            None => "a pre-release (allow with a -0 constraint, e.g. 2.x-0)".into(),
+                            Some(c) => Rejection::OutsideConstraint {
+                                constraint: c.text.clone(),
+                            },
+                            None => Rejection::PreRelease,
                         };
                         rejected.push((tag.clone(), why));
                         continue;
@@ -324,13 +394,13 @@ pub fn choose<E>(
             },
             Strategy::NewestBuild => {
                 let Some(time) = created(tag)? else {
-                    rejected.push((tag.clone(), "its image config has no created time".into()));
+                    rejected.push((tag.clone(), Rejection::NoCreatedTime));
                     continue;
                 };
                 match super::manifest::parse_rfc3339(&time) {
                     Some(at) => Rank::Time(at, time),
                     None => {
-                        rejected.push((tag.clone(), format!("unreadable created time {time:?}")));
+                        rejected.push((tag.clone(), Rejection::UnreadableCreatedTime { time }));
                         continue;
                     }
                 }
@@ -407,7 +477,7 @@ fn compare(a: &Rank, b: &Rank) -> Ordering {
 
 /// Rejected tags, "newest" first: by semantic version where both are one, else by name,
 /// highest first.
-fn sort_newest_first(rejected: &mut [(String, String)]) {
+fn sort_newest_first(rejected: &mut [(String, Rejection)]) {
     rejected.sort_by(
         |(a, _), (b, _)| match (parse_version(a), parse_version(b)) {
             (Some(x), Some(y)) => y.cmp(&x),
@@ -514,30 +584,15 @@ mod tests {
             ..TagFilter::default()
         };
         let none = pick(Strategy::Semver, TAGS, &filter).expect_err("no match");
+        let outside = Rejection::OutsideConstraint {
+            constraint: "3.x".into(),
+        };
+        assert_eq!(outside.to_string(), "outside the constraint \"3.x\"");
         assert_eq!(
             none.rejected,
-            vec![
-                (
-                    "2.0.0".to_string(),
-                    "outside the constraint \"3.x\"".to_string()
-                ),
-                (
-                    "1.3".to_string(),
-                    "outside the constraint \"3.x\"".to_string()
-                ),
-                (
-                    "1.3.0-rc.1".to_string(),
-                    "outside the constraint \"3.x\"".to_string()
-                ),
-                (
-                    "1.2.10".to_string(),
-                    "outside the constraint \"3.x\"".to_string()
-                ),
-                (
-                    "v1.2.3".to_string(),
-                    "outside the constraint \"3.x\"".to_string()
-                ),
-            ]
+            ["2.0.0", "1.3", "1.3.0-rc.1", "1.2.10", "v1.2.3"]
+                .map(|tag| (tag.to_string(), outside.clone()))
+                .to_vec()
         );
     }
 
