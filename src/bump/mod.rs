@@ -31,6 +31,7 @@ mod promote;
 mod remote;
 mod report;
 mod resolve;
+mod status;
 mod tokens;
 mod vars;
 
@@ -49,6 +50,7 @@ pub use report::{NameOnly, PrReport, Recorder, Report, ReportedError, Skipped};
 pub use resolve::{
     DigestStep, RegistryCredentials, RegistryReport, RejectedTag, Resolve, StrategyReport,
 };
+pub use status::status;
 pub use tokens::TokenSource;
 pub use vars::default_subject;
 
