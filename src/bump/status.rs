@@ -48,7 +48,10 @@ pub fn status(
             };
             environments::status(dir, &config).map_err(|e| failed(place, e.into()))
         }
-        Destination::Remote { url, branch, via } => {
+        Destination::Remote {
+            url, branch, via, ..
+        } => {
+            let options = &*destination.options(options);
             let reader = Reader::new(url, branch.as_deref(), *via, options, events)?;
             events(Event::Repository(&reader.shown_url));
             remote(&reader, fixed).map_err(|e| failed(reader.shown_url.clone(), e))

@@ -45,6 +45,7 @@ fn remote(common: &CommonArgs, url: &str) -> Destination {
         url: url.to_string(),
         branch: g.branch.clone(),
         via: g.via,
+        api_url: None,
     }
 }
 

@@ -57,6 +57,7 @@ fn remote(a: &StatusArgs, url: &str) -> anyhow::Result<Status> {
         url: url.to_string(),
         branch: a.remote.branch.clone(),
         via: a.remote.via,
+        api_url: None,
     };
     let events = |event: Event<'_>| match &event {
         Event::Log(line) => eprintln!("tagbump: {line}"),
