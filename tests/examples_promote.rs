@@ -236,3 +236,133 @@ fn docs_ci_shows_exactly_the_examples_these_tests_run() {
     let body = &gitlab[gitlab.find("stages:").expect("stages")..];
     assert!(docs.contains(&format!("```yaml\n{body}```\n")), "docs/ci.md shows examples/gitlab/promote.gitlab-ci.yml");
 }
+
+/// `$(params.NAME)` and `$(context.…)` replaced from `vars` (Tekton's substitution).
+fn tekton_subst(text: &str, vars: &BTreeMap<String, String>) -> String {
+    let re = regex::Regex::new(r"\$\(([^()]+)\)").expect("regex");
+    re.replace_all(text, |c: &regex::Captures| {
+        vars.get(&c[1])
+            .cloned()
+            .unwrap_or_else(|| panic!("no value for $({})", &c[1]))
+    })
+    .into_owned()
+}
+
+#[test]
+fn tekton_promote_task_promotes_then_prints_every_environment() {
+    let bare = BareRepo::new_with(
+        &[
+            (".tagbump.yaml", &CONFIG.replace(", pr: true", "")),
+            ("envs/dev/values.yaml", &values("1.6.0", "2.2.0")),
+            ("envs/staging/values.yaml", &values("1.5.0", "2.1.0")),
+            ("envs/prod/values.yaml", &values("1.4.0", "2.1.0")),
+        ],
+        "main",
+    );
+    let http = support::git_server::SmartHttpServer::start(bare.root(), TOKEN);
+    let task = yaml("/tekton/task/tagbump-promote/0.1/tagbump-promote.yaml");
+    assert_eq!(
+        s(&task["spec"]["params"]
+            .as_sequence()
+            .expect("params")
+            .iter()
+            .find(|p| s(&p["name"]) == "tagbump-image")
+            .expect("tagbump-image")["default"]),
+        support::published::image(env!("CARGO_PKG_VERSION"))
+    );
+    // Defaults, then what a PipelineRun passes.
+    let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    let mut arrays: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in task["spec"]["params"].as_sequence().expect("params") {
+        match p.get("default") {
+            Some(Value::Sequence(items)) => {
+                arrays.insert(s(&p["name"]), items.iter().map(s).collect());
+            }
+            Some(v) => {
+                vars.insert(format!("params.{}", s(&p["name"])), s(v));
+            }
+            None => {}
+        }
+    }
+    for (name, value) in [
+        ("repo", http.url(bare.name())),
+        ("to", "staging".to_string()),
+        ("from", "dev".to_string()),
+    ] {
+        vars.insert(format!("params.{name}"), value);
+    }
+    arrays.insert("images".into(), vec!["ghcr.io/acme/api".into()]);
+    vars.insert("context.taskRun.name".into(), "promote-run-x1".into());
+    let results = tempfile::tempdir().expect("/tekton/results");
+    let home = tempfile::tempdir().expect("home");
+    let work = tempfile::tempdir().expect("workingDir");
+    let mut outputs = Vec::new();
+    for step in task["spec"]["steps"].as_sequence().expect("steps") {
+        let command: Vec<String> = step["command"].as_sequence().expect("command").iter().map(s).collect();
+        assert_eq!(command, ["tagbump"], "no shell");
+        let mut args = Vec::new();
+        for arg in step["args"].as_sequence().expect("args") {
+            let arg = s(arg);
+            match arg.strip_prefix("$(params.").and_then(|r| r.strip_suffix("[*])")) {
+                Some(name) => args.extend(arrays[name].iter().cloned()),
+                None => args.push(tekton_subst(&arg, &vars)),
+            }
+        }
+        let mut cmd = support::cli::clean_command(
+            env!("CARGO_BIN_EXE_tagbump"),
+            std::env::var_os("PATH").unwrap_or_default(),
+            home.path(),
+        );
+        cmd.current_dir(work.path()).args(&args);
+        let envs = entries(&task["spec"]["stepTemplate"])
+            .into_iter()
+            .filter(|(k, _)| k == "env")
+            .flat_map(|(_, v)| v.as_sequence().cloned().unwrap_or_default())
+            .chain(step["env"].as_sequence().cloned().unwrap_or_default());
+        for env in envs {
+            let name = s(&env["name"]);
+            match env.get("value") {
+                Some(value) => {
+                    cmd.env(&name, tekton_subst(&s(value), &vars));
+                }
+                None => {
+                    let key = s(&env["valueFrom"]["secretKeyRef"]["key"]);
+                    assert_eq!(s(&env["valueFrom"]["secretKeyRef"]["name"]), "$(params.token-secret)");
+                    if key == "token" {
+                        cmd.env(&name, TOKEN);
+                    } else {
+                        assert_eq!(env["valueFrom"]["secretKeyRef"]["optional"].as_bool(), Some(true));
+                    }
+                }
+            }
+        }
+        cmd.env("TAGBUMP_TEKTON_RESULTS_DIR", results.path());
+        let out = cmd.output().expect("run the step");
+        ci_example::assert_ok(&out, &s(&step["name"]), &[TOKEN]);
+        outputs.push(out);
+    }
+    // Only the api was named: web stays.
+    assert_eq!(
+        bare.read_file("main", "envs/staging/values.yaml"),
+        Some(values("1.6.0", "2.1.0"))
+    );
+    assert_eq!(
+        git_log_subject(&bare),
+        "chore(deploy): promote dev to staging"
+    );
+    let read = |name: &str| std::fs::read_to_string(results.path().join(name)).unwrap_or_default();
+    assert_eq!(read("changed"), "true");
+    assert_eq!(Some(read("commit-sha")), bare.tip("main"));
+    assert_eq!(
+        String::from_utf8_lossy(&outputs[1].stdout),
+        "IMAGE             dev              staging          prod             IN SYNC\n\
+         ghcr.io/acme/api  1.6.0 (1 place)  1.6.0 (1 place)  1.4.0 (1 place)  no\n\
+         ghcr.io/acme/web  2.2.0 (1 place)  2.1.0 (1 place)  2.1.0 (1 place)  no\n"
+    );
+}
+
+fn git_log_subject(bare: &BareRepo) -> String {
+    support::git_server::git(bare.path(), &["log", "-1", "--format=%s", "main"])
+        .trim()
+        .to_string()
+}
