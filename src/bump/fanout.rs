@@ -36,6 +36,9 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct TargetRun {
+    /// The destination as reports name it: a remote's URL without credentials, a
+    /// directory's or checkout's path.
+    pub name: String,
     /// What [`run`](super::run) would have returned for this destination alone.
     pub result: Result<Outcome, BumpError>,
     /// Its report (on failure: what was done before the error, as [`Recorder`] says;
@@ -47,6 +50,8 @@ pub struct TargetRun {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct FanOut {
+    /// Whether nothing was written or pushed ([`Options::dry_run`]).
+    pub dry_run: bool,
     /// What the registry said ([`Options::registry`]), asked once for every destination.
     pub registry: Option<RegistryReport>,
     /// One per destination, in the order given.
@@ -107,7 +112,11 @@ pub fn run_many(
     let targets = each(destinations, options, concurrency, events, &|destination, events| {
         super::land(change, destination, options, events)
     });
-    Ok(FanOut { registry, targets })
+    Ok(FanOut {
+        dry_run: options.dry_run,
+        registry,
+        targets,
+    })
 }
 
 /// Promotes ([`promote`](super::promote)) in every one of `destinations`, as
@@ -128,6 +137,7 @@ pub fn promote_many(
         super::promote(promote, destination, options, events)
     });
     FanOut {
+        dry_run: options.dry_run,
         registry: None,
         targets,
     }
@@ -194,7 +204,21 @@ fn one(
         report.error = Some(ReportedError::from_error(error));
         report.add_search_failure(error);
     }
-    TargetRun { result, report }
+    TargetRun {
+        name: name(destination),
+        result,
+        report,
+    }
+}
+
+/// How reports name `destination`.
+fn name(destination: &Destination) -> String {
+    match destination {
+        Destination::Directory(dir) | Destination::Checkout { dir, .. } => {
+            dir.display().to_string()
+        }
+        Destination::Remote { url, .. } => crate::url::strip_credentials(url).0,
+    }
 }
 
 /// One destination of a fan-out, as reported (`targets[]` of the CLI's JSON).

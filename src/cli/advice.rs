@@ -296,8 +296,8 @@ fn flag_text(cause: &(dyn StdError + 'static)) -> Option<String> {
 }
 
 /// The advice for the first error in the chain that has one, to follow its message.
-pub fn advice(err: &anyhow::Error) -> Option<String> {
-    let plan = err.chain().find_map(|c| c.downcast_ref::<PlanError>())?;
+pub fn advice(err: &(dyn StdError + 'static)) -> Option<String> {
+    let plan = anyhow::Chain::new(err).find_map(|c| c.downcast_ref::<PlanError>())?;
     match plan {
         PlanError::SkippedReference { files, .. } => Some(format!(
             "fix {}, or pass --skip-unreadable to update the other files anyway",
@@ -424,7 +424,7 @@ mod tests {
             not_searched: Vec::new(),
         });
         assert_eq!(
-            advice(&err).expect("advice"),
+            advice(&*err).expect("advice"),
             "to write it, run `tagbump set values.yaml image.tag=1.2 --create` if the chart \
              reads the tag there; or run `tagbump set values.yaml \
              'env[0].value=quay.io/acme/quarkus:1.2'`; or pass --argocd-param \

@@ -8,9 +8,14 @@ use tagbump::bump::ReportedError;
 /// The `error` member of the JSON output: the error and its causes as printed on
 /// stderr (without `error: `), and its kind (see [`kind`]).
 pub fn error_report(err: &anyhow::Error) -> ReportedError {
+    cause_report(&**err)
+}
+
+/// [`error_report`] of an error that is not (yet) an [`anyhow::Error`].
+pub fn cause_report(err: &(dyn StdError + 'static)) -> ReportedError {
     ReportedError {
-        message: error_chain(err),
-        kind: kind(err),
+        message: cause_text(err),
+        kind: anyhow::Chain::new(err).find_map(kind_of).unwrap_or("other"),
     }
 }
 
@@ -73,9 +78,14 @@ pub fn hide_secrets(secrets: Vec<tagbump::secret::Secret>) {
 /// then the flag or command that would help, if one would (see
 /// [`advice`](super::advice::advice)), with every known token redacted.
 pub fn error_chain(err: &anyhow::Error) -> String {
-    let mut text = tagbump::bump::error_text(&**err, &|_| None);
+    cause_text(&**err)
+}
+
+/// [`error_chain`] of an error that is not (yet) an [`anyhow::Error`].
+pub fn cause_text(err: &(dyn StdError + 'static)) -> String {
+    let mut text = tagbump::bump::error_text(err, &|_| None);
     // The library names no flag: its words for an option become the flag's.
-    for cause in err.chain() {
+    for cause in anyhow::Chain::new(err) {
         for (library, flags) in super::advice::flag_words(cause) {
             text = text.replace(&library, &flags);
         }

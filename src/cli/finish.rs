@@ -81,7 +81,11 @@ pub fn finish(result: Result<()>, mut report: Report, common: &CommonArgs, ci: &
 
 /// Appends the step outputs to `$GITHUB_OUTPUT` and `--outputs-file`.
 fn write_step_outputs(report: &Report, common: &CommonArgs, ci: &CiEnv) -> Result<()> {
-    let lines = step_output_lines(report);
+    append_step_outputs(&step_output_lines(report), common, ci)
+}
+
+/// Appends the step output `lines` to `$GITHUB_OUTPUT` and `--outputs-file`.
+pub fn append_step_outputs(lines: &str, common: &CommonArgs, ci: &CiEnv) -> Result<()> {
     let append = |path: &Path| -> std::io::Result<()> {
         let mut f = std::fs::OpenOptions::new()
             .append(true)

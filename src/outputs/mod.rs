@@ -17,7 +17,8 @@
 //!   in `TAGBUMP_TEKTON_RESULTS_DIR`.
 //!
 //! And the human-readable text of a report ([`report_text`]) or a promotion
-//! ([`promotion_text`]).
+//! ([`promotion_text`]); a fan-out's ([`crate::bump::run_many`]) text, JSON, step
+//! outputs, dotenv report and job summary ([`fanout_text`] and its siblings).
 //!
 //! ```
 //! use tagbump::bump::Report;
@@ -33,6 +34,7 @@
 //! assert!(text.starts_with("TAGBUMP_CHANGED=true\nTAGBUMP_PUSHED=true\n"));
 //! ```
 
+mod fanout;
 mod github;
 mod gitlab;
 mod text;
@@ -42,6 +44,9 @@ use std::path::PathBuf;
 
 use crate::bump::Report;
 
+pub use fanout::{
+    fanout_dotenv, fanout_github_summary, fanout_json, fanout_step_output_lines, fanout_text,
+};
 pub use github::{github_annotation, github_summary, location};
 pub use gitlab::{dotenv, gitlab_diff_section};
 pub use text::{not_searched_line, promotion_text, registry_text, report_text, skipped_text};
