@@ -59,7 +59,8 @@ pub enum Command {
     /// both reference (or only those named) takes the source's tag and digest in every
     /// place under the target's paths.
     ///
-    /// Local only: the files in DIR are written (no commit, no push).
+    /// Lands like `image`: the files in DIR, a commit (--commit, --push), or --repo
+    /// (several: each repository on its own, exit code 5 when some failed).
     ///
     /// Example: tagbump promote --to prod
     Promote(Box<PromoteArgs>),
