@@ -100,7 +100,10 @@ fn config_repo() -> BareRepo {
             format!("image:\n  repository: ghcr.io/acme/other{i}\n  tag: \"0.{i}.0\"\n"),
         ));
     }
-    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
     BareRepo::new_with(&refs, "main")
 }
 
@@ -127,8 +130,11 @@ fn main() {
         for _ in 0..ROUNDS {
             let bare = config_repo();
             let home = tempfile::tempdir().expect("home");
-            let api = (way == "GitHub API (fake)").then(|| FakeGitHub::start(&bare, "acme/gitops", TOKEN));
-            let http = api.is_none().then(|| SmartHttpServer::start(bare.root(), TOKEN));
+            let api = (way == "GitHub API (fake)")
+                .then(|| FakeGitHub::start(&bare, "acme/gitops", TOKEN));
+            let http = api
+                .is_none()
+                .then(|| SmartHttpServer::start(bare.root(), TOKEN));
             // staging runs dev's tags once promoted, so prod then gets dev's too.
             for (row, (to, from)) in [("staging", "dev"), ("prod", "dev")].iter().enumerate() {
                 let before = match (&api, &http) {
@@ -147,7 +153,10 @@ fn main() {
                         .arg("--repo")
                         .arg(format!("{}/acme/gitops.git", f.url()))
                         .args(["--via", "api", "--forge", "github", "--api-url", f.url()]),
-                    (_, Some(h)) => cmd.arg("--repo").arg(h.url(bare.name())).args(["--via", "git"]),
+                    (_, Some(h)) => cmd
+                        .arg("--repo")
+                        .arg(h.url(bare.name()))
+                        .args(["--via", "git"]),
                     _ => unreachable!(),
                 };
                 let started = Instant::now();
@@ -157,7 +166,11 @@ fn main() {
                     .output()
                     .expect("run tagbump");
                 let wall = started.elapsed();
-                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
                 let after = match (&api, &http) {
                     (Some(f), _) => f.requests().len() as u64,
                     (_, Some(h)) => h.requests(),

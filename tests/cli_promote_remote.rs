@@ -296,7 +296,10 @@ fn several_repositories_each_land_on_their_own_with_exit_5_when_one_fails() {
         ],
         "main",
     );
-    let (a, b) = (GitDaemon::start(moved.root()), GitDaemon::start(in_sync.root()));
+    let (a, b) = (
+        GitDaemon::start(moved.root()),
+        GitDaemon::start(in_sync.root()),
+    );
     let urls = [
         a.url(moved.name()),
         b.url(in_sync.name()),
@@ -317,7 +320,11 @@ fn several_repositories_each_land_on_their_own_with_exit_5_when_one_fails() {
         assert_eq!(t["repo"], json!(url), "in the order given");
     }
     assert_eq!(
-        (&targets[0]["changed"], &targets[0]["pushed"], &targets[0]["error"]),
+        (
+            &targets[0]["changed"],
+            &targets[0]["pushed"],
+            &targets[0]["error"]
+        ),
         (&json!(true), &json!(true), &json!(null))
     );
     assert_eq!(targets[0]["commit"].as_str(), moved.tip("main").as_deref());
@@ -330,7 +337,11 @@ fn several_repositories_each_land_on_their_own_with_exit_5_when_one_fails() {
         Some(prod_values("1.6.0"))
     );
     assert_eq!(
-        (&targets[1]["changed"], &targets[1]["pushed"], &targets[1]["commit"]),
+        (
+            &targets[1]["changed"],
+            &targets[1]["pushed"],
+            &targets[1]["commit"]
+        ),
         (&json!(false), &json!(false), &json!(null))
     );
     assert_eq!(in_sync.commit_count("main"), 1);

@@ -152,7 +152,12 @@ fn over_smart_http_with_a_token_it_reads_and_never_shows_the_token() {
     // Without the token: the server's 401, as a git-auth error, nothing else.
     let out = status(home.path(), &url, &["--via", "git", "--output", "json"]);
     out.assert_code(1);
-    assert_eq!(out.json()["error"]["kind"], json!("git-auth"), "{}", out.stderr);
+    assert_eq!(
+        out.json()["error"]["kind"],
+        json!("git-auth"),
+        "{}",
+        out.stderr
+    );
     assert!(out.json().get("images").is_none());
 }
 

@@ -156,7 +156,11 @@ fn gitlab_pipeline_bumps_dev_promotes_to_staging_then_to_prod_as_a_merge_request
         let mut inputs: Vec<(String, Value)> = entries(&include["inputs"])
             .into_iter()
             .map(|(k, v)| {
-                let v = if k == "repo" { Value::from(url.clone()) } else { v.clone() };
+                let v = if k == "repo" {
+                    Value::from(url.clone())
+                } else {
+                    v.clone()
+                };
                 (k, v)
             })
             .collect();
@@ -171,8 +175,14 @@ fn gitlab_pipeline_bumps_dev_promotes_to_staging_then_to_prod_as_a_merge_request
             gitlab.api_base()
         );
         inputs.retain(|(k, _)| k != "extra-args");
-        inputs.push(("extra-args".into(), Value::from(extra.trim_start().to_string())));
-        let given: Vec<(&str, Value)> = inputs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        inputs.push((
+            "extra-args".into(),
+            Value::from(extra.trim_start().to_string()),
+        ));
+        let given: Vec<(&str, Value)> = inputs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
         let (name, job_def) = crate::examples::component_job(&given);
         assert_eq!(name, job);
         let mut env = predefined.clone();
@@ -231,10 +241,16 @@ fn docs_ci_shows_exactly_the_examples_these_tests_run() {
     let docs = read("docs/ci.md");
     let github = read("examples/github/promote.yml");
     let jobs = &github[github.find("jobs:\n").expect("jobs")..];
-    assert!(docs.contains(&format!("```yaml\n{jobs}```\n")), "docs/ci.md shows the jobs of examples/github/promote.yml");
+    assert!(
+        docs.contains(&format!("```yaml\n{jobs}```\n")),
+        "docs/ci.md shows the jobs of examples/github/promote.yml"
+    );
     let gitlab = read("examples/gitlab/promote.gitlab-ci.yml");
     let body = &gitlab[gitlab.find("stages:").expect("stages")..];
-    assert!(docs.contains(&format!("```yaml\n{body}```\n")), "docs/ci.md shows examples/gitlab/promote.gitlab-ci.yml");
+    assert!(
+        docs.contains(&format!("```yaml\n{body}```\n")),
+        "docs/ci.md shows examples/gitlab/promote.gitlab-ci.yml"
+    );
 }
 
 /// `$(params.NAME)` and `$(context.…)` replaced from `vars` (Tekton's substitution).
@@ -298,12 +314,20 @@ fn tekton_promote_task_promotes_then_prints_every_environment() {
     let work = tempfile::tempdir().expect("workingDir");
     let mut outputs = Vec::new();
     for step in task["spec"]["steps"].as_sequence().expect("steps") {
-        let command: Vec<String> = step["command"].as_sequence().expect("command").iter().map(s).collect();
+        let command: Vec<String> = step["command"]
+            .as_sequence()
+            .expect("command")
+            .iter()
+            .map(s)
+            .collect();
         assert_eq!(command, ["tagbump"], "no shell");
         let mut args = Vec::new();
         for arg in step["args"].as_sequence().expect("args") {
             let arg = s(arg);
-            match arg.strip_prefix("$(params.").and_then(|r| r.strip_suffix("[*])")) {
+            match arg
+                .strip_prefix("$(params.")
+                .and_then(|r| r.strip_suffix("[*])"))
+            {
                 Some(name) => args.extend(arrays[name].iter().cloned()),
                 None => args.push(tekton_subst(&arg, &vars)),
             }
@@ -327,11 +351,17 @@ fn tekton_promote_task_promotes_then_prints_every_environment() {
                 }
                 None => {
                     let key = s(&env["valueFrom"]["secretKeyRef"]["key"]);
-                    assert_eq!(s(&env["valueFrom"]["secretKeyRef"]["name"]), "$(params.token-secret)");
+                    assert_eq!(
+                        s(&env["valueFrom"]["secretKeyRef"]["name"]),
+                        "$(params.token-secret)"
+                    );
                     if key == "token" {
                         cmd.env(&name, TOKEN);
                     } else {
-                        assert_eq!(env["valueFrom"]["secretKeyRef"]["optional"].as_bool(), Some(true));
+                        assert_eq!(
+                            env["valueFrom"]["secretKeyRef"]["optional"].as_bool(),
+                            Some(true)
+                        );
                     }
                 }
             }

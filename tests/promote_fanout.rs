@@ -1,4 +1,5 @@
-//! [`bump::promote_many`]: one promotion landed in several config repositories, each
+//! [`bump::promote_many`] and [`bump::run_many`] with pull requests: one promotion (or
+//! one image bump) landed in several config repositories, each
 //! on its own — over git (git daemon) and through two fake GitHubs
 //! (`tests/support/fake_github.rs`: GitHub's REST "Git database" and "Pulls" pages, the
 //! GraphQL `createCommitOnBranch` mutation), each target with its own environments
@@ -62,7 +63,11 @@ fn remote(url: &str, api_url: Option<String>) -> Destination {
     Destination::Remote {
         url: url.to_string(),
         branch: None,
-        via: if api_url.is_some() { Via::Api } else { Via::Git },
+        via: if api_url.is_some() {
+            Via::Api
+        } else {
+            Via::Git
+        },
         api_url,
     }
 }
@@ -102,7 +107,10 @@ fn over_git_each_repository_lands_on_its_own_in_the_order_given() {
         (reports[0].changed, reports[0].pushed, &reports[0].commit),
         (true, true, &moved.tip("main"))
     );
-    assert_eq!(moved.read_file("main", "envs/prod/values.yaml"), Some(values("1.6.0")));
+    assert_eq!(
+        moved.read_file("main", "envs/prod/values.yaml"),
+        Some(values("1.6.0"))
+    );
     assert_eq!(
         moved.read_file("main", "envs/prod/kustomization.yaml"),
         Some(kustomization("1.6.0"))
@@ -114,7 +122,7 @@ fn over_git_each_repository_lands_on_its_own_in_the_order_given() {
     assert_eq!(in_sync.commit_count("main"), 1, "nothing to promote");
 
     assert!(done.targets[2].result.is_err());
-    assert_eq!(reports[2].pushed, false);
+    assert!(!reports[2].pushed);
     assert_eq!(reports[2].error.as_ref().map(|e| e.kind), Some("io"));
     assert_eq!(bare.commit_count("main"), 1);
 
@@ -163,23 +171,90 @@ fn through_the_api_each_repository_gets_its_own_pull_request() {
     let branch = "tagbump/promote-staging-to-prod";
     for (i, (tag, bare)) in [("1.6.0", &a), ("1.7.0", &b)].iter().enumerate() {
         let report = TargetReport::new(&urls[i], &done.targets[i].report);
-        assert!(done.targets[i].result.is_ok(), "{:?}", done.targets[i].result);
+        assert!(
+            done.targets[i].result.is_ok(),
+            "{:?}",
+            done.targets[i].result
+        );
         assert_eq!(report.branch.as_deref(), Some(branch));
         assert!(report.pushed && report.error.is_none());
         let pulls = fakes[i].pulls();
         assert_eq!(pulls.len(), 1, "one pull request in repository {i}");
-        assert_eq!(report.pull_request.as_ref().map(|p| p.number), Some(pulls[0].number));
+        assert_eq!(
+            report.pull_request.as_ref().map(|p| p.number),
+            Some(pulls[0].number)
+        );
         assert_eq!(pulls[0].head, branch);
-        assert_eq!(bare.read_file(branch, "envs/prod/values.yaml"), Some(values(tag)));
-        assert_eq!(bare.read_file("main", "envs/prod/values.yaml"), Some(values("1.5.0")));
+        assert_eq!(
+            bare.read_file(branch, "envs/prod/values.yaml"),
+            Some(values(tag))
+        );
+        assert_eq!(
+            bare.read_file("main", "envs/prod/values.yaml"),
+            Some(values("1.5.0"))
+        );
     }
     // The deviation fan-out reports: pushed, and an error (the pull request failed
     // after the push); the branch holds the promotion.
     let failed = TargetReport::new(&urls[2], &done.targets[2].report);
     assert!(done.targets[2].result.is_err());
-    assert!(failed.pushed, "the branch was pushed before the pull request failed");
+    assert!(
+        failed.pushed,
+        "the branch was pushed before the pull request failed"
+    );
     assert_eq!(failed.error.as_ref().map(|e| e.kind), Some("forge"));
     assert_eq!(failed.branch.as_deref(), Some(branch));
-    assert_eq!(c.read_file(branch, "envs/prod/values.yaml"), Some(values("1.6.0")));
+    assert_eq!(
+        c.read_file(branch, "envs/prod/values.yaml"),
+        Some(values("1.6.0"))
+    );
     assert!(fakes[2].pulls().is_empty());
+}
+
+#[test]
+fn an_image_fan_out_with_pr_opens_one_pull_request_per_repository() {
+    let repos = [config_repo("1.6.0", "1.5.0"), config_repo("1.6.0", "1.4.0")];
+    let fakes: Vec<FakeGitHub> = repos
+        .iter()
+        .map(|r| FakeGitHub::start(r, "acme/gitops", TOKEN))
+        .collect();
+    let destinations: Vec<Destination> = fakes
+        .iter()
+        .map(|f| {
+            remote(
+                &format!("{}/acme/gitops.git", f.url()),
+                Some(f.url().to_string()),
+            )
+        })
+        .collect();
+    let mut options = Options::default();
+    options.tokens = Arc::new(TokenSource::Fixed(Secret::new(TOKEN)));
+    options.forge = Some(ForgeKind::GitHub);
+    options.pull_request = Some(bump::PullRequest::default());
+    let change = tagbump::plan::Request::Image {
+        image: tagbump::image::ImageRef::parse("ghcr.io/acme/api:1.7.0").expect("image"),
+        paths: vec!["envs/prod".into()],
+    };
+    let done =
+        bump::run_many(&change, &destinations, &options, 2, &|_, _| {}).expect("no registry step");
+    assert_eq!(done.verdict(), Verdict::AllLanded);
+    for ((t, fake), bare) in done.targets.iter().zip(&fakes).zip(&repos) {
+        let pulls = fake.pulls();
+        assert_eq!(pulls.len(), 1, "{pulls:?}");
+        assert_eq!(
+            t.report.pull_request.as_ref().map(|p| p.number),
+            Some(pulls[0].number)
+        );
+        let head = pulls[0].head.clone();
+        assert_eq!(t.report.branch.as_deref(), Some(head.as_str()));
+        assert_eq!(
+            bare.read_file(&head, "envs/prod/values.yaml"),
+            Some(values("1.7.0"))
+        );
+        assert_eq!(
+            bare.read_file(&head, "envs/prod/kustomization.yaml"),
+            Some(kustomization("1.7.0"))
+        );
+        assert_eq!(bare.commit_count("main"), 1, "main untouched");
+    }
 }

@@ -109,9 +109,13 @@ pub fn run_many(
         None => (None, None),
     };
     let change = resolved.as_ref().unwrap_or(change);
-    let targets = each(destinations, options, concurrency, events, &|destination, events| {
-        super::land(change, destination, options, events)
-    });
+    let targets = each(
+        destinations,
+        options,
+        concurrency,
+        events,
+        &|destination, events| super::land(change, destination, options, events),
+    );
     Ok(FanOut {
         dry_run: options.dry_run,
         registry,
@@ -133,9 +137,13 @@ pub fn promote_many(
     concurrency: usize,
     events: &(dyn Fn(Option<usize>, Event<'_>) + Sync),
 ) -> FanOut {
-    let targets = each(destinations, options, concurrency, events, &|destination, events| {
-        super::promote(promote, destination, options, events)
-    });
+    let targets = each(
+        destinations,
+        options,
+        concurrency,
+        events,
+        &|destination, events| super::promote(promote, destination, options, events),
+    );
     FanOut {
         dry_run: options.dry_run,
         registry: None,

@@ -43,7 +43,9 @@ pub use app_config::{AppConfig, AppConfigError, APP_KEY_VARIABLE};
 pub use assignments::{type_name, AssignmentError, Assignments};
 pub use error::{BumpError, Cause, FileRole};
 pub use error_text::error_text;
-pub use fanout::{promote_many, run_many, FanOut, TargetReport, TargetRun, Verdict, DEFAULT_CONCURRENCY};
+pub use fanout::{
+    promote_many, run_many, FanOut, TargetReport, TargetRun, Verdict, DEFAULT_CONCURRENCY,
+};
 pub use kind::kind_of;
 pub use promote::{Promote, PromoteLandError};
 pub use report::{NameOnly, PrReport, Recorder, Report, ReportedError, Skipped};

@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use tagbump::outputs::CiEnv;
 use tagbump::bump::{self, Promote};
 use tagbump::environments::PromoteRequest;
+use tagbump::outputs::CiEnv;
 use tagbump::plan;
 
 use super::args::PromoteArgs;

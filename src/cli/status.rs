@@ -38,7 +38,8 @@ pub fn run(a: &StatusArgs) -> ExitCode {
             let error = super::failure::error_report(&e);
             eprintln!("error: {}", error.message);
             if a.output == StatusFormat::Json {
-                let report = serde_json::json!({"error": {"message": error.message, "kind": error.kind}});
+                let report =
+                    serde_json::json!({"error": {"message": error.message, "kind": error.kind}});
                 println!("{report:#}");
             }
             if e.is::<super::failure::InvalidInput>() {

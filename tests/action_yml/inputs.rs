@@ -401,7 +401,10 @@ fn inputs_of_the_other_command_and_bad_booleans_are_refused_before_tagbump_runs(
         ),
         (vec![("command", "set")], "'assignments' is required"),
         (vec![("command", "image")], "'image' is required"),
-        (vec![("command", "bump")], "must be image, set, promote or status"),
+        (
+            vec![("command", "bump")],
+            "must be image, set, promote or status",
+        ),
         (
             vec![("image", "ghcr.io/acme/api:v2"), ("dry-run", "yes please")],
             "expected true or false",
