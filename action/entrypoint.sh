@@ -45,6 +45,8 @@ case "$command" in
     [ -z "${TAGBUMP_INPUT_ASSIGNMENTS:-}" ] || fail "input 'assignments' belongs to command: set"
     [ -z "${TAGBUMP_INPUT_DOCUMENT:-}" ] || fail "input 'document' belongs to command: set"
     if is_true "${TAGBUMP_INPUT_CREATE:-}"; then fail "input 'create' belongs to command: set"; fi
+    [ -z "${TAGBUMP_INPUT_TO:-}${TAGBUMP_INPUT_FROM:-}${TAGBUMP_INPUT_CONFIG:-}" ] || fail "inputs 'to', 'from' and 'config' belong to command: promote (and 'config' to status)"
+    if is_true "${TAGBUMP_INPUT_NO_PR:-}"; then fail "input 'no-pr' belongs to command: promote"; fi
     set -- image
     [ -z "${TAGBUMP_INPUT_TAG:-}" ] || set -- "$@" "--tag=$TAGBUMP_INPUT_TAG"
     [ -z "${TAGBUMP_INPUT_FLUX_POLICY:-}" ] || set -- "$@" "--flux-policy=$TAGBUMP_INPUT_FLUX_POLICY"
@@ -96,11 +98,83 @@ case "$command" in
     [ -z "${TAGBUMP_INPUT_ARGOCD_APP:-}${TAGBUMP_INPUT_ARGOCD_NAMESPACE:-}${TAGBUMP_INPUT_ARGOCD_APP_KIND:-}${TAGBUMP_INPUT_HELM_IMAGE_NAME:-}${TAGBUMP_INPUT_HELM_IMAGE_TAG:-}${TAGBUMP_INPUT_KUSTOMIZE_IMAGE_NAME:-}" ] ||
       fail "the Argo CD write-back inputs belong to command: image"
     if is_true "${TAGBUMP_INPUT_PIN_DIGEST:-}" || is_true "${TAGBUMP_INPUT_VERIFY_DIGEST:-}"; then fail "inputs 'pin-digest' and 'verify-digest' belong to command: image"; fi
+    [ -z "${TAGBUMP_INPUT_TO:-}${TAGBUMP_INPUT_FROM:-}${TAGBUMP_INPUT_CONFIG:-}" ] || fail "inputs 'to', 'from' and 'config' belong to command: promote (and 'config' to status)"
+    if is_true "${TAGBUMP_INPUT_NO_PR:-}"; then fail "input 'no-pr' belongs to command: promote"; fi
     set -- set
     if is_true "${TAGBUMP_INPUT_CREATE:-}"; then set -- "$@" --create; fi
     [ -z "${TAGBUMP_INPUT_DOCUMENT:-}" ] || set -- "$@" "--document=$TAGBUMP_INPUT_DOCUMENT"
     ;;
-  *) fail "input 'command' must be image or set, not '$command'" ;;
+  promote)
+    [ -n "${TAGBUMP_INPUT_TO:-}" ] || fail "input 'to' is required with command: promote"
+    [ -z "${TAGBUMP_INPUT_ASSIGNMENTS:-}" ] || fail "input 'assignments' belongs to command: set"
+    [ -z "${TAGBUMP_INPUT_DOCUMENT:-}" ] || fail "input 'document' belongs to command: set"
+    if is_true "${TAGBUMP_INPUT_CREATE:-}"; then fail "input 'create' belongs to command: set"; fi
+    [ -z "${TAGBUMP_INPUT_TAG:-}${TAGBUMP_INPUT_PATHS:-}${TAGBUMP_INPUT_FLUX_POLICY:-}${TAGBUMP_INPUT_ARGOCD_PARAMS:-}" ] ||
+      fail "inputs 'tag', 'paths', 'flux-policy' and 'argocd-params' belong to command: image"
+    if is_true "${TAGBUMP_INPUT_APP_VERSION:-}"; then fail "input 'app-version' belongs to command: image"; fi
+    if is_true "${TAGBUMP_INPUT_SKIP_UNREADABLE:-}"; then fail "input 'skip-unreadable' belongs to command: image"; fi
+    [ -z "${TAGBUMP_INPUT_STRATEGY:-}${TAGBUMP_INPUT_PLATFORM:-}${TAGBUMP_INPUT_CONSTRAINT:-}${TAGBUMP_INPUT_IGNORE_TAGS:-}${TAGBUMP_INPUT_REGISTRY_CONCURRENCY:-}${TAGBUMP_INPUT_REGISTRY_USERNAME:-}${TAGBUMP_INPUT_INSECURE_REGISTRY:-}${TAGBUMP_INPUT_VERIFY_KEY:-}" ] ||
+      fail "the registry inputs belong to command: image"
+    [ -z "${TAGBUMP_INPUT_ARGOCD_APP:-}${TAGBUMP_INPUT_ARGOCD_NAMESPACE:-}${TAGBUMP_INPUT_ARGOCD_APP_KIND:-}${TAGBUMP_INPUT_HELM_IMAGE_NAME:-}${TAGBUMP_INPUT_HELM_IMAGE_TAG:-}${TAGBUMP_INPUT_KUSTOMIZE_IMAGE_NAME:-}" ] ||
+      fail "the Argo CD write-back inputs belong to command: image"
+    if is_true "${TAGBUMP_INPUT_PIN_DIGEST:-}" || is_true "${TAGBUMP_INPUT_VERIFY_DIGEST:-}"; then fail "inputs 'pin-digest' and 'verify-digest' belong to command: image"; fi
+    set -- promote "--to=$TAGBUMP_INPUT_TO"
+    [ -z "${TAGBUMP_INPUT_FROM:-}" ] || set -- "$@" "--from=$TAGBUMP_INPUT_FROM"
+    [ -z "${TAGBUMP_INPUT_CONFIG:-}" ] || set -- "$@" "--config=$TAGBUMP_INPUT_CONFIG"
+    if is_true "${TAGBUMP_INPUT_NO_PR:-}"; then set -- "$@" --no-pr; fi
+    ;;
+  status)
+    # Reads only: the inputs that write (commit, pull request, message, …) are not used.
+    [ -z "${TAGBUMP_INPUT_IMAGE:-}" ] || fail "input 'image' belongs to command: image (and promote)"
+    [ -z "${TAGBUMP_INPUT_ASSIGNMENTS:-}" ] || fail "input 'assignments' belongs to command: set"
+    [ -z "${TAGBUMP_INPUT_DOCUMENT:-}" ] || fail "input 'document' belongs to command: set"
+    if is_true "${TAGBUMP_INPUT_CREATE:-}"; then fail "input 'create' belongs to command: set"; fi
+    [ -z "${TAGBUMP_INPUT_TAG:-}${TAGBUMP_INPUT_PATHS:-}${TAGBUMP_INPUT_FLUX_POLICY:-}${TAGBUMP_INPUT_ARGOCD_PARAMS:-}" ] ||
+      fail "inputs 'tag', 'paths', 'flux-policy' and 'argocd-params' belong to command: image"
+    if is_true "${TAGBUMP_INPUT_APP_VERSION:-}"; then fail "input 'app-version' belongs to command: image"; fi
+    if is_true "${TAGBUMP_INPUT_SKIP_UNREADABLE:-}"; then fail "input 'skip-unreadable' belongs to command: image"; fi
+    [ -z "${TAGBUMP_INPUT_STRATEGY:-}${TAGBUMP_INPUT_PLATFORM:-}${TAGBUMP_INPUT_CONSTRAINT:-}${TAGBUMP_INPUT_IGNORE_TAGS:-}${TAGBUMP_INPUT_REGISTRY_CONCURRENCY:-}${TAGBUMP_INPUT_REGISTRY_USERNAME:-}${TAGBUMP_INPUT_INSECURE_REGISTRY:-}${TAGBUMP_INPUT_VERIFY_KEY:-}" ] ||
+      fail "the registry inputs belong to command: image"
+    [ -z "${TAGBUMP_INPUT_ARGOCD_APP:-}${TAGBUMP_INPUT_ARGOCD_NAMESPACE:-}${TAGBUMP_INPUT_ARGOCD_APP_KIND:-}${TAGBUMP_INPUT_HELM_IMAGE_NAME:-}${TAGBUMP_INPUT_HELM_IMAGE_TAG:-}${TAGBUMP_INPUT_KUSTOMIZE_IMAGE_NAME:-}" ] ||
+      fail "the Argo CD write-back inputs belong to command: image"
+    if is_true "${TAGBUMP_INPUT_PIN_DIGEST:-}" || is_true "${TAGBUMP_INPUT_VERIFY_DIGEST:-}"; then fail "inputs 'pin-digest' and 'verify-digest' belong to command: image"; fi
+    [ -z "${TAGBUMP_INPUT_TO:-}${TAGBUMP_INPUT_FROM:-}" ] || fail "inputs 'to' and 'from' belong to command: promote"
+    if is_true "${TAGBUMP_INPUT_NO_PR:-}"; then fail "input 'no-pr' belongs to command: promote"; fi
+    set -- status
+    [ -z "${TAGBUMP_INPUT_CONFIG:-}" ] || set -- "$@" "--config=$TAGBUMP_INPUT_CONFIG"
+    [ -z "${TAGBUMP_INPUT_DIR:-}" ] || set -- "$@" "--dir=$TAGBUMP_INPUT_DIR"
+    repos=0
+    IFS='
+'
+    for item in ${TAGBUMP_INPUT_REPO:-}; do
+      item=$(trim "$item")
+      [ -z "$item" ] || { set -- "$@" "--repo=$item"; repos=$((repos + 1)); }
+    done
+    unset IFS
+    [ "$repos" -le 1 ] || fail "command: status reads one repository: give one 'repo' line"
+    [ -z "${TAGBUMP_INPUT_BRANCH:-}" ] || set -- "$@" "--branch=$TAGBUMP_INPUT_BRANCH"
+    [ -z "${TAGBUMP_INPUT_VIA:-}" ] || set -- "$@" "--via=$TAGBUMP_INPUT_VIA"
+    [ -z "${TAGBUMP_INPUT_USERNAME:-}" ] || set -- "$@" "--username=$TAGBUMP_INPUT_USERNAME"
+    [ -z "${TAGBUMP_INPUT_SSH_KEY:-}" ] || set -- "$@" "--ssh-key=$TAGBUMP_INPUT_SSH_KEY"
+    [ -z "${TAGBUMP_INPUT_CA_BUNDLE:-}" ] || set -- "$@" "--ca-bundle=$TAGBUMP_INPUT_CA_BUNDLE"
+    [ -z "${TAGBUMP_INPUT_FORGE:-}" ] || set -- "$@" "--forge=$TAGBUMP_INPUT_FORGE"
+    [ -z "${TAGBUMP_INPUT_API_URL:-}" ] || set -- "$@" "--api-url=$TAGBUMP_INPUT_API_URL"
+    [ -z "${TAGBUMP_INPUT_TIMEOUT:-}" ] || set -- "$@" "--timeout=$TAGBUMP_INPUT_TIMEOUT"
+    [ -z "${TAGBUMP_INPUT_IO_TIMEOUT:-}" ] || set -- "$@" "--io-timeout=$TAGBUMP_INPUT_IO_TIMEOUT"
+    if [ -n "${TAGBUMP_INPUT_OUTPUT:-}" ] || [ -z "${GITHUB_STEP_SUMMARY:-}" ]; then
+      [ -z "${TAGBUMP_INPUT_OUTPUT:-}" ] || set -- "$@" "--output=$TAGBUMP_INPUT_OUTPUT"
+      exec tagbump "$@"
+    fi
+    # No output asked for: the Markdown table, on stdout and in the job summary.
+    table=$(mktemp)
+    rc=0
+    tagbump "$@" --output=markdown > "$table" || rc=$?
+    cat "$table"
+    cat "$table" >> "$GITHUB_STEP_SUMMARY"
+    rm -f "$table"
+    exit "$rc"
+    ;;
+  *) fail "input 'command' must be image, set, promote or status, not '$command'" ;;
 esac
 
 [ -z "${TAGBUMP_INPUT_DIR:-}" ] || set -- "$@" "--dir=$TAGBUMP_INPUT_DIR"
@@ -166,6 +240,8 @@ set -- "$@" --
 if [ "$command" = image ]; then
   set -- "$@" "$TAGBUMP_INPUT_IMAGE"
   for item in ${TAGBUMP_INPUT_PATHS:-}; do set -- "$@" "$item"; done
+elif [ "$command" = promote ]; then
+  for item in ${TAGBUMP_INPUT_IMAGE:-}; do set -- "$@" "$item"; done
 else
   for item in $TAGBUMP_INPUT_ASSIGNMENTS; do set -- "$@" "$item"; done
 fi

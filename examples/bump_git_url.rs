@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         url,
         branch: None,
         via: Via::Git,
+        api_url: None,
     };
     let log = |event: Event<'_>| {
         if let Event::Log(line) = event {

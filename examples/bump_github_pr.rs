@@ -21,7 +21,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut options = Options::default();
     options.tokens = Arc::new(TokenSource::Fixed(token));
     options.forge = Some(ForgeKind::GitHub); // GitHub Enterprise or a test server
-    options.api_url = Some(api);
     options.pull_request = Some(PullRequest {
         labels: vec!["deploy".into()],
         ..PullRequest::default() // branch tagbump/{slug}, tagbump's title and body
@@ -30,6 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         url,
         branch: None,
         via: Via::Api,
+        api_url: Some(api), // this repository's API (or Options::api_url for all)
     };
     let outcome = bump::run(&change, &to, &options, &|_event| {})?;
     let pr = outcome.pull_request.ok_or("no pull request")?;

@@ -12,6 +12,8 @@ mod action_yml;
 mod ci_native;
 #[path = "examples.rs"]
 mod examples;
+#[path = "examples_promote.rs"]
+mod examples_promote;
 #[path = "examples_scheduled.rs"]
 mod examples_scheduled;
 #[path = "features.rs"]

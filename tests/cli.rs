@@ -33,6 +33,8 @@ mod cli_signals;
 mod cli_snapshots;
 #[path = "cli_status.rs"]
 mod cli_status;
+#[path = "cli_status_remote.rs"]
+mod cli_status_remote;
 #[path = "cli_verify.rs"]
 mod cli_verify;
 #[path = "git_https.rs"]

@@ -216,31 +216,3 @@ fn a_dry_run_shows_the_diff_and_writes_nothing() {
         assert_eq!(read(repo.path(), rel), read(&fixture("repo"), rel), "{rel}");
     }
 }
-
-#[test]
-fn several_repositories_are_refused_before_anything_is_read() {
-    // Fan-out is `image` and `set` only: a promotion names one repository. The URLs
-    // lead nowhere, so an attempt to reach either would fail differently.
-    let repo = copy();
-    let out = promote(
-        repo.path(),
-        &[
-            "--to",
-            "staging",
-            "--repo",
-            "file:///nonexistent/one.git",
-            "--repo",
-            "file:///nonexistent/two.git",
-        ],
-    );
-    out.assert_code(2);
-    assert!(
-        out.stderr
-            .contains("promote lands in one repository: give --repo once"),
-        "{}",
-        out.stderr
-    );
-    for file in STAGING {
-        assert_eq!(read(repo.path(), file), read(&fixture("repo"), file));
-    }
-}

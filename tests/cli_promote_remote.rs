@@ -284,3 +284,80 @@ fn through_the_github_api_the_pair_has_one_pr_updated_in_place() {
          - ghcr.io/acme/api 1.5.0 → 1.7.0\n- ghcr.io/acme/web 2.0.0 → 2.1.0\n\n"
     );
 }
+
+#[test]
+fn several_repositories_each_land_on_their_own_with_exit_5_when_one_fails() {
+    let moved = config_repo();
+    let in_sync = BareRepo::new_with(
+        &[
+            (".tagbump.yaml", CONFIG),
+            ("envs/staging/values.yaml", STAGING_VALUES),
+            ("envs/prod/values.yaml", STAGING_VALUES),
+        ],
+        "main",
+    );
+    let (a, b) = (
+        GitDaemon::start(moved.root()),
+        GitDaemon::start(in_sync.root()),
+    );
+    let urls = [
+        a.url(moved.name()),
+        b.url(in_sync.name()),
+        "file:///nonexistent/three.git".to_string(),
+    ];
+    let home = home();
+    let mut cmd = tagbump(home.path());
+    cmd.args(["promote", "--to", "prod", "--no-pr", "--output", "json"]);
+    for url in &urls {
+        cmd.args(["--repo", url]);
+    }
+    let out = run(&mut cmd);
+    out.assert_code(5);
+    let report = out.json();
+    let targets = report["targets"].as_array().expect("targets");
+    assert_eq!(targets.len(), 3);
+    for (t, url) in targets.iter().zip(&urls) {
+        assert_eq!(t["repo"], json!(url), "in the order given");
+    }
+    assert_eq!(
+        (
+            &targets[0]["changed"],
+            &targets[0]["pushed"],
+            &targets[0]["error"]
+        ),
+        (&json!(true), &json!(true), &json!(null))
+    );
+    assert_eq!(targets[0]["commit"].as_str(), moved.tip("main").as_deref());
+    assert_eq!(
+        targets[0]["promotion"]["images"][1],
+        json!({"image": "ghcr.io/acme/web", "from_tag": "2.1.0", "from_digest": null, "to_old_tag": "2.0.0", "changed": true})
+    );
+    assert_eq!(
+        moved.read_file("main", "envs/prod/values.yaml"),
+        Some(prod_values("1.6.0"))
+    );
+    assert_eq!(
+        (
+            &targets[1]["changed"],
+            &targets[1]["pushed"],
+            &targets[1]["commit"]
+        ),
+        (&json!(false), &json!(false), &json!(null))
+    );
+    assert_eq!(in_sync.commit_count("main"), 1);
+    assert_eq!(targets[2]["pushed"], json!(false));
+    assert!(targets[2]["error"]["kind"].is_string(), "{}", targets[2]);
+
+    // Again, the two that exist: both in sync now, exit 0.
+    let mut cmd = tagbump(home.path());
+    cmd.args(["promote", "--to", "prod", "--no-pr", "--output", "json"])
+        .args(["--repo", &urls[0], "--repo", &urls[1]]);
+    let out = run(&mut cmd);
+    out.assert_code(0);
+    let again = out.json();
+    let changed: Vec<&serde_json::Value> = (again["targets"].as_array().unwrap().iter())
+        .map(|t| &t["changed"])
+        .collect();
+    assert_eq!(changed, [&json!(false), &json!(false)]);
+    assert_eq!(moved.commit_count("main"), 2, "one commit in all");
+}

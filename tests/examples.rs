@@ -412,7 +412,7 @@ fn gitlab_jobs_bump_staging_through_the_template_and_production_with_a_plain_scr
 /// `spec:inputs` header checked (required inputs given, no unknown input, `options`
 /// respected, booleans as booleans) and `$[[ inputs.NAME ]]` interpolated the way GitLab
 /// does (docs.gitlab.com/ci/inputs/: "Define inputs", "Set input values").
-fn component_job(inputs: &[(&str, Value)]) -> (String, Value) {
+pub(crate) fn component_job(inputs: &[(&str, Value)]) -> (String, Value) {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/tagbump.yml"),
     )

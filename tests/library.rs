@@ -40,6 +40,8 @@ mod image_reference;
 mod plan_not_searched;
 #[path = "plan_search.rs"]
 mod plan_search;
+#[path = "promote_fanout.rs"]
+mod promote_fanout;
 #[path = "registry_client.rs"]
 mod registry_client;
 #[path = "targets.rs"]

@@ -48,6 +48,17 @@ pub enum BumpError {
         #[source]
         source: Cause,
     },
+    /// The status of the environments could not be read from `place`
+    /// ([`status`](super::status)).
+    #[error("cannot read the status of the environments in {place}")]
+    Status {
+        /// The directory or repository (credentials removed).
+        place: String,
+        /// Why (a [`StatusError`](crate::environments::StatusError), a git or forge
+        /// error).
+        #[source]
+        source: Cause,
+    },
     /// A token could not be chosen.
     #[error(transparent)]
     Credentials(#[from] CredentialsError),

@@ -25,7 +25,8 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use super::report::{PrReport, Recorder, Report, ReportedError};
-use super::{BumpError, Destination, Event, Options, Outcome, RegistryReport};
+use super::{BumpError, Destination, Event, Options, Outcome, Promote, RegistryReport};
+use crate::environments::Promotion;
 use crate::plan::{self, ChangeRecord};
 
 /// How many destinations [`run_many`] works on at once unless told otherwise.
@@ -108,6 +109,61 @@ pub fn run_many(
         None => (None, None),
     };
     let change = resolved.as_ref().unwrap_or(change);
+    let targets = each(
+        destinations,
+        options,
+        concurrency,
+        events,
+        &|destination, events| super::land(change, destination, options, events),
+    );
+    Ok(FanOut {
+        dry_run: options.dry_run,
+        registry,
+        targets,
+    })
+}
+
+/// Promotes ([`promote`](super::promote)) in every one of `destinations`, as
+/// [`run_many`] lands a change: at most `concurrency` at once, each destination with its
+/// own environments file (`.tagbump.yaml` of its branch, unless [`Promote::config`]
+/// names a local one), its own retries, its own pull request (one per (from, to) pair
+/// and repository) and its own report (with its `promotion`). A destination that
+/// fails never stops or undoes the others; [`FanOut::verdict`] says how it ended.
+/// [`FanOut::registry`] is `None`: a promotion asks no registry.
+pub fn promote_many(
+    promote: &Promote,
+    destinations: &[Destination],
+    options: &Options,
+    concurrency: usize,
+    events: &(dyn Fn(Option<usize>, Event<'_>) + Sync),
+) -> FanOut {
+    let targets = each(
+        destinations,
+        options,
+        concurrency,
+        events,
+        &|destination, events| super::promote(promote, destination, options, events),
+    );
+    FanOut {
+        dry_run: options.dry_run,
+        registry: None,
+        targets,
+    }
+}
+
+/// How one destination is landed.
+type LandOne<'a> =
+    dyn Fn(&Destination, &dyn Fn(Event<'_>)) -> Result<Outcome, BumpError> + Sync + 'a;
+
+/// Runs `land` for every destination, `concurrency` (at least 1) at once, each on a
+/// thread of its own; the results in the order of `destinations`.
+fn each(
+    destinations: &[Destination],
+    options: &Options,
+    concurrency: usize,
+    events: &(dyn Fn(Option<usize>, Event<'_>) + Sync),
+    land: &LandOne<'_>,
+) -> Vec<TargetRun> {
     let slots: Vec<Mutex<Option<TargetRun>>> =
         destinations.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
@@ -119,35 +175,30 @@ pub fn run_many(
                 let Some(destination) = destinations.get(index) else {
                     break;
                 };
-                let run = one(change, destination, options, &|e| events(Some(index), e));
+                let run = one(destination, options, land, &|e| events(Some(index), e));
                 *slots[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(run);
             });
         }
     });
-    let targets = slots
+    slots
         .into_iter()
         .map(|slot| {
             slot.into_inner()
                 .unwrap_or_else(|e| e.into_inner())
                 .expect("every destination was taken by a worker")
         })
-        .collect();
-    Ok(FanOut {
-        dry_run: options.dry_run,
-        registry,
-        targets,
-    })
+        .collect()
 }
 
 /// One destination: land, and its report from the events.
 fn one(
-    change: &plan::Request,
     destination: &Destination,
     options: &Options,
+    land: &LandOne<'_>,
     events: &dyn Fn(Event<'_>),
 ) -> TargetRun {
     let recorder = Mutex::new(Recorder::default());
-    let result = super::land(change, destination, options, &|event| {
+    let result = land(destination, &|event| {
         recorder
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -211,6 +262,9 @@ pub struct TargetReport {
     /// The unified diff (dry runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// What the promotion did in this repository (`promote` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<Promotion>,
 }
 
 impl TargetReport {
@@ -231,6 +285,7 @@ impl TargetReport {
             changes: report.changes.clone(),
             notes: report.notes.clone(),
             diff: report.diff.clone().filter(|_| report.dry_run),
+            promotion: report.promotion.clone(),
         }
     }
 }

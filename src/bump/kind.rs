@@ -43,6 +43,9 @@ pub fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
         // `None` for a plan error: its cause (next in the chain) says what it is.
         return e.kind();
     }
+    if let Some(e) = cause.downcast_ref::<crate::environments::StatusError>() {
+        return Some(e.kind());
+    }
     if cause.is::<super::PromoteLandError>() {
         return Some("config-moved");
     }
@@ -196,6 +199,7 @@ fn bump_kind(e: &BumpError) -> Option<&'static str> {
     match e {
         // The cause (next in the chain) says what it is.
         BumpError::Apply { .. }
+        | BumpError::Status { .. }
         | BumpError::Credentials(_)
         | BumpError::AppToken { .. }
         | BumpError::ForgeRepository { .. }

@@ -31,6 +31,7 @@ mod promote;
 mod remote;
 mod report;
 mod resolve;
+mod status;
 mod tokens;
 mod vars;
 
@@ -42,13 +43,16 @@ pub use app_config::{AppConfig, AppConfigError, APP_KEY_VARIABLE};
 pub use assignments::{type_name, AssignmentError, Assignments};
 pub use error::{BumpError, Cause, FileRole};
 pub use error_text::error_text;
-pub use fanout::{run_many, FanOut, TargetReport, TargetRun, Verdict, DEFAULT_CONCURRENCY};
+pub use fanout::{
+    promote_many, run_many, FanOut, TargetReport, TargetRun, Verdict, DEFAULT_CONCURRENCY,
+};
 pub use kind::kind_of;
 pub use promote::{Promote, PromoteLandError};
 pub use report::{NameOnly, PrReport, Recorder, Report, ReportedError, Skipped};
 pub use resolve::{
     DigestStep, RegistryCredentials, RegistryReport, RejectedTag, Resolve, StrategyReport,
 };
+pub use status::status;
 pub use tokens::TokenSource;
 pub use vars::default_subject;
 
@@ -85,7 +89,26 @@ pub enum Destination {
         branch: Option<String>,
         /// How the change lands.
         via: Via,
+        /// The forge's API base URL for this repository; `None`:
+        /// [`Options::api_url`], else the default for the host. Lets one fan-out
+        /// ([`run_many`], [`promote_many`]) reach repositories on different forges.
+        api_url: Option<String>,
     },
+}
+
+impl Destination {
+    /// `options` with this destination's own API base URL, if it has one.
+    fn options<'a>(&self, options: &'a Options) -> std::borrow::Cow<'a, Options> {
+        match self {
+            Destination::Remote {
+                api_url: Some(api), ..
+            } => std::borrow::Cow::Owned(Options {
+                api_url: Some(api.clone()),
+                ..options.clone()
+            }),
+            _ => std::borrow::Cow::Borrowed(options),
+        }
+    }
 }
 
 /// The commit: message template and identities.
@@ -365,6 +388,7 @@ fn land_work(
     options: &Options,
     events: &dyn Fn(Event<'_>),
 ) -> Result<Outcome, BumpError> {
+    let options = &*destination.options(options);
     let pipeline = Pipeline::detect(&*options.env);
     match destination {
         Destination::Directory(dir) => {
@@ -375,7 +399,9 @@ fn land_work(
             let job = local::Job::new(work, options, &pipeline, false)?.here(dir);
             local::checkout(&job, dir, *push, options, events)
         }
-        Destination::Remote { url, branch, via } => {
+        Destination::Remote {
+            url, branch, via, ..
+        } => {
             let mut job = local::Job::new(work, options, &pipeline, true)?;
             remote::remote(&mut job, url, branch.as_deref(), *via, options, events)
         }

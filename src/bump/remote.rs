@@ -224,6 +224,95 @@ fn read_pair(
     found.ok_or_else(|| format!("{CONFIG_FILE} was not read").into())
 }
 
+/// Reads a branch of a remote repository without writing anything: each
+/// [`read`](Reader::read) is an API read of the paths asked for, or a shallow sparse
+/// clone of them, never a commit or a push.
+pub(super) struct Reader<'a> {
+    url: &'a str,
+    pub shown_url: String,
+    kind: Option<ForgeKind>,
+    branch: Option<&'a str>,
+    via: Via,
+    options: &'a Options,
+    events: &'a dyn Fn(Event<'_>),
+    tokens: Tokens<'a>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(
+        url: &'a str,
+        branch: Option<&'a str>,
+        via: Via,
+        options: &'a Options,
+        events: &'a dyn Fn(Event<'_>),
+    ) -> Result<Self, BumpError> {
+        let kind = forge_kind(url, options);
+        let tokens = Tokens::new(
+            &options.tokens,
+            tokens::Context { options, events },
+            url,
+            kind,
+        )?;
+        Ok(Reader {
+            url,
+            shown_url: credentials::redact(url, &known_secrets(options)),
+            kind,
+            branch,
+            via,
+            options,
+            events,
+            tokens,
+        })
+    }
+
+    /// Runs `look` on a tree holding `paths` of the branch (`None`: the whole tree;
+    /// `what` prefixes the log).
+    pub fn read(
+        &self,
+        what: &str,
+        paths: Option<Vec<std::path::PathBuf>>,
+        look: &mut dyn FnMut(&Path) -> Result<(), super::Cause>,
+    ) -> Result<LandedVia, super::Cause> {
+        let landing = Landing {
+            url: self.url,
+            shown_url: &self.shown_url,
+            kind: self.kind,
+            branch: self.branch,
+            via: self.via,
+            push_branch: None,
+        };
+        let writing = Writing {
+            push_branch: None,
+            paths,
+            dry_run: true,
+        };
+        let events = self.events;
+        let mut log = |line: &str| events(Event::Log(&format!("{what}: {line}")));
+        let author = self.options.commit.author.clone();
+        let mut apply = |root: &Path| -> ApplyResult {
+            look(root)?;
+            Ok(Applied {
+                files: Vec::new(),
+                commit: crate::git::CommitInfo {
+                    message: String::new(),
+                    author: author.clone(),
+                    committer: author.clone(),
+                },
+            })
+        };
+        let (_, via, _) = land_with(
+            &landing,
+            &writing,
+            self.options,
+            &self.tokens,
+            events,
+            &mut log,
+            &mut apply,
+        )?;
+        Ok(via)
+    }
+}
+
 /// [`land`] with `writing`, `log` and `apply` given.
 fn land_with(
     l: &Landing<'_>,

@@ -49,7 +49,9 @@ pub enum Command {
     /// Show what every environment of .tagbump.yaml runs: per image, its tag, digest and
     /// places in each environment, and whether they agree
     ///
-    /// Reads only: nothing is written, committed or pushed.
+    /// Reads only: nothing is written, committed or pushed. With --repo the remote's
+    /// branch is read (its default branch unless --branch), through the forge's API
+    /// or a shallow sparse clone of the environments' paths.
     ///
     /// Example: tagbump status --output markdown >> "$GITHUB_STEP_SUMMARY"
     Status(StatusArgs),
@@ -57,7 +59,8 @@ pub enum Command {
     /// both reference (or only those named) takes the source's tag and digest in every
     /// place under the target's paths.
     ///
-    /// Local only: the files in DIR are written (no commit, no push).
+    /// Lands like `image`: the files in DIR, a commit (--commit, --push), or --repo
+    /// (several: each repository on its own, exit code 5 when some failed).
     ///
     /// Example: tagbump promote --to prod
     Promote(Box<PromoteArgs>),
@@ -71,17 +74,68 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// The config repository's checkout.
+    /// The config repository's checkout (ignored with --repo).
     #[arg(short = 'C', long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
-    /// The environments file (default: .tagbump.yaml in DIR). Its paths are relative
-    /// to DIR wherever it is.
+    /// The environments file on this machine (default: .tagbump.yaml in DIR, or of
+    /// the branch of --repo). Its paths are relative to the repository root wherever
+    /// it is.
     #[arg(long, value_name = "FILE", env = "TAGBUMP_CONFIG")]
     pub config: Option<PathBuf>,
     /// Output format: a table, one JSON object, or a Markdown table (for a pull request
     /// comment or $GITHUB_STEP_SUMMARY).
     #[arg(long, value_enum, default_value = "text")]
     pub output: StatusFormat,
+    #[command(flatten)]
+    pub remote: ReadArgs,
+}
+
+/// Reading a remote config repository (`status --repo`): the flags of `image` that
+/// matter for a read.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Remote repository")]
+pub struct ReadArgs {
+    /// Read this config repository (HTTPS, SSH, git:// or file://) instead of DIR.
+    #[arg(long, value_name = "URL", env = "TAGBUMP_REPO")]
+    pub repo: Option<String>,
+    /// The branch to read. Default: the remote's default branch.
+    #[arg(long, env = "TAGBUMP_BRANCH", requires = "repo")]
+    pub branch: Option<String>,
+    /// How the branch is read: through the forge's API, with git (a shallow sparse
+    /// clone), or auto: the API for an https:// GitHub or GitLab remote with a token.
+    #[arg(long, value_enum, default_value = "auto", env = "TAGBUMP_VIA")]
+    pub via: tagbump::land::via::Via,
+    /// Name of the environment variable holding the HTTPS / API token (default: as
+    /// for `image`).
+    #[arg(long, value_name = "NAME")]
+    pub token_env: Option<String>,
+    /// Authenticate as this GitHub App (needs --github-app-key or TAGBUMP_GITHUB_APP_KEY).
+    #[arg(long, value_name = "ID", env = "TAGBUMP_GITHUB_APP_ID")]
+    pub github_app_id: Option<String>,
+    /// The GitHub App's private key (PEM file).
+    #[arg(long, value_name = "FILE")]
+    pub github_app_key: Option<PathBuf>,
+    /// Username for HTTPS token auth.
+    #[arg(long, env = "TAGBUMP_USERNAME")]
+    pub username: Option<String>,
+    /// SSH private key file.
+    #[arg(long, value_name = "FILE", env = "TAGBUMP_SSH_KEY")]
+    pub ssh_key: Option<PathBuf>,
+    /// CA bundle for HTTPS.
+    #[arg(long, value_name = "FILE", env = "TAGBUMP_CA_BUNDLE")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Forge type. Default: from the repository URL.
+    #[arg(long, value_enum)]
+    pub forge: Option<tagbump::forge::ForgeKind>,
+    /// API base URL (GitHub Enterprise: https://HOST/api/v3, GitLab: https://HOST/api/v4).
+    #[arg(long, value_name = "URL", env = "TAGBUMP_API_URL")]
+    pub api_url: Option<String>,
+    /// The whole read must finish within this time.
+    #[arg(long, value_name = "DURATION", default_value = "10m", env = "TAGBUMP_TIMEOUT", value_parser = tagbump::retry::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Abandon a network step when the server sends nothing for this long.
+    #[arg(long, value_name = "DURATION", default_value = "60s", env = "TAGBUMP_IO_TIMEOUT", value_parser = tagbump::retry::parse_duration)]
+    pub io_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

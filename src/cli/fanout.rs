@@ -1,4 +1,5 @@
-//! `--repo` given more than once: flags → [`bump::run_many`] → a report per repository
+//! `--repo` given more than once: flags → [`bump::run_many`] (or
+//! [`bump::promote_many`]) → a report per repository
 //! (text sections, or JSON `targets`), the summary step outputs, and the exit code (0
 //! every repository landed or had nothing to change, 5 some failed, 1 all failed).
 
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
-use tagbump::bump::{self, Event, FanOut, Recorder, Resolve, Verdict};
+use tagbump::bump::{self, Event, FanOut, Promote, Recorder, Resolve, Verdict};
 use tagbump::outputs::{self, CiEnv};
 use tagbump::plan::{self, Request};
 
@@ -32,32 +33,10 @@ pub fn run(
         Ok(p) => p,
         Err(error) => return finish(Err(error), Report::default(), common, &CiEnv::from_env()),
     };
-    let shown: Vec<String> = common
-        .git
-        .repo
-        .iter()
-        .map(|u| tagbump::url::strip_credentials(u).0)
-        .collect();
     let shared = Mutex::new(Recorder::default());
+    let log = Log::new(common);
     let events = |target: Option<usize>, event: Event<'_>| {
-        let prefix = target
-            .and_then(|i| shown.get(i))
-            .map(|u| format!("[{u}] "))
-            .unwrap_or_default();
-        match &event {
-            Event::Log(line) => eprintln!("tagbump: {prefix}{line}"),
-            Event::Way(choice) => {
-                eprintln!("tagbump: {prefix}{}", super::advice::way_line(choice))
-            }
-            Event::Token(selection) => {
-                for line in super::advice::token_lines(selection) {
-                    eprintln!("tagbump: {prefix}{line}");
-                }
-            }
-            Event::Warning(line) => eprintln!("tagbump: warning: {prefix}{line}"),
-            Event::Secret(token) => hide_secrets(vec![(*token).clone()]),
-            _ => {}
-        }
+        log.event(target, &event);
         if target.is_none() {
             shared
                 .lock()
@@ -88,6 +67,65 @@ pub fn run(
             );
         }
     };
+    render(done, common, env)
+}
+
+/// `promote` with several `--repo`: [`bump::promote_many`], reported as [`run`] does.
+pub fn promote(
+    change: &Promote,
+    options: &bump::Options,
+    common: &CommonArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> ExitCode {
+    let log = Log::new(common);
+    let destinations = super::options::destinations(common);
+    let done = bump::promote_many(
+        change,
+        &destinations,
+        options,
+        usize::from(common.git.jobs),
+        &|target, event| log.event(target, &event),
+    );
+    render(done, common, env)
+}
+
+/// The log on stderr, each line of a repository after `[URL]`.
+struct Log {
+    shown: Vec<String>,
+}
+
+impl Log {
+    fn new(common: &CommonArgs) -> Log {
+        let shown = (common.git.repo.iter())
+            .map(|u| tagbump::url::strip_credentials(u).0)
+            .collect();
+        Log { shown }
+    }
+
+    fn event(&self, target: Option<usize>, event: &Event<'_>) {
+        let prefix = target
+            .and_then(|i| self.shown.get(i))
+            .map(|u| format!("[{u}] "))
+            .unwrap_or_default();
+        match event {
+            Event::Log(line) => eprintln!("tagbump: {prefix}{line}"),
+            Event::Way(choice) => {
+                eprintln!("tagbump: {prefix}{}", super::advice::way_line(choice))
+            }
+            Event::Token(selection) => {
+                for line in super::advice::token_lines(selection) {
+                    eprintln!("tagbump: {prefix}{line}");
+                }
+            }
+            Event::Warning(line) => eprintln!("tagbump: warning: {prefix}{line}"),
+            Event::Secret(token) => hide_secrets(vec![(*token).clone()]),
+            _ => {}
+        }
+    }
+}
+
+/// Every repository's report, the step outputs and the exit code.
+fn render(done: FanOut, common: &CommonArgs, env: &dyn Fn(&str) -> Option<String>) -> ExitCode {
     let mut done = done;
     let verdict = done.verdict();
     // The CLI's words (flags, redaction) for each failure and rejected tag, in every output.

@@ -47,7 +47,8 @@ fn token_env(command: &args::Command) -> Option<&str> {
         args::Command::Image(a) => a.common.git.token_env.as_deref(),
         args::Command::Set(a) => a.common.git.token_env.as_deref(),
         args::Command::Promote(a) => a.common.git.token_env.as_deref(),
-        args::Command::Status(_) | args::Command::Completions { .. } => None,
+        args::Command::Status(a) => a.remote.token_env.as_deref(),
+        args::Command::Completions { .. } => None,
     }
 }
 

@@ -45,6 +45,7 @@ fn remote(common: &CommonArgs, url: &str) -> Destination {
         url: url.to_string(),
         branch: g.branch.clone(),
         via: g.via,
+        api_url: None,
     }
 }
 
@@ -57,7 +58,11 @@ pub fn options(
     let g = &common.git;
     // Tokens matter only where something is pushed or read remotely.
     let tokens = if !g.repo.is_empty() || g.push {
-        token_source(common, env)?
+        token_source(
+            g.token_env.clone(),
+            (g.github_app_id.clone(), g.github_app_key.clone()),
+            env,
+        )?
     } else {
         TokenSource::default()
     };
@@ -121,6 +126,30 @@ pub fn pull_request(common: &CommonArgs) -> bump::PullRequest {
     }
 }
 
+/// The options of a remote read (`status --repo`).
+pub fn read_options(
+    r: &super::args::ReadArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<bump::Options> {
+    let mut options = bump::Options::default();
+    options.tokens = Arc::new(token_source(
+        r.token_env.clone(),
+        (r.github_app_id.clone(), r.github_app_key.clone()),
+        env,
+    )?);
+    options.forge = r.forge;
+    options.api_url = r.api_url.clone();
+    options.username = r.username.clone();
+    options.ssh_key = r.ssh_key.clone();
+    options.ca_bundle = r.ca_bundle.clone();
+    options.timeouts = Timeouts {
+        overall: r.timeout,
+        idle: r.io_timeout,
+    };
+    options.connect = forge_options();
+    Ok(options)
+}
+
 /// How forge API calls behave: warnings on stderr and (for tests only)
 /// [`SECONDARY_WAIT_VARIABLE`]; the deadline is the library's.
 fn forge_options() -> forge::ConnectOptions {
@@ -140,13 +169,14 @@ fn forge_options() -> forge::ConnectOptions {
 
 /// `--github-app-id` with its key (then the token variables), or the token variables
 /// (`--token-env`).
-fn token_source(common: &CommonArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<TokenSource> {
-    let g = &common.git;
-    let variables = TokenSource::Environment {
-        variable: g.token_env.clone(),
-    };
+fn token_source(
+    variable: Option<String>,
+    (app_id, key_file): (Option<String>, Option<std::path::PathBuf>),
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<TokenSource> {
+    let variables = TokenSource::Environment { variable };
     let mut app = AppConfig::default();
-    (app.app_id, app.key_file) = (g.github_app_id.clone(), g.github_app_key.clone());
+    (app.app_id, app.key_file) = (app_id, key_file);
     app.key_pem = env(APP_KEY_VARIABLE);
     Ok(match app.app()? {
         Some(app) => TokenSource::Chain(vec![TokenSource::GitHubApp(app), variables]),

@@ -26,6 +26,9 @@ pub fn run(command: Command) -> ExitCode {
         }
         Command::Status(a) => super::status::run(&a),
         Command::Promote(a) => {
+            if a.common.git.repo.len() > 1 {
+                return super::promote::fan_out(&a, &env);
+            }
             let result = super::promote::promote(&a, &env, &mut report);
             finish(result, report, &a.common, &CiEnv::from_env())
         }

@@ -3,6 +3,7 @@
 //! command and bad booleans are refused before tagbump runs.
 
 use super::argocd::ARGOCD_INPUTS;
+use super::environments::ENVIRONMENT_INPUTS;
 use super::registry::REGISTRY_INPUTS;
 use super::*;
 
@@ -277,6 +278,8 @@ fn every_input_reaches_the_matching_cli_flag() {
         .chain(REGISTRY_INPUTS.iter().map(|i| i.to_string()))
         // Checked by `the_argocd_inputs_reach_tagbump`.
         .chain(ARGOCD_INPUTS.iter().map(|i| i.to_string()))
+        // Checked by `environments::promote_inputs_reach_tagbump_promote_…`.
+        .chain(ENVIRONMENT_INPUTS.iter().map(|i| i.to_string()))
         .collect();
     assert_eq!(
         exercised, declared,
@@ -398,7 +401,10 @@ fn inputs_of_the_other_command_and_bad_booleans_are_refused_before_tagbump_runs(
         ),
         (vec![("command", "set")], "'assignments' is required"),
         (vec![("command", "image")], "'image' is required"),
-        (vec![("command", "bump")], "must be image or set"),
+        (
+            vec![("command", "bump")],
+            "must be image, set, promote or status",
+        ),
         (
             vec![("image", "ghcr.io/acme/api:v2"), ("dry-run", "yes please")],
             "expected true or false",
