@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bundle;
 pub mod cosign;
 mod der;
 mod error;
