@@ -15,7 +15,7 @@
 //!
 //! Protobuf JSON rules followed: field names in lowerCamelCase (the proto names in
 //! snake_case are accepted too), `bytes` as base64 (standard or URL-safe alphabet,
-//! padding optional), 64-bit integers as decimal strings or numbers, unknown fields
+//! padding optional, line breaks skipped), 64-bit integers as decimal strings or numbers, unknown fields
 //! ignored. What the spec rules out per version is refused here: a v0.1 entry without
 //! an inclusion promise, a v0.2+ entry without an inclusion proof, a negative log
 //! index, an empty certificate chain, a DSSE envelope with other than one signature.
@@ -314,6 +314,14 @@ fn b64(field: &'static str, text: &str) -> Result<Vec<u8>, BundleError> {
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
     const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, CONFIG);
     const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, CONFIG);
+    // Line breaks are skipped, as Go's decoder (protojson) does.
+    let joined;
+    let text = if text.contains(['\r', '\n']) {
+        joined = text.replace(['\r', '\n'], "");
+        joined.as_str()
+    } else {
+        text
+    };
     STANDARD
         .decode(text)
         .or_else(|e| URL_SAFE.decode(text).map_err(|_| e))
@@ -703,10 +711,10 @@ mod tests {
     const DIGEST_B64: &str = "oM/HEnHW4njlfNMy/5V8P3BD/do1TEy7GQow1W76Ab8=";
 
     fn entry(promise: bool, proof: bool) -> String {
-        let mut e = format!(
-            r#"{{"logIndex":"25579","logId":{{"keyId":"wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0="}},
-            "kindVersion":{{"kind":"hashedrekord","version":"0.0.1"}},"integratedTime":"1689177396",
-            "canonicalizedBody":"e30=""#
+        let mut e = String::from(
+            r#"{"logIndex":"25579","logId":{"keyId":"wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0="},
+            "kindVersion":{"kind":"hashedrekord","version":"0.0.1"},"integratedTime":"1689177396",
+            "canonicalizedBody":"e30=""#,
         );
         if promise {
             e.push_str(&format!(

@@ -27,17 +27,27 @@
 //! ```
 
 pub mod bundle;
+mod chain;
 pub mod cosign;
 mod der;
 mod error;
 pub mod key;
+pub mod keyless;
 pub mod policy;
 mod registry_source;
+mod rekor;
+mod rfc3161;
+mod sct;
 pub mod simple_signing;
+pub mod time;
+pub mod trust_root;
+mod x509;
 
 pub use cosign::{verify_with_keys, Verified};
 
 pub use error::VerifyError;
 pub use key::{KeyAlgorithm, PublicKey};
+pub use keyless::{verify_bundle, Identity, KeylessError, KeylessVerified, Matcher, SignedBy};
 pub use policy::VerifyPolicy;
 pub use simple_signing::SimpleSigning;
+pub use trust_root::TrustedRoot;
