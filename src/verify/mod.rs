@@ -29,6 +29,7 @@
 pub mod bundle;
 mod chain;
 pub mod cosign;
+pub mod cosign_keyless;
 mod der;
 mod error;
 pub mod key;
