@@ -107,3 +107,56 @@ fn sigstore_conformance_bundle_cases() {
     assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
     assert_eq!(right + KNOWN_WRONG.len(), dirs.len());
 }
+
+/// A bundle checked against the artifact's SHA-256 alone (as for an image, whose
+/// manifest digest is all the verifier has): the message signature is verified over
+/// the digest, and another digest is refused.
+#[test]
+fn a_message_signature_verifies_against_the_artifacts_digest_alone() {
+    use tagbump::verify::{verify_bundle_for, Artifact};
+    let base =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sigstore-conformance/bundle-verify");
+    let artifact = std::fs::read(base.join("a.txt")).expect("a.txt");
+    let digest: [u8; 32] = {
+        let hex = tagbump_sha256_hex(&artifact);
+        (0..32)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex"))
+            .collect::<Vec<_>>()
+            .try_into()
+            .expect("32")
+    };
+    let bundle = Bundle::from_json(
+        &std::fs::read(base.join("happy-path-v0.3/bundle.sigstore.json")).expect("bundle"),
+    )
+    .expect("parse");
+    let identity = Identity::new(DEFAULT_IDENTITY, DEFAULT_ISSUER).expect("identity");
+    let root = TrustedRoot::embedded();
+    let ok = verify_bundle_for(
+        &bundle,
+        Artifact::Sha256(digest),
+        SignedBy::Identity(&identity),
+        &root,
+    )
+    .expect("verified");
+    assert_eq!(ok.identity.as_deref(), Some(DEFAULT_IDENTITY));
+    assert_eq!(ok.time_source, Some("tlog"));
+    let mut other = digest;
+    other[0] ^= 1;
+    let err = verify_bundle_for(
+        &bundle,
+        Artifact::Sha256(other),
+        SignedBy::Identity(&identity),
+        &root,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("message digest is not the artifact's"),
+        "{err}"
+    );
+}
+
+/// The lowercase hex SHA-256 of `bytes` (the registry test support's helper).
+fn tagbump_sha256_hex(bytes: &[u8]) -> String {
+    crate::support::registry::sha256(bytes)["sha256:".len()..].to_string()
+}

@@ -196,6 +196,8 @@ pub struct KeylessVerified {
 pub(crate) enum Signed<'a> {
     /// A signature over these bytes (a blob, or cosign's simple-signing payload).
     Message(&'a [u8]),
+    /// A signature over a message known only by its SHA-256.
+    Digest([u8; 32]),
     /// A DSSE envelope: the signature is over PAE(type, payload).
     Dsse {
         payload_type: &'a str,
@@ -234,6 +236,17 @@ const SUPPORTED_ENTRIES: &[(&str, &str)] = &[
     ("dsse", "0.0.2"),
 ];
 
+/// What a bundle is verified for.
+#[derive(Debug, Clone, Copy)]
+pub enum Artifact<'a> {
+    /// The signed blob itself.
+    Bytes(&'a [u8]),
+    /// Only its SHA-256 (an image manifest's digest): a message signature is checked
+    /// against the bundle's `messageDigest` (ECDSA P-256 and RSA signers), a DSSE
+    /// statement must name it as a subject.
+    Sha256([u8; 32]),
+}
+
 /// Verifies a parsed bundle over `artifact` (the signed blob; for a DSSE envelope, the
 /// in-toto statement must name its SHA-256 as a subject digest).
 pub fn verify_bundle(
@@ -242,6 +255,20 @@ pub fn verify_bundle(
     signed_by: SignedBy<'_>,
     root: &TrustedRoot,
 ) -> Result<KeylessVerified, VerifyError> {
+    verify_bundle_for(bundle, Artifact::Bytes(artifact), signed_by, root)
+}
+
+/// [`verify_bundle`] for an [`Artifact`] given as bytes or as its SHA-256 alone.
+pub fn verify_bundle_for(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    signed_by: SignedBy<'_>,
+    root: &TrustedRoot,
+) -> Result<KeylessVerified, VerifyError> {
+    let artifact_digest = match artifact {
+        Artifact::Bytes(bytes) => sha256(bytes),
+        Artifact::Sha256(d) => d,
+    };
     let vm = &bundle.verification_material;
     let (signature, signed) = match &bundle.content {
         Content::MessageSignature(m) => {
@@ -252,17 +279,21 @@ pub fn verify_bundle(
                     )
                     .into());
                 }
-                if d.digest[..] != sha256(artifact)[..] {
+                if d.digest[..] != artifact_digest[..] {
                     return Err(KeylessError::Content(
                         "the bundle's message digest is not the artifact's".into(),
                     )
                     .into());
                 }
             }
-            (&m.signature[..], Signed::Message(artifact))
+            let signed = match artifact {
+                Artifact::Bytes(bytes) => Signed::Message(bytes),
+                Artifact::Sha256(d) => Signed::Digest(d),
+            };
+            (&m.signature[..], signed)
         }
         Content::DsseEnvelope(d) => {
-            check_statement_subject(&d.payload_type, &d.payload, &sha256(artifact))?;
+            check_statement_subject(&d.payload_type, &d.payload, &artifact_digest)?;
             (
                 &d.signature[..],
                 Signed::Dsse {
@@ -328,10 +359,15 @@ pub(crate) fn verify_material(
 ) -> Result<KeylessVerified, VerifyError> {
     let message = match &material.signed {
         Signed::Message(m) => m.to_vec(),
+        Signed::Digest(_) => Vec::new(),
         Signed::Dsse {
             payload_type,
             payload,
         } => pae(payload_type, payload),
+    };
+    let check = |key: &PublicKey| match &material.signed {
+        Signed::Digest(d) => key.verify_sha256_digest(d, material.signature),
+        _ => key.verify(&message, material.signature),
     };
     // 1. the signer and the signature.
     let leaf = material.certificates.first();
@@ -358,12 +394,12 @@ pub(crate) fn verify_material(
         (None, SignedBy::Keys(keys)) => {
             let key = keys
                 .iter()
-                .find(|k| k.verify(&message, material.signature).is_ok())
+                .find(|k| check(k).is_ok())
                 .ok_or_else(|| KeylessError::Signature(format!("with none of the {} key(s)", keys.len())))?;
             (key.clone(), None)
         }
     };
-    key.verify(&message, material.signature).map_err(|_| {
+    check(&key).map_err(|_| {
         KeylessError::Signature(
             "with the certificate's key (tampered content, or another signature)".into(),
         )
@@ -382,10 +418,13 @@ pub(crate) fn verify_material(
         signature: material.signature,
         signer_der,
         signer_is_cert: leaf.is_some(),
-        signed_digest: sha256(&message),
+        signed_digest: match &material.signed {
+            Signed::Digest(d) => *d,
+            _ => sha256(&message),
+        },
         payload_digest: match &material.signed {
             Signed::Dsse { payload, .. } => Some(sha256(payload)),
-            Signed::Message(_) => None,
+            Signed::Message(_) | Signed::Digest(_) => None,
         },
     };
     let mut times: Vec<(i64, &'static str)> = Vec::new();

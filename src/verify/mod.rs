@@ -48,7 +48,10 @@ pub use cosign::{verify_with_keys, Verified};
 
 pub use error::VerifyError;
 pub use key::{KeyAlgorithm, PublicKey};
-pub use keyless::{verify_bundle, Identity, KeylessError, KeylessVerified, Matcher, SignedBy};
+pub use keyless::{
+    verify_bundle, verify_bundle_for, Artifact, Identity, KeylessError, KeylessVerified, Matcher,
+    SignedBy,
+};
 pub use policy::VerifyPolicy;
 pub use simple_signing::SimpleSigning;
 pub use trust_root::TrustedRoot;

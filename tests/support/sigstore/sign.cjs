@@ -18,7 +18,9 @@ const path = require('path');
 const nock = require('nock');
 const mock = require('@sigstore/mock');
 const sign = require('@sigstore/sign');
-const { bundleToJSON } = require('@sigstore/bundle');
+const { bundleToJSON, bundleFromJSON } = require('@sigstore/bundle');
+const verify = require('@sigstore/verify');
+const { TrustedRoot } = require('@sigstore/protobuf-specs');
 
 const FULCIO = 'https://fulcio.mock.test';
 const REKOR = 'https://rekor.mock.test';
@@ -97,8 +99,26 @@ async function main() {
       validFor: { start },
     }],
   };
+  // Cross-check with @sigstore/verify: the fixture must verify (or, --expired, must
+  // not) under the root written, before tagbump ever sees it.
+  const json = bundleToJSON(bundle);
+  const verifier = new verify.Verifier(verify.toTrustMaterial(TrustedRoot.fromJSON(root)), {
+    tlogThreshold: tsaOnly ? 0 : 1,
+    ctlogThreshold: 1,
+    timestampThreshold: tsaOnly ? 1 : 0,
+  });
+  const entity = verify.toSignedEntity(bundleFromJSON(json), dsseType ? undefined : data);
+  const policy = { subjectAlternativeName: subject, extensions: { issuer } };
+  let verified = true;
+  try {
+    verifier.verify(entity, policy);
+  } catch (e) {
+    verified = false;
+    if (!caClock) throw new Error(`@sigstore/verify refuses the fixture: ${e.message}`);
+  }
+  if (caClock && verified) throw new Error('@sigstore/verify accepts the expired fixture');
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'bundle.json'), JSON.stringify(bundleToJSON(bundle)));
+  fs.writeFileSync(path.join(outDir, 'bundle.json'), JSON.stringify(json));
   fs.writeFileSync(path.join(outDir, 'trusted_root.json'), JSON.stringify(root));
 }
 
