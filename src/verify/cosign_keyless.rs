@@ -4,8 +4,9 @@
 //! (`dev.sigstore.cosign/chain`, not trusted: chains are built from the trust root
 //! alone), the Rekor bundle (`dev.sigstore.cosign/bundle`: the SET and the entry) and
 //! optionally an RFC 3161 timestamp (`dev.sigstore.cosign/rfc3161timestamp`). Each
-//! layer becomes [`keyless::Material`] and goes through the same checks as a Sigstore
-//! bundle; the payload must then name the digest ([`SimpleSigning::check`]).
+//! layer goes through the same checks as a Sigstore bundle
+//! ([`keyless`](super::keyless)); the payload must then name the digest
+//! ([`SimpleSigning::check`]).
 
 use std::collections::BTreeMap;
 

@@ -10,8 +10,17 @@
 //! - [`cosign`]: the `sha256-<hex>.sig` signature manifest read through the registry
 //!   client (`registry_source`), each simple-signing layer checked; [`Verified`]
 //!   names the key that verified.
-//! - [`VerifyPolicy`]: what a bump requires (the keys, any one of which suffices);
-//!   `bump::Resolve::verify` takes it.
+//! - [`cosign_keyless`]: keyless cosign signatures in the same `.sig` manifest (the
+//!   certificate, Rekor bundle and RFC 3161 annotations), checked by [`keyless`].
+//! - [`bundle`]: Sigstore bundles (v0.1–v0.3) parsed into typed values;
+//!   [`verify_bundle`] / [`verify_bundle_for`] check one against a [`TrustedRoot`]
+//!   ([`trust_root`]; the embedded Sigstore public-good root by default) for an
+//!   [`Identity`] ([`Matcher`]: exact or whole-value `regexp:`) or keys ([`SignedBy`]).
+//!   The pieces: X.509 reading (`x509`, on the strict DER reader), chains (`chain`,
+//!   rustls-webpki), Rekor SETs, inclusion proofs and checkpoints (`rekor`), SCTs (`sct`),
+//!   RFC 3161 timestamps (`rfc3161`); see `docs/size.md` for why these and no other crates.
+//! - [`VerifyPolicy`]: what a bump requires (keys, any one of which suffices, or a keyless
+//!   identity); `bump::Resolve::verify` takes it.
 //! - [`VerifyError`]: why something was refused (error kind `verification`).
 //!
 //! A key-based cosign signature verifies when both hold:
