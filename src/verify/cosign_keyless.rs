@@ -5,7 +5,7 @@
 //! alone), the Rekor bundle (`dev.sigstore.cosign/bundle`: the SET and the entry) and
 //! optionally an RFC 3161 timestamp (`dev.sigstore.cosign/rfc3161timestamp`). Each
 //! layer goes through the same checks as a Sigstore bundle
-//! ([`keyless`](super::keyless)); the payload must then name the digest
+//! ([`keyless`]); the payload must then name the digest
 //! ([`SimpleSigning::check`]).
 
 use std::collections::BTreeMap;
