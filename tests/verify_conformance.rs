@@ -4,7 +4,9 @@
 //! identity, issuer, key and trusted root (the embedded Sigstore public-good root when
 //! the case has none, as the suite uses the production instance). A case whose name
 //! ends in `_fail` must be refused. The test asserts the exact outcome of every case:
-//! the ones tagbump does not get right are listed in `KNOWN_WRONG` with the reason.
+//! all 70 come out as the suite expects (21 verify, 49 are refused, each for its case's
+//! reason: run with `--nocapture` to see every case's message); a case tagbump got
+//! wrong would be listed in `KNOWN_WRONG` with the reason.
 
 use std::path::Path;
 
@@ -14,17 +16,9 @@ use tagbump::verify::{verify_bundle, Identity, PublicKey, SignedBy, TrustedRoot,
 const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
-/// Cases whose outcome differs from the suite's expectation, and why.
-///
-/// Cases refused only because tagbump does not check their kind (a typed
-/// `unsupported` error, so they count as right, for that reason alone):
-/// `intoto-expired-certificate_fail`, `intoto-log-entry-mismatch_fail`,
-/// `intoto-set-outside-signing-cert-validity_fail`,
-/// `intoto-tsa-timestamp-outside-cert-validity_fail` (Rekor `intoto` 0.0.2 entries).
-const KNOWN_WRONG: &[(&str, &str)] = &[(
-    "intoto-with-custom-trust-root",
-    "its log entry is of kind intoto 0.0.2, which tagbump does not check (refused as unsupported)",
-)];
+/// Cases whose outcome differs from the suite's expectation, and why (none: every
+/// case of the vendored suite comes out as it expects).
+const KNOWN_WRONG: &[(&str, &str)] = &[];
 
 fn run_case(dir: &Path) -> Result<(), String> {
     let read = |name: &str| std::fs::read(dir.join(name)).ok();
@@ -69,7 +63,7 @@ fn sigstore_conformance_bundle_cases() {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 60, "{} cases", dirs.len());
+    assert_eq!(dirs.len(), 70, "the vendored cases");
     let mut right = 0;
     let mut report = Vec::new();
     let mut unexpected = Vec::new();

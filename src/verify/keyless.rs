@@ -234,6 +234,7 @@ const SUPPORTED_ENTRIES: &[(&str, &str)] = &[
     ("hashedrekord", "0.0.2"),
     ("dsse", "0.0.1"),
     ("dsse", "0.0.2"),
+    ("intoto", "0.0.2"),
 ];
 
 /// What a bundle is verified for.

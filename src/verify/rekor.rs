@@ -2,7 +2,7 @@
 //! inclusion promise), RFC 6962 inclusion proofs with their signed checkpoint (a signed
 //! note: Rekor v1's ECDSA and Rekor v2's Ed25519 key hints), and the entry body, which
 //! must describe the very signature being verified (kinds `hashedrekord` 0.0.1/0.0.2
-//! and `dsse` 0.0.1/0.0.2).
+//! and `dsse` 0.0.1/0.0.2, `intoto` 0.0.2).
 
 use base64::Engine as _;
 use serde_json::Value;
@@ -300,6 +300,30 @@ pub(crate) fn check_body(entry: &TlogEntry, expected: &Expected<'_>) -> Result<(
                         && signer_ok_v2(&s["verifier"])
                 })
             });
+            if !ok {
+                return mismatch("DSSE signature or signer");
+            }
+        }
+        ("intoto", "0.0.2") => {
+            let content = &spec["content"];
+            let Some(payload) = expected.payload_digest else {
+                return mismatch("content kind (an in-toto entry for a message signature)");
+            };
+            if content["payloadHash"]["algorithm"] != "sha256"
+                || content["payloadHash"]["value"].as_str() != Some(&hex(&payload))
+            {
+                return mismatch("DSSE payload");
+            }
+            // The envelope's signatures are base64 of the base64 signature.
+            let twice = |text: &str| B64.decode(text).ok().and_then(|once| B64.decode(once).ok());
+            let ok = content["envelope"]["signatures"]
+                .as_array()
+                .is_some_and(|sigs| {
+                    sigs.iter().any(|s| {
+                        s["sig"].as_str().and_then(twice).as_deref() == Some(expected.signature)
+                            && signer_ok_pem(s["publicKey"].as_str())
+                    })
+                });
             if !ok {
                 return mismatch("DSSE signature or signer");
             }
