@@ -97,7 +97,7 @@ fn verify_checkpoint(note: &str, log: &TransparencyLog) -> Result<(u64, Vec<u8>)
         .ok_or("the checkpoint has no signature block")?;
     let body = format!("{body}\n");
     let mut lines = body.lines();
-    let origin = lines
+    lines
         .next()
         .filter(|o| !o.is_empty())
         .ok_or("the checkpoint has no origin")?;
@@ -136,7 +136,6 @@ fn verify_checkpoint(note: &str, log: &TransparencyLog) -> Result<(u64, Vec<u8>)
         if hint == v1_hint || v2_hint.is_some_and(|h| &h[..4] == hint) {
             seen_ours = true;
             if log.key.verify(body.as_bytes(), sig).is_ok() {
-                let _ = origin;
                 return Ok((size, root));
             }
         }
