@@ -573,3 +573,86 @@ fn keyless_signatures_that_do_not_meet_the_policy_are_refused_with_nothing_writt
         out.stderr
     );
 }
+
+#[test]
+fn a_strategy_takes_the_best_tag_signed_by_the_identity() {
+    let Some(fx) = Fixture::start() else { return };
+    let host = fx.front.host();
+    let signed = fx
+        .reg
+        .push_image("acme/api", "1.5.0", "2026-01-10T00:00:00Z", "amd64");
+    let by_other = fx
+        .reg
+        .push_image("acme/api", "1.6.0", "2026-01-15T00:00:00Z", "amd64");
+    let unsigned = fx
+        .reg
+        .push_image("acme/api", "1.7.0", "2026-01-20T00:00:00Z", "amd64");
+    let message = payload(&signed.digest);
+    let good = sign(&message, IDENTITY, &[]);
+    push_keyless(&fx.reg, &signed.digest, &message, annotations(&good.bundle));
+    let other_message = payload(&by_other.digest);
+    let other = sign(
+        &other_message,
+        "https://github.com/acme/api-evil/.github/workflows/release.yml@refs/tags/v1.6.0",
+        &[],
+    );
+    push_keyless(
+        &fx.reg,
+        &by_other.digest,
+        &other_message,
+        annotations(&other.bundle),
+    );
+    // Both signers' roots: the other's signature fails on its identity, not its root.
+    let mut root: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&good.root).expect("root")).expect("json");
+    let theirs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&other.root).expect("root")).expect("json");
+    for list in [
+        "tlogs",
+        "certificateAuthorities",
+        "ctlogs",
+        "timestampAuthorities",
+    ] {
+        let mine = root[list].as_array_mut().expect("list");
+        mine.extend(theirs[list].as_array().expect("list").iter().cloned());
+    }
+    let root_path = good.root.with_file_name("both_roots.json");
+    std::fs::write(&root_path, root.to_string()).expect("write");
+    let dir = config_dir(&host);
+    let out = fx.image(
+        dir.path(),
+        &[
+            &format!("{host}/acme/api"),
+            "--strategy=semver",
+            r"--verify-identity=regexp:https://github\.com/acme/api/\.github/workflows/release\.yml@refs/tags/v.*",
+            &format!("--verify-issuer={ISSUER}"),
+            &format!("--trusted-root={}", path(&root_path)),
+        ],
+    );
+    out.assert_code(0);
+    let d = &signed.digest;
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("values.yaml")).expect("read"),
+        format!("image:\n  repository: {host}/acme/api\n  tag: \"1.5.0\"\n  digest: \"{d}\"\n")
+    );
+    let json = out.json();
+    let strategy = &json["registry"]["strategy"];
+    assert_eq!(strategy["tag"], "1.5.0");
+    assert_eq!(strategy["rejected"][0]["tag"], "1.7.0");
+    let reason = strategy["rejected"][0]["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains(&format!(
+            "no cosign signature found for {}",
+            unsigned.digest
+        )),
+        "{reason}"
+    );
+    assert_eq!(strategy["rejected"][1]["tag"], "1.6.0");
+    let reason = strategy["rejected"][1]["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains("the certificate's identity does not match"),
+        "{reason}"
+    );
+    assert!(reason.contains("acme/api-evil"), "{reason}");
+    assert_eq!(json["verification"]["identity"], IDENTITY);
+}
