@@ -17,6 +17,8 @@ mod cli_e2e;
 mod cli_fanout;
 #[path = "cli_image_places.rs"]
 mod cli_image_places;
+#[path = "cli_keyless.rs"]
+mod cli_keyless;
 #[path = "cli_pr_rules.rs"]
 mod cli_pr_rules;
 #[path = "cli_promote.rs"]

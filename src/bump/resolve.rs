@@ -22,7 +22,7 @@ use crate::registry::{
     docker_config, BasicCredentials, Client, ClientOptions, Endpoint, Pinned, Platform,
     RegistryError, Resolver, Strategy,
 };
-use crate::verify::{self, Verified, VerifyError, VerifyPolicy};
+use crate::verify::{Verified, VerifyError, VerifyPolicy};
 
 /// What to ask the registry before an image change is planned
 /// ([`Options::registry`]).
@@ -337,11 +337,7 @@ fn steps(
     }
     if let Some(policy) = &resolve.verify {
         let digest = image.digest().unwrap_or_default();
-        found.verification = Some(verify::verify_with_keys(
-            resolver.client(),
-            digest,
-            &policy.keys,
-        )?);
+        found.verification = Some(policy.verify(resolver.client(), digest)?);
     }
     Ok(image)
 }
@@ -359,7 +355,7 @@ fn best_verified(
     let mut refused = Vec::new();
     for candidate in candidates {
         let pinned = resolver.pin(&candidate.tag, platform)?;
-        match verify::verify_with_keys(resolver.client(), &pinned.digest, &policy.keys) {
+        match policy.verify(resolver.client(), &pinned.digest) {
             Ok(verified) => return Ok((pinned, verified, refused)),
             Err(e) if e.kind() == "verification" => refused.push(RejectedTag::new(
                 candidate.tag.clone(),

@@ -262,6 +262,24 @@ pub struct RegistryArgs {
     /// skipped).
     #[arg(long = "verify-key", value_name = "FILE")]
     pub verify_key: Vec<std::path::PathBuf>,
+    /// Require a keyless cosign signature (Fulcio certificate) whose SAN (email or URI)
+    /// is ID; `regexp:RE` matches the whole SAN. Needs --verify-issuer. Checked offline
+    /// against the trusted root (--trusted-root, default the embedded Sigstore
+    /// public-good root): chain, Rekor entry or RFC 3161 timestamp, SCT. With
+    /// --verify-key, either suffices.
+    /// Without the flag: TAGBUMP_VERIFY_IDENTITY (empty: unset).
+    #[arg(long = "verify-identity", value_name = "ID")]
+    pub verify_identity: Option<String>,
+    /// The OIDC issuer the keyless certificate must name (e.g.
+    /// https://token.actions.githubusercontent.com); `regexp:RE` matches it whole.
+    /// Without the flag: TAGBUMP_VERIFY_ISSUER (empty: unset).
+    #[arg(long = "verify-issuer", value_name = "ISSUER")]
+    pub verify_issuer: Option<String>,
+    /// A Sigstore trusted_root.json to check keyless signatures against, instead of
+    /// the embedded roots (no trust material is fetched).
+    /// Without the flag: TAGBUMP_TRUSTED_ROOT (empty: unset).
+    #[arg(long = "trusted-root", value_name = "FILE")]
+    pub trusted_root: Option<String>,
     /// With --pin-digest / --verify-digest / --strategy digest: the digest of this
     /// platform's image inside a multi-platform index (os/arch[/variant]). With
     /// --strategy newest-build: whose build time counts (default linux/amd64).

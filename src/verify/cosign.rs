@@ -48,6 +48,19 @@ pub struct Verified {
     pub docker_reference: String,
     /// Simple-signing layers looked at, the one that verified included.
     pub signatures_checked: usize,
+    /// Keyless: the Fulcio certificate's SAN that matched `--verify-identity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// Keyless: the certificate's OIDC issuer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Keyless: the transparency-log index of the signature's entry, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
+    /// Keyless: the proven signing time (RFC 3339): the log's integrated time or the
+    /// RFC 3161 timestamp.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_at: Option<String>,
 }
 
 /// One simple-signing layer of a signature manifest.
@@ -152,6 +165,10 @@ pub fn verify_with_keys(
                     layer: n,
                     docker_reference: signed.docker_reference().to_string(),
                     signatures_checked: n,
+                    identity: None,
+                    issuer: None,
+                    log_index: None,
+                    signed_at: None,
                 })
             }
             Err(reason) => reasons.push(format!("layer {n}: {reason}")),
@@ -227,7 +244,7 @@ fn verify_layer<'k>(
 }
 
 /// `sha256:<hex>` of `bytes`.
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");

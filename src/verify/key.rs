@@ -267,6 +267,36 @@ impl PublicKey {
         })
     }
 
+    /// Checks that `signature` signs a message whose SHA-256 is `digest` (the message
+    /// itself unseen: a Sigstore bundle's `messageDigest` of an image manifest). ECDSA
+    /// P-256 and RSA keys only: Ed25519 signs the message itself and a P-384 key signs
+    /// its SHA-384.
+    pub fn verify_sha256_digest(
+        &self,
+        digest: &[u8; 32],
+        signature: &[u8],
+    ) -> Result<(), VerifyError> {
+        let prehashed =
+            aws_lc_rs::digest::Digest::import_less_safe(digest, &aws_lc_rs::digest::SHA256);
+        let ok = matches!(
+            self.algorithm,
+            KeyAlgorithm::EcdsaP256 | KeyAlgorithm::Rsa { .. }
+        ) && prehashed.is_ok_and(|d| {
+            self.verifiers
+                .iter()
+                .any(|v| v.verify_digest_sig(&d, signature).is_ok())
+        });
+        if ok {
+            return Ok(());
+        }
+        Err(VerifyError::BadSignature {
+            algorithm: self.algorithm.name(),
+            fingerprint: self.fingerprint(),
+            len: 32,
+            sig_len: signature.len(),
+        })
+    }
+
     /// [`verify`](Self::verify) with the signature as cosign stores it: standard
     /// base64 (the `dev.cosignproject.cosign/signature` annotation, `cosign sign
     /// --output-signature`), surrounding whitespace ignored.

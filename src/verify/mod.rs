@@ -10,8 +10,17 @@
 //! - [`cosign`]: the `sha256-<hex>.sig` signature manifest read through the registry
 //!   client (`registry_source`), each simple-signing layer checked; [`Verified`]
 //!   names the key that verified.
-//! - [`VerifyPolicy`]: what a bump requires (the keys, any one of which suffices);
-//!   `bump::Resolve::verify` takes it.
+//! - [`cosign_keyless`]: keyless cosign signatures in the same `.sig` manifest (the
+//!   certificate, Rekor bundle and RFC 3161 annotations), checked by [`keyless`].
+//! - [`bundle`]: Sigstore bundles (v0.1–v0.3) parsed into typed values;
+//!   [`verify_bundle`] / [`verify_bundle_for`] check one against a [`TrustedRoot`]
+//!   ([`trust_root`]; the embedded Sigstore public-good root by default) for an
+//!   [`Identity`] ([`Matcher`]: exact or whole-value `regexp:`) or keys ([`SignedBy`]).
+//!   The pieces: X.509 reading (`x509`, on the strict DER reader), chains (`chain`,
+//!   rustls-webpki), Rekor SETs, inclusion proofs and checkpoints (`rekor`), SCTs (`sct`),
+//!   RFC 3161 timestamps (`rfc3161`); see `docs/size.md` for why these and no other crates.
+//! - [`VerifyPolicy`]: what a bump requires (keys, any one of which suffices, or a keyless
+//!   identity); `bump::Resolve::verify` takes it.
 //! - [`VerifyError`]: why something was refused (error kind `verification`).
 //!
 //! A key-based cosign signature verifies when both hold:
@@ -26,17 +35,32 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bundle;
+mod chain;
 pub mod cosign;
+pub mod cosign_keyless;
 mod der;
 mod error;
 pub mod key;
+pub mod keyless;
 pub mod policy;
 mod registry_source;
+mod rekor;
+mod rfc3161;
+mod sct;
 pub mod simple_signing;
+pub mod time;
+pub mod trust_root;
+mod x509;
 
 pub use cosign::{verify_with_keys, Verified};
 
 pub use error::VerifyError;
 pub use key::{KeyAlgorithm, PublicKey};
+pub use keyless::{
+    verify_bundle, verify_bundle_for, Artifact, Identity, KeylessError, KeylessVerified, Matcher,
+    SignedBy,
+};
 pub use policy::VerifyPolicy;
 pub use simple_signing::SimpleSigning;
+pub use trust_root::TrustedRoot;
