@@ -194,7 +194,7 @@ pub(super) fn resolve(
             return Err(match (source.downcast::<VerifyError>(), &resolve.verify) {
                 (Ok(e), Some(policy)) if e.kind() == "verification" => BumpError::NotVerified {
                     image: image.to_string(),
-                    required: policy.describe_keys(),
+                    required: policy.describe(),
                     source: e,
                 },
                 (Ok(e), _) => BumpError::RegistryRead {
@@ -325,13 +325,26 @@ fn steps(
     }
     if let Some(policy) = &resolve.verify {
         let digest = image.digest().unwrap_or_default();
-        found.verification = Some(verify::verify_with_keys(
-            resolver.client(),
-            digest,
-            &policy.keys,
-        )?);
+        found.verification = Some(verified(resolver, digest, policy)?);
     }
     Ok(image)
+}
+
+/// `digest`'s signature and the policy's attestations, verified.
+fn verified(
+    resolver: &Resolver,
+    digest: &str,
+    policy: &VerifyPolicy,
+) -> Result<Verified, VerifyError> {
+    let mut verified = verify::verify_with_keys(resolver.client(), digest, &policy.keys)?;
+    verified.attestations = verify::verify_attestations(
+        resolver.client(),
+        digest,
+        &policy.keys,
+        &policy.attestations,
+        &policy.provenance,
+    )?;
+    Ok(verified)
 }
 
 /// The first of `candidates` (best first) whose digest has a signature verifying with
@@ -347,17 +360,23 @@ fn best_verified(
     let mut refused = Vec::new();
     for candidate in candidates {
         let pinned = resolver.pin(&candidate.tag, platform)?;
-        match verify::verify_with_keys(resolver.client(), &pinned.digest, &policy.keys) {
+        match verified(resolver, &pinned.digest, policy) {
             Ok(verified) => return Ok((pinned, verified, refused)),
             Err(e) if e.kind() == "verification" => refused.push(RejectedTag {
                 tag: candidate.tag.clone(),
-                reason: format!("signature not verified: {e}"),
+                reason: match e {
+                    VerifyError::NoAttestation { .. }
+                    | VerifyError::AttestationNotVerified { .. } => {
+                        format!("attestation not verified: {e}")
+                    }
+                    _ => format!("signature not verified: {e}"),
+                },
             }),
             Err(e) => return Err(e.into()),
         }
     }
     Err(VerifyError::NoCandidateVerified {
-        keys: policy.describe_keys(),
+        keys: policy.describe(),
         tried: refused
             .into_iter()
             .map(|r| format!("{}: {}", r.tag, r.reason))

@@ -48,6 +48,9 @@ pub struct Verified {
     pub docker_reference: String,
     /// Simple-signing layers looked at, the one that verified included.
     pub signatures_checked: usize,
+    /// The attestations required (`--verify-attestation`), each as it verified.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<super::VerifiedAttestation>,
 }
 
 /// One simple-signing layer of a signature manifest.
@@ -152,6 +155,7 @@ pub fn verify_with_keys(
                     layer: n,
                     docker_reference: signed.docker_reference().to_string(),
                     signatures_checked: n,
+                    attestations: Vec::new(),
                 })
             }
             Err(reason) => reasons.push(format!("layer {n}: {reason}")),
@@ -227,7 +231,7 @@ fn verify_layer<'k>(
 }
 
 /// `sha256:<hex>` of `bytes`.
-fn sha256(bytes: &[u8]) -> String {
+pub(super) fn sha256(bytes: &[u8]) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");

@@ -10,6 +10,9 @@
 //! - [`cosign`]: the `sha256-<hex>.sig` signature manifest read through the registry
 //!   client (`registry_source`), each simple-signing layer checked; [`Verified`]
 //!   names the key that verified.
+//! - [`attestation`]: in-toto attestations ([`dsse`] envelopes holding [`intoto`]
+//!   statements) in the `sha256-<hex>.att` manifest, SLSA v1 [`provenance`] checked for
+//!   its source and ref.
 //! - [`VerifyPolicy`]: what a bump requires (the keys, any one of which suffices);
 //!   `bump::Resolve::verify` takes it.
 //! - [`VerifyError`]: why something was refused (error kind `verification`).
@@ -26,17 +29,23 @@
 //! # Ok(()) }
 //! ```
 
+pub mod attestation;
 pub mod cosign;
 mod der;
+pub mod dsse;
 mod error;
+pub mod intoto;
 pub mod key;
 pub mod policy;
+pub mod provenance;
 mod registry_source;
 pub mod simple_signing;
 
+pub use attestation::{verify_attestations, VerifiedAttestation};
 pub use cosign::{verify_with_keys, Verified};
 
 pub use error::VerifyError;
 pub use key::{KeyAlgorithm, PublicKey};
 pub use policy::VerifyPolicy;
+pub use provenance::ProvenanceRequirement;
 pub use simple_signing::SimpleSigning;

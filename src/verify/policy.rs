@@ -5,6 +5,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::provenance::{ProvenanceRequirement, SLSA_V1};
 use super::{PublicKey, VerifyError};
 
 /// The largest key file read: a PEM RSA-8192 public key is under 2 KiB.
@@ -17,12 +18,87 @@ pub const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
 pub struct VerifyPolicy {
     /// Any one of these keys must have signed the image's digest.
     pub keys: Vec<PublicKey>,
+    /// In-toto attestations (predicate type URIs) the digest must also have, each
+    /// signed under the same keys ([`VerifyPolicy::require_attestations`]).
+    pub attestations: Vec<String>,
+    /// What SLSA v1 provenance must name (with [`SLSA_V1`] among `attestations`).
+    pub provenance: ProvenanceRequirement,
 }
 
 impl VerifyPolicy {
     /// A policy accepting a signature by any one of `keys`.
     pub fn with_keys(keys: Vec<PublicKey>) -> VerifyPolicy {
-        VerifyPolicy { keys }
+        VerifyPolicy {
+            keys,
+            attestations: Vec::new(),
+            provenance: ProvenanceRequirement::default(),
+        }
+    }
+
+    /// Also requires an attestation of each predicate type (a URI, e.g.
+    /// `https://slsa.dev/provenance/v1`; duplicates count once) and, when `provenance`
+    /// requires a source or ref, SLSA v1 provenance naming them (added to the types
+    /// when missing). A type that is not a URI is refused
+    /// ([`VerifyError::Requirement`]).
+    pub fn require_attestations(
+        mut self,
+        types: &[String],
+        provenance: ProvenanceRequirement,
+    ) -> Result<VerifyPolicy, VerifyError> {
+        for t in types {
+            let uri = t.split_once(':').is_some_and(|(scheme, rest)| {
+                !scheme.is_empty()
+                    && scheme
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                    && !rest.is_empty()
+            }) && !t.chars().any(char::is_whitespace);
+            if !uri {
+                return Err(VerifyError::Requirement(format!(
+                    "--verify-attestation takes a predicate type URI (e.g. {SLSA_V1}), not {}",
+                    super::error::excerpt(t, 80)
+                )));
+            }
+            if !self.attestations.contains(t) {
+                self.attestations.push(t.clone());
+            }
+        }
+        for (flag, value) in [
+            ("--provenance-source", &provenance.source),
+            ("--provenance-ref", &provenance.git_ref),
+        ] {
+            if value
+                .as_deref()
+                .is_some_and(|v| v.trim().is_empty() || v.trim() != v)
+            {
+                return Err(VerifyError::Requirement(format!(
+                    "{flag} must not be empty or have surrounding spaces"
+                )));
+            }
+        }
+        if !provenance.is_empty() && !self.attestations.iter().any(|t| t == SLSA_V1) {
+            self.attestations.push(SLSA_V1.to_string());
+        }
+        self.provenance = provenance;
+        Ok(self)
+    }
+
+    /// What is required, for messages: the keys, then any attestations.
+    pub fn describe(&self) -> String {
+        let mut out = self.describe_keys();
+        if !self.attestations.is_empty() {
+            out.push_str(&format!(
+                ", with in-toto attestation(s) of type {} signed by the same",
+                self.attestations.join(", ")
+            ));
+            if !self.provenance.is_empty() {
+                out.push_str(&format!(
+                    " (SLSA provenance naming {})",
+                    self.provenance.describe()
+                ));
+            }
+        }
+        out
     }
 
     /// Reads each file as a cosign public key (PEM `PUBLIC KEY`, see
@@ -37,7 +113,7 @@ impl VerifyPolicy {
             .iter()
             .map(|p| read_key_file(p.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(VerifyPolicy { keys })
+        Ok(VerifyPolicy::with_keys(keys))
     }
 
     /// The keys for messages: `ECDSA P-256 key SHA256:…`, joined with `, `.
