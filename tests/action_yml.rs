@@ -15,6 +15,8 @@ mod argocd;
 mod image;
 #[path = "action_yml/inputs.rs"]
 mod inputs;
+#[path = "action_yml/keyless.rs"]
+mod keyless;
 #[path = "action_yml/outputs.rs"]
 mod outputs;
 #[path = "action_yml/registry.rs"]

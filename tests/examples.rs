@@ -1225,6 +1225,24 @@ fn tekton_task_wired_after_the_build_pushes_the_new_tag() {
         .map(|e| s(&e["value"]));
     assert_eq!(verify_env.as_deref(), Some("$(params.verify-key)"));
     assert!(matches!(&params["verify-key"], Param::Str(v) if v.is_empty()));
+    // Likewise the keyless params, each empty by default (an empty variable is unset).
+    for (param, var) in [
+        ("verify-identity", "TAGBUMP_VERIFY_IDENTITY"),
+        ("verify-issuer", "TAGBUMP_VERIFY_ISSUER"),
+        ("trusted-root", "TAGBUMP_TRUSTED_ROOT"),
+    ] {
+        let value = step["env"]
+            .as_sequence()
+            .expect("env")
+            .iter()
+            .find(|e| s(&e["name"]) == var)
+            .map(|e| s(&e["value"]));
+        assert_eq!(value, Some(format!("$(params.{param})")), "{var}");
+        assert!(
+            matches!(&params[param], Param::Str(v) if v.is_empty()),
+            "{param}"
+        );
+    }
     // Tekton mounts /tekton/results in every step; here a directory stands in for it.
     let results = tempfile::tempdir().expect("/tekton/results");
     cmd.env("TAGBUMP_TEKTON_RESULTS_DIR", results.path());

@@ -44,6 +44,8 @@ mod plan_search;
 mod registry_client;
 #[path = "targets.rs"]
 mod targets;
+#[path = "verify_conformance.rs"]
+mod verify_conformance;
 #[path = "verify_keys.rs"]
 mod verify_keys;
 #[path = "verify_registry.rs"]

@@ -22,7 +22,7 @@ use crate::registry::{
     docker_config, BasicCredentials, Client, ClientOptions, Endpoint, Pinned, Platform,
     RegistryError, Resolver, Strategy,
 };
-use crate::verify::{self, Verified, VerifyError, VerifyPolicy};
+use crate::verify::{Verified, VerifyError, VerifyPolicy};
 
 /// What to ask the registry before an image change is planned
 /// ([`Options::registry`]).
@@ -325,26 +325,9 @@ fn steps(
     }
     if let Some(policy) = &resolve.verify {
         let digest = image.digest().unwrap_or_default();
-        found.verification = Some(verified(resolver, digest, policy)?);
+        found.verification = Some(policy.verify(resolver.client(), digest)?);
     }
     Ok(image)
-}
-
-/// `digest`'s signature and the policy's attestations, verified.
-fn verified(
-    resolver: &Resolver,
-    digest: &str,
-    policy: &VerifyPolicy,
-) -> Result<Verified, VerifyError> {
-    let mut verified = verify::verify_with_keys(resolver.client(), digest, &policy.keys)?;
-    verified.attestations = verify::verify_attestations(
-        resolver.client(),
-        digest,
-        &policy.keys,
-        &policy.attestations,
-        &policy.provenance,
-    )?;
-    Ok(verified)
 }
 
 /// The first of `candidates` (best first) whose digest has a signature verifying with
@@ -360,7 +343,7 @@ fn best_verified(
     let mut refused = Vec::new();
     for candidate in candidates {
         let pinned = resolver.pin(&candidate.tag, platform)?;
-        match verified(resolver, &pinned.digest, policy) {
+        match policy.verify(resolver.client(), &pinned.digest) {
             Ok(verified) => return Ok((pinned, verified, refused)),
             Err(e) if e.kind() == "verification" => refused.push(RejectedTag {
                 tag: candidate.tag.clone(),

@@ -208,21 +208,40 @@ pub struct RegistryArgs {
     /// skipped).
     #[arg(long = "verify-key", value_name = "FILE")]
     pub verify_key: Vec<std::path::PathBuf>,
-    /// With --verify-key: also require an in-toto attestation (DSSE) of this predicate
-    /// type for the digest, signed by one of the same keys, e.g.
+    /// Require a keyless cosign signature (Fulcio certificate) whose SAN (email or URI)
+    /// is ID; `regexp:RE` matches the whole SAN. Needs --verify-issuer. Checked offline
+    /// against the trusted root (--trusted-root, default the embedded Sigstore
+    /// public-good root): chain, Rekor entry or RFC 3161 timestamp, SCT. With
+    /// --verify-key, either suffices.
+    /// Without the flag: TAGBUMP_VERIFY_IDENTITY (empty: unset).
+    #[arg(long = "verify-identity", value_name = "ID")]
+    pub verify_identity: Option<String>,
+    /// The OIDC issuer the keyless certificate must name (e.g.
+    /// https://token.actions.githubusercontent.com); `regexp:RE` matches it whole.
+    /// Without the flag: TAGBUMP_VERIFY_ISSUER (empty: unset).
+    #[arg(long = "verify-issuer", value_name = "ISSUER")]
+    pub verify_issuer: Option<String>,
+    /// A Sigstore trusted_root.json to check keyless signatures against, instead of
+    /// the embedded roots (no trust material is fetched).
+    /// Without the flag: TAGBUMP_TRUSTED_ROOT (empty: unset).
+    #[arg(long = "trusted-root", value_name = "FILE")]
+    pub trusted_root: Option<String>,
+    /// With --verify-key or --verify-identity: also require an in-toto attestation
+    /// (DSSE) of this predicate type for the digest, signed under the same policy, e.g.
     /// https://slsa.dev/provenance/v1 (repeatable: all are required). Read from the
-    /// `sha256-<hex>.att` tag. Without the flag: TAGBUMP_VERIFY_ATTESTATION, one type
-    /// per line.
+    /// `sha256-<hex>.att` tag, else from OCI referrers holding Sigstore bundles.
+    /// Without the flag: TAGBUMP_VERIFY_ATTESTATION, one type per line.
     #[arg(long = "verify-attestation", value_name = "TYPE")]
     pub verify_attestation: Vec<String>,
-    /// With --verify-key: require SLSA v1 provenance naming this source repository
+    /// Require SLSA v1 provenance (implies --verify-attestation
+    /// https://slsa.dev/provenance/v1) naming this source repository
     /// (`buildDefinition.externalParameters.workflow.repository`, or a
     /// `resolvedDependencies` uri `git+REPO_URI` followed by `@`, `#` or the end).
     #[arg(long, value_name = "REPO_URI", env = "TAGBUMP_PROVENANCE_SOURCE")]
     pub provenance_source: Option<String>,
-    /// With --verify-key: require SLSA v1 provenance naming this ref (the workflow's
-    /// `ref`, or `@REF` of a `git+` dependency; with --provenance-source, of that
-    /// source), e.g. refs/heads/main.
+    /// Require SLSA v1 provenance naming this ref (the workflow's `ref`, or `@REF` of
+    /// a `git+` dependency; with --provenance-source, of that source), e.g.
+    /// refs/heads/main.
     #[arg(long, value_name = "REF", env = "TAGBUMP_PROVENANCE_REF")]
     pub provenance_ref: Option<String>,
     /// With --pin-digest / --verify-digest / --strategy digest: the digest of this

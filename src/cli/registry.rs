@@ -14,13 +14,54 @@ use tagbump::image::ImageRef;
 use tagbump::registry::strategy::{self, Constraint, TagFilter};
 use tagbump::registry::{BasicCredentials, Platform, Strategy};
 use tagbump::secret::Secret;
-use tagbump::verify::{ProvenanceRequirement, VerifyPolicy};
+use tagbump::verify::{Identity, ProvenanceRequirement, TrustedRoot, VerifyPolicy};
 
 /// Whether any registry flag asks for the registry (--verify-key counts once
 /// [`resolve_options`] has read TAGBUMP_VERIFY_KEY).
 pub fn wanted(a: &ImageArgs) -> bool {
     let r = &a.registry;
-    r.pin_digest || r.verify_digest || r.strategy.is_some() || !r.verify_key.is_empty()
+    r.pin_digest
+        || r.verify_digest
+        || r.strategy.is_some()
+        || !r.verify_key.is_empty()
+        || r.verify_identity.is_some()
+}
+
+/// The flag's value, else the variable's; an empty one counts as unset.
+fn given(flag: &Option<String>, var: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    flag.clone().or_else(|| env(var)).filter(|s| !s.is_empty())
+}
+
+/// --verify-identity with --verify-issuer (and --trusted-root) as a keyless identity;
+/// each flag else its variable (TAGBUMP_VERIFY_IDENTITY, TAGBUMP_VERIFY_ISSUER,
+/// TAGBUMP_TRUSTED_ROOT), an empty one unset.
+fn keyless(
+    a: &ImageArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<(Identity, Option<TrustedRoot>)>> {
+    let r = &a.registry;
+    let trusted_root = given(&r.trusted_root, "TAGBUMP_TRUSTED_ROOT", env);
+    let identity = given(&r.verify_identity, "TAGBUMP_VERIFY_IDENTITY", env);
+    let issuer = given(&r.verify_issuer, "TAGBUMP_VERIFY_ISSUER", env);
+    let (identity, issuer) = match (&identity, &issuer) {
+        (Some(identity), Some(issuer)) => (identity, issuer),
+        (Some(_), None) => return Err(invalid_input(
+            "--verify-identity needs --verify-issuer (the OIDC issuer the certificate must name)",
+        )),
+        (None, Some(_)) => {
+            return Err(invalid_input("--verify-issuer goes with --verify-identity"))
+        }
+        (None, None) if trusted_root.is_some() => return Err(invalid_input(
+            "--trusted-root is the trust for keyless signatures: it goes with --verify-identity",
+        )),
+        (None, None) => return Ok(None),
+    };
+    let identity = Identity::new(identity, issuer).map_err(|e| invalid_input(e.to_string()))?;
+    let root = (trusted_root.as_deref())
+        .map(|p| TrustedRoot::from_file(std::path::Path::new(p)))
+        .transpose()
+        .map_err(|e| invalid_input(e.to_string()))?;
+    Ok(Some((identity, root)))
 }
 
 /// The --verify-key files, else TAGBUMP_VERIFY_KEY's lines (blank lines skipped).
@@ -84,7 +125,7 @@ fn check_flags(a: &ImageArgs, image: &ImageRef, verify: bool) -> Result<()> {
         return fail("--pin-digest and --verify-digest exclude each other");
     }
     if r.platform.is_some() && !wanted(a) && !verify {
-        return fail("--platform needs --pin-digest, --verify-digest, --verify-key or --strategy");
+        return fail("--platform needs --pin-digest, --verify-digest, --verify-key, --verify-identity or --strategy");
     }
     Ok(())
 }
@@ -115,19 +156,21 @@ pub fn resolve_options(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Resolve>> {
     let keys = verify_keys(a, env);
-    check_flags(a, image, !keys.is_empty())?;
+    let identity = keyless(a, env)?;
+    check_flags(a, image, !keys.is_empty() || identity.is_some())?;
     let attestations = verify_attestations(a, env);
     let r = &a.registry;
     let provenance = ProvenanceRequirement::new(
         r.provenance_source.clone().filter(|s| !s.is_empty()),
         r.provenance_ref.clone().filter(|s| !s.is_empty()),
     );
-    if (!attestations.is_empty() || !provenance.is_empty()) && keys.is_empty() {
+    if (!attestations.is_empty() || !provenance.is_empty()) && keys.is_empty() && identity.is_none()
+    {
         return Err(invalid_input(
-            "--verify-attestation, --provenance-source and --provenance-ref need --verify-key: the attestation must be signed under the same policy",
+            "--verify-attestation, --provenance-source and --provenance-ref need --verify-key or --verify-identity: the attestation must be signed under the same policy",
         ));
     }
-    if !wanted(a) && keys.is_empty() {
+    if !wanted(a) && keys.is_empty() && identity.is_none() {
         return Ok(None);
     }
     let mut ask = Resolve::default();
@@ -164,9 +207,14 @@ pub fn resolve_options(
     ask.credentials = credentials(a, env)?;
     ask.insecure = r.insecure_registry.clone();
     ask.concurrency = Some(usize::from(r.registry_concurrency));
-    if !keys.is_empty() {
-        ask.verify = Some(VerifyPolicy::from_key_files(&keys)?);
-    }
+    ask.verify = match (keys.is_empty(), identity) {
+        (true, None) => None,
+        (false, None) => Some(VerifyPolicy::from_key_files(&keys)?),
+        (true, Some((identity, root))) => Some(VerifyPolicy::with_identity(identity, root)),
+        (false, Some((identity, root))) => {
+            Some(VerifyPolicy::from_key_files(&keys)?.or_identity(identity, root))
+        }
+    };
     if !attestations.is_empty() || !provenance.is_empty() {
         if let Some(policy) = ask.verify.take() {
             ask.verify = Some(policy.require_attestations(&attestations, provenance)?);

@@ -194,7 +194,23 @@ pub fn registry_text(r: &RegistryReport) -> String {
             writeln!(out, "registry: {what} {} → {}{platform}", d.tag, d.digest)
         };
     }
-    if let Some(v) = &r.verification {
+    if let Some(v) = r.verification.as_ref().filter(|v| v.identity.is_some()) {
+        let _ = writeln!(
+            out,
+            "registry: signature verified: {} by {} (issuer {}; {}{}; {})",
+            v.digest,
+            v.identity.as_deref().unwrap_or_default(),
+            v.issuer.as_deref().unwrap_or_default(),
+            v.log_index
+                .map(|i| format!("log index {i}, "))
+                .unwrap_or_default(),
+            v.signed_at
+                .as_deref()
+                .map(|t| format!("signed {t}"))
+                .unwrap_or_default(),
+            v.location
+        );
+    } else if let Some(v) = &r.verification {
         let _ = writeln!(
             out,
             "registry: signature verified: {} by {} key {} ({}, {} signature(s) checked)",

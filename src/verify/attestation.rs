@@ -24,7 +24,7 @@ use super::dsse::{self, Envelope};
 use super::intoto::Statement;
 use super::provenance::{ProvenanceRequirement, SLSA_V1};
 use super::registry_source::{self, Fetched};
-use super::{cosign, simple_signing, PublicKey, VerifyError};
+use super::{cosign, simple_signing, PublicKey, VerifyError, VerifyPolicy};
 use crate::registry::{Client, RegistryError};
 
 /// The layer annotation cosign writes with the statement's predicate type.
@@ -238,6 +238,22 @@ pub fn verify_attestations(
         }
     }
     Ok(verified)
+}
+
+/// The policy's attestations of `digest` ([`VerifyPolicy::attestations`]): with keys,
+/// from the `.att` manifest ([`verify_attestations`]).
+pub(crate) fn verify_attestations_under(
+    client: &Client,
+    digest: &str,
+    policy: &VerifyPolicy,
+) -> Result<Vec<VerifiedAttestation>, VerifyError> {
+    verify_attestations(
+        client,
+        digest,
+        &policy.keys,
+        &policy.attestations,
+        &policy.provenance,
+    )
 }
 
 /// One envelope blob, checked against its descriptor, or why it cannot be used.

@@ -51,6 +51,19 @@ pub struct Verified {
     /// The attestations required (`--verify-attestation`), each as it verified.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attestations: Vec<super::VerifiedAttestation>,
+    /// Keyless: the Fulcio certificate's SAN that matched `--verify-identity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// Keyless: the certificate's OIDC issuer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Keyless: the transparency-log index of the signature's entry, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
+    /// Keyless: the proven signing time (RFC 3339): the log's integrated time or the
+    /// RFC 3161 timestamp.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_at: Option<String>,
 }
 
 /// One simple-signing layer of a signature manifest.
@@ -156,6 +169,10 @@ pub fn verify_with_keys(
                     docker_reference: signed.docker_reference().to_string(),
                     signatures_checked: n,
                     attestations: Vec::new(),
+                    identity: None,
+                    issuer: None,
+                    log_index: None,
+                    signed_at: None,
                 })
             }
             Err(reason) => reasons.push(format!("layer {n}: {reason}")),
@@ -231,7 +248,7 @@ fn verify_layer<'k>(
 }
 
 /// `sha256:<hex>` of `bytes`.
-pub(super) fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");

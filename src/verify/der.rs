@@ -6,6 +6,8 @@ use super::VerifyError;
 /// Universal tags read here.
 pub(crate) const INTEGER: u8 = 0x02;
 pub(crate) const BIT_STRING: u8 = 0x03;
+pub(crate) const OCTET_STRING: u8 = 0x04;
+pub(crate) const BOOLEAN: u8 = 0x01;
 pub(crate) const NULL: u8 = 0x05;
 pub(crate) const OID: u8 = 0x06;
 pub(crate) const SEQUENCE: u8 = 0x30;
@@ -80,6 +82,26 @@ impl<'a> Reader<'a> {
         Ok(contents)
     }
 
+    /// The next element whatever its (single-byte) tag: the tag, its contents and the
+    /// whole encoded element.
+    pub(crate) fn read_any(&mut self, what: &str) -> Result<(u8, &'a [u8], &'a [u8]), VerifyError> {
+        let start = self.rest;
+        let tag = *start
+            .first()
+            .ok_or_else(|| malformed(&format!("{what}: the data ends before it")))?;
+        if tag & 0x1f == 0x1f {
+            return Err(malformed(&format!("{what}: a multi-byte tag")));
+        }
+        let contents = self.read(tag, what)?;
+        let used = start.len() - self.rest.len();
+        Ok((tag, contents, &start[..used]))
+    }
+
+    /// Whether everything has been read.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
     /// The next element, a SEQUENCE: a reader over its contents.
     pub(crate) fn sequence(&mut self, what: &str) -> Result<Reader<'a>, VerifyError> {
         self.read(SEQUENCE, what).map(Reader::new)
@@ -96,6 +118,29 @@ impl<'a> Reader<'a> {
             )))
         }
     }
+}
+
+/// A DER length's encoding (shortest form) for `len` content bytes.
+pub(crate) fn encode_len(len: usize) -> Vec<u8> {
+    if len < 0x80 {
+        return vec![len as u8];
+    }
+    let bytes: Vec<u8> = len
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|&b| b == 0)
+        .collect();
+    let mut out = vec![0x80 | bytes.len() as u8];
+    out.extend(bytes);
+    out
+}
+
+/// An element of `tag` with `contents`, encoded.
+pub(crate) fn encode(tag: u8, contents: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    out.extend(encode_len(contents.len()));
+    out.extend_from_slice(contents);
+    out
 }
 
 /// A whole DER buffer holding exactly one SEQUENCE: a reader over its contents.

@@ -148,6 +148,29 @@ pub enum VerifyError {
         /// Each candidate tried and why it was refused (`1.5.0 (sha256:…): …`).
         tried: Vec<String>,
     },
+    /// A certificate is malformed.
+    #[error("malformed certificate: {0}")]
+    Certificate(String),
+    /// A Sigstore bundle could not be read.
+    #[error(transparent)]
+    Bundle(#[from] super::bundle::BundleError),
+    /// A trusted root could not be read.
+    #[error(transparent)]
+    TrustRoot(#[from] super::trust_root::TrustRootError),
+    /// An identity or issuer pattern (`regexp:…`) is not a valid regular expression.
+    #[error("invalid {what} pattern {pattern:?}: {reason}")]
+    Pattern {
+        /// `--verify-identity` or `--verify-issuer`.
+        what: &'static str,
+        /// The pattern as given.
+        pattern: String,
+        /// The regex error.
+        reason: String,
+    },
+    /// A keyless signature was refused: the certificate's identity or issuer, its chain,
+    /// the proof of signing time, or the signed content did not satisfy the policy.
+    #[error("{0}")]
+    Keyless(#[from] super::keyless::KeylessError),
     /// The registry could not be read (transport, auth, rate limit, timeout).
     #[error("reading the signatures of {digest}: {source}")]
     Registry {
@@ -167,9 +190,11 @@ impl VerifyError {
     pub fn kind(&self) -> &'static str {
         match self {
             VerifyError::Registry { .. } => "registry",
-            VerifyError::KeyFile { .. } | VerifyError::NoKeyFiles | VerifyError::Requirement(_) => {
-                "invalid-input"
-            }
+            VerifyError::KeyFile { .. }
+            | VerifyError::NoKeyFiles
+            | VerifyError::TrustRoot(_)
+            | VerifyError::Pattern { .. }
+            | VerifyError::Requirement(_) => "invalid-input",
             _ => "verification",
         }
     }

@@ -30,22 +30,34 @@
 //! ```
 
 pub mod attestation;
+pub mod bundle;
+mod chain;
 pub mod cosign;
+pub mod cosign_keyless;
 mod der;
 pub mod dsse;
 mod error;
 pub mod intoto;
 pub mod key;
+pub mod keyless;
 pub mod policy;
 pub mod provenance;
 mod registry_source;
+mod rekor;
+mod rfc3161;
+mod sct;
 pub mod simple_signing;
+pub mod time;
+pub mod trust_root;
+mod x509;
 
 pub use attestation::{verify_attestations, VerifiedAttestation};
 pub use cosign::{verify_with_keys, Verified};
 
 pub use error::VerifyError;
 pub use key::{KeyAlgorithm, PublicKey};
+pub use keyless::{verify_bundle, Identity, KeylessError, KeylessVerified, Matcher, SignedBy};
 pub use policy::VerifyPolicy;
 pub use provenance::ProvenanceRequirement;
 pub use simple_signing::SimpleSigning;
+pub use trust_root::TrustedRoot;

@@ -1,12 +1,19 @@
 //! What a bump requires of an image's signatures before it writes the image: the
 //! public keys, any one of which must have signed the digest (key-based cosign
-//! signatures, read from the registry by [`verify_with_keys`](super::verify_with_keys)).
+//! signatures, read from the registry by [`verify_with_keys`](super::verify_with_keys)),
+//! and/or a keyless identity (a Fulcio certificate for `--verify-identity` issued by
+//! `--verify-issuer`, checked against a trusted root by
+//! [`verify_with_identity`](super::cosign_keyless::verify_with_identity)). Any one of
+//! the ways suffices: a key, or the identity.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use super::provenance::{ProvenanceRequirement, SLSA_V1};
-use super::{PublicKey, VerifyError};
+use super::{cosign_keyless, Identity, PublicKey, TrustedRoot, Verified, VerifyError};
+use crate::registry::Client;
 
 /// The largest key file read: a PEM RSA-8192 public key is under 2 KiB.
 pub const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
@@ -18,8 +25,13 @@ pub const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
 pub struct VerifyPolicy {
     /// Any one of these keys must have signed the image's digest.
     pub keys: Vec<PublicKey>,
+    /// Or a keyless signature by this identity.
+    pub identity: Option<Identity>,
+    /// The trust root keyless signatures are checked against (default: the embedded
+    /// roots, [`TrustedRoot::embedded`]).
+    pub trusted_root: Option<Arc<TrustedRoot>>,
     /// In-toto attestations (predicate type URIs) the digest must also have, each
-    /// signed under the same keys ([`VerifyPolicy::require_attestations`]).
+    /// signed under the same keys or identity ([`VerifyPolicy::require_attestations`]).
     pub attestations: Vec<String>,
     /// What SLSA v1 provenance must name (with [`SLSA_V1`] among `attestations`).
     pub provenance: ProvenanceRequirement,
@@ -30,9 +42,99 @@ impl VerifyPolicy {
     pub fn with_keys(keys: Vec<PublicKey>) -> VerifyPolicy {
         VerifyPolicy {
             keys,
+            identity: None,
+            trusted_root: None,
             attestations: Vec::new(),
             provenance: ProvenanceRequirement::default(),
         }
+    }
+
+    /// A policy accepting a keyless signature by `identity` under `root` (the embedded
+    /// roots when `None`).
+    pub fn with_identity(identity: Identity, root: Option<TrustedRoot>) -> VerifyPolicy {
+        VerifyPolicy {
+            keys: Vec::new(),
+            identity: Some(identity),
+            trusted_root: root.map(Arc::new),
+            attestations: Vec::new(),
+            provenance: ProvenanceRequirement::default(),
+        }
+    }
+
+    /// This policy, also accepting a keyless signature by `identity` under `root`.
+    pub fn or_identity(mut self, identity: Identity, root: Option<TrustedRoot>) -> VerifyPolicy {
+        self.identity = Some(identity);
+        self.trusted_root = root.map(Arc::new);
+        self
+    }
+
+    /// Verifies `digest` with the signatures read through `client`: a key of the
+    /// policy first (if any), then the identity (if any); the first that verifies
+    /// wins. When neither does, the error of the last way tried, with the other's
+    /// reasons folded in.
+    ///
+    /// Then each attestation of [`attestations`](Self::attestations) is required
+    /// ([`verify_attestations`](super::verify_attestations)); its results are the
+    /// returned [`Verified::attestations`].
+    pub fn verify(&self, client: &Client, digest: &str) -> Result<Verified, VerifyError> {
+        let mut verified = self.verify_signature(client, digest)?;
+        verified.attestations =
+            super::attestation::verify_attestations_under(client, digest, self)?;
+        Ok(verified)
+    }
+
+    /// The image's signature alone (see [`verify`](Self::verify)).
+    fn verify_signature(&self, client: &Client, digest: &str) -> Result<Verified, VerifyError> {
+        let by_key = if self.keys.is_empty() && self.identity.is_some() {
+            None
+        } else {
+            match super::verify_with_keys(client, digest, &self.keys) {
+                Ok(v) => return Ok(v),
+                Err(e) if e.kind() != "verification" => return Err(e),
+                Err(e) => Some(e),
+            }
+        };
+        let Some(identity) = &self.identity else {
+            return Err(by_key.unwrap_or(VerifyError::NoKeys {
+                digest: digest.to_string(),
+            }));
+        };
+        let embedded;
+        let root = match &self.trusted_root {
+            Some(root) => root.as_ref(),
+            None => {
+                embedded = TrustedRoot::embedded();
+                &embedded
+            }
+        };
+        match (
+            cosign_keyless::verify_with_identity(client, digest, identity, root),
+            by_key,
+        ) {
+            (Ok(v), _) => Ok(v),
+            (
+                Err(VerifyError::NotVerified {
+                    digest,
+                    location,
+                    keys,
+                    mut reasons,
+                }),
+                Some(key_error),
+            ) => {
+                reasons.push(format!("with the keys: {key_error}"));
+                Err(VerifyError::NotVerified {
+                    digest,
+                    location,
+                    keys: format!("{}, or {keys}", self.describe_only_keys()),
+                    reasons,
+                })
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    fn describe_only_keys(&self) -> String {
+        describe_keys(&self.keys)
     }
 
     /// Also requires an attestation of each predicate type (a URI, e.g.
@@ -46,14 +148,7 @@ impl VerifyPolicy {
         provenance: ProvenanceRequirement,
     ) -> Result<VerifyPolicy, VerifyError> {
         for t in types {
-            let uri = t.split_once(':').is_some_and(|(scheme, rest)| {
-                !scheme.is_empty()
-                    && scheme
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-                    && !rest.is_empty()
-            }) && !t.chars().any(char::is_whitespace);
-            if !uri {
+            if !is_uri(t) {
                 return Err(VerifyError::Requirement(format!(
                     "--verify-attestation takes a predicate type URI (e.g. {SLSA_V1}), not {}",
                     super::error::excerpt(t, 80)
@@ -83,7 +178,8 @@ impl VerifyPolicy {
         Ok(self)
     }
 
-    /// What is required, for messages: the keys, then any attestations.
+    /// What is required, for messages: the signers ([`describe_keys`](Self::describe_keys)),
+    /// then any attestations.
     pub fn describe(&self) -> String {
         let mut out = self.describe_keys();
         if !self.attestations.is_empty() {
@@ -116,9 +212,18 @@ impl VerifyPolicy {
         Ok(VerifyPolicy::with_keys(keys))
     }
 
-    /// The keys for messages: `ECDSA P-256 key SHA256:…`, joined with `, `.
+    /// What the policy requires, for messages: the keys (`ECDSA P-256 key SHA256:…`,
+    /// joined with `, `) and/or `a certificate for ID issued by ISSUER`.
     pub fn describe_keys(&self) -> String {
-        describe_keys(&self.keys)
+        match (&self.identity, self.keys.is_empty()) {
+            (Some(identity), true) => cosign_keyless::describe(identity),
+            (Some(identity), false) => format!(
+                "{}, or {}",
+                describe_keys(&self.keys),
+                cosign_keyless::describe(identity)
+            ),
+            (None, _) => describe_keys(&self.keys),
+        }
     }
 }
 
@@ -132,6 +237,20 @@ pub fn describe_keys(keys: &[PublicKey]) -> String {
         .map(|k| format!("{} key {}", k.algorithm().name(), k.fingerprint()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `scheme:rest` with an RFC 3986 scheme and no whitespace.
+fn is_uri(t: &str) -> bool {
+    t.split_once(':').is_some_and(|(scheme, rest)| {
+        scheme
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic())
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+            && !rest.is_empty()
+    }) && !t.chars().any(char::is_whitespace)
 }
 
 /// One key file, at most [`MAX_KEY_FILE_BYTES`].

@@ -3,6 +3,7 @@
 //! command and bad booleans are refused before tagbump runs.
 
 use super::argocd::ARGOCD_INPUTS;
+use super::keyless::KEYLESS_INPUTS;
 use super::registry::REGISTRY_INPUTS;
 use super::*;
 
@@ -275,6 +276,8 @@ fn every_input_reaches_the_matching_cli_flag() {
         .chain(["github-app-id".to_string(), "github-app-key".to_string()])
         // Checked by `the_registry_inputs_reach_tagbump` (against a real registry).
         .chain(REGISTRY_INPUTS.iter().map(|i| i.to_string()))
+        // Checked by `the_keyless_inputs_reach_tagbump`.
+        .chain(KEYLESS_INPUTS.iter().map(|i| i.to_string()))
         // Checked by `the_argocd_inputs_reach_tagbump`.
         .chain(ARGOCD_INPUTS.iter().map(|i| i.to_string()))
         .collect();
