@@ -159,6 +159,7 @@ pub fn resolve_options(
     let identity = keyless(a, env)?;
     check_flags(a, image, !keys.is_empty() || identity.is_some())?;
     let attestations = verify_attestations(a, env);
+    tagbump::verify::policy::check_attestation_types(&attestations)?;
     let r = &a.registry;
     let provenance = ProvenanceRequirement::new(
         r.provenance_source.clone().filter(|s| !s.is_empty()),

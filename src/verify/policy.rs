@@ -147,13 +147,8 @@ impl VerifyPolicy {
         types: &[String],
         provenance: ProvenanceRequirement,
     ) -> Result<VerifyPolicy, VerifyError> {
+        check_attestation_types(types)?;
         for t in types {
-            if !is_uri(t) {
-                return Err(VerifyError::Requirement(format!(
-                    "--verify-attestation takes a predicate type URI (e.g. {SLSA_V1}), not {}",
-                    super::error::excerpt(t, 80)
-                )));
-            }
             if !self.attestations.contains(t) {
                 self.attestations.push(t.clone());
             }
@@ -237,6 +232,19 @@ pub fn describe_keys(keys: &[PublicKey]) -> String {
         .map(|k| format!("{} key {}", k.algorithm().name(), k.fingerprint()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Each predicate type must be a URI (`scheme:rest`, no whitespace), e.g.
+/// `https://slsa.dev/provenance/v1`; the first that is not is refused
+/// ([`VerifyError::Requirement`]).
+pub fn check_attestation_types(types: &[String]) -> Result<(), VerifyError> {
+    match types.iter().find(|t| !is_uri(t)) {
+        Some(t) => Err(VerifyError::Requirement(format!(
+            "--verify-attestation takes a predicate type URI (e.g. {SLSA_V1}), not {}",
+            super::error::excerpt(t, 80)
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// `scheme:rest` with an RFC 3986 scheme and no whitespace.
