@@ -88,7 +88,17 @@ case "$command" in
     unset IFS
     [ -z "${TAGBUMP_INPUT_VERIFY_IDENTITY:-}" ] || set -- "$@" "--verify-identity=$TAGBUMP_INPUT_VERIFY_IDENTITY"
     [ -z "${TAGBUMP_INPUT_VERIFY_ISSUER:-}" ] || set -- "$@" "--verify-issuer=$TAGBUMP_INPUT_VERIFY_ISSUER"
-    [ -z "${TAGBUMP_INPUT_TRUSTED_ROOT:-}" ] || set -- "$@" "--trusted-root=$TAGBUMP_INPUT_TRUSTED_ROOT"
+    [ -z "${TAGBUMP_INPUT_TRUSTED_ROOT:-}${TAGBUMP_INPUT_VERIFY_ATTESTATION:-}${TAGBUMP_INPUT_PROVENANCE_SOURCE:-}${TAGBUMP_INPUT_PROVENANCE_REF:-}" ] || set -- "$@" "--trusted-root=$TAGBUMP_INPUT_TRUSTED_ROOT"
+    # Attestation types: one per line.
+    IFS='
+'
+    for item in ${TAGBUMP_INPUT_VERIFY_ATTESTATION:-}; do
+      item=$(trim "$item")
+      [ -z "$item" ] || set -- "$@" "--verify-attestation=$item"
+    done
+    unset IFS
+    [ -z "${TAGBUMP_INPUT_PROVENANCE_SOURCE:-}" ] || set -- "$@" "--provenance-source=$TAGBUMP_INPUT_PROVENANCE_SOURCE"
+    [ -z "${TAGBUMP_INPUT_PROVENANCE_REF:-}" ] || set -- "$@" "--provenance-ref=$TAGBUMP_INPUT_PROVENANCE_REF"
     ;;
   set)
     [ -n "${TAGBUMP_INPUT_ASSIGNMENTS:-}" ] || fail "input 'assignments' is required with command: set"
@@ -96,7 +106,7 @@ case "$command" in
       fail "inputs 'image', 'tag', 'paths', 'flux-policy' and 'argocd-params' belong to command: image"
     if is_true "${TAGBUMP_INPUT_APP_VERSION:-}"; then fail "input 'app-version' belongs to command: image"; fi
     if is_true "${TAGBUMP_INPUT_SKIP_UNREADABLE:-}"; then fail "input 'skip-unreadable' belongs to command: image"; fi
-    [ -z "${TAGBUMP_INPUT_STRATEGY:-}${TAGBUMP_INPUT_PLATFORM:-}${TAGBUMP_INPUT_CONSTRAINT:-}${TAGBUMP_INPUT_IGNORE_TAGS:-}${TAGBUMP_INPUT_REGISTRY_CONCURRENCY:-}${TAGBUMP_INPUT_REGISTRY_USERNAME:-}${TAGBUMP_INPUT_INSECURE_REGISTRY:-}${TAGBUMP_INPUT_VERIFY_KEY:-}${TAGBUMP_INPUT_VERIFY_IDENTITY:-}${TAGBUMP_INPUT_VERIFY_ISSUER:-}${TAGBUMP_INPUT_TRUSTED_ROOT:-}" ] ||
+    [ -z "${TAGBUMP_INPUT_STRATEGY:-}${TAGBUMP_INPUT_PLATFORM:-}${TAGBUMP_INPUT_CONSTRAINT:-}${TAGBUMP_INPUT_IGNORE_TAGS:-}${TAGBUMP_INPUT_REGISTRY_CONCURRENCY:-}${TAGBUMP_INPUT_REGISTRY_USERNAME:-}${TAGBUMP_INPUT_INSECURE_REGISTRY:-}${TAGBUMP_INPUT_VERIFY_KEY:-}${TAGBUMP_INPUT_VERIFY_IDENTITY:-}${TAGBUMP_INPUT_VERIFY_ISSUER:-}${TAGBUMP_INPUT_TRUSTED_ROOT:-}${TAGBUMP_INPUT_VERIFY_ATTESTATION:-}${TAGBUMP_INPUT_PROVENANCE_SOURCE:-}${TAGBUMP_INPUT_PROVENANCE_REF:-}" ] ||
       fail "the registry inputs belong to command: image"
     [ -z "${TAGBUMP_INPUT_ARGOCD_APP:-}${TAGBUMP_INPUT_ARGOCD_NAMESPACE:-}${TAGBUMP_INPUT_ARGOCD_APP_KIND:-}${TAGBUMP_INPUT_HELM_IMAGE_NAME:-}${TAGBUMP_INPUT_HELM_IMAGE_TAG:-}${TAGBUMP_INPUT_KUSTOMIZE_IMAGE_NAME:-}" ] ||
       fail "the Argo CD write-back inputs belong to command: image"

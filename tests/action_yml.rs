@@ -11,6 +11,8 @@ use crate::support;
 // Along its seams, in submodules of this one test binary; the harness stays here.
 #[path = "action_yml/argocd.rs"]
 mod argocd;
+#[path = "action_yml/attest.rs"]
+mod attest;
 #[path = "action_yml/environments.rs"]
 mod environments;
 #[path = "action_yml/image.rs"]

@@ -11,6 +11,8 @@ mod support;
 mod argocd_writeback;
 #[path = "cli_api.rs"]
 mod cli_api;
+#[path = "cli_attest.rs"]
+mod cli_attest;
 #[path = "cli_e2e.rs"]
 mod cli_e2e;
 #[path = "cli_fanout.rs"]

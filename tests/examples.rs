@@ -1230,6 +1230,9 @@ fn tekton_task_wired_after_the_build_pushes_the_new_tag() {
         ("verify-identity", "TAGBUMP_VERIFY_IDENTITY"),
         ("verify-issuer", "TAGBUMP_VERIFY_ISSUER"),
         ("trusted-root", "TAGBUMP_TRUSTED_ROOT"),
+        ("verify-attestation", "TAGBUMP_VERIFY_ATTESTATION"),
+        ("provenance-source", "TAGBUMP_PROVENANCE_SOURCE"),
+        ("provenance-ref", "TAGBUMP_PROVENANCE_REF"),
     ] {
         let value = step["env"]
             .as_sequence()

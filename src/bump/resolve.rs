@@ -209,7 +209,7 @@ pub(super) fn resolve(
             return Err(match (source.downcast::<VerifyError>(), &resolve.verify) {
                 (Ok(e), Some(policy)) if e.kind() == "verification" => BumpError::NotVerified {
                     image: image.to_string(),
-                    required: policy.describe_keys(),
+                    required: policy.describe(),
                     source: e,
                 },
                 (Ok(e), _) => BumpError::RegistryRead {
@@ -357,15 +357,22 @@ fn best_verified(
         let pinned = resolver.pin(&candidate.tag, platform)?;
         match policy.verify(resolver.client(), &pinned.digest) {
             Ok(verified) => return Ok((pinned, verified, refused)),
-            Err(e) if e.kind() == "verification" => refused.push(RejectedTag::new(
-                candidate.tag.clone(),
-                Rejection::Unverified { why: e.to_string() },
-            )),
+            Err(e) if e.kind() == "verification" => {
+                let why = e.to_string();
+                let rejection = match e {
+                    VerifyError::NoAttestation { .. }
+                    | VerifyError::AttestationNotVerified { .. } => {
+                        Rejection::AttestationUnverified { why }
+                    }
+                    _ => Rejection::Unverified { why },
+                };
+                refused.push(RejectedTag::new(candidate.tag.clone(), rejection));
+            }
             Err(e) => return Err(e.into()),
         }
     }
     Err(VerifyError::NoCandidateVerified {
-        keys: policy.describe_keys(),
+        keys: policy.describe(),
         tried: refused
             .into_iter()
             .map(|r| format!("{}: {}", r.tag, r.reason))

@@ -280,6 +280,24 @@ pub struct RegistryArgs {
     /// Without the flag: TAGBUMP_TRUSTED_ROOT (empty: unset).
     #[arg(long = "trusted-root", value_name = "FILE")]
     pub trusted_root: Option<String>,
+    /// With --verify-key or --verify-identity: also require an in-toto attestation
+    /// (DSSE) of this predicate type for the digest, signed under the same policy, e.g.
+    /// https://slsa.dev/provenance/v1 (repeatable: all are required). Read from the
+    /// `sha256-<hex>.att` tag, else from OCI referrers holding Sigstore bundles.
+    /// Without the flag: TAGBUMP_VERIFY_ATTESTATION, one type per line.
+    #[arg(long = "verify-attestation", value_name = "TYPE")]
+    pub verify_attestation: Vec<String>,
+    /// Require SLSA v1 provenance (implies --verify-attestation
+    /// https://slsa.dev/provenance/v1) naming this source repository
+    /// (`buildDefinition.externalParameters.workflow.repository`, or a
+    /// `resolvedDependencies` uri `git+REPO_URI` followed by `@`, `#` or the end).
+    #[arg(long, value_name = "REPO_URI", env = "TAGBUMP_PROVENANCE_SOURCE")]
+    pub provenance_source: Option<String>,
+    /// Require SLSA v1 provenance naming this ref (the workflow's `ref`, or `@REF` of
+    /// a `git+` dependency; with --provenance-source, of that source), e.g.
+    /// refs/heads/main.
+    #[arg(long, value_name = "REF", env = "TAGBUMP_PROVENANCE_REF")]
+    pub provenance_ref: Option<String>,
     /// With --pin-digest / --verify-digest / --strategy digest: the digest of this
     /// platform's image inside a multi-platform index (os/arch[/variant]). With
     /// --strategy newest-build: whose build time counts (default linux/amd64).

@@ -14,7 +14,7 @@ use tagbump::image::ImageRef;
 use tagbump::registry::strategy::{self, Constraint, TagFilter};
 use tagbump::registry::{BasicCredentials, Platform, Strategy};
 use tagbump::secret::Secret;
-use tagbump::verify::{Identity, TrustedRoot, VerifyPolicy};
+use tagbump::verify::{Identity, ProvenanceRequirement, TrustedRoot, VerifyPolicy};
 
 /// Whether any registry flag asks for the registry (--verify-key counts once
 /// [`resolve_options`] has read TAGBUMP_VERIFY_KEY).
@@ -74,6 +74,19 @@ fn verify_keys(a: &ImageArgs, env: &dyn Fn(&str) -> Option<String>) -> Vec<PathB
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(PathBuf::from)
+        .collect()
+}
+
+/// The --verify-attestation types, else TAGBUMP_VERIFY_ATTESTATION's lines.
+fn verify_attestations(a: &ImageArgs, env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    if !a.registry.verify_attestation.is_empty() {
+        return a.registry.verify_attestation.clone();
+    }
+    let listed = env("TAGBUMP_VERIFY_ATTESTATION").unwrap_or_default();
+    (listed.lines())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
         .collect()
 }
 
@@ -145,10 +158,22 @@ pub fn resolve_options(
     let keys = verify_keys(a, env);
     let identity = keyless(a, env)?;
     check_flags(a, image, !keys.is_empty() || identity.is_some())?;
+    let attestations = verify_attestations(a, env);
+    tagbump::verify::policy::check_attestation_types(&attestations)?;
+    let r = &a.registry;
+    let provenance = ProvenanceRequirement::new(
+        r.provenance_source.clone().filter(|s| !s.is_empty()),
+        r.provenance_ref.clone().filter(|s| !s.is_empty()),
+    );
+    if (!attestations.is_empty() || !provenance.is_empty()) && keys.is_empty() && identity.is_none()
+    {
+        return Err(invalid_input(
+            "--verify-attestation, --provenance-source and --provenance-ref need --verify-key or --verify-identity: the attestation must be signed under the same policy",
+        ));
+    }
     if !wanted(a) && keys.is_empty() && identity.is_none() {
         return Ok(None);
     }
-    let r = &a.registry;
     let mut ask = Resolve::default();
     ask.platform = r
         .platform
@@ -191,6 +216,11 @@ pub fn resolve_options(
             Some(VerifyPolicy::from_key_files(&keys)?.or_identity(identity, root))
         }
     };
+    if !attestations.is_empty() || !provenance.is_empty() {
+        if let Some(policy) = ask.verify.take() {
+            ask.verify = Some(policy.require_attestations(&attestations, provenance)?);
+        }
+    }
     Ok(Some(ask))
 }
 

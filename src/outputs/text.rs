@@ -216,6 +216,19 @@ pub fn registry_text(r: &RegistryReport) -> String {
             "registry: signature verified: {} by {} key {} ({}, {} signature(s) checked)",
             v.digest, v.key_algorithm, v.key_fingerprint, v.location, v.signatures_checked
         );
+        for a in &v.attestations {
+            let _ = writeln!(
+                out,
+                "registry: attestation verified: {} by key {} ({}){}",
+                a.predicate_type,
+                a.key_fingerprint,
+                a.location,
+                a.provenance
+                    .as_deref()
+                    .map(|p| format!(", provenance named by {p}"))
+                    .unwrap_or_default()
+            );
+        }
     }
     out
 }

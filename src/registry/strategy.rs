@@ -248,6 +248,11 @@ pub enum Rejection {
         /// Why, as the verification said.
         why: String,
     },
+    /// Its signature verified but a required attestation did not (after the strategy).
+    AttestationUnverified {
+        /// Why, as the verification said.
+        why: String,
+    },
 }
 
 /// As its words ([`Display`](std::fmt::Display)).
@@ -274,6 +279,9 @@ impl std::fmt::Display for Rejection {
                 write!(f, "unreadable created time {time:?}")
             }
             Rejection::Unverified { why } => write!(f, "signature not verified: {why}"),
+            Rejection::AttestationUnverified { why } => {
+                write!(f, "attestation not verified: {why}")
+            }
         }
     }
 }

@@ -48,6 +48,9 @@ pub struct Verified {
     pub docker_reference: String,
     /// Simple-signing layers looked at, the one that verified included.
     pub signatures_checked: usize,
+    /// The attestations required (`--verify-attestation`), each as it verified.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<super::VerifiedAttestation>,
     /// Keyless: the Fulcio certificate's SAN that matched `--verify-identity`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
@@ -165,6 +168,7 @@ pub fn verify_with_keys(
                     layer: n,
                     docker_reference: signed.docker_reference().to_string(),
                     signatures_checked: n,
+                    attestations: Vec::new(),
                     identity: None,
                     issuer: None,
                     log_index: None,

@@ -177,6 +177,7 @@ pub fn verify_with_identity(
                     issuer: v.issuer,
                     log_index: v.log_index,
                     signed_at: v.signed_at,
+                    attestations: Vec::new(),
                 })
             }
             Err(reason) => reasons.push(format!("layer {n}: {reason}")),

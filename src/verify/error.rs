@@ -99,6 +99,35 @@ pub enum VerifyError {
         /// Why each signature layer was refused (`layer 1: …`).
         reasons: Vec<String>,
     },
+    /// The registry holds no attestation of the required type for the digest.
+    #[error("no attestation of type {predicate_type} found for {digest}: {location} {why}")]
+    NoAttestation {
+        /// The digest being verified.
+        digest: String,
+        /// The predicate type required.
+        predicate_type: String,
+        /// Where it looked: `host/repository:sha256-<hex>.att`.
+        location: String,
+        /// `does not exist (404)`, `holds none of that type`.
+        why: String,
+    },
+    /// Attestations of the type were found, and none verified.
+    #[error("no attestation of type {predicate_type} in {location} verifies {digest} with {keys}: {}", .reasons.join("; "))]
+    AttestationNotVerified {
+        /// The digest being verified.
+        digest: String,
+        /// The predicate type required.
+        predicate_type: String,
+        /// `host/repository:sha256-<hex>.att`.
+        location: String,
+        /// The keys tried (`ECDSA P-256 key SHA256:…`, joined).
+        keys: String,
+        /// Why each attestation was refused (`layer 1: …`).
+        reasons: Vec<String>,
+    },
+    /// A flag's value is not usable (e.g. a predicate type that is not a URI).
+    #[error("{0}")]
+    Requirement(String),
     /// A key file could not be read or holds no usable public key.
     #[error("key file {}: {reason}", path.display())]
     KeyFile {
@@ -164,7 +193,8 @@ impl VerifyError {
             VerifyError::KeyFile { .. }
             | VerifyError::NoKeyFiles
             | VerifyError::TrustRoot(_)
-            | VerifyError::Pattern { .. } => "invalid-input",
+            | VerifyError::Pattern { .. }
+            | VerifyError::Requirement(_) => "invalid-input",
             _ => "verification",
         }
     }

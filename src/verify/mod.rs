@@ -19,8 +19,11 @@
 //!   The pieces: X.509 reading (`x509`, on the strict DER reader), chains (`chain`,
 //!   rustls-webpki), Rekor SETs, inclusion proofs and checkpoints (`rekor`), SCTs (`sct`),
 //!   RFC 3161 timestamps (`rfc3161`); see `docs/size.md` for why these and no other crates.
+//! - [`attestation`]: in-toto attestations ([`dsse`] envelopes holding [`intoto`]
+//!   statements) in the `sha256-<hex>.att` manifest, SLSA v1 [`provenance`] checked for
+//!   its source and ref.
 //! - [`VerifyPolicy`]: what a bump requires (keys, any one of which suffices, or a keyless
-//!   identity); `bump::Resolve::verify` takes it.
+//!   identity, and the attestations to find); `bump::Resolve::verify` takes it.
 //! - [`VerifyError`]: why something was refused (error kind `verification`).
 //!
 //! A key-based cosign signature verifies when both hold:
@@ -35,15 +38,19 @@
 //! # Ok(()) }
 //! ```
 
+pub mod attestation;
 pub mod bundle;
 mod chain;
 pub mod cosign;
 pub mod cosign_keyless;
 mod der;
+pub mod dsse;
 mod error;
+pub mod intoto;
 pub mod key;
 pub mod keyless;
 pub mod policy;
+pub mod provenance;
 mod registry_source;
 mod rekor;
 mod rfc3161;
@@ -53,6 +60,7 @@ pub mod time;
 pub mod trust_root;
 mod x509;
 
+pub use attestation::{verify_attestations, VerifiedAttestation};
 pub use cosign::{verify_with_keys, Verified};
 
 pub use error::VerifyError;
@@ -62,5 +70,6 @@ pub use keyless::{
     SignedBy,
 };
 pub use policy::VerifyPolicy;
+pub use provenance::ProvenanceRequirement;
 pub use simple_signing::SimpleSigning;
 pub use trust_root::TrustedRoot;

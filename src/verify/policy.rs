@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
+use super::provenance::{ProvenanceRequirement, SLSA_V1};
 use super::{cosign_keyless, Identity, PublicKey, TrustedRoot, Verified, VerifyError};
 use crate::registry::Client;
 
@@ -29,6 +30,11 @@ pub struct VerifyPolicy {
     /// The trust root keyless signatures are checked against (default: the embedded
     /// roots, [`TrustedRoot::embedded`]).
     pub trusted_root: Option<Arc<TrustedRoot>>,
+    /// In-toto attestations (predicate type URIs) the digest must also have, each
+    /// signed under the same keys or identity ([`VerifyPolicy::require_attestations`]).
+    pub attestations: Vec<String>,
+    /// What SLSA v1 provenance must name (with [`SLSA_V1`] among `attestations`).
+    pub provenance: ProvenanceRequirement,
 }
 
 impl VerifyPolicy {
@@ -38,6 +44,8 @@ impl VerifyPolicy {
             keys,
             identity: None,
             trusted_root: None,
+            attestations: Vec::new(),
+            provenance: ProvenanceRequirement::default(),
         }
     }
 
@@ -48,6 +56,8 @@ impl VerifyPolicy {
             keys: Vec::new(),
             identity: Some(identity),
             trusted_root: root.map(Arc::new),
+            attestations: Vec::new(),
+            provenance: ProvenanceRequirement::default(),
         }
     }
 
@@ -62,7 +72,19 @@ impl VerifyPolicy {
     /// policy first (if any), then the identity (if any); the first that verifies
     /// wins. When neither does, the error of the last way tried, with the other's
     /// reasons folded in.
+    ///
+    /// Then each attestation of [`attestations`](Self::attestations) is required
+    /// ([`verify_attestations`](super::verify_attestations)); its results are the
+    /// returned [`Verified::attestations`].
     pub fn verify(&self, client: &Client, digest: &str) -> Result<Verified, VerifyError> {
+        let mut verified = self.verify_signature(client, digest)?;
+        verified.attestations =
+            super::attestation::verify_attestations_under(client, digest, self)?;
+        Ok(verified)
+    }
+
+    /// The image's signature alone (see [`verify`](Self::verify)).
+    fn verify_signature(&self, client: &Client, digest: &str) -> Result<Verified, VerifyError> {
         let by_key = if self.keys.is_empty() && self.identity.is_some() {
             None
         } else {
@@ -115,6 +137,61 @@ impl VerifyPolicy {
         describe_keys(&self.keys)
     }
 
+    /// Also requires an attestation of each predicate type (a URI, e.g.
+    /// `https://slsa.dev/provenance/v1`; duplicates count once) and, when `provenance`
+    /// requires a source or ref, SLSA v1 provenance naming them (added to the types
+    /// when missing). A type that is not a URI is refused
+    /// ([`VerifyError::Requirement`]).
+    pub fn require_attestations(
+        mut self,
+        types: &[String],
+        provenance: ProvenanceRequirement,
+    ) -> Result<VerifyPolicy, VerifyError> {
+        check_attestation_types(types)?;
+        for t in types {
+            if !self.attestations.contains(t) {
+                self.attestations.push(t.clone());
+            }
+        }
+        for (flag, value) in [
+            ("--provenance-source", &provenance.source),
+            ("--provenance-ref", &provenance.git_ref),
+        ] {
+            if value
+                .as_deref()
+                .is_some_and(|v| v.trim().is_empty() || v.trim() != v)
+            {
+                return Err(VerifyError::Requirement(format!(
+                    "{flag} must not be empty or have surrounding spaces"
+                )));
+            }
+        }
+        if !provenance.is_empty() && !self.attestations.iter().any(|t| t == SLSA_V1) {
+            self.attestations.push(SLSA_V1.to_string());
+        }
+        self.provenance = provenance;
+        Ok(self)
+    }
+
+    /// What is required, for messages: the signers ([`describe_keys`](Self::describe_keys)),
+    /// then any attestations.
+    pub fn describe(&self) -> String {
+        let mut out = self.describe_keys();
+        if !self.attestations.is_empty() {
+            out.push_str(&format!(
+                ", with in-toto attestation(s) of type {} signed by the same",
+                self.attestations.join(", ")
+            ));
+            if !self.provenance.is_empty() {
+                out.push_str(&format!(
+                    " (SLSA provenance naming {})",
+                    self.provenance.describe()
+                ));
+            }
+        }
+        out
+    }
+
     /// Reads each file as a cosign public key (PEM `PUBLIC KEY`, see
     /// [`PublicKey::from_pem`]); the first that cannot be read or is not a public key
     /// fails, naming the file ([`VerifyError::KeyFile`]). An empty list is refused
@@ -155,6 +232,33 @@ pub fn describe_keys(keys: &[PublicKey]) -> String {
         .map(|k| format!("{} key {}", k.algorithm().name(), k.fingerprint()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Each predicate type must be a URI (`scheme:rest`, no whitespace), e.g.
+/// `https://slsa.dev/provenance/v1`; the first that is not is refused
+/// ([`VerifyError::Requirement`]).
+pub fn check_attestation_types(types: &[String]) -> Result<(), VerifyError> {
+    match types.iter().find(|t| !is_uri(t)) {
+        Some(t) => Err(VerifyError::Requirement(format!(
+            "--verify-attestation takes a predicate type URI (e.g. {SLSA_V1}), not {}",
+            super::error::excerpt(t, 80)
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `scheme:rest` with an RFC 3986 scheme and no whitespace.
+fn is_uri(t: &str) -> bool {
+    t.split_once(':').is_some_and(|(scheme, rest)| {
+        scheme
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic())
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+            && !rest.is_empty()
+    }) && !t.chars().any(char::is_whitespace)
 }
 
 /// One key file, at most [`MAX_KEY_FILE_BYTES`].

@@ -3,6 +3,7 @@
 //! command and bad booleans are refused before tagbump runs.
 
 use super::argocd::ARGOCD_INPUTS;
+use super::attest::ATTEST_INPUTS;
 use super::environments::ENVIRONMENT_INPUTS;
 use super::keyless::KEYLESS_INPUTS;
 use super::registry::REGISTRY_INPUTS;
@@ -279,6 +280,8 @@ fn every_input_reaches_the_matching_cli_flag() {
         .chain(REGISTRY_INPUTS.iter().map(|i| i.to_string()))
         // Checked by `the_keyless_inputs_reach_tagbump`.
         .chain(KEYLESS_INPUTS.iter().map(|i| i.to_string()))
+        // Checked by `the_attestation_inputs_reach_tagbump`.
+        .chain(ATTEST_INPUTS.iter().map(|i| i.to_string()))
         // Checked by `the_argocd_inputs_reach_tagbump`.
         .chain(ARGOCD_INPUTS.iter().map(|i| i.to_string()))
         // Checked by `environments::promote_inputs_reach_tagbump_promote_…`.

@@ -20,6 +20,8 @@
 //!   the web-app bump and its config repository).
 //! - [`published`]: where tagbump is published (owner, action, image), from Cargo.toml's
 //!   `repository`.
+//! - [`attest`]: DSSE attestations signed by Python's `cryptography`, stored as cosign's
+//!   `.att` manifests.
 //! - [`cosign`]: key pairs and signatures made by OpenSSL, cosign's signature objects
 //!   pushed to the test registry (the verification tests).
 //! - [`tools`]: what a test does when a tool it needs is missing (fails under
@@ -31,6 +33,7 @@
 
 #![allow(dead_code)]
 
+pub mod attest;
 pub mod ci_example;
 pub mod cli;
 pub mod cosign;
