@@ -24,3 +24,5 @@ mod layers;
 mod library_examples;
 #[path = "shipping.rs"]
 mod shipping;
+#[path = "shipping_supply_chain.rs"]
+mod shipping_supply_chain;
