@@ -54,7 +54,7 @@ pub enum Command {
     /// or a shallow sparse clone of the environments' paths.
     ///
     /// Example: tagbump status --output markdown >> "$GITHUB_STEP_SUMMARY"
-    Status(StatusArgs),
+    Status(Box<StatusArgs>),
     /// Promote what one environment of .tagbump.yaml runs into another: every image
     /// both reference (or only those named) takes the source's tag and digest in every
     /// place under the target's paths.
