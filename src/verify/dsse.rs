@@ -8,8 +8,8 @@
 //! ```
 //!
 //! A signature is over the pre-authentication encoding of the type and the payload
-//! ([`pae`]), never over the payload alone: `DSSEv1 <len(type)> <type> <len(body)>
-//! <body>`, lengths as ASCII decimal byte counts. The envelope spec allows standard or
+//! ([`pae`]), never over the payload alone:
+//! `DSSEv1 <len(type)> <type> <len(body)> <body>`, lengths as ASCII decimal byte counts. The envelope spec allows standard or
 //! URL-safe base64; both are read, padded or not. `keyid` is a hint only and is not
 //! trusted: every key of the policy is tried on every signature.
 
