@@ -115,7 +115,7 @@ impl Wanted<'_> {
         if envelope.payload_type != dsse::IN_TOTO_PAYLOAD_TYPE {
             return Err(format!(
                 "the envelope's payloadType is {}, not {}",
-                super::error::excerpt(&envelope.payload_type, 80),
+                super::excerpt::excerpt(&envelope.payload_type, 80),
                 dsse::IN_TOTO_PAYLOAD_TYPE
             ));
         }
@@ -231,7 +231,7 @@ pub fn verify_attestations(
                     digest: digest.to_string(),
                     predicate_type: predicate_type.clone(),
                     location,
-                    keys: super::policy::describe_keys(keys),
+                    keys: super::key::describe_keys(keys),
                     reasons,
                 })
             }
@@ -264,7 +264,7 @@ fn read_envelope(
     if simple_signing::check_digest(&layer.digest, "the layer digest").is_err() {
         return Ok(Err(format!(
             "the layer digest {} is not `sha256:` and 64 lowercase hex digits",
-            super::error::excerpt(&layer.digest, 80)
+            super::excerpt::excerpt(&layer.digest, 80)
         )));
     }
     if layer.size > MAX_ENVELOPE_BYTES {

@@ -226,7 +226,7 @@ impl HashAlgorithm {
             "SHA2_512" => Ok(HashAlgorithm::Sha2_512),
             other => Err(BundleError::Invalid(format!(
                 "unsupported message digest algorithm {}",
-                super::error::excerpt(other, 40)
+                super::excerpt::excerpt(other, 40)
             ))),
         }
     }
@@ -285,7 +285,7 @@ impl Bundle {
             serde_json::from_slice(json).map_err(|e| BundleError::Json(e.to_string()))?;
         let media_type = raw.media_type.ok_or(BundleError::Missing("mediaType"))?;
         let version = BundleVersion::from_media_type(&media_type)
-            .ok_or_else(|| BundleError::MediaType(super::error::excerpt(&media_type, 80)))?;
+            .ok_or_else(|| BundleError::MediaType(super::excerpt::excerpt(&media_type, 80)))?;
         let material = raw
             .verification_material
             .ok_or(BundleError::Missing("verificationMaterial"))?;
@@ -345,7 +345,7 @@ fn uint(
 ) -> Result<Option<u64>, BundleError> {
     let bad = |v: &serde_json::Value| BundleError::Integer {
         field,
-        value: super::error::excerpt(&v.to_string(), 24),
+        value: super::excerpt::excerpt(&v.to_string(), 24),
     };
     match value {
         None => Ok(None),

@@ -181,7 +181,7 @@ pub fn verify_with_keys(
     Err(VerifyError::NotVerified {
         digest: digest.to_string(),
         location,
-        keys: super::policy::describe_keys(keys),
+        keys: super::key::describe_keys(keys),
         reasons,
     })
 }
@@ -204,7 +204,7 @@ fn verify_layer<'k>(
     if simple_signing::check_digest(&layer.digest, "the layer digest").is_err() {
         return Ok(Err(format!(
             "the layer digest {} is not `sha256:` and 64 lowercase hex digits",
-            super::error::excerpt(&layer.digest, 80)
+            super::excerpt::excerpt(&layer.digest, 80)
         )));
     }
     if layer.size > MAX_PAYLOAD_BYTES {

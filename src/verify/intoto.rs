@@ -13,7 +13,7 @@
 
 use serde::Deserialize;
 
-use super::error::excerpt;
+use super::excerpt::excerpt;
 
 /// The statement types read.
 pub const STATEMENT_TYPES: [&str; 2] = [

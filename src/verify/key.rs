@@ -352,6 +352,18 @@ fn pem_error(e: &rustls_pki_types::pem::Error) -> &'static str {
     }
 }
 
+/// `keys` for messages: `ECDSA P-256 key SHA256:…`, joined with `, ` (`no key` when
+/// there are none).
+pub fn describe_keys(keys: &[PublicKey]) -> String {
+    if keys.is_empty() {
+        return "no key".to_string();
+    }
+    keys.iter()
+        .map(|k| format!("{} key {}", k.algorithm().name(), k.fingerprint()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -331,7 +331,7 @@ pub(crate) fn check_statement_subject(
     if payload_type != "application/vnd.in-toto+json" {
         return Err(KeylessError::Unsupported(format!(
             "a DSSE payload of type {}",
-            super::error::excerpt(payload_type, 60)
+            super::excerpt::excerpt(payload_type, 60)
         )));
     }
     let statement: serde_json::Value = serde_json::from_slice(payload).map_err(|_| {

@@ -46,6 +46,7 @@ pub mod cosign_keyless;
 mod der;
 pub mod dsse;
 mod error;
+mod excerpt;
 pub mod intoto;
 pub mod key;
 pub mod keyless;

@@ -6,6 +6,7 @@
 //! [`verify_with_identity`](super::cosign_keyless::verify_with_identity)). Any one of
 //! the ways suffices: a key, or the identity.
 
+pub use super::key::describe_keys;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -222,18 +223,6 @@ impl VerifyPolicy {
     }
 }
 
-/// `keys` for messages: `ECDSA P-256 key SHA256:…`, joined with `, ` (`no key` when
-/// there are none).
-pub fn describe_keys(keys: &[PublicKey]) -> String {
-    if keys.is_empty() {
-        return "no key".to_string();
-    }
-    keys.iter()
-        .map(|k| format!("{} key {}", k.algorithm().name(), k.fingerprint()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Each predicate type must be a URI (`scheme:rest`, no whitespace), e.g.
 /// `https://slsa.dev/provenance/v1`; the first that is not is refused
 /// ([`VerifyError::Requirement`]).
@@ -241,7 +230,7 @@ pub fn check_attestation_types(types: &[String]) -> Result<(), VerifyError> {
     match types.iter().find(|t| !is_uri(t)) {
         Some(t) => Err(VerifyError::Requirement(format!(
             "--verify-attestation takes a predicate type URI (e.g. {SLSA_V1}), not {}",
-            super::error::excerpt(t, 80)
+            super::excerpt::excerpt(t, 80)
         ))),
         None => Ok(()),
     }

@@ -14,7 +14,7 @@
 //! With both flags the ref must belong to the same evidence as the source (the
 //! workflow's own repository and ref, or one dependency's URI).
 
-use super::error::excerpt;
+use super::excerpt::excerpt;
 
 /// The SLSA v1 provenance predicate type.
 pub const SLSA_V1: &str = "https://slsa.dev/provenance/v1";

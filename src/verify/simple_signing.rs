@@ -30,7 +30,7 @@
 
 use serde::Deserialize;
 
-use super::error::excerpt;
+use super::excerpt::excerpt;
 use super::VerifyError;
 
 /// The media type of a simple-signing payload layer.
