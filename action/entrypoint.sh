@@ -46,7 +46,6 @@ case "$command" in
     [ -z "${TAGBUMP_INPUT_DOCUMENT:-}" ] || fail "input 'document' belongs to command: set"
     if is_true "${TAGBUMP_INPUT_CREATE:-}"; then fail "input 'create' belongs to command: set"; fi
     [ -z "${TAGBUMP_INPUT_TO:-}${TAGBUMP_INPUT_FROM:-}${TAGBUMP_INPUT_CONFIG:-}" ] || fail "inputs 'to', 'from' and 'config' belong to command: promote (and 'config' to status)"
-    if is_true "${TAGBUMP_INPUT_NO_PR:-}"; then fail "input 'no-pr' belongs to command: promote"; fi
     set -- image
     [ -z "${TAGBUMP_INPUT_TAG:-}" ] || set -- "$@" "--tag=$TAGBUMP_INPUT_TAG"
     [ -z "${TAGBUMP_INPUT_FLUX_POLICY:-}" ] || set -- "$@" "--flux-policy=$TAGBUMP_INPUT_FLUX_POLICY"
@@ -112,7 +111,6 @@ case "$command" in
       fail "the Argo CD write-back inputs belong to command: image"
     if is_true "${TAGBUMP_INPUT_PIN_DIGEST:-}" || is_true "${TAGBUMP_INPUT_VERIFY_DIGEST:-}"; then fail "inputs 'pin-digest' and 'verify-digest' belong to command: image"; fi
     [ -z "${TAGBUMP_INPUT_TO:-}${TAGBUMP_INPUT_FROM:-}${TAGBUMP_INPUT_CONFIG:-}" ] || fail "inputs 'to', 'from' and 'config' belong to command: promote (and 'config' to status)"
-    if is_true "${TAGBUMP_INPUT_NO_PR:-}"; then fail "input 'no-pr' belongs to command: promote"; fi
     set -- set
     if is_true "${TAGBUMP_INPUT_CREATE:-}"; then set -- "$@" --create; fi
     [ -z "${TAGBUMP_INPUT_DOCUMENT:-}" ] || set -- "$@" "--document=$TAGBUMP_INPUT_DOCUMENT"
@@ -134,7 +132,6 @@ case "$command" in
     set -- promote "--to=$TAGBUMP_INPUT_TO"
     [ -z "${TAGBUMP_INPUT_FROM:-}" ] || set -- "$@" "--from=$TAGBUMP_INPUT_FROM"
     [ -z "${TAGBUMP_INPUT_CONFIG:-}" ] || set -- "$@" "--config=$TAGBUMP_INPUT_CONFIG"
-    if is_true "${TAGBUMP_INPUT_NO_PR:-}"; then set -- "$@" --no-pr; fi
     ;;
   status)
     # Reads only: the inputs that write (commit, pull request, message, …) are not used.
@@ -152,7 +149,7 @@ case "$command" in
       fail "the Argo CD write-back inputs belong to command: image"
     if is_true "${TAGBUMP_INPUT_PIN_DIGEST:-}" || is_true "${TAGBUMP_INPUT_VERIFY_DIGEST:-}"; then fail "inputs 'pin-digest' and 'verify-digest' belong to command: image"; fi
     [ -z "${TAGBUMP_INPUT_TO:-}${TAGBUMP_INPUT_FROM:-}" ] || fail "inputs 'to' and 'from' belong to command: promote"
-    if is_true "${TAGBUMP_INPUT_NO_PR:-}"; then fail "input 'no-pr' belongs to command: promote"; fi
+    if is_true "${TAGBUMP_INPUT_NO_PR:-}"; then set -- "$@" --no-pr; fi
     set -- status
     [ -z "${TAGBUMP_INPUT_CONFIG:-}" ] || set -- "$@" "--config=$TAGBUMP_INPUT_CONFIG"
     [ -z "${TAGBUMP_INPUT_DIR:-}" ] || set -- "$@" "--dir=$TAGBUMP_INPUT_DIR"
@@ -224,6 +221,7 @@ if is_true "${TAGBUMP_INPUT_NO_DOWNGRADE:-}"; then set -- "$@" --no-downgrade; f
 if is_true "${TAGBUMP_INPUT_NO_ALIASED:-}"; then set -- "$@" --no-aliased; fi
 [ -z "${TAGBUMP_INPUT_ALLOW_TAGS:-}" ] || set -- "$@" "--allow-tags=$TAGBUMP_INPUT_ALLOW_TAGS"
 if is_true "${TAGBUMP_INPUT_PR:-}"; then set -- "$@" --pr; fi
+if is_true "${TAGBUMP_INPUT_NO_PR:-}"; then set -- "$@" --no-pr; fi
 [ -z "${TAGBUMP_INPUT_PR_BRANCH:-}" ] || set -- "$@" "--pr-branch=$TAGBUMP_INPUT_PR_BRANCH"
 [ -z "${TAGBUMP_INPUT_PR_TITLE:-}" ] || set -- "$@" "--pr-title=$TAGBUMP_INPUT_PR_TITLE"
 [ -z "${TAGBUMP_INPUT_PR_BODY:-}" ] || set -- "$@" "--pr-body=$TAGBUMP_INPUT_PR_BODY"

@@ -17,6 +17,7 @@ pub struct TagPolicy {
 
 /// A value the policy refuses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyError {
     /// The new version is lower than the current one.
     #[error("refusing to move {old} back to {new} (no downgrades): the config already holds a newer version")]

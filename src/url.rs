@@ -68,6 +68,7 @@ impl fmt::Display for Transport {
 
 /// Why a remote URL cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UrlError {
     /// A transport other than https, http, ssh, git and file: `ext::` and other remote
     /// helpers run commands; `ftp://`, `rsync://` and the like are not supported.

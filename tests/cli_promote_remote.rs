@@ -361,3 +361,125 @@ fn several_repositories_each_land_on_their_own_with_exit_5_when_one_fails() {
     assert_eq!(changed, [&json!(false), &json!(false)]);
     assert_eq!(moved.commit_count("main"), 2, "one commit in all");
 }
+
+/// `--no-pr` (issue 22: "accepted everywhere, also locally") wins over `--pr`,
+/// `TAGBUMP_PR` and an environment's `pr: true`.
+#[test]
+fn no_pr_wins_over_the_environment_and_tagbump_pr_and_every_command_accepts_it() {
+    let repo = config_repo();
+    let daemon = GitDaemon::start(repo.root());
+    let url = daemon.url(repo.name());
+    let home = home();
+
+    // TAGBUMP_PR=true in the job's environment, --no-pr on the command line.
+    let mut cmd = tagbump(home.path());
+    cmd.args([
+        "promote", "--to", "prod", "--repo", &url, "--output", "json",
+    ])
+    .args(["--pr", "--no-pr"])
+    .env("TAGBUMP_PR", "true");
+    let out = run(&mut cmd);
+    out.assert_code(0);
+    assert_eq!(out.json()["pushed"], json!(true), "{}", out.stderr);
+    assert_eq!(out.json()["pull_request"], json!(null));
+    assert_eq!(repo.commit_count("main"), 2, "pushed to main itself");
+
+    // TAGBUMP_NO_PR (the Tekton task's `no-pr`) does the same for `image`.
+    let mut cmd = tagbump(home.path());
+    cmd.args([
+        "image",
+        "ghcr.io/acme/web:2.2.0",
+        "--repo",
+        &url,
+        "--output",
+        "json",
+    ])
+    .env("TAGBUMP_PR", "true")
+    .env("TAGBUMP_NO_PR", "true");
+    let out = run(&mut cmd);
+    out.assert_code(0);
+    assert_eq!(out.json()["pushed"], json!(true), "{}", out.stderr);
+    assert_eq!(repo.commit_count("main"), 3);
+    assert_eq!(
+        repo.read_file("main", "envs/prod/values.yaml"),
+        Some(prod_values("1.6.0").replace("2.1.0", "2.2.0"))
+    );
+
+    // status reads only; it takes the flag all the same.
+    let mut cmd = tagbump(home.path());
+    cmd.args(["status", "--no-pr", "--repo", &url, "--output", "json"]);
+    let out = run(&mut cmd);
+    out.assert_code(0);
+    assert_eq!(out.json()["environments"], json!(["staging", "prod"]));
+
+    // Locally, without --repo: image and set.
+    let work = tempfile::tempdir().expect("checkout");
+    let values = |tag: &str| format!("image:\n  repository: ghcr.io/acme/api\n  tag: {tag}\n");
+    std::fs::write(work.path().join("values.yaml"), values("1.0.0")).expect("write");
+    let dir = work.path().to_str().expect("utf-8 path");
+    let mut cmd = tagbump(home.path());
+    cmd.args(["image", "ghcr.io/acme/api:1.1.0", "-C", dir, "--no-pr"]);
+    run(&mut cmd).assert_code(0);
+    let mut cmd = tagbump(home.path());
+    cmd.args([
+        "set",
+        "-C",
+        dir,
+        "--no-pr",
+        "values.yaml",
+        "image.tag=1.2.0",
+    ]);
+    run(&mut cmd).assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("values.yaml")).expect("read"),
+        values("1.2.0")
+    );
+}
+
+/// `--pr` opens a pull request for an environment that does not say `pr: true`, and
+/// `--message`, `--pr-title` and `--pr-branch` take the promotion's placeholders
+/// (`{from}`, `{to}`, `{images}`, `{slug}`), through the fake GitHub's API.
+#[test]
+fn pr_for_an_environment_without_pr_uses_the_given_message_title_and_branch() {
+    let repo = BareRepo::new_with(
+        &[
+            (".tagbump.yaml", &CONFIG.replace(", pr: true", "")),
+            ("envs/staging/values.yaml", STAGING_VALUES),
+            ("envs/prod/values.yaml", PROD_VALUES),
+        ],
+        "main",
+    );
+    let github = FakeGitHub::start(&repo, "acme/gitops", TOKEN);
+    let home = home();
+    let mut cmd = via_github_api(
+        home.path(),
+        &github,
+        ["promote", "--to", "prod", "--output", "json", "--pr"],
+    );
+    cmd.args(["--message", "release({to}): from {from}\n\n{images}"])
+        .args(["--pr-title", "Release to {to} ({from})"])
+        .args(["--pr-branch", "release/{slug}"])
+        .env("TAGBUMP_TOKEN", TOKEN);
+    let out = run(&mut cmd);
+    out.assert_code(0);
+    let report = out.json();
+    let branch = "release/promote-staging-to-prod";
+    assert_eq!(report["branch"], json!(branch), "{}", out.stderr);
+    assert_eq!(report["pull_request"]["created"], json!(true));
+    assert_eq!(repo.commit_count("main"), 1, "main untouched");
+    let pulls = github.pulls();
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    assert_eq!(
+        (pulls[0].title.as_str(), pulls[0].head.as_str()),
+        ("Release to prod (staging)", branch)
+    );
+    assert_eq!(
+        git_server::git(repo.path(), &["log", "-1", "--format=%B", branch]),
+        "release(prod): from staging\n\n\
+         - ghcr.io/acme/api 1.5.0 → 1.6.0\n- ghcr.io/acme/web 2.0.0 → 2.1.0\n\n"
+    );
+    assert_eq!(
+        repo.read_file(branch, "envs/prod/values.yaml"),
+        Some(prod_values("1.6.0"))
+    );
+}

@@ -648,6 +648,9 @@ fn gitlab_component_lists_are_one_item_per_line_never_globbed_and_the_message_ke
             "verify-key",
             Value::from("keys/cosign.pub\nkeys/release *.pub\n"),
         ),
+        // Both reach tagbump; --no-pr wins (tests/cli_promote_remote.rs).
+        ("merge-request", Value::from("true")),
+        ("no-merge-request", Value::from("true")),
     ]);
     let recorder = argv_recorder();
     let mut env: BTreeMap<String, String> = [
@@ -683,6 +686,8 @@ fn gitlab_component_lists_are_one_item_per_line_never_globbed_and_the_message_ke
             format!("--repo={}", repo.url()),
             "--via=auto".into(),
             "--message=chore: $HOME {tag}".into(),
+            "--pr".into(),
+            "--no-pr".into(),
             "--verify-key=keys/cosign.pub".into(),
             "--verify-key=keys/release *.pub".into(),
             "--label=deploy now".into(),

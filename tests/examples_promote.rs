@@ -276,6 +276,81 @@ fn tekton_promote_task_promotes_then_prints_every_environment() {
         "main",
     );
     let http = support::git_server::SmartHttpServer::start(bare.root(), TOKEN);
+    let (outputs, results) = run_tekton_promote(
+        &[
+            ("repo", http.url(bare.name())),
+            ("to", "staging".to_string()),
+            ("from", "dev".to_string()),
+        ],
+        &["ghcr.io/acme/api"],
+    );
+    // Only the api was named: web stays.
+    assert_eq!(
+        bare.read_file("main", "envs/staging/values.yaml"),
+        Some(values("1.6.0", "2.1.0"))
+    );
+    assert_eq!(
+        git_log_subject(&bare),
+        "chore(deploy): promote dev to staging"
+    );
+    let read = |name: &str| std::fs::read_to_string(results.path().join(name)).unwrap_or_default();
+    assert_eq!(read("changed"), "true");
+    assert_eq!(Some(read("commit-sha")), bare.tip("main"));
+    assert_eq!(
+        String::from_utf8_lossy(&outputs[1].stdout),
+        "IMAGE             dev              staging          prod             IN SYNC\n\
+         ghcr.io/acme/api  1.6.0 (1 place)  1.6.0 (1 place)  1.4.0 (1 place)  no\n\
+         ghcr.io/acme/web  2.2.0 (1 place)  2.1.0 (1 place)  2.1.0 (1 place)  no\n"
+    );
+}
+
+/// The task's defaults: `from` left empty is the target's `from`, every image both
+/// reference is promoted; `no-pr: "true"` pushes to the branch although prod says
+/// `pr: true` (and a smart HTTP remote has no forge to open one on).
+#[test]
+fn tekton_promote_task_defaults_to_the_targets_from_and_no_pr_pushes_to_the_branch() {
+    let bare = BareRepo::new_with(
+        &[
+            (".tagbump.yaml", CONFIG),
+            ("envs/dev/values.yaml", &values("1.6.0", "2.2.0")),
+            ("envs/staging/values.yaml", &values("1.5.0", "2.1.0")),
+            ("envs/prod/values.yaml", &values("1.4.0", "2.0.0")),
+        ],
+        "main",
+    );
+    assert!(CONFIG.contains("from: staging, pr: true"), "{CONFIG}");
+    let http = support::git_server::SmartHttpServer::start(bare.root(), TOKEN);
+    let (_, results) = run_tekton_promote(
+        &[
+            ("repo", http.url(bare.name())),
+            ("to", "prod".to_string()),
+            ("no-pr", "true".to_string()),
+        ],
+        &[],
+    );
+    assert_eq!(
+        bare.read_file("main", "envs/prod/values.yaml"),
+        Some(values("1.5.0", "2.1.0"))
+    );
+    assert_eq!(
+        git_log_subject(&bare),
+        "chore(deploy): promote staging to prod"
+    );
+    let read = |name: &str| std::fs::read_to_string(results.path().join(name)).unwrap_or_default();
+    assert_eq!(
+        (read("changed"), read("pushed")),
+        ("true".into(), "true".into())
+    );
+    assert_eq!(read("pr-url"), "");
+}
+
+/// Runs the steps of the `tagbump-promote` task as Tekton would: its params' defaults,
+/// then `params` and `images` as a PipelineRun passes them, `$(…)` substituted, the
+/// token from the Secret. Returns each step's output and the results directory.
+fn run_tekton_promote(
+    params: &[(&str, String)],
+    images: &[&str],
+) -> (Vec<std::process::Output>, tempfile::TempDir) {
     let task = yaml("/tekton/task/tagbump-promote/0.1/tagbump-promote.yaml");
     assert_eq!(
         s(&task["spec"]["params"]
@@ -286,7 +361,6 @@ fn tekton_promote_task_promotes_then_prints_every_environment() {
             .expect("tagbump-image")["default"]),
         support::published::image(env!("CARGO_PKG_VERSION"))
     );
-    // Defaults, then what a PipelineRun passes.
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
     let mut arrays: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for p in task["spec"]["params"].as_sequence().expect("params") {
@@ -300,14 +374,20 @@ fn tekton_promote_task_promotes_then_prints_every_environment() {
             None => {}
         }
     }
-    for (name, value) in [
-        ("repo", http.url(bare.name())),
-        ("to", "staging".to_string()),
-        ("from", "dev".to_string()),
-    ] {
-        vars.insert(format!("params.{name}"), value);
+    for (name, value) in params {
+        let declared = task["spec"]["params"].as_sequence().expect("params");
+        assert!(
+            declared.iter().any(|p| s(&p["name"]) == *name),
+            "the task has no param {name}"
+        );
+        vars.insert(format!("params.{name}"), value.clone());
     }
-    arrays.insert("images".into(), vec!["ghcr.io/acme/api".into()]);
+    if !images.is_empty() {
+        arrays.insert(
+            "images".into(),
+            images.iter().map(|i| i.to_string()).collect(),
+        );
+    }
     vars.insert("context.taskRun.name".into(), "promote-run-x1".into());
     let results = tempfile::tempdir().expect("/tekton/results");
     let home = tempfile::tempdir().expect("home");
@@ -371,24 +451,7 @@ fn tekton_promote_task_promotes_then_prints_every_environment() {
         ci_example::assert_ok(&out, &s(&step["name"]), &[TOKEN]);
         outputs.push(out);
     }
-    // Only the api was named: web stays.
-    assert_eq!(
-        bare.read_file("main", "envs/staging/values.yaml"),
-        Some(values("1.6.0", "2.1.0"))
-    );
-    assert_eq!(
-        git_log_subject(&bare),
-        "chore(deploy): promote dev to staging"
-    );
-    let read = |name: &str| std::fs::read_to_string(results.path().join(name)).unwrap_or_default();
-    assert_eq!(read("changed"), "true");
-    assert_eq!(Some(read("commit-sha")), bare.tip("main"));
-    assert_eq!(
-        String::from_utf8_lossy(&outputs[1].stdout),
-        "IMAGE             dev              staging          prod             IN SYNC\n\
-         ghcr.io/acme/api  1.6.0 (1 place)  1.6.0 (1 place)  1.4.0 (1 place)  no\n\
-         ghcr.io/acme/web  2.2.0 (1 place)  2.1.0 (1 place)  2.1.0 (1 place)  no\n"
-    );
+    (outputs, results)
 }
 
 fn git_log_subject(bare: &BareRepo) -> String {

@@ -105,6 +105,7 @@ impl ArgoApp {
 
 /// Why the override file could not be written.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ArgoSourceError {
     /// The application name or namespace cannot be part of a file name.
     #[error("invalid Argo CD application {0:?}: names are lowercase letters, digits, '-' and '.' (Kubernetes resource names)")]

@@ -195,6 +195,7 @@ fn policy_words(e: &PolicyError) -> Vec<(String, String)> {
             "does not match the allowed tags".into(),
             "does not match --allow-tags".into(),
         )],
+        _ => Vec::new(),
     }
 }
 

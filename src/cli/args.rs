@@ -86,6 +86,10 @@ pub struct StatusArgs {
     /// comment or $GITHUB_STEP_SUMMARY).
     #[arg(long, value_enum, default_value = "text")]
     pub output: StatusFormat,
+    /// Accepted as by the other commands, so one set of flags serves them all:
+    /// `status` never opens a pull request (nor writes anything).
+    #[arg(long)]
+    pub no_pr: bool,
     #[command(flatten)]
     pub remote: ReadArgs,
 }
@@ -143,7 +147,7 @@ pub struct PromoteArgs {
     /// The environment to promote into.
     #[arg(long, value_name = "ENV")]
     pub to: String,
-    /// The environment to promote from (default: the target's `from`).
+    /// The environment to promote from (default, or empty: the target's `from`).
     #[arg(long, value_name = "ENV")]
     pub from: Option<String>,
     /// Only these images (repository names, e.g. ghcr.io/acme/api); each must be
@@ -155,9 +159,6 @@ pub struct PromoteArgs {
     /// the repository root wherever it is.
     #[arg(long, value_name = "FILE", env = "TAGBUMP_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Open no pull request, even for an environment with `pr: true`.
-    #[arg(long, conflicts_with = "pr")]
-    pub no_pr: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -507,6 +508,11 @@ pub struct PrArgs {
     /// instead of pushing to the target branch. Needs --repo.
     #[arg(long, env = "TAGBUMP_PR")]
     pub pr: bool,
+    /// Open no pull request: push to the branch itself (with --repo), even for an
+    /// environment with `pr: true` (promote); wins over --pr and TAGBUMP_PR. Accepted
+    /// by every command, also without --repo, so that one set of flags serves them all.
+    #[arg(long, env = "TAGBUMP_NO_PR")]
+    pub no_pr: bool,
     /// Branch name template for --pr. Placeholders as for --message.
     #[arg(long, value_name = "TEMPLATE", default_value = "tagbump/{slug}")]
     pub pr_branch: String,
@@ -547,4 +553,21 @@ pub struct PrArgs {
     /// delete their branches (only those holding just tagbump's commit).
     #[arg(long)]
     pub close_superseded: bool,
+}
+
+impl PrArgs {
+    /// Whether a pull request was asked for: `Some(true)` for --pr (or TAGBUMP_PR),
+    /// `Some(false)` for --no-pr (which wins over TAGBUMP_PR), `None` for neither.
+    pub fn asked(&self) -> Option<bool> {
+        match (self.pr, self.no_pr) {
+            (_, true) => Some(false),
+            (true, false) => Some(true),
+            (false, false) => None,
+        }
+    }
+
+    /// Whether this run opens a pull request (promote adds the environment's `pr`).
+    pub fn wanted(&self) -> bool {
+        self.asked() == Some(true)
+    }
 }

@@ -33,7 +33,7 @@ pub fn bump_options(
         },
         ..options
     };
-    if common.pr.pr && common.git.repo.is_empty() {
+    if common.pr.wanted() && common.git.repo.is_empty() {
         return Err(invalid_input(
             "--pr needs --repo URL (the config repository to open the pull request in)",
         ));

@@ -90,7 +90,7 @@ pub fn options(
         committer,
         trailers: !g.no_trailers,
     };
-    options.pull_request = common.pr.pr.then(|| pull_request(common));
+    options.pull_request = common.pr.wanted().then(|| pull_request(common));
     options.tokens = Arc::new(tokens);
     options.forge = common.pr.forge;
     options.api_url = common.pr.api_url.clone();

@@ -45,14 +45,10 @@ fn change(a: &PromoteArgs) -> Promote {
     Promote {
         request: PromoteRequest {
             to: a.to.clone(),
-            from: a.from.clone(),
+            from: a.from.clone().filter(|from| !from.is_empty()),
             images: a.images.clone(),
         },
         config: a.config.clone(),
-        pr: match (a.common.pr.pr, a.no_pr) {
-            (true, _) => Some(true),
-            (false, true) => Some(false),
-            (false, false) => None,
-        },
+        pr: a.common.pr.asked(),
     }
 }

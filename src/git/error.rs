@@ -27,6 +27,7 @@ impl std::fmt::Display for TimeLimit {
 
 /// Everything that can go wrong. All messages are redacted.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum GitError {
     /// The remote could not be reached or the repository does not exist there.
     #[error("cannot reach the git repository {url}: {detail}")]

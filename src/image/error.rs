@@ -4,6 +4,7 @@
 ///
 /// Every message names the offending input and the rule it breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReferenceError {
     /// The reference as a whole is malformed (empty, contains whitespace, …).
     #[error("invalid image reference {input:?}: {reason}")]

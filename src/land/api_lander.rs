@@ -39,6 +39,7 @@ pub struct ApiWriteBack {
 
 /// Everything that can go wrong when landing through an API.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ApiLandError {
     /// The forge refused or failed (auth, not found, rate limit, timeout, …).
     #[error(transparent)]

@@ -10,6 +10,7 @@ use crate::yaml::file::FileError;
 /// Why a request could not be applied. Nothing has been written when this is returned
 /// from [`plan`](super::plan).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlanError {
     /// A file path leaves the root.
     #[error("{}: outside the repository root {}", path.display(), root.display())]

@@ -51,6 +51,7 @@ pub struct BasicCredentials {
 /// Why a registry could not answer what was asked. Messages name the registry host
 /// and the repository, never a password or token.
 #[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
     /// The repository, tag or digest does not exist (404).
     #[error("{host}: {what} not found in repository {repository} (404)")]

@@ -181,6 +181,7 @@ impl Target {
 
 /// Why targets could not be found.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TargetError {
     /// The file is not YAML.
     #[error("{file}: malformed YAML at line {line}, column {column}: {message}")]

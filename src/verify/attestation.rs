@@ -23,9 +23,10 @@ use std::collections::BTreeMap;
 use super::dsse::{self, Envelope};
 use super::intoto::Statement;
 use super::provenance::{ProvenanceRequirement, SLSA_V1};
-use super::registry_source::{self, Fetched};
-use super::{cosign, simple_signing, PublicKey, VerifyError, VerifyPolicy};
-use crate::registry::{Client, RegistryError};
+use super::registry_source;
+use super::statement_error::StatementError;
+use super::{cosign, PublicKey, VerifyError, VerifyPolicy};
+use crate::registry::Client;
 
 /// The layer annotation cosign writes with the statement's predicate type.
 pub const PREDICATE_TYPE_ANNOTATION: &str = "predicateType";
@@ -49,51 +50,9 @@ pub struct VerifiedAttestation {
     pub provenance: Option<String>,
 }
 
-/// One DSSE layer of an attestation manifest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct EnvelopeLayer {
-    pub digest: String,
-    pub size: u64,
-    pub predicate_type: Option<String>,
-}
-
 /// cosign's tag for the attestations of `digest`: `sha256-<hex>.att`.
 pub fn attestation_tag(digest: &str) -> Result<String, VerifyError> {
-    simple_signing::check_digest(digest, "the image digest being verified")?;
-    Ok(format!("{}.att", digest.replacen(':', "-", 1)))
-}
-
-/// The DSSE layers of an attestation manifest, in order.
-pub(crate) fn envelope_layers(manifest: &[u8]) -> Result<Vec<EnvelopeLayer>, String> {
-    #[derive(serde::Deserialize)]
-    struct Manifest {
-        #[serde(default)]
-        layers: Option<Vec<Descriptor>>,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Descriptor {
-        media_type: String,
-        digest: String,
-        size: u64,
-        #[serde(default)]
-        annotations: Option<BTreeMap<String, String>>,
-    }
-    let parsed: Manifest = serde_json::from_slice(manifest).map_err(|e| e.to_string())?;
-    let layers = parsed
-        .layers
-        .ok_or_else(|| "it has no `layers`".to_string())?;
-    Ok(layers
-        .into_iter()
-        .filter(|l| l.media_type == dsse::MEDIA_TYPE)
-        .map(|l| EnvelopeLayer {
-            predicate_type: l
-                .annotations
-                .and_then(|mut a| a.remove(PREDICATE_TYPE_ANNOTATION)),
-            digest: l.digest,
-            size: l.size,
-        })
-        .collect())
+    registry_source::cosign_tag(digest, "att")
 }
 
 /// What an attestation must be: its predicate type, signed by one of `keys`, and for
@@ -111,13 +70,12 @@ impl Wanted<'_> {
     pub(crate) fn check_envelope(
         &self,
         envelope: &Envelope,
-    ) -> Result<(&PublicKey, Option<String>), String> {
+    ) -> Result<(&PublicKey, Option<String>), StatementError> {
         if envelope.payload_type != dsse::IN_TOTO_PAYLOAD_TYPE {
-            return Err(format!(
-                "the envelope's payloadType is {}, not {}",
-                super::excerpt::excerpt(&envelope.payload_type, 80),
-                dsse::IN_TOTO_PAYLOAD_TYPE
-            ));
+            return Err(StatementError::PayloadType {
+                found: super::excerpt::excerpt(&envelope.payload_type, 80),
+                required: dsse::IN_TOTO_PAYLOAD_TYPE,
+            });
         }
         // The signature is checked before the payload is interpreted.
         let key = envelope.verify(self.keys)?;
@@ -154,11 +112,14 @@ pub fn verify_attestations(
         digest: digest.to_string(),
         source: Box::new(source),
     };
-    let location = registry_source::location(client, &tag);
-    let Some(manifest) =
-        registry_source::signature_manifest(client, &tag, cosign::MAX_MANIFEST_BYTES)
-            .map_err(registry)?
-    else {
+    let (location, layers) = registry_source::read_layers(
+        client,
+        digest,
+        &tag,
+        dsse::MEDIA_TYPE,
+        cosign::MAX_MANIFEST_BYTES,
+    )?;
+    let Some(layers) = layers else {
         return Err(VerifyError::NoAttestation {
             digest: digest.to_string(),
             predicate_type: types[0].clone(),
@@ -166,10 +127,6 @@ pub fn verify_attestations(
             why: "does not exist (404)".to_string(),
         });
     };
-    let layers = envelope_layers(&manifest).map_err(|reason| VerifyError::SignatureManifest {
-        location: location.clone(),
-        reason,
-    })?;
     let mut blobs: BTreeMap<String, Result<Vec<u8>, String>> = BTreeMap::new();
     let mut verified = Vec::new();
     for predicate_type in types {
@@ -184,22 +141,26 @@ pub fn verify_attestations(
         for (index, layer) in layers.iter().enumerate() {
             let n = index + 1;
             if layer
-                .predicate_type
-                .as_deref()
+                .annotations
+                .get(PREDICATE_TYPE_ANNOTATION)
                 .is_some_and(|t| t != predicate_type)
             {
                 continue;
             }
             if !blobs.contains_key(&layer.digest) {
-                let read = read_envelope(client, layer).map_err(registry)?;
+                let read =
+                    registry_source::layer_blob(client, layer, "envelope", MAX_ENVELOPE_BYTES)
+                        .map_err(registry)?;
                 blobs.insert(layer.digest.clone(), read);
             }
             let checked = match &blobs[&layer.digest] {
-                Ok(bytes) => Envelope::parse(bytes).and_then(|e| {
-                    wanted
-                        .check_envelope(&e)
-                        .map(|(key, evidence)| (key.fingerprint(), evidence))
-                }),
+                Ok(bytes) => Envelope::parse(bytes)
+                    .and_then(|e| {
+                        wanted
+                            .check_envelope(&e)
+                            .map(|(key, evidence)| (key.fingerprint(), evidence))
+                    })
+                    .map_err(|e| e.to_string()),
                 Err(reason) => Err(reason.clone()),
             };
             match checked {
@@ -256,49 +217,6 @@ pub(crate) fn verify_attestations_under(
     )
 }
 
-/// One envelope blob, checked against its descriptor, or why it cannot be used.
-fn read_envelope(
-    client: &Client,
-    layer: &EnvelopeLayer,
-) -> Result<Result<Vec<u8>, String>, RegistryError> {
-    if simple_signing::check_digest(&layer.digest, "the layer digest").is_err() {
-        return Ok(Err(format!(
-            "the layer digest {} is not `sha256:` and 64 lowercase hex digits",
-            super::excerpt::excerpt(&layer.digest, 80)
-        )));
-    }
-    if layer.size > MAX_ENVELOPE_BYTES {
-        return Ok(Err(format!(
-            "the envelope of {} bytes is over the {MAX_ENVELOPE_BYTES}-byte limit (not read)",
-            layer.size
-        )));
-    }
-    let bytes = match registry_source::payload_blob(client, &layer.digest, MAX_ENVELOPE_BYTES)? {
-        Fetched::Found(bytes) => bytes,
-        Fetched::NotFound => {
-            return Ok(Err(format!(
-                "the envelope blob {} is not in the repository (404)",
-                layer.digest
-            )))
-        }
-    };
-    let actual = cosign::sha256(&bytes);
-    if actual != layer.digest {
-        return Ok(Err(format!(
-            "the envelope blob read is {actual}, not the layer's digest {} (tampered or corrupted)",
-            layer.digest
-        )));
-    }
-    if bytes.len() as u64 != layer.size {
-        return Ok(Err(format!(
-            "the envelope blob is {} bytes, the layer says {}",
-            bytes.len(),
-            layer.size
-        )));
-    }
-    Ok(Ok(bytes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,32 +230,5 @@ mod tests {
             "sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.att"
         );
         assert!(attestation_tag("sha256:../x").is_err());
-    }
-
-    #[test]
-    fn only_dsse_layers_are_taken_with_their_predicate_type() {
-        let manifest = format!(
-            r#"{{"schemaVersion":2,"layers":[
-              {{"mediaType":"application/vnd.dsse.envelope.v1+json","digest":"{DIGEST}","size":9,
-                "annotations":{{"predicateType":"https://slsa.dev/provenance/v1","dev.cosignproject.cosign/signature":""}}}},
-              {{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","digest":"{DIGEST}","size":5}},
-              {{"mediaType":"application/vnd.dsse.envelope.v1+json","digest":"{DIGEST}","size":7}}]}}"#
-        );
-        assert_eq!(
-            envelope_layers(manifest.as_bytes()).expect("layers"),
-            vec![
-                EnvelopeLayer {
-                    digest: DIGEST.into(),
-                    size: 9,
-                    predicate_type: Some(SLSA_V1.into())
-                },
-                EnvelopeLayer {
-                    digest: DIGEST.into(),
-                    size: 7,
-                    predicate_type: None
-                },
-            ]
-        );
-        assert!(envelope_layers(b"{}").is_err());
     }
 }

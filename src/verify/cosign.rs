@@ -17,7 +17,7 @@
 //! first that verifies ends the search, so a signed image costs one manifest and one
 //! blob request (plus the client's auth, once).
 
-use super::registry_source::{self, Fetched};
+use super::registry_source::{self, Layer};
 use super::simple_signing::{self, SimpleSigning};
 use super::{key, PublicKey, VerifyError};
 use crate::registry::Client;
@@ -66,56 +66,9 @@ pub struct Verified {
     pub signed_at: Option<String>,
 }
 
-/// One simple-signing layer of a signature manifest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignatureLayer {
-    /// The payload blob's digest.
-    pub digest: String,
-    /// The payload blob's size, as the descriptor says.
-    pub size: u64,
-    /// The base64 signature, if the annotation is there.
-    pub signature: Option<String>,
-}
-
 /// cosign's tag for the signatures of `digest`: `sha256-<hex>.sig`.
 pub fn signature_tag(digest: &str) -> Result<String, VerifyError> {
-    simple_signing::check_digest(digest, "the image digest being verified")?;
-    Ok(format!("{}.sig", digest.replacen(':', "-", 1)))
-}
-
-/// The simple-signing layers of a signature manifest (an OCI image manifest), in
-/// order. Layers of other media types are left out; a manifest that is not JSON, or
-/// whose `layers` are not descriptors, is refused.
-pub(crate) fn signature_layers(manifest: &[u8]) -> Result<Vec<SignatureLayer>, String> {
-    #[derive(serde::Deserialize)]
-    struct Manifest {
-        #[serde(default)]
-        layers: Option<Vec<Descriptor>>,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Descriptor {
-        media_type: String,
-        digest: String,
-        size: u64,
-        #[serde(default)]
-        annotations: Option<std::collections::BTreeMap<String, String>>,
-    }
-    let parsed: Manifest = serde_json::from_slice(manifest).map_err(|e| e.to_string())?;
-    let layers = parsed
-        .layers
-        .ok_or_else(|| "it has no `layers`".to_string())?;
-    Ok(layers
-        .into_iter()
-        .filter(|l| l.media_type == simple_signing::MEDIA_TYPE)
-        .map(|l| SignatureLayer {
-            signature: l
-                .annotations
-                .and_then(|mut a| a.remove(SIGNATURE_ANNOTATION)),
-            digest: l.digest,
-            size: l.size,
-        })
-        .collect())
+    registry_source::cosign_tag(digest, "sig")
 }
 
 /// Verifies `digest` (`sha256:<64 hex>`) with cosign signatures read through `client`
@@ -136,19 +89,19 @@ pub fn verify_with_keys(
         digest: digest.to_string(),
         source: Box::new(source),
     };
-    let location = registry_source::location(client, &tag);
-    let Some(manifest) =
-        registry_source::signature_manifest(client, &tag, MAX_MANIFEST_BYTES).map_err(registry)?
-    else {
+    let (location, layers) = registry_source::read_layers(
+        client,
+        digest,
+        &tag,
+        simple_signing::MEDIA_TYPE,
+        MAX_MANIFEST_BYTES,
+    )?;
+    let Some(layers) = layers else {
         return Err(VerifyError::NoSignature {
             digest: digest.to_string(),
             location,
         });
     };
-    let layers = signature_layers(&manifest).map_err(|reason| VerifyError::SignatureManifest {
-        location: location.clone(),
-        reason,
-    })?;
     let mut reasons = Vec::new();
     if layers.is_empty() {
         reasons.push(format!(
@@ -191,51 +144,20 @@ pub fn verify_with_keys(
 fn verify_layer<'k>(
     client: &Client,
     digest: &str,
-    layer: &SignatureLayer,
+    layer: &Layer,
     keys: &'k [PublicKey],
 ) -> Result<Result<(&'k PublicKey, SimpleSigning), String>, crate::registry::RegistryError> {
-    let Some(signature) = &layer.signature else {
+    let Some(signature) = layer.annotations.get(SIGNATURE_ANNOTATION) else {
         return Ok(Err(format!("no {SIGNATURE_ANNOTATION} annotation")));
     };
     let signature = match key::decode_signature(signature) {
         Ok(s) => s,
         Err(e) => return Ok(Err(e.to_string())),
     };
-    if simple_signing::check_digest(&layer.digest, "the layer digest").is_err() {
-        return Ok(Err(format!(
-            "the layer digest {} is not `sha256:` and 64 lowercase hex digits",
-            super::excerpt::excerpt(&layer.digest, 80)
-        )));
-    }
-    if layer.size > MAX_PAYLOAD_BYTES {
-        return Ok(Err(format!(
-            "the payload of {} bytes is over the {MAX_PAYLOAD_BYTES}-byte limit (not read)",
-            layer.size
-        )));
-    }
-    let payload = match registry_source::payload_blob(client, &layer.digest, MAX_PAYLOAD_BYTES)? {
-        Fetched::Found(bytes) => bytes,
-        Fetched::NotFound => {
-            return Ok(Err(format!(
-                "the payload blob {} is not in the repository (404)",
-                layer.digest
-            )))
-        }
+    let payload = match registry_source::layer_blob(client, layer, "payload", MAX_PAYLOAD_BYTES)? {
+        Ok(bytes) => bytes,
+        Err(reason) => return Ok(Err(reason)),
     };
-    let actual = sha256(&payload);
-    if actual != layer.digest {
-        return Ok(Err(format!(
-            "the payload blob read is {actual}, not the layer's digest {} (tampered or corrupted)",
-            layer.digest
-        )));
-    }
-    if payload.len() as u64 != layer.size {
-        return Ok(Err(format!(
-            "the payload blob is {} bytes, the layer says {}",
-            payload.len(),
-            layer.size
-        )));
-    }
     let Some(key) = keys.iter().find(|k| k.verify(&payload, &signature).is_ok()) else {
         return Ok(Err(format!(
             "the signature does not verify with any of the {} key(s) (signed by another key, or the payload changed after signing)",
@@ -245,17 +167,6 @@ fn verify_layer<'k>(
     Ok(SimpleSigning::check(&payload, digest)
         .map(|signed| (key, signed))
         .map_err(|e| format!("signed by {}, but {e}", key.fingerprint())))
-}
-
-/// `sha256:<hex>` of `bytes`.
-pub(crate) fn sha256(bytes: &[u8]) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in d.as_ref() {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -273,45 +184,5 @@ mod tests {
         for bad in ["sha256:ABC", "sha512:00", "sha256:../../x", ""] {
             assert!(signature_tag(bad).is_err(), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn only_simple_signing_layers_are_taken_with_their_signature() {
-        let manifest = format!(
-            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
-            "config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{DIGEST}","size":2}},
-            "layers":[
-              {{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","digest":"{DIGEST}","size":210,
-                "annotations":{{"dev.cosignproject.cosign/signature":"MEUC"}}}},
-              {{"mediaType":"application/vnd.dsse.envelope.v1+json","digest":"{DIGEST}","size":9}},
-              {{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","digest":"{DIGEST}","size":5}}]}}"#
-        );
-        let layers = signature_layers(manifest.as_bytes()).expect("layers");
-        assert_eq!(
-            layers,
-            vec![
-                SignatureLayer {
-                    digest: DIGEST.into(),
-                    size: 210,
-                    signature: Some("MEUC".into()),
-                },
-                SignatureLayer {
-                    digest: DIGEST.into(),
-                    size: 5,
-                    signature: None,
-                },
-            ]
-        );
-        assert!(signature_layers(b"{}").is_err());
-        assert!(signature_layers(b"not json").is_err());
-        assert!(signature_layers(br#"{"layers":[{"mediaType":"x"}]}"#).is_err());
-    }
-
-    #[test]
-    fn sha256_is_lowercase_hex_with_its_prefix() {
-        assert_eq!(
-            sha256(b""),
-            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
     }
 }

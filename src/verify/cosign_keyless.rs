@@ -8,15 +8,13 @@
 //! ([`keyless`]); the payload must then name the digest
 //! ([`SimpleSigning::check`]).
 
-use std::collections::BTreeMap;
-
 use base64::Engine as _;
 use rustls_pki_types::pem::{PemObject, SectionKind};
 
 use super::bundle::TlogEntry;
 use super::cosign::{self, Verified, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, SIGNATURE_ANNOTATION};
 use super::keyless::{self, Identity, Material, Signed, SignedBy};
-use super::registry_source::{self, Fetched};
+use super::registry_source::{self, Layer};
 use super::simple_signing::{self, SimpleSigning};
 use super::trust_root::TrustedRoot;
 use super::VerifyError;
@@ -30,40 +28,6 @@ pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
 pub const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
 /// The RFC 3161 timestamp annotation.
 pub const TIMESTAMP_ANNOTATION: &str = "dev.sigstore.cosign/rfc3161timestamp";
-
-struct Layer {
-    digest: String,
-    size: u64,
-    annotations: BTreeMap<String, String>,
-}
-
-fn layers(manifest: &[u8]) -> Result<Vec<Layer>, String> {
-    #[derive(serde::Deserialize)]
-    struct Manifest {
-        layers: Option<Vec<Descriptor>>,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Descriptor {
-        media_type: String,
-        digest: String,
-        size: u64,
-        #[serde(default)]
-        annotations: BTreeMap<String, String>,
-    }
-    let parsed: Manifest = serde_json::from_slice(manifest).map_err(|e| e.to_string())?;
-    Ok(parsed
-        .layers
-        .ok_or("it has no `layers`")?
-        .into_iter()
-        .filter(|l| l.media_type == simple_signing::MEDIA_TYPE)
-        .map(|l| Layer {
-            digest: l.digest,
-            size: l.size,
-            annotations: l.annotations,
-        })
-        .collect())
-}
 
 /// cosign's `dev.sigstore.cosign/bundle` annotation as a log entry.
 fn rekor_entry(json: &str) -> Result<TlogEntry, String> {
@@ -141,19 +105,19 @@ pub fn verify_with_identity(
         digest: digest.to_string(),
         source: Box::new(source),
     };
-    let location = registry_source::location(client, &tag);
-    let Some(manifest) =
-        registry_source::signature_manifest(client, &tag, MAX_MANIFEST_BYTES).map_err(registry)?
-    else {
+    let (location, layers) = registry_source::read_layers(
+        client,
+        digest,
+        &tag,
+        simple_signing::MEDIA_TYPE,
+        MAX_MANIFEST_BYTES,
+    )?;
+    let Some(layers) = layers else {
         return Err(VerifyError::NoSignature {
             digest: digest.to_string(),
             location,
         });
     };
-    let layers = layers(&manifest).map_err(|reason| VerifyError::SignatureManifest {
-        location: location.clone(),
-        reason,
-    })?;
     let mut reasons = Vec::new();
     if layers.is_empty() {
         reasons.push(format!(
@@ -245,28 +209,10 @@ fn verify_layer(
         Ok(t) => t.into_iter().collect::<Vec<_>>(),
         Err(e) => return Ok(Err(e)),
     };
-    if simple_signing::check_digest(&layer.digest, "the layer digest").is_err()
-        || layer.size > MAX_PAYLOAD_BYTES
-    {
-        return Ok(Err(
-            "the payload layer's digest or size is not acceptable".into()
-        ));
-    }
-    let payload = match registry_source::payload_blob(client, &layer.digest, MAX_PAYLOAD_BYTES)? {
-        Fetched::Found(bytes) => bytes,
-        Fetched::NotFound => {
-            return Ok(Err(format!(
-                "the payload blob {} is not in the repository (404)",
-                layer.digest
-            )))
-        }
+    let payload = match registry_source::layer_blob(client, layer, "payload", MAX_PAYLOAD_BYTES)? {
+        Ok(bytes) => bytes,
+        Err(reason) => return Ok(Err(reason)),
     };
-    if cosign::sha256(&payload) != layer.digest || payload.len() as u64 != layer.size {
-        return Ok(Err(format!(
-            "the payload blob read is not the layer's {} (tampered or corrupted)",
-            layer.digest
-        )));
-    }
     let material = Material {
         certificates: &certificates,
         signature: &signature,

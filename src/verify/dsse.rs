@@ -15,6 +15,7 @@
 
 use base64::Engine;
 
+use super::statement_error::StatementError;
 use super::PublicKey;
 
 /// The media type of a DSSE envelope layer (cosign's `.att` layers).
@@ -78,9 +79,12 @@ pub(crate) fn decode_base64(text: &str, what: &str) -> Result<Vec<u8>, String> {
 impl Envelope {
     /// Reads an envelope from its JSON form. The payload and every signature must be
     /// base64; an envelope without signatures is refused.
-    pub fn parse(json: &[u8]) -> Result<Envelope, String> {
-        let wire: Wire = serde_json::from_slice(json)
-            .map_err(|e| format!("not a DSSE envelope: {e} ({} bytes)", json.len()))?;
+    pub fn parse(json: &[u8]) -> Result<Envelope, StatementError> {
+        let wire: Wire =
+            serde_json::from_slice(json).map_err(|e| StatementError::NotAnEnvelope {
+                reason: e.to_string(),
+                len: json.len(),
+            })?;
         Envelope::from_parts(
             &wire.payload_type,
             &wire.payload,
@@ -94,15 +98,18 @@ impl Envelope {
         payload_type: &str,
         payload_base64: &str,
         signatures_base64: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Envelope, String> {
-        let payload = decode_base64(payload_base64, "the envelope's payload")?;
+    ) -> Result<Envelope, StatementError> {
+        let decode = |text: &str, what: String| {
+            decode_base64(text, &what).map_err(|_| StatementError::Base64 { what })
+        };
+        let payload = decode(payload_base64, "the envelope's payload".to_string())?;
         let signatures = signatures_base64
             .into_iter()
             .enumerate()
-            .map(|(i, s)| decode_base64(s, &format!("signature {}", i + 1)))
+            .map(|(i, s)| decode(s, format!("signature {}", i + 1)))
             .collect::<Result<Vec<_>, _>>()?;
         if signatures.is_empty() {
-            return Err("the envelope has no signature".to_string());
+            return Err(StatementError::Unsigned);
         }
         Ok(Envelope {
             payload_type: payload_type.to_string(),
@@ -113,16 +120,13 @@ impl Envelope {
 
     /// The first of `keys` that verifies one of the signatures over
     /// [`pae`]`(payloadType, payload)`, or why none does.
-    pub fn verify<'k>(&self, keys: &'k [PublicKey]) -> Result<&'k PublicKey, String> {
+    pub fn verify<'k>(&self, keys: &'k [PublicKey]) -> Result<&'k PublicKey, StatementError> {
         let signed = pae(&self.payload_type, &self.payload);
         keys.iter()
             .find(|k| self.signatures.iter().any(|s| k.verify(&signed, s).is_ok()))
-            .ok_or_else(|| {
-                format!(
-                    "no signature of the envelope ({}) verifies with any of the {} key(s) (signed by another key, or the envelope changed after signing)",
-                    self.signatures.len(),
-                    keys.len()
-                )
+            .ok_or(StatementError::NotVerified {
+                signatures: self.signatures.len(),
+                keys: keys.len(),
             })
     }
 }

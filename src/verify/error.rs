@@ -160,7 +160,7 @@ pub enum VerifyError {
     /// An identity or issuer pattern (`regexp:…`) is not a valid regular expression.
     #[error("invalid {what} pattern {pattern:?}: {reason}")]
     Pattern {
-        /// `--verify-identity` or `--verify-issuer`.
+        /// `identity` or `issuer`.
         what: &'static str,
         /// The pattern as given.
         pattern: String,

@@ -14,6 +14,7 @@
 use serde::Deserialize;
 
 use super::excerpt::excerpt;
+use super::statement_error::StatementError;
 
 /// The statement types read.
 pub const STATEMENT_TYPES: [&str; 2] = [
@@ -54,18 +55,20 @@ struct Subject {
 impl Statement {
     /// Reads a statement (its `_type` one of [`STATEMENT_TYPES`], at least one
     /// subject, a `predicateType`).
-    pub fn parse(payload: &[u8]) -> Result<Statement, String> {
-        let wire: Wire = serde_json::from_slice(payload)
-            .map_err(|e| format!("not an in-toto statement: {e} ({} bytes)", payload.len()))?;
+    pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
+        let wire: Wire =
+            serde_json::from_slice(payload).map_err(|e| StatementError::NotAStatement {
+                reason: e.to_string(),
+                len: payload.len(),
+            })?;
         if !STATEMENT_TYPES.contains(&wire.kind.as_str()) {
-            return Err(format!(
-                "the statement's _type must be {}, found {}",
-                STATEMENT_TYPES.join(" or "),
-                excerpt(&wire.kind, 80)
-            ));
+            return Err(StatementError::StatementType {
+                required: STATEMENT_TYPES.join(" or "),
+                found: excerpt(&wire.kind, 80),
+            });
         }
         if wire.subject.is_empty() {
-            return Err("the statement has no subject".to_string());
+            return Err(StatementError::NoSubject);
         }
         Ok(Statement {
             predicate_type: wire.predicate_type,
@@ -83,26 +86,26 @@ impl Statement {
     }
 
     /// Requires a subject with `digest` and the predicate type `predicate_type`.
-    pub fn check(&self, digest: &str, predicate_type: &str) -> Result<(), String> {
+    pub fn check(&self, digest: &str, predicate_type: &str) -> Result<(), StatementError> {
         if self.predicate_type != predicate_type {
-            return Err(format!(
-                "the statement's predicateType is {}, not {predicate_type}",
-                excerpt(&self.predicate_type, 100)
-            ));
+            return Err(StatementError::PredicateType {
+                found: excerpt(&self.predicate_type, 100),
+                required: predicate_type.to_string(),
+            });
         }
         if !self.names_digest(digest) {
             let found: Vec<String> = (self.subject_sha256.iter())
                 .take(3)
                 .map(|s| format!("sha256:{}", excerpt(s, 64).trim_matches('"')))
                 .collect();
-            return Err(format!(
-                "the statement is for another image: no subject has {digest} (its subjects: {})",
-                if found.is_empty() {
+            return Err(StatementError::Subject {
+                digest: digest.to_string(),
+                found: if found.is_empty() {
                     "none with a sha256 digest".to_string()
                 } else {
                     found.join(", ")
-                }
-            ));
+                },
+            });
         }
         Ok(())
     }
@@ -130,7 +133,10 @@ mod tests {
             .expect("statement");
             assert!(s.check(&digest, "https://slsa.dev/provenance/v1").is_ok());
             assert_eq!(s.predicate["x"], 1);
-            let e = s.check(&digest, "https://spdx.dev/Document").unwrap_err();
+            let e = s
+                .check(&digest, "https://spdx.dev/Document")
+                .unwrap_err()
+                .to_string();
             assert!(
                 e.contains("predicateType is \"https://slsa.dev/provenance/v1\""),
                 "{e}"
@@ -146,7 +152,8 @@ mod tests {
         .expect("statement");
         let e = other
             .check(&digest, "https://slsa.dev/provenance/v1")
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("the statement is for another image: no subject has sha256:0123"),
             "{e}"

@@ -101,7 +101,7 @@ pub enum Matcher {
 }
 
 impl Matcher {
-    /// Reads `text` (`what` names the flag in errors).
+    /// Reads `text` (`what` names the requirement in errors: `identity`, `issuer`).
     pub fn parse(what: &'static str, text: &str) -> Result<Matcher, VerifyError> {
         match text.strip_prefix("regexp:") {
             Some(pattern) => regex::Regex::new(&format!("^(?:{pattern})$"))
@@ -153,8 +153,8 @@ impl Identity {
     /// From `--verify-identity` and `--verify-issuer` values.
     pub fn new(identity: &str, issuer: &str) -> Result<Identity, VerifyError> {
         Ok(Identity {
-            identity: Matcher::parse("--verify-identity", identity)?,
-            issuer: Matcher::parse("--verify-issuer", issuer)?,
+            identity: Matcher::parse("identity", identity)?,
+            issuer: Matcher::parse("issuer", issuer)?,
         })
     }
 }
@@ -382,13 +382,13 @@ pub(crate) fn verify_material(
         }
         (None, SignedBy::Identity(_)) => {
             return Err(KeylessError::Signer(
-                "the signature is by a public key, not a certificate: --verify-identity needs a keyless (Fulcio) signature".into(),
+                "the signature is by a public key, not a certificate: an identity requirement needs a keyless (Fulcio) signature".into(),
             )
             .into())
         }
         (Some(_), SignedBy::Keys(_)) => {
             return Err(KeylessError::Signer(
-                "the signature is by a certificate (keyless): use --verify-identity and --verify-issuer".into(),
+                "the signature is by a certificate (keyless), not by one of the keys: it verifies only against an identity and an issuer".into(),
             )
             .into())
         }

@@ -57,6 +57,7 @@ mod rekor;
 mod rfc3161;
 mod sct;
 pub mod simple_signing;
+mod statement_error;
 pub mod time;
 pub mod trust_root;
 mod x509;
@@ -73,4 +74,5 @@ pub use keyless::{
 pub use policy::VerifyPolicy;
 pub use provenance::ProvenanceRequirement;
 pub use simple_signing::SimpleSigning;
+pub use statement_error::StatementError;
 pub use trust_root::TrustedRoot;

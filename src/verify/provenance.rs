@@ -15,6 +15,7 @@
 //! workflow's own repository and ref, or one dependency's URI).
 
 use super::excerpt::excerpt;
+use super::statement_error::StatementError;
 
 /// The SLSA v1 provenance predicate type.
 pub const SLSA_V1: &str = "https://slsa.dev/provenance/v1";
@@ -52,7 +53,7 @@ impl ProvenanceRequirement {
 
     /// Checks a SLSA v1 `predicate` against the requirement; `Ok` names the evidence
     /// that matched.
-    pub fn check(&self, predicate: &serde_json::Value) -> Result<String, String> {
+    pub fn check(&self, predicate: &serde_json::Value) -> Result<String, StatementError> {
         let build = &predicate["buildDefinition"];
         let workflow = &build["externalParameters"]["workflow"];
         let w_repo = workflow["repository"].as_str();
@@ -92,15 +93,14 @@ impl ProvenanceRequirement {
                 .take(5)
                 .map(|u| format!("dependency {}", excerpt(u, 160))),
         );
-        Err(format!(
-            "the provenance does not name {}: it names {}",
-            self.describe(),
-            if found.is_empty() {
+        Err(StatementError::Provenance {
+            required: self.describe(),
+            found: if found.is_empty() {
                 "no workflow repository and no git+ dependency".to_string()
             } else {
                 found.join(", ")
-            }
-        ))
+            },
+        })
     }
 }
 
@@ -153,7 +153,10 @@ mod tests {
         assert!(req(Some(API), None).check(&p).is_ok());
         assert!(req(Some(API), Some("refs/heads/main")).check(&p).is_ok());
         assert!(req(None, Some("refs/heads/main")).check(&p).is_ok());
-        let e = req(Some(API), Some("refs/tags/v1")).check(&p).unwrap_err();
+        let e = req(Some(API), Some("refs/tags/v1"))
+            .check(&p)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("the provenance does not name source https://github.com/acme/api at ref refs/tags/v1: it names workflow repository \"https://github.com/acme/api\" ref \"refs/heads/main\""), "{e}");
         for ok in [
             format!("git+{API}"),
@@ -184,7 +187,10 @@ mod tests {
             format!("{API}@refs/heads/main"),
             format!("git+https://evil.example/?{API}"),
         ] {
-            let e = req(Some(API), None).check(&deps(&[&bad])).unwrap_err();
+            let e = req(Some(API), None)
+                .check(&deps(&[&bad]))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("does not name source"), "{bad}: {e}");
         }
         // A ref only counts with its own repository.
@@ -197,6 +203,7 @@ mod tests {
         assert!(req(Some(API), Some("refs/heads/main"))
             .check(&json!({}))
             .unwrap_err()
+            .to_string()
             .ends_with("it names no workflow repository and no git+ dependency"));
         assert!(req(None, Some("refs/heads/main"))
             .check(&deps(&["git+https://h/r@refs/heads/mainx"]))

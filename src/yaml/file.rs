@@ -62,6 +62,7 @@ impl FileEdit {
 
 /// Why a file could not be edited.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FileError {
     /// No such file.
     #[error("{}: file not found", path.display())]

@@ -161,6 +161,8 @@ fn set_run_inputs(repo_url: &str) -> Vec<InputCase> {
         ),
         ("create", s("true"), vec![s("--create")]),
         ("document", s("0"), vec![s("--document=0")]),
+        // Accepted by every command (issue 22), here by `set`.
+        ("no-pr", s("true"), vec![s("--no-pr")]),
         ("repo", s(repo_url), vec![format!("--repo={repo_url}")]),
         ("dry-run", s("true"), vec![s("--dry-run")]),
         ("output", s("json"), vec![s("--output=json")]),
