@@ -71,6 +71,30 @@ pub fn signature_tag(digest: &str) -> Result<String, VerifyError> {
     registry_source::cosign_tag(digest, "sig")
 }
 
+/// The simple-signing layers of the signature manifest at `tag` (`sha256-<hex>.sig`)
+/// of `digest`, with where it was read; [`VerifyError::NoSignature`] when the tag does
+/// not exist.
+pub(super) fn signature_layers(
+    client: &Client,
+    digest: &str,
+    tag: &str,
+) -> Result<(String, Vec<Layer>), VerifyError> {
+    let (location, layers) = registry_source::read_layers(
+        client,
+        digest,
+        tag,
+        simple_signing::MEDIA_TYPE,
+        MAX_MANIFEST_BYTES,
+    )?;
+    match layers {
+        Some(layers) => Ok((location, layers)),
+        None => Err(VerifyError::NoSignature {
+            digest: digest.to_string(),
+            location,
+        }),
+    }
+}
+
 /// Verifies `digest` (`sha256:<64 hex>`) with cosign signatures read through `client`
 /// (its repository), accepting when any of `keys` verifies any signature. See the
 /// [module documentation](self).
@@ -89,19 +113,7 @@ pub fn verify_with_keys(
         digest: digest.to_string(),
         source: Box::new(source),
     };
-    let (location, layers) = registry_source::read_layers(
-        client,
-        digest,
-        &tag,
-        simple_signing::MEDIA_TYPE,
-        MAX_MANIFEST_BYTES,
-    )?;
-    let Some(layers) = layers else {
-        return Err(VerifyError::NoSignature {
-            digest: digest.to_string(),
-            location,
-        });
-    };
+    let (location, layers) = signature_layers(client, digest, &tag)?;
     let mut reasons = Vec::new();
     if layers.is_empty() {
         reasons.push(format!(

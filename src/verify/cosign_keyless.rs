@@ -12,7 +12,7 @@ use base64::Engine as _;
 use rustls_pki_types::pem::{PemObject, SectionKind};
 
 use super::bundle::TlogEntry;
-use super::cosign::{self, Verified, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, SIGNATURE_ANNOTATION};
+use super::cosign::{self, Verified, MAX_PAYLOAD_BYTES, SIGNATURE_ANNOTATION};
 use super::keyless::{self, Identity, Material, Signed, SignedBy};
 use super::registry_source::{self, Layer};
 use super::simple_signing::{self, SimpleSigning};
@@ -105,19 +105,7 @@ pub fn verify_with_identity(
         digest: digest.to_string(),
         source: Box::new(source),
     };
-    let (location, layers) = registry_source::read_layers(
-        client,
-        digest,
-        &tag,
-        simple_signing::MEDIA_TYPE,
-        MAX_MANIFEST_BYTES,
-    )?;
-    let Some(layers) = layers else {
-        return Err(VerifyError::NoSignature {
-            digest: digest.to_string(),
-            location,
-        });
-    };
+    let (location, layers) = cosign::signature_layers(client, digest, &tag)?;
     let mut reasons = Vec::new();
     if layers.is_empty() {
         reasons.push(format!(
