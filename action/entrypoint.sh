@@ -149,19 +149,18 @@ case "$command" in
       fail "the Argo CD write-back inputs belong to command: image"
     if is_true "${TAGBUMP_INPUT_PIN_DIGEST:-}" || is_true "${TAGBUMP_INPUT_VERIFY_DIGEST:-}"; then fail "inputs 'pin-digest' and 'verify-digest' belong to command: image"; fi
     [ -z "${TAGBUMP_INPUT_TO:-}${TAGBUMP_INPUT_FROM:-}" ] || fail "inputs 'to' and 'from' belong to command: promote"
-    if is_true "${TAGBUMP_INPUT_NO_PR:-}"; then set -- "$@" --no-pr; fi
     set -- status
+    if is_true "${TAGBUMP_INPUT_NO_PR:-}"; then set -- "$@" --no-pr; fi
     [ -z "${TAGBUMP_INPUT_CONFIG:-}" ] || set -- "$@" "--config=$TAGBUMP_INPUT_CONFIG"
     [ -z "${TAGBUMP_INPUT_DIR:-}" ] || set -- "$@" "--dir=$TAGBUMP_INPUT_DIR"
-    repos=0
+    # One repository per line (several: each read in turn, its table under its URL).
     IFS='
 '
     for item in ${TAGBUMP_INPUT_REPO:-}; do
       item=$(trim "$item")
-      [ -z "$item" ] || { set -- "$@" "--repo=$item"; repos=$((repos + 1)); }
+      [ -z "$item" ] || set -- "$@" "--repo=$item"
     done
     unset IFS
-    [ "$repos" -le 1 ] || fail "command: status reads one repository: give one 'repo' line"
     [ -z "${TAGBUMP_INPUT_BRANCH:-}" ] || set -- "$@" "--branch=$TAGBUMP_INPUT_BRANCH"
     [ -z "${TAGBUMP_INPUT_VIA:-}" ] || set -- "$@" "--via=$TAGBUMP_INPUT_VIA"
     [ -z "${TAGBUMP_INPUT_USERNAME:-}" ] || set -- "$@" "--username=$TAGBUMP_INPUT_USERNAME"

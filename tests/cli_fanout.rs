@@ -3,12 +3,16 @@
 //! 127.0.0.1 (`git daemon`, smart HTTP, `file://`). Expected bytes are written by hand.
 
 use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::support;
-use support::cli::{home, run, tagbump, Run};
+use support::cli::{finished, home, run, tagbump, Run};
 use support::git_server::{BareRepo, GitDaemon, SmartHttpServer};
+use support::push_hold::Hold;
 
 /// The token the smart HTTP server accepts.
 const TOKEN: &str = "tok-fanout-5d2e";
@@ -243,4 +247,93 @@ fn pushes_overlap_on_the_server_at_most_four_at_once() {
         Some(&4),
         "four pushes at once on the server, never more (default --jobs 4): {seen:?}"
     );
+}
+
+/// The repositories as one TAGBUMP_REPO value, one URL per line (how a CI input or a
+/// Tekton param passes a list): each is a target, the URL as written on its line.
+#[test]
+fn one_url_per_line_in_tagbump_repo_is_a_repository_each() {
+    let (a, b) = (repo("a", "1.4.2"), repo("b", "1.4.2"));
+    let urls = vec![a.file_url(), b.file_url()];
+    let home = home();
+    let mut cmd = tagbump(home.path());
+    cmd.args(["image", "ghcr.io/acme/api:1.5.0", "--output", "json"])
+        .env("TAGBUMP_REPO", format!("{}\n   {}  \n\n", urls[0], urls[1]));
+    let out = run(&mut cmd);
+    out.assert_code(0);
+    let t = targets(&out, &urls);
+    assert_landed(&t[0], &a, "a");
+    assert_landed(&t[1], &b, "b");
+
+    // A value with no URL at all is refused, never read as "no --repo" (which would
+    // edit the working directory).
+    let work = tempfile::tempdir().expect("working directory");
+    std::fs::write(work.path().join("values.yaml"), values("w", "1.4.2")).expect("values");
+    let mut cmd = tagbump(home.path());
+    cmd.current_dir(work.path())
+        .args(["image", "ghcr.io/acme/api:1.5.0", "--repo", " \n"]);
+    let out = run(&mut cmd);
+    assert_ne!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("values.yaml")).expect("values"),
+        values("w", "1.4.2"),
+        "the working directory is not edited"
+    );
+}
+
+/// Each repository retries on its own: both pushes wait at the server at once; while
+/// they wait, someone else pushes to a's branch. a's push is refused (its base is gone),
+/// so a re-applies the change on its new tip and lands at the second attempt; b lands
+/// at its first, and neither waits for or undoes the other.
+#[test]
+fn a_lost_race_in_one_repository_is_retried_there_alone() {
+    let (a, b) = (repo("a", "1.4.2"), repo("b", "1.4.2"));
+    let (http_a, http_b) = (
+        SmartHttpServer::start(a.root(), TOKEN),
+        SmartHttpServer::start(b.root(), TOKEN),
+    );
+    let (hold_a, hold_b) = (Arc::new(Hold::new()), Arc::new(Hold::new()));
+    http_a.hold_next_push_advertisement(&hold_a);
+    http_b.hold_next_push_advertisement(&hold_b);
+    let urls = vec![http_a.url(a.name()), http_b.url(b.name())];
+    let home = home();
+    let child = tagbump(home.path())
+        .args([
+            "image",
+            "ghcr.io/acme/api:1.5.0",
+            "--output",
+            "json",
+            "--via",
+            "git",
+        ])
+        .args(["--repo", &urls[0], "--repo", &urls[1]])
+        .env("TAGBUMP_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tagbump starts");
+    hold_a.wait_held(Duration::from_secs(60), || false);
+    hold_b.wait_held(Duration::from_secs(60), || false);
+    a.commit_files("main", &[("README.md", "# a\n")], "someone else");
+    hold_a.release();
+    hold_b.release();
+    let out = finished(child.wait_with_output().expect("tagbump ends"));
+    out.assert_code(0);
+    let t = targets(&out, &urls);
+    assert_eq!(
+        (&t[0]["attempts"], &t[1]["attempts"]),
+        (&Value::from(2), &Value::from(1)),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        a.log("main", "%s")[1..],
+        ["someone else".to_string(), "seed".to_string()],
+        "a's commit on top of the other push"
+    );
+    assert!(a.is_linear("main"));
+    assert_eq!(a.read_file("main", "README.md").as_deref(), Some("# a\n"));
+    assert_eq!(a.read_file("main", FILE), Some(values("a", "1.5.0")));
+    assert_eq!(a.tip("main").as_deref(), t[0]["commit"].as_str());
+    assert_landed(&t[1], &b, "b");
 }

@@ -483,3 +483,99 @@ fn pr_for_an_environment_without_pr_uses_the_given_message_title_and_branch() {
         Some(prod_values("1.6.0"))
     );
 }
+
+/// `--close-superseded` on a promotion. With a branch per release
+/// (`--pr-branch 'release/{from}-to-{to}/{source_commit}'`) the next release's promotion
+/// closes the pair's older request and deletes its branch (it holds only tagbump's
+/// commit). With the pair's default branch, updated in place by every promotion, there
+/// is never an older request of the pair to close, and the run says so.
+#[test]
+fn close_superseded_closes_the_pairs_older_promotion_requests() {
+    let repo = config_repo();
+    let github = FakeGitHub::start(&repo, "acme/gitops", TOKEN);
+    let home = home();
+    let promote_api = |sha: &str, extra: &[&str]| {
+        let mut cmd = via_github_api(
+            home.path(),
+            &github,
+            ["promote", "--to", "prod", "--output", "json"],
+        );
+        cmd.arg("--close-superseded")
+            .args(extra)
+            .env("TAGBUMP_TOKEN", TOKEN)
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_SHA", sha);
+        run(&mut cmd)
+    };
+    let per_release = ["--pr-branch", "release/{from}-to-{to}/{source_commit}"];
+    let first = promote_api("aaaa1111", &per_release);
+    first.assert_code(0);
+    let older = first.json()["pull_request"]["number"].clone();
+    assert_eq!(
+        first.json()["branch"],
+        json!("release/staging-to-prod/aaaa1111")
+    );
+
+    let moved = STAGING_VALUES.replace("1.6.0", "1.7.0");
+    let moved_k = STAGING_KUSTOMIZATION.replace("1.6.0", "1.7.0");
+    repo.commit_files(
+        "main",
+        &[
+            ("envs/staging/values.yaml", &moved),
+            ("envs/staging/kustomization.yaml", &moved_k),
+        ],
+        "staging: api 1.7.0",
+    );
+    let second = promote_api("bbbb2222", &per_release);
+    second.assert_code(0);
+    let report = second.json();
+    assert_eq!(report["branch"], json!("release/staging-to-prod/bbbb2222"));
+    let pr = &report["pull_request"];
+    assert_eq!(
+        (
+            &pr["created"],
+            &pr["closed_superseded"],
+            &pr["deleted_branches"]
+        ),
+        (
+            &json!(true),
+            &json!([older]),
+            &json!(["release/staging-to-prod/aaaa1111"])
+        ),
+        "{}",
+        second.stderr
+    );
+    let state = |number: &serde_json::Value| {
+        (github.pulls().into_iter())
+            .find(|p| json!(p.number) == *number)
+            .map(|p| p.state)
+    };
+    assert_eq!(state(&older).as_deref(), Some("closed"));
+    assert_eq!(state(&pr["number"]).as_deref(), Some("open"));
+    assert!(
+        !repo
+            .branches()
+            .contains(&"release/staging-to-prod/aaaa1111".to_string()),
+        "{:?}",
+        repo.branches()
+    );
+
+    // The default branch of the pair: one request, updated in place; nothing superseded.
+    let third = promote_api("cccc3333", &[]);
+    third.assert_code(0);
+    let report = third.json();
+    assert_eq!(report["branch"], json!("tagbump/promote-staging-to-prod"));
+    assert_eq!(report["pull_request"]["closed_superseded"], json!([]));
+    assert!(
+        third.stderr.contains(
+            "no superseded pull request closed: every run of this change uses the same branch, updated in place (tagbump/promote-staging-to-prod)"
+        ),
+        "{}",
+        third.stderr
+    );
+    assert_eq!(
+        state(&pr["number"]).as_deref(),
+        Some("open"),
+        "another family"
+    );
+}

@@ -260,3 +260,83 @@ fn through_the_gitlab_api_a_named_branch_is_read() {
     assert!(methods.iter().all(|m| m == "GET"), "{methods:?}");
     assert_eq!(tips(&repo), before);
 }
+
+/// Several `--repo` (or one URL per line, as a CI input passes a list): each read in
+/// turn, its status under its URL as given; one that cannot be read is reported and the
+/// others are still read (exit 5); none read: exit 1.
+#[test]
+fn several_repositories_are_each_read_in_turn_under_their_url() {
+    let (one, two) = (config_repo(), config_repo());
+    two.commit_files(
+        "main",
+        &[(
+            "envs/prod/deployment.yaml",
+            &PROD_DEPLOYMENT.replace("api:1.5.0", "api:1.6.0"),
+        )],
+        "prod: api 1.6.0",
+    );
+    let (d1, d2) = (GitDaemon::start(one.root()), GitDaemon::start(two.root()));
+    let (u1, u2) = (d1.url(one.name()), d2.url(two.name()));
+    let gone = tempfile::tempdir().expect("tempdir");
+    let missing = format!("file://{}", gone.path().join("gone.git").display());
+    let home = home();
+
+    let mut cmd = tagbump(home.path());
+    cmd.args(["status", "--output", "markdown"])
+        .env("TAGBUMP_REPO", format!("{u1}\n  {u2}  \n\n"));
+    let out = run(&mut cmd);
+    out.assert_code(0);
+    let table = |api_prod: &str, in_sync: &str| {
+        format!(
+            "| Image | staging | prod | In sync |\n\
+             |---|---|---|---|\n\
+             | `bitnami/redis` | — | `7.2.4` | yes |\n\
+             | `ghcr.io/acme/api` | `1.6.0` | `{api_prod}` | {in_sync} |\n\
+             | `ghcr.io/acme/web` | `2.1.0` | `2.0.0` | **no** |\n"
+        )
+    };
+    assert_eq!(
+        out.stdout,
+        format!(
+            "### {u1}\n\n{}\n### {u2}\n\n{}",
+            table("1.5.0", "**no**"),
+            table("1.6.0", "yes")
+        ),
+        "{}",
+        out.stderr
+    );
+
+    let mut cmd = tagbump(home.path());
+    cmd.args(["status", "--output", "json", "--repo", &u1])
+        .args(["--repo", &missing]);
+    let out = run(&mut cmd);
+    out.assert_code(5);
+    let report = out.json();
+    let targets = report["targets"].as_array().expect("targets");
+    assert_eq!(targets.len(), 2);
+    assert_eq!(
+        targets[0],
+        json!({"repo": u1, "status": main_report(), "error": null})
+    );
+    assert_eq!(targets[1]["repo"], json!(missing));
+    assert_eq!(targets[1]["status"], Value::Null);
+    assert_eq!(
+        targets[1]["error"]["kind"],
+        json!("git-not-found"),
+        "{report}"
+    );
+    assert!(
+        out.stderr.contains(&format!("error: [{missing}] ")),
+        "{}",
+        out.stderr
+    );
+
+    let mut cmd = tagbump(home.path());
+    cmd.args(["status", "--repo", &missing, "--repo", &missing]);
+    let out = run(&mut cmd);
+    out.assert_code(1);
+    assert_eq!(
+        out.stdout, "",
+        "text output: nothing for a repository not read"
+    );
+}

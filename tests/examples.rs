@@ -503,9 +503,19 @@ fn run_component_job(
         Some(vec![String::new()]),
         "the image's tagbump ENTRYPOINT must be reset for GitLab's shell"
     );
+    run_component_job_in(
+        repo,
+        job,
+        &job_env(job, predefined),
+        tempfile::tempdir().expect("build dir").path(),
+    )
+}
+
+/// The job's variables expanded over the `predefined` ones, as GitLab does:
+/// `NAME: value`, or `NAME: { value:, expand: false }` (kept as written).
+fn job_env(job: &Value, predefined: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut env = predefined.clone();
     for (k, v) in entries(&job["variables"]) {
-        // `NAME: value`, or `NAME: { value:, expand: false }` (kept as written).
         let value = match v.get("value") {
             Some(raw) if v["expand"].as_bool() == Some(false) => s(raw),
             Some(raw) => expand(&s(raw), &env),
@@ -513,12 +523,7 @@ fn run_component_job(
         };
         env.insert(k, value);
     }
-    run_component_job_in(
-        repo,
-        job,
-        &env,
-        tempfile::tempdir().expect("build dir").path(),
-    )
+    env
 }
 
 /// The component's job script with the job's variables `env`, in the build directory
@@ -606,6 +611,57 @@ fn gitlab_catalog_component_adds_a_job_that_bumps_with_its_inputs() {
     );
 }
 
+/// Several `repo` lines: the change lands in each repository on its own; the dotenv
+/// report counts them, and one repository that fails makes the job fail with exit code
+/// 5 while the others still land.
+#[test]
+fn gitlab_component_with_several_repo_lines_lands_in_each() {
+    let (one, two) = (
+        ConfigRepo::new("registry.gitlab.example.com/acme/api"),
+        ConfigRepo::new("registry.gitlab.example.com/acme/api"),
+    );
+    let predefined: BTreeMap<String, String> = [
+        ("GITLAB_CI", "true"),
+        ("CI_REGISTRY_IMAGE", "registry.gitlab.example.com/acme/api"),
+        ("TAGBUMP_TOKEN", TOKEN),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let run = |repos: String| {
+        let (_, job) = component_job(&[
+            ("image", Value::from("$CI_REGISTRY_IMAGE:v4.0.0")),
+            ("repo", Value::from(repos)),
+        ]);
+        let work = tempfile::tempdir().expect("build dir");
+        let out = run_component_job_in(&one, &job, &job_env(&job, &predefined), work.path());
+        let dotenv = std::fs::read_to_string(work.path().join("tagbump.env")).expect("dotenv");
+        (out, dotenv)
+    };
+    let (out, dotenv) = run(format!("{}\n{}\n", one.url(), two.url()));
+    assert_ok(&out, "component job, two repositories");
+    one.assert_api_tag("v4.0.0");
+    two.assert_api_tag("v4.0.0");
+    assert_eq!(
+        dotenv,
+        "TAGBUMP_CHANGED=true\nTAGBUMP_PUSHED=true\nTAGBUMP_TARGETS=2\n\
+         TAGBUMP_TARGETS_CHANGED=2\nTAGBUMP_TARGETS_FAILED=0\n"
+    );
+
+    let gone = tempfile::tempdir().expect("tempdir");
+    let three = ConfigRepo::new("registry.gitlab.example.com/acme/api");
+    let missing = format!("file://{}", gone.path().join("gone.git").display());
+    let (out, dotenv) = run(format!("{}\n{missing}\n", three.url()));
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    three.assert_api_tag("v4.0.0");
+    assert!(dotenv.contains("TAGBUMP_TARGETS_FAILED=1\n"), "{dotenv}");
+}
+
 /// A directory with a `tagbump` that records its arguments (NUL-separated) in `argv`.
 fn argv_recorder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("recorder");
@@ -653,21 +709,14 @@ fn gitlab_component_lists_are_one_item_per_line_never_globbed_and_the_message_ke
         ("no-merge-request", Value::from("true")),
     ]);
     let recorder = argv_recorder();
-    let mut env: BTreeMap<String, String> = [
+    let predefined: BTreeMap<String, String> = [
         ("CI_REGISTRY_IMAGE", "registry.gitlab.example.com/acme/api"),
         ("HOME", "/home/should-not-appear"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    for (k, v) in entries(&job["variables"]) {
-        let value = match v.get("value") {
-            Some(raw) if v["expand"].as_bool() == Some(false) => s(raw),
-            Some(raw) => expand(&s(raw), &env),
-            None => expand(&s(v), &env),
-        };
-        env.insert(k, value);
-    }
+    let mut env = job_env(&job, &predefined);
     let path = format!(
         "{}:{}",
         recorder.path().display(),

@@ -344,6 +344,62 @@ fn tekton_promote_task_defaults_to_the_targets_from_and_no_pr_pushes_to_the_bran
     assert_eq!(read("pr-url"), "");
 }
 
+/// Several repositories in `repo`, one per line (a YAML block scalar in the
+/// PipelineRun): each is promoted on its own, the results count them, and the status
+/// step prints each repository's table under its URL.
+#[test]
+fn tekton_promote_task_with_several_repo_lines_promotes_each() {
+    let seed = |dev_api: &str| {
+        BareRepo::new_with(
+            &[
+                (".tagbump.yaml", &CONFIG.replace(", pr: true", "")),
+                ("envs/dev/values.yaml", &values(dev_api, "2.2.0")),
+                ("envs/staging/values.yaml", &values("1.5.0", "2.1.0")),
+                ("envs/prod/values.yaml", &values("1.4.0", "2.1.0")),
+            ],
+            "main",
+        )
+    };
+    let (one, two) = (seed("1.6.0"), seed("1.7.0"));
+    let (h1, h2) = (
+        support::git_server::SmartHttpServer::start(one.root(), TOKEN),
+        support::git_server::SmartHttpServer::start(two.root(), TOKEN),
+    );
+    let (u1, u2) = (h1.url(one.name()), h2.url(two.name()));
+    let (outputs, results) = run_tekton_promote(
+        &[
+            ("repo", format!("{u1}\n{u2}\n")),
+            ("to", "staging".to_string()),
+        ],
+        &[],
+    );
+    assert_eq!(
+        one.read_file("main", "envs/staging/values.yaml"),
+        Some(values("1.6.0", "2.2.0"))
+    );
+    assert_eq!(
+        two.read_file("main", "envs/staging/values.yaml"),
+        Some(values("1.7.0", "2.2.0"))
+    );
+    let read = |name: &str| std::fs::read_to_string(results.path().join(name)).unwrap_or_default();
+    assert_eq!(
+        (read("changed"), read("pushed"), read("commit-sha")),
+        ("true".into(), "true".into(), String::new()),
+        "over both repositories; each one's commit is in its JSON report"
+    );
+    let table = |api: &str| {
+        format!(
+            "IMAGE             dev              staging          prod             IN SYNC\n\
+             ghcr.io/acme/api  {api} (1 place)  {api} (1 place)  1.4.0 (1 place)  no\n\
+             ghcr.io/acme/web  2.2.0 (1 place)  2.2.0 (1 place)  2.1.0 (1 place)  no\n"
+        )
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&outputs[1].stdout),
+        format!("{u1}:\n{}\n{u2}:\n{}", table("1.6.0"), table("1.7.0"))
+    );
+}
+
 /// Runs the steps of the `tagbump-promote` task as Tekton would: its params' defaults,
 /// then `params` and `images` as a PipelineRun passes them, `$(…)` substituted, the
 /// token from the Secret. Returns each step's output and the results directory.

@@ -123,6 +123,19 @@ pub(super) fn remote(
             .clone()
             .unwrap_or_else(|| job.default_title.clone());
         let body = pr.body.as_deref().unwrap_or(DEFAULT_BODY);
+        let supersede = match pr
+            .close_superseded
+            .then(|| supersede_prefix(&pr.branch, &job.vars))
+        {
+            Some(Err(why)) => {
+                events(Event::Log(&format!(
+                    "no superseded pull request closed: {why} ({})",
+                    outcome.branch
+                )));
+                None
+            }
+            found => found.and_then(Result::ok),
+        };
         let spec = PullRequestSpec {
             repo,
             head: outcome.branch.clone(),
@@ -136,9 +149,7 @@ pub(super) fn remote(
             auto_merge: pr.auto_merge,
             merge_method: pr.merge_method,
             head_sha: outcome.commit.clone(),
-            supersede_prefix: pr
-                .close_superseded
-                .then(|| supersede_prefix(&pr.branch, &job.vars)),
+            supersede_prefix: supersede,
         };
         let opened =
             client

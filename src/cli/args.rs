@@ -72,6 +72,37 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Splits every `--repo` value (and TAGBUMP_REPO) into one URL per line, lines
+    /// trimmed and blank lines dropped: a CI input or Tekton param holding a list
+    /// reaches tagbump as one value. A URL never holds a line break. A value with no
+    /// URL at all (`--repo ""`) stays, to be refused as any bad URL is, never read as
+    /// "no --repo" (which would edit the working directory instead).
+    pub fn split_repo_lines(&mut self) {
+        let repos = match self {
+            Command::Image(a) => &mut a.common.git.repo,
+            Command::Set(a) => &mut a.common.git.repo,
+            Command::Promote(a) => &mut a.common.git.repo,
+            Command::Status(a) => &mut a.remote.repo,
+            Command::Completions { .. } => return,
+        };
+        *repos = (repos.iter())
+            .flat_map(|value| {
+                let urls: Vec<String> = (value.lines())
+                    .map(str::trim)
+                    .filter(|url| !url.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if urls.is_empty() {
+                    vec![value.clone()]
+                } else {
+                    urls
+                }
+            })
+            .collect();
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// The config repository's checkout (ignored with --repo).
@@ -100,8 +131,10 @@ pub struct StatusArgs {
 #[command(next_help_heading = "Remote repository")]
 pub struct ReadArgs {
     /// Read this config repository (HTTPS, SSH, git:// or file://) instead of DIR.
+    /// Repeatable (or one URL per line): each repository is read in turn, its status
+    /// under its URL (JSON: "targets"); the exit code is 5 when some could not be read.
     #[arg(long, value_name = "URL", env = "TAGBUMP_REPO")]
-    pub repo: Option<String>,
+    pub repo: Vec<String>,
     /// The branch to read. Default: the remote's default branch.
     #[arg(long, env = "TAGBUMP_BRANCH", requires = "repo")]
     pub branch: Option<String>,
@@ -416,9 +449,10 @@ pub struct CommonArgs {
 #[command(next_help_heading = "Git")]
 pub struct GitArgs {
     /// Clone this config repository (HTTPS, SSH, git:// or file://), edit, commit and push.
-    /// Repeatable: the change lands in each repository on its own, --jobs at once, each
-    /// with its own retries and pull request; the output has one entry per repository
-    /// (JSON: "targets"), and the exit code is 5 when some landed and some failed.
+    /// Repeatable (or one URL per line, as TAGBUMP_REPO or a CI input holds a list): the
+    /// change lands in each repository on its own, --jobs at once, each with its own
+    /// retries and pull request; the output has one entry per repository (JSON:
+    /// "targets"), and the exit code is 5 when some landed and some failed.
     #[arg(long, value_name = "URL", env = "TAGBUMP_REPO")]
     pub repo: Vec<String>,
     /// With several --repo: how many repositories are worked on at once.

@@ -165,12 +165,20 @@ fn render(done: FanOut, common: &CommonArgs, env: &dyn Fn(&str) -> Option<String
     }
 }
 
-/// The step outputs to `$GITHUB_OUTPUT` and `--outputs-file`, the dotenv report.
+/// The step outputs to `$GITHUB_OUTPUT` and `--outputs-file`, the dotenv report, the
+/// Tekton results.
 fn write_step_outputs(done: &FanOut, common: &CommonArgs, ci: &CiEnv) -> Result<()> {
     append_step_outputs(&outputs::fanout_step_output_lines(done), common, ci)?;
     if let Some(path) = &ci.dotenv {
         std::fs::write(path, outputs::fanout_dotenv(done))
             .with_context(|| format!("cannot write the dotenv report {}", path.display()))?;
+    }
+    if let Some(dir) = &ci.tekton_results {
+        for (name, value) in outputs::fanout_tekton_results(done) {
+            let path = dir.join(name);
+            std::fs::write(&path, value)
+                .with_context(|| format!("cannot write the Tekton result {}", path.display()))?;
+        }
     }
     Ok(())
 }

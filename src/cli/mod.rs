@@ -21,7 +21,8 @@ use clap::Parser;
 
 /// Parses the arguments, runs the command, reports the outcome.
 pub fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let mut cli = args::Cli::parse();
+    cli.command.split_repo_lines();
     stop_cleanly_on_signals();
     failure::hide_secrets(tagbump::credentials::known_secrets(
         &|k: &str| std::env::var(k).ok(),

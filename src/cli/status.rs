@@ -9,7 +9,10 @@ use tagbump::environments::{status, Config, Status, StatusError};
 use super::args::{StatusArgs, StatusFormat};
 
 pub fn run(a: &StatusArgs) -> ExitCode {
-    let result = match &a.remote.repo {
+    if a.remote.repo.len() > 1 {
+        return each(a);
+    }
+    let result = match a.remote.repo.first() {
         None => Config::load(&a.dir, a.config.as_deref())
             .map_err(StatusError::from)
             .and_then(|config| status(&a.dir, &config))
@@ -18,9 +21,7 @@ pub fn run(a: &StatusArgs) -> ExitCode {
     };
     match result {
         Ok(found) => {
-            for (path, why) in &found.skipped {
-                eprintln!("warning: {}: {why}", path.display());
-            }
+            warn_skipped(&found, "");
             match a.output {
                 StatusFormat::Text => print!("{}", found.to_text()),
                 StatusFormat::Markdown => print!("{}", found.to_markdown()),
@@ -47,6 +48,66 @@ pub fn run(a: &StatusArgs) -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Several `--repo`: each read in turn, its status under its URL as given (text: a
+/// `URL:` line above its table; Markdown: a `### URL` heading; JSON: `targets`, one
+/// `{repo, status, error}` per repository in the order given). Exit 0 when every one
+/// was read, 5 when some were, 1 when none was.
+fn each(a: &StatusArgs) -> ExitCode {
+    let mut targets = Vec::new();
+    let mut failed = 0;
+    for (i, url) in a.remote.repo.iter().enumerate() {
+        let result = remote(a, url);
+        let sep = if i == 0 { "" } else { "\n" };
+        match &result {
+            Ok(found) => {
+                warn_skipped(found, &format!("[{url}] "));
+                match a.output {
+                    StatusFormat::Text => print!("{sep}{url}:\n{}", found.to_text()),
+                    StatusFormat::Markdown => {
+                        print!("{sep}### {url}\n\n{}", found.to_markdown())
+                    }
+                    StatusFormat::Json => {}
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                let error = super::failure::error_report(e);
+                eprintln!("error: [{url}] {}", error.message);
+                if a.output == StatusFormat::Markdown {
+                    print!("{sep}### {url}\n\nnot read: {}\n", error.message);
+                }
+            }
+        }
+        targets.push((url, result));
+    }
+    if a.output == StatusFormat::Json {
+        let targets: Vec<serde_json::Value> = (targets.iter())
+            .map(|(url, result)| match result {
+                Ok(found) => {
+                    let status = serde_json::to_value(found).unwrap_or_default();
+                    serde_json::json!({"repo": url, "status": status, "error": null})
+                }
+                Err(e) => {
+                    let error = super::failure::error_report(e);
+                    serde_json::json!({"repo": url, "status": null, "error": error})
+                }
+            })
+            .collect();
+        println!("{:#}", serde_json::json!({ "targets": targets }));
+    }
+    match failed {
+        0 => ExitCode::SUCCESS,
+        n if n == a.remote.repo.len() => ExitCode::FAILURE,
+        _ => ExitCode::from(5),
+    }
+}
+
+fn warn_skipped(found: &Status, prefix: &str) {
+    for (path, why) in &found.skipped {
+        eprintln!("warning: {prefix}{}: {why}", path.display());
     }
 }
 

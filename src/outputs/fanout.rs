@@ -138,6 +138,25 @@ pub fn fanout_dotenv(fan: &FanOut) -> String {
     )
 }
 
+/// The Tekton results over every destination, as `(file name, value)`: `changed` and
+/// `pushed` (any), `targets`, `targets-changed`, `targets-failed`; `commit-sha`,
+/// `branch`, `pr-number` and `pr-url` are empty (each destination has its own: see the
+/// JSON report), so that every result a task declares is written.
+pub fn fanout_tekton_results(fan: &FanOut) -> Vec<(&'static str, String)> {
+    let s = Summary::of(fan);
+    vec![
+        ("changed", (s.changed > 0).to_string()),
+        ("pushed", s.pushed.to_string()),
+        ("commit-sha", String::new()),
+        ("branch", String::new()),
+        ("pr-number", String::new()),
+        ("pr-url", String::new()),
+        ("targets", s.targets.to_string()),
+        ("targets-changed", s.changed.to_string()),
+        ("targets-failed", s.failed.to_string()),
+    ]
+}
+
 /// The GitHub job summary: each destination's section ([`github_summary`]), in order.
 pub fn fanout_github_summary(fan: &FanOut) -> String {
     fan.targets
@@ -205,6 +224,21 @@ mod tests {
             fanout_dotenv(&fan),
             "TAGBUMP_CHANGED=true\nTAGBUMP_PUSHED=false\nTAGBUMP_TARGETS=3\n\
              TAGBUMP_TARGETS_CHANGED=1\nTAGBUMP_TARGETS_FAILED=1\n"
+        );
+        assert_eq!(
+            fanout_tekton_results(&fan),
+            [
+                ("changed", "true"),
+                ("pushed", "false"),
+                ("commit-sha", ""),
+                ("branch", ""),
+                ("pr-number", ""),
+                ("pr-url", ""),
+                ("targets", "3"),
+                ("targets-changed", "1"),
+                ("targets-failed", "1"),
+            ]
+            .map(|(k, v)| (k, v.to_string()))
         );
     }
 

@@ -45,7 +45,8 @@ use std::path::PathBuf;
 use crate::bump::Report;
 
 pub use fanout::{
-    fanout_dotenv, fanout_github_summary, fanout_json, fanout_step_output_lines, fanout_text,
+    fanout_dotenv, fanout_github_summary, fanout_json, fanout_step_output_lines,
+    fanout_tekton_results, fanout_text,
 };
 pub use github::{github_annotation, github_summary, location};
 pub use gitlab::{dotenv, gitlab_diff_section};
