@@ -27,6 +27,8 @@ mod cli_pr_rules;
 mod cli_promote;
 #[path = "cli_promote_remote.rs"]
 mod cli_promote_remote;
+#[path = "cli_referrers.rs"]
+mod cli_referrers;
 #[path = "cli_registry.rs"]
 mod cli_registry;
 #[path = "cli_registry_limits.rs"]

@@ -428,8 +428,10 @@ fn a_strategy_rejects_newer_candidates_without_provenance_and_says_why() {
     assert_eq!(
         strategy["rejected"][0]["reason"],
         format!(
-            "attestation not verified: no attestation of type {SLSA_V1} found for {bare}: {host}/{repo}:{} does not exist (404)",
-            att_tag(&bare)
+            "attestation not verified: no attestation of type {SLSA_V1} found for {bare}: {host}/{repo}:{} does not exist (404), \
+             and {host}/{repo}:{} holds no Sigstore bundle",
+            att_tag(&bare),
+            bare.replacen(':', "-", 1)
         )
     );
     assert_eq!(strategy["rejected"][1]["tag"], "1.5.0");

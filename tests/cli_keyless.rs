@@ -23,8 +23,9 @@ use support::tools;
 use tempfile::TempDir;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-const ISSUER: &str = "https://token.actions.githubusercontent.com";
-const IDENTITY: &str = "https://github.com/acme/api/.github/workflows/release.yml@refs/tags/v1.5.0";
+pub(crate) const ISSUER: &str = "https://token.actions.githubusercontent.com";
+pub(crate) const IDENTITY: &str =
+    "https://github.com/acme/api/.github/workflows/release.yml@refs/tags/v1.5.0";
 const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
@@ -46,13 +47,13 @@ fn signer_available() -> bool {
 }
 
 /// A keyless signature by the npm signer: the bundle (JSON) and the trusted root file.
-struct Signed {
-    bundle: serde_json::Value,
-    root: PathBuf,
+pub(crate) struct Signed {
+    pub(crate) bundle: serde_json::Value,
+    pub(crate) root: PathBuf,
     _dir: TempDir,
 }
 
-fn sign(message: &[u8], subject: &str, flags: &[&str]) -> Signed {
+pub(crate) fn sign(message: &[u8], subject: &str, flags: &[&str]) -> Signed {
     let dir = tempfile::tempdir().expect("tmp");
     let input = dir.path().join("payload");
     std::fs::write(&input, message).expect("payload");
@@ -193,14 +194,14 @@ fn push_keyless(
     blob
 }
 
-struct Fixture {
-    reg: TestRegistry,
-    front: PagingFront,
-    home: TempDir,
+pub(crate) struct Fixture {
+    pub(crate) reg: TestRegistry,
+    pub(crate) front: PagingFront,
+    pub(crate) home: TempDir,
 }
 
 impl Fixture {
-    fn start() -> Option<Fixture> {
+    pub(crate) fn start() -> Option<Fixture> {
         if !signer_available() {
             return None;
         }
@@ -213,7 +214,7 @@ impl Fixture {
         })
     }
 
-    fn image(&self, dir: &Path, args: &[&str]) -> Run {
+    pub(crate) fn image(&self, dir: &Path, args: &[&str]) -> Run {
         let mut cmd = tagbump(self.home.path());
         cmd.arg("image")
             .args(args)
@@ -227,17 +228,17 @@ impl Fixture {
     }
 }
 
-fn values(host: &str) -> String {
+pub(crate) fn values(host: &str) -> String {
     format!("image:\n  repository: {host}/acme/api\n  tag: \"1.4.0\"\n  digest: \"\"\n")
 }
 
-fn config_dir(host: &str) -> TempDir {
+pub(crate) fn config_dir(host: &str) -> TempDir {
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::write(dir.path().join("values.yaml"), values(host)).expect("write");
     dir
 }
 
-fn path(p: &Path) -> String {
+pub(crate) fn path(p: &Path) -> String {
     p.to_str().expect("utf-8").to_string()
 }
 
@@ -655,4 +656,111 @@ fn a_strategy_takes_the_best_tag_signed_by_the_identity() {
     );
     assert!(reason.contains("acme/api-evil"), "{reason}");
     assert_eq!(json["verification"]["identity"], IDENTITY);
+}
+
+/// One trusted root holding the CAs, logs, CT logs and TSAs of every root in `roots`.
+pub(crate) fn merged_root(roots: &[&Path], dir: &Path) -> std::path::PathBuf {
+    let mut merged: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(roots[0]).expect("root")).expect("json");
+    for other in &roots[1..] {
+        let other: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(other).expect("root")).expect("json");
+        for key in [
+            "tlogs",
+            "certificateAuthorities",
+            "ctlogs",
+            "timestampAuthorities",
+        ] {
+            let extra = other[key].as_array().cloned().unwrap_or_default();
+            if let Some(list) = merged[key].as_array_mut() {
+                list.extend(extra);
+            } else if !extra.is_empty() {
+                merged[key] = serde_json::Value::Array(extra);
+            }
+        }
+    }
+    let file = dir.join("trusted_root.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&merged).expect("json")).expect("write");
+    file
+}
+
+/// cosign 2's keyless attestation (`cosign attest`, `specs/ATTESTATION_SPEC.md`): the
+/// `.att` layer's blob is the DSSE envelope, its annotations the Fulcio certificate and
+/// the chain and, here, the RFC 3161 timestamp (`dev.cosignproject.cosign/signature` is
+/// empty: the signature is the envelope's). Signed keyless by the npm packages.
+#[test]
+fn a_keyless_attestation_in_the_att_tag_verifies_with_the_identity() {
+    use support::attest::{github_provenance, push_attestation_layers, statement, SLSA_V1};
+    let Some(fx) = Fixture::start() else { return };
+    let host = fx.front.host();
+    let image = fx
+        .reg
+        .push_image("acme/api", "1.7.0", "2026-01-12T00:00:00Z", "amd64");
+    let d = &image.digest;
+    let message = payload(d);
+    let signed = sign(&message, IDENTITY, &[]);
+    push_keyless(&fx.reg, d, &message, annotations(&signed.bundle));
+    let provenance = statement(
+        d,
+        SLSA_V1,
+        github_provenance("https://github.com/acme/api", "refs/tags/v1.7.0"),
+    );
+    let attested = sign(
+        &provenance,
+        IDENTITY,
+        &["--dsse", "application/vnd.in-toto+json", "--tsa-only"],
+    );
+    let envelope = &attested.bundle["dsseEnvelope"];
+    let blob = serde_json::to_vec(&serde_json::json!({
+        "payloadType": envelope["payloadType"],
+        "payload": envelope["payload"],
+        "signatures": [{"keyid": "", "sig": envelope["signatures"][0]["sig"]}],
+    }))
+    .expect("json");
+    let mut a = annotations(&attested.bundle);
+    a.insert("dev.cosignproject.cosign/signature".into(), "".into());
+    a.insert("predicateType".into(), SLSA_V1.into());
+    push_attestation_layers(&fx.reg, "acme/api", d, &[(blob, a)]);
+    let roots = tempfile::tempdir().expect("tmp");
+    let root = merged_root(&[&signed.root, &attested.root], roots.path());
+    let run = |source: &str| {
+        let dir = config_dir(&host);
+        let out = fx.image(
+            dir.path(),
+            &[
+                &format!("{host}/acme/api:1.7.0"),
+                &format!("--verify-identity={IDENTITY}"),
+                &format!("--verify-issuer={ISSUER}"),
+                &format!("--trusted-root={}", path(&root)),
+                &format!("--verify-attestation={SLSA_V1}"),
+                &format!("--provenance-source={source}"),
+            ],
+        );
+        let written = std::fs::read_to_string(dir.path().join("values.yaml")).expect("read");
+        (out, written)
+    };
+    let (out, written) = run("https://github.com/acme/api");
+    out.assert_code(0);
+    assert!(
+        written.contains(&format!("digest: \"{d}\"")),
+        "{}",
+        out.stderr
+    );
+    let a = &out.json()["verification"]["attestations"][0];
+    assert_eq!(
+        (&a["identity"], &a["issuer"], &a["layer"]),
+        (
+            &serde_json::json!(IDENTITY),
+            &serde_json::json!(ISSUER),
+            &serde_json::json!(1)
+        )
+    );
+    let hex = d.strip_prefix("sha256:").expect("sha256");
+    assert_eq!(a["location"], format!("{host}/acme/api:sha256-{hex}.att"));
+
+    // Provenance of another source is refused, nothing written.
+    let (out, written) = run("https://github.com/acme/ap");
+    out.assert_code(1);
+    assert_eq!(out.json()["error"]["kind"], "verification");
+    assert_eq!(written, values(&host));
 }

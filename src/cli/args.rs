@@ -290,7 +290,8 @@ pub struct RegistryArgs {
     pub verify_digest: bool,
     /// Require a cosign signature of the digest by this public key (PEM: ECDSA
     /// P-256/P-384, Ed25519, RSA); repeatable, any one key suffices. The tag's digest
-    /// is resolved, its `sha256-<hex>.sig` signatures checked and the verified digest
+    /// is resolved, its `sha256-<hex>.sig` signatures (else the Sigstore bundles among
+    /// its OCI referrers, cosign 3's format) checked and the verified digest
     /// written as --pin-digest does; with --strategy the best candidate that verifies
     /// wins. Without the flag: TAGBUMP_VERIFY_KEY, one file per line (blank lines
     /// skipped).

@@ -1,5 +1,6 @@
-//! Key-based verification of in-toto attestations of an image digest, stored as
-//! cosign's `specs/ATTESTATION_SPEC.md` describes:
+//! Verification of in-toto attestations of an image digest, stored as cosign's
+//! `specs/ATTESTATION_SPEC.md` describes (or as Sigstore bundles among its OCI
+//! referrers, [`verify_attestations_under`]):
 //!
 //! - the attestations of `sha256:<hex>` are the OCI image manifest tagged
 //!   `sha256-<hex>.att` (cosign's tag-based discovery, as for `.sig`);
@@ -12,7 +13,9 @@
 //!   subjects is the whole image, i.e. has the image's digest.
 //!
 //! An attestation of a required type verifies when its envelope is signed by one of
-//! the policy's keys (over DSSE's PAE), its payload type is in-toto's, its statement
+//! the policy's keys (over DSSE's PAE), or keyless by a Fulcio certificate for the
+//! policy's identity (cosign's certificate annotation, proven in time by its Rekor
+//! bundle or RFC 3161 timestamp annotation, as `.sig` layers are), its payload type is in-toto's, its statement
 //! names the digest with that predicate type and, for SLSA v1 provenance, it names the
 //! required source and ref ([`ProvenanceRequirement`]). The `.att` manifest is read
 //! once; each required type then costs one blob request when the first candidate
@@ -20,11 +23,16 @@
 
 use std::collections::BTreeMap;
 
+use super::bundled;
+use super::cosign_keyless::{self, Evidence};
 use super::dsse::{self, Envelope};
 use super::intoto::Statement;
+use super::keyless::{self, Identity, Material, Signed, SignedBy};
 use super::provenance::{ProvenanceRequirement, SLSA_V1};
+use super::referrers::Referrers;
 use super::registry_source;
 use super::statement_error::StatementError;
+use super::trust_root::TrustedRoot;
 use super::{cosign, PublicKey, VerifyError, VerifyPolicy};
 use crate::registry::Client;
 
@@ -39,15 +47,23 @@ pub const MAX_ENVELOPE_BYTES: u64 = 4 << 20;
 pub struct VerifiedAttestation {
     /// The statement's predicate type.
     pub predicate_type: String,
-    /// The fingerprint of the key that signed the envelope.
+    /// The fingerprint of the key that signed the envelope (keyless: absent).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub key_fingerprint: String,
-    /// Where it was read: `host/repository:sha256-<hex>.att`.
+    /// Where it was read: `host/repository:sha256-<hex>.att`, or the referring
+    /// manifest `host/repository@sha256:…` of a Sigstore bundle.
     pub location: String,
-    /// Which DSSE layer of that manifest (1-based, counting only those).
+    /// Which DSSE layer of that manifest (1-based, counting only those; a bundle: 1).
     pub layer: usize,
     /// For provenance with `--provenance-source`/`--provenance-ref`: what named them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<String>,
+    /// Keyless: the signing certificate's SAN that matched the identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// Keyless: the certificate's OIDC issuer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
 }
 
 /// cosign's tag for the attestations of `digest`: `sha256-<hex>.att`.
@@ -62,6 +78,16 @@ pub(crate) struct Wanted<'a> {
     pub predicate_type: &'a str,
     pub keys: &'a [PublicKey],
     pub provenance: &'a ProvenanceRequirement,
+    /// Keyless: a Fulcio certificate for this identity, under this root (cosign's
+    /// certificate, bundle and timestamp annotations of the layer).
+    pub identity: Option<(&'a Identity, &'a TrustedRoot)>,
+}
+
+/// Who signed an attestation: a key's fingerprint, or a certificate's SAN and issuer.
+struct Signer {
+    key_fingerprint: String,
+    identity: Option<String>,
+    issuer: Option<String>,
 }
 
 impl Wanted<'_> {
@@ -79,14 +105,93 @@ impl Wanted<'_> {
         }
         // The signature is checked before the payload is interpreted.
         let key = envelope.verify(self.keys)?;
+        Ok((key, self.check_statement(envelope)?))
+    }
+
+    /// The signed statement: its subject and type, and for SLSA v1 the provenance
+    /// requirement (what named it).
+    fn check_statement(&self, envelope: &Envelope) -> Result<Option<String>, StatementError> {
         let statement = Statement::parse(&envelope.payload)?;
         statement.check(self.digest, self.predicate_type)?;
-        let evidence = if self.predicate_type == SLSA_V1 && !self.provenance.is_empty() {
-            Some(self.provenance.check(&statement.predicate)?)
+        if self.predicate_type == SLSA_V1 && !self.provenance.is_empty() {
+            Ok(Some(self.provenance.check(&statement.predicate)?))
         } else {
-            None
+            Ok(None)
+        }
+    }
+
+    /// One `.att` layer's envelope: signed by a key, else (keyless) by a certificate for
+    /// the identity, and a statement as wanted; who signed, or why not.
+    fn check_layer(
+        &self,
+        envelope: &Envelope,
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<(Signer, Option<String>), String> {
+        let mut reasons = Vec::new();
+        if !self.keys.is_empty() {
+            match self.check_envelope(envelope) {
+                Ok((key, evidence)) => {
+                    let signer = Signer {
+                        key_fingerprint: key.fingerprint(),
+                        identity: None,
+                        issuer: None,
+                    };
+                    return Ok((signer, evidence));
+                }
+                Err(e) => reasons.push(e.to_string()),
+            }
+        }
+        if let Some((identity, root)) = self.identity {
+            match self.check_keyless(envelope, annotations, identity, root) {
+                Ok(found) => return Ok(found),
+                Err(e) => reasons.push(e),
+            }
+        }
+        Err(reasons.join("; "))
+    }
+
+    /// A keyless envelope: its one signature over DSSE's PAE by the certificate of
+    /// cosign's annotations, proven in time by its Rekor entry or timestamp.
+    fn check_keyless(
+        &self,
+        envelope: &Envelope,
+        annotations: &BTreeMap<String, String>,
+        identity: &Identity,
+        root: &TrustedRoot,
+    ) -> Result<(Signer, Option<String>), String> {
+        if envelope.payload_type != dsse::IN_TOTO_PAYLOAD_TYPE {
+            return Err(StatementError::PayloadType {
+                found: super::excerpt::excerpt(&envelope.payload_type, 80),
+                required: dsse::IN_TOTO_PAYLOAD_TYPE,
+            }
+            .to_string());
+        }
+        let evidence = Evidence::from_annotations(annotations)?;
+        let [signature] = envelope.signatures.as_slice() else {
+            return Err(format!(
+                "a keyless envelope has one signature, this one {}",
+                envelope.signatures.len()
+            ));
         };
-        Ok((key, evidence))
+        let material = Material {
+            certificates: &evidence.certificates,
+            signature,
+            signed: Signed::Dsse {
+                payload_type: &envelope.payload_type,
+                payload: &envelope.payload,
+            },
+            tlog_entries: &evidence.tlog_entries,
+            timestamps: &evidence.timestamps,
+        };
+        let verified = keyless::verify_material(&material, SignedBy::Identity(identity), root)
+            .map_err(|e| e.to_string())?;
+        let named = self.check_statement(envelope).map_err(|e| e.to_string())?;
+        let signer = Signer {
+            key_fingerprint: String::new(),
+            identity: verified.identity,
+            issuer: verified.issuer,
+        };
+        Ok((signer, named))
     }
 }
 
@@ -99,11 +204,23 @@ pub fn verify_attestations(
     types: &[String],
     provenance: &ProvenanceRequirement,
 ) -> Result<Vec<VerifiedAttestation>, VerifyError> {
+    from_tag(client, digest, keys, None, types, provenance)
+}
+
+/// [`verify_attestations`] by `keys` or (keyless, cosign's annotations) `identity`.
+fn from_tag(
+    client: &Client,
+    digest: &str,
+    keys: &[PublicKey],
+    identity: Option<(&Identity, &TrustedRoot)>,
+    types: &[String],
+    provenance: &ProvenanceRequirement,
+) -> Result<Vec<VerifiedAttestation>, VerifyError> {
     if types.is_empty() {
         return Ok(Vec::new());
     }
     let tag = attestation_tag(digest)?;
-    if keys.is_empty() {
+    if keys.is_empty() && identity.is_none() {
         return Err(VerifyError::NoKeys {
             digest: digest.to_string(),
         });
@@ -135,6 +252,7 @@ pub fn verify_attestations(
             predicate_type,
             keys,
             provenance,
+            identity,
         };
         let mut reasons = Vec::new();
         let mut found = None;
@@ -155,22 +273,20 @@ pub fn verify_attestations(
             }
             let checked = match &blobs[&layer.digest] {
                 Ok(bytes) => Envelope::parse(bytes)
-                    .and_then(|e| {
-                        wanted
-                            .check_envelope(&e)
-                            .map(|(key, evidence)| (key.fingerprint(), evidence))
-                    })
-                    .map_err(|e| e.to_string()),
+                    .map_err(|e| e.to_string())
+                    .and_then(|e| wanted.check_layer(&e, &layer.annotations)),
                 Err(reason) => Err(reason.clone()),
             };
             match checked {
-                Ok((key_fingerprint, evidence)) => {
+                Ok((signer, evidence)) => {
                     found = Some(VerifiedAttestation {
                         predicate_type: predicate_type.clone(),
-                        key_fingerprint,
+                        key_fingerprint: signer.key_fingerprint,
                         location: location.clone(),
                         layer: n,
                         provenance: evidence,
+                        identity: signer.identity,
+                        issuer: signer.issuer,
                     });
                     break;
                 }
@@ -192,7 +308,15 @@ pub fn verify_attestations(
                     digest: digest.to_string(),
                     predicate_type: predicate_type.clone(),
                     location,
-                    keys: super::key::describe_keys(keys),
+                    keys: match identity {
+                        Some((id, _)) if keys.is_empty() => cosign_keyless::describe(id),
+                        Some((id, _)) => format!(
+                            "{}, or {}",
+                            super::key::describe_keys(keys),
+                            cosign_keyless::describe(id)
+                        ),
+                        None => super::key::describe_keys(keys),
+                    },
                     reasons,
                 })
             }
@@ -201,20 +325,102 @@ pub fn verify_attestations(
     Ok(verified)
 }
 
-/// The policy's attestations of `digest` ([`VerifyPolicy::attestations`]): with keys,
-/// from the `.att` manifest ([`verify_attestations`]).
-pub(crate) fn verify_attestations_under(
+/// The policy's attestations of `digest` ([`VerifyPolicy::attestations`]). cosign's
+/// `.att` manifest is read first, for every type at once (signed by a key, or keyless by
+/// the identity through cosign's annotations); a type it does not verify is looked for
+/// among the Sigstore bundles of the digest's OCI referrers (`referrers`, listed at
+/// most once), signed by the keys or the identity, then in the `.att` manifest alone. A
+/// type found nowhere: the `.att` error when the referrers held no bundle of that type,
+/// else why each was refused.
+pub(super) fn verify_attestations_under(
     client: &Client,
     digest: &str,
     policy: &VerifyPolicy,
+    referrers: &Referrers<'_>,
 ) -> Result<Vec<VerifiedAttestation>, VerifyError> {
-    verify_attestations(
-        client,
-        digest,
-        &policy.keys,
-        &policy.attestations,
-        &policy.provenance,
-    )
+    let types = &policy.attestations;
+    if types.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys = &policy.keys;
+    let root = policy.root();
+    let identity = policy.identity.as_ref().map(|id| (id, root.as_ref()));
+    let tag =
+        |types: &[String]| from_tag(client, digest, keys, identity, types, &policy.provenance);
+    match tag(types) {
+        Ok(all) => return Ok(all),
+        Err(e) if e.kind() != "verification" => return Err(e),
+        Err(_) => {}
+    }
+    let mut verified = Vec::new();
+    for predicate_type in types {
+        let mut reasons = Vec::new();
+        let mut found = None;
+        for signed_by in policy.signers() {
+            let by = bundled::attestation(
+                referrers,
+                digest,
+                predicate_type,
+                &policy.provenance,
+                signed_by,
+                &root,
+            )?;
+            match by {
+                Ok(a) => {
+                    found = Some(a);
+                    break;
+                }
+                Err(refused) => reasons.extend(refused),
+            }
+        }
+        if let Some(a) = found {
+            verified.push(a);
+            continue;
+        }
+        let tag_error = match tag(std::slice::from_ref(predicate_type)) {
+            Ok(mut a) => {
+                verified.append(&mut a);
+                continue;
+            }
+            Err(e) if e.kind() != "verification" => return Err(e),
+            Err(e) => e,
+        };
+        let listing = referrers.listing()?;
+        if reasons.is_empty() {
+            return Err(match tag_error {
+                VerifyError::NoAttestation {
+                    digest,
+                    predicate_type,
+                    location,
+                    why,
+                } => VerifyError::NoAttestation {
+                    digest,
+                    predicate_type,
+                    location,
+                    why: format!(
+                        "{why}, and {} {}",
+                        listing.location,
+                        if listing.is_empty() {
+                            "holds no Sigstore bundle"
+                        } else {
+                            "holds no bundle of that type"
+                        }
+                    ),
+                },
+                other => other,
+            });
+        }
+        reasons.insert(0, tag_error.to_string());
+        reasons.extend(listing.over_limit_note());
+        return Err(VerifyError::AttestationNotVerified {
+            digest: digest.to_string(),
+            predicate_type: predicate_type.clone(),
+            location: listing.location.clone(),
+            keys: policy.describe_keys(),
+            reasons,
+        });
+    }
+    Ok(verified)
 }
 
 #[cfg(test)]

@@ -575,8 +575,9 @@ mod raw {
 
     impl Entry {
         fn into_typed(self, version: BundleVersion) -> Result<TlogEntry, BundleError> {
-            let log_index = uint("tlogEntries[].logIndex", &self.log_index)?
-                .ok_or(BundleError::Missing("tlogEntries[].logIndex"))?;
+            // Proto3 JSON leaves out a field holding its default: no `logIndex` is 0
+            // (the first entry of a log; @sigstore/mock's Rekor writes such bundles).
+            let log_index = uint("tlogEntries[].logIndex", &self.log_index)?.unwrap_or(0);
             let log_id = b64_required(
                 "tlogEntries[].logId.keyId",
                 self.log_id.and_then(|l| l.key_id),
@@ -636,8 +637,8 @@ mod raw {
                 .filter(|e| !e.is_empty())
                 .ok_or(BundleError::Missing("inclusionProof.checkpoint.envelope"))?;
             Ok(InclusionProof {
-                log_index: uint("inclusionProof.logIndex", &self.log_index)?
-                    .ok_or(BundleError::Missing("inclusionProof.logIndex"))?,
+                // Absent is 0, as for the entry's `logIndex` (proto3 JSON).
+                log_index: uint("inclusionProof.logIndex", &self.log_index)?.unwrap_or(0),
                 root_hash: b64_required("inclusionProof.rootHash", self.root_hash)?,
                 tree_size: uint("inclusionProof.treeSize", &self.tree_size)?
                     .ok_or(BundleError::Missing("inclusionProof.treeSize"))?,

@@ -8,6 +8,8 @@
 //! ([`keyless`]); the payload must then name the digest
 //! ([`SimpleSigning::check`]).
 
+use std::collections::BTreeMap;
+
 use base64::Engine as _;
 use rustls_pki_types::pem::{PemObject, SectionKind};
 
@@ -28,6 +30,50 @@ pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
 pub const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
 /// The RFC 3161 timestamp annotation.
 pub const TIMESTAMP_ANNOTATION: &str = "dev.sigstore.cosign/rfc3161timestamp";
+
+/// What cosign's annotations of a keyless layer (`.sig` or `.att`) hold besides the
+/// signature: the leaf certificate, the Rekor entry, the RFC 3161 timestamp.
+pub(super) struct Evidence {
+    pub certificates: Vec<Vec<u8>>,
+    pub tlog_entries: Vec<TlogEntry>,
+    pub timestamps: Vec<Vec<u8>>,
+}
+
+impl Evidence {
+    /// Reads the certificate (required), bundle and timestamp annotations; why not.
+    pub(super) fn from_annotations(a: &BTreeMap<String, String>) -> Result<Evidence, String> {
+        let Some(pem) = a.get(CERTIFICATE_ANNOTATION) else {
+            return Err(format!(
+                "no {CERTIFICATE_ANNOTATION} annotation (not a keyless signature)"
+            ));
+        };
+        let certificates: Vec<Vec<u8>> = <(SectionKind, Vec<u8>)>::pem_slice_iter(pem.as_bytes())
+            .filter_map(|s| match s {
+                Ok((SectionKind::Certificate, der)) => Some(der),
+                _ => None,
+            })
+            .take(1)
+            .collect();
+        if certificates.is_empty() {
+            return Err(format!(
+                "the {CERTIFICATE_ANNOTATION} annotation holds no PEM certificate"
+            ));
+        }
+        let tlog_entries = (a.get(BUNDLE_ANNOTATION).map(|j| rekor_entry(j)))
+            .transpose()?
+            .into_iter()
+            .collect();
+        let timestamps = (a.get(TIMESTAMP_ANNOTATION).map(|j| timestamp(j)))
+            .transpose()?
+            .into_iter()
+            .collect();
+        Ok(Evidence {
+            certificates,
+            tlog_entries,
+            timestamps,
+        })
+    }
+}
 
 /// cosign's `dev.sigstore.cosign/bundle` annotation as a log entry.
 fn rekor_entry(json: &str) -> Result<TlogEntry, String> {
@@ -168,45 +214,25 @@ fn verify_layer(
     let Ok(signature) = super::key::decode_signature(signature) else {
         return Ok(Err("the signature is not base64".into()));
     };
-    let Some(pem) = a.get(CERTIFICATE_ANNOTATION) else {
-        return Ok(Err(format!(
-            "no {CERTIFICATE_ANNOTATION} annotation (not a keyless signature)"
-        )));
+    let evidence = match Evidence::from_annotations(a) {
+        Ok(evidence) => evidence,
+        Err(reason) => return Ok(Err(reason)),
     };
-    let certificates: Vec<Vec<u8>> = <(SectionKind, Vec<u8>)>::pem_slice_iter(pem.as_bytes())
-        .filter_map(|s| match s {
-            Ok((SectionKind::Certificate, der)) => Some(der),
-            _ => None,
-        })
-        .take(1)
-        .collect();
-    if certificates.is_empty() {
-        return Ok(Err(format!(
-            "the {CERTIFICATE_ANNOTATION} annotation holds no PEM certificate"
-        )));
-    }
-    let tlog_entries = match a.get(BUNDLE_ANNOTATION).map(|j| rekor_entry(j)).transpose() {
-        Ok(e) => e.into_iter().collect::<Vec<_>>(),
-        Err(e) => return Ok(Err(e)),
-    };
-    let timestamps = match a
-        .get(TIMESTAMP_ANNOTATION)
-        .map(|j| timestamp(j))
-        .transpose()
-    {
-        Ok(t) => t.into_iter().collect::<Vec<_>>(),
-        Err(e) => return Ok(Err(e)),
-    };
+    let Evidence {
+        certificates,
+        tlog_entries,
+        timestamps,
+    } = &evidence;
     let payload = match registry_source::layer_blob(client, layer, "payload", MAX_PAYLOAD_BYTES)? {
         Ok(bytes) => bytes,
         Err(reason) => return Ok(Err(reason)),
     };
     let material = Material {
-        certificates: &certificates,
+        certificates,
         signature: &signature,
         signed: Signed::Message(&payload),
-        tlog_entries: &tlog_entries,
-        timestamps: &timestamps,
+        tlog_entries,
+        timestamps,
     };
     let verified = match keyless::verify_material(&material, SignedBy::Identity(identity), root) {
         Ok(v) => v,

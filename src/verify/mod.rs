@@ -19,6 +19,11 @@
 //!   The pieces: X.509 reading (`x509`, on the strict DER reader), chains (`chain`,
 //!   rustls-webpki), Rekor SETs, inclusion proofs and checkpoints (`rekor`), SCTs (`sct`),
 //!   RFC 3161 timestamps (`rfc3161`); see `docs/size.md` for why these and no other crates.
+//! - [`referrers`]: Sigstore bundles among the digest's OCI 1.1 referrers (the referrers
+//!   API, else the referrers tag schema; cosign's `specs/BUNDLE_SPEC.md`), what each
+//!   signs ([`referrers::content`]: a signature of the image, cosign 3's
+//!   `sign/v1` statements included, or an attestation); `bundled` verifies them for the
+//!   digest with the policy's keys or identity.
 //! - [`attestation`]: in-toto attestations ([`dsse`] envelopes holding [`intoto`]
 //!   statements) in the `sha256-<hex>.att` manifest, SLSA v1 [`provenance`] checked for
 //!   its source and ref.
@@ -40,6 +45,7 @@
 
 pub mod attestation;
 pub mod bundle;
+mod bundled;
 mod chain;
 pub mod cosign;
 pub mod cosign_keyless;
@@ -52,6 +58,7 @@ pub mod key;
 pub mod keyless;
 pub mod policy;
 pub mod provenance;
+pub mod referrers;
 mod registry_source;
 mod rekor;
 mod rfc3161;

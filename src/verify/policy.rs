@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
+use super::keyless::SignedBy;
 use super::provenance::{ProvenanceRequirement, SLSA_V1};
+use super::referrers::Referrers;
 use super::{cosign_keyless, Identity, PublicKey, TrustedRoot, Verified, VerifyError};
 use crate::registry::Client;
 
@@ -69,22 +71,83 @@ impl VerifyPolicy {
         self
     }
 
-    /// Verifies `digest` with the signatures read through `client`: a key of the
-    /// policy first (if any), then the identity (if any); the first that verifies
-    /// wins. When neither does, the error of the last way tried, with the other's
-    /// reasons folded in.
+    /// Verifies `digest` with the signatures read through `client`: cosign's
+    /// `sha256-<hex>.sig` first, a key of the policy (if any), then the identity (if
+    /// any); then, when none verified, the Sigstore bundles among the digest's OCI
+    /// referrers (the referrers API, else the referrers tag schema; see
+    /// [`referrers`](super::referrers)), again keys then identity. The first that
+    /// verifies wins. When none does, the error of the signature tag, with what the
+    /// referrers held folded in.
     ///
-    /// Then each attestation of [`attestations`](Self::attestations) is required
-    /// ([`verify_attestations`](super::verify_attestations)); its results are the
-    /// returned [`Verified::attestations`].
+    /// Then each attestation of [`attestations`](Self::attestations) is required, from
+    /// the referrers' bundles (keys or identity) or cosign's `sha256-<hex>.att` (keys,
+    /// [`verify_attestations`](super::verify_attestations)); its results are the
+    /// returned [`Verified::attestations`]. The referrers are listed at most once.
     pub fn verify(&self, client: &Client, digest: &str) -> Result<Verified, VerifyError> {
-        let mut verified = self.verify_signature(client, digest)?;
+        let referrers = Referrers::new(client, digest);
+        let mut verified = match self.verify_signature(client, digest) {
+            Ok(v) => v,
+            Err(e) if e.kind() != "verification" => return Err(e),
+            Err(e) => self.verify_signature_in_referrers(&referrers, digest, e)?,
+        };
         verified.attestations =
-            super::attestation::verify_attestations_under(client, digest, self)?;
+            super::attestation::verify_attestations_under(client, digest, self, &referrers)?;
         Ok(verified)
     }
 
-    /// The image's signature alone (see [`verify`](Self::verify)).
+    /// The trust root keyless signatures (and key-based bundles' log entries) are
+    /// checked against.
+    pub(super) fn root(&self) -> std::borrow::Cow<'_, TrustedRoot> {
+        match &self.trusted_root {
+            Some(root) => std::borrow::Cow::Borrowed(root.as_ref()),
+            None => std::borrow::Cow::Owned(TrustedRoot::embedded()),
+        }
+    }
+
+    /// The ways a bundle may be signed under this policy: the keys, then the identity.
+    pub(super) fn signers(&self) -> Vec<SignedBy<'_>> {
+        let mut ways = Vec::new();
+        if !self.keys.is_empty() {
+            ways.push(SignedBy::Keys(&self.keys));
+        }
+        if let Some(identity) = &self.identity {
+            ways.push(SignedBy::Identity(identity));
+        }
+        ways
+    }
+
+    /// A signature among the referrers' bundles, after the signature tag refused
+    /// (`tag_error`): verified, or `tag_error` when the referrers hold no signature
+    /// bundle, or why each one held was refused.
+    fn verify_signature_in_referrers(
+        &self,
+        referrers: &Referrers<'_>,
+        digest: &str,
+        tag_error: VerifyError,
+    ) -> Result<Verified, VerifyError> {
+        let root = self.root();
+        let mut reasons = Vec::new();
+        for signed_by in self.signers() {
+            match super::bundled::signature(referrers, digest, signed_by, &root)? {
+                Ok(v) => return Ok(v),
+                Err(refused) => reasons.extend(refused),
+            }
+        }
+        if reasons.is_empty() {
+            return Err(tag_error);
+        }
+        let listing = referrers.listing()?;
+        reasons.insert(0, tag_error.to_string());
+        reasons.extend(listing.over_limit_note());
+        Err(VerifyError::NotVerified {
+            digest: digest.to_string(),
+            location: listing.location.clone(),
+            keys: self.describe_keys(),
+            reasons,
+        })
+    }
+
+    /// The image's signature tag alone (see [`verify`](Self::verify)).
     fn verify_signature(&self, client: &Client, digest: &str) -> Result<Verified, VerifyError> {
         let by_key = if self.keys.is_empty() && self.identity.is_some() {
             None

@@ -111,15 +111,36 @@ pub fn push_attestations(
     image_digest: &str,
     envelopes: &[(Vec<u8>, &str)],
 ) -> Vec<String> {
+    let layers: Vec<(Vec<u8>, serde_json::Map<String, serde_json::Value>)> = envelopes
+        .iter()
+        .map(|(envelope, predicate_type)| {
+            let mut a = serde_json::Map::new();
+            a.insert("dev.cosignproject.cosign/signature".into(), "".into());
+            a.insert("predicateType".into(), (*predicate_type).into());
+            (envelope.clone(), a)
+        })
+        .collect();
+    push_attestation_layers(reg, repo, image_digest, &layers)
+}
+
+/// Pushes the attestation manifest of `image_digest`: one DSSE layer per `(envelope,
+/// annotations)` (keyless: cosign's certificate, chain, bundle and timestamp
+/// annotations). Returns the envelope blobs' digests.
+pub fn push_attestation_layers(
+    reg: &TestRegistry,
+    repo: &str,
+    image_digest: &str,
+    envelopes: &[(Vec<u8>, serde_json::Map<String, serde_json::Value>)],
+) -> Vec<String> {
     let mut layers = Vec::new();
     let mut digests = Vec::new();
-    for (envelope, predicate_type) in envelopes {
+    for (envelope, annotations) in envelopes {
         let digest = reg.push_blob(repo, envelope);
         layers.push(serde_json::json!({
             "mediaType": DSSE,
             "size": envelope.len(),
             "digest": digest,
-            "annotations": {"dev.cosignproject.cosign/signature": "", "predicateType": predicate_type},
+            "annotations": annotations,
         }));
         digests.push(digest);
     }

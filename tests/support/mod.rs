@@ -24,6 +24,8 @@
 //!   `.att` manifests.
 //! - [`cosign`]: key pairs and signatures made by OpenSSL, cosign's signature objects
 //!   pushed to the test registry (the verification tests).
+//! - [`referrers`]: Sigstore bundles pushed as OCI referrers (cosign's `BUNDLE_SPEC.md`),
+//!   with the referrers tag schema's index.
 //! - [`tools`]: what a test does when a tool it needs is missing (fails under
 //!   `TAGBUMP_REQUIRE_TOOLS=1`, as in CI; elsewhere a reported skip).
 //!
@@ -46,6 +48,7 @@ pub mod forge_server;
 pub mod git_server;
 pub mod published;
 pub mod push_hold;
+pub mod referrers;
 pub mod registry;
 pub mod test_ca;
 pub mod tools;

@@ -34,7 +34,12 @@ pub struct PagingFront {
     /// The next N requests are answered with 429 (`Retry-After: retry_after`).
     pub throttle: Arc<AtomicU32>,
     stats: Arc<Stats>,
+    referrers: Arc<Mutex<Option<Referrers>>>,
 }
+
+/// The referrers API's answers ([`PagingFront::serve_referrers`]): per `repository` and
+/// subject digest, the descriptors of the manifests that refer to it.
+type Referrers = HashMap<(String, String), Vec<serde_json::Value>>;
 
 /// How the front misbehaves, besides paging (all off by default).
 #[derive(Clone, Copy, Debug, Default)]
@@ -99,6 +104,29 @@ impl PagingFront {
         self.stats.injected_429.load(Ordering::SeqCst)
     }
 
+    /// From now on the front answers the OCI referrers API, which distribution 2.8
+    /// lacks (it answers `404`): `GET /v2/<name>/referrers/<digest>` (OCI distribution
+    /// spec 1.1, "Listing Referrers", end-12a) is `200` with an image index
+    /// (`Content-Type: application/vnd.oci.image.index.v1+json`) of the descriptors
+    /// added with [`PagingFront::add_referrer`] for that digest (an empty index when
+    /// none), filtered by the `artifactType` query parameter when given (then with
+    /// `OCI-Filters-Applied: artifactType`). Access is the registry's: the request's
+    /// `Authorization` must let it `HEAD` the subject (a `401` challenge is passed on).
+    pub fn serve_referrers(&self) {
+        let mut r = self.referrers.lock().expect("lock");
+        r.get_or_insert_with(HashMap::new);
+    }
+
+    /// Lists `descriptor` (of a manifest whose `subject` is `subject`) among the
+    /// referrers of `subject` in `repository` ([`PagingFront::serve_referrers`]).
+    pub fn add_referrer(&self, repository: &str, subject: &str, descriptor: serde_json::Value) {
+        let mut r = self.referrers.lock().expect("lock");
+        (r.get_or_insert_with(HashMap::new))
+            .entry((repository.to_string(), subject.to_string()))
+            .or_default()
+            .push(descriptor);
+    }
+
     /// Forgets the counts and the peak (between runs against one front).
     pub fn reset(&self) {
         self.stats.answered.lock().expect("lock").clear();
@@ -131,6 +159,7 @@ struct Shared {
     retry_after_secs: u32,
     upstream: String,
     http: reqwest::blocking::Client,
+    referrers: Arc<Mutex<Option<Referrers>>>,
 }
 
 impl TestRegistry {
@@ -159,6 +188,7 @@ impl TestRegistry {
             retry_after_secs,
             upstream: format!("https://{}", self.token_host()),
             http: self.http.clone(),
+            referrers: Arc::new(Mutex::new(None)),
         });
         let mut front = PagingFront {
             port,
@@ -166,6 +196,7 @@ impl TestRegistry {
             requests: shared.requests.clone(),
             throttle: shared.throttle.clone(),
             stats: shared.stats.clone(),
+            referrers: shared.referrers.clone(),
             accept: None,
         };
         let accept = std::thread::spawn(move || {
@@ -246,7 +277,10 @@ fn serve(client: TcpStream, shared: &Shared) {
                 body: br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit."}]}"#.to_vec(),
             }
         } else {
-            let mut answer = forward(&shared.http, &shared.upstream, &request, shared.page_max);
+            let mut answer = match referrers(shared, &request) {
+                Some(answer) => answer,
+                None => forward(&shared.http, &shared.upstream, &request, shared.page_max),
+            };
             let blob = request.method == "GET" && request.target.contains("/blobs/");
             if shared.faults.tamper_blobs && blob && answer.status == 200 {
                 if let Some(last) = answer.body.last_mut() {
@@ -350,6 +384,60 @@ fn write_response(
     }
     out.write_all(&bytes)?;
     out.flush()
+}
+
+/// The referrers API's answer to `request`, when the front serves it and `request` is
+/// `GET /v2/<name>/referrers/<digest>` (see [`PagingFront::serve_referrers`]).
+fn referrers(shared: &Shared, request: &Request) -> Option<Response> {
+    let url = reqwest::Url::parse(&format!("http://x{}", request.target)).ok()?;
+    let (name, digest) = url
+        .path()
+        .strip_prefix("/v2/")?
+        .rsplit_once("/referrers/")?;
+    if request.method != "GET" || !digest.starts_with("sha256:") {
+        return None;
+    }
+    let listed = {
+        let r = shared.referrers.lock().expect("lock");
+        let listed = r.as_ref()?.get(&(name.to_string(), digest.to_string()));
+        listed.cloned().unwrap_or_default()
+    };
+    // The registry decides access: the subject's HEAD with the same credentials.
+    let head = Request {
+        method: "HEAD".into(),
+        target: format!("/v2/{name}/manifests/{digest}"),
+        headers: request.headers.clone(),
+    };
+    let access = forward(&shared.http, &shared.upstream, &head, shared.page_max);
+    if access.status == 401 {
+        return Some(Response {
+            body: br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#
+                .to_vec(),
+            ..access
+        });
+    }
+    let wanted = url
+        .query_pairs()
+        .find(|(k, _)| k == "artifactType")
+        .map(|(_, v)| v.into_owned());
+    let manifests: Vec<serde_json::Value> = listed
+        .into_iter()
+        .filter(|d| wanted.as_deref().is_none_or(|w| d["artifactType"] == w))
+        .collect();
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": super::OCI_INDEX,
+        "manifests": manifests,
+    });
+    let mut headers = vec![("Content-Type".to_string(), super::OCI_INDEX.to_string())];
+    if wanted.is_some() {
+        headers.push(("OCI-Filters-Applied".into(), "artifactType".into()));
+    }
+    Some(Response {
+        status: 200,
+        headers,
+        body: serde_json::to_vec(&index).expect("json"),
+    })
 }
 
 fn forward(
