@@ -1,6 +1,6 @@
 //! Verification of in-toto attestations of an image digest, stored as cosign's
 //! `specs/ATTESTATION_SPEC.md` describes (or as Sigstore bundles among its OCI
-//! referrers, [`verify_attestations_under`]):
+//! referrers, `VerifyPolicy::verify`):
 //!
 //! - the attestations of `sha256:<hex>` are the OCI image manifest tagged
 //!   `sha256-<hex>.att` (cosign's tag-based discovery, as for `.sig`);
