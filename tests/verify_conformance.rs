@@ -154,3 +154,63 @@ fn a_message_signature_verifies_against_the_artifacts_digest_alone() {
 fn tagbump_sha256_hex(bytes: &[u8]) -> String {
     crate::support::registry::sha256(bytes)["sha256:".len()..].to_string()
 }
+
+/// A real attestation signed by GitHub's own Sigstore instance (the release attestation
+/// of `cli/cli` v2.96.0, as `gh attestation download gh_2.96.0_checksums.txt -R cli/cli`
+/// gives it; `tests/real-bundles/README.md`): its Fulcio certificate (SAN
+/// `https://dotcom.releases.github.com`) chains to GitHub's CA and its time is proven
+/// by GitHub's TSA alone, so it verifies under the embedded roots — every check up to
+/// the identity's issuer, which this GitHub-internal certificate does not carry — and
+/// under Sigstore's public-good root alone its chain is refused.
+#[test]
+fn a_github_attestation_chains_and_is_timestamped_under_the_embedded_github_root() {
+    use tagbump::verify::trust_root::SIGSTORE_PUBLIC_GOOD;
+    use tagbump::verify::{verify_bundle_for, Artifact};
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/real-bundles/gh-2.96.0-release.sigstore.json");
+    let bundle = Bundle::from_json(&std::fs::read(file).expect("bundle")).expect("parse");
+    // gh_2.96.0_checksums.txt, one of the statement's subjects.
+    let hex = "fc046371efa250e2875208341a786a35a01717d5eebec6903e199a9b8a3f3565";
+    let digest: [u8; 32] = (0..32)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect::<Vec<_>>()
+        .try_into()
+        .expect("32");
+    let identity =
+        Identity::new("https://dotcom.releases.github.com", "regexp:.*").expect("identity");
+    let verify = |root: &TrustedRoot| {
+        verify_bundle_for(
+            &bundle,
+            Artifact::Sha256(digest),
+            SignedBy::Identity(&identity),
+            root,
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    assert_eq!(
+        verify(&TrustedRoot::embedded()),
+        "the certificate's OIDC issuer does not match: regexp:.* was required, found no issuer extension",
+        "signature, TSA timestamp, chain and SAN all verified first"
+    );
+    let public_good = TrustedRoot::from_json(SIGSTORE_PUBLIC_GOOD.as_bytes()).expect("root");
+    let refused = verify(&public_good);
+    assert!(
+        refused.contains("does not chain to a certificate authority of the trusted root")
+            || refused.contains("RFC 3161 timestamp"),
+        "{refused}"
+    );
+    let mut other = digest;
+    other[0] ^= 1;
+    let err = verify_bundle_for(
+        &bundle,
+        Artifact::Sha256(other),
+        SignedBy::Identity(&identity),
+        &TrustedRoot::embedded(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("has no subject with sha256"),
+        "{err}"
+    );
+}

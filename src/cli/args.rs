@@ -300,7 +300,7 @@ pub struct RegistryArgs {
     /// Require a keyless cosign signature (Fulcio certificate) whose SAN (email or URI)
     /// is ID; `regexp:RE` matches the whole SAN. Needs --verify-issuer. Checked offline
     /// against the trusted root (--trusted-root, default the embedded Sigstore
-    /// public-good root): chain, Rekor entry or RFC 3161 timestamp, SCT. With
+    /// public-good and GitHub roots): chain, Rekor entry or RFC 3161 timestamp, SCT. With
     /// --verify-key, either suffices.
     /// Without the flag: TAGBUMP_VERIFY_IDENTITY (empty: unset).
     #[arg(long = "verify-identity", value_name = "ID")]

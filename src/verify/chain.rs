@@ -35,6 +35,18 @@ pub(crate) fn chain_to(
     time: i64,
     eku: &'static [u8],
 ) -> Result<usize, String> {
+    // The leaf must name the purpose. CA certificates may: webpki checks an extended
+    // key usage where a CA certificate has one (GitHub's Fulcio and TSA intermediates
+    // do, its "Fulcio Intermediate l1" does not, and none needs to: RFC 5280 defines
+    // the extension for end entities).
+    let parsed = super::x509::Certificate::parse(leaf)
+        .map_err(|e| format!("the certificate is unusable ({e})"))?;
+    if !parsed.has_extended_key_usage(eku) {
+        return Err(format!(
+            "the certificate's extended key usage does not include {}",
+            super::der::oid_string(eku).unwrap_or_default()
+        ));
+    }
     let leaf_der = CertificateDer::from(leaf);
     let end_entity = EndEntityCert::try_from(&leaf_der)
         .map_err(|e| format!("the certificate is unusable ({e})"))?;
@@ -64,7 +76,7 @@ pub(crate) fn chain_to(
             &[anchor],
             &intermediates,
             at,
-            KeyUsage::required(eku),
+            KeyUsage::required_if_present(eku),
             None,
             None,
         ) {

@@ -499,6 +499,7 @@ pub(crate) fn verify_material(
         .into());
     }
     let mut issuer_spki: Option<Vec<u8>> = None;
+    let mut requires_sct = false;
     for &(t, _) in &times {
         if t < cert.not_before || t > cert.not_after {
             return Err(KeylessError::Expired {
@@ -519,9 +520,10 @@ pub(crate) fn verify_material(
             let issuing = &root.certificate_authorities[ca].chain[0];
             issuer_spki = Some(Certificate::parse(issuing)?.spki.to_vec());
         }
+        requires_sct |= root.certificate_authorities[ca].requires_sct;
     }
-    // 5. certificate transparency.
-    if !root.ctlogs.is_empty() {
+    // 5. certificate transparency, where the CA's root has CT logs.
+    if requires_sct {
         sct::verify_scts(
             &cert,
             issuer_spki.as_deref().unwrap_or_default(),

@@ -3,9 +3,13 @@
 //! timestamp authorities a keyless signature is checked against, each with the time
 //! window in which it is trusted. Read offline; nothing is fetched (no TUF).
 //!
-//! [`TrustedRoot::embedded`] is the default: the Sigstore public-good instance's root,
-//! vendored from `sigstore/root-signing` (`src/verify/roots/README.md` gives the source
-//! and date). `--trusted-root FILE` replaces it ([`TrustedRoot::from_file`]).
+//! [`TrustedRoot::embedded`] is the default: the Sigstore public-good instance's root
+//! (vendored from `sigstore/root-signing`) and GitHub's (its Fulcio and TSA, which sign
+//! attestations of private repositories), merged ([`TrustedRoot::merge`]);
+//! `src/verify/roots/README.md` gives their sources and dates. `--trusted-root FILE`
+//! replaces them ([`TrustedRoot::from_file`]). A certificate must carry a verifying SCT
+//! only when it chains to a CA of a root that has CT logs
+//! ([`CertificateAuthority::requires_sct`]): GitHub's has none.
 
 use std::io::Read;
 use std::path::Path;
@@ -17,6 +21,10 @@ use super::{time, PublicKey};
 
 /// The Sigstore public-good instance's `trusted_root.json`, as vendored.
 pub const SIGSTORE_PUBLIC_GOOD: &str = include_str!("roots/sigstore-public-good.json");
+
+/// GitHub's `trusted_root.json` (`fulcio.githubapp.com`, `timestamp.githubapp.com`; no
+/// logs), as vendored.
+pub const GITHUB: &str = include_str!("roots/github.json");
 
 /// The largest trusted root file read.
 pub const MAX_TRUSTED_ROOT_BYTES: u64 = 1 << 20;
@@ -89,6 +97,9 @@ pub struct CertificateAuthority {
     pub chain: Vec<Vec<u8>>,
     /// When certificates it issued are trusted.
     pub valid_for: TimeRange,
+    /// Whether a certificate it issued must carry an SCT of one of the root's CT logs:
+    /// when the root it was read from has CT logs.
+    pub requires_sct: bool,
 }
 
 /// A parsed trusted root. See the [module documentation](self).
@@ -106,10 +117,26 @@ pub struct TrustedRoot {
 }
 
 impl TrustedRoot {
-    /// The embedded default: Sigstore's public-good instance.
+    /// The embedded default: Sigstore's public-good instance and GitHub's, merged.
     pub fn embedded() -> TrustedRoot {
-        // The vendored file is checked by a unit test; it always parses.
-        TrustedRoot::from_json(SIGSTORE_PUBLIC_GOOD.as_bytes()).unwrap_or_default()
+        // The vendored files are checked by a unit test; they always parse.
+        let public_good = TrustedRoot::from_json(SIGSTORE_PUBLIC_GOOD.as_bytes());
+        let github = TrustedRoot::from_json(GITHUB.as_bytes());
+        public_good
+            .unwrap_or_default()
+            .merge(github.unwrap_or_default())
+    }
+
+    /// This root and `other`'s services together (each CA keeps whether it requires an
+    /// SCT, as its own root said).
+    pub fn merge(mut self, other: TrustedRoot) -> TrustedRoot {
+        self.tlogs.extend(other.tlogs);
+        self.certificate_authorities
+            .extend(other.certificate_authorities);
+        self.ctlogs.extend(other.ctlogs);
+        self.timestamp_authorities
+            .extend(other.timestamp_authorities);
+        self
     }
 
     /// Reads a `trusted_root.json` file (at most [`MAX_TRUSTED_ROOT_BYTES`]).
@@ -137,13 +164,16 @@ impl TrustedRoot {
         if !media_type.starts_with("application/vnd.dev.sigstore.trustedroot") {
             return Err(TrustRootError::MediaType(media_type));
         }
+        let ctlogs = logs("ctlogs", raw.ctlogs)?;
+        let mut certificate_authorities =
+            authorities("certificateAuthorities", raw.certificate_authorities)?;
+        for ca in &mut certificate_authorities {
+            ca.requires_sct = !ctlogs.is_empty();
+        }
         Ok(TrustedRoot {
             tlogs: logs("tlogs", raw.tlogs)?,
-            certificate_authorities: authorities(
-                "certificateAuthorities",
-                raw.certificate_authorities,
-            )?,
-            ctlogs: logs("ctlogs", raw.ctlogs)?,
+            certificate_authorities,
+            ctlogs,
             timestamp_authorities: authorities("timestampAuthorities", raw.timestamp_authorities)?,
         })
     }
@@ -252,6 +282,7 @@ fn authorities(
                 uri: ca.uri.unwrap_or_default(),
                 chain,
                 valid_for: range(ca.valid_for).map_err(|e| invalid(e.to_string()))?,
+                requires_sct: false,
             })
         })
         .collect()
@@ -351,6 +382,36 @@ mod tests {
         let old_ca = &root.certificate_authorities[0];
         assert!(
             old_ca.valid_for.contains(1_640_995_200) && !old_ca.valid_for.contains(1_700_000_000)
+        );
+    }
+
+    #[test]
+    fn the_embedded_default_is_public_good_and_github_and_only_public_good_needs_scts() {
+        let github = TrustedRoot::from_json(GITHUB.as_bytes()).expect("GitHub's root");
+        assert_eq!(
+            (github.tlogs.len(), github.ctlogs.len()),
+            (0, 0),
+            "GitHub's instance has no logs"
+        );
+        assert_eq!(github.certificate_authorities.len(), 6);
+        assert_eq!(github.timestamp_authorities.len(), 6);
+        assert!(github
+            .certificate_authorities
+            .iter()
+            .all(|ca| ca.uri == "fulcio.githubapp.com" && ca.chain.len() == 3 && !ca.requires_sct));
+        // The newest generation is open-ended (from 2026-06-12).
+        let newest = &github.certificate_authorities[5].valid_for;
+        assert!(newest.contains(1_796_000_000) && newest.end.is_none());
+        let all = TrustedRoot::embedded();
+        assert_eq!(all.certificate_authorities.len(), 2 + 6);
+        assert_eq!(all.timestamp_authorities.len(), 1 + 6);
+        assert_eq!((all.tlogs.len(), all.ctlogs.len()), (2, 2));
+        let needs: Vec<bool> = (all.certificate_authorities.iter())
+            .map(|ca| ca.requires_sct)
+            .collect();
+        assert_eq!(
+            needs,
+            [true, true, false, false, false, false, false, false]
         );
     }
 

@@ -19,6 +19,7 @@ pub(crate) const OID_SCT_LIST: &[u8] =
     &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02];
 const OID_SAN: &[u8] = &[0x55, 0x1d, 0x11];
 const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+const OID_EXTENDED_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
 
 /// One extension.
 #[derive(Debug, Clone)]
@@ -152,6 +153,25 @@ impl<'a> Certificate<'a> {
             .iter()
             .find(|e| e.oid == oid)
             .map(|e| e.value)
+    }
+
+    /// Whether the extended key usage extension is present and names `purpose` (the
+    /// OID's contents); a malformed extension names nothing.
+    pub(crate) fn has_extended_key_usage(&self, purpose: &[u8]) -> bool {
+        let Some(value) = self.extension(OID_EXTENDED_KEY_USAGE) else {
+            return false;
+        };
+        let Ok(mut purposes) = der::only_sequence(value, "extKeyUsage") else {
+            return false;
+        };
+        while !purposes.is_empty() {
+            match purposes.read(der::OID, "a key purpose") {
+                Ok(oid) if oid == purpose => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        false
     }
 
     /// The SAN's email addresses and URIs, in order.
