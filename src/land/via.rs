@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::forge::ForgeKind;
+use crate::url::{RemoteUrl, Transport};
 
 fn name(kind: ForgeKind) -> &'static str {
     match kind {
@@ -110,13 +111,11 @@ pub fn choose(
     forge: Option<ForgeKind>,
     has_token: bool,
 ) -> Result<Choice, ApiUnavailable> {
-    let scheme = |prefix: &str| {
-        url.get(..prefix.len())
-            .is_some_and(|s| s.eq_ignore_ascii_case(prefix))
-    };
+    let transport = RemoteUrl::parse(url).ok().map(|u| u.transport());
     // Plain http:// only when asked for explicitly (a test or lab forge); the forge
     // client warns about it.
-    let web = scheme("https://") || (via == Via::Api && scheme("http://"));
+    let web = transport == Some(Transport::Https)
+        || (via == Via::Api && transport == Some(Transport::Http));
     let usable = match (web, forge, has_token) {
         (false, _, _) => Err(Unusable::NotHttps),
         (true, None, _) => Err(Unusable::UnknownForge),
