@@ -12,7 +12,10 @@ use tagbump::git::{Identity, RetryPolicy, Timeouts};
 use tagbump::plan;
 
 /// The variable that shortens the first wait after a headerless GitHub secondary rate
-/// limit, in milliseconds (tests only: GitHub asks for at least a minute).
+/// limit, in milliseconds. A test seam: read only by builds with the `test-seams`
+/// feature (the test builds), never by a shipped binary (GitHub asks for at least a
+/// minute).
+#[cfg(feature = "test-seams")]
 const SECONDARY_WAIT_VARIABLE: &str = "TAGBUMP_TEST_SECONDARY_RATE_LIMIT_WAIT_MS";
 
 /// Where the change goes, from `--repo`, `--commit`, `--push` and `--dir` (the first
@@ -150,21 +153,32 @@ pub fn read_options(
     Ok(options)
 }
 
-/// How forge API calls behave: warnings on stderr and (for tests only)
-/// [`SECONDARY_WAIT_VARIABLE`]; the deadline is the library's.
+/// How forge API calls behave: warnings on stderr; the deadline is the library's.
 fn forge_options() -> forge::ConnectOptions {
-    let secondary_rate_limit_wait = std::env::var(SECONDARY_WAIT_VARIABLE)
+    forge::ConnectOptions {
+        log: Arc::new(|line| eprintln!("tagbump: {line}")),
+        secondary_rate_limit_wait: secondary_rate_limit_wait(),
+        ..forge::ConnectOptions::default()
+    }
+}
+
+/// GitHub's wait after a headerless secondary rate limit ([`SECONDARY_WAIT_VARIABLE`]
+/// in test builds).
+#[cfg(feature = "test-seams")]
+fn secondary_rate_limit_wait() -> std::time::Duration {
+    std::env::var(SECONDARY_WAIT_VARIABLE)
         .ok()
         .and_then(|ms| ms.trim().parse::<u64>().ok())
         .map_or(
             forge::ConnectOptions::SECONDARY_RATE_LIMIT_WAIT,
             std::time::Duration::from_millis,
-        );
-    forge::ConnectOptions {
-        log: Arc::new(|line| eprintln!("tagbump: {line}")),
-        secondary_rate_limit_wait,
-        ..forge::ConnectOptions::default()
-    }
+        )
+}
+
+/// GitHub's wait after a headerless secondary rate limit: what GitHub asks for.
+#[cfg(not(feature = "test-seams"))]
+fn secondary_rate_limit_wait() -> std::time::Duration {
+    forge::ConnectOptions::SECONDARY_RATE_LIMIT_WAIT
 }
 
 /// `--github-app-id` with its key (then the token variables), or the token variables
