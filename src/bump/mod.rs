@@ -52,7 +52,7 @@ pub use report::{NameOnly, PrReport, Recorder, Report, ReportedError, Skipped};
 pub use resolve::{
     DigestStep, RegistryCredentials, RegistryReport, RejectedTag, Resolve, StrategyReport,
 };
-pub use status::status;
+pub use status::{status, status_each, StatusTarget};
 pub use tokens::TokenSource;
 pub use vars::default_subject;
 

@@ -59,6 +59,40 @@ pub fn status(
     }
 }
 
+/// What one destination of [`status_each`] read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct StatusTarget {
+    /// The destination as given: a remote's URL, a directory's path.
+    pub name: String,
+    /// What [`status`] returned for it alone.
+    pub result: Result<Status, BumpError>,
+}
+
+/// Reads the status of each of `destinations` in turn, as [`status`] reads one (the
+/// same `config`, options and events; `events` also gets the index of the destination),
+/// in the order given. A destination that cannot be read never stops the others.
+pub fn status_each(
+    config: Option<&Path>,
+    destinations: &[Destination],
+    options: &Options,
+    events: &dyn Fn(usize, Event<'_>),
+) -> Vec<StatusTarget> {
+    destinations
+        .iter()
+        .enumerate()
+        .map(|(i, destination)| StatusTarget {
+            name: match destination {
+                Destination::Remote { url, .. } => url.clone(),
+                Destination::Directory(dir) | Destination::Checkout { dir, .. } => {
+                    dir.display().to_string()
+                }
+            },
+            result: status(config, destination, options, &|e| events(i, e)),
+        })
+        .collect()
+}
+
 /// The two reads of a remote branch.
 fn remote(reader: &Reader<'_>, fixed: Option<Config>) -> Result<Status, super::Cause> {
     let config = match fixed {

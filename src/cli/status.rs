@@ -3,8 +3,9 @@
 
 use std::process::ExitCode;
 
-use tagbump::bump::{self, Destination, Event};
+use tagbump::bump::{self, Destination, Event, ReportedError};
 use tagbump::environments::{status, Config, Status, StatusError};
+use tagbump::outputs::{self, StatusSection};
 
 use super::args::{StatusArgs, StatusFormat};
 
@@ -51,56 +52,53 @@ pub fn run(a: &StatusArgs) -> ExitCode {
     }
 }
 
-/// Several `--repo`: each read in turn, its status under its URL as given (text: a
-/// `URL:` line above its table; Markdown: a `### URL` heading; JSON: `targets`, one
-/// `{repo, status, error}` per repository in the order given). Exit 0 when every one
-/// was read, 5 when some were, 1 when none was.
+/// Several `--repo`: each read in turn ([`bump::status_each`]), shown under its URL
+/// ([`tagbump::outputs::statuses_text`] and its siblings). Exit 0 when every one was
+/// read, 5 when some were, 1 when none was.
 fn each(a: &StatusArgs) -> ExitCode {
-    let mut targets = Vec::new();
-    let mut failed = 0;
-    for (i, url) in a.remote.repo.iter().enumerate() {
-        let result = remote(a, url);
-        let sep = if i == 0 { "" } else { "\n" };
-        match &result {
+    let env = |k: &str| std::env::var(k).ok();
+    let options = match super::options::read_options(&a.remote, &env) {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("error: {}", super::failure::error_report(&e).message);
+            let invalid = e.is::<super::failure::InvalidInput>();
+            return ExitCode::from(if invalid { 2 } else { 1 });
+        }
+    };
+    let destinations: Vec<Destination> = (a.remote.repo.iter())
+        .map(|url| destination(a, url))
+        .collect();
+    let read = bump::status_each(a.config.as_deref(), &destinations, &options, &|_, e| log(e));
+    let worded: Vec<Result<&Status, ReportedError>> = (read.iter())
+        .map(|t| match &t.result {
             Ok(found) => {
-                warn_skipped(found, &format!("[{url}] "));
-                match a.output {
-                    StatusFormat::Text => print!("{sep}{url}:\n{}", found.to_text()),
-                    StatusFormat::Markdown => {
-                        print!("{sep}### {url}\n\n{}", found.to_markdown())
-                    }
-                    StatusFormat::Json => {}
-                }
+                warn_skipped(found, &format!("[{}] ", t.name));
+                Ok(found)
             }
             Err(e) => {
-                failed += 1;
-                let error = super::failure::error_report(e);
-                eprintln!("error: [{url}] {}", error.message);
-                if a.output == StatusFormat::Markdown {
-                    print!("{sep}### {url}\n\nnot read: {}\n", error.message);
-                }
+                let error = super::failure::cause_report(e);
+                eprintln!("error: [{}] {}", t.name, error.message);
+                Err(error)
             }
+        })
+        .collect();
+    let sections: Vec<StatusSection<'_>> = (read.iter().zip(&worded))
+        .map(|(t, worded)| StatusSection {
+            repo: &t.name,
+            status: worded.as_ref().map(|found| *found),
+        })
+        .collect();
+    print!(
+        "{}",
+        match a.output {
+            StatusFormat::Text => outputs::statuses_text(&sections),
+            StatusFormat::Markdown => outputs::statuses_markdown(&sections),
+            StatusFormat::Json => outputs::statuses_json(&sections),
         }
-        targets.push((url, result));
-    }
-    if a.output == StatusFormat::Json {
-        let targets: Vec<serde_json::Value> = (targets.iter())
-            .map(|(url, result)| match result {
-                Ok(found) => {
-                    let status = serde_json::to_value(found).unwrap_or_default();
-                    serde_json::json!({"repo": url, "status": status, "error": null})
-                }
-                Err(e) => {
-                    let error = super::failure::error_report(e);
-                    serde_json::json!({"repo": url, "status": null, "error": error})
-                }
-            })
-            .collect();
-        println!("{:#}", serde_json::json!({ "targets": targets }));
-    }
-    match failed {
+    );
+    match worded.iter().filter(|w| w.is_err()).count() {
         0 => ExitCode::SUCCESS,
-        n if n == a.remote.repo.len() => ExitCode::FAILURE,
+        n if n == read.len() => ExitCode::FAILURE,
         _ => ExitCode::from(5),
     }
 }
@@ -115,23 +113,31 @@ fn warn_skipped(found: &Status, prefix: &str) {
 fn remote(a: &StatusArgs, url: &str) -> anyhow::Result<Status> {
     let env = |k: &str| std::env::var(k).ok();
     let options = super::options::read_options(&a.remote, &env)?;
-    let destination = Destination::Remote {
+    Ok(bump::status(
+        a.config.as_deref(),
+        &destination(a, url),
+        &options,
+        &log,
+    )?)
+}
+
+/// The branch of `url` to read.
+fn destination(a: &StatusArgs, url: &str) -> Destination {
+    Destination::Remote {
         url: url.to_string(),
         branch: a.remote.branch.clone(),
         via: a.remote.via,
         api_url: None,
-    };
-    let events = |event: Event<'_>| match &event {
+    }
+}
+
+/// A read's events on stderr.
+fn log(event: Event<'_>) {
+    match &event {
         Event::Log(line) => eprintln!("tagbump: {line}"),
         Event::Way(choice) => eprintln!("tagbump: {}", super::advice::way_line(choice)),
         Event::Warning(line) => eprintln!("tagbump: warning: {line}"),
         Event::Secret(token) => super::failure::hide_secrets(vec![(*token).clone()]),
         _ => {}
-    };
-    Ok(bump::status(
-        a.config.as_deref(),
-        &destination,
-        &options,
-        &events,
-    )?)
+    }
 }

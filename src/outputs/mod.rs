@@ -18,7 +18,8 @@
 //!
 //! And the human-readable text of a report ([`report_text`]) or a promotion
 //! ([`promotion_text`]); a fan-out's ([`crate::bump::run_many`]) text, JSON, step
-//! outputs, dotenv report and job summary ([`fanout_text`] and its siblings).
+//! outputs, dotenv report and job summary ([`fanout_text`] and its siblings); the status
+//! of several repositories ([`statuses_text`] and its siblings).
 //!
 //! ```
 //! use tagbump::bump::Report;
@@ -37,6 +38,7 @@
 mod fanout;
 mod github;
 mod gitlab;
+mod statuses;
 mod text;
 
 use std::error::Error;
@@ -50,6 +52,7 @@ pub use fanout::{
 };
 pub use github::{github_annotation, github_summary, location};
 pub use gitlab::{dotenv, gitlab_diff_section};
+pub use statuses::{statuses_json, statuses_markdown, statuses_text, StatusSection};
 pub use text::{not_searched_line, promotion_text, registry_text, report_text, skipped_text};
 
 /// Where Tekton mounts the results of the step's task.
