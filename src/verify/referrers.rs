@@ -5,7 +5,8 @@
 //! - The referrers of `sha256:<hex>` are listed by the referrers API,
 //!   `GET /v2/<name>/referrers/<digest>` (OCI distribution spec 1.1, "Listing
 //!   Referrers"): an image index whose `manifests` describe the referring manifests. A
-//!   `404` means the registry has no such API: the referrers tag schema is read instead,
+//!   `404` (or, from registries older than the API, `400`, `405`, `406` or `501`) means
+//!   the registry has no such API: the referrers tag schema is read instead,
 //!   the index tagged `sha256-<hex>` that pushing clients keep. A `404` there too means
 //!   no referrers.
 //! - A bundle's descriptor has the `artifactType` [`MEDIA_TYPE_V0_3`]; other referrers
@@ -179,7 +180,17 @@ impl<'c> Referrers<'c> {
                 MAX_INDEX_BYTES,
             )
             .map_err(|e| self.registry(e))?;
-        let (location, index) = if answer.status == StatusCode::NOT_FOUND {
+        // The spec's signal for "no referrers API" is 404; registries that predate it
+        // also answer an unknown route with 400, 405, 406 or 501.
+        let no_api = matches!(
+            answer.status,
+            StatusCode::NOT_FOUND
+                | StatusCode::BAD_REQUEST
+                | StatusCode::METHOD_NOT_ALLOWED
+                | StatusCode::NOT_ACCEPTABLE
+                | StatusCode::NOT_IMPLEMENTED
+        );
+        let (location, index) = if no_api {
             let tag = digest.replacen(':', "-", 1);
             let step = format!("reading the referrers tag {tag:?}");
             let answer = client

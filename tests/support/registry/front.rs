@@ -35,6 +35,7 @@ pub struct PagingFront {
     pub throttle: Arc<AtomicU32>,
     stats: Arc<Stats>,
     referrers: Arc<Mutex<Option<Referrers>>>,
+    refuse_referrers: Arc<Mutex<Option<u16>>>,
 }
 
 /// The referrers API's answers ([`PagingFront::serve_referrers`]): per `repository` and
@@ -117,6 +118,13 @@ impl PagingFront {
         r.get_or_insert_with(HashMap::new);
     }
 
+    /// From now on `GET /v2/<name>/referrers/<digest>` is answered `status` with an error
+    /// body (as registries older than the referrers API answer an unknown route), and
+    /// never reaches the registry.
+    pub fn refuse_referrers_with(&self, status: u16) {
+        *self.refuse_referrers.lock().expect("lock") = Some(status);
+    }
+
     /// Lists `descriptor` (of a manifest whose `subject` is `subject`) among the
     /// referrers of `subject` in `repository` ([`PagingFront::serve_referrers`]).
     pub fn add_referrer(&self, repository: &str, subject: &str, descriptor: serde_json::Value) {
@@ -160,6 +168,7 @@ struct Shared {
     upstream: String,
     http: reqwest::blocking::Client,
     referrers: Arc<Mutex<Option<Referrers>>>,
+    refuse_referrers: Arc<Mutex<Option<u16>>>,
 }
 
 impl TestRegistry {
@@ -189,6 +198,7 @@ impl TestRegistry {
             upstream: format!("https://{}", self.token_host()),
             http: self.http.clone(),
             referrers: Arc::new(Mutex::new(None)),
+            refuse_referrers: Arc::new(Mutex::new(None)),
         });
         let mut front = PagingFront {
             port,
@@ -197,6 +207,7 @@ impl TestRegistry {
             throttle: shared.throttle.clone(),
             stats: shared.stats.clone(),
             referrers: shared.referrers.clone(),
+            refuse_referrers: shared.refuse_referrers.clone(),
             accept: None,
         };
         let accept = std::thread::spawn(move || {
@@ -396,6 +407,13 @@ fn referrers(shared: &Shared, request: &Request) -> Option<Response> {
         .rsplit_once("/referrers/")?;
     if request.method != "GET" || !digest.starts_with("sha256:") {
         return None;
+    }
+    if let Some(status) = *shared.refuse_referrers.lock().expect("lock") {
+        return Some(Response {
+            status,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: b"unsupported\n".to_vec(),
+        });
     }
     let listed = {
         let r = shared.referrers.lock().expect("lock");
