@@ -29,6 +29,12 @@ pub fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
     if let Some(e) = cause.downcast_ref::<BumpError>() {
         return bump_kind(e);
     }
+    if let Some(e) = cause.downcast_ref::<super::AssignmentError>() {
+        return e.kind();
+    }
+    if let Some(e) = cause.downcast_ref::<super::AppConfigError>() {
+        return e.kind();
+    }
     if cause.is::<crate::argocd_source::ArgoSourceError>()
         || cause.is::<PathError>()
         || cause.is::<ReferenceError>()

@@ -47,17 +47,6 @@ fn kind_of(cause: &(dyn StdError + 'static)) -> Option<&'static str> {
     if cause.is::<InvalidInput>() {
         return Some("invalid-input");
     }
-    use tagbump::bump::{AppConfigError, AssignmentError};
-    let own = (cause.downcast_ref::<AssignmentError>()).and_then(AssignmentError::kind);
-    if let Some(kind) = own.or_else(|| cause.downcast_ref::<AppConfigError>()?.kind()) {
-        return Some(kind);
-    }
-    if let Some(kind) = cause
-        .downcast_ref::<tagbump::environments::PromoteError>()
-        .and_then(tagbump::environments::PromoteError::kind)
-    {
-        return Some(kind);
-    }
     tagbump::bump::kind_of(cause)
 }
 

@@ -26,6 +26,7 @@ use super::{
     RetryPolicy, Sleeper,
 };
 use crate::secret::Secret;
+use crate::url::RemoteUrl;
 
 /// A GitLab connection using `PRIVATE-TOKEN` authentication (`JOB-TOKEN` for a CI/CD
 /// job token, see [`ConnectOptions::gitlab_job_token`]).
@@ -86,28 +87,22 @@ impl GitLab {
         options: &ConnectOptions,
     ) -> Result<GitLab, ForgeError> {
         let api_base = api_base.trim_end_matches('/').to_string();
-        let rest = if let Some(rest) = api_base.strip_prefix("https://") {
-            rest
-        } else if let Some(rest) = api_base.strip_prefix("http://") {
-            rest
-        } else {
-            return Err(ForgeError::Config(format!(
-                "GitLab API URL `{api_base}` must start with https:// or http://"
-            ))
-            .redacted(token));
+        let config = |why: &str| {
+            ForgeError::Config(format!("GitLab API URL `{api_base}` {why}")).redacted(token)
         };
-        // `https://host[:port][/prefix]` with or without the `/api/v4` suffix.
-        let host = rest.strip_suffix("/api/v4").unwrap_or(rest);
-        if host.is_empty() || host.contains('@') || host.contains(['?', '#']) {
-            return Err(ForgeError::Config(format!(
-                "GitLab API URL `{api_base}` has no usable host (credentials belong in the token)"
-            ))
-            .redacted(token));
+        let url = (RemoteUrl::parse(&api_base).ok())
+            .filter(|u| u.transport().is_http())
+            .ok_or_else(|| config("must start with https:// or http://"))?;
+        if url.host().is_none() || url.has_credentials() || api_base.contains(['?', '#']) {
+            return Err(config(
+                "has no usable host (credentials belong in the token)",
+            ));
         }
-        let scheme = &api_base[..api_base.len() - rest.len()];
-        let rest_url = Url::parse(&format!("{scheme}{host}/api/v4/")).map_err(|e| {
-            ForgeError::Config(format!("invalid GitLab API URL `{api_base}`: {e}")).redacted(token)
-        })?;
+        // `https://host[:port][/prefix]` with or without the `/api/v4` suffix.
+        let path = url.path().trim_end_matches('/');
+        let prefix = path.strip_suffix("/api/v4").unwrap_or(path);
+        let rest_url = Url::parse(&format!("{}{prefix}/api/v4/", url.origin()))
+            .map_err(|e| config(&format!("is invalid: {e}")))?;
         let retrier = Retrier {
             policy: options.retry,
             sleeper: options.sleeper.clone(),
@@ -301,4 +296,52 @@ impl GitLab {
 
 pub(crate) fn config(e: impl std::error::Error) -> ForgeError {
     ForgeError::Config(format!("cannot build a GitLab request: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The REST base for `api`, or the error's message.
+    fn base(api: &str) -> Result<String, String> {
+        GitLab::unchecked(
+            api,
+            &Secret::new("glpat-SECRET"),
+            &ConnectOptions::default(),
+        )
+        .map(|g| g.client.rest_url().to_string())
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_api_base_is_read_as_one_url_with_or_without_api_v4() {
+        for (api, rest) in [
+            (
+                "https://gitlab.example.com",
+                "https://gitlab.example.com/api/v4/",
+            ),
+            (
+                "HTTPS://GitLab.Example.com/api/v4/",
+                "https://gitlab.example.com/api/v4/",
+            ),
+            (
+                "https://example.com/gitlab/api/v4",
+                "https://example.com/gitlab/api/v4/",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080/api/v4/"),
+        ] {
+            assert_eq!(base(api).as_deref(), Ok(rest), "{api}");
+        }
+        for bad in [
+            "gitlab.example.com/api/v4",
+            "ssh://git@gitlab.example.com/acme",
+            "https://user:glpat-SECRET@gitlab.example.com",
+            "https://glpat-SECRET@gitlab.example.com",
+            "https://gitlab.example.com/api/v4?private_token=glpat-SECRET",
+        ] {
+            let err = base(bad).expect_err(bad);
+            assert!(err.contains("GitLab API URL"), "{bad}: {err}");
+            assert!(!err.contains("glpat-SECRET"), "the token in {err}");
+        }
+    }
 }

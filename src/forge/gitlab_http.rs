@@ -141,6 +141,12 @@ pub(crate) enum HttpError {
 }
 
 impl Http {
+    /// The REST base every endpoint is joined to (`…/api/v4/`).
+    #[cfg(test)]
+    pub(crate) fn rest_url(&self) -> &Url {
+        &self.rest_url
+    }
+
     pub(super) fn new(
         rest_url: Url,
         token: &Secret,
