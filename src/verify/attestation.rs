@@ -347,11 +347,12 @@ pub(super) fn verify_attestations_under(
     let identity = policy.identity.as_ref().map(|id| (id, root.as_ref()));
     let tag =
         |types: &[String]| from_tag(client, digest, keys, identity, types, &policy.provenance);
-    match tag(types) {
+    // With one type, this answer is the type's own: it is not asked for again below.
+    let mut for_the_only_type = match tag(types) {
         Ok(all) => return Ok(all),
         Err(e) if e.kind() != "verification" => return Err(e),
-        Err(_) => {}
-    }
+        Err(e) => (types.len() == 1).then_some(e),
+    };
     let mut verified = Vec::new();
     for predicate_type in types {
         let mut reasons = Vec::new();
@@ -377,13 +378,16 @@ pub(super) fn verify_attestations_under(
             verified.push(a);
             continue;
         }
-        let tag_error = match tag(std::slice::from_ref(predicate_type)) {
-            Ok(mut a) => {
-                verified.append(&mut a);
-                continue;
-            }
-            Err(e) if e.kind() != "verification" => return Err(e),
-            Err(e) => e,
+        let tag_error = match for_the_only_type.take() {
+            Some(e) => e,
+            None => match tag(std::slice::from_ref(predicate_type)) {
+                Ok(mut a) => {
+                    verified.append(&mut a);
+                    continue;
+                }
+                Err(e) if e.kind() != "verification" => return Err(e),
+                Err(e) => e,
+            },
         };
         let listing = referrers.listing()?;
         if reasons.is_empty() {
